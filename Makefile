@@ -1,0 +1,56 @@
+# The two commands: `make run` and `make test`. Everything else is a step of theirs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test install install-dev translations lint unit browser i18n-extract bench clean
+
+run: install
+	$(BIN)/saas run
+
+test: install-dev lint
+	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(STAMP) translations
+
+install-dev: $(DEV_STAMP) translations
+
+# compiled at install; the .mo files are not committed
+translations:
+	$(BIN)/pybabel compile -q -d translations
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit:
+	$(BIN)/pytest -m "not browser and not slow"
+
+browser:
+	$(BIN)/pytest -m browser
+
+# after adding strings: extract, merge into both catalogues, then translate
+i18n-extract:
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/python -m saas.i18n_tools fill-english
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The platform core: app factory, tenancy, auth, operator console, jobs, mail."""

@@ -1,0 +1,50 @@
+"""Agency lifecycle rules shared by the operator console, the CLI and the demo."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from sqlalchemy import select
+
+from saas import audit, db
+from saas.fields import LOCALE_CODES, RESERVED_SLUGS, SLUG_RE
+from saas.models import Agency, AgencyStatus
+
+
+class AgencyError(ValueError):
+    """Refused; `field` names the form field the message belongs next to."""
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(code)
+        self.field = field
+        self.code = code
+
+
+def create_agency(name: str, slug: str, timezone: str, locale: str) -> Agency:
+    slug = slug.strip().lower()
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        raise AgencyError("slug", "slug_invalid")
+    if timezone not in available_timezones():
+        raise AgencyError("timezone", "timezone_unknown")
+    if locale not in LOCALE_CODES:
+        raise AgencyError("locale", "locale_unknown")
+    if db.session.scalar(select(Agency.id).where(Agency.slug == slug)) is not None:
+        raise AgencyError("slug", "slug_taken")
+    agency = Agency(name=name.strip(), slug=slug, timezone=timezone, locale=locale, settings={})
+    db.session.add(agency)
+    db.session.flush()
+    audit.record_platform("agency.created", slug, agency_id=agency.id)
+    with db.tenant_scope(agency.id):
+        audit.record("agency.created", slug)
+    return agency
+
+
+def set_status(agency: Agency, status: AgencyStatus, reason: str = "") -> None:
+    if agency.status == status:
+        return
+    agency.status = status
+    agency.suspended_at = db.utcnow() if status == AgencyStatus.SUSPENDED else None
+    action = "agency.suspended" if status == AgencyStatus.SUSPENDED else "agency.reactivated"
+    audit.record_platform(action, agency.slug, agency_id=agency.id, reason=reason)
+    with db.tenant_scope(agency.id):
+        audit.record(action, agency.slug, reason=reason)

@@ -1,0 +1,229 @@
+"""The JSON API under /api/v1/, for the carers' phones and for integrations.
+
+Authenticated by personal API tokens only (`Authorization: Bearer ...`); a
+token belongs to one agency membership, so the agency is in scope before any
+handler runs and another agency's ids are simply not found (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from apispec import APISpec
+from apispec_webframeworks.flask import FlaskPlugin
+from flask import Blueprint, abort, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from saas import db
+from saas.auth import tokens
+from saas.auth.services import memberships_of
+from saas.models import Agency, ApiToken, Membership, Role, User
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# (view function, operations) for the OpenAPI document, filled by @operation.
+_documented: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
+def operation(**spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document a view: `operation(get={...})` takes OpenAPI operation objects."""
+
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for op in spec.values():
+            op.setdefault("security", [{"bearerAuth": []}])
+            op.setdefault("responses", {}).setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
+            op["responses"].setdefault("404", {"$ref": "#/components/responses/NotFound"})
+        _documented.append((fn, spec))
+        return fn
+
+    return decorator
+
+
+def api_error(status: int, message: str) -> Any:
+    response = jsonify(error={"status": status, "message": message})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@bp.before_request
+def authenticate() -> Any:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    parsed = tokens.split(raw.strip(), 1) if scheme.lower() == "bearer" else None
+    if parsed is None:
+        return api_error(401, "A valid API token is required.")
+    (agency_id,), secret = parsed
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        return api_error(401, "A valid API token is required.")
+    db.set_tenant(agency.id)
+    row = db.session.execute(
+        select(ApiToken, Membership, User)
+        .join(Membership, Membership.id == ApiToken.membership_id)
+        .join(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_hash == tokens.digest(secret),
+            ApiToken.revoked_at.is_(None),
+            Membership.active.is_(True),
+            User.is_active.is_(True),
+        )
+    ).first()
+    if row is None:
+        db.set_tenant(None)
+        return api_error(401, "A valid API token is required.")
+    token, membership, user = row
+    if agency.is_suspended:
+        return api_error(403, "This agency's account is suspended.")
+    g.agency, g.membership, g.api_user = agency, membership, user
+    now = db.utcnow()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+        token.last_used_at = now
+        db.session.commit()
+        db.set_tenant(agency.id)
+    return None
+
+
+def require_api_role(*roles: Role) -> None:
+    if g.membership.role not in {str(r) for r in roles}:
+        abort(403)
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {"id": str(user.id), "email": user.email, "name": user.name, "locale": user.locale}
+
+
+@bp.route("/me")
+@operation(
+    get={
+        "summary": "The token's user: profile and agency memberships",
+        "tags": ["account"],
+        "responses": {
+            "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Me"}}}}
+        },
+    }
+)
+def me() -> Any:
+    user: User = g.api_user
+    return jsonify(
+        user=_user_json(user),
+        token_agency={"slug": g.agency.slug, "name": g.agency.name, "role": g.membership.role},
+        memberships=[
+            {"agency": {"slug": a.slug, "name": a.name}, "role": m.role, "membership_id": str(m.id)}
+            for a, m in memberships_of(user.id)
+        ],
+    )
+
+
+@bp.route("/members/<uuid:member_id>")
+@operation(
+    get={
+        "summary": "One member of the token's agency (admins and coordinators)",
+        "tags": ["agency"],
+        "parameters": [
+            {
+                "name": "member_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        ],
+        "responses": {
+            "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Member"}}}}
+        },
+    }
+)
+def member(member_id: uuid.UUID) -> Any:
+    require_api_role(Role.ADMIN, Role.COORDINATOR)
+    row = db.session.execute(
+        select(Membership, User).join(User, User.id == Membership.user_id).where(Membership.id == member_id)
+    ).first()
+    if row is None:
+        abort(404)
+    membership, user = row
+    return jsonify(
+        id=str(membership.id), role=membership.role, active=membership.active, user=_user_json(user)
+    )
+
+
+@bp.route("/openapi.json")
+def openapi() -> Any:
+    return jsonify(build_spec().to_dict())
+
+
+def build_spec() -> APISpec:
+    spec = APISpec(
+        title="CareHub API",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[FlaskPlugin()],
+        info={"description": "Personal API tokens: create them on your agency's Tokens page."},
+        servers=[{"url": current_app.config["BASE_URL"]}],
+    )
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    error = {
+        "type": "object",
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+            }
+        },
+    }
+    spec.components.schema("Error", error)
+    spec.components.response(
+        "Unauthorized",
+        {
+            "description": "No valid token",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        },
+    )
+    spec.components.response(
+        "NotFound",
+        {
+            "description": "Not found in your agency",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        },
+    )
+    user = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "email": {"type": "string"},
+            "name": {"type": "string"},
+            "locale": {"type": "string", "nullable": True},
+        },
+    }
+    spec.components.schema("User", user)
+    spec.components.schema(
+        "Me",
+        {
+            "type": "object",
+            "properties": {
+                "user": {"$ref": "#/components/schemas/User"},
+                "token_agency": {"type": "object"},
+                "memberships": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+    )
+    spec.components.schema(
+        "Member",
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "role": {"type": "string", "enum": [r.value for r in Role]},
+                "active": {"type": "boolean"},
+                "user": {"$ref": "#/components/schemas/User"},
+            },
+        },
+    )
+    for view, operations in _documented:
+        spec.path(view=view, app=current_app, operations=operations)
+    return spec

@@ -1,0 +1,188 @@
+"""The application factory: configuration, then extensions, then blueprints,
+then the request lifecycle (tenant resolution, errors, teardown)."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from typing import Any
+
+from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from saas import db
+from saas.config import ROOT, Config
+from saas.extensions import babel, csrf, limiter, login_manager
+from saas.i18n import select_locale, select_timezone
+from saas.observability import configure_logging, health, init_request_context, init_sentry
+
+# Every feature package with a blueprint; each exposes `bp`.
+BLUEPRINTS = (
+    "saas.auth.views",
+    "saas.operator.views",
+    "saas.api.views",
+    "tenants.home.views",
+    "tenants.members.views",
+)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config.from_mapping(config.flask_mapping())
+    if not app.config["APP_DATABASE_URL"] or not app.config["REDIS_URL"]:
+        raise RuntimeError("DATABASE_URL and REDIS_URL are needed (saas run starts embedded ones)")
+
+    configure_logging()
+    init_sentry(
+        app.config["SENTRY_DSN"], app.config["SENTRY_ENVIRONMENT"], app.config.get("SENTRY_TRANSPORT")
+    )
+    db.init_engine(app.config["APP_DATABASE_URL"])
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_lifecycle(app)
+    _register_errors(app)
+    return app
+
+
+def _register_extensions(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = None  # server-side sessions do this job
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_uri(app.config["REDIS_URL"]))
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "carehub-limits")
+    limiter.init_app(app)
+    import saas.auth.sessions  # noqa: F401 - registers the user loader
+    import saas.mail  # noqa: F401 - registers mail jobs
+
+
+def _limiter_uri(redis_url: str) -> str:
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://") :]
+    return redis_url
+
+
+def _register_blueprints(app: Flask) -> None:
+    app.register_blueprint(health)
+    for module_name in BLUEPRINTS:
+        module = importlib.import_module(module_name)
+        app.register_blueprint(module.bp)
+    csrf.exempt("saas.api.views")  # the API takes bearer tokens, never cookies
+
+    @app.route("/")
+    def index() -> Any:
+        if current_user.is_authenticated:
+            from saas.auth.views import landing_url
+
+            return redirect(landing_url(current_user))
+        return redirect(url_for("auth.login"))
+
+
+def _register_lifecycle(app: Flask) -> None:
+    from saas.auth.views import require_two_factor_guard
+    from saas.jobs import relay_after_commit
+    from saas.tenancy import check_agency_access, inject_slug, resolve_agency
+
+    init_request_context(app)
+    app.url_value_preprocessor(resolve_agency)
+    app.url_defaults(inject_slug)
+    app.before_request(require_two_factor_guard)
+    app.before_request(check_agency_access)
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'",
+        )
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def _teardown(exc: BaseException | None) -> None:
+        sess = db.session()
+        if exc is None:
+            relay_after_commit(sess)
+        db.session.remove()
+
+    from saas.i18n import role_label, status_label
+
+    app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        from saas.auth.forms import ConfirmForm, LanguageForm
+        from saas.fields import LOCALES
+        from saas.i18n import current_locale
+
+        # the agency is named on a page only once access to it is established
+        shown = g.get("agency") if (g.get("membership") or g.get("agency_public")) else None
+        return {
+            "agency": shown,
+            "membership": g.get("membership"),
+            "locales": LOCALES,
+            "current_locale": current_locale(),
+            "language_form": LanguageForm(),
+            "plain_form": ConfirmForm(),
+        }
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You do not have access to this page."),
+        404: lambda: _("This page does not exist, or you do not have access to it."),
+        405: lambda: _("This action is not allowed here."),
+        413: lambda: _("What you sent is too large."),
+        429: lambda: _("Too many attempts. Wait a few minutes and try again."),
+        500: lambda: _("Something went wrong on our side. It has been reported."),
+    }
+
+    def render_error(code: int, message: str | None = None) -> Any:
+        text = message or messages.get(code, messages[500])()
+        if _wants_json():
+            return jsonify(error={"status": code, "message": text}), code
+        return render_template("errors/error.html", code=code, message=text), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Any:
+        return render_error(400, _("This form has expired. Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        if code in (301, 302, 303, 307, 308):
+            return exc
+        return render_error(code if code in messages else code)
+
+    @app.errorhandler(Exception)
+    def _unhandled(exc: Exception) -> Any:
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return render_error(500)
+
+
+@functools.cache
+def job_app() -> Flask:
+    """One app per worker process, for jobs that need config and templates."""
+    return create_app()

@@ -1,0 +1,1 @@
+"""Sign-in, sessions, two-factor, invitations, password resets, API tokens."""

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from saas.fields import LOCALES, StrongPassword, lowercase, strip
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)], filters=[lowercase])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class TwoFactorForm(FlaskForm):
+    code = StringField(
+        _l("Six-digit code"),
+        validators=[DataRequired(), Length(min=6, max=8)],
+        filters=[strip],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Email(), Length(max=254)], filters=[lowercase]
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=200), StrongPassword()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class AcceptInvitationForm(NewPasswordForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    locale = SelectField(_l("Language"), choices=[("", _l("As my agency or browser"))] + list(LOCALES))
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=list(LOCALES))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for buttons that change something (CSRF only)."""
+
+    confirm = BooleanField(default=True)

@@ -1,0 +1,168 @@
+"""Account rules shared by the pages, the CLI and the demo seed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from flask import url_for
+from sqlalchemy import select, update
+
+from saas import audit, db, mail
+from saas.auth import tokens
+from saas.auth.passwords import hash_password
+from saas.models import Agency, Invitation, Membership, PasswordReset, Role, User
+
+RESET_VALID = timedelta(hours=1)
+INVITATION_VALID = timedelta(days=7)
+
+
+class AccountError(ValueError):
+    """A rule refused the change; the message is shown to the user."""
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = db.utcnow()
+
+
+# -- password reset ------------------------------------------------------------
+
+
+def request_password_reset(email: str, locale: str) -> None:
+    """Always looks the same from outside, whether the account exists or not."""
+    user = user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    secret = tokens.new_secret()
+    reset = PasswordReset(
+        user_id=user.id, token_hash=tokens.digest(secret), expires_at=db.utcnow() + RESET_VALID
+    )
+    db.session.add(reset)
+    db.session.flush()
+    link = url_for("auth.reset_password", token=tokens.compose(reset.id, secret), _external=True)
+    mail.send(user.email, "password_reset", locale=user.locale or locale, kind="password_reset", link=link)
+    audit.record_platform("password.reset_requested", user.email, actor_id=user.id)
+
+
+def reset_for_token(token: str) -> PasswordReset | None:
+    parsed = tokens.split(token, 1)
+    if parsed is None:
+        return None
+    (reset_id,), secret = parsed
+    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.id == reset_id).with_for_update())
+    if (
+        reset is None
+        or reset.used_at is not None
+        or reset.expires_at < db.utcnow()
+        or not tokens.same(secret, reset.token_hash)
+    ):
+        return None
+    return reset
+
+
+# -- invitations -----------------------------------------------------------------
+
+
+def invite(agency: Agency, email: str, role: Role | str, *, invited_by: User | None) -> Invitation:
+    """Invite someone into the agency in scope; mails a single-use link."""
+    email = email.strip().lower()
+    role = Role(role)
+    existing = db.session.scalar(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(User.email == email, Membership.active.is_(True))
+    )
+    if existing is not None:
+        raise AccountError("already_member")
+    # A new invitation replaces any earlier one still pending for that address.
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(revoked_at=db.utcnow())
+    )
+    secret = tokens.new_secret()
+    invitation = Invitation(
+        email=email,
+        role=role,
+        invited_by_id=invited_by.id if invited_by else None,
+        token_hash=tokens.digest(secret),
+        expires_at=db.utcnow() + INVITATION_VALID,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    link = url_for(
+        "auth.accept_invitation", token=tokens.compose(agency.id, invitation.id, secret), _external=True
+    )
+    mail.send(
+        email,
+        "invitation",
+        locale=agency.locale,
+        kind="invitation",
+        agency_id=agency.id,
+        link=link,
+        agency_name=agency.name,
+        role=role,
+        inviter=invited_by.name if invited_by else "",
+        valid_days=INVITATION_VALID.days,
+    )
+    audit.record("member.invited", email, role=str(role))
+    return invitation
+
+
+def invitation_for_token(token: str) -> tuple[Agency, Invitation] | None:
+    """Resolve a link; puts its agency in scope. None for anything not usable."""
+    parsed = tokens.split(token, 2)
+    if parsed is None:
+        return None
+    (agency_id, invitation_id), secret = parsed
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or agency.is_suspended:
+        return None
+    db.set_tenant(agency.id)
+    invitation = db.session.scalar(select(Invitation).where(Invitation.id == invitation_id).with_for_update())
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at < db.utcnow()
+        or not tokens.same(secret, invitation.token_hash)
+    ):
+        return None
+    return agency, invitation
+
+
+def accept_invitation(invitation: Invitation, user: User) -> Membership:
+    """Join (or re-join) the agency with the invited role."""
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+    if membership is None:
+        membership = Membership(user_id=user.id, role=invitation.role)
+        db.session.add(membership)
+    else:
+        membership.role = invitation.role
+        membership.active = True
+        membership.deactivated_at = None
+    invitation.accepted_at = db.utcnow()
+    db.session.flush()
+    audit.record("member.joined", user.email, actor_id=user.id, role=invitation.role)
+    return membership
+
+
+def memberships_of(user_id: uuid.UUID) -> list[tuple[Agency, Membership]]:
+    """Every agency a person belongs to: a read across agencies, so it goes
+    through the platform reader."""
+    with db.platform_reader() as reader:
+        rows = reader.execute(
+            select(Agency, Membership)
+            .join(Membership, Membership.tenant_id == Agency.id)
+            .where(Membership.user_id == user_id, Membership.active.is_(True))
+            .order_by(Agency.name)
+        ).all()
+        for agency, membership in rows:
+            reader.expunge(agency)
+            reader.expunge(membership)
+        return [(a, m) for a, m in rows]

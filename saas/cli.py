@@ -1,0 +1,254 @@
+"""The `saas` command: a Flask CLI group for operating the platform."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from saas.config import INSTANCE, ROOT
+
+_embedded: Any = None
+
+
+def ensure_services() -> None:
+    """Use DATABASE_URL / REDIS_URL when set, else embedded servers under instance/."""
+    global _embedded
+    if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+        return
+    from saas import embedded
+
+    _embedded = embedded.start(INSTANCE)
+    os.environ.setdefault("DATABASE_URL", _embedded.database_url)
+    os.environ.setdefault("REDIS_URL", _embedded.redis_url)
+
+
+def _create_app() -> Flask:
+    ensure_services()
+    from saas.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main() -> None:
+    """Operate the CareHub platform."""
+
+
+# -- database ----------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+def upgrade_database() -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    command.upgrade(cfg, "head")
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Migrate to the latest schema (runs as the owner role)."""
+    upgrade_database()
+    click.echo("Database is up to date.")
+
+
+# -- demo --------------------------------------------------------------------
+
+
+@main.command("demo")
+@click.option("--force", is_flag=True, help="Seed even though the database has data.")
+@with_appcontext
+def demo_command(force: bool) -> None:
+    """Seed the demo platform (refuses unless the database is empty)."""
+    from saas import demo
+
+    try:
+        demo.seed(force=force)
+    except demo.NotEmpty:
+        raise click.ClickException("The database is not empty; use --force to seed anyway.") from None
+    click.echo(demo.logins_text())
+
+
+# -- agencies ----------------------------------------------------------------
+
+
+@main.group()
+def tenants() -> None:
+    """Agencies (tenants)."""
+
+
+@tenants.command("create")
+@click.argument("name")
+@click.argument("slug")
+@click.option("--timezone", default="Europe/London", show_default=True)
+@click.option("--locale", type=click.Choice(["en", "zh_CN"]), default="en", show_default=True)
+@click.option("--admin-email", help="Invite this person as the first admin.")
+@with_appcontext
+def tenants_create(name: str, slug: str, timezone: str, locale: str, admin_email: str | None) -> None:
+    from flask import current_app
+
+    from saas import agencies
+    from saas import db as database
+    from saas.auth.services import invite
+    from saas.models import Role
+
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        try:
+            agency = agencies.create_agency(name, slug, timezone, locale)
+            if admin_email:
+                with database.tenant_scope(agency.id):
+                    invite(agency, admin_email, Role.ADMIN, invited_by=None)
+        except agencies.AgencyError as exc:
+            database.session.rollback()
+            raise click.ClickException(f"{exc.field}: {exc.code}") from None
+        database.session.commit()
+    click.echo(f"Created {agency.slug} ({agency.id})")
+
+
+@tenants.command("list")
+@with_appcontext
+def tenants_list() -> None:
+    from sqlalchemy import select
+
+    from saas import db as database
+    from saas.models import Agency
+
+    for agency in database.session.scalars(select(Agency).order_by(Agency.slug)):
+        click.echo(
+            f"{agency.slug:<24} {agency.status:<10} {agency.locale:<6} {agency.timezone:<20} {agency.name}"
+        )
+
+
+@tenants.command("suspend")
+@click.argument("slug")
+@click.option("--reactivate", is_flag=True, help="Lift a suspension instead.")
+@click.option("--reason", default="")
+@with_appcontext
+def tenants_suspend(slug: str, reactivate: bool, reason: str) -> None:
+    from saas import agencies
+    from saas import db as database
+    from saas.models import AgencyStatus
+    from saas.tenancy import agency_by_slug
+
+    agency = agency_by_slug(slug)
+    if agency is None:
+        raise click.ClickException(f"No agency {slug}")
+    agencies.set_status(agency, AgencyStatus.ACTIVE if reactivate else AgencyStatus.SUSPENDED, reason)
+    database.session.commit()
+    click.echo(f"{agency.slug}: {agency.status}")
+
+
+# -- processes ---------------------------------------------------------------
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an RQ worker on the platform's queues."""
+    from flask import current_app
+    from rq import Worker
+
+    from saas.app import job_app
+    from saas.jobs import QUEUES, redis_connection
+
+    job_app()  # build once in the parent so each forked job reuses it
+    conn = redis_connection(current_app.config["REDIS_URL"])
+    Worker(list(QUEUES), connection=conn).work(burst=burst, with_scheduler=True)
+
+
+@main.command("cron")
+@with_appcontext
+def cron_command() -> None:
+    """Run the `rq cron` scheduler with saas/schedule.py."""
+    from flask import current_app
+    from rq.cron import CronScheduler
+
+    from saas.jobs import redis_connection
+
+    scheduler = CronScheduler(connection=redis_connection(current_app.config["REDIS_URL"]))
+    scheduler.load_config_from_file("saas.schedule")
+    scheduler.start()
+
+
+@main.command("run", with_appcontext=False)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000 or $PORT")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--no-demo", is_flag=True, help="Do not seed the demo platform into an empty database.")
+def run(port: int, host: str, no_demo: bool) -> None:
+    """Everything `make run` starts: migrate, seed, web, worker and cron."""
+    ensure_services()
+    os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
+    app = _create_app()
+    with app.app_context():
+        upgrade_database()
+        from saas import demo
+
+        if not no_demo and demo.database_is_empty():
+            demo.seed()
+            click.echo(demo.logins_text())
+        elif not no_demo:
+            click.echo("Demo logins (if seeded earlier):\n" + demo.logins_text())
+    from saas import db as database
+
+    database.get_engine().dispose()
+
+    env = dict(os.environ)
+    exe = [sys.executable, "-m", "saas.cli"]
+    procs = {
+        "web": subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+             "--bind", f"{host}:{port}", "saas.wsgi:app"],
+            env=env, cwd=ROOT,
+        ),
+        "worker": subprocess.Popen([*exe, "worker"], env=env, cwd=ROOT),  # noqa: S603
+        "cron": subprocess.Popen([*exe, "cron"], env=env, cwd=ROOT),  # noqa: S603
+    }  # fmt: skip
+    click.echo(f"CareHub is running on http://{host}:{port}  (Ctrl-C to stop)")
+    stopping = False
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    click.echo(f"{name} exited with {proc.returncode}; stopping.", err=True)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.time() + 20
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if _embedded is not None:
+            _embedded.stop()
+        click.echo("Stopped.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""Database: engine, one session per request or job, and tenant scoping.
+
+Tenancy is enforced twice:
+
+1. In the ORM: `do_orm_execute` adds `with_loader_criteria(TenantScoped, ...)`
+   to every SELECT, UPDATE and DELETE, and `before_flush` fills `tenant_id` on
+   insert (after SQLAlchemy's examples/extending_query/filter_public.py).
+2. In PostgreSQL: every tenant table has row-level security with FORCE, keyed on
+   the per-transaction setting `app.tenant_id`, which `after_begin` sets from
+   `session.info["tenant_id"]`. The app connects as a role that neither owns the
+   tables nor bypasses RLS, so a query with no tenant set sees nothing.
+
+Reading across agencies goes through one named path, `platform_reader()`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import uuid6
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    MetaData,
+    Uuid,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+    scoped_session,
+    sessionmaker,
+    with_loader_criteria,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> uuid.UUID:
+    """App-generated, time-ordered id (UUIDv7): index-friendly and shard-friendly."""
+    return uuid.UUID(bytes=uuid6.uuid7().bytes)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True), uuid.UUID: Uuid()}
+
+
+class TenantNotSet(RuntimeError):
+    """A tenant-owned row was written with no agency in scope."""
+
+
+class TenantMismatch(RuntimeError):
+    """A row of one agency was about to be written while another is in scope."""
+
+
+class TenantScoped:
+    """Mixin for every tenant-owned table: primary key (tenant_id, id)."""
+
+    __tenant_owned__ = True
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+        return mapped_column(ForeignKey("agencies.id"), primary_key=True, sort_order=-100)
+
+    # (tenant_id, id): the agency leads every key and index, as Citus shards by it
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id, sort_order=-99)
+
+
+@event.listens_for(TenantScoped, "init", propagate=True)
+def _assign_id(target: Any, args: Any, kwargs: dict) -> None:
+    # Ids exist before flush so rows can reference each other in one transaction.
+    if kwargs.get("id") is None:
+        kwargs["id"] = new_id()
+
+
+# -- engine and sessions -----------------------------------------------------
+
+SessionLocal = sessionmaker(expire_on_commit=False)
+session: scoped_session[Session] = scoped_session(SessionLocal)
+_engine: Engine | None = None
+
+
+def init_engine(url: str, **kwargs: Any) -> Engine:
+    global _engine
+    if _engine is not None and str(_engine.url) == url:
+        return _engine
+    _engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **kwargs)
+    SessionLocal.configure(bind=_engine)
+    return _engine
+
+
+def get_engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("database engine not initialised")
+    return _engine
+
+
+# -- tenant scope ------------------------------------------------------------
+
+
+def current_tenant_id(sess: Session | None = None) -> uuid.UUID | None:
+    return (sess or session()).info.get("tenant_id")
+
+
+def _apply_setting(conn: Connection, tenant_id: uuid.UUID | None) -> None:
+    conn.execute(
+        text("select set_config('app.tenant_id', :t, true)"),
+        {"t": str(tenant_id) if tenant_id else ""},
+    )
+
+
+def set_tenant(tenant_id: uuid.UUID | None, sess: Session | None = None) -> None:
+    """Put one agency in scope for this session (request or job)."""
+    sess = sess or session()
+    if sess.info.get("platform_reader"):
+        raise RuntimeError("the platform reader is not tied to one agency")
+    if sess.info.get("tenant_id") != tenant_id and (sess.new or sess.dirty or sess.deleted):
+        # pending writes belong to the agency they were made under
+        sess.flush()
+    sess.info["tenant_id"] = tenant_id
+    if sess.in_transaction():
+        _apply_setting(sess.connection(), tenant_id)
+
+
+@contextmanager
+def tenant_scope(tenant_id: uuid.UUID, sess: Session | None = None) -> Iterator[Session]:
+    """Temporarily switch agency (jobs looping over agencies)."""
+    sess = sess or session()
+    previous = sess.info.get("tenant_id")
+    set_tenant(tenant_id, sess)
+    try:
+        yield sess
+    finally:
+        set_tenant(previous, sess)
+
+
+@event.listens_for(Session, "after_begin")
+def _after_begin(sess: Session, transaction: Any, connection: Connection) -> None:
+    if sess.info.get("platform_reader"):
+        connection.execute(text("set local role saas_platform_reader"))
+        return
+    _apply_setting(connection, sess.info.get("tenant_id"))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_tenant(state: ORMExecuteState) -> None:
+    if state.session.info.get("platform_reader"):
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    tenant_id = state.session.info.get("tenant_id")
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.tenant_id == tenant_id,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(Session, "transient_to_pending")
+def _stamp_tenant(sess: Session, obj: Any) -> None:
+    if isinstance(obj, TenantScoped) and obj.tenant_id is None and sess.info.get("tenant_id") is not None:
+        obj.tenant_id = sess.info["tenant_id"]
+
+
+@event.listens_for(Session, "before_flush")
+def _fill_tenant(sess: Session, flush_context: Any, instances: Any) -> None:
+    if sess.info.get("platform_reader"):
+        raise RuntimeError("the platform reader is read-only")
+    tenant_id = sess.info.get("tenant_id")
+    for obj in sess.new:
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj.tenant_id is None:
+            if tenant_id is None:
+                raise TenantNotSet(type(obj).__name__)
+            obj.tenant_id = tenant_id
+        elif obj.tenant_id != tenant_id:
+            raise TenantMismatch(type(obj).__name__)
+    for obj in sess.dirty:
+        if isinstance(obj, TenantScoped) and obj.tenant_id != tenant_id:
+            raise TenantMismatch(type(obj).__name__)
+
+
+def new_session(**info: Any) -> Session:
+    """A session of its own, on the same bind as the request's session.
+
+    Tests run each test inside one outer transaction; there the new session
+    nests in a savepoint on that connection instead of opening another.
+    """
+    bind = session().get_bind()
+    opts: dict[str, Any] = {"expire_on_commit": False}
+    if isinstance(bind, Connection):
+        opts["join_transaction_mode"] = "create_savepoint"
+    return Session(bind=bind, info=info, **opts)
+
+
+@contextmanager
+def platform_reader() -> Iterator[Session]:
+    """The one named path for reading across agencies.
+
+    Runs in its own transaction under the `saas_platform_reader` role, which
+    has SELECT only; the transaction is always rolled back.
+    """
+    reader = new_session(platform_reader=True)
+    try:
+        yield reader
+    finally:
+        reader.rollback()
+        reader.close()

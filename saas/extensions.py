@@ -1,0 +1,14 @@
+"""Extensions, created unbound here and registered by the app factory."""
+
+from __future__ import annotations
+
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

@@ -1,0 +1,61 @@
+"""Language: the user's choice, then the agency's, then the browser's."""
+
+from __future__ import annotations
+
+from flask import g, has_request_context, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from saas.fields import LOCALE_CODES
+
+# Browsers say zh-CN, zh-Hans, zh; all of them mean our Simplified Chinese.
+_BROWSER_TAGS = {"en": "en", "zh_CN": "zh_CN", "zh": "zh_CN", "zh_Hans": "zh_CN", "zh_Hans_CN": "zh_CN"}
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return "en"
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALE_CODES:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in LOCALE_CODES:
+        return chosen
+    agency = g.get("agency")
+    if agency is not None and agency.locale in LOCALE_CODES:
+        return agency.locale
+    for tag, _quality in request.accept_languages:
+        key = tag.replace("-", "_")
+        if key in _BROWSER_TAGS:
+            return _BROWSER_TAGS[key]
+        base = key.split("_")[0]
+        if base in _BROWSER_TAGS:
+            return _BROWSER_TAGS[base]
+    return "en"
+
+
+def select_timezone() -> str:
+    agency = g.get("agency") if has_request_context() else None
+    return agency.timezone if agency is not None else "UTC"
+
+
+def current_locale() -> str:
+    return str(get_locale() or "en")
+
+
+def role_label(role: str) -> str:
+    from flask_babel import gettext as _
+
+    labels = {
+        "admin": _("Agency admin"),
+        "coordinator": _("Coordinator"),
+        "carer": _("Carer"),
+        "client": _("Client or family member"),
+    }
+    return labels.get(role, role)
+
+
+def status_label(status: str) -> str:
+    from flask_babel import gettext as _
+
+    labels = {"active": _("Active"), "suspended": _("Suspended")}
+    return labels.get(status, status)

@@ -1,0 +1,177 @@
+"""Background jobs through a transactional outbox.
+
+`enqueue()` writes an outbox row in the caller's transaction. Once it commits,
+the row is relayed to RQ (right away when Redis answers, otherwise by the
+`relay_outbox` sweep when it is back). The worker runs the job in its own
+session with the agency set, and marks the row done in the same transaction as
+the job's own writes, so a redelivered job changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from saas import db
+from saas.models import OutboxEntry
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("high", "default", "low")
+RETRY = Retry(max=5, interval=[10, 30, 120, 600, 1800])
+
+_registry: dict[str, Callable[..., Any]] = {}
+_redis: dict[str, Redis] = {}
+
+
+def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function runnable through the outbox under a stable name."""
+
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _registry[name] = fn
+        return fn
+
+    return decorator
+
+
+def registered_jobs() -> dict[str, Callable[..., Any]]:
+    return dict(_registry)
+
+
+def redis_connection(url: str | None = None) -> Redis:
+    url = url or current_app.config["REDIS_URL"]
+    if url not in _redis:
+        _redis[url] = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    return _redis[url]
+
+
+def enqueue(
+    job_name: str,
+    *,
+    agency_id: uuid.UUID | None = None,
+    queue: str = "default",
+    session: Session | None = None,
+    **args: Any,
+) -> OutboxEntry:
+    """Ask for `job_name(**args)` to run once the current transaction commits."""
+    if job_name not in _registry:
+        raise KeyError(f"unknown job {job_name}")
+    sess = session or db.session()
+    if agency_id is None:
+        agency_id = sess.info.get("tenant_id")
+    entry = OutboxEntry(agency_id=agency_id, job=job_name, args=_jsonable(args), queue=queue)
+    sess.add(entry)
+    sess.info["outbox_dirty"] = True
+    return entry
+
+
+def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in args.items()}
+
+
+def relay_outbox(limit: int = 500, redis_url: str | None = None) -> int:
+    """Push committed, unrelayed outbox rows to RQ. Safe to run concurrently:
+    rows are claimed with SKIP LOCKED."""
+    conn = redis_connection(redis_url)
+    relayed = 0
+    with db.new_session() as sess:
+        rows = sess.scalars(
+            select(OutboxEntry)
+            .where(OutboxEntry.relayed_at.is_(None))
+            .order_by(OutboxEntry.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            try:
+                Queue(row.queue, connection=conn).enqueue(
+                    run_outbox_entry,
+                    str(row.id),
+                    job_id=f"outbox-{row.id}",
+                    retry=RETRY,
+                    failure_ttl=int(timedelta(days=7).total_seconds()),
+                    description=row.job,
+                )
+            except RedisError as exc:
+                row.attempts += 1
+                row.last_error = type(exc).__name__
+                log.warning("outbox relay stopped: redis unavailable")
+                break
+            row.relayed_at = db.utcnow()
+            relayed += 1
+        sess.commit()
+    return relayed
+
+
+@event.listens_for(Session, "after_commit")
+def _outbox_committed(sess: Session) -> None:
+    if sess.info.pop("outbox_dirty", False):
+        sess.info["outbox_committed"] = True
+
+
+@event.listens_for(Session, "after_rollback")
+def _outbox_rolled_back(sess: Session) -> None:
+    sess.info.pop("outbox_dirty", None)
+
+
+def relay_after_commit(sess: Session) -> None:
+    """Best effort once a request or job is over; the sweep covers failures."""
+    if not sess.info.pop("outbox_committed", False):
+        return
+    if not (has_app_context() and current_app.config.get("RELAY_INLINE", True)):
+        return
+    try:
+        relay_outbox(limit=100)
+    except Exception:  # noqa: BLE001 - never fail the user's request over the relay
+        log.warning("inline outbox relay failed; the sweep will retry", exc_info=True)
+
+
+def run_outbox_entry(outbox_id: str) -> str:
+    """The function RQ runs. Sets the agency, runs the job, marks it done, all
+    in one transaction."""
+    from saas.app import job_app
+
+    app = job_app()
+    with app.app_context():
+        sess = db.session()
+        try:
+            entry = sess.scalar(
+                select(OutboxEntry).where(OutboxEntry.id == uuid.UUID(outbox_id)).with_for_update()
+            )
+            if entry is None:
+                return "missing"
+            if entry.done_at is not None:
+                return "already done"
+            db.set_tenant(entry.agency_id, sess)
+            fn = _registry[entry.job]
+            fn(**entry.args)
+            sess.execute(update(OutboxEntry).where(OutboxEntry.id == entry.id).values(done_at=db.utcnow()))
+            sess.commit()
+            relay_after_commit(sess)
+            return "done"
+        except Exception:
+            sess.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+def relay_outbox_sweep() -> int:
+    """Scheduled by rq cron: catch up on anything committed but not relayed."""
+    from saas.app import job_app
+
+    with job_app().app_context():
+        try:
+            return relay_outbox()
+        finally:
+            db.session.remove()

@@ -1,0 +1,104 @@
+"""Email: written to the database with the change that causes it, delivered
+by a job after commit. Without SMTP_URL messages stay in the database and
+operators read them at /operator/outbox."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import uuid
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import unquote, urlparse
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from saas import db
+from saas.jobs import enqueue, job
+from saas.models import MailMessage
+
+
+def send(
+    to: str,
+    template: str,
+    *,
+    locale: str = "en",
+    kind: str,
+    agency_id: uuid.UUID | None = None,
+    dedupe_key: str | None = None,
+    **context: object,
+) -> uuid.UUID | None:
+    """Queue an email rendered from `templates/mail/<template>.txt`.
+
+    The first line of the template is the subject. With a dedupe key the same
+    message is queued at most once, ever. Returns the message id, or None when
+    the dedupe key had already been used.
+    """
+    with force_locale(locale):
+        rendered = render_template(f"mail/{template}.txt", **context).strip("\n")
+    subject, _, body = rendered.partition("\n")
+    message_id = db.new_id()
+    stmt = (
+        insert(MailMessage)
+        .values(
+            id=message_id,
+            agency_id=agency_id,
+            to_address=to,
+            subject=subject.strip(),
+            body=body.strip() + "\n",
+            kind=kind,
+            dedupe_key=dedupe_key,
+            created_at=db.utcnow(),
+            status="queued",
+            error="",
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(MailMessage.id)
+    )
+    inserted = db.session.scalar(stmt)
+    if inserted is None:
+        return None
+    enqueue("mail.deliver", agency_id=agency_id, queue="high", message_id=inserted)
+    return inserted
+
+
+@job("mail.deliver")
+def deliver(message_id: str) -> None:
+    msg = db.session.scalar(
+        select(MailMessage).where(MailMessage.id == uuid.UUID(message_id)).with_for_update()
+    )
+    if msg is None or msg.sent_at is not None or msg.status == "kept":
+        return
+    smtp_url = current_app.config.get("SMTP_URL")
+    if not smtp_url:
+        msg.status = "kept"
+        return
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_FROM"]
+    email["To"] = msg.to_address
+    email["Subject"] = msg.subject
+    email["Message-ID"] = make_msgid(idstring=msg.id.hex)
+    email.set_content(msg.body)
+    _smtp_send(smtp_url, email)
+    msg.status = "sent"
+    msg.sent_at = db.utcnow()
+
+
+def _smtp_send(smtp_url: str, email: EmailMessage) -> None:
+    """SMTP_URL: smtp://user:pass@host:port, smtps:// for TLS, smtp+starttls://."""
+    url = urlparse(smtp_url)
+    port = url.port or (465 if url.scheme == "smtps" else 25)
+    host = url.hostname or "localhost"
+    if url.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, context=ssl.create_default_context(), timeout=20)
+    else:
+        client = smtplib.SMTP(host, port, timeout=20)
+    with client:
+        if url.scheme == "smtp+starttls":
+            client.starttls(context=ssl.create_default_context())
+        if url.username:
+            client.login(unquote(url.username), unquote(url.password or ""))
+        client.send_message(email)

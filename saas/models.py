@@ -1,0 +1,251 @@
+"""Platform tables (agencies, users and the infrastructure that serves all of
+them) and the tenant-owned tables every agency feature relies on (memberships,
+invitations, API tokens, the agency audit log)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB as JSON
+from sqlalchemy.orm import Mapped, mapped_column
+
+from saas.db import Base, TenantScoped, new_id, utcnow
+
+
+class AgencyStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    CARER = "carer"
+    CLIENT = "client"
+
+
+STAFF_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.CARER)
+ROLES_REQUIRING_2FA = (Role.ADMIN,)
+
+
+# -- platform tables ---------------------------------------------------------
+
+
+class Agency(Base):
+    """A tenant. Its id is the `tenant_id` of everything it owns."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    status: Mapped[str] = mapped_column(String(20), default=AgencyStatus.ACTIVE)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    suspended_at: Mapped[datetime | None]
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == AgencyStatus.SUSPENDED
+
+    def setting(self, key: str, default: Any) -> Any:
+        return (self.settings or {}).get(key, default)
+
+
+class User(UserMixin, Base):
+    """A person. One email, possibly several agency memberships."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_counter: Mapped[int | None] = mapped_column(Integer)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    @property
+    def has_totp(self) -> bool:
+        return bool(self.totp_secret)
+
+    def get_id(self) -> str:
+        # Flask-Login keeps the server-side session id, not the user id.
+        return str(self.current_session.id)  # type: ignore[attr-defined]
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie holds only this id, so sessions can be
+    listed, timed out and revoked server-side."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    two_factor_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PasswordReset(Base):
+    __tablename__ = "password_resets"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class PlatformAuditEvent(Base):
+    """Append-only (UPDATE and DELETE are revoked and refused by a trigger)."""
+
+    __tablename__ = "platform_audit_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[uuid.UUID | None]
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    agency_id: Mapped[uuid.UUID | None]
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OutboxEntry(Base):
+    """Work to do after commit. Written in the same transaction as the change
+    that causes it, relayed to RQ only once that transaction has committed."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    agency_id: Mapped[uuid.UUID | None]
+    job: Mapped[str] = mapped_column(String(120))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    queue: Mapped[str] = mapped_column(String(40), default="default")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    relayed_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_outbox_pending", "created_at", postgresql_where="relayed_at IS NULL"),)
+
+
+class MailMessage(Base):
+    """Every email the platform sends. Without SMTP it stays here and operators
+    read it at /operator/outbox."""
+
+    __tablename__ = "mail_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(60))
+    dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+# -- tenant-owned tables -----------------------------------------------------
+
+
+class Membership(TenantScoped, Base):
+    """A user's place in one agency, with one role there."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deactivated_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id"),
+        CheckConstraint("role in ('admin','coordinator','carer','client')", name="role_known"),
+    )
+
+
+class Invitation(TenantScoped, Base):
+    __tablename__ = "invitations"
+
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20))
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint("role in ('admin','coordinator','carer','client')", name="role_known"),)
+
+
+class ApiToken(TenantScoped, Base):
+    """A personal token scoped to one membership; stored hashed."""
+
+    __tablename__ = "api_tokens"
+
+    membership_id: Mapped[uuid.UUID]
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "membership_id"], ["memberships.tenant_id", "memberships.id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("tenant_id", "token_hash"),
+    )
+
+
+class AuditEvent(TenantScoped, Base):
+    """An agency's own append-only audit log."""
+
+    __tablename__ = "audit_events"
+
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None]
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_audit_events_tenant_at", "tenant_id", "at"),)
+
+
+APPEND_ONLY_TABLES = ("audit_events", "platform_audit_events")

@@ -1,0 +1,157 @@
+"""/operator/: agencies, their first admins, suspension, the mail outbox and
+the platform audit log. Only platform operators; anyone else gets a 404."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from saas import agencies, db
+from saas.auth.services import AccountError, invite
+from saas.models import Agency, AgencyStatus, MailMessage, Membership, PlatformAuditEvent, Role, User
+from saas.operator.forms import CreateAgencyForm, InviteAdminForm, ReasonForm
+from saas.pagination import paginate
+
+bp = Blueprint("operator", __name__, url_prefix="/operator")
+
+AGENCY_ERRORS = {
+    "slug_taken": lambda: _("This web address is already taken."),
+    "slug_invalid": lambda: _("This address is reserved. Choose another."),
+    "timezone_unknown": lambda: _("Choose a time zone from the list."),
+    "locale_unknown": lambda: _("Choose a language from the list."),
+}
+
+
+@bp.before_request
+def operators_only() -> Any:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if not current_user.is_operator:
+        abort(404)
+    return None
+
+
+def _agency_or_404(agency_id: uuid.UUID) -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        abort(404)
+    return agency
+
+
+@bp.route("/")
+def index() -> Any:
+    with db.platform_reader() as reader:
+        counts = dict(
+            reader.execute(
+                select(Membership.tenant_id, func.count())
+                .where(Membership.active.is_(True))
+                .group_by(Membership.tenant_id)
+            ).all()
+        )
+    page = paginate(db.session, select(Agency).order_by(Agency.created_at.desc()))
+    return render_template("operator/index.html", page=page, counts=counts)
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+def create_agency() -> Any:
+    form = CreateAgencyForm()
+    if form.validate_on_submit():
+        try:
+            agency = agencies.create_agency(
+                form.name.data, form.slug.data, form.timezone.data, form.locale.data
+            )
+            if form.admin_email.data:
+                with db.tenant_scope(agency.id):
+                    invite(agency, form.admin_email.data, Role.ADMIN, invited_by=current_user)
+        except agencies.AgencyError as exc:
+            db.session.rollback()
+            form[exc.field].errors.append(AGENCY_ERRORS[exc.code]())
+        else:
+            db.session.commit()
+            flash(_("Agency %(name)s created.", name=agency.name), "success")
+            return redirect(url_for("operator.agency", agency_id=agency.id))
+    return render_template("operator/create_agency.html", form=form)
+
+
+@bp.route("/agencies/<uuid:agency_id>")
+def agency(agency_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    with db.tenant_scope(agency.id):
+        members = db.session.execute(
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .order_by(Membership.role, User.email)
+            .limit(200)
+        ).all()
+    return render_template(
+        "operator/agency.html",
+        agency=agency,
+        members=members,
+        invite_form=InviteAdminForm(),
+        reason_form=ReasonForm(),
+    )
+
+
+@bp.route("/agencies/<uuid:agency_id>/invite", methods=["POST"])
+def invite_admin(agency_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    form = InviteAdminForm()
+    if form.validate_on_submit():
+        with db.tenant_scope(agency.id):
+            try:
+                invite(agency, form.email.data, Role.ADMIN, invited_by=current_user)
+            except AccountError:
+                db.session.rollback()
+                flash(_("This person is already a member of the agency."), "error")
+                return redirect(url_for("operator.agency", agency_id=agency.id))
+        db.session.commit()
+        flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+    else:
+        for error in form.email.errors:
+            flash(error, "error")
+    return redirect(url_for("operator.agency", agency_id=agency.id))
+
+
+@bp.route("/agencies/<uuid:agency_id>/suspend", methods=["POST"])
+def suspend(agency_id: uuid.UUID) -> Any:
+    return _set_status(agency_id, AgencyStatus.SUSPENDED, _("Agency suspended."))
+
+
+@bp.route("/agencies/<uuid:agency_id>/reactivate", methods=["POST"])
+def reactivate(agency_id: uuid.UUID) -> Any:
+    return _set_status(agency_id, AgencyStatus.ACTIVE, _("Agency reactivated."))
+
+
+def _set_status(agency_id: uuid.UUID, status: AgencyStatus, message: str) -> Any:
+    agency = _agency_or_404(agency_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        agencies.set_status(agency, status, form.reason.data or "")
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("operator.agency", agency_id=agency.id))
+
+
+@bp.route("/outbox")
+def outbox() -> Any:
+    page = paginate(db.session, select(MailMessage).order_by(MailMessage.created_at.desc()))
+    return render_template("operator/outbox.html", page=page)
+
+
+@bp.route("/outbox/<uuid:message_id>")
+def outbox_message(message_id: uuid.UUID) -> Any:
+    message = db.session.get(MailMessage, message_id)
+    if message is None:
+        abort(404)
+    return render_template("operator/outbox_message.html", message=message)
+
+
+@bp.route("/audit")
+def audit_log() -> Any:
+    page = paginate(db.session, select(PlatformAuditEvent).order_by(PlatformAuditEvent.at.desc()))
+    return render_template("operator/audit.html", page=page)

@@ -1,0 +1,137 @@
+"""The agency of a request, resolved once from `/a/<slug>/` and membership.
+
+A URL naming an agency the user does not belong to is a 404, exactly like a
+slug that does not exist: nobody learns which agencies exist.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sentry_sdk
+from flask import abort, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from saas import db
+from saas.auth import sessions
+from saas.models import Agency, Membership, Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC_ATTR = "_agency_public"
+
+
+def public_agency_page(view: F) -> F:
+    """Mark an agency page that needs no sign-in (the public feedback form)."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view
+
+
+def current_agency() -> Agency | None:
+    return g.get("agency")
+
+
+def current_membership() -> Membership | None:
+    return g.get("membership")
+
+
+def agency_by_slug(slug: str) -> Agency | None:
+    return db.session.scalar(select(Agency).where(Agency.slug == slug.lower()))
+
+
+def resolve_agency(endpoint: str | None, values: dict[str, Any] | None) -> Any:
+    """url_value_preprocessor: pop `slug`, put the agency in scope."""
+    if not values or "slug" not in values:
+        return None
+    slug = values.pop("slug")
+    agency = agency_by_slug(slug)
+    if agency is None:
+        abort(404)
+    g.agency = agency
+    db.set_tenant(agency.id)
+    sentry_sdk.set_tag("agency_id", str(agency.id))
+    return None
+
+
+def check_agency_access() -> Any:
+    """before_request: a signed-in member of the agency, or a public page."""
+    agency = current_agency()
+    if agency is None:
+        return None
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, PUBLIC_ATTR, False):
+        if agency.is_suspended:
+            abort(404)
+        g.agency_public = True
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    membership = db.session.scalar(
+        select(Membership).where(Membership.user_id == current_user.id, Membership.active.is_(True))
+    )
+    if membership is None:
+        abort(404)
+    if agency.is_suspended:
+        return render_template("errors/suspended.html", agency=agency), 403
+    g.membership = membership
+    if membership.role == Role.ADMIN and not current_user.has_totp:
+        # agency admins must use two-factor before they can act as admins
+        session["after_2fa"] = request.full_path
+        return redirect(url_for("auth.two_factor_setup"))
+    if sessions.session_expired_for_agency(
+        agency.setting("session_idle_minutes", None), agency.setting("session_absolute_hours", None)
+    ):
+        sessions.end_session()
+        db.session.commit()
+        return redirect(url_for("auth.login", next=request.full_path))
+    return None
+
+
+def require_role(*roles: Role | str) -> Callable[[F], F]:
+    """Restrict an agency view to some roles. Other members get 403: they may
+    know the page exists, it is their own agency."""
+
+    allowed = {str(r) for r in roles}
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            membership = current_membership()
+            if membership is None:
+                abort(404)
+            if membership.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def get_or_404(model: type, object_id: uuid.UUID) -> Any:
+    """Load a tenant-owned object of the current agency, or 404.
+
+    Scoping is central (db.py), so another agency's id simply finds nothing.
+    """
+    obj = db.session.scalar(select(model).where(model.id == object_id))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def inject_slug(endpoint: str, values: dict[str, Any]) -> None:
+    """url_defaults: building an agency URL inside an agency request needs no slug."""
+    agency = current_agency()
+    if agency is None or "slug" in values:
+        return
+    from flask import current_app
+
+    rules = current_app.url_map._rules_by_endpoint.get(endpoint, [])
+    if any("slug" in r.arguments for r in rules):
+        values["slug"] = agency.slug

@@ -1,0 +1,1 @@
+"""Agency features, one package per area."""

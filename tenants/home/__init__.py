@@ -1,0 +1,1 @@
+"""The agency home page."""

@@ -1,0 +1,1 @@
+"""Who belongs to the agency: members, invitations, API tokens, the audit log."""

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from saas.fields import lowercase, strip
+from saas.i18n import role_label
+from saas.models import Role
+
+
+def role_choices() -> list[tuple[str, str]]:
+    return [(role.value, role_label(role.value)) for role in Role]
+
+
+class InviteMemberForm(FlaskForm):
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Email(), Length(max=254)], filters=[lowercase]
+    )
+    role = SelectField(_l("Role"), choices=role_choices, default="carer")
+
+
+class ChangeRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=role_choices)
+
+
+class NewTokenForm(FlaskForm):
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=100)],
+        filters=[strip],
+        description=_l("For example: my phone"),
+    )

