@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import traceback
 from typing import Any
 
+import sentry_sdk
 from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -138,8 +140,8 @@ def _register_lifecycle(app: Flask) -> None:
             "membership": g.get("membership"),
             "locales": LOCALES,
             "current_locale": current_locale(),
-            "language_form": LanguageForm(),
-            "plain_form": ConfirmForm(),
+            "language_form": LanguageForm(formdata=None),
+            "plain_form": ConfirmForm(formdata=None),
         }
 
 
@@ -158,8 +160,11 @@ def _register_errors(app: Flask) -> None:
         500: lambda: _("Something went wrong on our side. It has been reported."),
     }
 
+    def generic() -> str:
+        return _("The request could not be completed.")
+
     def render_error(code: int, message: str | None = None) -> Any:
-        text = message or messages.get(code, messages[500])()
+        text = message or messages.get(code, generic)()
         if _wants_json():
             return jsonify(error={"status": code, "message": text}), code
         return render_template("errors/error.html", code=code, message=text), code
@@ -173,11 +178,15 @@ def _register_errors(app: Flask) -> None:
         code = exc.code or 500
         if code in (301, 302, 303, 307, 308):
             return exc
-        return render_error(code if code in messages else code)
+        return render_error(code)
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception) -> Any:
-        app.logger.exception("unhandled error")
+        # handled here, so Flask sends no got_request_exception: report it ourselves
+        sentry_sdk.capture_exception(exc)
+        # the message may quote user input: log the type and where, never the text
+        where = "".join(traceback.format_tb(exc.__traceback__))
+        app.logger.error("unhandled error %s\n%s", type(exc).__name__, where)
         db.session.rollback()
         return render_error(500)
 

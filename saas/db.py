@@ -104,7 +104,7 @@ _engine: Engine | None = None
 
 def init_engine(url: str, **kwargs: Any) -> Engine:
     global _engine
-    if _engine is not None and str(_engine.url) == url:
+    if _engine is not None and _engine.url.render_as_string(hide_password=False) == url:
         return _engine
     _engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **kwargs)
     SessionLocal.configure(bind=_engine)
@@ -125,10 +125,11 @@ def current_tenant_id(sess: Session | None = None) -> uuid.UUID | None:
 
 
 def _apply_setting(conn: Connection, tenant_id: uuid.UUID | None) -> None:
-    conn.execute(
-        text("select set_config('app.tenant_id', :t, true)"),
-        {"t": str(tenant_id) if tenant_id else ""},
-    )
+    # SET LOCAL rather than set_config(): Citus propagates SET LOCAL to the
+    # workers (citus.propagate_set_commands = 'local'). The value is a UUID we
+    # format ourselves, so it is safe to inline.
+    value = str(uuid.UUID(str(tenant_id))) if tenant_id else ""
+    conn.exec_driver_sql(f"SET LOCAL app.tenant_id = '{value}'")
 
 
 def set_tenant(tenant_id: uuid.UUID | None, sess: Session | None = None) -> None:

@@ -39,7 +39,11 @@ def select_timezone() -> str:
 
 
 def current_locale() -> str:
-    return str(get_locale() or "en")
+    """Our code for the request's language ("en" or "zh_CN").
+
+    Babel parses zh_CN as zh_Hans_CN, which is also the catalogue's folder."""
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
 
 
 def role_label(role: str) -> str:

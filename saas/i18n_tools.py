@@ -50,7 +50,7 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["fill-english"]:
         fill_english()
     elif sys.argv[1:2] == ["check"]:
-        bad = {loc: missing(loc) for loc in ("en", "zh_CN")}
+        bad = {loc: missing(loc) for loc in ("en", "zh_Hans_CN")}
         for loc, ids in bad.items():
             for i in ids:
                 print(f"{loc}: {i}")

@@ -75,6 +75,7 @@ def init_sentry(dsn: str, environment: str, transport: Any = None) -> None:
         integrations=[FlaskIntegration(), RqIntegration()],
         send_default_pii=False,
         include_local_variables=False,
+        include_source_context=False,
         max_request_body_size="never",
         before_send=scrub_event,
         before_send_transaction=scrub_event,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from saas import db
 from saas.auth import sessions
+from saas.fields import SLUG_RE
 from saas.models import Agency, Membership, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,7 +41,10 @@ def current_membership() -> Membership | None:
 
 
 def agency_by_slug(slug: str) -> Agency | None:
-    return db.session.scalar(select(Agency).where(Agency.slug == slug.lower()))
+    slug = slug.lower()
+    if not SLUG_RE.match(slug):
+        return None
+    return db.session.scalar(select(Agency).where(Agency.slug == slug))
 
 
 def resolve_agency(endpoint: str | None, values: dict[str, Any] | None) -> Any:

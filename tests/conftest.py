@@ -118,7 +118,7 @@ def dbconn(app, redis_conn) -> Iterator[object]:
         yield connection
     finally:
         db.session.remove()
-        db.SessionLocal.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        db.SessionLocal.configure(bind=engine, join_transaction_mode="conditional_savepoint")
         outer.rollback()
         connection.close()
 

@@ -54,7 +54,7 @@ class Factory:
         name: str = "Test Person",
     ) -> User:
         user = User(
-            email=(email or f"{unique('u')}@example.test").lower(),
+            email=(email or f"{unique('u')}@example.net").lower(),
             name=name,
             password_hash=_hash(password),
             is_operator=operator,

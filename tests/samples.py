@@ -45,7 +45,7 @@ def _membership(factory, world: AgencyWorld) -> uuid.UUID:
 
 @sample("invitations")
 def _invitation(factory, world: AgencyWorld) -> uuid.UUID:
-    invitation, _ = factory.invitation(world.agency, f"invitee-{uuid.uuid4().hex[:6]}@example.test")
+    invitation, _ = factory.invitation(world.agency, f"invitee-{uuid.uuid4().hex[:6]}@example.net")
     return invitation.id
 
 

@@ -110,7 +110,7 @@ def invite(agency: Agency, email: str, role: Role | str, *, invited_by: User | N
         inviter=invited_by.name if invited_by else "",
         valid_days=INVITATION_VALID.days,
     )
-    audit.record("member.invited", email, role=str(role))
+    audit.record("member.invited", email, actor_id=invited_by.id if invited_by else None, role=str(role))
     return invitation
 
 

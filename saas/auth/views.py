@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from saas import audit, db
 from saas.auth import sessions, totp
@@ -63,7 +64,11 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _account_key() -> str:
-    return "acct:" + (request.form.get("email") or "").strip().lower()[:254]
+    try:
+        email = request.form.get("email") or ""
+    except HTTPException:  # an oversized body: the view answers 413 itself
+        email = ""
+    return "acct:" + email.strip().lower()[:254]
 
 
 def _pending_key() -> str:

@@ -14,7 +14,7 @@ class CreateAgencyForm(FlaskForm):
         _l("Web address"),
         validators=[DataRequired(), Length(max=40), valid_slug],
         filters=[lowercase],
-        description=_l("Used in the agency's links: /a/<address>/"),
+        description=_l("Used in the agency's links, for example /a/sunrise/"),
     )
     timezone = SelectField(_l("Time zone"), default="Europe/London")
     locale = SelectField(_l("Language"), choices=list(LOCALES), default="en")

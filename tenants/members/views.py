@@ -24,15 +24,20 @@ MEMBER_ERRORS = {
 }
 
 
-@bp.route("/members")
-@require_role(Role.ADMIN, Role.COORDINATOR)
-def index() -> Any:
+def _like(text: str) -> str:
+    """A LIKE pattern matching the text literally (% and _ are not wildcards)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _members_page(form: InviteMemberForm) -> str:
+    """The members list (searchable, paginated) with pending invitations."""
     q = (request.args.get("q") or "").strip()[:100]
     role = request.args.get("role") or ""
     stmt = select(Membership, User).join(User, User.id == Membership.user_id)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(User.email.like(like), User.name.ilike(like)))
+        like = _like(q.lower())
+        stmt = stmt.where(or_(User.email.like(like, escape="\\"), User.name.ilike(like, escape="\\")))
     if role in {r.value for r in Role}:
         stmt = stmt.where(Membership.role == role)
     page = paginate(db.session, stmt.order_by(Membership.active.desc(), User.email), scalars=False)
@@ -53,9 +58,15 @@ def index() -> Any:
         q=q,
         role=role,
         roles=role_choices(),
-        form=InviteMemberForm(),
+        form=form,
         role_form=ChangeRoleForm(),
     )
+
+
+@bp.route("/members")
+@require_role(Role.ADMIN, Role.COORDINATOR)
+def index() -> Any:
+    return _members_page(InviteMemberForm())
 
 
 @bp.route("/members/invite", methods=["POST"])
@@ -72,20 +83,7 @@ def invite_member() -> Any:
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("members.index"))
-    stmt = select(Membership, User).join(User, User.id == Membership.user_id).order_by(User.email)
-    return (
-        render_template(
-            "members/index.html",
-            page=paginate(db.session, stmt, scalars=False),
-            pending=[],
-            q="",
-            role="",
-            roles=role_choices(),
-            form=form,
-            role_form=ChangeRoleForm(),
-        ),
-        422,
-    )
+    return _members_page(form), 422
 
 
 @bp.route("/members/invitations/<uuid:invitation_id>/revoke", methods=["POST"])

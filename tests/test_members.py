@@ -1,0 +1,140 @@
+"""Agency admins manage who belongs: invitations, roles, deactivation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from saas import db
+from saas.models import ApiToken, AuditEvent, Invitation, MailMessage, Membership, Role
+from tests.factories import login, unique
+
+
+def test_admin_invites_changes_role_and_deactivates(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    carer, carer_m = factory.member(agency, Role.CARER)
+    login(client, admin)
+    email = f"{unique('inv')}@example.net"
+    response = client.post(f"/a/{agency.slug}/members/invite", data={"email": email, "role": "client"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(MailMessage.subject).where(MailMessage.to_address == email))
+    page = client.get(f"/a/{agency.slug}/members")
+    assert email in page.text and carer.email in page.text
+
+    assert (
+        client.post(f"/a/{agency.slug}/members/{carer_m.id}/role", data={"role": "coordinator"}).status_code
+        == 302
+    )
+    with db.tenant_scope(agency.id):
+        assert db.session.scalar(select(Membership.role).where(Membership.id == carer_m.id)) == "coordinator"
+    client.post(f"/a/{agency.slug}/members/{carer_m.id}/deactivate")
+    other = client.application.test_client()
+    login(other, carer)
+    assert other.get(f"/a/{agency.slug}/").status_code == 404, "deactivated members are out"
+    with db.tenant_scope(agency.id):
+        actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"member.invited", "member.role_changed", "member.deactivated"} <= actions
+    client.post(f"/a/{agency.slug}/members/{carer_m.id}/reactivate")
+    assert other.get(f"/a/{agency.slug}/").status_code == 200
+
+
+def test_invite_bad_input(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    login(client, admin)
+    bad = client.post(f"/a/{agency.slug}/members/invite", data={"email": "not-an-email", "role": "carer"})
+    assert bad.status_code == 422 and "Invalid email address" in bad.text
+    bad_role = client.post(
+        f"/a/{agency.slug}/members/invite", data={"email": "a@example.net", "role": "king"}
+    )
+    assert bad_role.status_code == 422 and "Not a valid choice" in bad_role.text
+    dup = client.post(f"/a/{agency.slug}/members/invite", data={"email": admin.email, "role": "carer"})
+    assert dup.status_code == 422 and "already a member" in dup.text
+    with db.tenant_scope(agency.id):
+        assert db.session.scalars(select(Invitation)).all() == []
+
+
+def test_last_admin_and_self_protection(client, factory):
+    agency = factory.agency()
+    admin, admin_m = factory.member(agency, Role.ADMIN)
+    login(client, admin)
+    r = client.post(
+        f"/a/{agency.slug}/members/{admin_m.id}/role", data={"role": "carer"}, follow_redirects=True
+    )
+    assert "at least one active admin" in r.text
+    r = client.post(f"/a/{agency.slug}/members/{admin_m.id}/deactivate", follow_redirects=True)
+    assert "cannot deactivate yourself" in r.text
+    with db.tenant_scope(agency.id):
+        m = db.session.scalar(select(Membership).where(Membership.id == admin_m.id))
+        assert m.role == "admin" and m.active
+
+
+def test_roles_limit_pages(client, factory):
+    agency = factory.agency()
+    coordinator, _ = factory.member(agency, Role.COORDINATOR)
+    login(client, coordinator)
+    assert client.get(f"/a/{agency.slug}/members").status_code == 200
+    assert (
+        client.post(
+            f"/a/{agency.slug}/members/invite", data={"email": "x@example.net", "role": "admin"}
+        ).status_code
+        == 403
+    )
+    assert client.get(f"/a/{agency.slug}/audit").status_code == 403
+
+
+def test_withdraw_invitation(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    invitation, token = factory.invitation(agency, f"{unique('w')}@example.net")
+    login(client, admin)
+    client.post(f"/a/{agency.slug}/members/invitations/{invitation.id}/revoke")
+    assert client.get(f"/invite/{token}").status_code == 404
+
+
+def test_agency_audit_log_page(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    factory.invitation(agency, f"{unique('a')}@example.net", by=admin)
+    login(client, admin)
+    page = client.get(f"/a/{agency.slug}/audit")
+    assert "member.invited" in page.text and admin.email in page.text
+
+
+def test_api_tokens_page(client, factory):
+    agency = factory.agency()
+    carer, membership = factory.member(agency, Role.CARER)
+    login(client, carer)
+    created = client.post(f"/a/{agency.slug}/tokens", data={"name": "my phone"})
+    token = created.text.split('data-testid="new-token">')[1].split("<")[0]
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    with db.tenant_scope(agency.id):
+        row = db.session.scalar(select(ApiToken).where(ApiToken.membership_id == membership.id))
+        assert row.token_hash != token and token.split(".")[-1] not in row.token_hash
+    assert client.post(f"/a/{agency.slug}/tokens", data={"name": ""}).status_code == 200
+    client.post(f"/a/{agency.slug}/tokens/{row.id}/revoke")
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_someone_elses_token_is_not_found(client, factory):
+    agency = factory.agency()
+    carer, _ = factory.member(agency, Role.CARER)
+    _other, other_m = factory.member(agency, Role.CARER)
+    factory.api_token(other_m)
+    with db.tenant_scope(agency.id):
+        other_token = db.session.scalar(select(ApiToken.id).where(ApiToken.membership_id == other_m.id))
+    login(client, carer)
+    assert client.post(f"/a/{agency.slug}/tokens/{other_token}/revoke").status_code == 404
+
+
+def test_member_search_is_literal(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN, name="Ann Admin")
+    factory.member(agency, Role.CARER, name="Bob 100% Reliable")
+    login(client, admin)
+    assert "Bob 100% Reliable" in client.get(f"/a/{agency.slug}/members?q=100%25").text
+    page = client.get(f"/a/{agency.slug}/members?q=%25")
+    assert "Bob 100% Reliable" in page.text and "Ann Admin" not in page.text, "% is not a wildcard"
+    assert "Ann Admin" not in client.get(f"/a/{agency.slug}/members?q=_").text
+    carers = client.get(f"/a/{agency.slug}/members?role=carer").text
+    assert "Bob 100% Reliable" in carers and "Ann Admin" not in carers
