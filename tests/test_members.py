@@ -138,3 +138,18 @@ def test_member_search_is_literal(client, factory):
     assert "Ann Admin" not in client.get(f"/a/{agency.slug}/members?q=_").text
     carers = client.get(f"/a/{agency.slug}/members?role=carer").text
     assert "Bob 100% Reliable" in carers and "Ann Admin" not in carers
+
+
+def test_members_page_costs_the_same_at_any_size(client, factory):
+    from tests.sqlcount import count_statements
+
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    login(client, admin)
+    with count_statements() as small:
+        assert client.get(f"/a/{agency.slug}/members").status_code == 200
+    for _ in range(60):
+        factory.member(agency, Role.CARER)
+    with count_statements() as large:
+        assert client.get(f"/a/{agency.slug}/members").status_code == 200
+    assert large.count == small.count, large.statements
