@@ -29,6 +29,8 @@ BLUEPRINTS = (
     "tenants.home.views",
     "tenants.members.views",
 )
+# Feature modules adding routes to the API blueprint; imported before it is registered.
+API_MODULES: tuple[str, ...] = ()
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -77,6 +79,8 @@ def _limiter_uri(redis_url: str) -> str:
 
 def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
+    for module_name in API_MODULES:
+        importlib.import_module(module_name)
     for module_name in BLUEPRINTS:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp)
