@@ -31,7 +31,7 @@ install-dev: $(DEV_STAMP) translations
 
 # compiled at install; the .mo files are not committed
 translations:
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 lint:
 	$(BIN)/ruff check .
