@@ -1,0 +1,1 @@
+"""The service catalogue: categories, items and their dated terms."""

@@ -1,0 +1,369 @@
+"""Catalogue pages: the item list, items and their dated terms, categories,
+presets, import and export."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
+
+from saas import db
+from saas.models import Role
+from saas.pagination import paginate
+from saas.tenancy import current_agency, get_or_404, require_role
+from tenants.catalogue import services
+from tenants.catalogue.forms import CategoryForm, ItemForm, NewItemForm, PresetForm, TermsForm
+from tenants.catalogue.imports import CATALOGUE_COLUMNS
+from tenants.catalogue.models import ItemTerms, ServiceCategory, ServiceItem
+from tenants.catalogue.presets import PRESETS
+from tenants.spreadsheets import csv_response
+from tenants.staffing import services as staffing
+from tenants.staffing.settings import local_today
+from tenants.staffing.views import VIEWERS, _attempt, _is_admin, import_upload
+
+bp = Blueprint("catalogue", __name__, url_prefix="/a/<slug>")
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _language() -> str:
+    agency = current_agency()
+    return "zh" if (agency.locale or "").startswith("zh") else "en"
+
+
+def catalogue_query(q: str, category: str, status: str) -> Select:
+    stmt = select(ServiceItem, ServiceCategory.name).join(
+        ServiceCategory, ServiceCategory.id == ServiceItem.category_id
+    )
+    if q:
+        stmt = stmt.where(func.lower(ServiceItem.name).like(_like(q.lower()), escape="\\"))
+    category_id = _uuid_or_none(category)
+    if category_id is not None:
+        stmt = stmt.where(ServiceItem.category_id == category_id)
+    if status == "active":
+        stmt = stmt.where(ServiceItem.active.is_(True))
+    elif status == "retired":
+        stmt = stmt.where(ServiceItem.active.is_(False))
+    return stmt.order_by(
+        ServiceCategory.position, ServiceCategory.name, func.lower(ServiceItem.name), ServiceItem.id
+    )
+
+
+def _type_names() -> dict[uuid.UUID, str]:
+    return {t.id: t.name for t in staffing.certificate_types()}
+
+
+@bp.route("/catalogue")
+@require_role(*VIEWERS)
+def index() -> Any:
+    q = (request.args.get("q") or "").strip()[:100]
+    category = request.args.get("category") or ""
+    status = request.args.get("status") or "active"
+    page = paginate(db.session, catalogue_query(q, category, status), scalars=False)
+    today = local_today()
+    terms = services.terms_on([item.id for item, _name in page.items], today)
+    return render_template(
+        "catalogue/index.html",
+        page=page,
+        terms=terms,
+        type_names=_type_names(),
+        categories=services.categories(),
+        q=q,
+        category=category,
+        status=status,
+        empty=not page.items and not q and not category and services.catalogue_is_empty(),
+        is_admin=_is_admin(),
+    )
+
+
+# -- items --------------------------------------------------------------------------------
+
+
+def _category_choices(form: ItemForm) -> None:
+    form.category_id.choices = [("", _("Choose…"))] + [(str(c.id), c.name) for c in services.categories()]
+
+
+def _qualification_choices(form: Any) -> None:
+    form.required_certificate_type_id.choices = [("", _("None"))] + [
+        (str(t.id), t.name) for t in staffing.certificate_types(active_only=True)
+    ]
+
+
+def _item_input(form: ItemForm) -> services.ItemInput:
+    return services.ItemInput(
+        category_id=_uuid_or_none(form.category_id.data),
+        name=form.name.data or "",
+        description=form.description.data or "",
+        scope_included=form.scope_included.data or "",
+        scope_excluded=form.scope_excluded.data or "",
+    )
+
+
+def _terms_input(form: Any) -> services.TermsInput:
+    return services.TermsInput(
+        price=form.price.data,
+        unit=form.unit.data,
+        duration_minutes=form.duration_minutes.data,
+        checklist=services.checklist_from_text(form.checklist.data or ""),
+        required_certificate_type_id=_uuid_or_none(form.required_certificate_type_id.data),
+    )
+
+
+@bp.route("/catalogue/items/new", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def new_item() -> Any:
+    form = NewItemForm()
+    _category_choices(form)
+    _qualification_choices(form)
+    if request.method == "GET" and request.args.get("category"):
+        form.category_id.data = request.args.get("category")
+    created: list[ServiceItem] = []
+    if form.validate_on_submit() and _attempt(
+        form,
+        lambda: created.append(services.create_item(_item_input(form), _terms_input(form), by=current_user)),
+    ):
+        flash(_("Item added to the catalogue."), "success")
+        return redirect(url_for("catalogue.item", item_id=created[0].id))
+    return render_template("catalogue/item_form.html", form=form, item=None), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/catalogue/items/<uuid:item_id>")
+@require_role(*VIEWERS)
+def item(item_id: uuid.UUID) -> Any:
+    row = get_or_404(ServiceItem, item_id)
+    category = get_or_404(ServiceCategory, row.category_id)
+    today = local_today()
+    history = services.terms_history(row.id)
+    current = next((t for t in history if t.effective_from <= today), None)
+    return render_template(
+        "catalogue/item.html",
+        item=row,
+        category=category,
+        history=history,
+        current=current,
+        today=today,
+        type_names=_type_names(),
+        is_admin=_is_admin(),
+    )
+
+
+@bp.route("/catalogue/items/<uuid:item_id>/edit", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def edit_item(item_id: uuid.UUID) -> Any:
+    row = get_or_404(ServiceItem, item_id)
+    form = ItemForm(obj=row)
+    _category_choices(form)
+    if request.method == "GET":
+        form.category_id.data = str(row.category_id)
+    if form.validate_on_submit() and _attempt(form, lambda: services.update_item(row, _item_input(form))):
+        flash(_("Item saved."), "success")
+        return redirect(url_for("catalogue.item", item_id=row.id))
+    return render_template("catalogue/item_form.html", form=form, item=row), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/catalogue/items/<uuid:item_id>/terms", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def change_terms(item_id: uuid.UUID) -> Any:
+    row = get_or_404(ServiceItem, item_id)
+    form = TermsForm()
+    _qualification_choices(form)
+    today = local_today()
+    current = services.terms_on(row.id, today).get(row.id)
+    if request.method == "GET" and current is not None:
+        form.price.data = current.price
+        form.unit.data = current.unit
+        form.duration_minutes.data = current.duration_minutes
+        form.checklist.data = "\n".join(current.checklist or [])
+        form.required_certificate_type_id.data = str(current.required_certificate_type_id or "")
+        form.effective_from.data = today
+    if form.validate_on_submit() and _attempt(
+        form,
+        lambda: services.change_terms(row, form.effective_from.data, _terms_input(form), by=current_user),
+    ):
+        flash(_("New terms saved from %(day)s.", day=form.effective_from.data), "success")
+        return redirect(url_for("catalogue.item", item_id=row.id))
+    return render_template("catalogue/terms_form.html", form=form, item=row, current=current), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/catalogue/terms/<uuid:terms_id>/delete", methods=["POST"])
+@require_role(Role.ADMIN)
+def delete_terms(terms_id: uuid.UUID) -> Any:
+    row = get_or_404(ItemTerms, terms_id)
+    item_id = row.item_id
+    form = CategoryForm()  # CSRF only
+    form.validate_on_submit()
+    if _attempt(form, lambda: services.delete_future_terms(row)):
+        flash(_("Planned terms deleted."), "success")
+    return redirect(url_for("catalogue.item", item_id=item_id))
+
+
+@bp.route("/catalogue/items/<uuid:item_id>/retire", methods=["POST"])
+@require_role(Role.ADMIN)
+def retire_item(item_id: uuid.UUID) -> Any:
+    row = get_or_404(ServiceItem, item_id)
+    services.set_item_active(row, False)
+    db.session.commit()
+    flash(_("Item retired: it can no longer be added to plans."), "success")
+    return redirect(url_for("catalogue.item", item_id=row.id))
+
+
+@bp.route("/catalogue/items/<uuid:item_id>/reactivate", methods=["POST"])
+@require_role(Role.ADMIN)
+def reactivate_item(item_id: uuid.UUID) -> Any:
+    row = get_or_404(ServiceItem, item_id)
+    services.set_item_active(row, True)
+    db.session.commit()
+    flash(_("Item back in the catalogue."), "success")
+    return redirect(url_for("catalogue.item", item_id=row.id))
+
+
+# -- categories ------------------------------------------------------------------------------
+
+
+@bp.route("/catalogue/categories", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def categories() -> Any:
+    form = CategoryForm()
+    if form.validate_on_submit() and _attempt(form, lambda: services.create_category(form.name.data)):
+        flash(_("Category added."), "success")
+        return redirect(url_for("catalogue.categories"))
+    counts = dict(
+        db.session.execute(
+            select(ServiceItem.category_id, func.count()).group_by(ServiceItem.category_id)
+        ).all()
+    )
+    return render_template(
+        "catalogue/categories.html", form=form, categories=services.categories(), counts=counts
+    ), (422 if request.method == "POST" else 200)
+
+
+@bp.route("/catalogue/categories/<uuid:category_id>/rename", methods=["POST"])
+@require_role(Role.ADMIN)
+def rename_category(category_id: uuid.UUID) -> Any:
+    category = get_or_404(ServiceCategory, category_id)
+    form = CategoryForm()
+    if form.validate_on_submit() and _attempt(
+        form, lambda: services.rename_category(category, form.name.data)
+    ):
+        flash(_("Category renamed."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("catalogue.categories"))
+
+
+@bp.route("/catalogue/categories/<uuid:category_id>/delete", methods=["POST"])
+@require_role(Role.ADMIN)
+def delete_category(category_id: uuid.UUID) -> Any:
+    category = get_or_404(ServiceCategory, category_id)
+    form = CategoryForm()
+    form.validate_on_submit()
+    if _attempt(form, lambda: services.delete_category(category)):
+        flash(_("Category deleted."), "success")
+    else:
+        for message in form.name.errors:
+            flash(message, "error")
+    return redirect(url_for("catalogue.categories"))
+
+
+# -- presets ----------------------------------------------------------------------------------
+
+
+@bp.route("/catalogue/presets", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def presets() -> Any:
+    form = PresetForm()
+    language = _language()
+    form.preset.choices = [(key, p.title[language]) for key, p in PRESETS.items()]
+    if form.validate_on_submit():
+        counted: list[int] = []
+        if _attempt(
+            form,
+            lambda: counted.append(services.load_preset(current_agency(), form.preset.data, by=current_user)),
+        ):
+            flash(_("%(count)d items loaded. Review the prices before use.", count=counted[0]), "success")
+            return redirect(url_for("catalogue.index"))
+    return render_template(
+        "catalogue/presets.html",
+        form=form,
+        presets=PRESETS,
+        language=language,
+        empty=services.catalogue_is_empty(),
+    ), (422 if request.method == "POST" else 200)
+
+
+# -- import and export ---------------------------------------------------------------------------
+
+
+@bp.route("/catalogue/import", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def import_items() -> Any:
+    return import_upload("catalogue")
+
+
+@bp.route("/catalogue/import/template.csv")
+@require_role(Role.ADMIN)
+def import_template() -> Any:
+    return csv_response("catalogue-template.csv", [c.key for c in CATALOGUE_COLUMNS], [])
+
+
+@bp.route("/catalogue/export.csv")
+@require_role(*VIEWERS)
+def export() -> Any:
+    today = local_today()
+    current = (
+        select(ItemTerms)
+        .where(ItemTerms.effective_from <= today)
+        .order_by(ItemTerms.item_id, ItemTerms.effective_from.desc())
+        .ext(distinct_on(ItemTerms.item_id))
+        .subquery("current")
+    )
+    rows = db.session.execute(
+        select(ServiceItem, ServiceCategory.name, current)
+        .join(ServiceCategory, ServiceCategory.id == ServiceItem.category_id)
+        .outerjoin(current, current.c.item_id == ServiceItem.id)
+        .order_by(ServiceCategory.position, ServiceCategory.name, func.lower(ServiceItem.name))
+    ).all()
+    type_names = _type_names()
+    return csv_response(
+        "catalogue.csv",
+        [c.key for c in CATALOGUE_COLUMNS],
+        (
+            [
+                r[1],
+                r[0].name,
+                r[0].description,
+                r[0].scope_included,
+                r[0].scope_excluded,
+                r.duration_minutes if r.duration_minutes is not None else "",
+                r.price if r.price is not None else "",
+                r.unit or "",
+                "\n".join(r.checklist or []),
+                type_names.get(r.required_certificate_type_id, "") if r.required_certificate_type_id else "",
+                "yes" if r[0].active else "no",
+            ]
+            for r in rows
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Staff files: qualifications, recruitment, caseload, reviews and who may be assigned."""

@@ -1,0 +1,164 @@
+"""Per-agency workforce settings, kept in `Agency.settings` (defaults from the
+domain rules), and the agency's own calendar date."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import g, has_request_context
+from sqlalchemy import cast, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm.attributes import set_committed_value
+
+from saas import audit, db
+from saas.models import Agency
+from tenants.staffing.errors import Problem, raise_if
+from tenants.staffing.models import STAFF_ROLES, CertificateType
+
+# key -> (default, min, max)
+NUMBERS: dict[str, tuple[int, int, int]] = {
+    "certificate_expiring_days": (60, 0, 365),
+    "pre_service_hours": (40, 0, 1000),
+    "annual_training_hours": (20, 0, 1000),
+    "caseload_limit_individual": (20, 0, 1000),
+    "caseload_limit_community": (500, 0, 100_000),
+}
+REQUIRED_CERTIFICATES = "required_certificate_types"
+
+
+@dataclass(frozen=True)
+class WorkforceSettings:
+    certificate_expiring_days: int
+    pre_service_hours: Decimal
+    annual_training_hours: Decimal
+    caseload_limit_individual: int
+    caseload_limit_community: int
+    # staff role -> certificate type ids that role must hold, valid
+    required_certificate_types: dict[str, tuple[uuid.UUID, ...]]
+
+    def required_for(self, staff_role: str) -> tuple[uuid.UUID, ...]:
+        return self.required_certificate_types.get(staff_role, ())
+
+
+def agency_in_scope() -> Agency:
+    """The agency of the request, or of the tenant scope (jobs, CLI)."""
+    if has_request_context() and g.get("agency") is not None:
+        agency = g.agency
+        if agency.id == db.current_tenant_id():
+            return agency
+    tenant_id = db.current_tenant_id()
+    if tenant_id is None:
+        raise RuntimeError("no agency in scope")
+    agency = db.session.get(Agency, tenant_id)
+    if agency is None:
+        raise RuntimeError("agency in scope does not exist")
+    return agency
+
+
+def _int_setting(agency: Agency, key: str) -> int:
+    default, low, high = NUMBERS[key]
+    value = agency.setting(key, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if low <= number <= high else default
+
+
+def workforce_settings(agency: Agency | None = None) -> WorkforceSettings:
+    agency = agency or agency_in_scope()
+    raw = agency.setting(REQUIRED_CERTIFICATES, {}) or {}
+    required: dict[str, tuple[uuid.UUID, ...]] = {}
+    for role in STAFF_ROLES:
+        ids = []
+        for value in raw.get(role, []) if isinstance(raw, dict) else []:
+            try:
+                ids.append(uuid.UUID(str(value)))
+            except ValueError:
+                continue
+        required[role] = tuple(ids)
+    return WorkforceSettings(
+        certificate_expiring_days=_int_setting(agency, "certificate_expiring_days"),
+        pre_service_hours=Decimal(_int_setting(agency, "pre_service_hours")),
+        annual_training_hours=Decimal(_int_setting(agency, "annual_training_hours")),
+        caseload_limit_individual=_int_setting(agency, "caseload_limit_individual"),
+        caseload_limit_community=_int_setting(agency, "caseload_limit_community"),
+        required_certificate_types=required,
+    )
+
+
+def save_workforce_settings(
+    agency: Agency, numbers: dict[str, Any], required: dict[str, list[uuid.UUID]]
+) -> None:
+    """Validate every value, then merge them into the agency's settings in one
+    statement (other features' keys are left as they are)."""
+    problems = []
+    patch: dict[str, Any] = {}
+    for key, (_default, low, high) in NUMBERS.items():
+        value = numbers.get(key)
+        if value is None:
+            problems.append(Problem("required", key))
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            problems.append(Problem("bad_whole_number", key))
+            continue
+        if number != value and not isinstance(value, str):
+            problems.append(Problem("bad_whole_number", key))
+        elif not low <= number <= high:
+            problems.append(Problem("setting_range", key, {"min": low, "max": high}))
+        else:
+            patch[key] = number
+    known = set(db.session.scalars(select(CertificateType.id).where(CertificateType.active.is_(True))))
+    chosen: dict[str, list[str]] = {}
+    for role in STAFF_ROLES:
+        ids = list(dict.fromkeys(required.get(role, [])))
+        if any(i not in known for i in ids):
+            problems.append(Problem("type_choose", f"required_{role}"))
+        chosen[role] = [str(i) for i in ids]
+    raise_if(problems)
+    patch[REQUIRED_CERTIFICATES] = chosen
+    db.session.execute(
+        update(Agency)
+        .where(Agency.id == agency.id)
+        .values(settings=Agency.settings.op("||")(cast(patch, JSONB)))
+    )
+    _reload_settings(agency)
+    audit.record("workforce.settings_changed", agency.slug, **patch)
+
+
+def forget_certificate_type(agency: Agency, type_id: uuid.UUID) -> None:
+    """A retired certificate type is no longer required of any role."""
+    current = workforce_settings(agency).required_certificate_types
+    if not any(type_id in ids for ids in current.values()):
+        return
+    chosen = {role: [str(i) for i in ids if i != type_id] for role, ids in current.items()}
+    db.session.execute(
+        update(Agency)
+        .where(Agency.id == agency.id)
+        .values(settings=Agency.settings.op("||")(cast({REQUIRED_CERTIFICATES: chosen}, JSONB)))
+    )
+    _reload_settings(agency)
+
+
+def _reload_settings(agency: Agency) -> None:
+    """The merged settings back on the object, attached to the session or not."""
+    set_committed_value(
+        agency, "settings", db.session.scalar(select(Agency.settings).where(Agency.id == agency.id))
+    )
+
+
+def local_today(agency: Agency | None = None) -> date:
+    """Today's date where the agency works."""
+    agency = agency or agency_in_scope()
+    try:
+        zone = ZoneInfo(agency.timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.now(zone).date()

@@ -1,0 +1,1 @@
+"""Training: courses, sessions, attendance, evaluations, transcripts and compliance."""
