@@ -1,0 +1,360 @@
+"""The operators' billing console under /operator/: plans, each agency's
+billing (manual invoices and payments, plan, cancel and close), view-as
+sessions and agency data exports. Operators only; anyone else gets a 404."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from billing import exports, impersonation, lifecycle, services, stripe_client
+from billing.forms import ChangePlanForm, InvoiceForm, PaymentForm, PlanForm, ReasonForm, method_choices
+from billing.models import (
+    BillingState,
+    DataExport,
+    ImpersonationSession,
+    Invoice,
+    Payment,
+    Plan,
+    Subscription,
+)
+from billing.views import export_page, send_export
+from saas import db
+from saas.models import Agency, User
+from saas.operator.views import operators_only
+
+bp = Blueprint("billing_operator", __name__, url_prefix="/operator")
+bp.before_request(operators_only)
+
+PLAN_ERRORS = {
+    "name_missing": lambda: _("Enter a name."),
+    "name_taken": lambda: _("Another plan already has this name."),
+    "price_negative": lambda: _("The price cannot be negative."),
+    "pricing_unknown": lambda: _("Choose how the plan is priced."),
+    "currency_invalid": lambda: _("Use a three-letter currency code, for example GBP."),
+    "limit_negative": lambda: _("A limit cannot be negative; leave it empty for no limit."),
+    "trial_days_range": lambda: _("A trial lasts from 0 to 365 days."),
+    "stripe_price_invalid": lambda: _("A Stripe price id starts with price_."),
+}
+BILLING_ERRORS = {
+    "amount_negative": lambda: _("The amount cannot be negative."),
+    "amount_not_positive": lambda: _("The amount must be more than zero."),
+    "currency_invalid": lambda: _("Use a three-letter currency code, for example GBP."),
+    "period_order": lambda: _("The period must end after it starts."),
+    "method_unknown": lambda: _("Choose how it was paid."),
+    "invoice_not_open": lambda: _("This invoice is not open for payment."),
+    "plan_on_stripe": lambda: _("This agency pays through Stripe: its plan changes there."),
+    "reason_missing": lambda: _("Write at least 10 characters, at most 1000."),
+    "not_operator": lambda: _("Only operators can do this."),
+}
+
+
+def _agency_or_404(agency_id: uuid.UUID) -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        abort(404)
+    return agency
+
+
+def _start_of(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
+
+
+# -- plans -----------------------------------------------------------------------------
+
+
+@bp.route("/plans")
+def plans() -> Any:
+    rows = db.session.scalars(select(Plan).order_by(Plan.active.desc(), Plan.price, Plan.name)).all()
+    return render_template("billing/operator/plans.html", rows=rows, stripe_mode=stripe_client.enabled())
+
+
+def _plan_page(form: PlanForm, plan: Plan | None) -> Any:
+    if form.validate_on_submit():
+        try:
+            saved = services.save_plan(
+                plan,
+                by=current_user,
+                name=form.name.data,
+                pricing=form.pricing.data,
+                price=form.price.data,
+                currency=form.currency.data,
+                max_carers=form.max_carers.data,
+                max_clients=form.max_clients.data,
+                features=(form.features.data or "").splitlines(),
+                trial_days=form.trial_days.data,
+                stripe_price_id=form.stripe_price_id.data,
+                active=form.active.data,
+            )
+        except services.BillingError as exc:
+            db.session.rollback()
+            form[exc.field].errors.append(PLAN_ERRORS[exc.code]())
+        else:
+            db.session.commit()
+            flash(_("Plan %(name)s saved.", name=saved.name), "success")
+            return redirect(url_for("billing_operator.plans"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("billing/operator/plan_form.html", form=form, plan=plan), status
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+def new_plan() -> Any:
+    form = PlanForm()
+    if not form.is_submitted():
+        form.trial_days.data = lifecycle.trial_days()
+    return _plan_page(form, None)
+
+
+@bp.route("/plans/<uuid:billing_plan_id>", methods=["GET", "POST"])
+def edit_plan(billing_plan_id: uuid.UUID) -> Any:
+    plan = db.session.get(Plan, billing_plan_id)
+    if plan is None:
+        abort(404)
+    form = PlanForm(obj=plan) if request.method == "GET" else PlanForm()
+    if request.method == "GET":
+        form.features.data = "\n".join(plan.features or [])
+    return _plan_page(form, plan)
+
+
+# -- one agency's billing ------------------------------------------------------------------
+
+
+@bp.route("/agencies/<uuid:agency_id>/billing")
+def agency_billing(agency_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    plan_form = ChangePlanForm()
+    plan_form.plan.choices = [(str(p.id), p.name) for p in services.active_plans()]
+    plan_form.plan.data = str(agency.plan_id) if agency.plan_id else None
+    with db.tenant_scope(agency.id):
+        subscription = db.session.scalar(select(Subscription))
+        invoices = db.session.scalars(select(Invoice).order_by(Invoice.issued_at.desc()).limit(100)).all()
+        payments = db.session.scalars(select(Payment).order_by(Payment.paid_at.desc()).limit(200)).all()
+        export_rows = db.session.scalars(
+            select(DataExport).order_by(DataExport.created_at.desc()).limit(20)
+        ).all()
+        sessions = db.session.execute(
+            select(ImpersonationSession, User.email)
+            .join(User, User.id == ImpersonationSession.operator_id)
+            .order_by(ImpersonationSession.started_at.desc())
+            .limit(20)
+        ).all()
+        carers = lifecycle.active_carers()
+    plan = db.session.get(Plan, agency.plan_id) if agency.plan_id else None
+    return render_template(
+        "billing/operator/agency.html",
+        agency=agency,
+        plan=plan,
+        carers=carers,
+        monthly=services.monthly_amount(plan, carers),
+        subscription=subscription,
+        invoices=invoices,
+        payments=payments,
+        exports=export_rows,
+        sessions=sessions,
+        plan_form=plan_form,
+        invoice_form=InvoiceForm(formdata=None),
+        payment_form=PaymentForm(formdata=None),
+        payment_methods=method_choices(),
+        reason_form=ReasonForm(formdata=None),
+        stripe_mode=stripe_client.enabled(),
+        now=db.utcnow(),
+        states=BillingState,
+    )
+
+
+def _back(agency: Agency) -> Any:
+    return redirect(url_for("billing_operator.agency_billing", agency_id=agency.id))
+
+
+def _flash_form_errors(form: Any) -> None:
+    for name, errors in form.errors.items():
+        label = form[name].label.text if name in form else name
+        for error in errors:
+            flash(f"{label}: {error}", "error")
+
+
+@bp.route("/agencies/<uuid:agency_id>/billing/plan", methods=["POST"])
+def set_plan(agency_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    form = ChangePlanForm()
+    form.plan.choices = [(str(p.id), p.name) for p in services.active_plans()]
+    if form.validate_on_submit():
+        try:
+            services.set_plan(agency, db.session.get(Plan, uuid.UUID(form.plan.data)), by=current_user)
+        except services.BillingError as exc:
+            db.session.rollback()
+            flash(BILLING_ERRORS[exc.code](), "error")
+        else:
+            db.session.commit()
+            flash(_("Plan changed."), "success")
+    else:
+        _flash_form_errors(form)
+    return _back(agency)
+
+
+@bp.route("/agencies/<uuid:agency_id>/billing/invoices", methods=["POST"])
+def record_invoice(agency_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    form = InvoiceForm()
+    if form.validate_on_submit():
+        try:
+            invoice = services.record_invoice(
+                agency,
+                amount=form.amount.data,
+                currency=form.currency.data,
+                description=form.description.data,
+                period_start=_start_of(form.period_start.data),
+                period_end=_start_of(form.period_end.data),
+                due_at=_start_of(form.due_on.data),
+                by=current_user,
+            )
+        except services.BillingError as exc:
+            db.session.rollback()
+            flash(BILLING_ERRORS[exc.code](), "error")
+        else:
+            db.session.commit()
+            flash(_("Invoice %(number)s recorded.", number=invoice.number), "success")
+    else:
+        _flash_form_errors(form)
+    return _back(agency)
+
+
+@bp.route("/agencies/<uuid:agency_id>/billing/invoices/<uuid:invoice_id>/payments", methods=["POST"])
+def record_payment(agency_id: uuid.UUID, invoice_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    with db.tenant_scope(agency.id):
+        invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id))
+    if invoice is None:
+        abort(404)
+    form = PaymentForm()
+    if form.validate_on_submit():
+        try:
+            services.record_payment(
+                agency,
+                invoice,
+                amount=form.amount.data,
+                method=form.method.data,
+                reference=form.reference.data or "",
+                paid_at=_start_of(form.paid_on.data),
+                by=current_user,
+            )
+        except services.BillingError as exc:
+            db.session.rollback()
+            flash(BILLING_ERRORS[exc.code](), "error")
+        else:
+            db.session.commit()
+            flash(_("Payment recorded."), "success")
+    else:
+        _flash_form_errors(form)
+    return _back(agency)
+
+
+@bp.route("/agencies/<uuid:agency_id>/billing/cancel", methods=["POST"])
+def cancel(agency_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        if lifecycle.cancel(
+            agency,
+            reason=form.reason.data,
+            access_until=agency.current_period_end if agency.current_period_end else None,
+            actor_id=current_user.id,
+        ):
+            db.session.commit()
+            flash(_("The agency is cancelled; it keeps read access until its period ends."), "success")
+    else:
+        _flash_form_errors(form)
+    return _back(agency)
+
+
+@bp.route("/agencies/<uuid:agency_id>/billing/close", methods=["POST"])
+def close(agency_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        if lifecycle.close(agency, reason=form.reason.data, actor_id=current_user.id):
+            db.session.commit()
+            flash(_("The agency is closed. Its admins can export its data for 30 days."), "success")
+    else:
+        _flash_form_errors(form)
+    return _back(agency)
+
+
+# -- view as an agency admin ------------------------------------------------------------------
+
+
+@bp.route("/agencies/<uuid:agency_id>/impersonate", methods=["POST"])
+def impersonate(agency_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for("operator.agency", agency_id=agency.id))
+    try:
+        impersonation.start(agency, current_user, form.reason.data)
+    except services.BillingError as exc:
+        db.session.rollback()
+        flash(BILLING_ERRORS[exc.code](), "error")
+        return redirect(url_for("operator.agency", agency_id=agency.id))
+    db.session.commit()
+    return redirect(url_for("home.index", slug=agency.slug))
+
+
+@bp.route("/impersonation/end", methods=["POST"])
+def end_impersonation() -> Any:
+    agency = impersonation.end("ended")
+    db.session.commit()
+    flash(_("You are no longer viewing the agency."), "success")
+    if agency is not None:
+        return redirect(url_for("operator.agency", agency_id=agency.id))
+    return redirect(url_for("operator.index"))
+
+
+# -- exports ------------------------------------------------------------------------------------
+
+
+@bp.route("/agencies/<uuid:agency_id>/exports", methods=["POST"])
+def request_export(agency_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    if agency.purged_at is not None:
+        abort(404)
+    export = exports.request_export(agency, by=current_user, by_operator=True)
+    db.session.commit()
+    flash(_("The export is being prepared."), "success")
+    return redirect(url_for("billing_operator.export", agency_id=agency.id, export_id=export.id))
+
+
+def _export_or_404(agency: Agency, export_id: uuid.UUID) -> DataExport:
+    with db.tenant_scope(agency.id):
+        row = db.session.scalar(select(DataExport).where(DataExport.id == export_id))
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.route("/agencies/<uuid:agency_id>/exports/<uuid:export_id>")
+def export(agency_id: uuid.UUID, export_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    row = _export_or_404(agency, export_id)
+    download = None
+    if row.status == "ready":
+        download = url_for(
+            "billing_operator.download_export", agency_id=agency.id, export_id=row.id, sig=exports.sign(row)
+        )
+    return export_page(
+        row, download, url_for("billing_operator.agency_billing", agency_id=agency.id), for_agency=agency
+    )
+
+
+@bp.route("/agencies/<uuid:agency_id>/exports/<uuid:export_id>/download")
+def download_export(agency_id: uuid.UUID, export_id: uuid.UUID) -> Any:
+    agency = _agency_or_404(agency_id)
+    row = _export_or_404(agency, export_id)
+    db.set_tenant(agency.id)
+    return send_export(row, request.args.get("sig", ""))

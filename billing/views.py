@@ -1,0 +1,245 @@
+"""/a/<slug>/billing/: the agency admins' billing pages (plan, subscription,
+invoices), their data exports, and the list of operators' view-as sessions."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+import billing.jobs  # noqa: F401 - registers the billing jobs
+import billing.listeners  # noqa: F401 - staff changes ask for a quantity sync
+from billing import exports, impersonation, lifecycle, services, stripe_client
+from billing.forms import CheckoutForm
+from billing.models import DataExport, Invoice, Plan, Subscription
+from saas import audit, db, tenancy
+from saas.models import Role
+from saas.tenancy import current_agency, get_or_404, require_role
+
+bp = Blueprint("billing", __name__, url_prefix="/a/<slug>/billing")
+
+BILLING_ERRORS = {
+    "plan_not_on_stripe": lambda: _("This plan cannot be subscribed to online. Contact the CareHub team."),
+    "already_subscribed": lambda: _(
+        "Your agency already has a subscription: change it with \u201cPayment details and invoices\u201d."
+    ),
+    "no_customer": lambda: _("Your agency has no billing account yet."),
+}
+
+
+def billing_error(code: str) -> str:
+    return BILLING_ERRORS.get(code, lambda: _("The request could not be completed."))()
+
+
+# The billing state and view-as sessions decide what every agency request may do.
+tenancy.MEMBERSHIP_FALLBACKS.append(impersonation.membership_for)
+tenancy.ACCESS_GUARDS.append(impersonation.guard)
+tenancy.ACCESS_GUARDS.append(lifecycle.gate)
+
+
+@bp.app_context_processor
+def _billing_globals() -> dict[str, Any]:
+    membership = g.get("membership") if has_request_context() else None
+    agency = g.get("agency") if membership else None
+    return {
+        "billing_banner": lifecycle.banner(agency, membership),
+        "impersonation_banner": impersonation.banner(),
+        "billing_state_label": lifecycle.state_label,
+    }
+
+
+def _plan_choices(plans: list[Plan]) -> list[tuple[str, str]]:
+    return [(str(p.id), p.name) for p in plans]
+
+
+@bp.route("/")
+@require_role(Role.ADMIN)
+def index() -> Any:
+    agency = current_agency()
+    stripe_mode = stripe_client.enabled()
+    plans = services.active_plans()
+    form = CheckoutForm()
+    form.plan.choices = _plan_choices([p for p in plans if p.stripe_price_id])
+    if agency.plan_id:
+        form.plan.data = str(agency.plan_id)
+    plan = db.session.get(Plan, agency.plan_id) if agency.plan_id else None
+    carers = lifecycle.active_carers()
+    invoices = db.session.scalars(select(Invoice).order_by(Invoice.issued_at.desc()).limit(50)).all()
+    return render_template(
+        "billing/index.html",
+        stripe_mode=stripe_mode,
+        plan=plan,
+        plans=plans,
+        form=form,
+        carers=carers,
+        monthly=services.monthly_amount(plan, carers),
+        subscription=db.session.scalar(select(Subscription)),
+        invoices=invoices,
+        can_grow=lifecycle.can_grow(agency),
+    )
+
+
+@bp.route("/checkout", methods=["POST"])
+@require_role(Role.ADMIN)
+def checkout() -> Any:
+    if not stripe_client.enabled():
+        abort(404)
+    agency = current_agency()
+    form = CheckoutForm()
+    form.plan.choices = _plan_choices([p for p in services.active_plans() if p.stripe_price_id])
+    if not form.validate_on_submit():
+        flash(_("Choose a plan."), "error")
+        return redirect(url_for("billing.index"))
+    plan = db.session.get(Plan, uuid.UUID(form.plan.data))
+    try:
+        services.ensure_customer(agency, current_user.email)
+        db.session.commit()  # the customer id is kept even if what follows fails
+        url = services.start_checkout(
+            agency,
+            plan,
+            success_url=url_for("billing.checkout_return", _external=True)
+            + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=url_for("billing.index", _external=True),
+            by=current_user,
+        )
+    except services.BillingError as exc:
+        db.session.rollback()
+        flash(billing_error(exc.code), "error")
+        return redirect(url_for("billing.index"))
+    except stripe_client.StripeUnavailable:
+        db.session.rollback()
+        flash(_("Stripe could not be reached. Nothing was charged; try again in a few minutes."), "error")
+        return redirect(url_for("billing.index"))
+    db.session.commit()
+    return redirect(url, code=303)
+
+
+@bp.route("/checkout/done")
+@require_role(Role.ADMIN)
+def checkout_return() -> Any:
+    flash(
+        _("Thank you. Your subscription starts as soon as Stripe confirms the payment (usually at once)."),
+        "success",
+    )
+    return redirect(url_for("billing.index"))
+
+
+@bp.route("/portal", methods=["POST"])
+@require_role(Role.ADMIN)
+def portal() -> Any:
+    if not stripe_client.enabled():
+        abort(404)
+    try:
+        url = services.portal_url(current_agency(), return_url=url_for("billing.index", _external=True))
+    except services.BillingError as exc:
+        flash(billing_error(exc.code), "error")
+        return redirect(url_for("billing.index"))
+    except stripe_client.StripeUnavailable:
+        flash(_("Stripe could not be reached. Try again in a few minutes."), "error")
+        return redirect(url_for("billing.index"))
+    return redirect(url, code=303)
+
+
+# -- exports ------------------------------------------------------------------------------
+
+
+@bp.route("/exports")
+@require_role(Role.ADMIN)
+def exports_page() -> Any:
+    rows = db.session.scalars(select(DataExport).order_by(DataExport.created_at.desc()).limit(50)).all()
+    return render_template(
+        "billing/exports.html",
+        rows=rows,
+        request_url=url_for("billing.request_export"),
+        export_url=lambda e: url_for("billing.export", export_id=e.id),
+        closed=current_agency().is_closed,
+        export_until=(current_agency().closed_at + lifecycle.EXPORT_WINDOW)
+        if current_agency().closed_at
+        else None,
+    )
+
+
+@bp.route("/exports", methods=["POST"])
+@require_role(Role.ADMIN)
+def request_export() -> Any:
+    export = exports.request_export(current_agency(), by=current_user, by_operator=False)
+    db.session.commit()
+    flash(_("Your export is being prepared."), "success")
+    return redirect(url_for("billing.export", export_id=export.id))
+
+
+@bp.route("/exports/<uuid:export_id>")
+@require_role(Role.ADMIN)
+def export(export_id: uuid.UUID) -> Any:
+    row = get_or_404(DataExport, export_id)
+    return export_page(
+        row,
+        url_for("billing.download_export", export_id=row.id, sig=exports.sign(row))
+        if row.status == "ready"
+        else None,
+        url_for("billing.exports_page"),
+    )
+
+
+def export_page(row: DataExport, download_url: str | None, back_url: str, **context: Any) -> Any:
+    """The progress page; refreshes itself (a Refresh header: no script) until ready."""
+    response = make_response(
+        render_template(
+            "billing/export.html", export=row, download_url=download_url, back_url=back_url, **context
+        )
+    )
+    if row.status in ("queued", "running"):
+        response.headers["Refresh"] = "3"
+    return response
+
+
+@bp.route("/exports/<uuid:export_id>/download")
+@require_role(Role.ADMIN)
+def download_export(export_id: uuid.UUID) -> Any:
+    row = get_or_404(DataExport, export_id)
+    return send_export(row, request.args.get("sig", ""))
+
+
+def send_export(row: DataExport, signature: str) -> Any:
+    """Shared with the operators' download: 404 for a link that is not this
+    export's, 410 with an explanation once it has expired."""
+    try:
+        exports.check_link(row, signature)
+    except exports.ExportLinkInvalid:
+        abort(404)
+    except exports.ExportLinkExpired:
+        return render_template("billing/export_expired.html", export=row), 410
+    audit.record("export.downloaded", str(row.id), by_operator=bool(current_user.is_operator))
+    db.session.commit()
+    return send_file(
+        io.BytesIO(exports.content_of(row)),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=row.filename,
+    )
+
+
+# -- operators' view-as sessions ---------------------------------------------------------------
+
+
+@bp.route("/access")
+@require_role(Role.ADMIN)
+def impersonations() -> Any:
+    return impersonation.render_sessions()
