@@ -1,0 +1,68 @@
+"""Translated labels for the stored codes of clients and cases."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from tenants.clients.forms import (
+    economic_choices,
+    family_choices,
+    health_choices,
+    psychological_choices,
+)
+
+
+def case_status_label(status: str) -> str:
+    labels = {
+        "intake": _("Intake"),
+        "assessment": _("Assessment"),
+        "planning": _("Planning"),
+        "active": _("Active"),
+        "closed": _("Closed"),
+    }
+    return labels.get(status, status)
+
+
+def plan_status_label(status: str) -> str:
+    labels = {
+        "draft": _("Draft"),
+        "submitted": _("Submitted"),
+        "approved": _("Approved"),
+        "active": _("Active"),
+        "closed": _("Closed"),
+        "superseded": _("Superseded"),
+    }
+    return labels.get(status, status)
+
+
+def age_group_label(group: str) -> str:
+    labels = {
+        "child": _("Child"),
+        "adolescent": _("Adolescent"),
+        "adult": _("Adult"),
+        "elderly": _("Elderly"),
+    }
+    return labels.get(group, group)
+
+
+def classification_text(client: object) -> str:
+    parts = []
+    for value, choices in (
+        (client.family_status, family_choices()),
+        (client.economic_status, economic_choices()),
+        (client.health_status, health_choices()),
+        (client.psychological_state, psychological_choices()),
+    ):
+        if value:
+            parts.append(str(dict(choices).get(value, value)))
+    return ", ".join(parts) or "—"
+
+
+def register(bp: object) -> None:
+    for fn in (case_status_label, plan_status_label, age_group_label, classification_text, weekday_names):
+        bp.app_template_global(fn.__name__)(fn)  # type: ignore[attr-defined]
+
+
+def weekday_names(days: list[int]) -> str:
+    names = {1: _("Mon"), 2: _("Tue"), 3: _("Wed"), 4: _("Thu"), 5: _("Fri"), 6: _("Sat"), 7: _("Sun")}
+    return ", ".join(names.get(d, str(d)) for d in sorted(days))

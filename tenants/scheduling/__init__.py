@@ -1,0 +1,1 @@
+"""Visits: generation, assignment, the carer's schedule, check-in and out."""

@@ -1,0 +1,320 @@
+"""What a carer's phone needs (schedule, a visit, check in, check out with the
+record, the calendar URL) and a client's upcoming visits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from flask import abort, g, jsonify, request
+from sqlalchemy import and_, select
+
+from saas import db
+from saas.api.views import api_error, bp, operation
+from saas.models import Role
+from tenants.scheduling import services
+from tenants.scheduling.models import Visit, VisitStatus
+from tenants.scheduling.services import VisitError
+
+VISIT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "ends_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string"},
+        "client": {"type": "string"},
+        "address": {"type": "string"},
+        "service": {"type": "string"},
+        "checklist": {"type": "array", "items": {"type": "string"}},
+        "last_notes": {"type": "string", "nullable": True},
+        "checked_in_at": {"type": "string", "format": "date-time", "nullable": True},
+        "checked_out_at": {"type": "string", "format": "date-time", "nullable": True},
+    },
+}
+UUID_PARAM = {
+    "name": "visit_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+
+
+def _ok(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
+
+
+def _staff_id() -> uuid.UUID:
+    from tenants.staffing.services import staff_of_membership
+
+    staff = staff_of_membership(g.membership.id)
+    if staff is None:
+        abort(404)
+    return staff.id
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _visit_json(row: dict[str, Any]) -> dict[str, Any]:
+    v = row["visit"]
+    return {
+        "id": str(v.id),
+        "starts_at": _iso(row["starts"]),
+        "ends_at": _iso(row["ends"]),
+        "status": v.status,
+        "client": row["client"],
+        "address": row["address"] or "",
+        "service": row["service"],
+        "checklist": list(v.checklist),
+        "last_notes": row["last_notes"],
+        "checked_in_at": _iso(v.checked_in_at),
+        "checked_out_at": _iso(v.checked_out_at),
+    }
+
+
+def _day(name: str, default: date) -> date:
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400)
+
+
+@bp.route("/my/schedule")
+@operation(
+    get={
+        "summary": "My visits between two local dates (default: today and the next 7 days)",
+        "tags": ["carer"],
+        "parameters": [
+            {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+        ],
+        "responses": _ok(
+            {"type": "object", "properties": {"visits": {"type": "array", "items": VISIT_SCHEMA}}}
+        ),
+    }
+)
+def my_schedule() -> Any:
+    from tenants.scheduling.views import schedule_rows
+
+    today = services.local_now(g.agency).date()
+    first, last = _day("from", today), _day("to", today + timedelta(days=7))
+    if last < first or (last - first).days > 62:
+        return api_error(400, "Choose a range of at most 62 days, from before to.")
+    rows = schedule_rows(g.agency, _staff_id(), first, last + timedelta(days=1))
+    return jsonify(visits=[_visit_json(r) for r in rows])
+
+
+def _my_visit(visit_id: uuid.UUID) -> Visit:
+    visit = db.session.scalar(select(Visit).where(Visit.id == visit_id))
+    if visit is None or visit.staff_file_id != _staff_id():
+        abort(404)
+    return visit
+
+
+def _one(visit: Visit) -> dict[str, Any]:
+    from tenants.scheduling.views import schedule_rows
+
+    day = visit.starts_at.astimezone(services.tz_of(g.agency)).date()
+    rows = [
+        r
+        for r in schedule_rows(g.agency, visit.staff_file_id, day, day + timedelta(days=1))
+        if r["visit"].id == visit.id
+    ]
+    if not rows:
+        abort(404)
+    return _visit_json(rows[0])
+
+
+@bp.route("/visits/<uuid:visit_id>")
+@operation(
+    get={
+        "summary": "One of my visits",
+        "tags": ["carer"],
+        "parameters": [UUID_PARAM],
+        "responses": _ok(VISIT_SCHEMA),
+    }
+)
+def visit_detail(visit_id: uuid.UUID) -> Any:
+    return jsonify(_one(_my_visit(visit_id)))
+
+
+def _error(exc: VisitError) -> Any:
+    from tenants.scheduling.views import visit_error_message
+
+    return api_error(409 if exc.field is None else 400, visit_error_message(exc))
+
+
+@bp.route("/visits/<uuid:visit_id>/check-in", methods=["POST"])
+@operation(
+    post={
+        "summary": "Check in (server time); latitude and longitude optional",
+        "tags": ["carer"],
+        "parameters": [UUID_PARAM],
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
+                    }
+                }
+            }
+        },
+        "responses": _ok(VISIT_SCHEMA),
+    }
+)
+def api_check_in(visit_id: uuid.UUID) -> Any:
+    visit = _my_visit(visit_id)
+    body = request.get_json(silent=True) or {}
+    try:
+        services.check_in(
+            g.agency,
+            visit,
+            staff_id=visit.staff_file_id,
+            latitude=body.get("latitude"),
+            longitude=body.get("longitude"),
+        )
+    except VisitError as exc:
+        db.session.rollback()
+        return _error(exc)
+    db.session.commit()
+    return jsonify(_one(visit))
+
+
+@bp.route("/visits/<uuid:visit_id>/check-out", methods=["POST"])
+@operation(
+    post={
+        "summary": "Check out with the service record",
+        "tags": ["carer"],
+        "parameters": [UUID_PARAM],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["what_was_done", "checklist"],
+                        "properties": {
+                            "checklist": {"type": "array", "items": {"type": "boolean"}},
+                            "what_was_done": {"type": "string"},
+                            "tools_used": {"type": "string"},
+                            "outcome": {"type": "string"},
+                            "notes": {"type": "string"},
+                            "needs_attention": {"type": "boolean"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": _ok(VISIT_SCHEMA),
+    }
+)
+def api_check_out(visit_id: uuid.UUID) -> Any:
+    visit = _my_visit(visit_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("checklist", []), list):
+        return api_error(400, "Send a JSON object with the record.")
+
+    def text(key: str) -> str:
+        value = body.get(key) or ""
+        return value[:4000] if isinstance(value, str) else ""
+
+    try:
+        services.check_out(
+            g.agency,
+            visit,
+            services.RecordData(
+                ticked=[bool(x) for x in body.get("checklist", [])],
+                what_was_done=text("what_was_done"),
+                tools_used=text("tools_used"),
+                outcome=text("outcome"),
+                notes=text("notes"),
+                needs_attention=bool(body.get("needs_attention")),
+            ),
+            staff_id=visit.staff_file_id,
+            by=g.api_user,
+        )
+    except VisitError as exc:
+        db.session.rollback()
+        return _error(exc)
+    db.session.commit()
+    return jsonify(_one(visit))
+
+
+@bp.route("/my/calendar", methods=["POST"])
+@operation(
+    post={
+        "summary": "Issue my private iCalendar feed URL (the previous one stops working)",
+        "tags": ["carer"],
+        "responses": _ok({"type": "object", "properties": {"url": {"type": "string"}}}),
+    }
+)
+def api_calendar() -> Any:
+    from tenants.scheduling.views import issue_feed
+
+    url = issue_feed(_staff_id())
+    db.session.commit()
+    return jsonify(url=url)
+
+
+@bp.route("/my/visits")
+@operation(
+    get={
+        "summary": "A client's (or family member's) upcoming visits",
+        "tags": ["client"],
+        "responses": _ok(
+            {
+                "type": "object",
+                "properties": {
+                    "visits": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "string"},
+                                "starts_at": {"type": "string", "format": "date-time"},
+                                "service": {"type": "string"},
+                                "carer": {"type": "string", "nullable": True},
+                            },
+                        },
+                    }
+                },
+            }
+        ),
+    }
+)
+def my_visits() -> Any:
+    from tenants.clients.models import PortalLink
+    from tenants.scheduling.views import portal_visits
+
+    if g.membership.role != Role.CLIENT:
+        abort(403)
+    client_ids = list(
+        db.session.scalars(select(PortalLink.client_id).where(PortalLink.membership_id == g.membership.id))
+    )
+    rows = []
+    if client_ids:
+        rows = portal_visits(
+            client_ids,
+            and_(Visit.starts_at >= db.utcnow(), Visit.status == VisitStatus.SCHEDULED),
+            Visit.starts_at.asc(),
+            limit=100,
+        )
+    tz = services.tz_of(g.agency)
+    return jsonify(
+        visits=[
+            {
+                "id": str(v.id),
+                "starts_at": v.starts_at.astimezone(tz).isoformat(),
+                "service": service,
+                "carer": carer.split(" ")[0] if carer else None,
+            }
+            for v, service, carer, _summary, _pending in rows
+        ]
+    )

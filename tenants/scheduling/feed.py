@@ -1,0 +1,42 @@
+"""The carer's private iCalendar feed: no sign-in, the URL's secret is the key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort
+from sqlalchemy import select
+
+from saas import db
+from saas.auth import tokens
+from saas.models import Agency
+from tenants.scheduling import services
+from tenants.scheduling.models import CalendarFeed
+from tenants.scheduling.views import render_ics, schedule_rows
+
+bp = Blueprint("calendar_feed", __name__)
+
+
+@bp.route("/calendar/<token>.ics")
+def ics(token: str) -> Any:
+    parsed = tokens.split(token, 1)
+    if parsed is None:
+        abort(404)
+    (agency_id,), secret = parsed
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or agency.is_suspended:
+        abort(404)
+    db.set_tenant(agency.id)
+    feed = db.session.scalar(
+        select(CalendarFeed).where(
+            CalendarFeed.token_hash == tokens.digest(secret), CalendarFeed.revoked_at.is_(None)
+        )
+    )
+    if feed is None:
+        abort(404)
+    today = services.local_now(agency).date()
+    rows = schedule_rows(agency, feed.staff_file_id, today - timedelta(days=7), today + timedelta(days=60))
+    return Response(
+        render_ics(agency, rows), mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"}
+    )

@@ -1,0 +1,196 @@
+"""Visits: generated from active plans (or booked one-off), assigned to a
+carer, checked in and out, recorded. A visit keeps the catalogue terms it was
+booked under."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from saas.db import Base, TenantScoped, utcnow
+
+
+class VisitStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    MISSED = "missed"
+
+
+def _fk(column: str, table: str, ondelete: str | None = None) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete
+    )
+
+
+class Visit(TenantScoped, Base):
+    __tablename__ = "visits"
+
+    client_id: Mapped[uuid.UUID]
+    plan_id: Mapped[uuid.UUID | None]
+    plan_item_id: Mapped[uuid.UUID | None]
+    service_item_id: Mapped[uuid.UUID]
+    # the local calendar day the visit belongs to (agency time zone): the key of generation
+    local_day: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default=VisitStatus.SCHEDULED)
+    staff_file_id: Mapped[uuid.UUID | None]
+    # the catalogue terms booked, copied so later changes never alter them
+    terms_id: Mapped[uuid.UUID | None]
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal(0))
+    unit: Mapped[str] = mapped_column(String(12), default="per_visit")
+    checklist: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    required_certificate_type_id: Mapped[uuid.UUID | None]
+    assignment_override_reason: Mapped[str | None] = mapped_column(Text)
+    assignment_override_by: Mapped[uuid.UUID | None]
+    # check-in / check-out, server time; position if the agency asks for it
+    checked_in_at: Mapped[datetime | None]
+    checkin_latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    checkin_longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    checkin_distance_m: Mapped[int | None] = mapped_column(Integer)
+    checkin_outside_radius: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_out_at: Mapped[datetime | None]
+    # flags raised by the late/missed sweep, until a coordinator resolves them
+    late_flagged_at: Mapped[datetime | None]
+    missed_flagged_at: Mapped[datetime | None]
+    flag_resolved_at: Mapped[datetime | None]
+    flag_resolution: Mapped[str] = mapped_column(Text, default="")
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    rescheduled_from: Mapped[datetime | None]
+    reschedule_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        _fk("client_id", "clients"),
+        _fk("plan_id", "service_plans"),
+        _fk("plan_item_id", "service_plan_items"),
+        _fk("service_item_id", "service_items"),
+        _fk("staff_file_id", "staff_files"),
+        # one generated visit per plan line and day, whatever runs the generator
+        UniqueConstraint("tenant_id", "plan_item_id", "local_day"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint(
+            "status in ('scheduled','in_progress','completed','cancelled','missed')", name="status_known"
+        ),
+        CheckConstraint("checked_out_at is null or checked_in_at is not null", name="out_after_in"),
+        Index("ix_visits_staff_start", "tenant_id", "staff_file_id", "starts_at"),
+        Index("ix_visits_client_start", "tenant_id", "client_id", "starts_at"),
+        Index("ix_visits_start", "tenant_id", "starts_at"),
+        Index(
+            "ix_visits_open_flags",
+            "tenant_id",
+            "starts_at",
+            postgresql_where="(late_flagged_at IS NOT NULL OR missed_flagged_at IS NOT NULL) "
+            "AND flag_resolved_at IS NULL",
+        ),
+    )
+
+
+class ServiceRecord(TenantScoped, Base):
+    """What the carer did, written at check-out."""
+
+    __tablename__ = "service_records"
+
+    visit_id: Mapped[uuid.UUID]
+    # the booked checklist points, each ticked or not
+    checklist_done: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    what_was_done: Mapped[str] = mapped_column(Text, default="")
+    tools_used: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
+    attention_resolved_at: Mapped[datetime | None]
+    written_by_user_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        _fk("visit_id", "visits", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "visit_id"),
+        Index(
+            "ix_service_records_attention",
+            "tenant_id",
+            "created_at",
+            postgresql_where="needs_attention AND attention_resolved_at IS NULL",
+        ),
+    )
+
+
+class ReturnVisit(TenantScoped, Base):
+    """A worker's monthly return visit to a client (due by the 7th of the next month)."""
+
+    __tablename__ = "return_visits"
+
+    staff_file_id: Mapped[uuid.UUID]
+    client_id: Mapped[uuid.UUID]
+    month: Mapped[date] = mapped_column(Date)  # first day of the month it counts for
+    visited_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        _fk("staff_file_id", "staff_files"),
+        _fk("client_id", "clients"),
+        UniqueConstraint("tenant_id", "staff_file_id", "client_id", "month"),
+        CheckConstraint("extract(day from month) = 1", name="month_start"),
+    )
+
+
+class CalendarFeed(TenantScoped, Base):
+    """A carer's private iCalendar feed; the URL carries a secret stored hashed."""
+
+    __tablename__ = "calendar_feeds"
+
+    staff_file_id: Mapped[uuid.UUID]
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "token_hash"),
+    )
+
+
+class CancellationRequest(TenantScoped, Base):
+    """A client (or family member) asking, from the portal, to cancel a visit."""
+
+    __tablename__ = "visit_cancellation_requests"
+
+    visit_id: Mapped[uuid.UUID]
+    membership_id: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (
+        _fk("visit_id", "visits", ondelete="CASCADE"),
+        _fk("membership_id", "memberships"),
+        Index(
+            "ix_visit_cancellation_requests_open",
+            "tenant_id",
+            "created_at",
+            postgresql_where="handled_at IS NULL",
+        ),
+    )

@@ -1,0 +1,645 @@
+"""Visits: generation (daylight saving included), assignment rules, check-in
+and out, late and missed flags, return visits, the portal, the feed, the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from saas import db
+from saas.models import MailMessage, Role
+from tenants.clients import services as clients
+from tenants.scheduling import services
+from tenants.scheduling.models import ServiceRecord, Visit
+from tenants.scheduling.services import AssignmentRefused, VisitError
+from tests.factories import login
+
+
+class World:
+    """An agency with a client, an active plan (Mon + Thu 09:00, 60 min) and carers."""
+
+    def __init__(self, factory, *, tz="Europe/London", starts_on=None, weekdays=(1, 4)):
+        from tenants.catalogue.models import ItemTerms, ServiceCategory, ServiceItem
+
+        self.factory = factory
+        self.agency = factory.agency(tz=tz)
+        self.agency.settings = {"pre_service_hours": 0}
+        db.session.commit()
+        self.admin, _ = factory.member(self.agency, Role.ADMIN)
+        self.coordinator, _ = factory.member(self.agency, Role.COORDINATOR)
+        with db.tenant_scope(self.agency.id):
+            category = ServiceCategory(name="Personal care")
+            db.session.add(category)
+            db.session.flush()
+            self.item = ServiceItem(category_id=category.id, name="Bathing")
+            db.session.add(self.item)
+            db.session.flush()
+            self.terms = ItemTerms(
+                item_id=self.item.id,
+                effective_from=date(2020, 1, 1),
+                price=Decimal("25.00"),
+                unit="per_visit",
+                duration_minutes=60,
+                checklist=["Safe transfer", "Skin check"],
+            )
+            db.session.add(self.terms)
+            self.client = clients.save_client(
+                self.agency,
+                clients.ClientData(
+                    full_name="Edith Carver",
+                    consent_services=True,
+                    address="3 Mill Lane",
+                    latitude=Decimal("51.500000"),
+                    longitude=Decimal("-0.120000"),
+                    checkin_radius_m=200,
+                ),
+            )
+            self.case = clients.open_case(
+                self.agency, self.client, channel="phone", referrer="", materials="", by=None
+            )
+            today = clients.agency_today(self.agency)
+            clients.record_assessment(
+                self.case,
+                method="interview",
+                assessed_on=today,
+                by=self.admin,
+                today=today,
+                summary="",
+                domains={
+                    d: {"level": 2}
+                    for d in ("physical", "psychological", "social", "family_network", "quality_of_life")
+                },
+            )
+            self.plan = clients.new_plan(self.case, by=self.coordinator)
+            clients.update_plan(
+                self.plan, clients.PlanFields("Wash safely", None, "", None, starts_on or today, None)
+            )
+            clients.add_plan_item(self.plan, clients.PlanItemData(self.item.id, list(weekdays), "09:00", 60))
+            clients.submit_plan(self.plan, self.case, by=self.coordinator)
+            clients.approve_plan(self.agency, self.plan, self.case, by=self.admin, role="admin")
+            db.session.commit()
+
+    def activate(self):
+        with db.tenant_scope(self.agency.id):
+            clients.activate_plan(self.plan, self.case, by=self.admin)
+            db.session.commit()
+
+    def carer(self, **fields):
+        from tenants.staffing.models import StaffFile
+
+        user, membership = self.factory.member(self.agency, Role.CARER, name=fields.pop("name", "Cara Carer"))
+        with db.tenant_scope(self.agency.id):
+            staff = StaffFile(
+                membership_id=membership.id,
+                staff_role="carer",
+                employment_start=date(2020, 1, 1),
+                contracted_hours=Decimal(fields.pop("hours", 20)),
+                **fields,
+            )
+            db.session.add(staff)
+            db.session.commit()
+        return user, staff
+
+    def visits(self):
+        with db.tenant_scope(self.agency.id):
+            return list(
+                db.session.scalars(select(Visit).where(Visit.status != "cancelled").order_by(Visit.starts_at))
+            )
+
+
+def test_visits_follow_daylight_saving(factory, dbconn):
+    # London moves to summer time on Sunday 28 March 2027
+    with time_machine.travel(datetime(2027, 3, 20, 12, tzinfo=UTC)):
+        world = World(factory, weekdays=(1,))
+        world.activate()
+        mondays = [v for v in world.visits() if v.local_day in (date(2027, 3, 22), date(2027, 3, 29))]
+    assert [v.starts_at.astimezone(UTC).hour for v in mondays] == [9, 8], "09:00 local both weeks"
+    assert all(v.ends_at - v.starts_at == timedelta(hours=1) for v in mondays)
+
+
+def test_shanghai_has_no_daylight_saving(factory, dbconn):
+    with time_machine.travel(datetime(2027, 3, 20, 12, tzinfo=UTC)):
+        world = World(factory, tz="Asia/Shanghai", weekdays=(1,))
+        world.activate()
+        hours = {v.starts_at.astimezone(UTC).hour for v in world.visits()}
+    assert hours == {1}
+
+
+def test_generation_is_idempotent_and_windowed(factory, dbconn):
+    world = World(factory)
+    world.activate()
+    first = world.visits()
+    with db.tenant_scope(world.agency.id):
+        assert services.generate_visits(world.agency) == 0
+    assert len(world.visits()) == len(first)
+    today = clients.agency_today(world.agency)
+    assert all(today <= v.local_day <= today + timedelta(days=28) for v in first)
+    assert {v.local_day.isoweekday() for v in first} <= {1, 4} and 7 <= len(first) <= 10
+
+
+def test_visit_keeps_its_booked_terms(factory, dbconn):
+    from tenants.catalogue.models import ItemTerms
+
+    world = World(factory)
+    world.activate()
+    with db.tenant_scope(world.agency.id):
+        db.session.add(
+            ItemTerms(
+                item_id=world.item.id,
+                effective_from=clients.agency_today(world.agency),
+                price=Decimal("99.00"),
+                unit="per_hour",
+                duration_minutes=60,
+                checklist=["New"],
+            )
+        )
+        db.session.commit()
+    assert {(v.price, tuple(v.checklist)) for v in world.visits()} == {
+        (Decimal("25.00"), ("Safe transfer", "Skin check"))
+    }
+
+
+def test_new_plan_version_replaces_future_visits(factory, dbconn):
+    world = World(factory)
+    world.activate()
+    before = {v.id for v in world.visits()}
+    with db.tenant_scope(world.agency.id):
+        v2 = clients.new_plan(world.case, by=world.coordinator)
+        clients.submit_plan(v2, world.case, by=world.coordinator)
+        clients.approve_plan(world.agency, v2, world.case, by=world.admin, role="admin")
+        clients.activate_plan(v2, world.case, by=world.admin)
+        db.session.commit()
+    after = world.visits()
+    assert after and {v.plan_id for v in after} == {v2.id} and not before & {v.id for v in after}
+
+
+def first_visit(world):
+    return world.visits()[0]
+
+
+def assign(world, visit, staff, **kw):
+    with db.tenant_scope(world.agency.id):
+        visit = db.session.scalar(
+            select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
+        )
+        services.assign(
+            world.agency, visit, staff.id, by=world.coordinator, role=kw.pop("role", "coordinator"), **kw
+        )
+        db.session.commit()
+
+
+def refusal_codes(world, visit, staff):
+    with db.tenant_scope(world.agency.id), pytest.raises(AssignmentRefused) as err:
+        services.assign(
+            world.agency,
+            db.session.scalar(
+                select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
+            ),
+            staff.id,
+            by=world.coordinator,
+            role="coordinator",
+        )
+    db.session.rollback()
+    return {r.code.split(":")[0] for r in err.value.refusals}
+
+
+def test_assignment_checks_each_alone(factory, dbconn):
+    from tenants.staffing.models import CertificateType, StaffTimeOff
+
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    _u, ok = world.carer()
+    assign(world, visit, ok)
+    _u, busy = world.carer()
+    # overlap including the travel buffer: another visit ending 10 minutes before
+    with db.tenant_scope(world.agency.id):
+        other = Visit(
+            client_id=world.client.id,
+            service_item_id=world.item.id,
+            local_day=visit.local_day,
+            starts_at=visit.starts_at - timedelta(minutes=70),
+            ends_at=visit.starts_at - timedelta(minutes=10),
+            staff_file_id=busy.id,
+        )
+        db.session.add(other)
+        db.session.commit()
+    _u, unavailable = world.carer(availability={"sun": [["08:00", "12:00"]]})
+    _u, away = world.carer()
+    with db.tenant_scope(world.agency.id):
+        db.session.add(
+            StaffTimeOff(staff_file_id=away.id, starts_on=visit.local_day, ends_on=visit.local_day)
+        )
+        db.session.commit()
+    with db.tenant_scope(world.agency.id):
+        db.session.execute(Visit.__table__.update().where(Visit.id == visit.id).values(staff_file_id=None))
+        db.session.commit()
+    assert refusal_codes(world, visit, busy) == {"overlap"}
+    assert refusal_codes(world, visit, unavailable) == {"unavailable"}
+    assert refusal_codes(world, visit, away) == {"time_off"}
+    # the qualification the service requires
+    with db.tenant_scope(world.agency.id):
+        kind = CertificateType(name="Manual handling")
+        db.session.add(kind)
+        db.session.flush()
+        db.session.execute(
+            Visit.__table__.update().where(Visit.id == visit.id).values(required_certificate_type_id=kind.id)
+        )
+        db.session.commit()
+    assert refusal_codes(world, visit, ok) == {"certificate_missing"}
+
+
+def test_pre_service_training_and_caseload_and_all_reasons_together(factory, dbconn):
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    world.agency.settings = {"pre_service_hours": 40, "caseload_limit_individual": 0}
+    db.session.commit()
+    _u, novice = world.carer(availability={"sun": [["08:00", "09:00"]]})
+    assert refusal_codes(world, visit, novice) == {"pre_service_hours", "caseload_full", "unavailable"}
+
+
+def test_override_needs_a_reason_and_the_right_role(factory, dbconn):
+    from saas.models import AuditEvent
+
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    _u, away = world.carer(availability={"sun": [["08:00", "09:00"]]})
+    with db.tenant_scope(world.agency.id), pytest.raises(AssignmentRefused):
+        services.assign(
+            world.agency,
+            db.session.scalar(
+                select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
+            ),
+            away.id,
+            by=world.coordinator,
+            role="carer",
+            override_reason="please",
+        )
+    db.session.rollback()
+    assign(world, visit, away, override_reason="Client asked for her; she agreed to the extra hour")
+    with db.tenant_scope(world.agency.id):
+        row = db.session.scalar(
+            select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
+        )
+        assert row.staff_file_id == away.id and row.assignment_override_reason.startswith("Client asked")
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visit.assignment_override"))
+
+
+def test_refusal_page_names_every_reason(client, factory, dbconn):
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    world.agency.settings = {"pre_service_hours": 40}
+    db.session.commit()
+    _u, novice = world.carer(name="Nina Novice", availability={"sun": [["08:00", "09:00"]]})
+    login(client, world.coordinator)
+    response = client.post(
+        f"/a/{world.agency.slug}/visits/{visit.id}/assign", data={"staff_id": str(novice.id)}
+    )
+    assert response.status_code == 422
+    assert "pre-service training" in response.text and "weekly pattern" in response.text
+
+
+def test_suggestions_rank_continuity_and_fairness(factory, dbconn):
+    world = World(factory)
+    world.activate()
+    visits = world.visits()
+    _u, regular = world.carer(name="Regular Rita")
+    _u, other = world.carer(name="Other Olga")
+    assign(world, visits[0], regular)
+    with db.tenant_scope(world.agency.id):
+        target = db.session.scalar(select(Visit).where(Visit.id == visits[1].id))
+        ranked = services.suggest(world.agency, target)
+    assert [s.name for s in ranked[:2]] == ["Regular Rita", "Other Olga"]
+    assert any("visited this client" in r for r in ranked[0].reasons)
+
+
+def test_bulk_assign_plan(factory, dbconn):
+    world = World(factory)
+    world.activate()
+    _u, carer = world.carer()
+    with db.tenant_scope(world.agency.id):
+        assigned, refused = services.bulk_assign(world.agency, world.plan, carer.id, by=world.coordinator)
+        db.session.commit()
+    assert assigned == len(world.visits()) and refused == 0
+    assert {v.staff_file_id for v in world.visits()} == {carer.id}
+
+
+def test_reschedule_and_cancel_notify(factory, dbconn, app):
+    world = World(factory)
+    world.activate()
+    carer_user, carer = world.carer()
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    with app.test_request_context(), db.tenant_scope(world.agency.id):
+        row = db.session.scalar(
+            select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
+        )
+        with pytest.raises(VisitError):
+            services.reschedule(world.agency, row, day=date(2020, 1, 1), start="10:00", reason="x", by=None)
+        with pytest.raises(VisitError):
+            services.reschedule(
+                world.agency, row, day=row.local_day + timedelta(days=1), start="10:00", reason=" ", by=None
+            )
+        services.reschedule(
+            world.agency,
+            row,
+            day=row.local_day + timedelta(days=1),
+            start="11:00",
+            reason="Carer training",
+            by=None,
+        )
+        services.cancel(world.agency, row, reason="Client in hospital", by=None)
+        db.session.commit()
+    kinds = db.session.scalars(
+        select(MailMessage.kind).where(MailMessage.to_address == carer_user.email)
+    ).all()
+    assert sorted(kinds) == ["visit.cancelled", "visit.rescheduled"]
+
+
+def test_check_in_and_out_rules(factory, dbconn):
+    world = World(factory)
+    world.activate()
+    _u, carer = world.carer()
+    _u, other = world.carer()
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    with (
+        time_machine.travel(visit.starts_at - timedelta(minutes=5), tick=False),
+        db.tenant_scope(world.agency.id),
+    ):
+        row = db.session.scalar(
+            select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
+        )
+        record = services.RecordData([True, False], "Bathed", "hoist", "calm", "check the rash", False)
+        with pytest.raises(VisitError) as err:
+            services.check_out(world.agency, row, record, staff_id=carer.id, by=None)
+        assert err.value.code == "not_checked_in"
+        with pytest.raises(VisitError) as err:
+            services.check_in(world.agency, row, staff_id=other.id)
+        assert err.value.code == "not_yours"
+        with pytest.raises(VisitError) as err:
+            services.check_in(world.agency, row, staff_id=carer.id, latitude="north", longitude="1")
+        assert err.value.code == "position_invalid"
+        services.check_in(world.agency, row, staff_id=carer.id, latitude="51.510000", longitude="-0.120000")
+        assert row.checkin_outside_radius and 1100 < row.checkin_distance_m < 1120, (
+            "about 1.1 km away: flagged"
+        )
+        assert row.checked_in_at == db.utcnow(), "the server's time, frozen here"
+        with pytest.raises(VisitError) as err:
+            services.check_in(world.agency, row, staff_id=carer.id)
+        assert err.value.code == "already_checked_in"
+        with pytest.raises(VisitError) as err:
+            services.check_out(
+                world.agency,
+                row,
+                services.RecordData([True], "x", "", "", "", False),
+                staff_id=carer.id,
+                by=None,
+            )
+        assert err.value.code == "checklist_mismatch"
+        services.check_out(world.agency, row, record, staff_id=carer.id, by=None)
+        db.session.commit()
+        saved = db.session.scalar(select(ServiceRecord).where(ServiceRecord.visit_id == visit.id))
+    assert saved.checklist_done == [
+        {"point": "Safe transfer", "done": True},
+        {"point": "Skin check", "done": False},
+    ]
+    assert row.status == "completed" and row.checked_out_at > row.checked_in_at
+
+
+def test_needs_attention_alerts_coordinators(factory, dbconn, app):
+    world = World(factory)
+    world.activate()
+    _u, carer = world.carer()
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    with time_machine.travel(visit.starts_at), app.test_request_context(), db.tenant_scope(world.agency.id):
+        row = db.session.scalar(
+            select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
+        )
+        services.check_in(world.agency, row, staff_id=carer.id)
+        services.check_out(
+            world.agency,
+            row,
+            services.RecordData([True, True], "Bathed", "", "", "fell", True),
+            staff_id=carer.id,
+            by=None,
+        )
+        db.session.commit()
+    to = set(db.session.scalars(select(MailMessage.to_address).where(MailMessage.kind == "visit.attention")))
+    assert {world.coordinator.email, world.admin.email} <= to
+
+
+def test_late_then_missed(factory, dbconn):
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    with db.tenant_scope(world.agency.id):
+        late, missed = services.flag_late_and_missed(world.agency, visit.starts_at + timedelta(minutes=10))
+        assert (late, missed) == (0, 0), "inside the 15-minute grace"
+        late, _ = services.flag_late_and_missed(world.agency, visit.starts_at + timedelta(minutes=16))
+        assert late == 1
+        late, missed = services.flag_late_and_missed(world.agency, visit.ends_at + timedelta(minutes=1))
+        assert (late, missed) == (0, 1)
+        row = db.session.scalar(
+            select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
+        )
+        assert row.status == "missed" and row.late_flagged_at is not None
+        with pytest.raises(VisitError):
+            services.resolve_flag(row, "", None)
+        services.resolve_flag(row, "Client was out; rebooked", None)
+        db.session.commit()
+
+
+def test_return_visits_due_by_the_seventh(factory, dbconn):
+    world = World(factory)
+    world.activate()
+    _u, carer = world.carer(name="Rowan")
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    month = visit.local_day.replace(day=1)
+    with db.tenant_scope(world.agency.id):
+        rows = services.return_visits_for(month)
+        assert [(r.worker, r.client, r.done_on) for r in rows] == [("Rowan", "Edith Carver", None)]
+        nxt = (month + timedelta(days=32)).replace(day=7)
+        assert rows[0].due_on == nxt
+        with pytest.raises(VisitError):
+            services.record_return_visit(
+                world.agency,
+                staff_id=carer.id,
+                client_id=world.client.id,
+                visited_on=date(2099, 1, 1),
+                notes="",
+            )
+        services.record_return_visit(
+            world.agency,
+            staff_id=carer.id,
+            client_id=world.client.id,
+            visited_on=clients.agency_today(world.agency),
+            notes="fine",
+        )
+        assert (
+            services.return_visits_for(clients.agency_today(world.agency).replace(day=1))[0].done_on
+            is not None
+        )
+
+
+def test_carer_schedule_pages_and_checkin_flow(client, factory, dbconn):
+    world = World(factory)
+    world.activate()
+    carer_user, carer = world.carer()
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    with time_machine.travel(visit.starts_at - timedelta(minutes=2), tick=True):
+        login(client, carer_user)
+        page = client.get(f"/a/{world.agency.slug}/my/schedule")
+        assert page.status_code == 200 and "Edith Carver" in page.text and "3 Mill Lane" in page.text
+        sheet = client.get(f"/a/{world.agency.slug}/visits/{visit.id}")
+        assert "Safe transfer" in sheet.text and "Check in" in sheet.text
+        client.post(f"/a/{world.agency.slug}/visits/{visit.id}/check-in", data={})
+        bad = client.post(f"/a/{world.agency.slug}/visits/{visit.id}/check-out", data={"what_was_done": ""})
+        assert bad.status_code == 422
+        done = client.post(
+            f"/a/{world.agency.slug}/visits/{visit.id}/check-out",
+            data={"point-0": "on", "what_was_done": "Bathed and dressed"},
+        )
+        assert done.status_code == 302
+    with db.tenant_scope(world.agency.id):
+        assert db.session.scalar(select(Visit.status).where(Visit.id == visit.id)) == "completed"
+
+
+def test_another_carers_visit_is_not_found(client, factory, dbconn):
+    world = World(factory)
+    world.activate()
+    _u, carer = world.carer()
+    other_user, _other = world.carer()
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    login(client, other_user)
+    assert client.get(f"/a/{world.agency.slug}/visits/{visit.id}").status_code == 404
+    assert client.post(f"/a/{world.agency.slug}/visits/{visit.id}/check-in").status_code == 404
+
+
+def test_client_portal_and_cancel_request(client, factory, dbconn):
+    world = World(factory)
+    world.activate()
+    _u, carer = world.carer(name="Joan Smith")
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    portal_user, membership = factory.member(world.agency, Role.CLIENT)
+    with db.tenant_scope(world.agency.id):
+        clients.link_portal_member(world.client, membership, "self")
+        db.session.commit()
+    login(client, portal_user)
+    page = client.get(f"/a/{world.agency.slug}/portal")
+    assert "with Joan" in page.text and "Smith" not in page.text
+    client.post(f"/a/{world.agency.slug}/portal/visits/{visit.id}/cancel-request", data={"reason": "Away"})
+    from tenants.scheduling.models import CancellationRequest
+
+    with db.tenant_scope(world.agency.id):
+        assert db.session.scalar(select(CancellationRequest.reason)) == "Away"
+
+
+def test_calendar_feed_is_private_and_revocable(client, factory, dbconn):
+    world = World(factory)
+    world.activate()
+    carer_user, carer = world.carer()
+    assign(world, first_visit(world), carer)
+    login(client, carer_user)
+    page = client.post(f"/a/{world.agency.slug}/my/calendar", data={"action": "issue"})
+    url = page.text.split('data-testid="feed-url">')[1].split("<")[0].replace("http://localhost", "")
+    feed = client.get(url)
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    assert "BEGIN:VEVENT" in feed.text and "Edith" in feed.text and "Carver" not in feed.text
+    client.post(f"/a/{world.agency.slug}/my/calendar", data={"action": "revoke"})
+    assert client.get(url).status_code == 404
+    assert client.get("/calendar/nonsense.ics").status_code == 404
+
+
+def test_api_schedule_check_in_and_out(client, factory, dbconn):
+    world = World(factory)
+    world.activate()
+    _carer_user, carer = world.carer()
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    from tenants.staffing.models import StaffFile
+
+    with db.tenant_scope(world.agency.id):
+        membership_id = db.session.scalar(select(StaffFile.membership_id).where(StaffFile.id == carer.id))
+        from saas.models import Membership
+
+        membership = db.session.scalar(select(Membership).where(Membership.id == membership_id))
+    token = factory.api_token(membership)
+    headers = {"Authorization": f"Bearer {token}"}
+    day = visit.starts_at.astimezone(services.tz_of(world.agency)).date()
+    schedule = client.get(f"/api/v1/my/schedule?from={day}&to={day}", headers=headers).json
+    assert [v["id"] for v in schedule["visits"]] == [str(visit.id)]
+    assert client.get("/api/v1/my/schedule?from=2026-13-01", headers=headers).status_code == 400
+    with time_machine.travel(visit.starts_at, tick=True):
+        r = client.post(
+            f"/api/v1/visits/{visit.id}/check-in",
+            json={"latitude": 51.5, "longitude": -0.12},
+            headers=headers,
+        )
+        assert r.status_code == 200 and r.json["status"] == "in_progress"
+        again = client.post(f"/api/v1/visits/{visit.id}/check-in", json={}, headers=headers)
+        assert again.status_code == 409
+        out = client.post(
+            f"/api/v1/visits/{visit.id}/check-out",
+            json={"checklist": [True, True], "what_was_done": "Bathed"},
+            headers=headers,
+        )
+        assert out.status_code == 200 and out.json["status"] == "completed"
+    assert client.post("/api/v1/my/calendar", headers=headers).json["url"].endswith(".ics")
+
+
+def test_schedule_and_client_file_cost_the_same_at_any_size(client, factory, dbconn):
+    from tests.sqlcount import count_statements
+
+    world = World(factory)
+    world.activate()
+    carer_user, carer = world.carer()
+    with db.tenant_scope(world.agency.id):
+        services.bulk_assign(world.agency, world.plan, carer.id, by=None)
+        db.session.commit()
+    login(client, carer_user)
+    with count_statements() as small:
+        assert client.get(f"/a/{world.agency.slug}/my/schedule").status_code == 200
+    with db.tenant_scope(world.agency.id):
+        now = db.utcnow()
+        for i in range(40):
+            start = now + timedelta(hours=2 + i)
+            db.session.add(
+                Visit(
+                    client_id=world.client.id,
+                    service_item_id=world.item.id,
+                    local_day=start.date(),
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=30),
+                    staff_file_id=carer.id,
+                )
+            )
+        db.session.commit()
+    with count_statements() as large:
+        assert client.get(f"/a/{world.agency.slug}/my/schedule").status_code == 200
+    assert large.count == small.count, large.statements
+    login(client, world.admin)
+    with count_statements() as small_file:
+        client.get(f"/a/{world.agency.slug}/clients/{world.client.id}")
+    with db.tenant_scope(world.agency.id):
+        db.session.execute(
+            Visit.__table__.update()
+            .where(Visit.tenant_id == world.agency.id)
+            .values(starts_at=Visit.starts_at - timedelta(days=60), status="completed")
+        )
+        db.session.commit()
+    with count_statements() as large_file:
+        client.get(f"/a/{world.agency.slug}/clients/{world.client.id}")
+    assert large_file.count == small_file.count
