@@ -36,6 +36,9 @@ def create_agency(name: str, slug: str, timezone: str, locale: str) -> Agency:
     audit.record_platform("agency.created", slug, agency_id=agency.id)
     with db.tenant_scope(agency.id):
         audit.record("agency.created", slug)
+    from billing.lifecycle import start_trial
+
+    start_trial(agency)  # every new agency starts on a trial (TRIAL_DAYS)
     return agency
 
 

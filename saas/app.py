@@ -9,7 +9,7 @@ import traceback
 from typing import Any
 
 import sentry_sdk
-from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, g, has_request_context, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -28,9 +28,22 @@ BLUEPRINTS = (
     "saas.api.views",
     "tenants.home.views",
     "tenants.members.views",
+    "tenants.staffing.views",
+    "tenants.training.views",
+    "tenants.catalogue.views",
+    "tenants.clients.views",
+    "tenants.scheduling.views",
+    "tenants.scheduling.feed",
+    "billing.views",
+    "billing.webhooks",
+    "billing.operator_views",
 )
 # Feature modules adding routes to the API blueprint; imported before it is registered.
-API_MODULES: tuple[str, ...] = ()
+API_MODULES: tuple[str, ...] = (
+    "tenants.staffing.api",
+    "tenants.training.api",
+    "tenants.scheduling.api",
+)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -144,8 +157,9 @@ def _register_lifecycle(app: Flask) -> None:
             "membership": g.get("membership"),
             "locales": LOCALES,
             "current_locale": current_locale(),
-            "language_form": LanguageForm(formdata=None),
-            "plain_form": ConfirmForm(formdata=None),
+            # not when a job renders an email (no request, so no CSRF token to make)
+            "language_form": LanguageForm(formdata=None) if has_request_context() else None,
+            "plain_form": ConfirmForm(formdata=None) if has_request_context() else None,
         }
 
 

@@ -1,15 +1,33 @@
-"""The append-only audit logs: one per agency, one for the platform."""
+"""The append-only audit logs: one per agency, one for the platform.
+
+Each agency's log is a hash chain: an entry's `hash` is
+sha256(previous entry's hash + the canonical JSON of the entry), and entries
+are numbered 1, 2, 3... per agency (`seq`). Writers of one agency are
+serialised by a transaction-scoped advisory lock, so the chain never forks.
+`verify_chain()` (and `saas audit verify`) walks it and reports any break: an
+edited row, a removed row, or a row whose link to its predecessor changed.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session
 
 from saas import db
 from saas.models import AuditEvent, PlatformAuditEvent
+
+# pg_advisory_xact_lock(namespace, key): "AUDT", then 32 bits of the agency id
+LOCK_NAMESPACE = 0x41554454
 
 
 def _actor() -> uuid.UUID | None:
@@ -22,11 +40,79 @@ def _ip() -> str:
     return (request.remote_addr or "") if has_request_context() else ""
 
 
-def record(action: str, subject: str = "", *, actor_id: uuid.UUID | None = None, **details: Any) -> None:
-    """Write to the log of the agency in scope."""
-    db.session.add(
-        AuditEvent(action=action, subject=subject, actor_id=actor_id or _actor(), ip=_ip(), details=details)
+def _json_safe(details: dict[str, Any]) -> dict[str, Any]:
+    """What JSONB will give back: the hash is computed over exactly that."""
+    return json.loads(json.dumps(details, default=str))
+
+
+def entry_hash(
+    prev_hash: str,
+    *,
+    tenant_id: uuid.UUID,
+    id: uuid.UUID,  # noqa: A002 - the column's name
+    seq: int,
+    at: datetime,
+    actor_id: uuid.UUID | None,
+    action: str,
+    subject: str,
+    ip: str,
+    details: dict[str, Any],
+) -> str:
+    """sha256(prev_hash || canonical JSON of the entry), as hex. Stable: changing
+    it invalidates every chain already written."""
+    body = json.dumps(
+        {
+            "tenant_id": str(tenant_id),
+            "id": str(id),
+            "seq": seq,
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor_id": str(actor_id) if actor_id else None,
+            "action": action,
+            "subject": subject,
+            "ip": ip,
+            "details": details,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def lock_key(tenant_id: uuid.UUID) -> int:
+    return int.from_bytes(tenant_id.bytes[-4:], "big", signed=True)
+
+
+def record(action: str, subject: str = "", *, actor_id: uuid.UUID | None = None, **details: Any) -> None:
+    """Append to the log of the agency in scope (written at once, in the
+    caller's transaction)."""
+    sess = db.session()
+    tenant_id = db.current_tenant_id(sess)
+    if tenant_id is None:
+        raise db.TenantNotSet("AuditEvent")
+    with sess.no_autoflush:
+        sess.execute(
+            text("select pg_advisory_xact_lock(:ns, :key)"),
+            {"ns": LOCK_NAMESPACE, "key": lock_key(tenant_id)},
+        )
+        last = sess.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).first()
+        entry: dict[str, Any] = {
+            "tenant_id": tenant_id,
+            "id": db.new_id(),
+            "seq": (last.seq if last else 0) + 1,
+            "at": db.utcnow(),
+            "actor_id": actor_id or _actor(),
+            "action": action,
+            "subject": subject[:200],
+            "ip": _ip(),
+            "details": _json_safe(details),
+        }
+        prev_hash = last.hash if last else ""
+        sess.execute(
+            insert(AuditEvent).values(**entry, prev_hash=prev_hash, hash=entry_hash(prev_hash, **entry))
+        )
 
 
 def record_platform(
@@ -40,10 +126,69 @@ def record_platform(
     db.session.add(
         PlatformAuditEvent(
             action=action,
-            subject=subject,
+            subject=subject[:200],
             agency_id=agency_id,
             actor_id=actor_id or _actor(),
             ip=_ip(),
-            details=details,
+            details=_json_safe(details),
         )
     )
+
+
+# -- verification --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    event_id: uuid.UUID
+    problem: str  # "missing", "relinked" or "altered"
+
+
+def _entries(sess: Session) -> Iterator[Any]:
+    stmt = select(
+        AuditEvent.tenant_id,
+        AuditEvent.id,
+        AuditEvent.seq,
+        AuditEvent.at,
+        AuditEvent.actor_id,
+        AuditEvent.action,
+        AuditEvent.subject,
+        AuditEvent.ip,
+        AuditEvent.details,
+        AuditEvent.prev_hash,
+        AuditEvent.hash,
+    ).order_by(AuditEvent.seq)
+    yield from sess.execute(stmt.execution_options(yield_per=1000))
+
+
+def verify_chain(sess: Session | None = None) -> tuple[int, list[ChainBreak]]:
+    """Walk the log of the agency in scope: (entries checked, breaks found)."""
+    sess = sess or db.session()
+    breaks: list[ChainBreak] = []
+    previous = ""
+    expected = 1
+    count = 0
+    for row in _entries(sess):
+        count += 1
+        if row.seq != expected:
+            breaks.append(ChainBreak(row.seq, row.id, "missing"))
+        if row.prev_hash != previous:
+            breaks.append(ChainBreak(row.seq, row.id, "relinked"))
+        computed = entry_hash(
+            row.prev_hash,
+            tenant_id=row.tenant_id,
+            id=row.id,
+            seq=row.seq,
+            at=row.at,
+            actor_id=row.actor_id,
+            action=row.action,
+            subject=row.subject,
+            ip=row.ip,
+            details=row.details,
+        )
+        if computed != row.hash:
+            breaks.append(ChainBreak(row.seq, row.id, "altered"))
+        previous = row.hash
+        expected = row.seq + 1
+    return count, breaks

@@ -130,7 +130,8 @@ def tenants_list() -> None:
 
     for agency in database.session.scalars(select(Agency).order_by(Agency.slug)):
         click.echo(
-            f"{agency.slug:<24} {agency.status:<10} {agency.locale:<6} {agency.timezone:<20} {agency.name}"
+            f"{agency.slug:<24} {agency.status:<10} {agency.billing_state:<11} {agency.locale:<6} "
+            f"{agency.timezone:<20} {agency.name}"
         )
 
 
@@ -151,6 +152,51 @@ def tenants_suspend(slug: str, reactivate: bool, reason: str) -> None:
     agencies.set_status(agency, AgencyStatus.ACTIVE if reactivate else AgencyStatus.SUSPENDED, reason)
     database.session.commit()
     click.echo(f"{agency.slug}: {agency.status}")
+
+
+# -- audit -------------------------------------------------------------------
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The agencies' audit logs."""
+
+
+@audit_group.command("verify")
+@click.option("--agency", "slug", help="Only this agency (its web address).")
+@with_appcontext
+def audit_verify(slug: str | None) -> None:
+    """Walk each agency's hash chain; exits 1 if any entry was altered,
+    removed or relinked."""
+    from sqlalchemy import select
+
+    from saas import audit
+    from saas import db as database
+    from saas.models import Agency
+    from saas.tenancy import agency_by_slug
+
+    try:
+        if slug:
+            agency = agency_by_slug(slug)
+            if agency is None:
+                raise click.ClickException(f"No agency {slug}")
+            chosen = [agency]
+        else:
+            chosen = list(database.session.scalars(select(Agency).order_by(Agency.slug)))
+        broken = 0
+        for agency in chosen:
+            with database.tenant_scope(agency.id):
+                count, breaks = audit.verify_chain()
+            for item in breaks:
+                click.echo(f"{agency.slug}: entry {item.seq} ({item.event_id}) {item.problem}")
+            if not breaks:
+                click.echo(f"{agency.slug}: {count} entries, intact")
+            broken += len(breaks)
+    finally:
+        database.session.remove()
+    if broken:
+        click.echo(f"{broken} break(s) found.", err=True)
+        raise SystemExit(1)
 
 
 # -- processes ---------------------------------------------------------------

@@ -60,8 +60,16 @@ class Config:
     TESTING: bool = False
     SESSION_IDLE_MINUTES: int = 30
     SESSION_ABSOLUTE_HOURS: int = 12
-    MAX_CONTENT_LENGTH: int = 2 * 1024 * 1024
+    # certificate scans are up to 5 MB (tenants/staffing); form fields stay capped by
+    # Flask's MAX_FORM_MEMORY_SIZE (500 kB each)
+    MAX_CONTENT_LENGTH: int = 8 * 1024 * 1024
     RELAY_INLINE: bool = True
+    # billing (billing/): Stripe when both keys are set, manual invoicing otherwise
+    STRIPE_SECRET_KEY: str = ""
+    STRIPE_WEBHOOK_SECRET: str = ""
+    STRIPE_API_BASE: str = ""  # only to point the SDK at a stand-in (tests)
+    TRIAL_DAYS: int = 14
+    BILLING_GRACE_DAYS: int = 14
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -80,6 +88,11 @@ class Config:
             SENTRY_ENVIRONMENT=env.get("SENTRY_ENVIRONMENT", "development"),
             DEMO_PASSWORD=env.get("DEMO_PASSWORD", "demo-pass-2026"),
             DEMO_TOTP_SECRET=env.get("DEMO_TOTP_SECRET", "JBSWY3DPEHPK3PXP"),
+            STRIPE_SECRET_KEY=env.get("STRIPE_SECRET_KEY", ""),
+            STRIPE_WEBHOOK_SECRET=env.get("STRIPE_WEBHOOK_SECRET", ""),
+            STRIPE_API_BASE=env.get("STRIPE_API_BASE", ""),
+            TRIAL_DAYS=int(env.get("TRIAL_DAYS", "14")),
+            BILLING_GRACE_DAYS=int(env.get("BILLING_GRACE_DAYS", "14")),
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)

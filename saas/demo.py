@@ -74,6 +74,9 @@ def seed(force: bool = False) -> None:
                 else:
                     membership.role, membership.active = role, True
             db.session.flush()
+    from billing import demo as billing_demo
+
+    billing_demo.seed()
     db.session.commit()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -60,10 +61,34 @@ class Agency(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     suspended_at: Mapped[datetime | None]
+    # Billing (billing/): the commercial life cycle, separate from the operator's
+    # `status`. Transitions only through billing.lifecycle.
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"))
+    billing_state: Mapped[str] = mapped_column(String(20), default="trial", server_default="active")
+    trial_ends_at: Mapped[datetime | None]
+    past_due_since: Mapped[datetime | None]
+    current_period_end: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None]
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    billing_sync_requested_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(
+            "billing_state in ('trial','active','past_due','restricted','cancelled','closed')",
+            name="billing_state_known",
+        ),
+        Index("ix_agencies_billing_state", "billing_state"),
+    )
 
     @property
     def is_suspended(self) -> bool:
         return self.status == AgencyStatus.SUSPENDED
+
+    @property
+    def is_closed(self) -> bool:
+        return self.billing_state == "closed"
 
     def setting(self, key: str, default: Any) -> Any:
         return (self.settings or {}).get(key, default)
@@ -234,7 +259,10 @@ class ApiToken(TenantScoped, Base):
 
 
 class AuditEvent(TenantScoped, Base):
-    """An agency's own append-only audit log."""
+    """An agency's own append-only audit log, hash-chained per agency: entry
+    `seq` n stores the hash of entry n-1 (`prev_hash`) and its own `hash`
+    (saas.audit.entry_hash), so an edited or removed row breaks the chain
+    (`saas audit verify`). Written only through saas.audit.record."""
 
     __tablename__ = "audit_events"
 
@@ -244,8 +272,14 @@ class AuditEvent(TenantScoped, Base):
     subject: Mapped[str] = mapped_column(String(200), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_audit_events_tenant_at", "tenant_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_events_tenant_at", "tenant_id", "at"),
+        UniqueConstraint("tenant_id", "seq"),
+    )
 
 
 APPEND_ONLY_TABLES = ("audit_events", "platform_audit_events")

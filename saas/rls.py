@@ -12,6 +12,7 @@ from alembic import op
 
 APP_ROLE = "saas_app"
 READER_ROLE = "saas_platform_reader"
+APPEND_ONLY = ("audit_events", "platform_audit_events")
 
 
 def ensure_roles(app_password: str) -> None:
@@ -38,6 +39,12 @@ def grant_all_tables() -> None:
     op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
     op.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER_ROLE}")
     op.execute(f"REVOKE ALL ON alembic_version FROM {APP_ROLE}")
+    # the blanket grant above must not re-open the append-only logs
+    for table in APPEND_ONLY:
+        op.execute(
+            f"DO $$ BEGIN IF to_regclass('{table}') IS NOT NULL THEN "
+            f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {APP_ROLE}; END IF; END $$"
+        )
 
 
 def enable_tenant_rls(table: str) -> None:

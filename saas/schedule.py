@@ -21,7 +21,12 @@ class Periodic:
 
 SCHEDULE: tuple[Periodic, ...] = (
     Periodic("relay_outbox", "saas.jobs.relay_outbox_sweep", queue="high", interval=15),
+    Periodic("generate_visits", "tenants.scheduling.jobs.generate_all", cron="30 1 * * *"),
+    Periodic("flag_late_visits", "tenants.scheduling.jobs.flag_all", queue="high", interval=300),
     Periodic("purge_sessions", "saas.maintenance.purge_expired_sessions", queue="low", cron="17 3 * * *"),
+    # billing life cycle (trial end, grace, closing, purge), quantity syncs, export expiry
+    Periodic("billing_sweep", "billing.jobs.sweep", queue="default", interval=60),
+    Periodic("billing_reconcile", "billing.jobs.reconcile_quantities", queue="low", cron="41 4 * * *"),
 )
 
 

@@ -25,6 +25,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC_ATTR = "_agency_public"
 
+# Extension points, filled by feature packages at import (billing: view-as
+# sessions and the billing state). A fallback may supply a membership for a
+# signed-in user who has none in the agency; a guard runs once access is
+# established and may answer the request itself (a response) or let it through (None).
+MEMBERSHIP_FALLBACKS: list[Callable[[Agency], Membership | None]] = []
+ACCESS_GUARDS: list[Callable[[Agency, Membership], Any]] = []
+
 
 def public_agency_page(view: F) -> F:
     """Mark an agency page that needs no sign-in (the public feedback form)."""
@@ -70,7 +77,7 @@ def check_agency_access() -> Any:
 
     view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and getattr(view, PUBLIC_ATTR, False):
-        if agency.is_suspended:
+        if agency.is_suspended or agency.is_closed:
             abort(404)
         g.agency_public = True
         return None
@@ -79,6 +86,10 @@ def check_agency_access() -> Any:
     membership = db.session.scalar(
         select(Membership).where(Membership.user_id == current_user.id, Membership.active.is_(True))
     )
+    for fallback in MEMBERSHIP_FALLBACKS if membership is None else ():
+        membership = fallback(agency)
+        if membership is not None:
+            break
     if membership is None:
         abort(404)
     if agency.is_suspended:
@@ -94,12 +105,18 @@ def check_agency_access() -> Any:
         sessions.end_session()
         db.session.commit()
         return redirect(url_for("auth.login", next=request.full_path))
+    for guard in ACCESS_GUARDS:
+        response = guard(agency, membership)
+        if response is not None:
+            return response
     return None
 
 
 def require_role(*roles: Role | str) -> Callable[[F], F]:
-    """Restrict an agency view to some roles. Other members get 403: they may
-    know the page exists, it is their own agency."""
+    """Restrict an agency view to some roles. Other members get 403 on pages
+    that name no object (they may know the page exists, it is their own
+    agency), and 404 on pages about one object: whether that object exists
+    is not theirs to learn, and never a 403 for another agency's id."""
 
     allowed = {str(r) for r in roles}
 
@@ -110,7 +127,7 @@ def require_role(*roles: Role | str) -> Callable[[F], F]:
             if membership is None:
                 abort(404)
             if membership.role not in allowed:
-                abort(403)
+                abort(404 if any(isinstance(v, uuid.UUID) for v in kwargs.values()) else 403)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

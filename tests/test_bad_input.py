@@ -28,7 +28,7 @@ def test_unknown_agency_and_malformed_ids(client, factory):
 
 
 def test_oversized_form_is_413(client):
-    response = client.post("/login", data={"email": "a@example.net", "password": "x" * (3 * 1024 * 1024)})
+    response = client.post("/login", data={"email": "a@example.net", "password": "x" * (9 * 1024 * 1024)})
     assert response.status_code == 413
     assert "too large" in response.text
 

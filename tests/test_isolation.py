@@ -11,7 +11,7 @@ from werkzeug.routing import Rule
 
 from saas.models import Role
 from tests.factories import login
-from tests.samples import NON_TENANT_PARAMS, URL_PARAMS, build_world
+from tests.samples import NON_TENANT_PARAMS, URL_PARAMS, build_world, url_values
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -22,19 +22,6 @@ def rules(app) -> list[Rule]:
 
 def methods(rule: Rule) -> list[str]:
     return [m for m in METHODS if m in rule.methods]
-
-
-def fill(rule: Rule, slug: str, ids: dict) -> dict:
-    values = {}
-    for arg in rule.arguments:
-        if arg == "slug":
-            values[arg] = slug
-        elif arg in URL_PARAMS:
-            values[arg] = ids[URL_PARAMS[arg]]
-        else:
-            assert arg in NON_TENANT_PARAMS, f"{rule.rule}: register <{arg}> in tests/samples.py"
-            values[arg] = "00000000000000000000000000000000"
-    return values
 
 
 @pytest.fixture
@@ -61,7 +48,7 @@ def test_agency_routes_with_another_agencys_slug_are_404(app, client, two_agenci
         if "slug" not in rule.arguments:
             continue
         for method in methods(rule):
-            url = adapter.build(rule.endpoint, fill(rule, b.agency.slug, b.ids), method=method)
+            url = adapter.build(rule.endpoint, url_values(rule, b.agency.slug, b.ids), method=method)
             response = client.open(url, method=method)
             assert response.status_code == 404, f"{method} {url} -> {response.status_code}"
             assert b.agency.name not in response.text
@@ -78,7 +65,7 @@ def test_agency_routes_with_another_agencys_ids_are_404(app, client, two_agencie
         if "slug" not in rule.arguments or not set(rule.arguments) & set(URL_PARAMS):
             continue
         for method in methods(rule):
-            url = adapter.build(rule.endpoint, fill(rule, a.agency.slug, b.ids), method=method)
+            url = adapter.build(rule.endpoint, url_values(rule, a.agency.slug, b.ids), method=method)
             response = client.open(url, method=method)
             assert response.status_code == 404, f"{method} {url} -> {response.status_code}"
             checked += 1
@@ -94,7 +81,7 @@ def test_api_routes_with_another_agencys_ids_are_404(app, client, two_agencies):
         if not rule.rule.startswith("/api/") or not set(rule.arguments) & set(URL_PARAMS):
             continue
         for method in methods(rule):
-            url = adapter.build(rule.endpoint, fill(rule, a.agency.slug, b.ids), method=method)
+            url = adapter.build(rule.endpoint, url_values(rule, a.agency.slug, b.ids), method=method)
             response = client.open(url, method=method, headers=headers)
             assert response.status_code == 404, f"{method} {url} -> {response.status_code}"
             assert (
@@ -124,5 +111,5 @@ def test_operator_routes_are_404_for_agency_members(app, client, two_agencies):
         if not rule.rule.startswith("/operator"):
             continue
         for method in methods(rule):
-            url = adapter.build(rule.endpoint, fill(rule, a.agency.slug, a.ids), method=method)
+            url = adapter.build(rule.endpoint, url_values(rule, a.agency.slug, a.ids), method=method)
             assert client.open(url, method=method).status_code == 404, url

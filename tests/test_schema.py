@@ -16,6 +16,9 @@ from tests.samples import SAMPLES, build_world
 PLATFORM_TABLES = {
     "agencies", "users", "user_sessions", "password_resets",
     "platform_audit_events", "outbox", "mail_messages",
+    # billing: plans are the platform's offer; stripe_events are webhook deliveries,
+    # stored by event id before (and whether or not) they name a known agency
+    "plans", "stripe_events",
 }  # fmt: skip
 
 

@@ -51,7 +51,7 @@ def test_make_run_serves_the_demo_and_stops(tmp_path: Path):
                 ready = requests.get(f"{base}/readyz", timeout=2)
                 if ready.status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.5)
         assert ready is not None and ready.status_code == 200, Path(log.name).read_text()[-3000:]

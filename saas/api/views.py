@@ -81,6 +81,9 @@ def authenticate() -> Any:
     token, membership, user = row
     if agency.is_suspended:
         return api_error(403, "This agency's account is suspended.")
+    if agency.is_closed:
+        # closed (billing): only its admins' data export, on the web pages
+        return api_error(403, "This agency's account is closed.")
     g.agency, g.membership, g.api_user = agency, membership, user
     now = db.utcnow()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:

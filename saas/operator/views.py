@@ -11,6 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from billing import onboarding
+from billing.reports import agency_figures, platform_totals
+from billing.services import BillingError
 from saas import agencies, db
 from saas.auth.services import AccountError, invite
 from saas.models import Agency, AgencyStatus, MailMessage, Membership, PlatformAuditEvent, Role, User
@@ -24,6 +27,8 @@ AGENCY_ERRORS = {
     "slug_invalid": lambda: _("This address is reserved. Choose another."),
     "timezone_unknown": lambda: _("Choose a time zone from the list."),
     "locale_unknown": lambda: _("Choose a language from the list."),
+    "trial_days_range": lambda: _("A trial lasts from 0 to 365 days."),
+    "preset_unknown": lambda: _("Choose a catalogue from the list."),
 }
 
 
@@ -54,7 +59,13 @@ def index() -> Any:
             ).all()
         )
     page = paginate(db.session, select(Agency).order_by(Agency.created_at.desc()))
-    return render_template("operator/index.html", page=page, counts=counts)
+    return render_template(
+        "operator/index.html",
+        page=page,
+        counts=counts,
+        figures=agency_figures(page.items),
+        totals=platform_totals(),
+    )
 
 
 @bp.route("/agencies/new", methods=["GET", "POST"])
@@ -68,7 +79,14 @@ def create_agency() -> Any:
             if form.admin_email.data:
                 with db.tenant_scope(agency.id):
                     invite(agency, form.admin_email.data, Role.ADMIN, invited_by=current_user)
-        except agencies.AgencyError as exc:
+            onboarding.apply(
+                agency,
+                plan_id=form.plan.data or None,
+                trial_days=form.trial_days.data,
+                catalogue_preset=form.catalogue_preset.data or None,
+                by=current_user,
+            )
+        except (agencies.AgencyError, BillingError) as exc:
             db.session.rollback()
             form[exc.field].errors.append(AGENCY_ERRORS[exc.code]())
         else:

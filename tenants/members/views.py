@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from billing.lifecycle import growth_refusal
 from saas import db
 from saas.auth.services import AccountError, invite
 from saas.models import ApiToken, AuditEvent, Invitation, Membership, Role, User
@@ -74,6 +75,11 @@ def index() -> Any:
 def invite_member() -> Any:
     form = InviteMemberForm()
     if form.validate_on_submit():
+        # staff cannot be added while the agency is restricted (or past its plan's limit)
+        refusal = growth_refusal(current_agency(), form.role.data)
+        if refusal:
+            form.role.errors.append(refusal)
+            return _members_page(form), 403
         try:
             invite(current_agency(), form.email.data, form.role.data, invited_by=current_user)
         except AccountError:
@@ -133,6 +139,10 @@ def deactivate(member_id: uuid.UUID) -> Any:
 @require_role(Role.ADMIN)
 def reactivate(member_id: uuid.UUID) -> Any:
     membership = get_or_404(Membership, member_id)
+    refusal = growth_refusal(current_agency(), membership.role)
+    if refusal:
+        flash(refusal, "error")
+        return redirect(url_for("members.index"))
     services.reactivate(membership)
     db.session.commit()
     flash(_("Member reactivated."), "success")
