@@ -75,8 +75,11 @@ def seed(force: bool = False) -> None:
                     membership.role, membership.active = role, True
             db.session.flush()
     from billing import demo as billing_demo
+    from tenants import demo_care
 
     billing_demo.seed()
+    for slug, *_rest in DEMO_AGENCIES:
+        demo_care.seed_agency(db.session.scalar(select(Agency).where(Agency.slug == slug)))
     db.session.commit()
 
 

@@ -43,6 +43,20 @@ def test_demo_refuses_unless_empty_or_forced(app, dbconn, factory):
             roles = sorted(db.session.scalars(select(Membership.role)))
         assert roles == ["admin", "carer", "carer", "carer", "client", "client", "client", "client", "client",
                          "coordinator"]  # fmt: skip
+    from tenants.scheduling.models import Visit
+    from tenants.staffing.models import StaffFile
+
+    sunrise = db.session.scalar(select(Agency).where(Agency.slug == "sunrise"))
+    carer1 = db.session.scalar(select(User).where(User.email == "carer1@sunrise.example"))
+    with db.tenant_scope(sunrise.id):
+        staff_id = db.session.scalar(
+            select(StaffFile.id)
+            .join(Membership, Membership.id == StaffFile.membership_id)
+            .where(Membership.user_id == carer1.id)
+        )
+        assert db.session.scalar(select(Visit.id).where(Visit.staff_file_id == staff_id).limit(1)), (
+            "carer1 has visits"
+        )
     admin = db.session.scalar(select(User).where(User.email == "admin@sunrise.example"))
     carer = db.session.scalar(select(User).where(User.email == "carer1@sunrise.example"))
     assert admin.totp_secret == "JBSWY3DPEHPK3PXP" and carer.totp_secret is None
