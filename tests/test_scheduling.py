@@ -643,3 +643,34 @@ def test_schedule_and_client_file_cost_the_same_at_any_size(client, factory, dbc
     with count_statements() as large_file:
         client.get(f"/a/{world.agency.slug}/clients/{world.client.id}")
     assert large_file.count == small_file.count
+
+
+def test_one_off_visit_and_bad_input(client, factory, dbconn):
+    world = World(factory)
+    login(client, world.coordinator)
+    url = f"/a/{world.agency.slug}/clients/{world.client.id}/visits/new"
+    base = {"service_item_id": str(world.item.id), "start_time": "10:00", "duration_minutes": "45"}
+    past = client.post(url, data=dict(base, day="2020-01-01"))
+    assert past.status_code == 422 and "cannot be booked in the past" in past.text
+    bad_time = client.post(url, data=dict(base, day="2099-01-01", start_time="25:99"))
+    assert bad_time.status_code == 422 and "HH:MM" in bad_time.text
+    assert world.visits() == [], "nothing half-saved"
+    ok = client.post(url, data=dict(base, day=str(clients.agency_today(world.agency) + timedelta(days=3))))
+    assert ok.status_code == 302
+    [visit] = world.visits()
+    assert visit.price == Decimal("25.00") and visit.ends_at - visit.starts_at == timedelta(minutes=45)
+
+
+def test_api_my_visits_for_a_client(client, factory, dbconn):
+    world = World(factory)
+    world.activate()
+    _u, carer = world.carer(name="Joan Smith")
+    assign(world, first_visit(world), carer)
+    _portal_user, membership = factory.member(world.agency, Role.CLIENT)
+    with db.tenant_scope(world.agency.id):
+        clients.link_portal_member(world.client, membership, "self")
+        db.session.commit()
+    token = factory.api_token(membership)
+    visits = client.get("/api/v1/my/visits", headers={"Authorization": f"Bearer {token}"}).json["visits"]
+    assert visits[0]["id"] == str(first_visit(world).id) and visits[0]["carer"] == "Joan"
+    assert client.get("/api/v1/my/schedule", headers={"Authorization": f"Bearer {token}"}).status_code == 404
