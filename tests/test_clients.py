@@ -515,3 +515,20 @@ def test_restricted_agency_cannot_add_clients_or_plans_but_care_goes_on(client, 
     with db.tenant_scope(agency.id):
         assert db.session.scalar(select(func.count()).select_from(ServicePlan)) == 0
     assert client.get(f"/a/{agency.slug}/cases/{case.id}").status_code == 200, "existing care stays readable"
+
+
+def test_someone_who_changed_the_plan_cannot_approve_it(agency_admin, service_item, factory):
+    agency, admin, coordinator = agency_admin
+    other, _ = factory.member(agency, Role.COORDINATOR)
+    _person, case = planned_case(agency, admin)
+    today = services.agency_today(agency)
+    with db.tenant_scope(agency.id):
+        plan = services.new_plan(case, by=coordinator)
+        services.update_plan(plan, services.PlanFields("Rewritten", None, "", None, today, None), by=other)
+        services.add_plan_item(plan, services.PlanItemData(service_item.id, [2], "10:00", 30), by=other)
+        services.submit_plan(plan, case, by=other)
+        with pytest.raises(ClientError) as err:
+            services.approve_plan(agency, plan, case, by=other, role="coordinator")
+        assert err.value.code == "approver_is_author", "an editor is an author too"
+        services.approve_plan(agency, plan, case, by=admin, role="admin")
+        assert plan.status == "approved"

@@ -674,3 +674,49 @@ def test_api_my_visits_for_a_client(client, factory, dbconn):
     visits = client.get("/api/v1/my/visits", headers={"Authorization": f"Bearer {token}"}).json["visits"]
     assert visits[0]["id"] == str(first_visit(world).id) and visits[0]["carer"] == "Joan"
     assert client.get("/api/v1/my/schedule", headers={"Authorization": f"Bearer {token}"}).status_code == 404
+
+
+def test_review_fixes_feed_follows_membership_and_bad_month(client, factory, dbconn, app):
+    world = World(factory)
+    world.activate()
+    carer_user, carer = world.carer()
+    assign(world, first_visit(world), carer)
+    login(client, carer_user)
+    page = client.post(f"/a/{world.agency.slug}/my/calendar", data={"action": "issue"})
+    url = page.text.split('data-testid="feed-url">')[1].split("<")[0].replace("http://localhost", "")
+    assert client.get(url).status_code == 200
+    assert client.get(f"/a/{world.agency.slug}/return-visits?month=9999-12").status_code == 200
+    admin = app.test_client()
+    login(admin, world.admin)
+    from tenants.staffing.models import StaffFile
+
+    with db.tenant_scope(world.agency.id):
+        membership_id = db.session.scalar(select(StaffFile.membership_id).where(StaffFile.id == carer.id))
+    admin.post(f"/a/{world.agency.slug}/members/{membership_id}/deactivate")
+    assert client.get(url).status_code == 404, "the feed stops with the membership"
+
+
+def test_a_carer_taken_off_by_a_reschedule_is_told(factory, dbconn, app):
+    world = World(factory)
+    world.activate()
+    carer_user, carer = world.carer(availability={"mon": [["08:00", "12:00"]], "thu": [["08:00", "12:00"]]})
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    with app.test_request_context(), db.tenant_scope(world.agency.id):
+        row = db.session.scalar(select(Visit).where(Visit.id == visit.id))
+        services.reschedule(
+            world.agency,
+            row,
+            day=row.local_day + timedelta(days=1),
+            start="20:00",
+            reason="Evening instead",
+            by=None,
+        )
+        db.session.commit()
+        assert row.staff_file_id is None, "the new time is outside her pattern"
+    sent = db.session.scalar(
+        select(MailMessage.kind).where(
+            MailMessage.to_address == carer_user.email, MailMessage.kind == "visit.rescheduled"
+        )
+    )
+    assert sent == "visit.rescheduled"

@@ -277,6 +277,8 @@ class ServicePlan(TenantScoped, Base):
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
     author_user_id: Mapped[uuid.UUID | None]
+    # everyone who changed this version; none of them may approve it
+    editor_user_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
     submitted_at: Mapped[datetime | None]
     approved_by_user_id: Mapped[uuid.UUID | None]
     approved_at: Mapped[datetime | None]

@@ -484,6 +484,7 @@ def new_plan(case: Case, *, by: User | None) -> ServicePlan:
         version=(latest.version + 1) if latest else 1,
         status=PlanStatus.DRAFT,
         author_user_id=by.id if by else None,
+        editor_user_ids=[str(by.id)] if by else [],
     )
     if latest is not None:
         for name in ("goals", "budget", "risk_plan", "review_on", "starts_on", "ends_on"):
@@ -514,8 +515,14 @@ def _require_draft(plan: ServicePlan) -> None:
         raise ClientError("not_draft")
 
 
-def update_plan(plan: ServicePlan, data: PlanFields) -> None:
+def _edited_by(plan: ServicePlan, by: User | None) -> None:
+    if by is not None and str(by.id) not in (plan.editor_user_ids or []):
+        plan.editor_user_ids = [*(plan.editor_user_ids or []), str(by.id)]
+
+
+def update_plan(plan: ServicePlan, data: PlanFields, *, by: User | None = None) -> None:
     _require_draft(plan)
+    _edited_by(plan, by)
     if data.budget is not None and data.budget < 0:
         raise ClientError("negative", "budget")
     if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
@@ -526,10 +533,11 @@ def update_plan(plan: ServicePlan, data: PlanFields) -> None:
         setattr(plan, name, value.strip() if isinstance(value, str) else value)
 
 
-def add_plan_item(plan: ServicePlan, data: PlanItemData) -> ServicePlanItem:
+def add_plan_item(plan: ServicePlan, data: PlanItemData, *, by: User | None = None) -> ServicePlanItem:
     from tenants.catalogue.models import ServiceItem
 
     _require_draft(plan)
+    _edited_by(plan, by)
     item = db.session.scalar(select(ServiceItem).where(ServiceItem.id == data.service_item_id))
     if item is None or not item.active:
         raise ClientError("item_unknown", "service_item_id")
@@ -556,8 +564,9 @@ def add_plan_item(plan: ServicePlan, data: PlanItemData) -> ServicePlanItem:
     return row
 
 
-def remove_plan_item(plan: ServicePlan, item: ServicePlanItem) -> None:
+def remove_plan_item(plan: ServicePlan, item: ServicePlanItem, *, by: User | None = None) -> None:
     _require_draft(plan)
+    _edited_by(plan, by)
     if item.plan_id != plan.id:
         raise ClientError("item_unknown")
     db.session.delete(item)
@@ -571,6 +580,7 @@ def submit_plan(plan: ServicePlan, case: Case, *, by: User | None) -> None:
         raise ClientError("items_needed")
     if plan.starts_on is None:
         raise ClientError("start_needed", "starts_on")
+    _edited_by(plan, by)
     plan.status = PlanStatus.SUBMITTED
     plan.submitted_at = db.utcnow()
     audit.record("plan.submitted", case.number, version=plan.version)
@@ -583,7 +593,8 @@ def approve_plan(agency: Agency, plan: ServicePlan, case: Case, *, by: User, rol
     allowed = agency.setting("plan_approver_roles", [r.value for r in APPROVER_ROLES])
     if role not in allowed:
         raise ClientError("approver_role")
-    if plan.author_user_id == by.id:
+    if plan.author_user_id == by.id or str(by.id) in (plan.editor_user_ids or []):
+        # the author, and anyone who changed or submitted this version
         raise ClientError("approver_is_author")
     plan.status = PlanStatus.APPROVED
     plan.approved_by_user_id = by.id

@@ -716,6 +716,7 @@ def plan(plan_id: uuid.UUID) -> Any:
                     starts_on=form.starts_on.data,
                     ends_on=form.ends_on.data,
                 ),
+                by=current_user,
             )
         except ClientError as exc:
             db.session.rollback()
@@ -750,6 +751,7 @@ def add_plan_item(plan_id: uuid.UUID) -> Any:
                     preferred_staff_ids=[uuid.UUID(s) for s in item_form.preferred_staff.data or []],
                     notes=item_form.notes.data or "",
                 ),
+                by=current_user,
             )
         except ClientError as exc:
             db.session.rollback()
@@ -773,7 +775,7 @@ def remove_plan_item(plan_id: uuid.UUID, plan_item_id: uuid.UUID) -> Any:
     plan = get_or_404(ServicePlan, plan_id)
     item = get_or_404(ServicePlanItem, plan_item_id)
     try:
-        services.remove_plan_item(plan, item)
+        services.remove_plan_item(plan, item, by=current_user)
     except ClientError as exc:
         db.session.rollback()
         flash(plan_error_message(exc), "error")

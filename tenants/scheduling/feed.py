@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from saas import db
 from saas.auth import tokens
-from saas.models import Agency
+from saas.models import Agency, Membership
 from tenants.scheduling import services
 from tenants.scheduling.models import CalendarFeed
 from tenants.scheduling.views import render_ics, schedule_rows
+from tenants.staffing.models import StaffFile
 
 bp = Blueprint("calendar_feed", __name__)
 
@@ -25,12 +26,18 @@ def ics(token: str) -> Any:
         abort(404)
     (agency_id,), secret = parsed
     agency = db.session.get(Agency, agency_id)
-    if agency is None or agency.is_suspended:
+    if agency is None or agency.is_suspended or agency.is_closed:
         abort(404)
     db.set_tenant(agency.id)
+    # the feed works only while its carer still belongs to the agency
     feed = db.session.scalar(
-        select(CalendarFeed).where(
-            CalendarFeed.token_hash == tokens.digest(secret), CalendarFeed.revoked_at.is_(None)
+        select(CalendarFeed)
+        .join(StaffFile, StaffFile.id == CalendarFeed.staff_file_id)
+        .join(Membership, Membership.id == StaffFile.membership_id)
+        .where(
+            CalendarFeed.token_hash == tokens.digest(secret),
+            CalendarFeed.revoked_at.is_(None),
+            Membership.active.is_(True),
         )
     )
     if feed is None:

@@ -568,19 +568,21 @@ def suggest(agency: Agency, visit: Visit, limit: int = 5) -> list[Suggestion]:
 # -- changes, check-in and check-out -----------------------------------------------------------
 
 
-def _notify_change(agency: Agency, visit: Visit, kind: str) -> None:
-    """Tell the carer and the client's portal members, after commit (outbox)."""
+def _notify_change(agency: Agency, visit: Visit, kind: str, carer: uuid.UUID | None = None) -> None:
+    """Tell the carer (the one booked before the change, if given) and the
+    client's portal members, after commit (outbox)."""
     from saas import mail
     from tenants.clients.models import PortalLink
     from tenants.staffing.models import StaffFile
 
     recipients = []
-    if visit.staff_file_id:
+    carer = carer or visit.staff_file_id
+    if carer:
         row = db.session.execute(
             select(User.email, User.locale)
             .join(Membership, Membership.user_id == User.id)
             .join(StaffFile, StaffFile.membership_id == Membership.id)
-            .where(StaffFile.id == visit.staff_file_id)
+            .where(StaffFile.id == carer)
         ).first()
         if row:
             recipients.append(row)
@@ -620,13 +622,14 @@ def reschedule(agency: Agency, visit: Visit, *, day: date, start: str, reason: s
     visit.rescheduled_from = visit.rescheduled_from or visit.starts_at
     visit.starts_at, visit.ends_at = starts, starts + length
     visit.reschedule_reason = reason.strip()
+    previous = visit.staff_file_id
     if visit.staff_file_id:
         # the carer keeps it only if the new time passes the checks too
         check = check_assignment(agency, [visit], [visit.staff_file_id])[(visit.id, visit.staff_file_id)]
         if not check.ok:
             visit.staff_file_id = None
     audit.record("visit.rescheduled", str(visit.id), reason=reason.strip())
-    _notify_change(agency, visit, "rescheduled")
+    _notify_change(agency, visit, "rescheduled", carer=previous)
 
 
 def cancel(agency: Agency, visit: Visit, *, reason: str, by: User | None) -> None:

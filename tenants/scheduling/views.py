@@ -339,11 +339,7 @@ def resolve(visit_id: uuid.UUID) -> Any:
         else:
             db.session.commit()
             flash(_("Resolved."), "success")
-    return redirect(
-        request.referrer
-        if request.referrer and "/visits" in request.referrer
-        else url_for("scheduling.board")
-    )
+    return redirect(url_for("scheduling.board"))
 
 
 @bp.route("/visits/<uuid:visit_id>/attention-resolved", methods=["POST"])
@@ -633,6 +629,8 @@ def return_visits() -> Any:
     try:
         month = date.fromisoformat(raw + "-01") if raw else services.month_start(today)
     except ValueError:
+        month = services.month_start(today)
+    if not 2000 <= month.year <= 2100:
         month = services.month_start(today)
     role = current_membership().role
     form = ReturnVisitForm()

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 
-from billing.lifecycle import require_can_grow
+from billing.lifecycle import can_grow, refusal_response, require_can_grow
 from saas import db
 from saas.models import Membership, Role, User
 from saas.pagination import paginate
@@ -903,6 +903,8 @@ def import_save(import_id: uuid.UUID) -> Any:
     form = ImportForm()
     if not form.validate_on_submit():
         abort(400)
+    if batch.kind == "staff" and not can_grow(current_agency()):
+        return refusal_response(current_agency())
     try:
         count, _checked = imports.save_batch(batch, by=current_user)
     except Invalid:
