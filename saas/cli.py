@@ -239,6 +239,9 @@ def cron_command() -> None:
 def run(port: int, host: str, no_demo: bool) -> None:
     """Everything `make run` starts: migrate, seed, web, worker and cron."""
     ensure_services()
+    from saas.i18n_tools import compile_catalogues
+
+    compile_catalogues()
     os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
     app = _create_app()
     with app.app_context():

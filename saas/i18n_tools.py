@@ -57,3 +57,21 @@ if __name__ == "__main__":
         sys.exit(1 if any(bad.values()) else 0)
     else:
         sys.exit("usage: python -m saas.i18n_tools fill-english|check")
+
+
+def compile_catalogues() -> int:
+    """Compile any .po newer than its .mo (what `make install` does), so
+    `saas run` started without make still speaks Chinese. Returns how many."""
+    from babel.messages.mofile import write_mo
+
+    done = 0
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        with mo.open("wb") as f:
+            write_mo(f, catalog)
+        done += 1
+    return done

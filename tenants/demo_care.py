@@ -98,7 +98,13 @@ def seed_agency(agency: Agency) -> None:
                     consent_services=True,
                     consent_data=True,
                     health_status="chronic_illness",
-                    contacts=[clients.ContactData("Family", "child", "000 000 000")],
+                    contacts=[
+                        clients.ContactData(
+                            "家属" if language == "zh" else "Family",
+                            "子女" if language == "zh" else "child",
+                            "000 000 000",
+                        )
+                    ],
                 ),
             )
             if i < len(portal):

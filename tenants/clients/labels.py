@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from tenants.clients.forms import (
     economic_choices,
@@ -17,7 +18,7 @@ def case_status_label(status: str) -> str:
         "intake": _("Intake"),
         "assessment": _("Assessment"),
         "planning": _("Planning"),
-        "active": _("Active"),
+        "active": pgettext("case status", "Active"),
         "closed": _("Closed"),
     }
     return labels.get(status, status)
@@ -28,7 +29,7 @@ def plan_status_label(status: str) -> str:
         "draft": _("Draft"),
         "submitted": _("Submitted"),
         "approved": _("Approved"),
-        "active": _("Active"),
+        "active": pgettext("plan status", "Active"),
         "closed": _("Closed"),
         "superseded": _("Superseded"),
     }
@@ -59,10 +60,22 @@ def classification_text(client: object) -> str:
 
 
 def register(bp: object) -> None:
-    for fn in (case_status_label, plan_status_label, age_group_label, classification_text, weekday_names):
+    for fn in (
+        case_status_label,
+        plan_status_label,
+        age_group_label,
+        classification_text,
+        weekday_names,
+        relationship_label,
+    ):
         bp.app_template_global(fn.__name__)(fn)  # type: ignore[attr-defined]
 
 
 def weekday_names(days: list[int]) -> str:
     names = {1: _("Mon"), 2: _("Tue"), 3: _("Wed"), 4: _("Thu"), 5: _("Fri"), 6: _("Sat"), 7: _("Sun")}
     return ", ".join(names.get(d, str(d)) for d in sorted(days))
+
+
+def relationship_label(code: str) -> str:
+    labels = {"self": _("The client"), "family": _("Family member"), "guardian": _("Guardian")}
+    return labels.get(code, code)

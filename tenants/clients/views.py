@@ -273,7 +273,7 @@ def client_timeline(client: Client) -> tuple[list[Case], list[TimelineEntry]]:
                     p.created_at.date(),
                     "plan",
                     _("Service plan v%(v)d (%(n)s)", v=p.version, n=numbers[p.case_id]),
-                    p.status,
+                    labels.plan_status_label(p.status),
                     url_for("clients.plan", plan_id=p.id),
                 )
             )
