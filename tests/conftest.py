@@ -90,6 +90,9 @@ def migrated(services: dict[str, object]) -> str:
 @pytest.fixture(scope="session")
 def app(services: dict[str, object], migrated: str):
     from saas.app import create_app
+    from saas.i18n_tools import compile_catalogues
+
+    compile_catalogues()  # as make does; the .mo files are not committed
 
     application = create_app(make_config(services))
     return application
