@@ -3,6 +3,7 @@ catalogue complete (source strings are English), `check` lists what is missing."
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -71,7 +72,10 @@ def compile_catalogues() -> int:
             continue
         with po.open("rb") as f:
             catalog = read_po(f)
-        with mo.open("wb") as f:
+        # write aside then rename: several processes may compile at once
+        tmp = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
             write_mo(f, catalog)
+        os.replace(tmp, mo)
         done += 1
     return done
