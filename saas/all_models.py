@@ -5,6 +5,7 @@ import billing.models  # noqa: F401
 import saas.models  # noqa: F401
 import tenants.catalogue.models  # noqa: F401
 import tenants.clients.models  # noqa: F401
+import tenants.feedback.models  # noqa: F401
 import tenants.scheduling.models  # noqa: F401
 import tenants.staffing.models  # noqa: F401
 import tenants.training.models  # noqa: F401

@@ -34,6 +34,8 @@ BLUEPRINTS = (
     "tenants.clients.views",
     "tenants.scheduling.views",
     "tenants.scheduling.feed",
+    "tenants.feedback.views",
+    "tenants.feedback.links",
     "billing.views",
     "billing.webhooks",
     "billing.operator_views",

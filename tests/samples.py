@@ -473,3 +473,4 @@ def build_world(factory, slug: str | None = None) -> AgencyWorld:
 
 
 import tests.samples_care  # noqa: E402, F401 - the care loop registers its samples
+import tests.samples_feedback  # noqa: E402, F401 - ratings, complaints, rectifications

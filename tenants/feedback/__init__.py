@@ -1,0 +1,1 @@
+"""Visit ratings, opinions and complaints, rectifications."""

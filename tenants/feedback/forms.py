@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from saas.fields import strip
+
+SCORE_CHOICES = [
+    ("5", _l("5 – Excellent")),
+    ("4", _l("4 – Good")),
+    ("3", _l("3 – Fair")),
+    ("2", _l("2 – Poor")),
+    ("1", _l("1 – Very poor")),
+]
+
+
+def _score(label: object) -> RadioField:
+    return RadioField(
+        label, choices=SCORE_CHOICES, validators=[InputRequired(message=_l("Choose a score."))], coerce=str
+    )
+
+
+class RatingForm(FlaskForm):
+    score_attitude = _score(_l("The carer's attitude"))
+    score_process = _score(_l("How the service was done"))
+    score_effect = _score(_l("The result of the service"))
+    score_environment = _score(_l("Cleanliness and tidiness"))
+    score_timeliness = _score(_l("Arriving and leaving on time"))
+    comment = TextAreaField(
+        _l("Anything you would like to add"), validators=[Optional(), Length(max=4000)], filters=[strip]
+    )
+
+
+KIND_CHOICES = [
+    ("opinion", _l("An opinion")),
+    ("suggestion", _l("A suggestion")),
+    ("complaint", _l("A complaint")),
+    ("praise", _l("Praise")),
+]
+ABOUT_CHOICES = [
+    ("agency", _l("The agency")),
+    ("visit", _l("A visit")),
+    ("carer", _l("A carer")),
+    ("service_item", _l("A service")),
+]
+STAFF_CHANNEL_CHOICES = [
+    ("phone", _l("By phone")),
+    ("on_site", _l("On site")),
+    ("opinion_box", _l("Opinion box")),
+    ("third_party", _l("Through a third party")),
+]
+
+
+class FeedbackForm(FlaskForm):
+    kind = RadioField(_l("What would you like to tell us?"), choices=KIND_CHOICES, default="opinion")
+    about = SelectField(_l("It is about"), choices=ABOUT_CHOICES, default="agency")
+    category = StringField(_l("Topic (optional)"), validators=[Optional(), Length(max=100)], filters=[strip])
+    description = TextAreaField(
+        _l("Tell us what happened"), validators=[DataRequired(), Length(max=10000)], filters=[strip]
+    )
+    contact_name = StringField(
+        _l("Your name (optional)"), validators=[Optional(), Length(max=200)], filters=[strip]
+    )
+    contact = StringField(
+        _l("Phone or email, if you would like an answer"),
+        validators=[Optional(), Length(max=254)],
+        filters=[strip],
+    )
+    confidential = BooleanField(_l("Keep my identity confidential (only the agency's managers see it)"))
+
+
+class PublicFeedbackForm(FeedbackForm):
+    class Meta:
+        csrf = False  # no session for the public; a signed timestamp and a honeypot instead
+
+    started = HiddenField()
+    website = StringField(_l("Leave this field empty"), filters=[strip])
+
+
+class StaffFeedbackForm(FeedbackForm):
+    channel = SelectField(_l("Received"), choices=STAFF_CHANNEL_CHOICES)
+
+
+class TransitionForm(FlaskForm):
+    to_status = SelectField(_l("Next step"), choices=[])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)], filters=[strip])
+    response = TextAreaField(
+        _l("Response given to the person"), validators=[Optional(), Length(max=10000)], filters=[strip]
+    )
+
+
+class RectificationForm(FlaskForm):
+    source = SelectField(
+        _l("Opened from"),
+        choices=[
+            ("inspection", _l("An inspection finding")),
+            ("complaint", _l("A complaint")),
+            ("low_rating", _l("A low rating")),
+        ],
+    )
+    feedback_item_id = HiddenField()
+    rating_id = HiddenField()
+    finding = TextAreaField(
+        _l("Inspection finding"), validators=[Optional(), Length(max=4000)], filters=[strip]
+    )
+    problem = TextAreaField(_l("Problem"), validators=[DataRequired(), Length(max=4000)], filters=[strip])
+    measures = TextAreaField(_l("Measures"), validators=[DataRequired(), Length(max=4000)], filters=[strip])
+    owner = SelectField(_l("Owner"), choices=[])
+    deadline = DateField(_l("Deadline"), validators=[DataRequired()])
+
+
+class InspectionForm(FlaskForm):
+    outcome = RadioField(
+        _l("Re-inspection result"),
+        choices=[("pass", _l("Passed: close it")), ("fail", _l("Failed: keep it open"))],
+        validators=[InputRequired()],
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)], filters=[strip])

@@ -1,0 +1,492 @@
+"""The rules of ratings, opinions and complaints, and rectifications."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, cast, func, literal_column, select
+from sqlalchemy.exc import IntegrityError
+
+from saas import audit, db
+from saas.auth import tokens
+from saas.models import Agency, Membership, Role, User
+from tenants.feedback.models import (
+    DIMENSIONS,
+    FeedbackAbout,
+    FeedbackChannel,
+    FeedbackItem,
+    FeedbackKind,
+    FeedbackStatus,
+    FeedbackTransition,
+    FollowUpTask,
+    RatingChannel,
+    RatingLink,
+    Rectification,
+    RectificationSource,
+    RectificationStatus,
+    ReInspection,
+    VisitRating,
+)
+from tenants.scheduling.models import Visit, VisitStatus
+
+AMEND_DAYS = 7
+LINK_DAYS = 14
+SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
+STATUS_ORDER = [s.value for s in FeedbackStatus]
+
+
+class FeedbackError(ValueError):
+    def __init__(self, code: str, field: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.field = field
+
+
+# -- ratings ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Scores:
+    attitude: int
+    process: int
+    effect: int
+    environment: int
+    timeliness: int
+    comment: str = ""
+
+    def values(self) -> dict[str, int]:
+        return {d: getattr(self, d) for d in DIMENSIONS}
+
+
+def low_threshold(agency: Agency) -> int:
+    return int(agency.setting("low_rating_threshold", 2))
+
+
+def is_low(agency: Agency, rating: VisitRating) -> bool:
+    return min(getattr(rating, d) for d in DIMENSIONS) <= low_threshold(agency)
+
+
+def rating_of(visit_id: uuid.UUID) -> VisitRating | None:
+    return db.session.scalar(select(VisitRating).where(VisitRating.visit_id == visit_id))
+
+
+def can_amend(rating: VisitRating, now: datetime | None = None) -> bool:
+    return (now or db.utcnow()) <= rating.created_at + timedelta(days=AMEND_DAYS)
+
+
+def rate_visit(
+    agency: Agency,
+    visit: Visit,
+    scores: Scores,
+    *,
+    channel: str,
+    membership_id: uuid.UUID | None = None,
+    by: User | None = None,
+) -> VisitRating:
+    """Rate a completed visit, or amend its rating within the window."""
+    if visit.status != VisitStatus.COMPLETED:
+        raise FeedbackError("not_completed")
+    for dimension, value in scores.values().items():
+        if not isinstance(value, int) or not 1 <= value <= 5:
+            raise FeedbackError("score_range", dimension)
+    if channel == RatingChannel.PHONE and by is None:
+        raise FeedbackError("recorded_by_required")
+    now = db.utcnow()
+    rating = rating_of(visit.id)
+    amended = rating is not None
+    if rating is None:
+        rating = VisitRating(visit_id=visit.id, client_id=visit.client_id, created_at=now, **scores.values())
+        try:
+            with db.session.begin_nested():
+                db.session.add(rating)
+                _fill(rating, scores, channel, membership_id, by, now)
+                db.session.flush()
+        except IntegrityError:
+            raise FeedbackError("already_rated") from None
+    else:
+        if not can_amend(rating, now):
+            raise FeedbackError("amend_closed")
+        for dimension, value in scores.values().items():
+            setattr(rating, dimension, value)
+        _fill(rating, scores, channel, membership_id, by, now)
+    rating.staff_file_id = visit.staff_file_id
+    db.session.flush()
+    audit.record("rating.amended" if amended else "rating.given", str(rating.id), channel=channel)
+    if is_low(agency, rating):
+        _low_rating_follow_up(agency, rating)
+    return rating
+
+
+def _fill(
+    rating: VisitRating,
+    scores: Scores,
+    channel: str,
+    membership_id: uuid.UUID | None,
+    by: User | None,
+    now: datetime,
+) -> None:
+    rating.comment = (scores.comment or "").strip()[:4000]
+    rating.channel = channel
+    rating.membership_id = membership_id
+    rating.recorded_by_user_id = by.id if by is not None and channel == RatingChannel.PHONE else None
+    rating.updated_at = now
+
+
+def _low_rating_follow_up(agency: Agency, rating: VisitRating) -> None:
+    from saas import mail
+
+    if db.session.scalar(select(FollowUpTask.id).where(FollowUpTask.rating_id == rating.id)) is None:
+        db.session.add(
+            FollowUpTask(
+                rating_id=rating.id,
+                staff_file_id=rating.staff_file_id,
+                assigned_role=Role.COORDINATOR,
+                title="low_rating",
+            )
+        )
+        db.session.flush()
+    for email, locale in _people(Role.COORDINATOR):
+        mail.send(
+            email,
+            "rating_low",
+            locale=locale or agency.locale,
+            kind="rating.low",
+            agency_id=agency.id,
+            dedupe_key=f"{agency.id}:rating.low:{rating.id}:{email}",
+            agency_name=agency.name,
+        )
+
+
+def _people(*roles: Role) -> list[Any]:
+    return list(
+        db.session.execute(
+            select(User.email, User.locale)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.role.in_([str(r) for r in roles]), Membership.active.is_(True))
+        ).all()
+    )
+
+
+def complete_task(task: FollowUpTask, *, by: User) -> None:
+    if task.done_at is None:
+        task.done_at = db.utcnow()
+        task.done_by_user_id = by.id
+        audit.record("rating.follow_up_done", str(task.id))
+
+
+def issue_rating_link(agency: Agency, visit: Visit) -> str:
+    """A personal link to rate one visit; the token is shown once."""
+    if visit.status != VisitStatus.COMPLETED:
+        raise FeedbackError("not_completed")
+    secret = tokens.new_secret()
+    now = db.utcnow()
+    link = RatingLink(
+        visit_id=visit.id,
+        token_hash=tokens.digest(secret),
+        created_at=now,
+        expires_at=now + timedelta(days=LINK_DAYS),
+    )
+    db.session.add(link)
+    db.session.flush()
+    audit.record("rating.link_issued", str(link.id))
+    return tokens.compose(agency.id, link.id, secret)
+
+
+def open_rating_link(token: str) -> tuple[Agency, RatingLink, Visit] | None:
+    """The agency, link and visit of a valid token (and the tenant in scope), or None."""
+    parsed = tokens.split(token, 2)
+    if parsed is None:
+        return None
+    (agency_id, link_id), secret = parsed
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or agency.is_suspended or agency.is_closed:
+        return None
+    db.set_tenant(agency.id)
+    link = db.session.scalar(select(RatingLink).where(RatingLink.id == link_id))
+    if link is None or not tokens.same(secret, link.token_hash):
+        return None
+    if link.used_at is not None or link.expires_at <= db.utcnow():
+        return None
+    visit = db.session.scalar(select(Visit).where(Visit.id == link.visit_id))
+    if visit is None:
+        return None
+    return agency, link, visit
+
+
+def rate_by_link(agency: Agency, link: RatingLink, visit: Visit, scores: Scores) -> VisitRating:
+    claimed = db.session.execute(
+        RatingLink.__table__.update()
+        .where(RatingLink.__table__.c.id == link.id, RatingLink.__table__.c.used_at.is_(None))
+        .values(used_at=db.utcnow())
+    ).rowcount
+    if claimed != 1:
+        raise FeedbackError("link_used")
+    return rate_visit(agency, visit, scores, channel=RatingChannel.LINK)
+
+
+def client_ratings(staff_ids: list[uuid.UUID], start: date, end: date) -> dict[uuid.UUID, Decimal]:
+    """Average of the five dimensions of the visits each carer did in the period."""
+    if not staff_ids:
+        return {}
+    mean = sum((getattr(VisitRating, d) for d in DIMENSIONS), 0) / 5.0
+    rows = db.session.execute(
+        select(VisitRating.staff_file_id, func.avg(mean))
+        .join(Visit, Visit.id == VisitRating.visit_id)
+        .where(VisitRating.staff_file_id.in_(staff_ids), Visit.local_day.between(start, end))
+        .group_by(VisitRating.staff_file_id)
+    ).all()
+    return {staff_id: Decimal(str(value)).quantize(Decimal("0.01")) for staff_id, value in rows}
+
+
+def register_hooks() -> None:
+    from tenants.staffing.services import register_client_ratings
+
+    register_client_ratings(client_ratings)
+
+
+def monthly_statistics(start: date, end: date) -> list[dict[str, Any]]:
+    """Per month of the visit, in one grouped query: the count, and the mean and
+    (population) standard deviation of each dimension."""
+    month = cast(func.date_trunc(literal_column("'month'"), Visit.local_day), Date).label("month")
+    columns: list[Any] = [month, func.count().label("n")]
+    for d in DIMENSIONS:
+        score = getattr(VisitRating, d)
+        columns.append(func.round(func.avg(score), 3).label(f"{d}_mean"))
+        columns.append(func.round(func.coalesce(func.stddev_pop(score), 0), 3).label(f"{d}_sd"))
+    rows = db.session.execute(
+        select(*columns)
+        .join(Visit, Visit.id == VisitRating.visit_id)
+        .where(Visit.local_day.between(start, end))
+        .group_by(literal_column("1"))
+        .order_by(literal_column("1"))
+    ).all()
+    return [dict(row._mapping) for row in rows]
+
+
+# -- opinions and complaints ------------------------------------------------------------------
+
+
+@dataclass
+class FeedbackData:
+    kind: str
+    description: str
+    category: str = ""
+    about: str = FeedbackAbout.AGENCY
+    contact_name: str = ""
+    contact: str = ""
+    confidential: bool = False
+
+
+def response_days(agency: Agency, kind: str) -> int:
+    if kind == FeedbackKind.COMPLAINT:
+        return int(agency.setting("complaint_response_days", 3))
+    return int(agency.setting("feedback_response_days", 3))
+
+
+def submit_feedback(
+    agency: Agency,
+    data: FeedbackData,
+    *,
+    channel: str,
+    membership_id: uuid.UUID | None = None,
+    by: User | None = None,
+) -> FeedbackItem:
+    if data.kind not in {k.value for k in FeedbackKind}:
+        raise FeedbackError("bad_choice", "kind")
+    if data.about not in {a.value for a in FeedbackAbout}:
+        raise FeedbackError("bad_choice", "about")
+    if channel not in {c.value for c in FeedbackChannel}:
+        raise FeedbackError("bad_choice", "channel")
+    description = (data.description or "").strip()
+    if not description:
+        raise FeedbackError("required", "description")
+    now = db.utcnow()
+    item = FeedbackItem(
+        kind=data.kind,
+        category=(data.category or "").strip()[:100],
+        about=data.about,
+        description=description[:10000],
+        contact_name=(data.contact_name or "").strip()[:200],
+        contact=(data.contact or "").strip()[:254],
+        confidential=bool(data.confidential),
+        channel=channel,
+        membership_id=membership_id,
+        entered_by_user_id=by.id if by else None,
+        status=FeedbackStatus.RECEIVED,
+        received_at=now,
+        due_at=now + timedelta(days=response_days(agency, data.kind)),
+    )
+    db.session.add(item)
+    db.session.flush()
+    db.session.add(
+        FeedbackTransition(
+            item_id=item.id,
+            from_status=None,
+            to_status=FeedbackStatus.RECEIVED,
+            at=now,
+            by_user_id=item.entered_by_user_id,
+        )
+    )
+    audit.record("feedback.received", str(item.id), kind=item.kind, channel=channel)
+    if item.kind == FeedbackKind.COMPLAINT:
+        _notify_admins(agency, item)
+    return item
+
+
+def _notify_admins(agency: Agency, item: FeedbackItem) -> None:
+    from saas import mail
+
+    for email, locale in _people(Role.ADMIN):
+        mail.send(
+            email,
+            "complaint_received",
+            locale=locale or agency.locale,
+            kind="feedback.complaint",
+            agency_id=agency.id,
+            dedupe_key=f"{agency.id}:feedback.complaint:{item.id}:{email}",
+            agency_name=agency.name,
+        )
+
+
+def is_anonymous(item: FeedbackItem) -> bool:
+    return item.membership_id is None and not item.contact and not item.contact_name
+
+
+def transition(
+    item: FeedbackItem, to_status: str, *, by: User | None, note: str = "", response: str = ""
+) -> FeedbackTransition:
+    """Move forward through the workflow, each step dated and attributed."""
+    if to_status not in STATUS_ORDER:
+        raise FeedbackError("bad_choice", "status")
+    if STATUS_ORDER.index(to_status) <= STATUS_ORDER.index(item.status):
+        raise FeedbackError("not_forward", "status")
+    now = db.utcnow()
+    response = (response or "").strip()
+    if response:
+        item.response = response
+        item.responded_at = now
+    if to_status == FeedbackStatus.RESPONDED and not item.response:
+        raise FeedbackError("response_required", "response")
+    if to_status == FeedbackStatus.CLOSED:
+        if not item.response and not is_anonymous(item):
+            raise FeedbackError("response_required", "response")
+        item.closed_at = now
+    row = FeedbackTransition(
+        item_id=item.id,
+        from_status=item.status,
+        to_status=to_status,
+        at=now,
+        by_user_id=by.id if by else None,
+        note=(note or "").strip(),
+    )
+    item.status = to_status
+    db.session.add(row)
+    audit.record("feedback.transition", str(item.id), to_status=to_status)
+    return row
+
+
+DUE_SOON = timedelta(days=1)
+
+
+def deadline_state(item: FeedbackItem, now: datetime | None = None) -> str:
+    """answered, overdue, due_soon or on_time."""
+    if item.responded_at is not None or item.status in (FeedbackStatus.RESPONDED, FeedbackStatus.CLOSED):
+        return "answered"
+    left = item.due_at - (now or db.utcnow())
+    if left < timedelta(0):
+        return "overdue"
+    if left <= DUE_SOON:
+        return "due_soon"
+    return "on_time"
+
+
+# -- rectifications ---------------------------------------------------------------------------
+
+
+@dataclass
+class RectificationData:
+    source: str
+    problem: str
+    measures: str
+    owner_membership_id: uuid.UUID | None
+    deadline: date | None
+    feedback_item_id: uuid.UUID | None = None
+    rating_id: uuid.UUID | None = None
+    finding: str = ""
+
+
+def open_rectification(agency: Agency, data: RectificationData, *, by: User | None) -> Rectification:
+    if data.source not in {s.value for s in RectificationSource}:
+        raise FeedbackError("bad_choice", "source")
+    for name in ("problem", "measures"):
+        if not (getattr(data, name) or "").strip():
+            raise FeedbackError("required", name)
+    if data.deadline is None:
+        raise FeedbackError("required", "deadline")
+    owner = (
+        db.session.scalar(select(Membership).where(Membership.id == data.owner_membership_id))
+        if data.owner_membership_id
+        else None
+    )
+    if owner is None or not owner.active or owner.role == Role.CLIENT:
+        raise FeedbackError("owner_unknown", "owner")
+    if data.source == RectificationSource.COMPLAINT:
+        item = db.session.scalar(select(FeedbackItem).where(FeedbackItem.id == data.feedback_item_id))
+        if item is None or item.kind != FeedbackKind.COMPLAINT:
+            raise FeedbackError("source_unknown", "feedback_item_id")
+    if data.source == RectificationSource.LOW_RATING:
+        rating = db.session.scalar(select(VisitRating).where(VisitRating.id == data.rating_id))
+        if rating is None or not is_low(agency, rating):
+            raise FeedbackError("source_unknown", "rating_id")
+    if data.source == RectificationSource.INSPECTION and not (data.finding or "").strip():
+        raise FeedbackError("required", "finding")
+    row = Rectification(
+        source=data.source,
+        feedback_item_id=data.feedback_item_id if data.source == RectificationSource.COMPLAINT else None,
+        rating_id=data.rating_id if data.source == RectificationSource.LOW_RATING else None,
+        finding=(data.finding or "").strip(),
+        problem=data.problem.strip(),
+        measures=data.measures.strip(),
+        owner_membership_id=owner.id,
+        deadline=data.deadline,
+        status=RectificationStatus.OPEN,
+        opened_by_user_id=by.id if by else None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record("rectification.opened", str(row.id), source=data.source)
+    return row
+
+
+def reinspect(rect: Rectification, inspector: Membership, *, passed: bool, notes: str = "") -> ReInspection:
+    """A supervisor who is not the owner re-inspects: a pass closes the
+    rectification, a failure (re-)opens it."""
+    if inspector.role not in SUPERVISORS:
+        raise FeedbackError("not_supervisor")
+    if inspector.id == rect.owner_membership_id:
+        raise FeedbackError("owner_cannot_inspect")
+    if passed and rect.status == RectificationStatus.CLOSED:
+        raise FeedbackError("already_closed")
+    row = ReInspection(
+        rectification_id=rect.id,
+        inspector_membership_id=inspector.id,
+        passed=passed,
+        notes=(notes or "").strip(),
+    )
+    db.session.add(row)
+    if passed:
+        rect.status = RectificationStatus.CLOSED
+        rect.closed_at = db.utcnow()
+    else:
+        rect.status = RectificationStatus.OPEN
+        rect.closed_at = None
+    audit.record("rectification.reinspected", str(rect.id), passed=passed)
+    return row
+
+
+def is_overdue(rect: Rectification, today: date) -> bool:
+    return rect.status == RectificationStatus.OPEN and rect.deadline < today
