@@ -23,6 +23,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("relay_outbox", "saas.jobs.relay_outbox_sweep", queue="high", interval=15),
     Periodic("generate_visits", "tenants.scheduling.jobs.generate_all", cron="30 1 * * *"),
     Periodic("flag_late_visits", "tenants.scheduling.jobs.flag_all", queue="high", interval=300),
+    Periodic("escalate_feedback", "tenants.feedback.jobs.escalate_all", queue="high", interval=900),
     Periodic("purge_sessions", "saas.maintenance.purge_expired_sessions", queue="low", cron="17 3 * * *"),
     # billing life cycle (trial end, grace, closing, purge), quantity syncs, export expiry
     Periodic("billing_sweep", "billing.jobs.sweep", queue="default", interval=60),

@@ -688,3 +688,35 @@ def test_monthly_statistics_match_an_independent_computation(app, client, factor
     login(client, world.coordinator)
     page = client.get(f"/a/{world.agency.slug}/feedback/statistics")
     assert page.status_code == 200 and str(rows[0]["attitude_mean"]) in page.text
+
+
+def test_overdue_items_escalate_to_the_agency_head_once(app, client, factory, dbconn):
+    world = World(factory)
+    start = db.utcnow().replace(microsecond=0)
+    with time_machine.travel(start, tick=False), app.test_request_context(), db.tenant_scope(world.agency.id):
+        complaint = services.submit_feedback(
+            world.agency, FeedbackData(kind="complaint", description="Nobody came"), channel="phone"
+        )
+        answered = services.submit_feedback(
+            world.agency, FeedbackData(kind="opinion", description="Nice"), channel="phone"
+        )
+        services.transition(answered, "responded", by=world.coordinator, response="Thank you")
+        db.session.commit()
+    with app.test_request_context(), db.tenant_scope(world.agency.id):
+        assert services.escalate_overdue(world.agency, start + timedelta(days=2)) == 0, "still on time"
+        assert services.escalate_overdue(world.agency, start + timedelta(days=3, minutes=1)) == 1
+        assert services.escalate_overdue(world.agency, start + timedelta(days=4)) == 0, "once only"
+        db.session.commit()
+        assert fresh(FeedbackItem, complaint.id).escalated_at == start + timedelta(days=3, minutes=1)
+        assert fresh(FeedbackItem, answered.id).escalated_at is None
+    to = list(
+        db.session.scalars(
+            select(MailMessage.to_address).where(
+                MailMessage.kind == "feedback.overdue", MailMessage.agency_id == world.agency.id
+            )
+        )
+    )
+    assert to == [world.admin.email], "the agency head (its admins), once"
+    login(client, world.admin)
+    page = client.get(f"/a/{world.agency.slug}/feedback/items/{complaint.id}")
+    assert 'data-testid="escalated"' in page.text

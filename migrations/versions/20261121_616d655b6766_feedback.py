@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("response", sa.Text(), nullable=False),
         sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "about in ('visit','carer','service_item','agency')", name=op.f("ck_feedback_items_about_known")
         ),

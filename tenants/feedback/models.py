@@ -182,6 +182,8 @@ class FeedbackItem(TenantScoped, Base):
     response: Mapped[str] = mapped_column(Text, default="")
     responded_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # set once by the escalation sweep when the answer is overdue
+    escalated_at: Mapped[datetime | None]
 
     __table_args__ = (
         _fk("membership_id", "memberships"),

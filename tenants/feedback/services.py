@@ -490,3 +490,47 @@ def reinspect(rect: Rectification, inspector: Membership, *, passed: bool, notes
 
 def is_overdue(rect: Rectification, today: date) -> bool:
     return rect.status == RectificationStatus.OPEN and rect.deadline < today
+
+
+# -- escalation ---------------------------------------------------------------------------
+
+
+def escalate_overdue(agency: Agency, now: datetime | None = None) -> int:
+    """Opinions and complaints past their deadline without an answer go to the
+    agency head (its admins), once each: marked in the same transaction, and
+    the mail carries a dedupe key."""
+    from saas import mail
+
+    now = now or db.utcnow()
+    due = list(
+        db.session.scalars(
+            select(FeedbackItem)
+            .where(
+                FeedbackItem.status.in_(
+                    [FeedbackStatus.RECEIVED, FeedbackStatus.ACKNOWLEDGED, FeedbackStatus.INVESTIGATING]
+                ),
+                FeedbackItem.responded_at.is_(None),
+                FeedbackItem.escalated_at.is_(None),
+                FeedbackItem.due_at < now,
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not due:
+        return 0
+    heads = _people(Role.ADMIN)
+    for item in due:
+        item.escalated_at = now
+        audit.record("feedback.escalated", str(item.id), kind=item.kind)
+        for email, locale in heads:
+            mail.send(
+                email,
+                "feedback_overdue",
+                locale=locale or agency.locale,
+                kind="feedback.overdue",
+                agency_id=agency.id,
+                dedupe_key=f"{agency.id}:feedback.overdue:{item.id}:{email}",
+                agency_name=agency.name,
+                kind_label=item.kind,
+            )
+    return len(due)
