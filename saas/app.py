@@ -45,6 +45,7 @@ API_MODULES: tuple[str, ...] = (
     "tenants.staffing.api",
     "tenants.training.api",
     "tenants.scheduling.api",
+    "tenants.feedback.api",
 )
 
 

@@ -720,3 +720,77 @@ def test_overdue_items_escalate_to_the_agency_head_once(app, client, factory, db
     login(client, world.admin)
     page = client.get(f"/a/{world.agency.slug}/feedback/items/{complaint.id}")
     assert 'data-testid="escalated"' in page.text
+
+
+# -- the API ----------------------------------------------------------------------------------
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_api_client_rates_and_reads_ratings(client, factory, dbconn):
+    world = completed_world(factory)
+    visit_id = world.visit.id  # requests that roll back expire the test's objects
+    _user, membership = portal_member(factory, world)
+    token = factory.api_token(membership)
+    url = f"/api/v1/visits/{visit_id}/rating"
+    good = {"attitude": 5, "process": 4, "effect": 5, "environment": 4, "timeliness": 5, "comment": "Kind"}
+    assert client.post(url, json=dict(good, attitude=9), headers=bearer(token)).status_code == 400
+    assert client.post(url, json=dict(good, attitude="5"), headers=bearer(token)).status_code == 400
+    assert client.post(url, data="not json", headers=bearer(token)).status_code == 400
+    rated = client.post(url, json=good, headers=bearer(token))
+    assert rated.status_code == 200 and rated.json["attitude"] == 5 and rated.json["can_amend"] is True
+    amended = client.post(url, json=dict(good, effect=3), headers=bearer(token))
+    assert amended.status_code == 200 and amended.json["effect"] == 3
+    mine = client.get("/api/v1/my/ratings", headers=bearer(token)).json["ratings"]
+    assert [(r["visit_id"], r["effect"]) for r in mine] == [(str(visit_id), 3)]
+    with db.tenant_scope(world.agency.id):
+        assert db.session.scalar(select(func.count()).select_from(VisitRating)) == 1, "one rating per visit"
+
+
+def test_api_rating_of_someone_elses_visit_is_404(client, factory, dbconn):
+    world = completed_world(factory)
+    _user, membership = factory.member(world.agency, Role.CLIENT)  # not linked to this client
+    token = factory.api_token(membership)
+    good = {"attitude": 5, "process": 4, "effect": 5, "environment": 4, "timeliness": 5}
+    assert (
+        client.post(f"/api/v1/visits/{world.visit.id}/rating", json=good, headers=bearer(token)).status_code
+        == 404
+    )
+
+
+def test_api_submit_list_and_advance_complaints(client, factory, dbconn):
+    world = completed_world(factory)
+    _user, client_membership = portal_member(factory, world)
+    client_token = factory.api_token(client_membership)
+    with db.tenant_scope(world.agency.id):
+        coordinator_membership = db.session.scalar(
+            select(Membership).where(Membership.user_id == world.coordinator.id)
+        )
+    staff_token = factory.api_token(coordinator_membership)
+    empty = client.post(
+        "/api/v1/feedback", json={"kind": "complaint", "description": " "}, headers=bearer(client_token)
+    )
+    assert empty.status_code == 400
+    made = client.post(
+        "/api/v1/feedback",
+        json={"kind": "complaint", "description": "<b>Late</b> again", "about": "visit"},
+        headers=bearer(client_token),
+    )
+    assert (
+        made.status_code == 200 and made.json["status"] == "received" and made.json["deadline"] == "on_time"
+    )
+    assert client.get("/api/v1/feedback", headers=bearer(client_token)).status_code == 403
+    listed = client.get("/api/v1/feedback", headers=bearer(staff_token)).json["items"]
+    assert [i["id"] for i in listed] == [made.json["id"]]
+    url = f"/api/v1/feedback/{made.json['id']}/transition"
+    refused = client.post(url, json={"to_status": "closed"}, headers=bearer(staff_token))
+    assert refused.status_code == 400, "closing needs a recorded response"
+    done = client.post(
+        url, json={"to_status": "responded", "response": "We are sorry"}, headers=bearer(staff_token)
+    )
+    assert done.status_code == 200 and done.json["deadline"] == "answered"
+    back = client.post(url, json={"to_status": "acknowledged"}, headers=bearer(staff_token))
+    assert back.status_code == 400, "only forward"
+    assert client.post(url, json={"to_status": "closed"}, headers=bearer(client_token)).status_code == 404

@@ -1,0 +1,283 @@
+"""Feedback through the API: a client rates a visit and reads their ratings;
+any member submits an opinion or complaint; staff list and advance them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, g, jsonify, request
+from sqlalchemy import select
+
+from saas import db
+from saas.api.views import api_error, bp, operation
+from saas.models import Role
+from tenants.clients.models import PortalLink
+from tenants.feedback import services
+from tenants.feedback.models import DIMENSIONS, FeedbackItem, FeedbackStatus, RatingChannel, VisitRating
+from tenants.feedback.services import FeedbackData, FeedbackError, Scores
+from tenants.scheduling.models import Visit
+
+STAFF = (Role.ADMIN, Role.COORDINATOR)
+RATING_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "visit_id": {"type": "string", "format": "uuid"},
+        **{d: {"type": "integer", "minimum": 1, "maximum": 5} for d in DIMENSIONS},
+        "comment": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "can_amend": {"type": "boolean"},
+    },
+}
+ITEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "kind": {"type": "string", "enum": ["opinion", "suggestion", "complaint", "praise"]},
+        "status": {"type": "string"},
+        "description": {"type": "string"},
+        "received_at": {"type": "string", "format": "date-time"},
+        "due_at": {"type": "string", "format": "date-time"},
+        "deadline": {"type": "string", "enum": ["answered", "overdue", "due_soon", "on_time"]},
+    },
+}
+
+
+def _ok(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400)
+    return body
+
+
+def _error(exc: FeedbackError) -> Any:
+    from tenants.feedback.views import error_message
+
+    return api_error(409 if exc.field is None else 400, error_message(exc))
+
+
+def _rating_json(rating: VisitRating) -> dict[str, Any]:
+    return {
+        "visit_id": str(rating.visit_id),
+        **{d: getattr(rating, d) for d in DIMENSIONS},
+        "comment": rating.comment,
+        "created_at": rating.created_at.isoformat(),
+        "can_amend": services.can_amend(rating),
+    }
+
+
+def _linked_clients() -> list[uuid.UUID]:
+    return list(
+        db.session.scalars(select(PortalLink.client_id).where(PortalLink.membership_id == g.membership.id))
+    )
+
+
+@bp.route("/visits/<uuid:visit_id>/rating", methods=["POST"])
+@operation(
+    post={
+        "summary": "Rate a completed visit of one of my clients (or amend it within 7 days)",
+        "tags": ["client"],
+        "parameters": [
+            {
+                "name": "visit_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "required": list(DIMENSIONS)}}},
+        },
+        "responses": _ok(RATING_SCHEMA),
+    }
+)
+def api_rate(visit_id: uuid.UUID) -> Any:
+    if g.membership.role != Role.CLIENT:
+        abort(404)
+    visit = db.session.scalar(select(Visit).where(Visit.id == visit_id))
+    if visit is None or visit.client_id not in _linked_clients():
+        abort(404)
+    body = _body()
+    values = {d: body.get(d) for d in DIMENSIONS}
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values.values()):
+        return api_error(400, "Give each of attitude, process, effect, environment, timeliness as 1 to 5.")
+    comment = body.get("comment") or ""
+    try:
+        rating = services.rate_visit(
+            g.agency,
+            visit,
+            Scores(**values, comment=comment[:2000] if isinstance(comment, str) else ""),
+            channel=RatingChannel.PORTAL,
+            membership_id=g.membership.id,
+        )
+    except FeedbackError as exc:
+        db.session.rollback()
+        return _error(exc)
+    db.session.commit()
+    return jsonify(_rating_json(rating))
+
+
+@bp.route("/my/ratings")
+@operation(
+    get={
+        "summary": "The ratings given for my clients' visits",
+        "tags": ["client"],
+        "responses": _ok(
+            {"type": "object", "properties": {"ratings": {"type": "array", "items": RATING_SCHEMA}}}
+        ),
+    }
+)
+def api_my_ratings() -> Any:
+    if g.membership.role != Role.CLIENT:
+        abort(404)
+    clients = _linked_clients()
+    rows = []
+    if clients:
+        rows = db.session.scalars(
+            select(VisitRating)
+            .where(VisitRating.client_id.in_(clients))
+            .order_by(VisitRating.created_at.desc())
+            .limit(200)
+        ).all()
+    return jsonify(ratings=[_rating_json(r) for r in rows])
+
+
+@bp.route("/feedback", methods=["GET", "POST"])
+@operation(
+    get={
+        "summary": "Opinions and complaints not yet closed, with their deadlines (admins and coordinators)",
+        "tags": ["feedback"],
+        "responses": _ok(
+            {"type": "object", "properties": {"items": {"type": "array", "items": ITEM_SCHEMA}}}
+        ),
+    },
+    post={
+        "summary": "Submit an opinion, suggestion, complaint or praise",
+        "tags": ["feedback"],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["kind", "description"],
+                        "properties": {
+                            "kind": {"type": "string"},
+                            "category": {"type": "string"},
+                            "about": {"type": "string", "enum": ["visit", "carer", "service_item", "agency"]},
+                            "description": {"type": "string"},
+                            "contact": {"type": "string"},
+                            "confidential": {"type": "boolean"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": _ok(ITEM_SCHEMA),
+    },
+)
+def api_feedback() -> Any:
+    if request.method == "GET":
+        if g.membership.role not in STAFF:
+            abort(403)
+        items = db.session.scalars(
+            select(FeedbackItem)
+            .where(FeedbackItem.status != FeedbackStatus.CLOSED)
+            .order_by(FeedbackItem.due_at)
+            .limit(500)
+        ).all()
+        return jsonify(items=[_item_json(i) for i in items])
+    body = _body()
+
+    def text(key: str, limit: int) -> str:
+        value = body.get(key) or ""
+        return value[:limit] if isinstance(value, str) else ""
+
+    data = FeedbackData(
+        kind=text("kind", 20),
+        category=text("category", 100),
+        about=text("about", 20) or "agency",
+        description=text("description", 10000),
+        contact_name=g.api_user.name if g.membership.role == Role.CLIENT else "",
+        contact=text("contact", 254),
+        confidential=bool(body.get("confidential")),
+    )
+    channel = "portal" if g.membership.role == Role.CLIENT else "phone"
+    try:
+        item = services.submit_feedback(
+            g.agency, data, channel=channel, membership_id=g.membership.id, by=g.api_user
+        )
+    except FeedbackError as exc:
+        db.session.rollback()
+        return _error(exc)
+    db.session.commit()
+    return jsonify(_item_json(item))
+
+
+def _item_json(item: FeedbackItem) -> dict[str, Any]:
+    return {
+        "id": str(item.id),
+        "kind": item.kind,
+        "status": item.status,
+        "description": item.description,
+        "received_at": item.received_at.isoformat(),
+        "due_at": item.due_at.isoformat(),
+        "deadline": services.deadline_state(item),
+    }
+
+
+@bp.route("/feedback/<uuid:feedback_id>/transition", methods=["POST"])
+@operation(
+    post={
+        "summary": "Move an opinion or complaint forward (acknowledged, investigating, responded, closed)",
+        "tags": ["feedback"],
+        "parameters": [
+            {
+                "name": "feedback_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["to_status"],
+                        "properties": {
+                            "to_status": {"type": "string"},
+                            "note": {"type": "string"},
+                            "response": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": _ok(ITEM_SCHEMA),
+    }
+)
+def api_feedback_transition(feedback_id: uuid.UUID) -> Any:
+    if g.membership.role not in STAFF:
+        abort(404)
+    item = db.session.scalar(select(FeedbackItem).where(FeedbackItem.id == feedback_id))
+    if item is None:
+        abort(404)
+    body = _body()
+    to_status = body.get("to_status")
+    note, response = body.get("note") or "", body.get("response") or ""
+    if not isinstance(to_status, str) or not isinstance(note, str) or not isinstance(response, str):
+        return api_error(400, "Give to_status, and optionally note and response, as text.")
+    try:
+        services.transition(item, to_status, by=g.api_user, note=note[:2000], response=response[:10000])
+    except FeedbackError as exc:
+        db.session.rollback()
+        return _error(exc)
+    db.session.commit()
+    return jsonify(_item_json(item))
