@@ -33,3 +33,10 @@ def paginate(sess: Session, stmt: Select, per_page: int = 50, *, scalars: bool =
     stmt = stmt.limit(per_page + 1).offset((number - 1) * per_page)
     rows = list(sess.scalars(stmt) if scalars else sess.execute(stmt))
     return Page(items=rows[:per_page], number=number, per_page=per_page, has_next=len(rows) > per_page)
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, literally: % and _ typed by a
+    user are not wildcards. Use with `escape="\\\\"`."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 
 from saas import db
 from saas.models import Role
-from saas.pagination import paginate
+from saas.pagination import contains_pattern, paginate
 from saas.tenancy import current_agency, get_or_404, require_role
 from tenants.catalogue import services
 from tenants.catalogue.forms import CategoryForm, ItemForm, NewItemForm, PresetForm, TermsForm
@@ -27,11 +27,6 @@ from tenants.staffing.settings import local_today
 from tenants.staffing.views import VIEWERS, _attempt, _is_admin, import_upload
 
 bp = Blueprint("catalogue", __name__, url_prefix="/a/<slug>")
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
@@ -51,7 +46,7 @@ def catalogue_query(q: str, category: str, status: str) -> Select:
         ServiceCategory, ServiceCategory.id == ServiceItem.category_id
     )
     if q:
-        stmt = stmt.where(func.lower(ServiceItem.name).like(_like(q.lower()), escape="\\"))
+        stmt = stmt.where(func.lower(ServiceItem.name).like(contains_pattern(q.lower()), escape="\\"))
     category_id = _uuid_or_none(category)
     if category_id is not None:
         stmt = stmt.where(ServiceItem.category_id == category_id)

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from billing.lifecycle import require_can_grow
 from saas import db
 from saas.models import Membership, Role, User
-from saas.pagination import paginate
+from saas.pagination import contains_pattern, paginate
 from saas.tenancy import current_agency, get_or_404, require_role
 from tenants.clients import labels, services
 from tenants.clients.forms import (
@@ -104,12 +104,10 @@ def index() -> Any:
     open_case = and_(Case.client_id == Client.id, Case.status != CaseStatus.CLOSED)
     stmt = select(Client, Case).outerjoin(Case, open_case).where(Client.archived_at.is_(None))
     if q:
-        from tenants.members.views import _like
-
         stmt = stmt.where(
             or_(
-                Client.full_name.ilike(_like(q), escape="\\"),
-                Client.preferred_name.ilike(_like(q), escape="\\"),
+                Client.full_name.ilike(contains_pattern(q), escape="\\"),
+                Client.preferred_name.ilike(contains_pattern(q), escape="\\"),
             )
         )
     if status == "none":

@@ -12,7 +12,7 @@ from billing.lifecycle import growth_refusal
 from saas import db
 from saas.auth.services import AccountError, invite
 from saas.models import ApiToken, AuditEvent, Invitation, Membership, Role, User
-from saas.pagination import paginate
+from saas.pagination import contains_pattern, paginate
 from saas.tenancy import current_agency, current_membership, get_or_404, require_role
 from tenants.members import services
 from tenants.members.forms import ChangeRoleForm, InviteMemberForm, NewTokenForm, role_choices
@@ -25,19 +25,13 @@ MEMBER_ERRORS = {
 }
 
 
-def _like(text: str) -> str:
-    """A LIKE pattern matching the text literally (% and _ are not wildcards)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _members_page(form: InviteMemberForm) -> str:
     """The members list (searchable, paginated) with pending invitations."""
     q = (request.args.get("q") or "").strip()[:100]
     role = request.args.get("role") or ""
     stmt = select(Membership, User).join(User, User.id == Membership.user_id)
     if q:
-        like = _like(q.lower())
+        like = contains_pattern(q.lower())
         stmt = stmt.where(or_(User.email.like(like, escape="\\"), User.name.ilike(like, escape="\\")))
     if role in {r.value for r in Role}:
         stmt = stmt.where(Membership.role == role)

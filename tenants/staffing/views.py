@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select
 from billing.lifecycle import can_grow, refusal_response, require_can_grow
 from saas import db
 from saas.models import Membership, Role, User
-from saas.pagination import paginate
+from saas.pagination import contains_pattern, paginate
 from saas.tenancy import current_agency, current_membership, get_or_404, require_role
 from tenants.spreadsheets import csv_response, split_list
 from tenants.staffing import imports, services
@@ -77,11 +77,6 @@ def wf_hours(value: Any) -> str:
     return text or "0"
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _is_viewer() -> bool:
     return current_membership().role in {r.value for r in VIEWERS}
 
@@ -126,7 +121,7 @@ def staff_list_query(
         .join(User, User.id == Membership.user_id)
     )
     if q:
-        like = _like(q.lower())
+        like = contains_pattern(q.lower())
         stmt = stmt.where(
             or_(
                 func.lower(User.name).like(like, escape="\\"),
@@ -602,7 +597,7 @@ def caseload_query(q: str, role: str, full_only: bool, sort: str, today: date) -
         )
     )
     if q:
-        like = _like(q.lower())
+        like = contains_pattern(q.lower())
         stmt = stmt.where(
             or_(func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\"))
         )

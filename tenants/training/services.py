@@ -23,6 +23,7 @@ from sqlalchemy import Date, Select, String, Uuid, and_, case, column, func, lit
 
 from saas import audit, db
 from saas.models import Membership, User
+from saas.pagination import contains_pattern
 from tenants.staffing.errors import Invalid, Problem, raise_if
 from tenants.staffing.models import Certificate, CertificateType, StaffFile
 from tenants.staffing.services import certificates_of, is_employed
@@ -670,7 +671,7 @@ def compliance_query(
     if certs is not None:
         stmt = stmt.outerjoin(certs, certs.c.staff_file_id == StaffFile.id)
     if q:
-        like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = contains_pattern(q.lower())
         stmt = stmt.where(
             or_(func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\"))
         )
