@@ -25,6 +25,7 @@ import uuid6
 from sqlalchemy import (
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     MetaData,
     Uuid,
     create_engine,
@@ -86,6 +87,14 @@ class TenantScoped:
 
     # (tenant_id, id): the agency leads every key and index, as Citus shards by it
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id, sort_order=-99)
+
+
+def tenant_fk(column: str, table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A foreign key to another tenant table: (tenant_id, column) -> (tenant_id, id),
+    so a row can only point inside its own agency (and Citus can co-locate)."""
+    return ForeignKeyConstraint(
+        ["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete
+    )
 
 
 @event.listens_for(TenantScoped, "init", propagate=True)

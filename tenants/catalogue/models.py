@@ -12,7 +12,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -23,15 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import Base, TenantScoped, utcnow
+from saas.db import Base, TenantScoped, tenant_fk, utcnow
 
 UNITS = ("per_visit", "per_hour")
-
-
-def _fk(column: str, table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
-    return ForeignKeyConstraint(
-        ["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete
-    )
 
 
 class ServiceCategory(TenantScoped, Base):
@@ -57,7 +50,7 @@ class ServiceItem(TenantScoped, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
-        _fk("category_id", "service_categories"),
+        tenant_fk("category_id", "service_categories"),
         UniqueConstraint("tenant_id", "name"),
         Index("ix_service_items_category", "tenant_id", "category_id", "name"),
         Index("ix_service_items_active", "tenant_id", "active", "name"),
@@ -82,8 +75,8 @@ class ItemTerms(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("item_id", "service_items", ondelete="CASCADE"),
-        _fk("required_certificate_type_id", "certificate_types"),
+        tenant_fk("item_id", "service_items", ondelete="CASCADE"),
+        tenant_fk("required_certificate_type_id", "certificate_types"),
         UniqueConstraint("tenant_id", "item_id", "effective_from"),
         CheckConstraint("price >= 0", name="price_positive"),
         CheckConstraint("unit in ('per_visit', 'per_hour')", name="unit_known"),

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import Base, TenantScoped, utcnow
+from saas.db import Base, TenantScoped, tenant_fk, utcnow
 
 
 class Gender(enum.StrEnum):
@@ -152,9 +151,7 @@ class EmergencyContact(TenantScoped, Base):
     phone: Mapped[str] = mapped_column(String(40))
 
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"
-        ),
+        tenant_fk("client_id", "clients", ondelete="CASCADE"),
         Index("ix_client_emergency_contacts_client", "tenant_id", "client_id"),
     )
 
@@ -170,12 +167,8 @@ class PortalLink(TenantScoped, Base):
     relationship: Mapped[str] = mapped_column(String(40), default="self")
 
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "membership_id"], ["memberships.tenant_id", "memberships.id"], ondelete="CASCADE"
-        ),
+        tenant_fk("client_id", "clients", ondelete="CASCADE"),
+        tenant_fk("membership_id", "memberships", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "client_id", "membership_id"),
         Index("ix_client_portal_links_membership", "tenant_id", "membership_id"),
     )
@@ -198,7 +191,7 @@ class Case(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"]),
+        tenant_fk("client_id", "clients"),
         UniqueConstraint("tenant_id", "number"),
         _enum_check("status", CaseStatus, "status_known"),
         _enum_check("intake_channel", IntakeChannel, "channel_known"),
@@ -217,7 +210,7 @@ class CaseTransition(TenantScoped, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
+        tenant_fk("case_id", "cases", ondelete="CASCADE"),
         Index("ix_case_transitions_case", "tenant_id", "case_id", "at"),
     )
 
@@ -237,7 +230,7 @@ class NeedsAssessment(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
+        tenant_fk("case_id", "cases", ondelete="CASCADE"),
         _enum_check("method", AssessmentMethod, "method_known"),
         Index("ix_needs_assessments_case", "tenant_id", "case_id", "assessed_on"),
     )
@@ -256,7 +249,7 @@ class RiskAssessment(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
+        tenant_fk("case_id", "cases", ondelete="CASCADE"),
         Index("ix_risk_assessments_case", "tenant_id", "case_id", "assessed_on"),
     )
 
@@ -285,7 +278,7 @@ class ServicePlan(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
+        tenant_fk("case_id", "cases", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "case_id", "version"),
         _enum_check("status", PlanStatus, "status_known"),
         CheckConstraint("budget is null or budget >= 0", name="budget_positive"),
@@ -309,7 +302,7 @@ class FollowUp(TenantScoped, Base):
     by_user_id: Mapped[uuid.UUID | None]
 
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
+        tenant_fk("case_id", "cases", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "case_id", "label"),
         Index("ix_case_follow_ups_due", "tenant_id", "due_on", postgresql_where="done_on IS NULL"),
     )
@@ -326,9 +319,7 @@ class ClientFileAccess(TenantScoped, Base):
     section: Mapped[str] = mapped_column(String(40))
 
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"
-        ),
+        tenant_fk("client_id", "clients", ondelete="CASCADE"),
         Index("ix_client_file_access_client", "tenant_id", "client_id", "at"),
     )
 
@@ -348,12 +339,8 @@ class ServicePlanItem(TenantScoped, Base):
     notes: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "plan_id"], ["service_plans.tenant_id", "service_plans.id"], ondelete="CASCADE"
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "service_item_id"], ["service_items.tenant_id", "service_items.id"]
-        ),
+        tenant_fk("plan_id", "service_plans", ondelete="CASCADE"),
+        tenant_fk("service_item_id", "service_items"),
         CheckConstraint("duration_minutes between 5 and 1440", name="duration_range"),
         CheckConstraint("start_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'", name="start_time_format"),
         CheckConstraint("jsonb_array_length(weekdays) between 1 and 7", name="weekdays_present"),

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import Base, TenantScoped, utcnow
+from saas.db import Base, TenantScoped, tenant_fk, utcnow
 
 DIMENSIONS = ("attitude", "process", "effect", "environment", "timeliness")
 
@@ -73,12 +72,6 @@ class RectificationStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-def _fk(column: str, table: str, ondelete: str | None = None) -> ForeignKeyConstraint:
-    return ForeignKeyConstraint(
-        ["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete
-    )
-
-
 def _enum_check(column: str, values: type[enum.StrEnum], name: str) -> CheckConstraint:
     allowed = ",".join(f"'{v.value}'" for v in values)
     return CheckConstraint(f"{column} in ({allowed})", name=name)
@@ -110,10 +103,10 @@ class VisitRating(TenantScoped, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("visit_id", "visits", ondelete="CASCADE"),
-        _fk("client_id", "clients"),
-        _fk("staff_file_id", "staff_files"),
-        _fk("membership_id", "memberships"),
+        tenant_fk("visit_id", "visits", ondelete="CASCADE"),
+        tenant_fk("client_id", "clients"),
+        tenant_fk("staff_file_id", "staff_files"),
+        tenant_fk("membership_id", "memberships"),
         UniqueConstraint("tenant_id", "visit_id"),
         _enum_check("channel", RatingChannel, "channel_known"),
         *(_score(d) for d in DIMENSIONS),
@@ -134,7 +127,7 @@ class RatingLink(TenantScoped, Base):
     used_at: Mapped[datetime | None]
 
     __table_args__ = (
-        _fk("visit_id", "visits", ondelete="CASCADE"),
+        tenant_fk("visit_id", "visits", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "token_hash"),
         Index("ix_rating_links_visit", "tenant_id", "visit_id"),
     )
@@ -154,8 +147,8 @@ class FollowUpTask(TenantScoped, Base):
     done_by_user_id: Mapped[uuid.UUID | None]
 
     __table_args__ = (
-        _fk("rating_id", "visit_ratings", ondelete="CASCADE"),
-        _fk("staff_file_id", "staff_files"),
+        tenant_fk("rating_id", "visit_ratings", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files"),
         UniqueConstraint("tenant_id", "rating_id"),
         Index("ix_feedback_tasks_open", "tenant_id", "created_at", postgresql_where="done_at IS NULL"),
     )
@@ -186,7 +179,7 @@ class FeedbackItem(TenantScoped, Base):
     escalated_at: Mapped[datetime | None]
 
     __table_args__ = (
-        _fk("membership_id", "memberships"),
+        tenant_fk("membership_id", "memberships"),
         _enum_check("kind", FeedbackKind, "kind_known"),
         _enum_check("about", FeedbackAbout, "about_known"),
         _enum_check("channel", FeedbackChannel, "channel_known"),
@@ -207,7 +200,7 @@ class FeedbackTransition(TenantScoped, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (
-        _fk("item_id", "feedback_items", ondelete="CASCADE"),
+        tenant_fk("item_id", "feedback_items", ondelete="CASCADE"),
         Index("ix_feedback_transitions_item", "tenant_id", "item_id", "at"),
     )
 
@@ -229,9 +222,9 @@ class Rectification(TenantScoped, Base):
     closed_at: Mapped[datetime | None]
 
     __table_args__ = (
-        _fk("feedback_item_id", "feedback_items"),
-        _fk("rating_id", "visit_ratings"),
-        _fk("owner_membership_id", "memberships"),
+        tenant_fk("feedback_item_id", "feedback_items"),
+        tenant_fk("rating_id", "visit_ratings"),
+        tenant_fk("owner_membership_id", "memberships"),
         _enum_check("source", RectificationSource, "source_known"),
         _enum_check("status", RectificationStatus, "status_known"),
         CheckConstraint(
@@ -253,7 +246,7 @@ class ReInspection(TenantScoped, Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("rectification_id", "rectifications", ondelete="CASCADE"),
-        _fk("inspector_membership_id", "memberships"),
+        tenant_fk("rectification_id", "rectifications", ondelete="CASCADE"),
+        tenant_fk("inspector_membership_id", "memberships"),
         Index("ix_rectification_inspections_rect", "tenant_id", "rectification_id", "at"),
     )

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import Base, TenantScoped, utcnow
+from saas.db import Base, TenantScoped, tenant_fk, utcnow
 
 
 class VisitStatus(enum.StrEnum):
@@ -34,12 +33,6 @@ class VisitStatus(enum.StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     MISSED = "missed"
-
-
-def _fk(column: str, table: str, ondelete: str | None = None) -> ForeignKeyConstraint:
-    return ForeignKeyConstraint(
-        ["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete
-    )
 
 
 class Visit(TenantScoped, Base):
@@ -82,11 +75,11 @@ class Visit(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("client_id", "clients"),
-        _fk("plan_id", "service_plans"),
-        _fk("plan_item_id", "service_plan_items"),
-        _fk("service_item_id", "service_items"),
-        _fk("staff_file_id", "staff_files"),
+        tenant_fk("client_id", "clients"),
+        tenant_fk("plan_id", "service_plans"),
+        tenant_fk("plan_item_id", "service_plan_items"),
+        tenant_fk("service_item_id", "service_items"),
+        tenant_fk("staff_file_id", "staff_files"),
         # one generated visit per plan line and day, whatever runs the generator
         UniqueConstraint("tenant_id", "plan_item_id", "local_day"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -125,7 +118,7 @@ class ServiceRecord(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("visit_id", "visits", ondelete="CASCADE"),
+        tenant_fk("visit_id", "visits", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "visit_id"),
         Index(
             "ix_service_records_attention",
@@ -149,8 +142,8 @@ class ReturnVisit(TenantScoped, Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("staff_file_id", "staff_files"),
-        _fk("client_id", "clients"),
+        tenant_fk("staff_file_id", "staff_files"),
+        tenant_fk("client_id", "clients"),
         UniqueConstraint("tenant_id", "staff_file_id", "client_id", "month"),
         CheckConstraint("extract(day from month) = 1", name="month_start"),
     )
@@ -167,7 +160,7 @@ class CalendarFeed(TenantScoped, Base):
     revoked_at: Mapped[datetime | None]
 
     __table_args__ = (
-        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "token_hash"),
     )
 
@@ -185,8 +178,8 @@ class CancellationRequest(TenantScoped, Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (
-        _fk("visit_id", "visits", ondelete="CASCADE"),
-        _fk("membership_id", "memberships"),
+        tenant_fk("visit_id", "visits", ondelete="CASCADE"),
+        tenant_fk("membership_id", "memberships"),
         Index(
             "ix_visit_cancellation_requests_open",
             "tenant_id",

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -28,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from saas.db import Base, TenantScoped, utcnow
+from saas.db import Base, TenantScoped, tenant_fk, utcnow
 
 # The job a staff file is for (not the membership's access role).
 STAFF_ROLES = ("carer", "social_worker", "coordinator")
@@ -44,12 +43,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} in ({', '.join(repr(v) for v in values)})"
-
-
-def _fk(column: str, table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
-    return ForeignKeyConstraint(
-        ["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete
-    )
 
 
 class CertificateType(TenantScoped, Base):
@@ -87,7 +80,7 @@ class StaffFile(TenantScoped, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
-        _fk("membership_id", "memberships"),
+        tenant_fk("membership_id", "memberships"),
         UniqueConstraint("tenant_id", "membership_id"),
         Index(
             "uq_staff_files_staff_number",
@@ -121,7 +114,7 @@ class StaffTimeOff(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
         Index("ix_staff_time_off_staff", "tenant_id", "staff_file_id", "starts_on"),
         CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
     )
@@ -143,7 +136,7 @@ class StaffDocument(TenantScoped, Base):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
         Index("ix_staff_documents_staff", "tenant_id", "staff_file_id"),
         CheckConstraint("size_bytes > 0", name="not_empty"),
     )
@@ -168,10 +161,10 @@ class Certificate(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
-        _fk("certificate_type_id", "certificate_types"),
-        _fk("document_id", "staff_documents"),
-        _fk("enrolment_id", "training_enrolments", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        tenant_fk("certificate_type_id", "certificate_types"),
+        tenant_fk("document_id", "staff_documents"),
+        tenant_fk("enrolment_id", "training_enrolments", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "certificate_type_id", "number"),
         UniqueConstraint("tenant_id", "enrolment_id"),
         Index("ix_staff_certificates_staff", "tenant_id", "staff_file_id", "certificate_type_id"),
@@ -197,7 +190,7 @@ class RecruitmentRecord(TenantScoped, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
-        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "staff_file_id"),
         CheckConstraint(_in("screening_result", STAGE_RESULTS), name="screening_known"),
         CheckConstraint(_in("interview_result", STAGE_RESULTS), name="interview_known"),
@@ -226,7 +219,7 @@ class CaseloadAssignment(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
         Index("ix_caseload_assignments_staff", "tenant_id", "staff_file_id", "ends_on"),
         CheckConstraint(_in("kind", CASELOAD_KINDS), name="kind_known"),
         CheckConstraint("residents >= 1", name="residents_positive"),
@@ -247,7 +240,7 @@ class PerformanceReview(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "staff_file_id", "kind", "period_start"),
         CheckConstraint(_in("kind", REVIEW_KINDS), name="kind_known"),
         CheckConstraint("period_end >= period_start", name="period_ordered"),
@@ -267,7 +260,7 @@ class ReviewRating(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("review_id", "performance_reviews", ondelete="CASCADE"),
+        tenant_fk("review_id", "performance_reviews", ondelete="CASCADE"),
         Index("ix_performance_review_ratings_review", "tenant_id", "review_id"),
         CheckConstraint(_in("source", RATING_SOURCES), name="source_known"),
     )
@@ -284,7 +277,7 @@ class RewardPenalty(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
         Index("ix_staff_rewards_penalties_staff", "tenant_id", "staff_file_id"),
         CheckConstraint(_in("kind", REWARD_KINDS), name="kind_known"),
     )
@@ -305,7 +298,7 @@ class AssignabilityOverride(TenantScoped, Base):
     revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     __table_args__ = (
-        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
         Index("ix_assignability_overrides_staff", "tenant_id", "staff_file_id"),
     )
 

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import Base, TenantScoped, utcnow
+from saas.db import Base, TenantScoped, tenant_fk, utcnow
 
 CATEGORIES = (
     "ethics",
@@ -41,12 +40,6 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} in ({', '.join(repr(v) for v in values)})"
 
 
-def _fk(column: str, table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
-    return ForeignKeyConstraint(
-        ["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete
-    )
-
-
 class Course(TenantScoped, Base):
     __tablename__ = "training_courses"
 
@@ -63,7 +56,7 @@ class Course(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("grants_certificate_type_id", "certificate_types"),
+        tenant_fk("grants_certificate_type_id", "certificate_types"),
         UniqueConstraint("tenant_id", "title"),
         Index("ix_training_courses_category", "tenant_id", "category"),
         CheckConstraint(_in("category", CATEGORIES), name="category_known"),
@@ -89,7 +82,7 @@ class TrainingSession(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("course_id", "training_courses"),
+        tenant_fk("course_id", "training_courses"),
         Index("ix_training_sessions_course", "tenant_id", "course_id", "held_on"),
         Index("ix_training_sessions_held_on", "tenant_id", "held_on"),
         CheckConstraint("capacity BETWEEN 1 AND 300", name="capacity_range"),
@@ -119,8 +112,8 @@ class Enrolment(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        _fk("session_id", "training_sessions", ondelete="CASCADE"),
-        _fk("staff_file_id", "staff_files", ondelete="CASCADE"),
+        tenant_fk("session_id", "training_sessions", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "session_id", "staff_file_id"),
         Index("ix_training_enrolments_staff", "tenant_id", "staff_file_id"),
         CheckConstraint(_in("status", ATTENDANCE), name="status_known"),
