@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from billing import exports, lifecycle, purge, services, stripe_client
 from saas import db
-from saas.jobs import enqueue, job
+from saas.jobs import enqueue, job, periodic
 from saas.models import Agency
 
 log = logging.getLogger(__name__)
@@ -89,39 +89,29 @@ def run_sweep() -> dict[str, Any]:
     return done
 
 
+@periodic
 def sweep() -> dict[str, Any]:
     """Scheduled by rq cron every minute."""
-    from saas.app import job_app
-
-    with job_app().app_context():
-        try:
-            return run_sweep()
-        finally:
-            db.session.remove()
+    return run_sweep()
 
 
+@periodic
 def reconcile_quantities() -> int:
     """Daily: ask every Stripe-billed agency to check its quantity, so a sync
     lost on the way heals itself."""
     from sqlalchemy import update
 
-    from saas.app import job_app
-
-    with job_app().app_context():
-        try:
-            n = (
-                db.session.execute(
-                    update(Agency)
-                    .where(
-                        Agency.stripe_customer_id.is_not(None),
-                        Agency.billing_sync_requested_at.is_(None),
-                        Agency.billing_state.in_(["active", "past_due", "restricted", "trial"]),
-                    )
-                    .values(billing_sync_requested_at=db.utcnow())
-                ).rowcount
-                or 0
+    n = (
+        db.session.execute(
+            update(Agency)
+            .where(
+                Agency.stripe_customer_id.is_not(None),
+                Agency.billing_sync_requested_at.is_(None),
+                Agency.billing_state.in_(["active", "past_due", "restricted", "trial"]),
             )
-            db.session.commit()
-            return n
-        finally:
-            db.session.remove()
+            .values(billing_sync_requested_at=db.utcnow())
+        ).rowcount
+        or 0
+    )
+    db.session.commit()
+    return n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from zoneinfo import available_timezones
 
 from sqlalchemy import select
@@ -40,6 +41,16 @@ def create_agency(name: str, slug: str, timezone: str, locale: str) -> Agency:
 
     start_trial(agency)  # every new agency starts on a trial (TRIAL_DAYS)
     return agency
+
+
+def active_agencies(ids: set[uuid.UUID]) -> list[Agency]:
+    """The agencies among `ids` that are not suspended: what a sweep works on
+    after finding, through the platform reader, which agencies have work due."""
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(select(Agency).where(Agency.id.in_(ids), Agency.status == AgencyStatus.ACTIVE))
+    )
 
 
 def set_status(agency: Agency, status: AgencyStatus, reason: str = "") -> None:

@@ -9,6 +9,7 @@ the job's own writes, so a redelivered job changes nothing twice.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable
@@ -166,12 +167,24 @@ def run_outbox_entry(outbox_id: str) -> str:
             db.session.remove()
 
 
+def periodic(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """For functions `rq cron` runs (saas/schedule.py): inside the worker's app,
+    with the session removed afterwards, whatever happens."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from saas.app import job_app
+
+        with job_app().app_context():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    return run
+
+
+@periodic
 def relay_outbox_sweep() -> int:
     """Scheduled by rq cron: catch up on anything committed but not relayed."""
-    from saas.app import job_app
-
-    with job_app().app_context():
-        try:
-            return relay_outbox()
-        finally:
-            db.session.remove()
+    return relay_outbox()
