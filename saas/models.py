@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -92,6 +93,20 @@ class Agency(Base):
 
     def setting(self, key: str, default: Any) -> Any:
         return (self.settings or {}).get(key, default)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (KeyError, ValueError):
+            return ZoneInfo("UTC")
+
+    def local_now(self) -> datetime:
+        """Now, on the agency's wall clock (its days, its daylight saving)."""
+        return utcnow().astimezone(self.zone)
+
+    def today(self) -> date:
+        return self.local_now().date()
 
 
 class User(UserMixin, Base):

@@ -67,9 +67,7 @@ def age_group(dob: date | None, today: date, elderly_from: int = DEFAULT_ELDERLY
 
 
 def agency_today(agency: Agency) -> date:
-    from zoneinfo import ZoneInfo
-
-    return db.utcnow().astimezone(ZoneInfo(agency.timezone)).date()
+    return agency.today()
 
 
 # -- clients ---------------------------------------------------------------------

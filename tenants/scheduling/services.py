@@ -39,7 +39,7 @@ class VisitError(ValueError):
 
 
 def tz_of(agency: Agency) -> ZoneInfo:
-    return ZoneInfo(agency.timezone)
+    return agency.zone
 
 
 def setting_int(agency: Agency, key: str, default: int, low: int = 0, high: int = 10_000) -> int:
@@ -51,7 +51,7 @@ def setting_int(agency: Agency, key: str, default: int, low: int = 0, high: int 
 
 
 def local_now(agency: Agency) -> datetime:
-    return db.utcnow().astimezone(tz_of(agency))
+    return agency.local_now()
 
 
 def at_local(agency: Agency, day: date, hhmm: str) -> datetime:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import g, has_request_context
 from sqlalchemy import cast, select, update
@@ -156,9 +155,4 @@ def _reload_settings(agency: Agency) -> None:
 
 def local_today(agency: Agency | None = None) -> date:
     """Today's date where the agency works."""
-    agency = agency or agency_in_scope()
-    try:
-        zone = ZoneInfo(agency.timezone)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.now(zone).date()
+    return (agency or agency_in_scope()).today()
