@@ -115,6 +115,17 @@ def _staff_file(factory, world: AgencyWorld) -> uuid.UUID:
         return staff.id
 
 
+@sample("teams")
+def _team(factory, world: AgencyWorld) -> uuid.UUID:
+    from tenants.staffing import teams
+
+    with _in_agency(factory, world):
+        team = teams.create_team(teams.TeamInput(name="North team"))
+        teams.place_in_team(_staff(world), team.id)
+        db.session.commit()
+        return team.id
+
+
 def _staff(world: AgencyWorld):
     from sqlalchemy import select
 
@@ -427,6 +438,7 @@ URL_PARAMS: dict[str, str] = {
     "invitation_id": "invitations",
     "token_id": "api_tokens",
     "staff_id": "staff_files",
+    "team_id": "teams",
     "time_off_id": "staff_time_off",
     "certificate_id": "staff_certificates",
     "certificate_type_id": "certificate_types",

@@ -37,6 +37,10 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "dates_ordered": lambda **p: _("The end date cannot be before the start date."),
     "staff_unknown": lambda **p: _("No staff file matches %(who)s.", who=p["who"]),
     "duplicate_in_file": lambda **p: _("%(value)s appears twice in this file.", value=p["value"]),
+    # teams
+    "team_taken": lambda **p: _("There is already a team with this name."),
+    "team_choose": lambda **p: _("Choose an active team from the list."),
+    "supervisor_choose": lambda **p: _("Choose the supervisor among the agency's admins and coordinators."),
     # certificates and documents
     "expiry_before_issue": lambda **p: _("The expiry date cannot be before the issue date."),
     "issued_in_future": lambda **p: _("The issue date cannot be in the future."),

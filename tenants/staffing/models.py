@@ -58,10 +58,31 @@ class CertificateType(TenantScoped, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
 
+class Team(TenantScoped, Base):
+    """A team of workers under one supervisor: the unit that collects
+    stakeholder opinions, answers for rectifications and is compared in the
+    statistics."""
+
+    __tablename__ = "teams"
+
+    name: Mapped[str] = mapped_column(String(120))
+    # who follows up the team's low ratings and re-inspects its rectifications
+    supervisor_membership_id: Mapped[uuid.UUID | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        tenant_fk("supervisor_membership_id", "memberships"),
+        UniqueConstraint("tenant_id", "name"),
+        CheckConstraint("length(btrim(name)) > 0", name="name_present"),
+    )
+
+
 class StaffFile(TenantScoped, Base):
     __tablename__ = "staff_files"
 
     membership_id: Mapped[uuid.UUID]
+    team_id: Mapped[uuid.UUID | None]
     staff_role: Mapped[str] = mapped_column(String(20))
     staff_number: Mapped[str | None] = mapped_column(String(40))
     employment_start: Mapped[date]
@@ -81,7 +102,9 @@ class StaffFile(TenantScoped, Base):
 
     __table_args__ = (
         tenant_fk("membership_id", "memberships"),
+        tenant_fk("team_id", "teams"),
         UniqueConstraint("tenant_id", "membership_id"),
+        Index("ix_staff_files_team", "tenant_id", "team_id"),
         Index(
             "uq_staff_files_staff_number",
             "tenant_id",
