@@ -45,7 +45,7 @@ browser:
 
 # after adding strings: extract, merge into both catalogues, then translate
 i18n-extract:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 	$(BIN)/python -m saas.i18n_tools fill-english
 

@@ -46,11 +46,23 @@ def upgrade() -> None:
         ["tenant_id", "id"],
     )
     op.create_index("ix_staff_files_team", "staff_files", ["tenant_id", "team_id"], unique=False)
+    op.add_column("feedback_tasks", sa.Column("assignee_membership_id", sa.Uuid(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_feedback_tasks_tenant_id_assignee_membership_id_memberships"),
+        "feedback_tasks",
+        "memberships",
+        ["tenant_id", "assignee_membership_id"],
+        ["tenant_id", "id"],
+    )
     rls.enable_tenant_rls("teams")
     rls.grant_all_tables()
 
 
 def downgrade() -> None:
+    op.drop_constraint(
+        op.f("fk_feedback_tasks_tenant_id_assignee_membership_id_memberships"), "feedback_tasks", type_="foreignkey"
+    )
+    op.drop_column("feedback_tasks", "assignee_membership_id")
     op.drop_index("ix_staff_files_team", table_name="staff_files")
     op.drop_constraint(op.f("fk_staff_files_tenant_id_team_id_teams"), "staff_files", type_="foreignkey")
     op.drop_column("staff_files", "team_id")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 
 def status_label(status: str) -> str:
     return {
-        "received": lambda: _("Received"),
+        "received": lambda: pgettext("feedback status", "Received"),
         "acknowledged": lambda: _("Acknowledged"),
         "investigating": lambda: _("Investigating"),
         "responded": lambda: _("Responded"),

@@ -134,13 +134,15 @@ class RatingLink(TenantScoped, Base):
 
 
 class FollowUpTask(TenantScoped, Base):
-    """Something a coordinator must follow up: a low rating for now."""
+    """A low rating to follow up: by the carer's team supervisor when the
+    carer is in a team that has one, otherwise by any coordinator."""
 
     __tablename__ = "feedback_tasks"
 
     rating_id: Mapped[uuid.UUID]
     staff_file_id: Mapped[uuid.UUID | None]
     assigned_role: Mapped[str] = mapped_column(String(20), default="coordinator")
+    assignee_membership_id: Mapped[uuid.UUID | None]
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None]
@@ -149,6 +151,7 @@ class FollowUpTask(TenantScoped, Base):
     __table_args__ = (
         tenant_fk("rating_id", "visit_ratings", ondelete="CASCADE"),
         tenant_fk("staff_file_id", "staff_files"),
+        tenant_fk("assignee_membership_id", "memberships"),
         UniqueConstraint("tenant_id", "rating_id"),
         Index("ix_feedback_tasks_open", "tenant_id", "created_at", postgresql_where="done_at IS NULL"),
     )

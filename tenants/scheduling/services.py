@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -742,6 +742,8 @@ def check_out(
     audit.record("visit.checked_out", str(visit.id), needs_attention=record.needs_attention)
     if record.needs_attention:
         _alert_coordinators(agency, visit)
+    for hook in VISIT_COMPLETED_HOOKS:
+        hook(agency, visit)
     return row
 
 
@@ -885,6 +887,10 @@ def return_visits_for(month: date) -> list[ReturnVisitRow]:
 
 
 # -- hooks into the care loop ---------------------------------------------------------------
+
+# called in the check-out transaction: other areas react to a completed visit
+# (feedback emails the client a rating link) without scheduling importing them
+VISIT_COMPLETED_HOOKS: list[Callable[[Agency, Visit], None]] = []
 
 
 def _on_plan_activated(plan: ServicePlan, case: Case) -> None:

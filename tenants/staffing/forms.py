@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     EmailField,
@@ -62,6 +63,8 @@ class StaffForm(FlaskForm):
         description=_l("Leave empty to use the agency's setting."),
     )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    # choices are the agency's active teams, set by the view; the service checks the choice
+    team_id = SelectField(_l("Team"), choices=[], validate_choice=False)
 
     def availability_fields(self) -> list:
         return [getattr(self, f"availability_{day}") for day in WEEKDAYS]
@@ -92,6 +95,17 @@ class CertificateForm(FlaskForm):
         _l("Expiry date"), validators=[Optional()], description=_l("Leave empty if it never expires.")
     )
     document = FileField(_l("Scanned document"), description=_l("Optional. PDF, PNG or JPEG, at most 5 MB."))
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[strip])
+    supervisor_membership_id = SelectField(
+        _l("Supervisor"),
+        choices=[],
+        validate_choice=False,
+        description=_l("Follows up the low ratings of the team's carers."),
+    )
+    active = BooleanField(_l("Active"), default=True)
 
 
 class CertificateTypeForm(FlaskForm):

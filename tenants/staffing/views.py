@@ -20,7 +20,7 @@ from saas.models import Membership, Role, User
 from saas.pagination import contains_pattern, paginate
 from saas.tenancy import current_agency, current_membership, get_or_404, require_role
 from tenants.spreadsheets import csv_response, split_list
-from tenants.staffing import imports, services
+from tenants.staffing import imports, services, teams
 from tenants.staffing.errors import Invalid, show_on_form
 from tenants.staffing.forms import (
     CaseloadForm,
@@ -36,6 +36,7 @@ from tenants.staffing.forms import (
     RewardForm,
     SettingsForm,
     StaffForm,
+    TeamForm,
     TimeOffForm,
 )
 from tenants.staffing.labels import choices, workforce_label
@@ -55,6 +56,7 @@ from tenants.staffing.models import (
     StaffDocument,
     StaffFile,
     StaffTimeOff,
+    Team,
 )
 from tenants.staffing.settings import NUMBERS, local_today, save_workforce_settings, workforce_settings
 
@@ -202,20 +204,30 @@ def _staff_input(form: StaffForm) -> services.StaffInput:
     )
 
 
+def _team_choices(form: StaffForm) -> None:
+    form.team_id.choices = [("", _("No team"))] + [(str(t.id), t.name) for t in teams.teams(active_only=True)]
+
+
+def _save_staff(form: StaffForm, staff: StaffFile | None, created: list[StaffFile]) -> None:
+    """Add or update the file and its team in one transaction."""
+    if staff is None:
+        staff = services.add_staff(form.email.data, form.name.data or "", _staff_input(form), by=current_user)
+        created.append(staff)
+    else:
+        services.update_staff(staff, _staff_input(form))
+    teams.place_in_team(staff, _uuid_or_none(form.team_id.data))
+
+
 @bp.route("/staff/new", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 @require_can_grow
 def new() -> Any:
     form = NewStaffForm()
+    _team_choices(form)
     if request.method == "GET":
         form.employment_start.data = local_today()
     created: list[StaffFile] = []
-    if form.validate_on_submit() and _attempt(
-        form,
-        lambda: created.append(
-            services.add_staff(form.email.data, form.name.data or "", _staff_input(form), by=current_user)
-        ),
-    ):
+    if form.validate_on_submit() and _attempt(form, lambda: _save_staff(form, None, created)):
         flash(_("Staff file opened."), "success")
         return redirect(url_for("staffing.file", staff_id=created[0].id))
     return render_template(
@@ -228,12 +240,14 @@ def new() -> Any:
 def edit(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = StaffForm(obj=staff)
+    _team_choices(form)
     if request.method == "GET":
+        form.team_id.data = str(staff.team_id) if staff.team_id else ""
         form.skills.data = ", ".join(staff.skills or [])
         form.languages.data = ", ".join(staff.languages or [])
         for day, text in services.availability_texts(staff.availability).items():
             getattr(form, f"availability_{day}").data = text
-    if form.validate_on_submit() and _attempt(form, lambda: services.update_staff(staff, _staff_input(form))):
+    if form.validate_on_submit() and _attempt(form, lambda: _save_staff(form, staff, [])):
         flash(_("Staff file saved."), "success")
         return redirect(url_for("staffing.file", staff_id=staff.id))
     person = services.staff_person(staff_id)
@@ -321,6 +335,7 @@ def _render_file(staff: StaffFile, forms: dict[str, Any] | None = None, status: 
     return render_template(
         "staffing/file.html",
         staff=staff,
+        team=db.session.get(Team, (staff.tenant_id, staff.team_id)) if staff.team_id else None,
         membership_of_staff=membership,
         person=user,
         fit=fit,
@@ -823,6 +838,55 @@ def reactivate_certificate_type(certificate_type_id: uuid.UUID) -> Any:
     db.session.commit()
     flash(_("Certificate type back in use."), "success")
     return redirect(url_for("staffing.certificate_types"))
+
+
+# -- teams ----------------------------------------------------------------------------------------
+
+
+def _supervisor_choices(form: TeamForm) -> None:
+    form.supervisor_membership_id.choices = [("", _("No supervisor yet"))] + [
+        (str(mid), name) for mid, name in teams.supervisor_choices()
+    ]
+
+
+def _team_input(form: TeamForm) -> teams.TeamInput:
+    return teams.TeamInput(
+        name=form.name.data or "",
+        supervisor_membership_id=_uuid_or_none(form.supervisor_membership_id.data),
+        active=bool(form.active.data),
+    )
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+@require_role(*VIEWERS)
+def team_list() -> Any:
+    form = TeamForm()
+    _supervisor_choices(form)
+    if request.method == "POST":
+        if not _is_admin():
+            abort(403)
+        if form.validate_on_submit() and _attempt(form, lambda: teams.create_team(_team_input(form))):
+            flash(_("Team added."), "success")
+            return redirect(url_for("staffing.team_list"))
+    return render_template("staffing/teams.html", form=form, rows=teams.team_rows()), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/teams/<uuid:team_id>/edit", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def team_edit(team_id: uuid.UUID) -> Any:
+    team = get_or_404(Team, team_id)
+    form = TeamForm(obj=team)
+    _supervisor_choices(form)
+    if request.method == "GET":
+        form.supervisor_membership_id.data = str(team.supervisor_membership_id or "")
+    if form.validate_on_submit() and _attempt(form, lambda: teams.update_team(team, _team_input(form))):
+        flash(_("Team saved."), "success")
+        return redirect(url_for("staffing.team_list"))
+    return render_template("staffing/team_edit.html", form=form, team=team), (
+        422 if request.method == "POST" else 200
+    )
 
 
 # -- imports ----------------------------------------------------------------------------------------
