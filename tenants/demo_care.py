@@ -29,7 +29,7 @@ def seed_agency(agency: Agency) -> None:
     from tenants.clients import services as clients
     from tenants.clients.models import Client
     from tenants.scheduling import services as scheduling
-    from tenants.staffing.models import StaffFile
+    from tenants.staffing.models import StaffFile, Team
     from tenants.training.models import Course, Enrolment, TrainingSession
 
     language = "zh" if agency.locale.startswith("zh") else "en"
@@ -56,6 +56,15 @@ def seed_agency(agency: Agency) -> None:
             db.session.add(record)
             staff[user.email] = record
         db.session.flush()
+        lead = next((m for m, _u in people if m.role == Role.COORDINATOR), None)
+        team = Team(
+            name="东区服务队" if language == "zh" else "East team",
+            supervisor_membership_id=lead.id if lead else None,
+        )
+        db.session.add(team)
+        db.session.flush()
+        for record in staff.values():
+            record.team_id = team.id
         course = Course(
             title="岗前培训" if language == "zh" else "Pre-service induction",
             category="ethics",

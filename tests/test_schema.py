@@ -19,6 +19,8 @@ PLATFORM_TABLES = {
     # billing: plans are the platform's offer; stripe_events are webhook deliveries,
     # stored by event id before (and whether or not) they name a known agency
     "plans", "stripe_events",
+    # when each scheduled sweep ran (the operator's jobs page)
+    "sweep_runs",
 }  # fmt: skip
 
 

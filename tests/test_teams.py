@@ -344,3 +344,12 @@ def test_feedback_lists_run_a_fixed_number_of_statements(client, factory, dbconn
         for path in pages:
             assert client.get(f"/a/{slug}{path}").status_code == 200
     assert large.count == small.count, large.statements
+
+
+def test_staff_feedback_form_takes_the_channel_from_the_link(client, factory, dbconn):
+    world = World(factory)
+    login(client, world.coordinator)
+    page = client.get(f"/a/{world.agency.slug}/feedback/new?channel=opinion_box").text
+    assert '<option selected value="opinion_box">' in page
+    ignored = client.get(f"/a/{world.agency.slug}/feedback/new?channel=<script>").text
+    assert "selected" not in ignored.split('name="channel"')[1].split("</select>")[0]

@@ -1,0 +1,220 @@
+"""Scheduled sweeps (saas/schedule.py): a record of each run, when the next one
+is due, and a watchdog that reports a late sweep to Sentry once.
+
+`saas.jobs.periodic` records every run here (start, end, ok or the error's type
+and first line), keeping the last `RUNS_KEPT` per sweep. A sweep is *late* when
+its expected next run (last start + interval, or the crontab's next time after
+the last start, as `rq cron` computes it) is past by more than a grace of
+max(60 s, 10% of its period); *failed* when its last run raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sentry_sdk
+from croniter import croniter
+from redis import Redis
+from sqlalchemy import Boolean, Index, String, delete, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.orm import Mapped, mapped_column
+
+from saas import db
+from saas.db import Base, new_id
+from saas.jobs import periodic
+from saas.observability import EMAIL_RE, REDACTED
+
+if TYPE_CHECKING:
+    from saas.schedule import Periodic
+
+log = logging.getLogger(__name__)
+
+RUNS_KEPT = 50
+ERROR_MAX = 200
+MIN_GRACE = timedelta(seconds=60)
+GRACE_SHARE = 0.10
+# one Sentry report per lateness episode: a key per (sweep, expected run)
+LATE_KEY = "carehub:sweep-late:{name}:{expected}"
+LATE_KEY_TTL = int(timedelta(days=30).total_seconds())
+
+
+class SweepRun(Base):
+    """One run of a scheduled sweep. A platform table: sweeps work across agencies."""
+
+    __tablename__ = "sweep_runs"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    sweep: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+    # the exception's type and first line only, shortened: never a traceback's locals
+    error: Mapped[str] = mapped_column(String(ERROR_MAX), default="")
+
+    __table_args__ = (Index("ix_sweep_runs_sweep_started", "sweep", "started_at"),)
+
+
+def sweep_name_for(func_path: str) -> str:
+    """The schedule's name for a function path, or the path for one not scheduled."""
+    from saas.schedule import SCHEDULE
+
+    return next((p.name for p in SCHEDULE if p.func == func_path), func_path)
+
+
+def describe_error(exc: BaseException) -> str:
+    """Type and first line of the message, emails masked, short enough to list."""
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    text = f"{type(exc).__name__}: {EMAIL_RE.sub(REDACTED, first_line)}" if first_line else type(exc).__name__
+    return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1] + "…"
+
+
+def record_run(func_path: str, started_at: datetime, error: BaseException | None = None) -> None:
+    """Called by `saas.jobs.periodic` after each run, in a session of its own (the
+    sweep's may be broken). A failed run is reported to Sentry here; recording
+    never hides the sweep's own outcome."""
+    name = sweep_name_for(func_path)
+    if error is not None:
+        sentry_sdk.capture_exception(error, tags={"sweep": name})
+    try:
+        with db.new_session() as sess:
+            sess.add(
+                SweepRun(
+                    sweep=name,
+                    started_at=started_at,
+                    finished_at=db.utcnow(),
+                    ok=error is None,
+                    error=describe_error(error) if error is not None else "",
+                )
+            )
+            sess.flush()
+            # keep the newest RUNS_KEPT of this sweep, in the same transaction
+            cutoff = (
+                select(SweepRun.started_at)
+                .where(SweepRun.sweep == name)
+                .order_by(SweepRun.started_at.desc())
+                .offset(RUNS_KEPT - 1)
+                .limit(1)
+                .scalar_subquery()
+            )
+            sess.execute(delete(SweepRun).where(SweepRun.sweep == name, SweepRun.started_at < cutoff))
+            sess.commit()
+    except Exception:  # noqa: BLE001 - the sweep's result matters more than its record
+        log.warning("could not record a run of sweep %s", name, exc_info=True)
+
+
+# -- status ------------------------------------------------------------------------
+
+
+def _period(entry: Periodic, around: datetime) -> timedelta:
+    if entry.interval:
+        return timedelta(seconds=entry.interval)
+    it = croniter(entry.cron, around)
+    first = it.get_next(datetime)
+    return it.get_next(datetime) - first
+
+
+def next_run(entry: Periodic, last_started: datetime | None, now: datetime) -> datetime | None:
+    """When `rq cron` will enqueue the sweep next: the last start plus the
+    interval, or the crontab's next time (UTC) after the last start. An interval
+    sweep that never ran starts with the scheduler (None: not known)."""
+    if entry.interval:
+        return last_started + timedelta(seconds=entry.interval) if last_started else None
+    if entry.cron:
+        return croniter(entry.cron, last_started or now).get_next(datetime)
+    return None
+
+
+def grace(entry: Periodic, expected: datetime) -> timedelta:
+    """How far past its time a sweep may run before it counts as late: queues
+    and long runs of other sweeps delay it a little."""
+    return max(MIN_GRACE, _period(entry, expected) * GRACE_SHARE)
+
+
+@dataclass(frozen=True)
+class SweepStatus:
+    entry: Periodic
+    last: SweepRun | None
+    next_run: datetime | None
+    late_since: datetime | None  # the expected run time it missed
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def late(self) -> bool:
+        return self.late_since is not None
+
+    @property
+    def failed(self) -> bool:
+        return self.last is not None and not self.last.ok
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.last.finished_at - self.last.started_at if self.last else None
+
+
+def latest_runs(names: Iterable[str]) -> dict[str, SweepRun]:
+    """The newest run of each named sweep, in one statement."""
+    rows = db.session.scalars(
+        select(SweepRun)
+        .where(SweepRun.sweep.in_(list(names)))
+        .ext(distinct_on(SweepRun.sweep))
+        .order_by(SweepRun.sweep, SweepRun.started_at.desc())
+    ).all()
+    return {row.sweep: row for row in rows}
+
+
+def sweep_statuses(
+    schedule: Sequence[Periodic] | None = None, now: datetime | None = None
+) -> list[SweepStatus]:
+    if schedule is None:
+        from saas.schedule import SCHEDULE
+
+        schedule = SCHEDULE
+    now = now or db.utcnow()
+    last = latest_runs(e.name for e in schedule)
+    statuses = []
+    for entry in schedule:
+        run = last.get(entry.name)
+        expected = next_run(entry, run.started_at if run else None, now)
+        # a sweep never seen to run has no episode to be late for; the page shows it
+        late = run is not None and expected is not None and now > expected + grace(entry, expected)
+        statuses.append(SweepStatus(entry, run, expected, expected if late else None))
+    return statuses
+
+
+def check_sweeps(
+    conn: Redis, schedule: Sequence[Periodic] | None = None, now: datetime | None = None
+) -> list[str]:
+    """Report each late sweep to Sentry, once per lateness episode (until it
+    runs again). Returns the names reported this time."""
+    reported = []
+    for status in sweep_statuses(schedule, now):
+        if status.late_since is None:
+            continue
+        key = LATE_KEY.format(name=status.name, expected=int(status.late_since.timestamp()))
+        if not conn.set(key, "1", nx=True, ex=LATE_KEY_TTL):
+            continue
+        log.warning("sweep %s is late: expected at %s", status.name, status.late_since.isoformat())
+        sentry_sdk.capture_message(
+            f"Sweep {status.name} is late: expected at {status.late_since.isoformat()}",
+            level="warning",
+            tags={"sweep": status.name},
+            fingerprint=["sweep-late", status.name],
+        )
+        reported.append(status.name)
+    return reported
+
+
+@periodic
+def watch_sweeps() -> int:
+    """Scheduled by rq cron: the watchdog for every other sweep."""
+    from saas.jobs import redis_connection
+
+    return len(check_sweeps(redis_connection()))
