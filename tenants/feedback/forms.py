@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -80,7 +81,7 @@ class PublicFeedbackForm(FeedbackForm):
 
 
 class StaffFeedbackForm(FeedbackForm):
-    channel = SelectField(_l("Received"), choices=STAFF_CHANNEL_CHOICES)
+    channel = SelectField(lazy_pgettext("how feedback came in", "Received"), choices=STAFF_CHANNEL_CHOICES)
 
 
 class TransitionForm(FlaskForm):
@@ -118,3 +119,27 @@ class InspectionForm(FlaskForm):
         validators=[InputRequired()],
     )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)], filters=[strip])
+
+
+class _DayField(DateField):
+    """A date whose parse error speaks the user's language; left empty, it is
+    for InputRequired to say so (once)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not "".join(valuelist).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a date as year-month-day, e.g. 2026-11-01.")) from None
+
+
+class StatisticsRangeForm(FlaskForm):
+    """The custom range of the statistics page: read from the query string (GET)."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing
+
+    start = _DayField(_l("From"), validators=[InputRequired(message=_l("Enter the first day."))])
+    end = _DayField(_l("To"), validators=[InputRequired(message=_l("Enter the last day."))])

@@ -12,10 +12,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
 
 from saas import db
-from saas.extensions import limiter
+from saas.extensions import csrf, limiter
 from saas.models import Membership, Role, User
 from saas.tenancy import current_agency, current_membership, get_or_404, public_agency_page, require_role
 from tenants.clients.models import Client, PortalLink
@@ -44,6 +45,7 @@ from tenants.feedback.models import (
 )
 from tenants.feedback.services import FeedbackError
 from tenants.scheduling.models import Visit
+from tenants.staffing.models import StaffFile, Team
 
 bp = Blueprint("feedback", __name__, url_prefix="/a/<slug>")
 bp.app_template_global("feedback_status_label")(labels.status_label)
@@ -215,16 +217,29 @@ def issue_link(visit_id: uuid.UUID) -> Any:
 @bp.route("/feedback/tasks")
 @require_role(*SUPERVISORS)
 def tasks() -> Any:
-    rows = db.session.execute(
-        select(FollowUpTask, VisitRating, Visit.local_day, Client.full_name)
+    """Open follow-ups, each with whom it is for (the carer's team supervisor,
+    or any coordinator); `?mine=1` keeps the ones assigned to me."""
+    me = current_membership()
+    assignee_user = aliased(User)
+    assignee = aliased(Membership)
+    query = (
+        select(FollowUpTask, VisitRating, Visit.local_day, Client.full_name, assignee_user.name)
         .join(VisitRating, VisitRating.id == FollowUpTask.rating_id)
         .join(Visit, Visit.id == VisitRating.visit_id)
         .join(Client, Client.id == VisitRating.client_id)
+        .outerjoin(assignee, assignee.id == FollowUpTask.assignee_membership_id)
+        .outerjoin(assignee_user, assignee_user.id == assignee.user_id)
         .where(FollowUpTask.done_at.is_(None))
         .order_by(FollowUpTask.created_at)
         .limit(200)
-    ).all()
-    return render_template("feedback/tasks.html", rows=rows, dimensions=DIMENSIONS)
+    )
+    mine = request.args.get("mine") == "1"
+    if mine:
+        query = query.where(
+            or_(FollowUpTask.assignee_membership_id == me.id, FollowUpTask.assignee_membership_id.is_(None))
+        )
+    rows = db.session.execute(query).all()
+    return render_template("feedback/tasks.html", rows=rows, dimensions=DIMENSIONS, mine=mine, me=me.id)
 
 
 @bp.route("/feedback/tasks/<uuid:task_id>/done", methods=["POST"])
@@ -267,6 +282,7 @@ def _field_error(form: FeedbackForm, exc: FeedbackError) -> None:
 @bp.route("/feedback", methods=["GET", "POST"])
 @public_agency_page
 @limiter.limit("5 per hour", methods=["POST"])
+@csrf.exempt  # no session for the public: a signed timestamp and a honeypot instead
 def public_feedback() -> Any:
     agency = current_agency()
     form = PublicFeedbackForm()
@@ -320,6 +336,11 @@ def portal_feedback() -> Any:
 @require_role(*SUPERVISORS)
 def staff_feedback() -> Any:
     form = StaffFeedbackForm()
+    if request.method == "GET":
+        # links from the opinion-box log and stakeholder rounds say how it came in
+        offered = {value for value, _label in form.channel.choices}
+        if request.args.get("channel") in offered:
+            form.channel.data = request.args["channel"]
     if form.validate_on_submit():
         try:
             item = services.submit_feedback(
@@ -431,19 +452,26 @@ def _owner_choices() -> list[tuple[str, str]]:
 @bp.route("/rectifications")
 @require_role(*SUPERVISORS)
 def rectifications() -> Any:
+    """Open rectifications, by the team of their owner (open ones count
+    against the team), with open and overdue counts per team."""
+    today = agency_today(current_agency())
     rows = db.session.execute(
-        select(Rectification, User.name)
+        select(Rectification, User.name, Team.id, Team.name)
         .join(Membership, Membership.id == Rectification.owner_membership_id)
         .join(User, User.id == Membership.user_id)
+        .outerjoin(StaffFile, StaffFile.membership_id == Membership.id)
+        .outerjoin(Team, Team.id == StaffFile.team_id)
         .where(Rectification.status == RectificationStatus.OPEN)
-        .order_by(Rectification.deadline)
-        .limit(300)
+        .order_by(Team.name.nulls_last(), Rectification.deadline)
+        .limit(500)
     ).all()
-    today = agency_today(current_agency())
-    return render_template(
-        "feedback/rectifications.html",
-        rows=[(r, owner, services.is_overdue(r, today)) for r, owner in rows],
-    )
+    teams: dict[uuid.UUID | None, dict[str, Any]] = {}
+    for rect, owner, team_id, team_name in rows:
+        group = teams.setdefault(team_id, {"name": team_name, "rows": [], "overdue": 0})
+        overdue = services.is_overdue(rect, today)
+        group["rows"].append((rect, owner, overdue))
+        group["overdue"] += overdue
+    return render_template("feedback/rectifications.html", teams=list(teams.values()))
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
@@ -552,7 +580,66 @@ def inspect(rectification_id: uuid.UUID) -> Any:
 @bp.route("/feedback/statistics")
 @require_role(*SUPERVISORS)
 def statistics() -> Any:
-    today = agency_today(current_agency())
-    start = date(today.year - 1, today.month, 1)
-    rows = services.monthly_statistics(start, today)
-    return render_template("feedback/statistics.html", rows=rows, dimensions=DIMENSIONS)
+    """Satisfaction and complaint handling for a preset or a custom date range (GET)."""
+    from saas.charts import line_chart
+    from tenants.feedback import statistics as stats
+    from tenants.feedback.forms import StatisticsRangeForm
+
+    agency = current_agency()
+    custom = bool(request.args.keys() & {"start", "end"})
+    form = StatisticsRangeForm(formdata=request.args if custom else None)
+    selected = stats.preset_range(request.args.get("range", ""), agency_today(agency))
+    status = 200
+    if custom and form.validate():
+        problem = stats.range_problem(form.start.data, form.end.data, agency)
+        if problem is None:
+            selected = stats.DateRange(form.start.data, form.end.data)
+        else:
+            form.end.errors = [_statistics_range_message(problem, stats.max_range_months(agency))]
+    if form.errors:
+        status = 422  # the message is next to the field; the page shows the default range meanwhile
+    elif not custom:
+        form.start.data, form.end.data = selected.start, selected.end
+    figures = stats.page(agency, selected)
+    months = figures.trend_range.months()
+    chart = line_chart(
+        [_month_label(m, "yM") for m in months],
+        stats.trend_series(figures.trend, months, {m: _measure_label(m) for m in stats.MEASURES}),
+        y_min=1,
+        y_max=5,
+        width=720,
+        height=340,
+        title=_("Mean score per month, last 12 months"),
+        no_data_text=_("No ratings in these months."),
+        chart_id="trend",
+    )
+    page = render_template(
+        "feedback/statistics.html",
+        form=form,
+        figures=figures,
+        months=figures.range.months(),
+        presets=stats.PRESETS,
+        dimensions=DIMENSIONS,
+        measures=stats.MEASURES,
+        chart=chart,
+        month_label=_month_label,
+        measure_label=_measure_label,
+    )
+    return page, status
+
+
+def _month_label(month: date, skeleton: str = "yMMM") -> str:
+    from babel.dates import format_skeleton
+    from flask_babel import get_locale
+
+    return format_skeleton(skeleton, month, locale=get_locale() or "en")
+
+
+def _measure_label(measure: str) -> str:
+    return _("Overall") if measure == "overall" else labels.dimension_label(measure)
+
+
+def _statistics_range_message(problem: str, max_months: int) -> str:
+    if problem == "end_before_start":
+        return _("The last day must be on or after the first day.")
+    return _("Choose a range of at most %(months)d months.", months=max_months)

@@ -1,0 +1,58 @@
+"""An admin opens the satisfaction statistics, changes the range, and reads
+the chart and the tables."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from saas import db
+from tests.browser.helpers import sign_in
+from tests.factories import TOTP_SECRET
+from tests.test_feedback_statistics import build
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_reads_the_statistics_and_changes_the_range(page: Page, make, live_server):
+    data = build(make, now=db.utcnow())
+    today = data.agency.today()
+    slug = data.agency.slug
+    sign_in(page, data.admin.email, totp_secret=TOTP_SECRET)
+    page.goto(f"/a/{slug}/")
+    page.get_by_text("Menu").click()
+    page.get_by_role("link", name="Satisfaction").click()
+    expect(page.get_by_role("heading", name="Satisfaction statistics")).to_be_visible()
+    expect(page.get_by_test_id("range-shown")).to_contain_text(str(today.year))
+
+    page.get_by_role("link", name="Last 12 months").click()
+    expect(page.get_by_text("Last 12 months", exact=True)).to_have_attribute("aria-current", "true")
+    chart = page.get_by_role("img", name="Mean score per month, last 12 months")
+    expect(chart).to_be_visible()
+    assert chart.locator("circle").count() > 0
+    expect(page.get_by_test_id("by-carer").get_by_role("rowheader", name="Ann Lee")).to_be_visible()
+    expect(page.get_by_test_id("by-team").get_by_role("rowheader", name="Blue team")).to_be_visible()
+    expect(page.get_by_test_id("by-service-item").get_by_role("rowheader", name="Bathing")).to_be_visible()
+    expect(page.get_by_test_id("complaints").get_by_role("rowheader", name="Lateness")).to_be_visible()
+    expect(page.get_by_test_id("correlations").get_by_role("rowheader", name="Attitude")).to_be_visible()
+
+    # a custom range: the last day before the first is refused next to the field
+    page.get_by_label("From").fill(f"{today.year}-{today.month:02d}-15")
+    page.get_by_label("To").fill(f"{today.year}-{today.month:02d}-01")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_text("The last day must be on or after the first day.")).to_be_visible()
+    expect(page.get_by_label("To")).to_have_attribute("aria-invalid", "true")
+
+    start = date(today.year - 1, today.month, 1)
+    page.get_by_label("From").fill(start.isoformat())
+    page.get_by_label("To").fill(today.isoformat())
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"start=" + start.isoformat()))
+    expect(page.get_by_test_id("range-shown")).to_contain_text(str(start.year))
+    expect(page.get_by_text("The last day must be on or after the first day.")).to_have_count(0)
+    months = page.get_by_test_id("months").locator("tbody tr")
+    expect(months).to_have_count(13)
+    expect(page.get_by_role("img", name="Mean score per month, last 12 months")).to_be_visible()
