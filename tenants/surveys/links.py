@@ -1,0 +1,76 @@
+"""The personal survey link: no sign-in, the token is the key, answered once.
+It shows the agency's name and the survey, nothing about the client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from saas import db
+from saas.extensions import limiter
+from saas.fields import LOCALE_CODES
+from tenants.surveys import services
+from tenants.surveys.services import SurveyError
+
+bp = Blueprint("survey_link", __name__)
+
+
+def answer_error(code: str) -> str:
+    messages = {
+        "answer_required": lambda: _("Please answer this question."),
+        "scale_range": lambda: _("Choose a score from 1 to 5."),
+        "choice_unknown": lambda: _("Choose one of the options shown."),
+        "answer_too_long": lambda: _("Your answer is too long (at most 4000 characters)."),
+    }
+    return messages.get(code, lambda: _("Please check this answer."))()
+
+
+def _state_page(opened: services.Opened, state: str, locale: str) -> Any:
+    with force_locale(locale):
+        return render_template(
+            "surveys/link_state.html", agency=opened.agency, campaign=opened.campaign, state=state
+        ), 200 if state == "answered" else 410
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def answer(token: str) -> Any:
+    opened = services.open_link(token)
+    if opened is None:
+        return render_template("surveys/link_invalid.html"), 404
+    chosen = request.values.get("lang")
+    locale = chosen if chosen in LOCALE_CODES else opened.invitation.locale
+    if opened.state != "open":
+        return _state_page(opened, opened.state, locale)
+    questions = services.questions_of(opened.campaign.template_id)
+    errors: dict[Any, str] = {}
+    status = 200
+    if request.method == "POST":
+        answers, codes = services.parse_answers(questions, request.form)
+        if not codes:
+            try:
+                services.submit_answers(opened, answers)
+            except SurveyError as exc:
+                db.session.rollback()
+                return _state_page(opened, exc.code.removeprefix("link_"), locale)
+            db.session.commit()
+            with force_locale(locale):
+                return render_template("surveys/thanks.html", agency=opened.agency)
+        db.session.rollback()
+        with force_locale(locale):
+            errors = {qid: answer_error(code) for qid, code in codes.items()}
+        status = 422
+    with force_locale(locale):
+        return render_template(
+            "surveys/answer.html",
+            agency=opened.agency,
+            campaign=opened.campaign,
+            questions=questions,
+            locale=locale,
+            errors=errors,
+            values=request.form if request.method == "POST" else None,
+            token=token,
+        ), status

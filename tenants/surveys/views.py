@@ -1,0 +1,411 @@
+"""Survey templates, campaigns, tracking and results (admins and
+coordinators), and the survey settings (admins)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from saas import audit, db
+from saas.models import Role
+from saas.tenancy import current_agency, get_or_404, require_role
+from tenants.clients.models import Client
+from tenants.surveys import services
+from tenants.surveys.forms import (
+    KIND_CHOICES,
+    PURPOSE_CHOICES,
+    CampaignForm,
+    QuestionForm,
+    SurveySettingsForm,
+    TemplateForm,
+)
+from tenants.surveys.models import (
+    CampaignStatus,
+    SurveyCampaign,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyTemplate,
+)
+from tenants.surveys.services import SurveyError
+
+bp = Blueprint("surveys", __name__, url_prefix="/a/<slug>")
+SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
+
+
+def error_message(exc: SurveyError) -> str:
+    messages = {
+        "required": lambda: _("This field is required."),
+        "too_long": lambda: _("This text is too long."),
+        "bad_choice": lambda: _("Choose one of the options."),
+        "bad_number": lambda: _("Enter a smaller number."),
+        "text_required": lambda: _("Write the question in at least one language."),
+        "choices_required": lambda: _("Write the choices, one per line."),
+        "choices_mismatch": lambda: _("Give the same number of choices in each language."),
+        "choices_distinct": lambda: _("Give at least two different choices."),
+        "choices_too_many": lambda: _("Give at most 20 choices."),
+        "too_many_questions": lambda: _("A survey has at most 60 questions."),
+        "template_locked": lambda: _(
+            "This survey has been sent, so its questions can no longer change. Copy it to make a new version."
+        ),
+        "template_empty": lambda: _("Add at least one question to this survey first."),
+        "sample_too_small": lambda: _(
+            "The sample must have at least %(n)d clients (the agency's setting).",
+            n=exc.params.get("minimum", 0),
+        ),
+        "already_sent": lambda: _("This campaign has already been sent."),
+        "already_closed": lambda: _("This campaign is already closed."),
+        "campaign_closed": lambda: _("This campaign is closed or its links have expired."),
+        "already_answered": lambda: _("This client has already answered."),
+        "no_clients": lambda: _("No client is currently served (an active case is needed)."),
+    }
+    return messages.get(exc.code, lambda: _("This change is not allowed."))()
+
+
+def purpose_label(purpose: str) -> str:
+    return str(dict(PURPOSE_CHOICES).get(purpose, purpose))
+
+
+def kind_label(kind: str) -> str:
+    return str(dict(KIND_CHOICES).get(kind, kind))
+
+
+def status_label(status: str) -> str:
+    labels = {"draft": _("Prepared, not sent"), "sent": _("Sent"), "closed": _("Closed")}
+    return labels.get(status, status)
+
+
+bp.app_template_global("survey_purpose_label")(purpose_label)
+bp.app_template_global("survey_status_label")(status_label)
+bp.app_template_global("survey_kind_label")(kind_label)
+bp.app_template_global("survey_text")(services.localized)
+
+
+def _field_error(form: Any, exc: SurveyError) -> None:
+    target = getattr(form, exc.field or "", None)
+    if target is not None:
+        target.errors = [*target.errors, error_message(exc)]
+    else:
+        flash(error_message(exc), "error")
+
+
+# -- the campaigns page -------------------------------------------------------------------------
+
+
+@bp.route("/surveys")
+@require_role(*SUPERVISORS)
+def index() -> Any:
+    agency = current_agency()
+    due = services.outcome_survey_due(agency)
+    return render_template(
+        "surveys/index.html",
+        rows=services.campaign_rows(),
+        last_outcome=services.last_outcome_sent(agency),
+        due=due,
+        overdue=due is not None and due <= agency.today(),
+    )
+
+
+# -- templates ----------------------------------------------------------------------------------
+
+
+@bp.route("/surveys/templates", methods=["GET", "POST"])
+@require_role(*SUPERVISORS)
+def templates() -> Any:
+    form = TemplateForm()
+    if form.validate_on_submit():
+        try:
+            template = services.create_template(form.name.data, form.purpose.data, by=current_user)
+        except SurveyError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Survey created. Now add its questions."), "success")
+            return redirect(url_for("surveys.template", survey_template_id=template.id))
+    rows = list(db.session.scalars(select(SurveyTemplate).order_by(SurveyTemplate.name).limit(500)))
+    return render_template(
+        "surveys/templates.html", rows=rows, form=form
+    ), 422 if request.method == "POST" else 200
+
+
+def _template_page(
+    template: SurveyTemplate,
+    form: TemplateForm | None = None,
+    qform: QuestionForm | None = None,
+    status: int = 200,
+) -> Any:
+    if form is None:
+        form = TemplateForm(formdata=None, obj=template)
+    return render_template(
+        "surveys/template.html",
+        template=template,
+        questions=services.questions_of(template.id),
+        locked=services.is_locked(template),
+        form=form,
+        qform=qform or QuestionForm(formdata=None),
+    ), status
+
+
+@bp.route("/surveys/templates/<uuid:survey_template_id>", methods=["GET", "POST"])
+@require_role(*SUPERVISORS)
+def template(survey_template_id: uuid.UUID) -> Any:
+    row = get_or_404(SurveyTemplate, survey_template_id)
+    if request.method == "GET":
+        return _template_page(row)
+    form = TemplateForm()
+    if form.validate_on_submit():
+        try:
+            services.rename_template(row, form.name.data, form.purpose.data)
+        except SurveyError as exc:
+            db.session.rollback()
+            row = get_or_404(SurveyTemplate, survey_template_id)
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("surveys.template", survey_template_id=row.id))
+    return _template_page(row, form=form, status=422)
+
+
+def _lines(value: str | None) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+@bp.route("/surveys/templates/<uuid:survey_template_id>/questions", methods=["POST"])
+@require_role(*SUPERVISORS)
+def add_question(survey_template_id: uuid.UUID) -> Any:
+    row = get_or_404(SurveyTemplate, survey_template_id)
+    qform = QuestionForm()
+    if qform.validate_on_submit():
+        data = services.QuestionData(
+            kind=qform.kind.data,
+            text={"en": qform.text_en.data or "", "zh_CN": qform.text_zh_CN.data or ""},
+            choices={"en": _lines(qform.choices_en.data), "zh_CN": _lines(qform.choices_zh_CN.data)},
+            required=bool(qform.required.data),
+        )
+        try:
+            services.add_question(row, data)
+        except SurveyError as exc:
+            db.session.rollback()
+            row = get_or_404(SurveyTemplate, survey_template_id)
+            _field_error(qform, exc)
+        else:
+            db.session.commit()
+            flash(_("Question added."), "success")
+            return redirect(url_for("surveys.template", survey_template_id=row.id) + "#add-question")
+    return _template_page(row, qform=qform, status=422)
+
+
+def _question(template: SurveyTemplate, question_id: uuid.UUID) -> SurveyQuestion:
+    question = get_or_404(SurveyQuestion, question_id)
+    if question.template_id != template.id:
+        abort(404)
+    return question
+
+
+@bp.route(
+    "/surveys/templates/<uuid:survey_template_id>/questions/<uuid:survey_question_id>/<any(up,down,remove):action>",
+    methods=["POST"],
+)
+@require_role(*SUPERVISORS)
+def change_question(survey_template_id: uuid.UUID, survey_question_id: uuid.UUID, action: str) -> Any:
+    row = get_or_404(SurveyTemplate, survey_template_id)
+    question = _question(row, survey_question_id)
+    try:
+        if action == "remove":
+            services.remove_question(row, question)
+        else:
+            services.move_question(row, question, -1 if action == "up" else 1)
+    except SurveyError as exc:
+        db.session.rollback()
+        flash(error_message(exc), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("surveys.template", survey_template_id=survey_template_id))
+
+
+@bp.route("/surveys/templates/<uuid:survey_template_id>/copy", methods=["POST"])
+@require_role(*SUPERVISORS)
+def copy_template(survey_template_id: uuid.UUID) -> Any:
+    row = get_or_404(SurveyTemplate, survey_template_id)
+    copy = services.copy_template(row, by=current_user)
+    db.session.commit()
+    flash(_("Copied: this is the new version, which you can change."), "success")
+    return redirect(url_for("surveys.template", survey_template_id=copy.id))
+
+
+# -- campaigns ----------------------------------------------------------------------------------
+
+
+def _template_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(SurveyTemplate.id, SurveyTemplate.name, SurveyTemplate.purpose)
+        .order_by(SurveyTemplate.name)
+        .limit(500)
+    ).all()
+    return [(str(i), f"{name} ({purpose_label(purpose)})") for i, name, purpose in rows]
+
+
+@bp.route("/surveys/campaigns/new", methods=["GET", "POST"])
+@require_role(*SUPERVISORS)
+def new_campaign() -> Any:
+    agency = current_agency()
+    form = CampaignForm()
+    form.template.choices = _template_choices()
+    minimum = services.setting(agency, "survey_sample_min")
+    if request.method == "GET":
+        form.sample_size.data = minimum
+        if request.args.get("template"):
+            form.template.data = request.args["template"]
+    if form.validate_on_submit():
+        try:
+            template_id = uuid.UUID(form.template.data)
+        except (TypeError, ValueError):
+            abort(404)
+        template = get_or_404(SurveyTemplate, template_id)
+        try:
+            campaign = services.create_campaign(
+                agency,
+                template,
+                form.title.data or "",
+                form.audience.data,
+                form.sample_size.data,
+                by=current_user,
+            )
+        except SurveyError as exc:
+            db.session.rollback()
+            form.template.choices = _template_choices()
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Campaign prepared. Check it, then send it."), "success")
+            return redirect(url_for("surveys.campaign", survey_campaign_id=campaign.id))
+    return render_template(
+        "surveys/campaign_new.html",
+        form=form,
+        minimum=minimum,
+        eligible=len(services.eligible_client_ids()),
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.route("/surveys/campaigns/<uuid:survey_campaign_id>")
+@require_role(*SUPERVISORS)
+def campaign(survey_campaign_id: uuid.UUID) -> Any:
+    row = get_or_404(SurveyCampaign, survey_campaign_id)
+    template = db.session.scalar(select(SurveyTemplate).where(SurveyTemplate.id == row.template_id))
+    invitations = db.session.execute(
+        select(SurveyInvitation, Client.full_name, Client.email)
+        .join(Client, Client.id == SurveyInvitation.client_id)
+        .where(SurveyInvitation.campaign_id == row.id)
+        .order_by(Client.full_name)
+        .limit(5000)
+    ).all()
+    eligible = (
+        len(services.eligible_client_ids()) if row.status == CampaignStatus.DRAFT else row.eligible_count
+    )
+    now = db.utcnow()
+    return render_template(
+        "surveys/campaign.html",
+        campaign=row,
+        template=template,
+        invitations=invitations,
+        tracking=services.tracking(row.id),
+        eligible=eligible,
+        links_open=row.status == CampaignStatus.SENT
+        and row.links_expire_at is not None
+        and row.links_expire_at > now,
+    )
+
+
+@bp.route("/surveys/campaigns/<uuid:survey_campaign_id>/send", methods=["POST"])
+@require_role(*SUPERVISORS)
+def send_campaign(survey_campaign_id: uuid.UUID) -> Any:
+    row = get_or_404(SurveyCampaign, survey_campaign_id)
+    try:
+        invited = services.send_campaign(current_agency(), row, by=current_user)
+    except SurveyError as exc:
+        db.session.rollback()
+        flash(error_message(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Sent to %(n)d clients.", n=invited), "success")
+    return redirect(url_for("surveys.campaign", survey_campaign_id=survey_campaign_id))
+
+
+@bp.route("/surveys/campaigns/<uuid:survey_campaign_id>/close", methods=["POST"])
+@require_role(*SUPERVISORS)
+def close_campaign(survey_campaign_id: uuid.UUID) -> Any:
+    row = get_or_404(SurveyCampaign, survey_campaign_id)
+    try:
+        services.close_campaign(row)
+    except SurveyError as exc:
+        db.session.rollback()
+        flash(error_message(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Campaign closed: its links no longer work."), "success")
+    return redirect(url_for("surveys.campaign", survey_campaign_id=survey_campaign_id))
+
+
+@bp.route(
+    "/surveys/campaigns/<uuid:survey_campaign_id>/invitations/<uuid:survey_invitation_id>/link",
+    methods=["POST"],
+)
+@require_role(*SUPERVISORS)
+def invitation_link(survey_campaign_id: uuid.UUID, survey_invitation_id: uuid.UUID) -> Any:
+    row = get_or_404(SurveyCampaign, survey_campaign_id)
+    invitation = get_or_404(SurveyInvitation, survey_invitation_id)
+    if invitation.campaign_id != row.id:
+        abort(404)
+    try:
+        token = services.issue_printed_link(current_agency(), row, invitation)
+    except SurveyError as exc:
+        db.session.rollback()
+        flash(error_message(exc), "error")
+        return redirect(url_for("surveys.campaign", survey_campaign_id=row.id))
+    db.session.commit()
+    return render_template(
+        "surveys/link_issued.html",
+        campaign=row,
+        url=services.link_url(token),
+        expires_at=row.links_expire_at,
+    )
+
+
+@bp.route("/surveys/campaigns/<uuid:survey_campaign_id>/results")
+@require_role(*SUPERVISORS)
+def results(survey_campaign_id: uuid.UUID) -> Any:
+    row = get_or_404(SurveyCampaign, survey_campaign_id)
+    return render_template(
+        "surveys/results.html",
+        campaign=row,
+        tracking=services.tracking(row.id),
+        results=services.results(row),
+    )
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+@bp.route("/surveys/settings", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def settings_page() -> Any:
+    agency = current_agency()
+    form = SurveySettingsForm()
+    if request.method == "GET":
+        for key in services.SETTINGS:
+            getattr(form, key).data = services.setting(agency, key)
+    if form.validate_on_submit():
+        values = {key: int(getattr(form, key).data) for key in services.SETTINGS}
+        changed = {k: v for k, v in values.items() if agency.setting(k, None) != v}
+        agency.settings = {**(agency.settings or {}), **values}
+        audit.record("settings.surveys_changed", agency.slug, **{k: str(v) for k, v in changed.items()})
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("surveys.settings_page"))
+    return render_template("surveys/settings.html", form=form), 200 if request.method == "GET" else 422
