@@ -169,17 +169,27 @@ def run_outbox_entry(outbox_id: str) -> str:
 
 def periodic(fn: Callable[..., Any]) -> Callable[..., Any]:
     """For functions `rq cron` runs (saas/schedule.py): inside the worker's app,
-    with the session removed afterwards, whatever happens."""
+    with the session removed afterwards, whatever happens. Each run is recorded
+    (saas.sweeps) for the operators' jobs page; a failed one goes to Sentry."""
+    func_path = f"{fn.__module__}.{fn.__qualname__}"
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from saas import sweeps
         from saas.app import job_app
 
         with job_app().app_context():
+            started_at = db.utcnow()
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+            except Exception as exc:
+                db.session.remove()  # the sweep's transaction is over: record on a clean one
+                sweeps.record_run(func_path, started_at, exc)
+                raise
             finally:
                 db.session.remove()
+            sweeps.record_run(func_path, started_at)
+            return result
 
     return run
 

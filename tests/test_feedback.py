@@ -1,10 +1,9 @@
 """Visit ratings (portal, signed link, phone), low-rating follow-up, the
 public opinions and complaints page, the complaint workflow and deadlines,
-rectifications and re-inspections, satisfaction statistics."""
+rectifications and re-inspections (the statistics: tests/test_feedback_statistics.py)."""
 
 from __future__ import annotations
 
-import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -651,45 +650,6 @@ def test_rectification_pages_open_list_overdue_and_inspect(client, factory, dbco
     assert refused.status_code == 422 and "owner cannot" in refused.text
 
 
-# -- statistics -------------------------------------------------------------------------------
-
-
-def test_monthly_statistics_match_an_independent_computation(app, client, factory, dbconn):
-    world = World(factory)
-    world.activate()
-    dims = ("attitude", "process", "effect", "environment", "timeliness")
-    samples = [(5, 4, 3, 5, 4), (2, 3, 4, 1, 5), (4, 4, 4, 4, 4), (1, 5, 2, 3, 3)]
-    with app.test_request_context(), db.tenant_scope(world.agency.id):
-        visits = list(db.session.scalars(select(Visit).order_by(Visit.starts_at).limit(len(samples))))
-        expected: dict[date, list[tuple[int, ...]]] = {}
-        for visit, values in zip(visits, samples, strict=True):
-            visit.local_day -= timedelta(days=40)  # rated visits lie in the past
-            visit.status = "completed"
-            services.rate_visit(world.agency, visit, Scores(*values), channel="portal")
-            expected.setdefault(visit.local_day.replace(day=1), []).append(values)
-        db.session.commit()
-        rows = services.monthly_statistics(date(2000, 1, 1), date(2100, 1, 1))
-    assert [r["month"] for r in rows] == sorted(expected)
-    for row in rows:
-        group = expected[row["month"]]
-        assert row["n"] == len(group)
-        for i, d in enumerate(dims):
-            column = [g[i] for g in group]
-            assert float(row[f"{d}_mean"]) == pytest.approx(statistics.fmean(column), abs=1e-3)
-            assert float(row[f"{d}_sd"]) == pytest.approx(statistics.pstdev(column), abs=1e-3)
-    other = completed_world(factory)
-    with app.test_request_context(), db.tenant_scope(other.agency.id):
-        services.rate_visit(other.agency, other.visit, scores(), channel="portal")
-        db.session.commit()
-        assert sum(r["n"] for r in services.monthly_statistics(date(2000, 1, 1), date(2100, 1, 1))) == 1
-    with db.tenant_scope(world.agency.id):
-        again = services.monthly_statistics(date(2000, 1, 1), date(2100, 1, 1))
-        assert sum(r["n"] for r in again) == len(samples), "another agency's ratings never counted"
-    login(client, world.coordinator)
-    page = client.get(f"/a/{world.agency.slug}/feedback/statistics")
-    assert page.status_code == 200 and str(rows[0]["attitude_mean"]) in page.text
-
-
 def test_overdue_items_escalate_to_the_agency_head_once(app, client, factory, dbconn):
     world = World(factory)
     start = db.utcnow().replace(microsecond=0)
@@ -712,7 +672,10 @@ def test_overdue_items_escalate_to_the_agency_head_once(app, client, factory, db
     to = list(
         db.session.scalars(
             select(MailMessage.to_address).where(
-                MailMessage.kind == "feedback.overdue", MailMessage.agency_id == world.agency.id
+                # sent through the notification centre (tenants/feedback/reminders.py)
+                MailMessage.kind == "notification",
+                MailMessage.agency_id == world.agency.id,
+                MailMessage.subject.startswith("Overdue: Complaint"),
             )
         )
     )

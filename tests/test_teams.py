@@ -353,3 +353,48 @@ def test_staff_feedback_form_takes_the_channel_from_the_link(client, factory, db
     assert '<option selected value="opinion_box">' in page
     ignored = client.get(f"/a/{world.agency.slug}/feedback/new?channel=<script>").text
     assert "selected" not in ignored.split('name="channel"')[1].split("</select>")[0]
+
+
+def _agency(world):
+    from saas.models import Agency
+
+    return db.session.scalar(
+        select(Agency).where(Agency.id == world.agency.id).execution_options(populate_existing=True)
+    )
+
+
+def test_feedback_settings_are_validated_saved_and_recorded(client, factory, dbconn):
+    world = World(factory)
+    slug = world.agency.slug
+    login(client, world.admin)
+    page = client.get(f"/a/{slug}/settings/feedback")
+    assert page.status_code == 200 and 'value="2"' in page.text
+    good = {
+        "low_rating_threshold": "3",
+        "feedback_response_days": "2",
+        "complaint_response_days": "1",
+        "statistics_max_range_months": "12",
+    }
+    for field, bad in (
+        ("low_rating_threshold", "9"),
+        ("complaint_response_days", "-1"),
+        ("feedback_response_days", "x"),
+    ):
+        refused = client.post(f"/a/{slug}/settings/feedback", data={**good, field: bad})
+        assert refused.status_code == 422
+    assert _agency(world).setting("low_rating_threshold", 2) == 2, "nothing saved from a refused form"
+    assert client.post(f"/a/{slug}/settings/feedback", data=good).status_code == 302
+    agency = _agency(world)
+    assert agency.setting("complaint_response_days", 3) == 1
+    assert agency.setting("rating_link_email", True) is False, "an unticked box turns it off"
+    with factory.app.test_request_context(), db.tenant_scope(world.agency.id):
+        item = feedback.submit_feedback(
+            agency, feedback.FeedbackData(kind="complaint", description="Cold meal"), channel="phone"
+        )
+        assert item.due_at - item.received_at == timedelta(days=1)
+        assert db.session.scalar(
+            select(AuditEvent.action).where(AuditEvent.action == "settings.feedback_changed")
+        )
+    coordinator = factory.app.test_client()
+    login(coordinator, world.coordinator)
+    assert coordinator.get(f"/a/{slug}/settings/feedback").status_code == 403

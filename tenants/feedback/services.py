@@ -8,12 +8,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, cast, func, literal_column, select
+from flask import url_for
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from saas import audit, db
 from saas.auth import tokens
-from saas.models import Agency, Membership, Role, User
+from saas.models import Agency, MailMessage, Membership, Role, User
 from tenants.feedback.models import (
     DIMENSIONS,
     FeedbackAbout,
@@ -137,19 +138,25 @@ def _fill(
 
 
 def _low_rating_follow_up(agency: Agency, rating: VisitRating) -> None:
+    """A task for the carer's team supervisor, or for the coordinators when
+    the carer has no team supervisor; they are emailed."""
     from saas import mail
+    from tenants.staffing.teams import supervisor_of
 
+    supervisor = supervisor_of(rating.staff_file_id)
     if db.session.scalar(select(FollowUpTask.id).where(FollowUpTask.rating_id == rating.id)) is None:
         db.session.add(
             FollowUpTask(
                 rating_id=rating.id,
                 staff_file_id=rating.staff_file_id,
                 assigned_role=Role.COORDINATOR,
+                assignee_membership_id=supervisor,
                 title="low_rating",
             )
         )
         db.session.flush()
-    for email, locale in _people(Role.COORDINATOR):
+    people = _people_by_membership(supervisor) if supervisor else []
+    for email, locale in people or _people(Role.COORDINATOR):
         mail.send(
             email,
             "rating_low",
@@ -158,7 +165,18 @@ def _low_rating_follow_up(agency: Agency, rating: VisitRating) -> None:
             agency_id=agency.id,
             dedupe_key=f"{agency.id}:rating.low:{rating.id}:{email}",
             agency_name=agency.name,
+            to_supervisor=bool(people),
         )
+
+
+def _people_by_membership(membership_id: uuid.UUID) -> list[Any]:
+    return list(
+        db.session.execute(
+            select(User.email, User.locale)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.id == membership_id, Membership.active.is_(True))
+        ).all()
+    )
 
 
 def _people(*roles: Role) -> list[Any]:
@@ -242,29 +260,45 @@ def client_ratings(staff_ids: list[uuid.UUID], start: date, end: date) -> dict[u
     return {staff_id: Decimal(str(value)).quantize(Decimal("0.01")) for staff_id, value in rows}
 
 
+def email_rating_link(agency: Agency, visit: Visit) -> bool:
+    """After check-out, email the client a personal link to rate the visit,
+    once, when the agency wants it (`rating_link_email`, on by default) and
+    the client has an email address. Returns whether a mail was queued."""
+    from saas import mail
+    from tenants.clients.models import Client
+
+    if not agency.setting("rating_link_email", True) or visit.status != VisitStatus.COMPLETED:
+        return False
+    address = db.session.scalar(select(Client.email).where(Client.id == visit.client_id))
+    if not address:
+        return False
+    key = f"{agency.id}:rating.link:{visit.id}"
+    if db.session.scalar(select(MailMessage.id).where(MailMessage.dedupe_key == key)) is not None:
+        return False
+    token = issue_rating_link(agency, visit)
+    return (
+        mail.send(
+            address,
+            "rating_link",
+            locale=agency.locale,
+            kind="rating.link",
+            agency_id=agency.id,
+            dedupe_key=key,
+            agency_name=agency.name,
+            link=url_for("rating_link.rate", token=token, _external=True),
+            days=LINK_DAYS,
+        )
+        is not None
+    )
+
+
 def register_hooks() -> None:
+    from tenants.scheduling import services as scheduling
     from tenants.staffing.services import register_client_ratings
 
     register_client_ratings(client_ratings)
-
-
-def monthly_statistics(start: date, end: date) -> list[dict[str, Any]]:
-    """Per month of the visit, in one grouped query: the count, and the mean and
-    (population) standard deviation of each dimension."""
-    month = cast(func.date_trunc(literal_column("'month'"), Visit.local_day), Date).label("month")
-    columns: list[Any] = [month, func.count().label("n")]
-    for d in DIMENSIONS:
-        score = getattr(VisitRating, d)
-        columns.append(func.round(func.avg(score), 3).label(f"{d}_mean"))
-        columns.append(func.round(func.coalesce(func.stddev_pop(score), 0), 3).label(f"{d}_sd"))
-    rows = db.session.execute(
-        select(*columns)
-        .join(Visit, Visit.id == VisitRating.visit_id)
-        .where(Visit.local_day.between(start, end))
-        .group_by(literal_column("1"))
-        .order_by(literal_column("1"))
-    ).all()
-    return [dict(row._mapping) for row in rows]
+    if email_rating_link not in scheduling.VISIT_COMPLETED_HOOKS:
+        scheduling.VISIT_COMPLETED_HOOKS.append(email_rating_link)
 
 
 # -- opinions and complaints ------------------------------------------------------------------
@@ -497,9 +531,12 @@ def is_overdue(rect: Rectification, today: date) -> bool:
 
 def escalate_overdue(agency: Agency, now: datetime | None = None) -> int:
     """Opinions and complaints past their deadline without an answer go to the
-    agency head (its admins), once each: marked in the same transaction, and
-    the mail carries a dedupe key."""
-    from saas import mail
+    agency head (its admins), once each, through the notification centre (the
+    mandatory `feedback.overdue` kind: in-app and email, keyed by item and
+    deadline). `escalated_at` is marked in the transaction that claims the
+    reminder (`send_due` commits it)."""
+    from saas.notifications.reminders import send_due
+    from tenants.feedback.reminders import overdue_dues
 
     now = now or db.utcnow()
     due = list(
@@ -518,19 +555,8 @@ def escalate_overdue(agency: Agency, now: datetime | None = None) -> int:
     )
     if not due:
         return 0
-    heads = _people(Role.ADMIN)
     for item in due:
         item.escalated_at = now
         audit.record("feedback.escalated", str(item.id), kind=item.kind)
-        for email, locale in heads:
-            mail.send(
-                email,
-                "feedback_overdue",
-                locale=locale or agency.locale,
-                kind="feedback.overdue",
-                agency_id=agency.id,
-                dedupe_key=f"{agency.id}:feedback.overdue:{item.id}:{email}",
-                agency_name=agency.name,
-                kind_label=item.kind,
-            )
+    send_due(overdue_dues(agency, due))
     return len(due)

@@ -643,3 +643,40 @@ def _statistics_range_message(problem: str, max_months: int) -> str:
     if problem == "end_before_start":
         return _("The last day must be on or after the first day.")
     return _("Choose a range of at most %(months)d months.", months=max_months)
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+SETTING_DEFAULTS: dict[str, Any] = {
+    "low_rating_threshold": 2,
+    "feedback_response_days": 3,
+    "complaint_response_days": 3,
+    "rating_link_email": True,
+    "statistics_max_range_months": 24,
+}
+
+
+@bp.route("/settings/feedback", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def settings_page() -> Any:
+    """The agency's own numbers for ratings, answer deadlines and statistics;
+    changes are recorded. New deadlines apply to feedback received from now on."""
+    from saas import audit
+    from tenants.feedback.forms import FeedbackSettingsForm
+
+    agency = current_agency()
+    form = FeedbackSettingsForm()
+    if request.method == "GET":
+        for key, default in SETTING_DEFAULTS.items():
+            getattr(form, key).data = agency.setting(key, default)
+    if form.validate_on_submit():
+        values = {key: getattr(form, key).data for key in SETTING_DEFAULTS}
+        values["rating_link_email"] = bool(values["rating_link_email"])
+        changed = {k: v for k, v in values.items() if agency.setting(k, SETTING_DEFAULTS[k]) != v}
+        agency.settings = {**(agency.settings or {}), **values}
+        if changed:
+            audit.record("settings.feedback_changed", agency.slug, **{k: str(v) for k, v in changed.items()})
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("feedback.settings_page"))
+    return render_template("feedback/settings.html", form=form), 200 if request.method == "GET" else 422

@@ -849,9 +849,15 @@ class ReturnVisitRow:
         return self.done_on is None
 
 
-def return_visits_for(month: date) -> list[ReturnVisitRow]:
+def return_visit_due_day(agency: Agency) -> int:
+    """The day of the next month by which a month's return visits are due
+    (the 7th by default; the reminders use the same setting)."""
+    return min(max(int(agency.setting("return_visit_due_day", 7)), 1), 28)
+
+
+def return_visits_for(month: date, agency: Agency | None = None) -> list[ReturnVisitRow]:
     """Each worker x each client they visited that month, with the return
-    visit logged for it (due by the 7th of the next month)."""
+    visit logged for it (due by the agency's day of the next month)."""
     from tenants.staffing.models import StaffFile
 
     lo, hi = month, (month + timedelta(days=32)).replace(day=1)
@@ -882,7 +888,7 @@ def return_visits_for(month: date) -> list[ReturnVisitRow]:
         )
         .order_by(User.name, Client.full_name)
     ).all()
-    due = hi.replace(day=7)
+    due = hi.replace(day=return_visit_due_day(agency) if agency is not None else 7)
     return [ReturnVisitRow(r[0], r[1], r[2], r[3], r[4], due) for r in rows]
 
 

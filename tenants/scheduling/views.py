@@ -634,7 +634,7 @@ def return_visits() -> Any:
         month = services.month_start(today)
     role = current_membership().role
     form = ReturnVisitForm()
-    rows = services.return_visits_for(month)
+    rows = services.return_visits_for(month, current_agency())
     own = my_staff_id()
     if role == Role.CARER:
         rows = [r for r in rows if r.staff_file_id == own]

@@ -1,0 +1,234 @@
+"""The notification centre's rules for pages: the list, marking read, the
+unread count, a member's preferences and the agency's reminder settings."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import time
+from zoneinfo import available_timezones
+
+from flask import g, has_request_context
+from sqlalchemy import Select, func, select, update
+
+from saas import audit, db
+from saas.models import Agency, Membership
+from saas.notifications import kinds
+from saas.notifications.delivery import release_digest
+from saas.notifications.models import Notification, NotificationPreference, NotificationSettings
+
+TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class NotificationError(ValueError):
+    """Refused; `field` names the form field the message belongs next to."""
+
+    def __init__(self, code: str, field: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.field = field
+
+
+def parse_time(text: str, field: str) -> time | None:
+    """ "HH:MM" -> time; empty -> None; anything else is refused for `field`."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = TIME_RE.match(text)
+    if not match:
+        raise NotificationError("time_invalid", field)
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+# -- the list ----------------------------------------------------------------------------------
+
+
+def unread_count(membership: Membership) -> int:
+    """One index-only count (ix_notifications_unread); cached for the request."""
+    cache = g.setdefault("_unread_notifications", {}) if has_request_context() else {}
+    if membership.id not in cache:
+        cache[membership.id] = db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                Notification.membership_id == membership.id,
+                Notification.in_app.is_(True),
+                Notification.read_at.is_(None),
+            )
+        )
+    return cache[membership.id]
+
+
+def list_query(membership: Membership) -> Select[tuple[Notification]]:
+    """The member's in-app notifications, newest first (ix_notifications_member_created)."""
+    return (
+        select(Notification)
+        .where(Notification.membership_id == membership.id, Notification.in_app.is_(True))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def own_notification(membership: Membership, notification_id: uuid.UUID) -> Notification | None:
+    """Another member's notification is as absent as another agency's."""
+    return db.session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id,
+            Notification.membership_id == membership.id,
+            Notification.in_app.is_(True),
+        )
+    )
+
+
+def mark_read(note: Notification) -> None:
+    if note.read_at is None:
+        note.read_at = db.utcnow()
+
+
+def mark_all_read(membership: Membership) -> int:
+    return (
+        db.session.execute(
+            update(Notification)
+            .where(Notification.membership_id == membership.id, Notification.read_at.is_(None))
+            .values(read_at=db.utcnow())
+        ).rowcount
+        or 0
+    )
+
+
+# -- preferences -------------------------------------------------------------------------------
+
+
+@dataclass
+class KindChoice:
+    kind: kinds.Kind
+    in_app: bool
+    email: bool
+
+
+@dataclass
+class Preferences:
+    choices: list[KindChoice]
+    quiet_start: time | None
+    quiet_end: time | None
+    timezone: str
+    digest: bool
+
+
+def kinds_for_page() -> list[kinds.Kind]:
+    return sorted(kinds.load_kinds().values(), key=lambda k: k.name)
+
+
+def preferences(membership: Membership) -> Preferences:
+    rows = {
+        p.kind: p
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.membership_id == membership.id)
+        )
+    }
+    settings = db.session.scalar(
+        select(NotificationSettings).where(NotificationSettings.membership_id == membership.id)
+    )
+    choices = []
+    for kind in kinds_for_page():
+        row = rows.get(kind.name)
+        on = kind.mandatory or row is None
+        choices.append(KindChoice(kind, on or row.in_app, on or row.email))  # type: ignore[union-attr]
+    return Preferences(
+        choices=choices,
+        quiet_start=settings.quiet_start if settings else None,
+        quiet_end=settings.quiet_end if settings else None,
+        timezone=settings.timezone if settings else "",
+        digest=bool(settings and settings.digest),
+    )
+
+
+def save_preferences(
+    membership: Membership,
+    *,
+    channels: dict[str, tuple[bool, bool]],
+    quiet_start: str,
+    quiet_end: str,
+    timezone: str,
+    digest: bool,
+) -> None:
+    """Validate everything first, then write: nothing is half-saved.
+    `channels` maps kind names to (in_app, email); kinds not in it keep their
+    choice, and mandatory kinds keep both channels whatever was sent."""
+    start = parse_time(quiet_start, "quiet_start")
+    end = parse_time(quiet_end, "quiet_end")
+    if (start is None) != (end is None):
+        raise NotificationError("quiet_both", "quiet_end" if end is None else "quiet_start")
+    if start is not None and start == end:
+        raise NotificationError("quiet_same", "quiet_end")
+    timezone = (timezone or "").strip()
+    if timezone and timezone not in available_timezones():
+        raise NotificationError("timezone_unknown", "timezone")
+    known = kinds.load_kinds()
+    existing = {
+        p.kind: p
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.membership_id == membership.id)
+        )
+    }
+    for name, kind in known.items():
+        if name not in channels or kind.mandatory:
+            continue  # a kind not on the form is left as it was; mandatory ones are always on
+        in_app, email = channels[name]
+        row = existing.get(name)
+        if row is None:
+            if in_app and email:
+                continue  # the default: no row needed
+            row = NotificationPreference(membership_id=membership.id, kind=name)
+            db.session.add(row)
+        row.in_app, row.email = in_app, email
+    settings = db.session.scalar(
+        select(NotificationSettings).where(NotificationSettings.membership_id == membership.id)
+    )
+    if settings is None:
+        settings = NotificationSettings(membership_id=membership.id)
+        db.session.add(settings)
+    was_digest = bool(settings.digest)
+    settings.quiet_start, settings.quiet_end = start, end
+    settings.timezone = timezone
+    settings.digest = digest
+    if was_digest and not digest:
+        db.session.flush()
+        release_digest(membership.id)
+    audit.record(
+        "notifications.preferences_changed",
+        str(membership.id),
+        off=sorted(
+            n for n, (a, e) in channels.items() if not (a and e) and n in known and not known[n].mandatory
+        ),
+        quiet=f"{quiet_start}-{quiet_end}" if start else "",
+        digest=digest,
+    )
+
+
+# -- the agency's reminder settings (admins) ---------------------------------------------------
+
+TIME_SETTINGS = ("reminder_evening_time", "reminder_morning_time", "digest_time")
+NUMBER_SETTINGS = {
+    "no_check_in_minutes": (0, 240),
+    "unassigned_horizon_days": (1, 60),
+    "attention_reminder_hours": (0, 720),
+}
+
+
+def save_agency_settings(agency: Agency, values: dict[str, str | int]) -> None:
+    clean: dict[str, str | int] = {}
+    for key in TIME_SETTINGS:
+        parsed = parse_time(str(values.get(key) or ""), key)
+        if parsed is None:
+            raise NotificationError("time_required", key)
+        clean[key] = parsed.strftime("%H:%M")
+    for key, (low, high) in NUMBER_SETTINGS.items():
+        value = values.get(key)
+        if not isinstance(value, int) or not low <= value <= high:
+            raise NotificationError("number_range", key)
+        clean[key] = value
+    changed = {k: str(v) for k, v in clean.items() if agency.setting(k, None) != v}
+    agency.settings = {**(agency.settings or {}), **clean}
+    if changed:
+        audit.record("settings.reminders_changed", agency.slug, **changed)
