@@ -565,6 +565,9 @@ def test_agency_reminder_settings_are_validated(client, factory):
         "no_check_in_minutes": "20",
         "unassigned_horizon_days": "5",
         "attention_reminder_hours": "12",
+        "certificate_reminder_days": "30, 90，7",
+        "plan_review_reminder_days": "10",
+        "return_visit_due_day": "5",
     }
     bad = client.post(url, data={**good, "reminder_evening_time": "7pm"})
     assert bad.status_code == 422 and "Write a time as HH:MM" in bad.text
@@ -574,6 +577,20 @@ def test_agency_reminder_settings_are_validated(client, factory):
     assert client.post(url, data=good).status_code == 302
     assert agency_settings(care)["reminder_evening_time"] == "19:15"
     assert agency_settings(care)["no_check_in_minutes"] == 20
+    for field, value in (
+        ("certificate_reminder_days", "60, -1"),
+        ("certificate_reminder_days", "1,2,3,4,5,6"),
+        ("certificate_reminder_days", "400"),
+        ("return_visit_due_day", "31"),
+    ):
+        refused = client.post(url, data={**good, field: value})
+        assert refused.status_code == 422, (field, value)
+    assert (
+        "up to five numbers of days" in client.post(url, data={**good, "certificate_reminder_days": "x"}).text
+    )
+    settings = agency_settings(care)
+    assert settings["certificate_reminder_days"] == [90, 30, 7], "most distant first, either comma"
+    assert (settings["plan_review_reminder_days"], settings["return_visit_due_day"]) == (10, 5)
     # carers may not change the agency's settings
     carer_user, _carer, _staff = care.carer()
     other = care.factory.app.test_client()

@@ -54,3 +54,17 @@ class ReminderSettingsForm(FlaskForm):
         _l("Remind about a service record still needing attention after (hours)"),
         validators=[InputRequired(), NumberRange(0, 720)],
     )
+    certificate_reminder_days = StringField(
+        _l("Remind about an expiring certificate this many days before"),
+        filters=[strip],
+        validators=[Length(max=40)],
+        description=_l("Up to five numbers separated by commas, for example 60, 30, 7."),
+    )
+    plan_review_reminder_days = IntegerField(
+        _l("Remind about a plan review this many days before"),
+        validators=[InputRequired(), NumberRange(0, 365)],
+    )
+    return_visit_due_day = IntegerField(
+        _l("A month's return visits are due by this day of the next month"),
+        validators=[InputRequired(), NumberRange(1, 28)],
+    )

@@ -213,7 +213,20 @@ NUMBER_SETTINGS = {
     "no_check_in_minutes": (0, 240),
     "unassigned_horizon_days": (1, 60),
     "attention_reminder_hours": (0, 720),
+    "plan_review_reminder_days": (0, 365),
+    "return_visit_due_day": (1, 28),
 }
+# days before a certificate expires, as typed: "60, 30, 7"
+CERTIFICATE_DAYS = "certificate_reminder_days"
+
+
+def parse_day_list(text: str) -> list[int] | None:
+    """Up to five whole numbers of days from 1 to 365, most distant first; None if malformed."""
+    parts = [p.strip() for p in (text or "").replace("，", ",").split(",") if p.strip()]
+    if len(parts) > 5 or not all(p.isdigit() for p in parts):
+        return None
+    days = sorted({int(p) for p in parts}, reverse=True)
+    return days if all(1 <= d <= 365 for d in days) else None
 
 
 def save_agency_settings(agency: Agency, values: dict[str, str | int]) -> None:
@@ -228,6 +241,11 @@ def save_agency_settings(agency: Agency, values: dict[str, str | int]) -> None:
         if not isinstance(value, int) or not low <= value <= high:
             raise NotificationError("number_range", key)
         clean[key] = value
+    if CERTIFICATE_DAYS in values:
+        days = parse_day_list(str(values[CERTIFICATE_DAYS] or ""))
+        if days is None:
+            raise NotificationError("day_list", CERTIFICATE_DAYS)
+        clean[CERTIFICATE_DAYS] = days
     changed = {k: str(v) for k, v in clean.items() if agency.setting(k, None) != v}
     agency.settings = {**(agency.settings or {}), **clean}
     if changed:

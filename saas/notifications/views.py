@@ -52,6 +52,7 @@ def _error_message(code: str) -> str:
         "quiet_same": _("The quiet hours cannot start and end at the same time."),
         "timezone_unknown": _("Choose a time zone from the list."),
         "number_range": _("This number is out of range."),
+        "day_list": _("Write up to five numbers of days from 1 to 365, separated by commas."),
     }.get(code, _("This value is not accepted."))
 
 
@@ -165,11 +166,18 @@ def agency_settings() -> Any:
         "no_check_in_minutes": DEFAULT_NO_CHECK_IN_MINUTES,
         "unassigned_horizon_days": DEFAULT_UNASSIGNED_DAYS,
         "attention_reminder_hours": DEFAULT_ATTENTION_HOURS,
+        "certificate_reminder_days": [60, 30, 7],
+        "plan_review_reminder_days": 7,
+        "return_visit_due_day": 7,
     }
     status = 200
     if request.method == "GET":
         for key, default in defaults.items():
             getattr(form, key).data = agency.setting(key, default)
+        days = agency.setting("certificate_reminder_days", [60, 30, 7])
+        form.certificate_reminder_days.data = (
+            ", ".join(str(d) for d in days) if isinstance(days, list) else ""
+        )
     elif form.validate_on_submit():
         try:
             services.save_agency_settings(agency, {key: getattr(form, key).data for key in defaults})
