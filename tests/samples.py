@@ -454,6 +454,7 @@ URL_PARAMS: dict[str, str] = {
     "category_id": "service_categories",
     "invoice_id": "invoices",
     "export_id": "data_exports",
+    "summary_id": "quality_summaries",
 }
 # parameters that name no agency-owned object (platform objects, link secrets)
 NON_TENANT_PARAMS = {"slug", "token", "agency_id", "message_id", "filename", "billing_plan_id", "action"}
@@ -486,3 +487,7 @@ def build_world(factory, slug: str | None = None) -> AgencyWorld:
 
 import tests.samples_care  # noqa: E402, F401 - the care loop registers its samples
 import tests.samples_feedback  # noqa: E402, F401 - ratings, complaints, rectifications
+import tests.samples_notifications  # noqa: E402, F401 - reminders, notifications, preferences
+import tests.samples_outreach  # noqa: E402, F401 - opinion box, stakeholder rounds, funder visits
+import tests.samples_quality  # noqa: E402, F401 - monthly quality summaries
+import tests.samples_surveys  # noqa: E402, F401 - survey templates, campaigns, links, answers

@@ -1,0 +1,1 @@
+"""Monthly quality summary: each agency's month against its own targets."""

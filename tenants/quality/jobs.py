@@ -1,0 +1,67 @@
+"""The build job and the monthly sweep: each active agency gets the summary of
+its previous month once its own wall clock has passed the 1st, 00:00."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+
+from saas import db
+from saas.jobs import job, periodic
+from saas.models import Agency, AgencyStatus
+from tenants.quality import services
+from tenants.quality.models import QualitySummary
+
+
+@job("quality.build")
+def build(summary_id: str) -> None:
+    agency_id = db.current_tenant_id()
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        return
+    try:
+        services.build_summary(agency, uuid.UUID(summary_id))
+    except Exception:
+        db.session.rollback()
+        services.mark_failed(agency.id, uuid.UUID(summary_id))
+        raise
+
+
+def due_agencies(now: datetime | None = None) -> list[tuple[Agency, object]]:
+    """Active agencies whose previous month (on their own clock) has no summary
+    yet: one read of the agencies, one of that month's summaries across them."""
+    now = now or db.utcnow()
+    agencies = list(
+        db.session.scalars(
+            select(Agency).where(Agency.status == AgencyStatus.ACTIVE, Agency.billing_state != "closed")
+        )
+    )
+    wanted = {}
+    for agency in agencies:
+        month = services.previous_month(agency, now)
+        # an agency that did not exist before the end of that month has nothing to summarise
+        if agency.created_at.astimezone(agency.zone).date() >= services.kpis.add_months(month, 1):
+            continue
+        wanted[agency.id] = (agency, month)
+    if not wanted:
+        return []
+    months = {m for _, m in wanted.values()}
+    with db.platform_reader() as reader:
+        have = set(
+            reader.execute(
+                select(QualitySummary.tenant_id, QualitySummary.month).where(QualitySummary.month.in_(months))
+            ).all()
+        )
+    return [(a, m) for a, m in wanted.values() if (a.id, m) not in have]
+
+
+@periodic
+def monthly_sweep() -> int:
+    queued = 0
+    for agency, month in due_agencies():
+        with db.tenant_scope(agency.id):
+            queued += services.ensure_build(agency, month)  # type: ignore[arg-type]
+            db.session.commit()
+    return queued

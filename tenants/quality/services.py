@@ -1,0 +1,375 @@
+"""Monthly quality summaries: asking for a build (once at a time), building it
+(set-based, idempotent), the peer position, the wording of each KPI's gap, and
+the email to the agency's admins."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from saas import audit, db
+from saas.jobs import enqueue
+from saas.models import Agency, Membership, Role, User
+from tenants.quality import kpis, targets
+from tenants.quality.models import BuildState, QualitySummary
+
+BUSY = (BuildState.QUEUED, BuildState.BUILDING)
+MIN_PEERS = 5
+# agencies are comparable when their planned visits in the month are within this factor
+PEER_VOLUME_FACTOR = 2.0
+
+
+def previous_month(agency: Agency, now: datetime | None = None) -> date:
+    """The last complete month on the agency's wall clock."""
+    local = (now or db.utcnow()).astimezone(agency.zone)
+    return kpis.add_months(local.date().replace(day=1), -1)
+
+
+def parse_month(value: str) -> date | None:
+    try:
+        year, month = (int(p) for p in value.split("-", 1))
+        return date(year, month, 1)
+    except (ValueError, TypeError):
+        return None
+
+
+def summary_for(month: date) -> QualitySummary | None:
+    return db.session.scalar(select(QualitySummary).where(QualitySummary.month == month))
+
+
+def request_build(agency: Agency, month: date, *, by: User | None = None) -> tuple[QualitySummary, bool]:
+    """Queue a (re)build of the agency's summary of `month`.
+
+    One statement decides it: insert the row, or flip an existing one back to
+    queued only if no build is queued or running. Two requests at once meet on
+    the row's lock, so exactly one of them queues a build; the other gets
+    False. Returns the summary and whether a build was queued."""
+    month = month.replace(day=1)
+    if month >= agency.today().replace(day=1):
+        raise ValueError("month_not_over")
+    now = db.utcnow()
+    stmt = insert(QualitySummary).values(
+        tenant_id=db.current_tenant_id(),
+        id=db.new_id(),
+        month=month,
+        state=BuildState.QUEUED,
+        figures={},
+        locale=agency.locale,
+        requested_at=now,
+        rebuilds=0,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["tenant_id", "month"],
+        set_={"state": BuildState.QUEUED, "requested_at": now},
+        where=QualitySummary.state.notin_([s.value for s in BUSY]),
+    ).returning(QualitySummary.id)
+    summary_id = db.session.scalar(stmt)
+    summary = summary_for(month)
+    if summary is None:  # pragma: no cover - the row exists after the upsert
+        raise RuntimeError("summary row missing")
+    db.session.refresh(summary)
+    if summary_id is None:
+        return summary, False
+    enqueue("quality.build", agency_id=agency.id, summary_id=summary_id)
+    audit.record("quality.build_requested", month.isoformat(), by_user=str(by.id) if by else None)
+    return summary, True
+
+
+def ensure_build(agency: Agency, month: date) -> bool:
+    """The monthly sweep: queue the month's first build unless a summary (in
+    any state) already exists. True when a build was queued."""
+    stmt = (
+        insert(QualitySummary)
+        .values(
+            tenant_id=db.current_tenant_id(),
+            id=db.new_id(),
+            month=month,
+            state=BuildState.QUEUED,
+            figures={},
+            locale=agency.locale,
+            requested_at=db.utcnow(),
+            rebuilds=0,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "month"])
+        .returning(QualitySummary.id)
+    )
+    summary_id = db.session.scalar(stmt)
+    if summary_id is None:
+        return False
+    enqueue("quality.build", agency_id=agency.id, summary_id=summary_id)
+    return True
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    response_target_minutes: int
+    annual_training_hours: float
+    certificate_expiring_days: int
+    limit_individual: int
+    limit_community: int
+
+
+def build_settings(agency: Agency, goals: targets.Targets) -> BuildSettings:
+    from tenants.staffing.settings import workforce_settings
+
+    workforce = workforce_settings(agency)
+    return BuildSettings(
+        response_target_minutes=int(goals.targets["response_time"]),
+        annual_training_hours=float(workforce.annual_training_hours),
+        certificate_expiring_days=workforce.certificate_expiring_days,
+        limit_individual=workforce.caseload_limit_individual,
+        limit_community=workforce.caseload_limit_community,
+    )
+
+
+def compute_figures(agency: Agency, month: date, as_of: datetime | None = None) -> dict[str, Any]:
+    """The month's figures and KPIs, as stored (numbers only, no personal data)."""
+    goals = targets.targets_of(agency)
+    settings = build_settings(agency, goals)
+    window = kpis.Window.of(month, agency.zone, as_of or db.utcnow())
+    figures = kpis.compute(db.session(), window, **settings.__dict__)
+    figures["kpis"] = targets.evaluate(figures, goals)
+    figures["score"] = targets.score(figures["kpis"])
+    figures["empty"] = kpis.is_empty(figures)
+    figures["month"] = month.isoformat()
+    figures["timezone"] = agency.timezone
+    figures["window"] = {"from": window.lo.isoformat(), "to": window.hi.isoformat()}
+    figures["as_of"] = window.as_of.isoformat()
+    return figures
+
+
+def _claim(summary_id: uuid.UUID, tenant_id: uuid.UUID) -> bool:
+    """Show "building" at once (its own short transaction) and claim the build:
+    False when it is already done (a redelivered job)."""
+    sess = db.new_session(tenant_id=tenant_id)
+    table = QualitySummary.__table__
+    try:
+        claimed = sess.scalar(
+            table.update()
+            .where(table.c.id == summary_id, table.c.state != BuildState.DONE.value)
+            .values(state=BuildState.BUILDING.value)
+            .returning(table.c.id)
+        )
+        sess.commit()
+    finally:
+        sess.close()
+    return claimed is not None
+
+
+def build_summary(agency: Agency, summary_id: uuid.UUID) -> QualitySummary | None:
+    """Compute and store one summary; idempotent (a redelivered job finds it
+    done and changes nothing). A rebuild replaces the figures and says so."""
+    if not _claim(summary_id, agency.id):
+        return None
+    summary = db.session.scalar(select(QualitySummary).where(QualitySummary.id == summary_id))
+    if summary is None:
+        return None
+    db.session.refresh(summary)
+    figures = compute_figures(agency, summary.month)
+    now = db.utcnow()
+    replacing = summary.built_at is not None
+    summary.figures = figures
+    summary.locale = agency.locale
+    summary.state = BuildState.DONE
+    if replacing:
+        summary.rebuilds += 1
+        summary.replaced_at = now
+    summary.built_at = now
+    db.session.flush()
+    audit.record("quality.summary_built", summary.month.isoformat(), rebuild=summary.rebuilds)
+    send_summary(agency, summary)
+    return summary
+
+
+def mark_failed(agency_id: uuid.UUID, summary_id: uuid.UUID) -> None:
+    """After an error: shown as failed, and a rebuild may be asked for again."""
+    sess = db.new_session(tenant_id=agency_id)
+    table = QualitySummary.__table__
+    try:
+        sess.execute(
+            table.update()
+            .where(table.c.id == summary_id, table.c.state != BuildState.DONE.value)
+            .values(state=BuildState.FAILED.value)
+        )
+        sess.commit()
+    finally:
+        sess.close()
+
+
+def _admins() -> list[Any]:
+    return list(
+        db.session.execute(
+            select(User.email, User.locale)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.role == str(Role.ADMIN), Membership.active.is_(True))
+        ).all()
+    )
+
+
+def send_summary(agency: Agency, summary: QualitySummary) -> int:
+    """The key figures to each admin in their own language; once per build
+    (the dedupe key carries the rebuild number)."""
+    from flask_babel import force_locale
+
+    from billing.lifecycle import external_url
+    from saas import mail
+
+    link = external_url("quality.show", slug=agency.slug, summary_id=summary.id)
+    sent = 0
+    for email, locale in _admins():
+        with force_locale(locale or agency.locale):
+            lines = key_lines(summary.figures)
+        if mail.send(
+            email,
+            "quality_summary",
+            locale=locale or agency.locale,
+            kind="quality.summary",
+            agency_id=agency.id,
+            dedupe_key=f"{agency.id}:quality:{summary.month.isoformat()}:{summary.rebuilds}:{email}",
+            agency_name=agency.name,
+            month=summary.month,
+            lines=lines,
+            empty=summary.figures.get("empty", False),
+            replaces=summary.rebuilds > 0,
+            link=link,
+        ):
+            sent += 1
+    return sent
+
+
+# -- the peer position ------------------------------------------------------------------------
+
+
+def peer_percentiles(agency_id: uuid.UUID, month: date, own: dict[str, Any]) -> dict[str, int] | None:
+    """Where each KPI stands among comparable agencies (planned visits in the
+    month within a factor of 2), as a percentile: the share of peers this
+    agency does at least as well as. Read through the platform reader from the
+    other agencies' stored KPI numbers only (no re-scan of their data), and
+    returned only as percentiles: never another agency's name or figures.
+    None when fewer than 5 peers."""
+    planned = (own.get("visits") or {}).get("planned") or 0
+    if not planned:
+        return None
+    lo, hi = planned / PEER_VOLUME_FACTOR, planned * PEER_VOLUME_FACTOR
+    volume = QualitySummary.figures[("visits", "planned")].as_float()
+    keys = [k.key for k in targets.KPIS]
+    with db.platform_reader() as reader:
+        rows = reader.execute(
+            select(*(QualitySummary.figures[("kpis", k, "value")].as_float() for k in keys)).where(
+                QualitySummary.month == month,
+                QualitySummary.state == BuildState.DONE,
+                QualitySummary.tenant_id != agency_id,
+                volume.between(lo, hi),
+            )
+        ).all()
+    if len(rows) < MIN_PEERS:
+        return None
+    out: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        mine = own["kpis"][key]["value"]
+        values = [r[i] for r in rows if r[i] is not None]
+        if mine is None or len(values) < MIN_PEERS:
+            continue
+        better = targets.BY_KEY[key].higher_is_better
+        at_least = sum(1 for v in values if (mine >= v if better else mine <= v))
+        out[key] = round(100 * at_least / len(values))
+    return out
+
+
+def peer_count_needed() -> int:
+    return MIN_PEERS
+
+
+# -- wording ----------------------------------------------------------------------------------
+
+
+def kpi_label(key: str) -> str:
+    labels = {
+        "visits_delivered": _("Planned visits delivered"),
+        "visits_on_time": _("Visits on time"),
+        "coverage": _("Coverage of planned clients"),
+        "response_time": _("Response time"),
+        "resolution_rate": _("Resolution rate"),
+        "responses_on_time": _("Opinions and complaints answered on time"),
+        "complaints_on_time": _("Complaints answered on time"),
+        "satisfaction": _("Average satisfaction"),
+        "training": _("Workers on track with training hours"),
+        "caseload": _("Workers within their caseload limit"),
+        "return_visits": _("Return visits on time"),
+        "follow_ups": _("Follow-ups on time"),
+    }
+    return labels[key]
+
+
+def format_value(key: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    unit = targets.BY_KEY[key].unit
+    if unit == "percent":
+        return f"{value:g}%"
+    if unit == "minutes":
+        return _("%(n)s min", n=f"{value:g}")
+    return f"{value:.2f}"
+
+
+def _short_words(key: str, short: int, of: int) -> str:
+    words = {
+        "visits_delivered": _("%(short)d of %(of)d planned visits were not delivered"),
+        "visits_on_time": _("%(short)d of %(of)d delivered visits were late"),
+        "coverage": _("%(short)d of %(of)d clients had no delivered visit"),
+        "response_time": _("%(short)d of %(of)d items waited longer than the target for a first response"),
+        "resolution_rate": _("%(short)d of %(of)d items are not closed with a response"),
+        "responses_on_time": _("%(short)d of %(of)d were not answered on time"),
+        "complaints_on_time": _("%(short)d of %(of)d were late"),
+        "satisfaction": _("from %(of)d ratings"),
+        "training": _("%(short)d of %(of)d workers are behind on training hours"),
+        "caseload": _("%(short)d of %(of)d workers are over their limit"),
+        "return_visits": _("%(short)d of %(of)d return visits were late or not done"),
+        "follow_ups": _("%(short)d of %(of)d follow-ups were late or not done"),
+    }
+    return words[key] % {"short": short, "of": of}
+
+
+def describe(key: str, k: dict[str, Any]) -> str:
+    """The KPI against its target in plain words, e.g. "Complaints answered on
+    time: 91% against a target of 98%: 3 of 34 were late"."""
+    label = kpi_label(key)
+    if k["value"] is None:
+        return _("%(label)s: nothing to measure this month.", label=label)
+    value, target = format_value(key, k["value"]), format_value(key, k["target"])
+    detail = _short_words(key, k["short"], k["of"])
+    if k["met"]:
+        return _(
+            "%(label)s: %(value)s, target %(target)s met (%(detail)s).",
+            label=label,
+            value=value,
+            target=target,
+            detail=detail,
+        )
+    return _(
+        "%(label)s: %(value)s against a target of %(target)s: %(detail)s.",
+        label=label,
+        value=value,
+        target=target,
+        detail=detail,
+    )
+
+
+def key_lines(figures: dict[str, Any]) -> list[str]:
+    if not figures or figures.get("empty"):
+        return [_("There was no activity to report this month.")]
+    return [describe(k.key, figures["kpis"][k.key]) for k in targets.KPIS]
+
+
+def archive() -> list[QualitySummary]:
+    return list(db.session.scalars(select(QualitySummary).order_by(QualitySummary.month.desc()).limit(60)))
+
+
+def count_summaries() -> int:
+    return int(db.session.scalar(select(func.count()).select_from(QualitySummary)) or 0)

@@ -1,0 +1,198 @@
+"""The monthly quality summary pages: the archive, one month's summary (from
+its stored figures), its PDF, (re)building on demand, and the targets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from saas.charts import line_chart
+from saas.models import Role
+from saas.tenancy import current_agency, current_membership, get_or_404, require_role
+from tenants.feedback.labels import dimension_label
+from tenants.feedback.models import DIMENSIONS
+from tenants.quality import jobs as _jobs  # noqa: F401 - registers the build job
+from tenants.quality import kpis, services, targets
+from tenants.quality.models import BuildState, QualitySummary
+
+bp = Blueprint("quality", __name__, url_prefix="/a/<slug>")
+VIEWERS = (Role.ADMIN, Role.COORDINATOR)
+
+
+def target_error(code: str) -> str:
+    return {
+        "required": lambda: _("This field is required."),
+        "not_number": lambda: _("Enter a number."),
+        "percent_range": lambda: _("Enter a percentage from 0 to 100."),
+        "score_range": lambda: _("Enter a score from 1 to 5."),
+        "minutes_range": lambda: _("Enter a number of minutes greater than 0 (at most 7 days)."),
+        "weight_range": lambda: _("Enter a weight from 0 to 100."),
+    }.get(code, lambda: _("This value is not allowed."))()
+
+
+def state_label(state: str) -> str:
+    return {
+        "queued": lambda: _("Waiting to be built"),
+        "building": lambda: _("Being built"),
+        "done": lambda: _("Built"),
+        "failed": lambda: _("The build failed: ask for it again"),
+    }.get(state, lambda: state)()
+
+
+bp.app_template_global("quality_state_label")(state_label)
+
+
+def _months_open(agency: Any) -> list[date]:
+    """The last 12 complete months, newest first, to build a missing one."""
+    last = services.previous_month(agency)
+    return [kpis.add_months(last, -i) for i in range(12)]
+
+
+@bp.route("/quality/")
+@require_role(*VIEWERS)
+def index() -> Any:
+    agency = current_agency()
+    rows = services.archive()
+    have = {s.month for s in rows}
+    missing = [m for m in _months_open(agency) if m not in have]
+    return render_template(
+        "quality/index.html",
+        rows=rows,
+        missing=missing,
+        can_build=current_membership().role == Role.ADMIN,
+    )
+
+
+@bp.route("/quality/build", methods=["POST"])
+@require_role(Role.ADMIN)
+def build() -> Any:
+    agency = current_agency()
+    month = services.parse_month(request.form.get("month", ""))
+    if month is None or month not in _months_open(agency):
+        flash(_("Choose a month that is over."), "error")
+        return redirect(url_for("quality.index"))
+    from saas import db
+
+    summary, queued = services.request_build(agency, month, by=current_user)
+    db.session.commit()
+    _flash_queued(queued)
+    return redirect(url_for("quality.show", summary_id=summary.id))
+
+
+def _flash_queued(queued: bool) -> None:
+    if queued:
+        flash(_("The summary is being built. This page shows its progress."), "info")
+    else:
+        flash(_("A build of this summary is already under way."), "info")
+
+
+@bp.route("/quality/<uuid:summary_id>")
+@require_role(*VIEWERS)
+def show(summary_id: uuid.UUID) -> Any:
+    summary = get_or_404(QualitySummary, summary_id)
+    figures = summary.figures or {}
+    peers = None
+    if figures and not figures.get("empty"):
+        peers = services.peer_percentiles(summary.tenant_id, summary.month, figures)
+    return render_template(
+        "quality/show.html",
+        summary=summary,
+        f=figures,
+        kpis=targets.KPIS,
+        peers=peers,
+        busy=summary.state in (BuildState.QUEUED, BuildState.BUILDING),
+        trend_svg=_trend_chart(figures),
+        dimensions=DIMENSIONS,
+        can_build=current_membership().role == Role.ADMIN,
+        min_peers=services.MIN_PEERS,
+        rv_month=date.fromisoformat(figures["return_visits"]["month"])
+        if figures.get("return_visits")
+        else None,
+    )
+
+
+def _trend_chart(figures: dict[str, Any]) -> Any:
+    trend = (figures.get("satisfaction") or {}).get("trend") or []
+    month = figures.get("month")
+    if not month:
+        return None
+    start = kpis.add_months(date.fromisoformat(month), -5)
+    by_month = {t["month"]: t["mean"] for t in trend}
+    months = [kpis.add_months(start, i) for i in range(6)]
+    return line_chart(
+        [format_date(m, "MMM yyyy") for m in months],
+        {_("Average satisfaction"): [by_month.get(m.isoformat()) for m in months]},
+        y_min=1,
+        y_max=5,
+        title=_("Satisfaction, last 6 months"),
+        no_data_text=_("No ratings in these months."),
+        chart_id="quality-trend",
+    )
+
+
+@bp.route("/quality/<uuid:summary_id>/rebuild", methods=["POST"])
+@require_role(Role.ADMIN)
+def rebuild(summary_id: uuid.UUID) -> Any:
+    from saas import db
+
+    summary = get_or_404(QualitySummary, summary_id)
+    summary, queued = services.request_build(current_agency(), summary.month, by=current_user)
+    db.session.commit()
+    _flash_queued(queued)
+    return redirect(url_for("quality.show", summary_id=summary.id))
+
+
+@bp.route("/quality/<uuid:summary_id>/summary.pdf")
+@require_role(*VIEWERS)
+def pdf(summary_id: uuid.UUID) -> Any:
+    from tenants.quality.pdf import render
+
+    summary = get_or_404(QualitySummary, summary_id)
+    if summary.state != BuildState.DONE and not summary.built_at:
+        flash(_("The summary is not built yet."), "error")
+        return redirect(url_for("quality.show", summary_id=summary.id))
+    data = render(summary, current_agency().name)
+    name = f"quality-{summary.month:%Y-%m}.pdf"
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/quality/targets", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def targets_page() -> Any:
+    from saas import db
+
+    agency = current_agency()
+    current = targets.targets_of(agency)
+    values = {f"target_{k}": f"{v:g}" for k, v in current.targets.items()}
+    values |= {f"weight_{k}": f"{v:g}" for k, v in current.weights.items()}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {key: request.form.get(key, "") for key in values}
+        try:
+            new = targets.parse(request.form)
+        except targets.TargetError as exc:
+            errors = {field: target_error(code) for field, code in exc.problems.items()}
+            db.session.rollback()
+        else:
+            targets.save(agency, new)
+            db.session.commit()
+            flash(_("Targets saved. They apply to summaries built from now on."), "info")
+            return redirect(url_for("quality.targets_page"))
+    status = 400 if errors else 200
+    return render_template("quality/targets.html", kpis=targets.KPIS, values=values, errors=errors), status
+
+
+bp.app_template_global("quality_kpi_label")(services.kpi_label)
+bp.app_template_global("quality_describe")(services.describe)
+bp.app_template_global("quality_value")(services.format_value)
+bp.app_template_global("quality_dimension_label")(dimension_label)

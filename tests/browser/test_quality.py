@@ -1,0 +1,69 @@
+"""An admin opens last month's quality summary, downloads its PDF, rebuilds it
+and watches the progress state turn into the rebuilt summary."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from pypdf import PdfReader
+from rq import SimpleWorker
+
+from saas import db
+from saas.jobs import QUEUES, redis_connection, relay_outbox
+from tenants.quality import jobs, services
+from tests.browser.helpers import sign_in
+from tests.factories import TOTP_SECRET
+from tests.test_quality import generate
+from tests.test_scheduling import World
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_reads_downloads_and_rebuilds_the_summary(page: Page, make, live_app, live_server):
+    world = World(make)
+    world.agency.created_at = datetime(2025, 1, 1, tzinfo=UTC)
+    db.session.commit()
+    world.staff = [world.carer(name=f"Carer {i}")[1] for i in range(3)]
+    month = services.previous_month(world.agency)
+    generate(world, month)
+    with make.app.app_context(), db.tenant_scope(world.agency.id):
+        summary, _ = services.request_build(world.agency, month)
+        db.session.commit()
+        jobs.build(summary_id=str(summary.id))
+        db.session.commit()
+    db.session.remove()
+    title = f"Quality summary for {month:%B %Y}"
+
+    sign_in(page, world.admin.email, totp_secret=TOTP_SECRET)
+    page.goto(f"/a/{world.agency.slug}/quality/")
+    page.get_by_role("link", name=f"{month:%B %Y}").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_test_id("quality-state")).to_have_attribute("data-state", "done")
+    expect(page.get_by_test_id("quality-gaps").locator("li")).to_have_count(12)
+    expect(page.get_by_test_id("quality-gaps")).to_contain_text("Complaints answered on time:")
+    expect(page.locator("svg[role=img]")).to_be_visible()  # the 6-month trend
+
+    with page.expect_download() as download:
+        page.get_by_test_id("quality-pdf").click()
+    text = PdfReader(Path(download.value.path())).pages[0].extract_text()
+    assert title in text and "Complaints answered on time" in text
+
+    page.get_by_role("button", name="Rebuild this summary").click()
+    expect(page.get_by_text("The summary is being built. This page shows its progress.")).to_be_visible()
+    expect(page.get_by_test_id("quality-progress")).to_be_visible()
+    expect(page.get_by_test_id("quality-state")).to_have_attribute("data-state", "queued")
+    expect(page.get_by_role("button", name="Rebuild this summary")).to_have_count(0)
+
+    conn = redis_connection(live_app.config["REDIS_URL"])
+    with live_app.app_context():
+        relay_outbox()  # what the relay sweep does for anything the request did not relay itself
+    SimpleWorker(list(QUEUES), connection=conn).work(burst=True)
+
+    # the page refreshes by itself until the build is done
+    expect(page.get_by_test_id("quality-state")).to_have_attribute("data-state", "done", timeout=15000)
+    expect(page.get_by_test_id("quality-rebuilt")).to_contain_text("rebuilt 1 time")
+    expect(page.get_by_test_id("quality-progress")).to_have_count(0)
+    assert month < date.today()
