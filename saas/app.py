@@ -9,7 +9,7 @@ import traceback
 from typing import Any
 
 import sentry_sdk
-from flask import Flask, g, has_request_context, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, g, has_request_context, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -123,6 +123,7 @@ def _register_lifecycle(app: Flask) -> None:
     from saas.tenancy import check_agency_access, inject_slug, resolve_agency
 
     init_request_context(app)
+    app.before_request(refuse_nul_characters)
     app.url_value_preprocessor(resolve_agency)
     app.url_defaults(inject_slug)
     app.before_request(require_two_factor_guard)
@@ -174,6 +175,17 @@ def _register_lifecycle(app: Flask) -> None:
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
+
+
+def refuse_nul_characters() -> None:
+    """PostgreSQL cannot store a NUL character in text: refuse a request
+    carrying one (no browser types it) before any form or API code sees it,
+    so it is a 400, never a 500 at the database."""
+    values = [*request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
+    if request.is_json and b"\\u0000" in request.get_data(cache=True):
+        abort(400)
 
 
 def _register_errors(app: Flask) -> None:

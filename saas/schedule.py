@@ -43,7 +43,6 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("outcome_survey_reminders", "tenants.surveys.reminders.outcome_sweep", cron="53 * * * *"),
     Periodic("survey_reminders", "tenants.surveys.jobs.remind_all", cron="5 * * * *"),
     # hourly: each agency is reminded of yesterday's unlogged opinion boxes in its own morning
-    Periodic("opinion_box_reminders", "tenants.outreach.jobs.remind_box_days_all", cron="9 * * * *"),
     # hourly: each agency gets last month's quality summary once its own clock passes the 1st
     Periodic("quality_summaries", "tenants.quality.jobs.monthly_sweep", cron="7 * * * *"),
     Periodic("purge_sessions", "saas.maintenance.purge_expired_sessions", queue="low", cron="17 3 * * *"),

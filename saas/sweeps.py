@@ -1,8 +1,8 @@
 """Scheduled sweeps (saas/schedule.py): a record of each run, when the next one
 is due, and a watchdog that reports a late sweep to Sentry once.
 
-`saas.jobs.periodic` records every run here (start, end, ok or the error's type
-and first line), keeping the last `RUNS_KEPT` per sweep. A sweep is *late* when
+`saas.jobs.periodic` records every run here (start, end, ok or the error's type,
+never its message), keeping the last `RUNS_KEPT` per sweep. A sweep is *late* when
 its expected next run (last start + interval, or the crontab's next time after
 the last start, as `rq cron` computes it) is past by more than a grace of
 max(60 s, 10% of its period); *failed* when its last run raised.
@@ -27,7 +27,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from saas import db
 from saas.db import Base, new_id
 from saas.jobs import periodic
-from saas.observability import EMAIL_RE, REDACTED
 
 if TYPE_CHECKING:
     from saas.schedule import Periodic
@@ -53,7 +52,7 @@ class SweepRun(Base):
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime]
     ok: Mapped[bool] = mapped_column(Boolean)
-    # the exception's type and first line only, shortened: never a traceback's locals
+    # the exception's type only (describe_error): never its message or a traceback
     error: Mapped[str] = mapped_column(String(ERROR_MAX), default="")
 
     __table_args__ = (Index("ix_sweep_runs_sweep_started", "sweep", "started_at"),)
@@ -67,9 +66,20 @@ def sweep_name_for(func_path: str) -> str:
 
 
 def describe_error(exc: BaseException) -> str:
-    """Type and first line of the message, emails masked, short enough to list."""
-    first_line = (str(exc).strip().splitlines() or [""])[0]
-    text = f"{type(exc).__name__}: {EMAIL_RE.sub(REDACTED, first_line)}" if first_line else type(exc).__name__
+    """What failed, without the message: a message can quote an agency's data
+    (a name, a phone number, a note), so, as for Sentry (saas.observability),
+    only the type is kept, and for a database error the driver's error type,
+    SQLSTATE and constraint, which name the schema, never the data."""
+    text = type(exc).__name__
+    orig = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's error
+    if isinstance(orig, BaseException):
+        diag = getattr(orig, "diag", None)
+        details = [
+            type(orig).__name__,
+            getattr(orig, "sqlstate", None) or "",
+            getattr(diag, "constraint_name", None) or "",
+        ]
+        text += " (" + ", ".join(d for d in details if d) + ")"
     return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1] + "…"
 
 
@@ -103,8 +113,9 @@ def record_run(func_path: str, started_at: datetime, error: BaseException | None
             )
             sess.execute(delete(SweepRun).where(SweepRun.sweep == name, SweepRun.started_at < cutoff))
             sess.commit()
-    except Exception:  # noqa: BLE001 - the sweep's result matters more than its record
-        log.warning("could not record a run of sweep %s", name, exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - the sweep's result matters more than its record
+        # the type only: a database error's text carries the row, and so the sweep's error
+        log.warning("could not record a run of sweep %s: %s", name, describe_error(exc))
 
 
 # -- status ------------------------------------------------------------------------

@@ -74,3 +74,20 @@ def test_errors_render_in_the_users_language(client):
     response = client.get("/a/nowhere/", headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 404
     assert 'lang="zh-Hans"' in response.text
+
+
+def test_a_nul_character_is_a_400_never_a_500(client, factory):
+    from tenants.staffing.models import Team
+
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    login(client, admin)
+    refused = client.post(f"/a/{agency.slug}/teams", data={"name": "North\x00"})
+    assert refused.status_code == 400 and "could not be understood" in refused.text
+    assert client.get(f"/a/{agency.slug}/feedback/statistics?start=2026-01-01\x00").status_code == 400
+    api = client.post(
+        f"/a/{agency.slug}/feedback", data='{"description": "a\\u0000b"}', content_type="application/json"
+    )
+    assert api.status_code == 400
+    with db.tenant_scope(agency.id):
+        assert db.session.scalar(select(func.count()).select_from(Team)) == 0

@@ -36,7 +36,7 @@ def tidy_rota() -> str:
 
 @periodic
 def broken_rota() -> None:
-    raise LookupError("no rota for margaret@example.net\nsecond line with more detail")
+    raise LookupError("no rota for Margaret Thornton, 07700 900123, margaret@example.net\nsecond line")
 
 
 @periodic
@@ -114,14 +114,28 @@ def test_each_run_is_recorded_and_a_failure_reported(dbconn, sentry_events):
     [ok] = runs_of(f"{HERE}.tidy_rota")
     assert ok.ok is True and ok.error == "" and ok.started_at <= ok.finished_at
     [failed] = runs_of(f"{HERE}.broken_rota")
-    # type and first line only, the email masked, no traceback
+    # the type only: the message quotes a client's name and phone, not only an email
     assert failed.ok is False
-    assert failed.error == "LookupError: no rota for [redacted]"
+    assert failed.error == "LookupError"
 
     events = sentry_events()
     [event] = [e for e in events if e.get("tags", {}).get("sweep") == f"{HERE}.broken_rota"]
     assert event["exception"]["values"][0]["type"] == "LookupError"
-    assert "margaret@example.net" not in json.dumps(events)
+    for personal in ("margaret@example.net", "Margaret Thornton", "07700 900123"):
+        assert personal not in json.dumps(events)
+
+
+def test_a_database_error_is_described_by_its_schema_never_its_data(app_ctx, dbconn):
+    """A database error's text carries the statement's parameters: only the
+    driver's type, SQLSTATE and constraint are kept."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DataError
+
+    with pytest.raises(DataError) as caught:
+        with db.session.begin_nested():
+            db.session.execute(text("select 1 / :n where :who <> ''"), {"n": 0, "who": "Margaret Thornton"})
+    assert sweeps.describe_error(caught.value) == "DataError (DivisionByZero, 22012)"
+    assert "Margaret Thornton" in str(caught.value), "the raw text would have carried it"
 
 
 def test_a_scheduled_function_is_recorded_under_its_schedule_name(app, dbconn, redis_conn):
@@ -213,14 +227,13 @@ def test_the_page_shows_late_and_failed_sweeps(app, client, factory, redis_conn)
 
     # a failed last run, with its short error, in red
     with time_machine.travel(t0 + timedelta(minutes=6), tick=False):
-        sweeps.record_run(entry.func, t0 + timedelta(minutes=6), ValueError("relay jammed"))
+        sweeps.record_run(entry.func, t0 + timedelta(minutes=6), ValueError("relay jammed at Flat 3, Elm Rd"))
     with time_machine.travel(t0 + timedelta(minutes=6, seconds=5), tick=False):
         page = client.get("/operator/jobs").text
     attrs = row_attrs(page, "sweep", "sweep", entry.name)
     assert (attrs["failed"], attrs["late"]) == ("yes", "no")
-    assert '<span class="error">ValueError: relay jammed</span>' in row_html(
-        page, "sweep", "sweep", entry.name
-    )
+    row = row_html(page, "sweep", "sweep", entry.name)
+    assert '<span class="error">ValueError</span>' in row and "Elm Rd" not in page
 
 
 # -- queues, workers, failed jobs --------------------------------------------------------

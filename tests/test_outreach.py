@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from saas import db
 from saas.models import Agency, AuditEvent, MailMessage, Membership, Role, User
-from tenants.outreach import jobs, services
+from tenants.outreach import services
 from tenants.outreach.models import BoxLocation, BoxLog, Funder, FunderVisit, StakeholderRound
 from tenants.outreach.services import BoxLogData, FunderData, OutreachError, RoundData, VisitData
 from tenants.staffing import teams
@@ -173,13 +173,24 @@ def _logged_until(world: Agencyset, location: BoxLocation, last_day: int) -> Non
 
 
 def _reminders(world: Agencyset) -> list[tuple[str, str]]:
+    """The missed-box emails (through the notification centre)."""
     return sorted(
         db.session.execute(
             select(MailMessage.to_address, MailMessage.subject).where(
-                MailMessage.agency_id == world.agency.id, MailMessage.kind == "outreach.box_missed"
+                MailMessage.agency_id == world.agency.id,
+                MailMessage.kind == "notification",
+                MailMessage.subject.contains("not logged"),
             )
         ).all()
     )
+
+
+def _sweep() -> int:
+    """The reminder centre's outreach sweep, without the worker's app wrapper;
+    counts new occurrences (one per box and day, to every manager)."""
+    from tenants.outreach.reminders import outreach_sweep
+
+    return outreach_sweep.__wrapped__()
 
 
 def test_missed_day_reminder_in_each_agency_morning_and_only_once(app, factory, dbconn):
@@ -192,9 +203,9 @@ def test_missed_day_reminder_in_each_agency_morning_and_only_once(app, factory, 
     # London, whose yesterday (the 8th) was logged
     with app.test_request_context():
         with time_machine.travel(datetime(2026, 3, 9, 23, 30, tzinfo=UTC), tick=False):
-            sent = jobs.remind_box_days()
-            assert jobs.remind_box_days() == 0, "the second run of the sweep sends nothing"
-        assert sent == 2
+            sent = _sweep()
+            assert _sweep() == 0, "the second run of the sweep sends nothing"
+        assert sent == 1, "one occurrence (the 9th in Shanghai), told to both managers"
         assert [to for to, _ in _reminders(shanghai)] == sorted(
             [shanghai.admin.email, shanghai.coordinator.email]
         )
@@ -202,13 +213,13 @@ def test_missed_day_reminder_in_each_agency_morning_and_only_once(app, factory, 
         assert _reminders(london) == []
         # 06:30 in London on the 10th: before its reminder hour
         with time_machine.travel(datetime(2026, 3, 10, 6, 30, tzinfo=UTC), tick=False):
-            assert jobs.remind_box_days() == 0
+            assert _sweep() == 0
         with time_machine.travel(datetime(2026, 3, 10, 7, 5, tzinfo=UTC), tick=False):
-            assert jobs.remind_box_days() == 2
-            assert jobs.remind_box_days() == 0
+            assert _sweep() == 1
+            assert _sweep() == 0
         assert len(_reminders(london)) == 2 and len(_reminders(shanghai)) == 2
         body = db.session.scalar(select(MailMessage.body).where(MailMessage.to_address == london.admin.email))
-        assert "Front office" in body and "2026" in body
+        assert "/outreach/opinion-box" in body
 
 
 def test_agency_without_a_box_gets_no_reminder(app, factory, dbconn):
@@ -219,7 +230,7 @@ def test_agency_without_a_box_gets_no_reminder(app, factory, dbconn):
         app.test_request_context(),
         time_machine.travel(datetime(2026, 3, 10, 12, 0, tzinfo=UTC), tick=False),
     ):
-        assert jobs.remind_box_days() == 0
+        assert _sweep() == 0
     assert _reminders(world) == []
 
 
@@ -271,6 +282,78 @@ def test_box_pages_calendar_log_and_correct(client, factory, dbconn):
             assert details["slips"] == "5"
         again = client.get(f"/a/{slug}/outreach/opinion-box")
         assert again.text.count('data-state="missed"') == 3 and again.text.count('data-state="opened"') == 1
+
+
+def test_odd_values_are_messages_never_a_500(client, factory, dbconn):
+    """Huge counts (past PostgreSQL's integer), a NUL in a note and months at
+    the ends of the calendar: a message next to the field or the current
+    month, nothing saved, never a 500."""
+    world = make_agency(factory)
+    location = add_location(world, since=date(2026, 3, 1))
+    team = make_team(world, "North")
+    slug = world.agency.slug
+    with time_machine.travel(datetime(2026, 3, 4, 9, 0, tzinfo=UTC), tick=False):
+        login(client, world.coordinator)
+        for month in ("9999-12", "0001-01", "2026-13", "x"):
+            page = client.get(f"/a/{slug}/outreach/opinion-box?month={month}")
+            assert page.status_code == 200, month
+            assert 'data-testid="box-month">March 2026<' in page.text, month
+        form = {
+            "location": str(location.id),
+            "day": "2026-03-04",
+            "opened": "yes",
+            "slips": "99999999999",
+            "opened_by": str(world.coordinator_m.id),
+        }
+        huge = client.post(f"/a/{slug}/outreach/opinion-box/log", data=form)
+        assert huge.status_code == 422 and 'id="slips-error"' in huge.text
+        assert "Enter a number from 0 to 1000000." in huge.text
+        round_form = {
+            "team": str(team.id),
+            "stakeholder_group": "clients",
+            "held_on": "2026-03-01",
+            "method": "meeting",
+            "participants": "3000000000",
+            "opinions": "1000001",
+            "summary": "Fine",
+            "led_by": str(world.coordinator_m.id),
+        }
+        refused = client.post(f"/a/{slug}/outreach/rounds/new", data=round_form)
+        assert refused.status_code == 422
+        assert 'id="participants-error"' in refused.text and 'id="opinions-error"' in refused.text
+        with db.tenant_scope(world.agency.id):
+            assert rows(BoxLog) == 0 and rows(StakeholderRound) == 0
+        nul = client.post(
+            f"/a/{slug}/outreach/opinion-box/log", data={**form, "slips": "2", "notes": "Sli\x00ps 意见"}
+        )
+        assert nul.status_code == 400, "a NUL character is refused before any form sees it"
+        with db.tenant_scope(world.agency.id):
+            assert rows(BoxLog) == 0
+
+
+def test_an_entry_naming_someone_who_left_can_still_be_corrected(client, factory, dbconn):
+    """The person an entry names stays a valid choice on that entry (and is
+    offered), so correcting a number does not rewrite who did it."""
+    world = make_agency(factory)
+    location = add_location(world, since=date(2026, 3, 1))
+    slug = world.agency.slug
+    with time_machine.travel(datetime(2026, 3, 4, 9, 0, tzinfo=UTC), tick=False):
+        with client.application.test_request_context(), db.tenant_scope(world.agency.id):
+            row = log(world, location, date(2026, 3, 3), slips=1, by=world.carer_m.id)
+            db.session.get(Membership, (world.agency.id, world.carer_m.id)).active = False
+            db.session.commit()
+        login(client, world.coordinator)
+        page = client.get(f"/a/{slug}/outreach/opinion-box/logs/{row.id}")
+        assert f'<option selected value="{world.carer_m.id}">Carl Carer</option>' in page.text
+        form = {"opened": "yes", "slips": "2", "opened_by": str(world.carer_m.id)}
+        assert client.post(f"/a/{slug}/outreach/opinion-box/logs/{row.id}", data=form).status_code == 302
+        new = client.post(
+            f"/a/{slug}/outreach/opinion-box/log",
+            data={**form, "location": str(location.id), "day": "2026-03-02"},
+        )
+        assert new.status_code == 422 and 'id="opened_by-error"' in new.text, "not for a new entry"
+        with db.tenant_scope(world.agency.id):
+            assert db.session.scalar(select(BoxLog.slips).where(BoxLog.id == row.id)) == 2
 
 
 def test_carers_log_the_box_only_when_the_agency_allows(client, factory, dbconn):

@@ -106,6 +106,61 @@ def test_team_edit_renames_and_deactivates_and_coordinators_only_read(client, fa
     assert coordinator.get(f"/a/{slug}/teams/{team.id}/edit").status_code in (403, 404)
 
 
+def test_odd_choices_are_refused_next_to_the_field_never_read_as_none(client, factory, dbconn):
+    """A supervisor or team that is not even a UUID is a refusal, not "no
+    supervisor" / "no team"; a NUL in a name is dropped, not a 500."""
+    world = World(factory)
+    _carer_user, staff = world.carer(name="Nia Jones")
+    coordinator = _membership(world.coordinator, world.agency)
+    slug = world.agency.slug
+    with db.tenant_scope(world.agency.id):
+        team = teams.create_team(teams.TeamInput(name="North", supervisor_membership_id=coordinator.id))
+        teams.place_in_team(db.session.get(StaffFile, (world.agency.id, staff.id)), team.id)
+        db.session.commit()
+    login(client, world.admin)
+
+    added = client.post(f"/a/{slug}/teams", data={"name": "South", "supervisor_membership_id": "nobody"})
+    assert added.status_code == 422 and "admins and coordinators" in added.text
+    edited = client.post(
+        f"/a/{slug}/teams/{team.id}/edit",
+        data={"name": "North", "supervisor_membership_id": "nobody", "active": "y"},
+    )
+    assert edited.status_code == 422 and "admins and coordinators" in edited.text
+    form = {"staff_role": "carer", "employment_start": "2020-01-01", "contracted_hours": "20"}
+    moved = client.post(f"/a/{slug}/staff/{staff.id}/edit", data={**form, "team_id": "nowhere"})
+    assert moved.status_code == 422 and "Choose an active team" in moved.text
+    with db.tenant_scope(world.agency.id):
+        assert _fresh(Team, team.id).supervisor_membership_id == coordinator.id
+        assert _fresh(StaffFile, staff.id).team_id == team.id
+        assert db.session.scalar(select(func.count()).select_from(Team)) == 1
+
+    assert client.post(f"/a/{slug}/teams", data={"name": "We\x00st 西区"}).status_code == 400
+    assert client.post(f"/a/{slug}/teams", data={"name": "West 西区"}).status_code == 302
+    with db.tenant_scope(world.agency.id):
+        assert db.session.scalar(select(Team.name).where(Team.id != team.id)) == "West 西区"
+
+
+def test_a_worker_stays_in_a_team_deactivated_since(client, factory, dbconn):
+    world = World(factory)
+    _carer_user, staff = world.carer(name="Nia Jones")
+    slug = world.agency.slug
+    with db.tenant_scope(world.agency.id):
+        team = teams.create_team(teams.TeamInput(name="North"))
+        teams.place_in_team(db.session.get(StaffFile, (world.agency.id, staff.id)), team.id)
+        teams.update_team(team, teams.TeamInput(name="North", active=False))
+        db.session.commit()
+    login(client, world.admin)
+    page = client.get(f"/a/{slug}/staff/{staff.id}/edit")
+    assert f'<option selected value="{team.id}">North (inactive)</option>' in page.text
+    form = {"staff_role": "carer", "employment_start": "2020-01-01", "contracted_hours": "21"}
+    saved = client.post(f"/a/{slug}/staff/{staff.id}/edit", data={**form, "team_id": str(team.id)})
+    assert saved.status_code == 302
+    with db.tenant_scope(world.agency.id):
+        assert _fresh(StaffFile, staff.id).team_id == team.id, "saving the file kept the worker's team"
+    other = client.get(f"/a/{slug}/staff/{world.carer(name='Ola New')[1].id}/edit")
+    assert "North" not in other.text, "an inactive team is offered only to its own members"
+
+
 # -- the supervisor follows up low ratings ------------------------------------------------------
 
 

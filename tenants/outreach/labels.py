@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from tenants.outreach.services import MAX_COUNT
+
 
 def group_label(group: str) -> str:
     return {
@@ -29,6 +31,7 @@ def error_message(code: str) -> str:
         "required": lambda: _("This is required."),
         "too_long": lambda: _("This is too long."),
         "negative": lambda: _("This cannot be negative."),
+        "too_large": lambda: _("Enter a number from %(min)s to %(max)s.", min=0, max=MAX_COUNT),
         "bad_choice": lambda: _("Choose one of the options."),
         "bad_email": lambda: _("Enter a valid email address."),
         "future": lambda: _("This date is still to come: record it on the day or later."),

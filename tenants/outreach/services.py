@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
 GROUPS = tuple(g.value for g in StakeholderGroup)
 METHODS = tuple(m.value for m in RoundMethod)
 SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
+# counts are stored as PostgreSQL integers: a larger number is refused with a
+# message, never left to fail the insert
+MAX_COUNT = 1_000_000
 
 
 def setting(agency: Agency, key: str) -> Any:
@@ -77,23 +80,40 @@ def _raise_if(problems: list[tuple[str, str]]) -> None:
 
 
 def _text(value: str | None) -> str:
-    return (value or "").strip()
+    # PostgreSQL text cannot hold NUL: drop it rather than fail the insert
+    return (value or "").replace("\x00", "").strip()
 
 
-def staff_choices() -> list[tuple[uuid.UUID, str]]:
-    """Active staff members (admins, coordinators, carers), by name: one statement."""
+def _count_problem(name: str, value: int | None) -> tuple[str, str] | None:
+    if value is None:
+        return (name, "required")
+    if value < 0:
+        return (name, "negative")
+    if value > MAX_COUNT:
+        return (name, "too_large")
+    return None
+
+
+def staff_choices(keep: uuid.UUID | None = None) -> list[tuple[uuid.UUID, str]]:
+    """Active staff members (admins, coordinators, carers), by name, and `keep`
+    (who an entry already names, though they may have left): one statement."""
+    is_staff = Membership.active.is_(True) & Membership.role.in_([str(r) for r in STAFF_ROLES])
     rows = db.session.execute(
         select(Membership.id, User.name, User.email)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.active.is_(True), Membership.role.in_([str(r) for r in STAFF_ROLES]))
+        .where(is_staff | (Membership.id == keep) if keep is not None else is_staff)
         .order_by(User.name, User.email)
     ).all()
     return [(mid, name or email) for mid, name, email in rows]
 
 
-def _is_staff(membership_id: uuid.UUID | None) -> bool:
+def _is_staff(membership_id: uuid.UUID | None, kept: uuid.UUID | None = None) -> bool:
+    """An active staff member, or `kept`: the person an entry already names
+    stays valid when they leave, so an old entry can still be corrected."""
     if membership_id is None:
         return False
+    if membership_id == kept:
+        return True
     return (
         db.session.scalar(
             select(Membership.id).where(
@@ -173,7 +193,9 @@ class BoxLogData:
     notes: str = ""
 
 
-def _log_problems(agency: Agency, data: BoxLogData, *, new: bool) -> list[tuple[str, str]]:
+def _log_problems(
+    agency: Agency, data: BoxLogData, *, new: bool, kept: uuid.UUID | None = None
+) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if new:
         if data.location_id is None or not db.session.scalar(
@@ -187,16 +209,14 @@ def _log_problems(agency: Agency, data: BoxLogData, *, new: bool) -> list[tuple[
     if data.opened is None:
         problems.append(("opened", "required"))
     elif data.opened:
-        if data.slips is None:
-            problems.append(("slips", "required"))
-        elif data.slips < 0:
-            problems.append(("slips", "negative"))
+        if problem := _count_problem("slips", data.slips):
+            problems.append(problem)
     else:
         if not _text(data.not_opened_reason):
             problems.append(("not_opened_reason", "reason_required"))
         if data.slips:
             problems.append(("slips", "slips_unopened"))
-    if not _is_staff(data.opened_by_membership_id):
+    if not _is_staff(data.opened_by_membership_id, kept):
         problems.append(("opened_by", "staff_unknown"))
     return problems
 
@@ -246,7 +266,7 @@ def log_box(agency: Agency, data: BoxLogData, *, by: User | None) -> BoxLog:
 
 
 def update_box_log(agency: Agency, row: BoxLog, data: BoxLogData, *, by: User | None) -> None:
-    _raise_if(_log_problems(agency, data, new=False))
+    _raise_if(_log_problems(agency, data, new=False, kept=row.opened_by_membership_id))
     values = _log_values(data)
     changed = {k: str(v) for k, v in values.items() if getattr(row, k) != v}
     if not changed:
@@ -330,54 +350,6 @@ def box_month(agency: Agency, month: date) -> BoxMonth:
     )
 
 
-def _people(*roles: Role) -> list[Any]:
-    return list(
-        db.session.execute(
-            select(User.email, User.locale)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.role.in_([str(r) for r in roles]),
-                Membership.active.is_(True),
-                User.is_active.is_(True),
-            )
-            .order_by(User.email)
-        ).all()
-    )
-
-
-def remind_missed_box_days(agency: Agency, now: datetime | None = None) -> int:
-    """From the agency's reminder hour on its own clock, mail its admins and
-    coordinators about each box not logged yesterday: once per box and day
-    (the dedupe key), however often the sweep runs. Returns mails queued."""
-    from saas import mail
-
-    if not setting(agency, "opinion_box_enabled"):
-        return 0
-    local = (now or db.utcnow()).astimezone(agency.zone)
-    if local.hour < int(setting(agency, "opinion_box_reminder_hour")):
-        return 0
-    yesterday = local.date() - timedelta(days=1)
-    missed = [m for m in missed_days(yesterday, yesterday, agency) if m.day == yesterday]
-    if not missed:
-        return 0
-    queued = 0
-    for m in missed:
-        for email, locale in _people(*SUPERVISORS):
-            sent = mail.send(
-                email,
-                "outreach_box_missed",
-                locale=locale or agency.locale,
-                kind="outreach.box_missed",
-                agency_id=agency.id,
-                dedupe_key=f"{agency.id}:outreach.box_missed:{m.location_id}:{m.day.isoformat()}:{email}",
-                agency_name=agency.name,
-                location=m.location_name,
-                day=m.day,
-            )
-            queued += sent is not None
-    return queued
-
-
 # -- stakeholder opinion rounds ---------------------------------------------------------------
 
 
@@ -393,7 +365,9 @@ class RoundData:
     led_by_membership_id: uuid.UUID | None
 
 
-def _round_problems(agency: Agency, data: RoundData, current_team: uuid.UUID | None) -> list[tuple[str, str]]:
+def _round_problems(
+    agency: Agency, data: RoundData, current_team: uuid.UUID | None, kept: uuid.UUID | None = None
+) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if data.team_id is None or (
         data.team_id != current_team
@@ -409,14 +383,11 @@ def _round_problems(agency: Agency, data: RoundData, current_team: uuid.UUID | N
     if data.method not in METHODS:
         problems.append(("method", "bad_choice"))
     for name in ("participants", "opinions"):
-        value = getattr(data, name)
-        if value is None:
-            problems.append((name, "required"))
-        elif value < 0:
-            problems.append((name, "negative"))
+        if problem := _count_problem(name, getattr(data, name)):
+            problems.append(problem)
     if not _text(data.summary):
         problems.append(("summary", "required"))
-    if not _is_staff(data.led_by_membership_id):
+    if not _is_staff(data.led_by_membership_id, kept):
         problems.append(("led_by", "staff_unknown"))
     return problems
 
@@ -450,7 +421,7 @@ def record_round(agency: Agency, data: RoundData, *, by: User | None) -> Stakeho
 
 
 def update_round(agency: Agency, row: StakeholderRound, data: RoundData, *, by: User | None) -> None:
-    _raise_if(_round_problems(agency, data, row.team_id))
+    _raise_if(_round_problems(agency, data, row.team_id, row.led_by_membership_id))
     values = _round_values(data)
     changed = {k: str(v) for k, v in values.items() if getattr(row, k) != v and k != "summary"}
     if row.summary != values["summary"]:
@@ -598,7 +569,9 @@ class VisitData:
     follow_up: str = ""
 
 
-def _visit_problems(agency: Agency, data: VisitData, current: uuid.UUID | None) -> list[tuple[str, str]]:
+def _visit_problems(
+    agency: Agency, data: VisitData, current: uuid.UUID | None, kept: uuid.UUID | None = None
+) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if data.funder_id is None or (
         data.funder_id != current
@@ -611,7 +584,7 @@ def _visit_problems(agency: Agency, data: VisitData, current: uuid.UUID | None) 
         problems.append(("visited_on", "required"))
     elif data.visited_on > agency.today():
         problems.append(("visited_on", "future"))
-    if not _is_staff(data.visited_by_membership_id):
+    if not _is_staff(data.visited_by_membership_id, kept):
         problems.append(("visited_by", "staff_unknown"))
     if not _text(data.topics):
         problems.append(("topics", "required"))
@@ -642,7 +615,7 @@ def record_visit(agency: Agency, data: VisitData, *, by: User | None) -> FunderV
 
 
 def update_visit(agency: Agency, row: FunderVisit, data: VisitData, *, by: User | None) -> None:
-    _raise_if(_visit_problems(agency, data, row.funder_id))
+    _raise_if(_visit_problems(agency, data, row.funder_id, row.visited_by_membership_id))
     values = _visit_values(data)
     changed = [k for k, v in values.items() if getattr(row, k) != v]
     if not changed:

@@ -5,7 +5,7 @@ carers may log the opinion box when the agency allows it (a setting)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -64,8 +64,8 @@ def _int(value: int | None) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _staff_choices() -> list[tuple[str, str]]:
-    return [("", _("Choose…"))] + [(str(i), n) for i, n in services.staff_choices()]
+def _staff_choices(keep: uuid.UUID | None = None) -> list[tuple[str, str]]:
+    return [("", _("Choose…"))] + [(str(i), n) for i, n in services.staff_choices(keep)]
 
 
 # -- the opinion box --------------------------------------------------------------------------
@@ -82,6 +82,9 @@ def _box_allowed(object_page: bool = False) -> None:
 def _month_arg(today: date) -> date:
     try:
         year, month = (int(x) for x in (request.args.get("month") or "").split("-"))
+        # the page links to the month before and after: both must exist too
+        if not MINYEAR < year < MAXYEAR:
+            raise ValueError(year)
         return date(year, month, 1)
     except ValueError:
         return today.replace(day=1)
@@ -165,7 +168,7 @@ def box_log(box_log_id: uuid.UUID) -> Any:
     location = get_or_404(BoxLocation, row.location_id)
     form = BoxLogForm(obj=None)
     del form.location, form.day  # fixed once logged
-    form.opened_by.choices = _staff_choices()
+    form.opened_by.choices = _staff_choices(row.opened_by_membership_id)
     if request.method == "GET":
         form.opened.data = "yes" if row.opened else "no"
         form.slips.data = row.slips
@@ -288,7 +291,7 @@ def _round_form(row: StakeholderRound | None) -> RoundForm:
     ]
     form.stakeholder_group.choices = [(g, labels.group_label(g)) for g in services.GROUPS]
     form.method.choices = [(m, labels.method_label(m)) for m in services.METHODS]
-    form.led_by.choices = _staff_choices()
+    form.led_by.choices = _staff_choices(row.led_by_membership_id if row else None)
     return form
 
 
@@ -442,7 +445,7 @@ def _visit_form(row: FunderVisit | None) -> FunderVisitForm:
     form.funder.choices = [("", _("Choose…"))] + [
         (str(i), n) for i, n, active in choices if active or (row is not None and row.funder_id == i)
     ]
-    form.visited_by.choices = _staff_choices()
+    form.visited_by.choices = _staff_choices(row.visited_by_membership_id if row else None)
     return form
 
 

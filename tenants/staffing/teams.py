@@ -63,9 +63,14 @@ def supervisor_choices() -> list[tuple[uuid.UUID, str]]:
     return [(mid, name or email) for mid, name, email in rows]
 
 
+def _name(data: TeamInput) -> str:
+    # PostgreSQL text cannot hold NUL: drop it rather than fail the insert
+    return (data.name or "").replace("\x00", "").strip()
+
+
 def _problems(data: TeamInput, exclude: uuid.UUID | None = None) -> list[Problem]:
     problems: list[Problem] = []
-    name = (data.name or "").strip()
+    name = _name(data)
     if not name:
         problems.append(Problem("required", "name"))
     elif len(name) > 120:
@@ -85,7 +90,7 @@ def _problems(data: TeamInput, exclude: uuid.UUID | None = None) -> list[Problem
 
 def create_team(data: TeamInput) -> Team:
     raise_if(_problems(data))
-    team = Team(name=data.name.strip(), supervisor_membership_id=data.supervisor_membership_id)
+    team = Team(name=_name(data), supervisor_membership_id=data.supervisor_membership_id)
     db.session.add(team)
     db.session.flush()
     audit.record("team.created", str(team.id), name=team.name)
@@ -94,15 +99,19 @@ def create_team(data: TeamInput) -> Team:
 
 def update_team(team: Team, data: TeamInput) -> None:
     raise_if(_problems(data, exclude=team.id))
-    team.name = data.name.strip()
+    team.name = _name(data)
     team.supervisor_membership_id = data.supervisor_membership_id
     team.active = data.active
     audit.record("team.updated", str(team.id), name=team.name, active=team.active)
 
 
 def place_in_team(staff: StaffFile, team_id: uuid.UUID | None) -> None:
-    if team_id is not None and not db.session.scalar(
-        select(Team.id).where(Team.id == team_id, Team.active.is_(True))
+    """Move the worker to an active team (or none); staying in a team that has
+    since been deactivated is allowed."""
+    if (
+        team_id is not None
+        and team_id != staff.team_id
+        and not db.session.scalar(select(Team.id).where(Team.id == team_id, Team.active.is_(True)))
     ):
         raise_if([Problem("team_choose", "team_id")])
     if staff.team_id != team_id:

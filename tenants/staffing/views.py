@@ -204,8 +204,25 @@ def _staff_input(form: StaffForm) -> services.StaffInput:
     )
 
 
-def _team_choices(form: StaffForm) -> None:
-    form.team_id.choices = [("", _("No team"))] + [(str(t.id), t.name) for t in teams.teams(active_only=True)]
+def _team_choices(form: StaffForm, current: uuid.UUID | None = None) -> None:
+    """The active teams, and the file's own team even when no longer active
+    (else saving the file would silently take the worker out of it)."""
+    form.team_id.choices = [("", _("No team"))] + [
+        (str(t.id), t.name if t.active else f"{t.name} ({_('inactive')})")
+        for t in teams.teams()
+        if t.active or t.id == current
+    ]
+
+
+# matches no row: a choice that is not a UUID is refused by the service next to
+# its field, instead of being read as "none"
+NOT_A_CHOICE = uuid.UUID(int=0)
+
+
+def _chosen_id(value: str | None) -> uuid.UUID | None:
+    if not value:
+        return None
+    return _uuid_or_none(value) or NOT_A_CHOICE
 
 
 def _save_staff(form: StaffForm, staff: StaffFile | None, created: list[StaffFile]) -> None:
@@ -215,7 +232,7 @@ def _save_staff(form: StaffForm, staff: StaffFile | None, created: list[StaffFil
         created.append(staff)
     else:
         services.update_staff(staff, _staff_input(form))
-    teams.place_in_team(staff, _uuid_or_none(form.team_id.data))
+    teams.place_in_team(staff, _chosen_id(form.team_id.data))
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
@@ -240,7 +257,7 @@ def new() -> Any:
 def edit(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = StaffForm(obj=staff)
-    _team_choices(form)
+    _team_choices(form, staff.team_id)
     if request.method == "GET":
         form.team_id.data = str(staff.team_id) if staff.team_id else ""
         form.skills.data = ", ".join(staff.skills or [])
@@ -852,7 +869,7 @@ def _supervisor_choices(form: TeamForm) -> None:
 def _team_input(form: TeamForm) -> teams.TeamInput:
     return teams.TeamInput(
         name=form.name.data or "",
-        supervisor_membership_id=_uuid_or_none(form.supervisor_membership_id.data),
+        supervisor_membership_id=_chosen_id(form.supervisor_membership_id.data),
         active=bool(form.active.data),
     )
 
