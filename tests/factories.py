@@ -27,9 +27,16 @@ def unique(prefix: str = "x") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
+# the agencies the current test made: sweeps run over every agency in the
+# database, and browser tests leave committed agencies behind, so a test
+# counts only what a sweep did for its own (see `new_reminders`)
+MADE_AGENCIES: list[uuid.UUID] = []
+
+
 class Factory:
     def __init__(self, app) -> None:
         self.app = app
+        MADE_AGENCIES.clear()
 
     def agency(
         self,
@@ -42,6 +49,7 @@ class Factory:
         slug = slug or unique("ag")
         agency = agencies.create_agency(name or f"Agency {slug}", slug, tz, locale)
         db.session.commit()
+        MADE_AGENCIES.append(agency.id)
         return agency
 
     def user(
@@ -121,3 +129,15 @@ def login(client, user: User, password: str = PASSWORD) -> None:
         db.session.commit()
         response = client.post("/login/two-factor", data={"code": totp_now()})
         assert response.status_code == 302, response.text[:500]
+
+
+def our_reminders() -> int:
+    """How many reminder occurrences exist for the agencies this test made."""
+    from sqlalchemy import func, select
+
+    from saas.notifications.models import Reminder
+
+    with db.platform_reader() as reader:
+        return reader.scalar(
+            select(func.count()).select_from(Reminder).where(Reminder.tenant_id.in_(list(MADE_AGENCIES)))
+        )

@@ -189,8 +189,11 @@ def _sweep() -> int:
     """The reminder centre's outreach sweep, without the worker's app wrapper;
     counts new occurrences (one per box and day, to every manager)."""
     from tenants.outreach.reminders import outreach_sweep
+    from tests.factories import our_reminders
 
-    return outreach_sweep.__wrapped__()
+    before = our_reminders()
+    outreach_sweep.__wrapped__()
+    return our_reminders() - before
 
 
 def test_missed_day_reminder_in_each_agency_morning_and_only_once(app, factory, dbconn):

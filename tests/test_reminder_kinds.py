@@ -35,6 +35,7 @@ from tenants.staffing.models import StaffFile, Team
 from tenants.surveys import reminders as survey_reminders
 from tenants.training import reminders as training_reminders
 from tests import workforce_helpers as wf
+from tests.factories import our_reminders
 from tests.sqlcount import count_statements
 from tests.test_scheduling import World
 
@@ -47,9 +48,12 @@ MINUTE = timedelta(minutes=1)
 
 def run(app, sweep) -> int:
     """The sweep's body as `rq cron` runs it (the @periodic wrapper only adds
-    a fresh app context and removes the session)."""
+    a fresh app context and removes the session); the new occurrences of this
+    test's agencies (others left committed by browser tests are swept too)."""
+    before = our_reminders()
     with app.app_context():
-        return sweep.__wrapped__()
+        sweep.__wrapped__()
+    return our_reminders() - before
 
 
 def at(when: datetime):
