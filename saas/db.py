@@ -15,6 +15,7 @@ Reading across agencies goes through one named path, `platform_reader()`.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from typing import Any
 
 import uuid6
 from sqlalchemy import (
+    CheckConstraint,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -87,6 +89,13 @@ class TenantScoped:
 
     # (tenant_id, id): the agency leads every key and index, as Citus shards by it
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id, sort_order=-99)
+
+
+def enum_check(column: str, values: type[enum.StrEnum], name: str) -> CheckConstraint:
+    """A check that a column holds one of an enum's values (the SQL text the
+    migrations carry: keep its form)."""
+    allowed = ",".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} in ({allowed})", name=name)
 
 
 def tenant_fk(column: str, table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:

@@ -156,3 +156,27 @@ def inject_slug(endpoint: str, values: dict[str, Any]) -> None:
     rules = current_app.url_map._rules_by_endpoint.get(endpoint, [])
     if any("slug" in r.arguments for r in rules):
         values["slug"] = agency.slug
+
+
+L = TypeVar("L")
+
+
+def open_personal_link(token: str, model: type[L]) -> tuple[Agency, L] | None:
+    """The agency and the link row a personal link's token names, with the
+    agency put in scope, or None for an unknown, altered or foreign token or
+    an agency that is suspended or closed. The token carries the agency's id
+    and the row's id; only the secret's digest is stored (`token_hash`)."""
+    from saas.auth import tokens
+
+    parsed = tokens.split(token, 2)
+    if parsed is None:
+        return None
+    (agency_id, link_id), secret = parsed
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or agency.is_suspended or agency.is_closed:
+        return None
+    db.set_tenant(agency.id)
+    link = db.session.scalar(select(model).where(model.id == link_id))  # type: ignore[attr-defined]
+    if link is None or not tokens.same(secret, link.token_hash):  # type: ignore[attr-defined]
+        return None
+    return agency, link

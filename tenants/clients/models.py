@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import Base, TenantScoped, tenant_fk, utcnow
+from saas.db import Base, TenantScoped, enum_check, tenant_fk, utcnow
 
 
 class Gender(enum.StrEnum):
@@ -101,11 +101,6 @@ class FollowUpMethod(enum.StrEnum):
     NETWORK = "support_network"
 
 
-def _enum_check(column: str, values: type[enum.StrEnum], name: str) -> CheckConstraint:
-    allowed = ",".join(f"'{v.value}'" for v in values)
-    return CheckConstraint(f"{column} in ({allowed})", name=name)
-
-
 class Client(TenantScoped, Base):
     __tablename__ = "clients"
 
@@ -131,7 +126,7 @@ class Client(TenantScoped, Base):
     archived_at: Mapped[datetime | None]
 
     __table_args__ = (
-        _enum_check("gender", Gender, "gender_known"),
+        enum_check("gender", Gender, "gender_known"),
         CheckConstraint(
             "(latitude is null and longitude is null) or "
             "(latitude between -90 and 90 and longitude between -180 and 180)",
@@ -193,8 +188,8 @@ class Case(TenantScoped, Base):
     __table_args__ = (
         tenant_fk("client_id", "clients"),
         UniqueConstraint("tenant_id", "number"),
-        _enum_check("status", CaseStatus, "status_known"),
-        _enum_check("intake_channel", IntakeChannel, "channel_known"),
+        enum_check("status", CaseStatus, "status_known"),
+        enum_check("intake_channel", IntakeChannel, "channel_known"),
         Index("ix_cases_client", "tenant_id", "client_id"),
     )
 
@@ -231,7 +226,7 @@ class NeedsAssessment(TenantScoped, Base):
 
     __table_args__ = (
         tenant_fk("case_id", "cases", ondelete="CASCADE"),
-        _enum_check("method", AssessmentMethod, "method_known"),
+        enum_check("method", AssessmentMethod, "method_known"),
         Index("ix_needs_assessments_case", "tenant_id", "case_id", "assessed_on"),
     )
 
@@ -280,7 +275,7 @@ class ServicePlan(TenantScoped, Base):
     __table_args__ = (
         tenant_fk("case_id", "cases", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "case_id", "version"),
-        _enum_check("status", PlanStatus, "status_known"),
+        enum_check("status", PlanStatus, "status_known"),
         CheckConstraint("budget is null or budget >= 0", name="budget_positive"),
         CheckConstraint("ends_on is null or starts_on is null or ends_on >= starts_on", name="dates_ordered"),
         CheckConstraint(

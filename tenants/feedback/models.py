@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import Base, TenantScoped, tenant_fk, utcnow
+from saas.db import Base, TenantScoped, enum_check, tenant_fk, utcnow
 
 DIMENSIONS = ("attitude", "process", "effect", "environment", "timeliness")
 
@@ -72,11 +72,6 @@ class RectificationStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-def _enum_check(column: str, values: type[enum.StrEnum], name: str) -> CheckConstraint:
-    allowed = ",".join(f"'{v.value}'" for v in values)
-    return CheckConstraint(f"{column} in ({allowed})", name=name)
-
-
 def _score(column: str) -> CheckConstraint:
     return CheckConstraint(f"{column} between 1 and 5", name=f"{column}_range")
 
@@ -108,7 +103,7 @@ class VisitRating(TenantScoped, Base):
         tenant_fk("staff_file_id", "staff_files"),
         tenant_fk("membership_id", "memberships"),
         UniqueConstraint("tenant_id", "visit_id"),
-        _enum_check("channel", RatingChannel, "channel_known"),
+        enum_check("channel", RatingChannel, "channel_known"),
         *(_score(d) for d in DIMENSIONS),
         CheckConstraint("channel <> 'phone' or recorded_by_user_id is not null", name="phone_recorded_by"),
         Index("ix_visit_ratings_staff_created", "tenant_id", "staff_file_id", "created_at"),
@@ -183,10 +178,10 @@ class FeedbackItem(TenantScoped, Base):
 
     __table_args__ = (
         tenant_fk("membership_id", "memberships"),
-        _enum_check("kind", FeedbackKind, "kind_known"),
-        _enum_check("about", FeedbackAbout, "about_known"),
-        _enum_check("channel", FeedbackChannel, "channel_known"),
-        _enum_check("status", FeedbackStatus, "status_known"),
+        enum_check("kind", FeedbackKind, "kind_known"),
+        enum_check("about", FeedbackAbout, "about_known"),
+        enum_check("channel", FeedbackChannel, "channel_known"),
+        enum_check("status", FeedbackStatus, "status_known"),
         CheckConstraint("length(btrim(description)) > 0", name="description_present"),
         Index("ix_feedback_items_open_due", "tenant_id", "due_at", postgresql_where="status <> 'closed'"),
     )
@@ -228,8 +223,8 @@ class Rectification(TenantScoped, Base):
         tenant_fk("feedback_item_id", "feedback_items"),
         tenant_fk("rating_id", "visit_ratings"),
         tenant_fk("owner_membership_id", "memberships"),
-        _enum_check("source", RectificationSource, "source_known"),
-        _enum_check("status", RectificationStatus, "status_known"),
+        enum_check("source", RectificationSource, "source_known"),
+        enum_check("status", RectificationStatus, "status_known"),
         CheckConstraint(
             "(source = 'complaint' and feedback_item_id is not null) or "
             "(source = 'low_rating' and rating_id is not null) or source = 'inspection'",

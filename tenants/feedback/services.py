@@ -216,17 +216,12 @@ def issue_rating_link(agency: Agency, visit: Visit) -> str:
 
 def open_rating_link(token: str) -> tuple[Agency, RatingLink, Visit] | None:
     """The agency, link and visit of a valid token (and the tenant in scope), or None."""
-    parsed = tokens.split(token, 2)
-    if parsed is None:
+    from saas.tenancy import open_personal_link
+
+    opened = open_personal_link(token, RatingLink)
+    if opened is None:
         return None
-    (agency_id, link_id), secret = parsed
-    agency = db.session.get(Agency, agency_id)
-    if agency is None or agency.is_suspended or agency.is_closed:
-        return None
-    db.set_tenant(agency.id)
-    link = db.session.scalar(select(RatingLink).where(RatingLink.id == link_id))
-    if link is None or not tokens.same(secret, link.token_hash):
-        return None
+    agency, link = opened
     if link.used_at is not None or link.expires_at <= db.utcnow():
         return None
     visit = db.session.scalar(select(Visit).where(Visit.id == link.visit_id))

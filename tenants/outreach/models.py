@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import Base, TenantScoped, tenant_fk, utcnow
+from saas.db import Base, TenantScoped, enum_check, tenant_fk, utcnow
 
 
 class StakeholderGroup(enum.StrEnum):
@@ -26,11 +26,6 @@ class RoundMethod(enum.StrEnum):
     VISIT = "visit"
     PHONE = "phone"
     OTHER = "other"
-
-
-def _enum_check(column: str, values: type[enum.StrEnum], name: str) -> CheckConstraint:
-    allowed = ",".join(f"'{v.value}'" for v in values)
-    return CheckConstraint(f"{column} in ({allowed})", name=name)
 
 
 class BoxLocation(TenantScoped, Base):
@@ -98,8 +93,8 @@ class StakeholderRound(TenantScoped, Base):
     __table_args__ = (
         tenant_fk("team_id", "teams"),
         tenant_fk("led_by_membership_id", "memberships"),
-        _enum_check("stakeholder_group", StakeholderGroup, "group_known"),
-        _enum_check("method", RoundMethod, "method_known"),
+        enum_check("stakeholder_group", StakeholderGroup, "group_known"),
+        enum_check("method", RoundMethod, "method_known"),
         CheckConstraint("participants >= 0", name="participants_not_negative"),
         CheckConstraint("opinions >= 0", name="opinions_not_negative"),
         CheckConstraint("length(btrim(summary)) > 0", name="summary_present"),

@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, Str
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import Base, TenantScoped, tenant_fk, utcnow
+from saas.db import Base, TenantScoped, enum_check, tenant_fk, utcnow
 
 
 class SurveyPurpose(enum.StrEnum):
@@ -40,11 +40,6 @@ class CampaignStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-def _enum_check(column: str, values: type[enum.StrEnum], name: str) -> CheckConstraint:
-    allowed = ",".join(f"'{v.value}'" for v in values)
-    return CheckConstraint(f"{column} in ({allowed})", name=name)
-
-
 class SurveyTemplate(TenantScoped, Base):
     """A questionnaire. Once a sent campaign uses it, its questions are frozen
     (copy it to change them) so the answers keep their meaning."""
@@ -57,7 +52,7 @@ class SurveyTemplate(TenantScoped, Base):
     created_by_user_id: Mapped[uuid.UUID | None]
 
     __table_args__ = (
-        _enum_check("purpose", SurveyPurpose, "purpose_known"),
+        enum_check("purpose", SurveyPurpose, "purpose_known"),
         CheckConstraint("length(btrim(name)) > 0", name="name_present"),
         Index("ix_survey_templates_name", "tenant_id", "name"),
     )
@@ -77,7 +72,7 @@ class SurveyQuestion(TenantScoped, Base):
 
     __table_args__ = (
         tenant_fk("template_id", "survey_templates", ondelete="CASCADE"),
-        _enum_check("kind", QuestionKind, "kind_known"),
+        enum_check("kind", QuestionKind, "kind_known"),
         Index("ix_survey_questions_template", "tenant_id", "template_id", "position"),
     )
 
@@ -105,9 +100,9 @@ class SurveyCampaign(TenantScoped, Base):
 
     __table_args__ = (
         tenant_fk("template_id", "survey_templates"),
-        _enum_check("purpose", SurveyPurpose, "purpose_known"),
-        _enum_check("audience", Audience, "audience_known"),
-        _enum_check("status", CampaignStatus, "status_known"),
+        enum_check("purpose", SurveyPurpose, "purpose_known"),
+        enum_check("audience", Audience, "audience_known"),
+        enum_check("status", CampaignStatus, "status_known"),
         CheckConstraint("audience <> 'sample' or sample_size >= 1", name="sample_size_given"),
         CheckConstraint(
             "status = 'draft' or (sent_at is not null and links_expire_at is not null)", name="sent_dated"

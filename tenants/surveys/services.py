@@ -464,17 +464,12 @@ class Opened:
 def open_link(token: str) -> Opened | None:
     """What a token opens (and the agency put in scope), or None for an
     unknown or altered token."""
-    parsed = tokens.split(token, 2)
-    if parsed is None:
+    from saas.tenancy import open_personal_link
+
+    opened = open_personal_link(token, SurveyLink)
+    if opened is None:
         return None
-    (agency_id, link_id), secret = parsed
-    agency = db.session.get(Agency, agency_id)
-    if agency is None or agency.is_suspended or agency.is_closed:
-        return None
-    db.set_tenant(agency.id)
-    link = db.session.scalar(select(SurveyLink).where(SurveyLink.id == link_id))
-    if link is None or not tokens.same(secret, link.token_hash):
-        return None
+    agency, link = opened
     row = db.session.execute(
         select(SurveyInvitation, SurveyCampaign)
         .join(SurveyCampaign, SurveyCampaign.id == SurveyInvitation.campaign_id)
