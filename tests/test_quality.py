@@ -580,13 +580,18 @@ def test_targets_are_saved_per_agency_and_recorded(factory, client, dbconn):
     assert event is not None and "target_response_time" in str(event.details)
 
 
+# a month no other test builds: browser tests leave committed October
+# summaries behind, which would be peers too
+PEER_MONTH = date(2025, 6, 1)
+
+
 def _peer(factory, name: str, planned: int, value: float) -> Agency:
     agency = factory.agency(name=name)
     with db.tenant_scope(agency.id):
         kpi_values = {k.key: {"value": value} for k in targets.KPIS}
         db.session.add(
             QualitySummary(
-                month=OCTOBER,
+                month=PEER_MONTH,
                 state="done",
                 figures={"visits": {"planned": planned}, "kpis": kpi_values},
                 built_at=db.utcnow(),
@@ -598,9 +603,9 @@ def _peer(factory, name: str, planned: int, value: float) -> Agency:
 
 def test_peer_position_without_any_other_agencys_name_or_figures(factory, client, dbconn):
     world = make_world(factory)
-    generate(world, OCTOBER)
-    with time_machine.travel(NOW, tick=False):
-        summary = _build(world.agency, OCTOBER)
+    generate(world, PEER_MONTH)
+    with time_machine.travel(datetime(2025, 7, 2, 10, 0, tzinfo=UTC), tick=False):
+        summary = _build(world.agency, PEER_MONTH)
     planned = summary.figures["visits"]["planned"]
     login(client, world.admin)
     url = f"/a/{world.agency.slug}/quality/{summary.id}"
@@ -671,17 +676,60 @@ def test_summary_page_statement_count_does_not_grow_with_data(factory, client, d
     assert counts[0] == counts[1]
 
 
+# statements one sweep build job runs before its commit: the agency, the claim,
+# the figures, storing them, the audit entry's 3, the admins, one admin's mail
+BUILD_STATEMENTS = 9
+
+
 def test_build_statement_count_is_fixed(factory, dbconn, app_ctx):
-    """A fixed number of set-based statements, whatever the month's size."""
-    counts = []
+    """One statement for all the figures, and a fixed number per build job,
+    whatever the month's size."""
+    figures, builds = [], []
     for seed in (0, 1):
         world = make_world(factory)
         if seed:
             generate(world, OCTOBER)
-        with db.tenant_scope(world.agency.id), count_statements() as counter:
-            services.compute_figures(world.agency, OCTOBER)
-        counts.append(counter.count)
-    assert counts[0] == counts[1] <= 12
+        with db.tenant_scope(world.agency.id):
+            with count_statements() as counter:
+                services.compute_figures(world.agency, OCTOBER)
+            figures.append(counter.count)
+            assert services.ensure_build(world.agency, OCTOBER)
+            db.session.commit()
+            summary_id = db.session.scalar(select(QualitySummary.id))
+            db.session.expunge_all()  # as in the worker: nothing loaded yet
+            with count_statements() as counter:
+                jobs.build(summary_id=str(summary_id), show_progress=False)
+            builds.append(counter.count)
+            db.session.commit()
+            assert db.session.scalar(select(QualitySummary.state)) == "done"
+    assert figures == [1, 1]
+    assert builds == [BUILD_STATEMENTS, BUILD_STATEMENTS]
+
+
+def test_the_sweep_queues_in_batches_once_each_without_the_progress_step(factory, dbconn, app_ctx):
+    worlds = [make_world(factory) for _ in range(3)]
+    due = [(w.agency, OCTOBER) for w in worlds]
+    assert jobs.queue_builds(due) == 3
+    assert jobs.queue_builds(due) == 0  # once
+    entries = list(
+        db.session.scalars(
+            select(OutboxEntry).where(
+                OutboxEntry.job == "quality.build", OutboxEntry.agency_id.in_([w.agency.id for w in worlds])
+            )
+        )
+    )
+    assert len(entries) == 3 and all(e.args["show_progress"] is False for e in entries)
+    for entry in entries:
+        with db.tenant_scope(entry.agency_id):
+            jobs.build(**entry.args)
+            db.session.commit()
+            summary = db.session.scalar(select(QualitySummary))
+            assert (summary.state, summary.rebuilds, summary.figures["month"]) == ("done", 0, "2026-10-01")
+            # a redelivered job changes nothing
+            jobs.build(**entry.args)
+            db.session.commit()
+            built = select(func.count()).where(AuditEvent.action == "quality.summary_built")
+            assert db.session.scalar(built) == 1
 
 
 def test_roles(factory, client, dbconn):

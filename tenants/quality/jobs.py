@@ -4,7 +4,7 @@ its previous month once its own wall clock has passed the 1st, 00:00."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -16,13 +16,13 @@ from tenants.quality.models import QualitySummary
 
 
 @job("quality.build")
-def build(summary_id: str) -> None:
+def build(summary_id: str, show_progress: bool = True) -> None:
     agency_id = db.current_tenant_id()
     agency = db.session.get(Agency, agency_id)
     if agency is None:
         return
     try:
-        services.build_summary(agency, uuid.UUID(summary_id))
+        services.build_summary(agency, uuid.UUID(summary_id), show_progress=show_progress)
     except Exception:
         db.session.rollback()
         services.mark_failed(agency.id, uuid.UUID(summary_id))
@@ -57,11 +57,23 @@ def due_agencies(now: datetime | None = None) -> list[tuple[Agency, object]]:
     return [(a, m) for a, m in wanted.values() if (a.id, m) not in have]
 
 
+# agencies queued per commit by the sweep: a failure loses at most one batch,
+# which the next run queues again (`ensure_build` skips what exists)
+SWEEP_BATCH = 100
+
+
+def queue_builds(due: list[tuple[Agency, date]]) -> int:
+    """Queue each agency's build, each in its own scope, committing in batches."""
+    queued = 0
+    for i, (agency, month) in enumerate(due, 1):
+        with db.tenant_scope(agency.id):
+            queued += services.ensure_build(agency, month)
+        if i % SWEEP_BATCH == 0:
+            db.session.commit()
+    db.session.commit()
+    return queued
+
+
 @periodic
 def monthly_sweep() -> int:
-    queued = 0
-    for agency, month in due_agencies():
-        with db.tenant_scope(agency.id):
-            queued += services.ensure_build(agency, month)  # type: ignore[arg-type]
-            db.session.commit()
-    return queued
+    return queue_builds(due_agencies())  # type: ignore[arg-type]

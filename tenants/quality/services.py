@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from saas import audit, db
@@ -102,7 +102,7 @@ def ensure_build(agency: Agency, month: date) -> bool:
     summary_id = db.session.scalar(stmt)
     if summary_id is None:
         return False
-    enqueue("quality.build", agency_id=agency.id, summary_id=summary_id)
+    enqueue("quality.build", agency_id=agency.id, summary_id=summary_id, show_progress=False)
     return True
 
 
@@ -144,44 +144,65 @@ def compute_figures(agency: Agency, month: date, as_of: datetime | None = None) 
     return figures
 
 
-def _claim(summary_id: uuid.UUID, tenant_id: uuid.UUID) -> bool:
-    """Show "building" at once (its own short transaction) and claim the build:
-    False when it is already done (a redelivered job)."""
+def _show_building(summary_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
+    """Show "building" at once, in a short transaction of its own, for a
+    rebuild someone asked for from the page and is watching."""
     sess = db.new_session(tenant_id=tenant_id)
     table = QualitySummary.__table__
     try:
-        claimed = sess.scalar(
+        sess.execute(
             table.update()
             .where(table.c.id == summary_id, table.c.state != BuildState.DONE.value)
             .values(state=BuildState.BUILDING.value)
-            .returning(table.c.id)
         )
         sess.commit()
     finally:
         sess.close()
-    return claimed is not None
 
 
-def build_summary(agency: Agency, summary_id: uuid.UUID) -> QualitySummary | None:
+def build_summary(
+    agency: Agency, summary_id: uuid.UUID, *, show_progress: bool = True
+) -> QualitySummary | None:
     """Compute and store one summary; idempotent (a redelivered job finds it
-    done and changes nothing). A rebuild replaces the figures and says so."""
-    if not _claim(summary_id, agency.id):
+    done and changes nothing). A rebuild replaces the figures and says so.
+
+    Four statements of its own (claim, figures, store, admins) besides the
+    audit entry: the sweep's first builds skip the separate "building"
+    transaction (`show_progress=False`), nobody is watching them."""
+    if show_progress:
+        _show_building(summary_id, agency.id)
+    table = QualitySummary.__table__
+    # the claim locks the row until this transaction ends: a second delivery of
+    # the same job waits here, then finds it done
+    claimed = db.session.execute(
+        table.update()
+        .where(table.c.id == summary_id, table.c.state != BuildState.DONE.value)
+        .values(state=BuildState.BUILDING.value)
+        .returning(table.c.month, table.c.built_at)
+    ).first()
+    if claimed is None:
         return None
-    summary = db.session.scalar(select(QualitySummary).where(QualitySummary.id == summary_id))
-    if summary is None:
-        return None
-    db.session.refresh(summary)
-    figures = compute_figures(agency, summary.month)
+    figures = compute_figures(agency, claimed.month)
     now = db.utcnow()
-    replacing = summary.built_at is not None
-    summary.figures = figures
-    summary.locale = agency.locale
-    summary.state = BuildState.DONE
+    replacing = claimed.built_at is not None
+    values: dict[str, Any] = {
+        "figures": figures,
+        "locale": agency.locale,
+        "state": BuildState.DONE,
+        "built_at": now,
+    }
     if replacing:
-        summary.rebuilds += 1
-        summary.replaced_at = now
-    summary.built_at = now
-    db.session.flush()
+        values["rebuilds"] = QualitySummary.rebuilds + 1
+        values["replaced_at"] = now
+    summary = db.session.scalar(
+        update(QualitySummary)
+        .where(QualitySummary.id == summary_id)
+        .values(**values)
+        .returning(QualitySummary)
+        .execution_options(populate_existing=True)
+    )
+    if summary is None:  # pragma: no cover - the row is locked by the claim
+        return None
     audit.record("quality.summary_built", summary.month.isoformat(), rebuild=summary.rebuilds)
     send_summary(agency, summary)
     return summary
