@@ -148,6 +148,11 @@ def _register_lifecycle(app: Flask) -> None:
         sess = db.session()
         if exc is None:
             relay_after_commit(sess)
+            if app.config.get("WEB_SWEEP_WATCH"):
+                from saas.jobs import redis_connection
+                from saas.sweeps import watch_from_web
+
+                watch_from_web(redis_connection(app.config["REDIS_URL"]))
         db.session.remove()
 
     from saas.i18n import role_label, status_label

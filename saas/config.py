@@ -64,6 +64,8 @@ class Config:
     # Flask's MAX_FORM_MEMORY_SIZE (500 kB each)
     MAX_CONTENT_LENGTH: int = 8 * 1024 * 1024
     RELAY_INLINE: bool = True
+    # web processes also check that the scheduled sweeps run (saas/sweeps.py)
+    WEB_SWEEP_WATCH: bool = True
     # billing (billing/): Stripe when both keys are set, manual invoicing otherwise
     STRIPE_SECRET_KEY: str = ""
     STRIPE_WEBHOOK_SECRET: str = ""

@@ -40,6 +40,13 @@ GRACE_SHARE = 0.10
 # one Sentry report per lateness episode: a key per (sweep, expected run)
 LATE_KEY = "carehub:sweep-late:{name}:{expected}"
 LATE_KEY_TTL = int(timedelta(days=30).total_seconds())
+# since when the watchdog has been watching: a sweep never seen to run is late
+# once its first run is overdue counting from here (a scheduler that never started)
+WATCH_SINCE_KEY = "carehub:sweeps:watching-since"
+# the web processes also watch (the scheduler may be the thing that is down),
+# at most once a minute across all of them
+WEB_WATCH_KEY = "carehub:sweeps:web-watch"
+WEB_WATCH_EVERY = 60
 
 
 class SweepRun(Base):
@@ -182,7 +189,9 @@ def latest_runs(names: Iterable[str]) -> dict[str, SweepRun]:
 
 
 def sweep_statuses(
-    schedule: Sequence[Periodic] | None = None, now: datetime | None = None
+    schedule: Sequence[Periodic] | None = None,
+    now: datetime | None = None,
+    watching_since: datetime | None = None,
 ) -> list[SweepStatus]:
     if schedule is None:
         from saas.schedule import SCHEDULE
@@ -194,8 +203,12 @@ def sweep_statuses(
     for entry in schedule:
         run = last.get(entry.name)
         expected = next_run(entry, run.started_at if run else None, now)
-        # a sweep never seen to run has no episode to be late for; the page shows it
-        late = run is not None and expected is not None and now > expected + grace(entry, expected)
+        if run is None and watching_since is not None:
+            # never seen to run: due at its first time after watching began
+            expected = next_run(entry, watching_since, now)
+        late = (run is not None or watching_since is not None) and (
+            expected is not None and now > expected + grace(entry, expected)
+        )
         statuses.append(SweepStatus(entry, run, expected, expected if late else None))
     return statuses
 
@@ -206,7 +219,9 @@ def check_sweeps(
     """Report each late sweep to Sentry, once per lateness episode (until it
     runs again). Returns the names reported this time."""
     reported = []
-    for status in sweep_statuses(schedule, now):
+    now = now or db.utcnow()
+    conn.set(WATCH_SINCE_KEY, now.isoformat(), nx=True)
+    for status in sweep_statuses(schedule, now, watching_since(conn)):
         if status.late_since is None:
             continue
         key = LATE_KEY.format(name=status.name, expected=int(status.late_since.timestamp()))
@@ -221,6 +236,39 @@ def check_sweeps(
         )
         reported.append(status.name)
     return reported
+
+
+def watching_since(conn: Redis) -> datetime | None:
+    """When the watchdog first ran on this platform (None: never yet)."""
+    since = conn.get(WATCH_SINCE_KEY)
+    if since is None:
+        return None
+    return datetime.fromisoformat(since.decode() if isinstance(since, bytes) else since)
+
+
+_last_web_watch = 0.0
+
+
+def watch_from_web(conn: Redis) -> list[str]:
+    """Called after web requests: at most once a minute per process, and once
+    a minute across processes (a Redis key), check the sweeps, so a scheduler
+    that is down (and its own `watch_sweeps` with it) is still reported.
+    Never lets a failure reach the request."""
+    import time
+
+    global _last_web_watch
+    if time.monotonic() - _last_web_watch < WEB_WATCH_EVERY:
+        return []
+    _last_web_watch = time.monotonic()
+    try:
+        if not conn.set(WEB_WATCH_KEY, "1", nx=True, ex=WEB_WATCH_EVERY):
+            return []
+        return check_sweeps(conn)
+    except Exception as exc:  # the watchdog must never break a page
+        log.warning("sweep watch failed: %s", describe_error(exc))
+        return []
+    finally:
+        db.session.rollback()
 
 
 @periodic

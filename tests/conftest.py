@@ -68,6 +68,7 @@ def make_config(services: dict[str, object], **extra: object) -> Config:
         TESTING=True,
         BASE_URL="http://localhost",
         RELAY_INLINE=False,
+        WEB_SWEEP_WATCH=False,  # tested on its own (tests/test_operator_jobs.py)
     )
     cfg.extra = {"WTF_CSRF_ENABLED": False, "SERVER_NAME": None, **extra}
     return cfg

@@ -388,3 +388,46 @@ def test_the_page_costs_the_same_whatever_the_data(client, factory, redis_conn):
         page = client.get("/operator/jobs")
     assert page.status_code == 200 and page.text.count('data-testid="failed-job"') == 7
     assert large.count == small.count, large.statements
+
+
+def test_a_sweep_never_seen_to_run_is_late_once_the_watch_has_waited_for_it(
+    app, dbconn, redis_conn, sentry_events
+):
+    """A scheduler that never started records no runs at all: counting from
+    when the watchdog began, the first run is overdue and reported."""
+    name = f"{HERE}.never"
+    schedule = (Periodic(name, name, queue="high", interval=300),)
+    t0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    with time_machine.travel(t0, tick=False), app.app_context():
+        assert check_sweeps(redis_conn, schedule) == [], "watching starts now"
+    with time_machine.travel(t0 + timedelta(minutes=5, seconds=59), tick=False), app.app_context():
+        assert check_sweeps(redis_conn, schedule) == [], "within the grace after its first time"
+    with time_machine.travel(t0 + timedelta(minutes=6, seconds=1), tick=False), app.app_context():
+        assert check_sweeps(redis_conn, schedule) == [name]
+        assert check_sweeps(redis_conn, schedule) == [], "once per episode"
+    assert any(e.get("tags", {}).get("sweep") == name for e in sentry_events())
+
+
+def test_the_web_also_watches_at_most_once_a_minute(app, client, factory, redis_conn, monkeypatch):
+    """When the scheduler is down its own watchdog is down too: web requests
+    check the sweeps, throttled per process and across processes."""
+    import saas.sweeps as sweeps
+
+    calls = []
+    monkeypatch.setattr(sweeps, "check_sweeps", lambda conn, *a, **k: calls.append(conn) or [])
+    monkeypatch.setattr(sweeps, "_last_web_watch", 0.0)
+    monkeypatch.setitem(app.config, "WEB_SWEEP_WATCH", True)
+    for _ in range(3):
+        assert client.get("/login").status_code == 200
+    assert len(calls) == 1, "once a minute per process"
+    monkeypatch.setattr(sweeps, "_last_web_watch", 0.0)
+    assert client.get("/login").status_code == 200
+    assert len(calls) == 1, "and once a minute across processes (the Redis key)"
+    redis_conn.delete(sweeps.WEB_WATCH_KEY)
+    monkeypatch.setattr(sweeps, "_last_web_watch", 0.0)
+
+    def broken(conn, *a, **k):
+        raise RuntimeError("Redis went away")
+
+    monkeypatch.setattr(sweeps, "check_sweeps", broken)
+    assert client.get("/login").status_code == 200, "a failing watch never breaks a page"

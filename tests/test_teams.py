@@ -453,3 +453,24 @@ def test_feedback_settings_are_validated_saved_and_recorded(client, factory, dbc
     coordinator = factory.app.test_client()
     login(coordinator, world.coordinator)
     assert coordinator.get(f"/a/{slug}/settings/feedback").status_code == 403
+
+
+def test_a_team_name_taken_meanwhile_is_a_message_not_a_500(factory, app_ctx, monkeypatch):
+    import pytest
+
+    from tenants.staffing.errors import Invalid
+
+    world = World(factory)
+    with db.tenant_scope(world.agency.id):
+        teams.create_team(teams.TeamInput(name="North"))
+        # the other admin's check ran before this one was saved
+        monkeypatch.setattr(teams, "_problems", lambda data, exclude=None: [])
+        with pytest.raises(Invalid) as refused:
+            teams.create_team(teams.TeamInput(name="North"))
+        assert refused.value.problems[0].code == "team_taken"
+        assert db.session.scalar(select(func.count()).select_from(Team)) == 1
+        team = db.session.scalar(select(Team))
+        teams.update_team(team, teams.TeamInput(name="North", active=True))
+        assert not db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "team.updated")), (
+            "nothing changed, nothing recorded"
+        )

@@ -25,7 +25,7 @@ from saas import audit, db
 from saas.jobs import QUEUES, redis_connection
 from saas.models import OutboxEntry
 from saas.operator.views import operators_only
-from saas.sweeps import sweep_statuses
+from saas.sweeps import sweep_statuses, watching_since
 
 bp = Blueprint("operator_jobs", __name__, url_prefix="/operator")
 bp.before_request(operators_only)
@@ -194,7 +194,7 @@ def index() -> Any:
     return render_template(
         "operator/jobs.html",
         board=board(redis_connection()),
-        sweeps=sweep_statuses(),
+        sweeps=sweep_statuses(watching_since=watching_since(redis_connection())),
         backlog=outbox_backlog(),
         now=db.utcnow(),
         retry_form=RetryJobForm(formdata=None),

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from saas import audit, db
 from saas.models import Membership, Role, User
@@ -91,18 +92,24 @@ def _problems(data: TeamInput, exclude: uuid.UUID | None = None) -> list[Problem
 def create_team(data: TeamInput) -> Team:
     raise_if(_problems(data))
     team = Team(name=_name(data), supervisor_membership_id=data.supervisor_membership_id)
-    db.session.add(team)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two admins adding the same name at once
+            db.session.add(team)
+            db.session.flush()
+    except IntegrityError:
+        raise_if([Problem("team_taken", "name")])
     audit.record("team.created", str(team.id), name=team.name)
     return team
 
 
 def update_team(team: Team, data: TeamInput) -> None:
     raise_if(_problems(data, exclude=team.id))
+    before = (team.name, team.supervisor_membership_id, team.active)
     team.name = _name(data)
     team.supervisor_membership_id = data.supervisor_membership_id
     team.active = data.active
-    audit.record("team.updated", str(team.id), name=team.name, active=team.active)
+    if (team.name, team.supervisor_membership_id, team.active) != before:
+        audit.record("team.updated", str(team.id), name=team.name, active=team.active)
 
 
 def place_in_team(staff: StaffFile, team_id: uuid.UUID | None) -> None:
