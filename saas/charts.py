@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
@@ -36,6 +37,25 @@ DASHES = ("", "6 3", "2 3", "8 3 2 3", "4 4", "1 2", "", "10 4")
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', sans-serif"
 
 __all__ = ["line_chart", "y_position"]
+
+
+# characters XML 1.0 forbids (control characters but tab and newlines, lone
+# surrogates, U+FFFE/U+FFFF): escaping does not help, they make the SVG
+# unreadable to an XML parser (an email client, a PDF renderer)
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _esc(value: object) -> Markup:
+    """Text for the SVG: characters XML cannot hold dropped, the rest escaped."""
+    return escape(_NOT_XML.sub("", str(value)))
+
+
+def _finite(value: float | None) -> float | None:
+    """A value to draw: NaN and infinities are gaps, like None."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _num(value: float) -> str:
@@ -95,10 +115,12 @@ def line_chart(
     for name, values in series.items():
         if len(values) != len(labels):
             raise ValueError(f"series {name!r} has {len(values)} values for {len(labels)} labels")
+    series = {name: [_finite(v) for v in values] for name, values in series.items()}
     ticks = list(y_ticks) if y_ticks is not None else _default_ticks(y_min, y_max)
     if chart_id is None:
         digest = hashlib.sha256(repr((title, list(labels), {k: list(v) for k, v in series.items()})).encode())
         chart_id = "chart-" + digest.hexdigest()[:10]
+    chart_id = str(_esc(chart_id))
     if description is None:
         description = "; ".join(
             f"{name}: "
@@ -126,11 +148,10 @@ def line_chart(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'font-family="{FONT}" font-size="12" class="chart">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
+        f'<title id="{chart_id}-title">{_esc(title)}</title>',
+        f'<desc id="{chart_id}-desc">{_esc(description)}</desc>',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="{_num(left)}" y="18" font-size="14" font-weight="600" fill="#1f2933">'
-        f"{escape(title)}</text>",
+        f'<text x="{_num(left)}" y="18" font-size="14" font-weight="600" fill="#1f2933">{_esc(title)}</text>',
     ]
 
     # legend
@@ -143,7 +164,7 @@ def line_chart(
         out.append(
             f'<g class="legend-item"><line x1="{_num(lx)}" y1="{ly + 6}" x2="{_num(lx + 22)}" y2="{ly + 6}" '
             f'stroke="{colour}" stroke-width="2.5"{dash_attr}/>'
-            f'<text x="{_num(lx + 28)}" y="{ly + 10}" fill="#1f2933">{escape(name)}</text></g>'
+            f'<text x="{_num(lx + 28)}" y="{ly + 10}" fill="#1f2933">{_esc(name)}</text></g>'
         )
 
     # grid and y axis labels
@@ -156,7 +177,7 @@ def line_chart(
             f'<line x1="{_num(left)}" y1="{_num(ty)}" x2="{_num(right)}" y2="{_num(ty)}" '
             f'stroke="#d9dee5" stroke-width="1"/>'
             f'<text x="{_num(left - 6)}" y="{_num(ty + 4)}" text-anchor="end" fill="#5b6472">'
-            f"{escape(_tick_label(tick))}</text>"
+            f"{_esc(_tick_label(tick))}</text>"
         )
     out.append("</g>")
 
@@ -173,7 +194,7 @@ def line_chart(
             continue
         out.append(
             f'<text x="{_num(x_at(i))}" y="{_num(bottom + 18)}" text-anchor="middle" fill="#1f2933">'
-            f"{escape(label)}</text>"
+            f"{_esc(label)}</text>"
         )
     out.append("</g>")
 
@@ -182,7 +203,7 @@ def line_chart(
     for n, (name, values) in enumerate(series.items()):
         colour, dash = PALETTE[n % len(PALETTE)], DASHES[n % len(DASHES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<g class="series" data-series="{escape(name)}">')
+        out.append(f'<g class="series" data-series="{_esc(name)}">')
         runs: list[list[tuple[float, float]]] = [[]]
         for i, v in enumerate(values):
             if v is None:
@@ -205,7 +226,7 @@ def line_chart(
             has_data = True
             out.append(
                 f'<circle cx="{_num(x_at(i))}" cy="{_num(y_at(float(v)))}" r="3.5" fill="{colour}">'
-                f"<title>{escape(name)}, {escape(labels[i])}: {escape(_format(float(v), decimals))}</title>"
+                f"<title>{_esc(name)}, {_esc(labels[i])}: {_esc(_format(float(v), decimals))}</title>"
                 f"</circle>"
             )
         out.append("</g>")
@@ -213,10 +234,10 @@ def line_chart(
     if not has_data and no_data_text:
         out.append(
             f'<text x="{_num((left + right) / 2)}" y="{_num((top + bottom) / 2)}" text-anchor="middle" '
-            f'fill="#5b6472" font-size="14" class="no-data">{escape(no_data_text)}</text>'
+            f'fill="#5b6472" font-size="14" class="no-data">{_esc(no_data_text)}</text>'
         )
     out.append("</svg>")
-    # every piece of text above went through escape(); the rest is our own markup
+    # every piece of text above went through _esc(); the rest is our own markup
     return Markup("".join(out))  # noqa: S704
 
 

@@ -415,6 +415,14 @@ def test_correlation_needs_enough_ratings_and_some_variance(factory, app):
         login(login_client, data.coordinator)
         page = login_client.get(f"/a/{data.agency.slug}/feedback/statistics?range=last_month")
     assert "Not enough data (ratings: 0, needed: 3)." in page.text
+    with time_machine.travel(NOW, tick=False):
+        november = login_client.get(f"/a/{data.agency.slug}/feedback/statistics?range=this_month")
+    got = cells(november.text, "correlations", "attitude")
+    # enough ratings, but attitude did not vary: said so, not "not enough data"
+    assert got["process"] == "no variation" and got["attitude"] == "no variation"
+    assert (
+        cells(november.text, "correlations", "process")["effect"] == f"{enough.r[('process', 'effect')]:.2f}"
+    )
 
 
 # -- opinions and complaints --------------------------------------------------------------------
@@ -436,19 +444,38 @@ def test_complaint_handling_equals_an_independent_query(factory, app):
                     due_at=datetime(2026, 11, 3, 23, 30, tzinfo=UTC),
                 )
             )
+            # anonymous ones may be closed without a response: the closing answers them
+            for closed_after in (timedelta(days=1), timedelta(days=4)):
+                received = NOW - timedelta(days=6)
+                db.session.add(
+                    FeedbackItem(
+                        kind="complaint",
+                        category="Anonymous",
+                        description="No name, no contact",
+                        channel="public",
+                        received_at=received,
+                        due_at=received + timedelta(days=3),
+                        status="closed",
+                        closed_at=received + closed_after,
+                    )
+                )
             db.session.commit()
             ranges = [(date(2026, 11, 1), date(2026, 11, 30)), (date(2026, 6, 1), date(2026, 11, 30))]
             results = [stats.feedback_handling(data.agency, s, e) for s, e in ranges]
             expected = [
                 sql(
                     """SELECT kind, category, count(*) AS received,
-                        sum(CASE WHEN responded_at IS NOT NULL AND responded_at <= due_at
+                        sum(CASE WHEN responded_at <= due_at
+                                   OR (responded_at IS NULL AND closed_at <= due_at)
                                  THEN 1 ELSE 0 END) AS on_time,
-                        sum(CASE WHEN responded_at IS NOT NULL AND responded_at > due_at
+                        sum(CASE WHEN responded_at > due_at
+                                   OR (responded_at IS NULL AND closed_at > due_at)
                                  THEN 1 ELSE 0 END) AS late,
-                        sum(CASE WHEN responded_at IS NULL AND status NOT IN ('responded', 'closed')
+                        sum(CASE WHEN responded_at IS NULL AND closed_at IS NULL
+                                   AND status NOT IN ('responded', 'closed')
                                  AND due_at < :now THEN 1 ELSE 0 END) AS overdue,
-                        sum(CASE WHEN responded_at IS NULL AND status NOT IN ('responded', 'closed')
+                        sum(CASE WHEN responded_at IS NULL AND closed_at IS NULL
+                                   AND status NOT IN ('responded', 'closed')
                                  AND due_at >= :now THEN 1 ELSE 0 END) AS waiting
                     FROM feedback_items
                     WHERE tenant_id = :t
@@ -478,7 +505,12 @@ def test_complaint_handling_equals_an_independent_query(factory, app):
         assert [c for c, _ in complaints][0] == "Lateness", "most received first"
     november = results[0]
     # built: 2 answered on time, 1 late, 2 overdue, 1 waiting, plus the edge-of-month one (overdue)
-    assert fig(november.complaints()) == (7, 2, 1, 3, 1)
+    # and the two anonymous ones closed without a response (one on time, one late)
+    assert fig(november.complaints()) == (9, 3, 2, 3, 1)
+    assert fig(dict(november.complaint_categories())["Anonymous"]) == (2, 1, 1, 0, 0)
+    for result in results:  # every item is in exactly one of the four
+        for h in [result.total, *result.by_kind.values()]:
+            assert h.received == h.on_time + h.late + h.overdue + h.waiting
     assert november.by_kind["praise"].on_time == 1 and "Lateness" in dict(november.complaint_categories())
 
 
@@ -503,8 +535,12 @@ def test_presets_and_range_rules(factory):
     assert stats.range_problem(date(2026, 2, 1), date(2026, 1, 31), agency) == "end_before_start"
     assert stats.range_problem(date(2024, 12, 1), date(2026, 11, 30), agency) is None  # 24 months
     assert stats.range_problem(date(2024, 11, 30), date(2026, 11, 30), agency) == "too_long"
-    agency.settings = {"statistics_max_range_months": 36}
+    assert stats.range_problem(date(1, 1, 1), date(1, 1, 31), agency) == "out_of_bounds"
+    assert stats.range_problem(date(9999, 1, 1), date(9999, 12, 31), agency) == "out_of_bounds"
+    assert stats.range_problem(stats.FIRST_DAY, stats.FIRST_DAY, agency) is None
+    agency.settings = {"statistics_max_range_months": 36, "statistics_min_correlation_n": 1}
     assert stats.range_problem(date(2024, 11, 30), date(2026, 11, 30), agency) is None
+    assert stats.min_correlation_n(agency) == 3, "with 2 ratings r is always -1 or 1"
 
 
 @pytest.mark.parametrize(
@@ -515,6 +551,10 @@ def test_presets_and_range_rules(factory):
         ("start=2026-13-45&end=2026-11-30", "Enter a date as year-month-day, e.g. 2026-11-01."),
         ("start=2026-11-01&end=", "Enter the last day."),
         ("start=&end=2026-11-01", "Enter the first day."),
+        # the trend reaches 11 months back and the bounds a day on: these were a 500
+        ("start=0001-06-01&end=0001-06-30", "Enter a day between 1900-01-01 and 2999-12-31."),
+        ("start=9999-01-01&end=9999-12-31", "Enter a day between 1900-01-01 and 2999-12-31."),
+        ("start=2026-11-01&end=9999-12-31", "Enter a day between 1900-01-01 and 2999-12-31."),
     ],
 )
 def test_a_bad_range_is_refused_next_to_the_field(world, client, query, message):
@@ -555,8 +595,22 @@ def test_page_shows_every_figure_and_the_chart(world, client, app):
     with app.test_request_context(), scoped(world):
         months, total = expected_monthly(world, start, end)
         trend, _ = expected_monthly(world, date(2025, 12, 1), end)
-        carers = {r.name: r for r in stats.breakdown("carer", start, end)}
-        feedback = stats.feedback_handling(world.agency, start, end, NOW)
+        # independent of the module under test: plain SQL, not stats.breakdown()/feedback_handling()
+        ann_overall = sql(
+            f"""SELECT avg({OVERALL})::float8 AS overall FROM visit_ratings r
+                JOIN visits v ON v.tenant_id = r.tenant_id AND v.id = r.visit_id
+                WHERE v.staff_file_id = :s AND v.status = 'completed' AND v.local_day BETWEEN :a AND :b""",
+            s=world.staff["Ann Lee"].id,
+            a=start,
+            b=end,
+        )[0]["overall"]
+        london = ZoneInfo("Europe/London")
+        complaint_rows = sql(
+            """SELECT category, responded_at, closed_at, due_at, status FROM feedback_items
+               WHERE kind = 'complaint' AND received_at >= :a AND received_at < :b""",
+            a=datetime.combine(start, time(0), tzinfo=london),
+            b=datetime.combine(end + timedelta(days=1), time(0), tzinfo=london),
+        )
 
     def shown(value):
         return "–" if value is None else f"{value:.2f}"
@@ -573,22 +627,28 @@ def test_page_shows_every_figure_and_the_chart(world, client, app):
     for m in stats.MEASURES:
         got = cells(html, "dimensions", m)
         assert got == {"mean": shown(total[f"{m}_mean"]), "sd": shown(total[f"{m}_sd"]), "n": str(total["n"])}
+    for month, row in trend.items():  # the chart's table alternative
+        got = cells(html, "trend-table", month.isoformat())
+        assert got["n"] == str(row["n"])
+        assert all(got[m] == shown(row[f"{m}_mean"]) for m in stats.MEASURES), (month, got)
     ann = world.staff["Ann Lee"].id
     got = cells(html, "by-carer", str(ann))
-    assert got["overall"] == shown(carers["Ann Lee"].figures.means["overall"])
+    assert got["overall"] == shown(ann_overall)
     assert "Ann Lee" in html and "No carer recorded" in html and "Blue team" in html and "Shopping" in html
-    complaints = cells(html, "complaints", "*total*")
-    c = feedback.complaints()
-    assert complaints == {
-        "received": str(c.received),
-        "on_time": str(c.on_time),
-        "late": str(c.late),
-        "overdue": str(c.overdue),
-        "waiting": str(c.waiting),
-    }
-    assert cells(html, "complaints", "Lateness")["received"] == str(
-        dict(feedback.complaint_categories())["Lateness"].received
-    )
+
+    def handled(rows):  # by hand, over the rows
+        pairs = [(r["responded_at"] or r["closed_at"], r["due_at"]) for r in rows]
+        return {
+            "received": str(len(rows)),
+            "on_time": str(sum(1 for answered, due in pairs if answered and answered <= due)),
+            "late": str(sum(1 for answered, due in pairs if answered and answered > due)),
+            "overdue": str(sum(1 for answered, due in pairs if not answered and due < NOW)),
+            "waiting": str(sum(1 for answered, due in pairs if not answered and due >= NOW)),
+        }
+
+    assert cells(html, "complaints", "*total*") == handled(complaint_rows)
+    lateness = [r for r in complaint_rows if r["category"] == "Lateness"]
+    assert cells(html, "complaints", "Lateness") == handled(lateness)
     assert "Client 0" not in html and "Client 1" not in html, "no client personal data"
 
     svg = extract_svg(html)  # well-formed XML, or this raises
@@ -612,6 +672,39 @@ def test_page_shows_every_figure_and_the_chart(world, client, app):
     )
     # the gap splits the line: two runs, two paths
     assert len(series["Attitude"].findall(f"{SVG}path")) == 2
+
+
+def test_user_text_is_shown_as_text(factory, client, app):
+    """Carer, team, service and category names are typed by people: escaped on the page."""
+    nasty = '<img src=x onerror="alert(1)">'
+    with time_machine.travel(NOW, tick=False):
+        data = build(factory, today=date(2026, 11, 21), now=NOW)
+        with app.test_request_context(), scoped(data):
+            data.teams["Blue team"].name = f"Blue {nasty}"
+            data.items["Bathing"].name = f"Bathing {nasty}"
+            received = NOW - timedelta(days=1)
+            db.session.add(
+                FeedbackItem(
+                    kind="complaint",
+                    category=f"Topic {nasty}",
+                    description="x",
+                    channel="public",
+                    received_at=received,
+                    due_at=received + timedelta(days=3),
+                )
+            )
+            db.session.commit()
+        login(client, data.coordinator)
+        page = client.get(f"/a/{data.agency.slug}/feedback/statistics")
+    assert page.status_code == 200
+    assert "<img src=x" not in page.text
+    escaped = "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;"
+    assert (
+        f"Blue {escaped}" in page.text
+        and f"Bathing {escaped}" in page.text
+        and f"Topic {escaped}" in page.text
+    )
+    extract_svg(page.text)
 
 
 def test_statement_count_does_not_grow_with_the_data(factory, app):
@@ -747,6 +840,26 @@ def test_chart_text_is_escaped():
     assert 'id="mine-title"' in str(
         line_chart(["a"], {"S": [1]}, y_min=1, y_max=5, title="t", chart_id="mine")
     )
+
+
+def test_chart_drops_what_xml_cannot_hold_and_skips_non_numbers():
+    from saas.charts import line_chart
+
+    odd = "Team\x01\x0b\ufffe one"  # control characters are not allowed in XML 1.0, even escaped
+    svg = parse(
+        line_chart(
+            [odd, "b", "c"],
+            {odd: [2, float("nan"), float("inf")]},
+            y_min=1,
+            y_max=5,
+            title=odd,
+            chart_id='x"><script>',
+        )
+    )
+    assert svg.find(f"{SVG}title").text == "Team one"
+    assert [c.find(f"{SVG}title").text for c in circles(svg, "Team one")] == ["Team one, Team one: 2.00"]
+    assert "nan" not in ET.tostring(svg, encoding="unicode").lower()
+    assert svg.find(f"{SVG}title").get("id") == 'x"><script>-title'  # escaped in the attribute
 
 
 def test_the_page_follows_the_agency_language(factory, client):

@@ -13,7 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from saas.fields import strip
 
@@ -144,14 +144,34 @@ class _DayField(DateField):
             raise ValueError(_l("Enter a date as year-month-day, e.g. 2026-11-01.")) from None
 
 
+def _day_within_bounds(form: FlaskForm, field: DateField) -> None:
+    """A day the statistics can count from and to (far years would overflow)."""
+    from flask_babel import gettext
+
+    from tenants.feedback.statistics import FIRST_DAY, LAST_DAY
+
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(
+            gettext(
+                "Enter a day between %(first)s and %(last)s.",
+                first=FIRST_DAY.isoformat(),
+                last=LAST_DAY.isoformat(),
+            )
+        )
+
+
 class StatisticsRangeForm(FlaskForm):
     """The custom range of the statistics page: read from the query string (GET)."""
 
     class Meta:
         csrf = False  # a GET that changes nothing
 
-    start = _DayField(_l("From"), validators=[InputRequired(message=_l("Enter the first day."))])
-    end = _DayField(_l("To"), validators=[InputRequired(message=_l("Enter the last day."))])
+    start = _DayField(
+        _l("From"), validators=[InputRequired(message=_l("Enter the first day.")), _day_within_bounds]
+    )
+    end = _DayField(
+        _l("To"), validators=[InputRequired(message=_l("Enter the last day.")), _day_within_bounds]
+    )
 
 
 class FeedbackSettingsForm(FlaskForm):

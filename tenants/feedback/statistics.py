@@ -15,9 +15,10 @@ rows. The definitions, shown on the page too:
   in the range; none below a minimum number of ratings or when a dimension
   did not vary (PostgreSQL gives NULL).
 - Opinions and complaints count in the range by when they were received (the
-  agency's calendar); answered on time: responded_at <= due_at; late: after
-  it; overdue: not answered yet and past due now; waiting: not answered, not
-  yet due.
+  agency's calendar); answered on time: responded_at (or closed_at, for an
+  anonymous one closed without a response) <= due_at; late: after it;
+  overdue: not answered yet and past due now; waiting: not answered, not yet
+  due. Each item is in exactly one of the four.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ from tenants.scheduling.models import Visit, VisitStatus
 from tenants.staffing.models import StaffFile, Team
 
 PRESETS = ("this_month", "last_month", "last_3_months", "last_12_months")
+# the days a custom range may use: the trend reaches 11 months back and the
+# bounds one day on, so year 1 and year 9999 would overflow Python's dates
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 TREND_MONTHS = 12
 # the figures a row carries: the five dimensions and their overall mean
 MEASURES = (*DIMENSIONS, "overall")
@@ -51,8 +56,9 @@ def max_range_months(agency: Agency) -> int:
 
 
 def min_correlation_n(agency: Agency) -> int:
-    """Fewer ratings than this: no correlation is shown (a per-agency setting)."""
-    return int(agency.setting("statistics_min_correlation_n", 3))
+    """Fewer ratings than this: no correlation is shown (a per-agency setting,
+    never under 3: with 2 ratings r is always -1 or 1)."""
+    return max(3, int(agency.setting("statistics_min_correlation_n", 3)))
 
 
 # -- date ranges --------------------------------------------------------------------------------
@@ -101,7 +107,10 @@ def preset_range(preset: str, today: date) -> DateRange:
 
 
 def range_problem(start: date, end: date, agency: Agency) -> str | None:
-    """A code when a custom range cannot be shown: "end_before_start" or "too_long"."""
+    """A code when a custom range cannot be shown: "out_of_bounds",
+    "end_before_start" or "too_long"."""
+    if not (FIRST_DAY <= start <= LAST_DAY and FIRST_DAY <= end <= LAST_DAY):
+        return "out_of_bounds"
     if end < start:
         return "end_before_start"
     if months_spanned(start, end) > max_range_months(agency):
@@ -311,7 +320,10 @@ def feedback_handling(agency: Agency, start: date, end: date, now: datetime | No
     now = now or db.utcnow()
     since, until = local_bounds(agency, start, end)
     item = FeedbackItem
-    unanswered = and_(item.responded_at.is_(None), not_(item.status.in_(ANSWERED_STATUSES)))
+    # an anonymous one may be closed without a response: its closing is its answer,
+    # so that every item is in exactly one of on time, late, overdue and waiting
+    answered_at = func.coalesce(item.responded_at, item.closed_at)
+    unanswered = and_(answered_at.is_(None), not_(item.status.in_(ANSWERED_STATUSES)))
     rows = db.session.execute(
         select(
             item.kind,
@@ -319,8 +331,8 @@ def feedback_handling(agency: Agency, start: date, end: date, now: datetime | No
             func.grouping(item.kind).label("all_kinds"),
             func.grouping(item.category).label("all_categories"),
             func.count().label("received"),
-            func.count().filter(item.responded_at <= item.due_at).label("on_time"),
-            func.count().filter(item.responded_at > item.due_at).label("late"),
+            func.count().filter(answered_at <= item.due_at).label("on_time"),
+            func.count().filter(answered_at > item.due_at).label("late"),
             func.count().filter(and_(unanswered, item.due_at < now)).label("overdue"),
             func.count().filter(and_(unanswered, item.due_at >= now)).label("waiting"),
         )

@@ -618,6 +618,7 @@ def statistics() -> Any:
         form=form,
         figures=figures,
         months=figures.range.months(),
+        trend_months=months,
         presets=stats.PRESETS,
         dimensions=DIMENSIONS,
         measures=stats.MEASURES,
@@ -642,6 +643,14 @@ def _measure_label(measure: str) -> str:
 def _statistics_range_message(problem: str, max_months: int) -> str:
     if problem == "end_before_start":
         return _("The last day must be on or after the first day.")
+    if problem == "out_of_bounds":  # the form refuses such days first; kept for any other caller
+        from tenants.feedback.statistics import FIRST_DAY, LAST_DAY
+
+        return _(
+            "Enter a day between %(first)s and %(last)s.",
+            first=FIRST_DAY.isoformat(),
+            last=LAST_DAY.isoformat(),
+        )
     return _("Choose a range of at most %(months)d months.", months=max_months)
 
 

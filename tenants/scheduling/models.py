@@ -89,6 +89,8 @@ class Visit(TenantScoped, Base):
         CheckConstraint("checked_out_at is null or checked_in_at is not null", name="out_after_in"),
         Index("ix_visits_staff_start", "tenant_id", "staff_file_id", "starts_at"),
         Index("ix_visits_client_start", "tenant_id", "client_id", "starts_at"),
+        # the satisfaction statistics select visits by their local day
+        Index("ix_visits_local_day", "tenant_id", "local_day", postgresql_include=["status"]),
         # covering: the month's figures of the quality summary read only the index
         Index(
             "ix_visits_start",

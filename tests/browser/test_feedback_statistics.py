@@ -38,6 +38,17 @@ def test_admin_reads_the_statistics_and_changes_the_range(page: Page, make, live
     expect(page.get_by_test_id("by-service-item").get_by_role("rowheader", name="Bathing")).to_be_visible()
     expect(page.get_by_test_id("complaints").get_by_role("rowheader", name="Lateness")).to_be_visible()
     expect(page.get_by_test_id("correlations").get_by_role("rowheader", name="Attitude")).to_be_visible()
+    # the chart's values as a table, for those who cannot see it
+    expect(page.get_by_test_id("trend-table")).to_be_hidden()
+    page.get_by_text("The trend as a table").click()
+    expect(page.get_by_test_id("trend-table").locator("tbody tr")).to_have_count(12)
+
+    # a day the page cannot count from is refused next to the field, not a server error
+    page.get_by_label("From").fill("0001-06-01")
+    page.get_by_label("To").fill("0001-06-30")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_text("Enter a day between 1900-01-01 and 2999-12-31.").first).to_be_visible()
+    expect(page.get_by_label("From")).to_have_attribute("aria-invalid", "true")
 
     # a custom range: the last day before the first is refused next to the field
     page.get_by_label("From").fill(f"{today.year}-{today.month:02d}-15")
