@@ -57,7 +57,79 @@ def test_demo_refuses_unless_empty_or_forced(app, dbconn, factory):
         assert db.session.scalar(select(Visit.id).where(Visit.staff_file_id == staff_id).limit(1)), (
             "carer1 has visits"
         )
+    assert_demo_quality_areas()
     admin = db.session.scalar(select(User).where(User.email == "admin@sunrise.example"))
     carer = db.session.scalar(select(User).where(User.email == "carer1@sunrise.example"))
     assert admin.totp_secret == "JBSWY3DPEHPK3PXP" and carer.totp_secret is None
     assert db.session.scalar(select(User.is_operator).where(User.email == "operator@demo.example"))
+
+
+def assert_demo_quality_areas():
+    """Each demo agency has last week's visits done and rated, feedback, a
+    survey, the opinion box, a stakeholder round, a funder and last month's
+    quality summary asked for, in the agency's language."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from tenants.clients.models import PortalLink
+    from tenants.feedback.models import FeedbackItem, FollowUpTask, Rectification, VisitRating
+    from tenants.outreach import services as outreach
+    from tenants.outreach.models import BoxLocation, BoxLog, Funder, FunderVisit, StakeholderRound
+    from tenants.quality import services as quality
+    from tenants.scheduling.models import ServiceRecord, Visit
+    from tenants.staffing.models import Team
+    from tenants.surveys.models import SurveyCampaign, SurveyInvitation, SurveyQuestion, SurveyTemplate
+
+    for slug, survey_name in (("sunrise", "Client satisfaction"), ("kangning", "服务满意度调查")):
+        agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
+        today = agency.today()
+        with db.tenant_scope(agency.id):
+            past = list(db.session.scalars(select(Visit).where(Visit.local_day < today)))
+            assert len(past) == 6 and all(v.status == "completed" and v.checked_out_at for v in past)
+            assert all(today - timedelta(days=7) <= v.local_day for v in past), "in the past week"
+            assert db.session.scalar(select(func.count()).select_from(ServiceRecord)) == 6
+            ratings = list(db.session.scalars(select(VisitRating)))
+            assert len(ratings) == 5 and {r.channel for r in ratings} == {"portal", "phone"}
+            low = [
+                r for r in ratings if min(r.attitude, r.process, r.effect, r.environment, r.timeliness) <= 2
+            ]
+            assert len(low) == 1 and low[0].channel == "phone"
+            task = db.session.scalar(select(FollowUpTask))
+            supervisor = db.session.scalar(select(Team.supervisor_membership_id))
+            assert task.rating_id == low[0].id and task.assignee_membership_id == supervisor is not None
+            client1 = db.session.scalar(
+                select(PortalLink.client_id)
+                .join(Membership, Membership.id == PortalLink.membership_id)
+                .join(User, User.id == Membership.user_id)
+                .where(User.email == f"client1@{slug}.example")
+            )
+            rated = {r.visit_id for r in ratings}
+            assert [v for v in past if v.client_id == client1 and v.id not in rated], (
+                "client1 has one to rate"
+            )
+            items = list(db.session.scalars(select(FeedbackItem)))
+            assert sorted(i.kind for i in items) == ["complaint", "complaint", "opinion"]
+            answered = [i for i in items if i.status == "responded"]
+            assert len(answered) == 1 and answered[0].kind == "complaint" and answered[0].response
+            rect = db.session.scalar(select(Rectification))
+            assert rect.feedback_item_id == answered[0].id and rect.status == "open"
+            template = db.session.scalar(select(SurveyTemplate))
+            assert template.name == survey_name and template.purpose == "satisfaction"
+            questions = list(db.session.scalars(select(SurveyQuestion).order_by(SurveyQuestion.position)))
+            assert [q.kind for q in questions] == ["scale5", "single", "text"]
+            assert all(set(q.text) == {"en", "zh_CN"} for q in questions)
+            assert db.session.scalar(select(SurveyCampaign.status)) == "sent"
+            assert db.session.scalar(select(func.count(SurveyInvitation.responded_at))) == 3
+            assert db.session.scalar(select(func.count()).select_from(BoxLocation)) == 1
+            assert not db.session.scalar(select(BoxLog.id).where(BoxLog.day == today - timedelta(days=1)))
+            assert db.session.scalar(select(func.count()).select_from(BoxLog)) == 6
+            gaps = outreach.missed_days(today - timedelta(days=10), today, agency)
+            assert [g.day for g in gaps] == [today - timedelta(days=1)], "yesterday is the gap"
+            assert db.session.scalar(select(func.count()).select_from(StakeholderRound)) == 1
+            assert db.session.scalar(select(func.count()).select_from(Funder)) == 1
+            last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+            visited = db.session.scalar(select(FunderVisit.visited_on))
+            assert visited.replace(day=1) == last_month
+            assert outreach.funders_without_visit(last_month, agency) == []
+            assert quality.summary_for(quality.previous_month(agency)) is not None
