@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -94,3 +95,4 @@ def test_make_run_serves_the_demo_and_stops(tmp_path: Path):
     assert code == 0, tail
     assert "Stopped." in tail
     assert not (instance / "pgdata" / "postmaster.pid").exists(), "embedded PostgreSQL stopped"
+    shutil.rmtree(instance, ignore_errors=True)  # kept only when the run failed, to look into
