@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
 import uuid
+from collections.abc import Callable, Iterator
 from zoneinfo import available_timezones
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from saas import audit, db
 from saas.fields import LOCALE_CODES, RESERVED_SLUGS, SLUG_RE
 from saas.models import Agency, AgencyStatus
+
+log = logging.getLogger(__name__)
 
 
 class AgencyError(ValueError):
@@ -51,6 +56,40 @@ def active_agencies(ids: set[uuid.UUID]) -> list[Agency]:
     return list(
         db.session.scalars(select(Agency).where(Agency.id.in_(ids), Agency.status == AgencyStatus.ACTIVE))
     )
+
+
+def agencies_with(stmt: Select) -> Iterator[Agency]:
+    """Run `stmt` (selecting tenant ids) across agencies through the platform
+    reader, then yield each active agency found with it in scope."""
+    with db.platform_reader() as reader:
+        ids = set(reader.scalars(stmt.distinct()))
+    for agency in active_agencies(ids):
+        with db.tenant_scope(agency.id):
+            yield agency
+
+
+def sweep_agencies(stmt: Select, work: Callable[[Agency], int]) -> int:
+    """`work(agency)` for each agency `stmt` finds; one agency's failure is
+    rolled back and logged (agency id only) without stopping the others, then
+    raised at the end so the sweep's run is recorded as failed."""
+    total, failed = 0, None
+    for agency in agencies_with(stmt):
+        try:
+            total += work(agency)
+        except Exception as exc:  # noqa: BLE001 - re-raised below, after the other agencies
+            db.session.rollback()
+            # the error's type and where it happened, not its message: a database
+            # error's message carries the statement's values (names, emails)
+            log.error(  # noqa: TRY400 - no exc_info on purpose (see above)
+                "reminder sweep failed for agency %s: %s\n%s",
+                agency.id,
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+    return total
 
 
 def set_status(agency: Agency, status: AgencyStatus, reason: str = "") -> None:

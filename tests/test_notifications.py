@@ -448,7 +448,8 @@ def test_daily_digest_collects_the_days_notifications(app_ctx, factory):
     digest = mails_to(care.coordinator_user)[-1]
     assert digest.subject == "Your CareHub digest: 2 notifications"
     assert "1 visit in the next 7 days has no carer" in digest.body and "Late visit" in digest.body
-    assert digest.dedupe_key == f"digest:{care.coordinator.id}:2026-11-23"
+    first_item = notes(care, care.coordinator, kind="visit.unassigned")[0]
+    assert digest.dedupe_key == f"digest:{care.coordinator.id}:{first_item.id}"
     # a notification after today's digest waits for tomorrow's; turning the digest off releases it
     with time_machine.travel(at(2026, 11, 23, 10, 0), tick=False):
         with db.tenant_scope(care.agency.id):
@@ -472,6 +473,107 @@ def test_daily_digest_collects_the_days_notifications(app_ctx, factory):
             db.session.commit()
         run(delivery.deliver_waiting)
     assert mails_to(care.coordinator_user)[-1].subject == "Late visit: no check-in for 2026-11-23 18:00"
+
+
+def _late(care: Care, subject: str, when: datetime, to) -> None:
+    with time_machine.travel(when, tick=False), db.tenant_scope(care.agency.id):
+        send_due([Due("visit.late", subject, when, to, {"start": "10:30", "date": "2026-11-23"})])
+
+
+def test_a_digest_time_inside_the_quiet_hours_goes_when_they_end(app_ctx, factory):
+    """Digest at 17:00 (the default), quiet 16:00-08:00: the digest time always
+    falls in the quiet hours, so it goes at 08:00 with what came before 17:00,
+    every day, each notification in one digest."""
+    care = Care(factory)  # London, GMT in November
+    with db.tenant_scope(care.agency.id):
+        services.save_preferences(
+            care.coordinator, channels={}, quiet_start="16:00", quiet_end="08:00", timezone="", digest=True
+        )
+        db.session.commit()
+    to = (care.coordinator.id,)
+    _late(care, "v1", at(2026, 11, 23, 10, 0), to)
+    _late(care, "v2", at(2026, 11, 23, 16, 59), to)
+    for moment in (at(2026, 11, 23, 17, 0), at(2026, 11, 23, 23, 0), at(2026, 11, 24, 7, 59)):
+        with time_machine.travel(moment, tick=False):
+            assert run(delivery.digest_all) == 0
+    with time_machine.travel(at(2026, 11, 24, 8, 0), tick=False):
+        assert run(delivery.digest_all) == 1
+        assert run(delivery.digest_all) == 0
+    _late(care, "v3", at(2026, 11, 24, 9, 0), to)  # after yesterday's 17:00: tomorrow's digest
+    with time_machine.travel(at(2026, 11, 24, 17, 30), tick=False):
+        assert run(delivery.digest_all) == 0
+    with time_machine.travel(at(2026, 11, 25, 8, 0), tick=False):
+        assert run(delivery.digest_all) == 1
+    digests = [m for m in mails_to(care.coordinator_user) if m.kind == "notification.digest"]
+    assert [m.subject for m in digests] == [
+        "Your CareHub digest: 2 notifications",
+        "Your CareHub digest: 1 notification",
+    ]
+    assert "10:30" in digests[0].body and len({m.dedupe_key for m in digests}) == 2
+    assert {n.email for n in notes(care, care.coordinator)} == {EmailState.SENT}
+
+
+def test_an_occurrence_nobody_can_receive_is_not_claimed(app_ctx, factory):
+    """No carer yet, or the only recipient left: the occurrence stays due and
+    goes once someone can be told (never skipped)."""
+    care = Care(factory)
+    due_at = at(2026, 11, 23, 8, 0)
+    params = {"start": "09:00", "date": "2026-11-23"}
+    with db.tenant_scope(care.agency.id):
+        assert recipients(Role.CARER) == ()
+        assert send_due([Due("visit.missed", "v", due_at, recipients(Role.CARER), params)]) == 0
+        assert send_due([Due("visit.missed", "v", due_at, (care.coordinator.id,), params)]) == 1
+        care.admin.active = False
+        db.session.commit()
+        assert send_due([Due("visit.late", "v", due_at, (care.admin.id,), params)]) == 0
+        assert db.session.scalar(select(func.count()).select_from(Reminder)) == 1
+    _user, carer, _staff = care.carer()
+    with db.tenant_scope(care.agency.id):
+        assert send_due([Due("visit.missed", "v2", due_at, recipients(Role.CARER), params)]) == 1
+    assert [n.membership_id for n in notes(care, kind="visit.missed")] == [care.coordinator.id, carer.id]
+
+
+def test_check_out_needing_attention_goes_through_the_centre(app_ctx, factory):
+    """The alert at check-out is in the app and by email, to coordinators and
+    admins, mandatory, once per visit, and delayed (never dropped) by quiet hours."""
+    from tenants.scheduling import services as visits
+
+    care = Care(factory)
+    _user, _carer, staff = care.carer()
+    with db.tenant_scope(care.agency.id):
+        from saas.notifications.models import NotificationPreference
+
+        db.session.add(
+            NotificationPreference(
+                membership_id=care.admin.id, kind="record.attention", in_app=False, email=False
+            )
+        )
+        services.save_preferences(
+            care.coordinator, channels={}, quiet_start="08:00", quiet_end="10:00", timezone="", digest=True
+        )
+        db.session.commit()
+    visit = care.visit(at(2026, 11, 23, 8, 0), staff)
+    with (
+        time_machine.travel(at(2026, 11, 23, 9, 0), tick=False),
+        care.factory.app.test_request_context(),
+        db.tenant_scope(care.agency.id),
+    ):
+        row = db.session.get(type(visit), (care.agency.id, visit.id))
+        visits.check_in(care.agency, row, staff_id=staff.id)
+        record = visits.RecordData([True], "Washed", "", "", "fell in the bathroom", True)
+        visits.check_out(care.agency, row, record, staff_id=staff.id, by=None)
+        db.session.commit()
+    got = notes(care, kind="record.attention")
+    assert {n.membership_id for n in got} == {care.admin.id, care.coordinator.id}
+    assert all(n.in_app and n.link.endswith(str(visit.id)) for n in got)
+    assert all("fell" not in n.title + n.body for n in got), "no record content in the alert"
+    assert [m.kind for m in mails_to(care.admin_user)] == ["visit.attention"]
+    assert mails_to(care.coordinator_user) == []  # quiet until 10:00; mandatory: not in the digest
+    [waiting] = notes(care, care.coordinator, kind="record.attention")
+    assert waiting.email == EmailState.PENDING and waiting.deliver_after == at(2026, 11, 23, 10, 0)
+    with time_machine.travel(at(2026, 11, 23, 10, 0), tick=False):
+        assert run(delivery.deliver_waiting) == 1
+    assert [m.kind for m in mails_to(care.coordinator_user)] == ["visit.attention"]
 
 
 def test_reminder_is_written_in_the_recipients_language(app_ctx, factory):

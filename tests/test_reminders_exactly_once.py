@@ -218,3 +218,70 @@ def test_two_sweeps_at_once_send_once(committed, app, monkeypatch):
         "mails": 80,
         "distinct_mails": 80,
     }
+
+
+def test_one_agencys_failing_sweep_does_not_stop_the_others(committed, monkeypatch, caplog):
+    """A sweep that fails in one agency (bad data) rolls that agency back and
+    still sends the others' reminders, then reports the failure."""
+    broken, fine = Care(committed), Care(committed)
+    missed_visits(broken, 1)
+    missed_visits(fine, 3)
+    real = sweeps.missed_dues
+    email = "edith@" + "example.com"  # (the traceback shows source lines, not values)
+
+    def missed_dues(agency, now):
+        if agency.id == broken.agency.id:
+            raise RuntimeError(f"bad data for {email}")
+        return real(agency, now)
+
+    monkeypatch.setattr(sweeps, "missed_dues", missed_dues)
+    with pytest.raises(RuntimeError):  # the run is recorded as failed...
+        sweeps.late_and_missed_all.__wrapped__()
+    # the log names the agency and the error's type, never the message's values
+    assert str(broken.agency.id) in caplog.text and "RuntimeError" in caplog.text
+    assert email not in caplog.text
+    # ...after every other agency was swept
+    assert counts(fine)["reminders"] == 3 and counts(fine)["mails"] == 6
+    assert counts(broken)["reminders"] == 0
+
+
+def test_an_escalation_run_killed_after_its_first_batch_escalates_the_rest(committed, app, monkeypatch):
+    """`escalate_overdue` marks every overdue item escalated, then `send_due`
+    commits batch by batch: a worker dying after the first commit must not
+    leave the later items marked escalated but never sent."""
+    from tenants.feedback import jobs as feedback_jobs
+    from tenants.feedback.services import FeedbackData, submit_feedback
+
+    monkeypatch.setitem(app.config, "REMINDER_BATCH_SIZE", 1)
+    care = Care(committed)
+    with app.test_request_context(), db.tenant_scope(care.agency.id):
+        for text_ in ("one", "two", "three"):
+            item = submit_feedback(
+                care.agency, FeedbackData(kind="complaint", description=text_), channel="phone"
+            )
+            item.due_at = db.utcnow() - timedelta(hours=1)
+        db.session.commit()
+    real = reminders._send_batch
+    ours: list[int] = []
+
+    def dies_on_the_second_batch(agency, chunk):
+        if agency.id == care.agency.id:
+            ours.append(1)
+            if len(ours) == 2:
+                raise RuntimeError("worker killed")
+        return real(agency, chunk)
+
+    monkeypatch.setattr(reminders, "_send_batch", dies_on_the_second_batch)
+    with pytest.raises(RuntimeError):
+        feedback_jobs.escalate_all.__wrapped__()
+    assert counts(care)["reminders"] == 1  # the first batch was committed
+    monkeypatch.setattr(reminders, "_send_batch", real)
+    feedback_jobs.escalate_all.__wrapped__()  # the next run
+    feedback_jobs.escalate_all.__wrapped__()
+    assert counts(care) == {
+        "reminders": 3,
+        "notifications": 3,  # the admin: the agency head
+        "distinct_notifications": 3,
+        "mails": 3,
+        "distinct_mails": 3,
+    }

@@ -383,15 +383,28 @@ def test_another_link_of_an_answered_invitation_says_answered(client, factory, d
     assert err.value.code == "already_answered"
 
 
-def test_the_link_expires_after_the_agencys_setting(app, client, factory, dbconn):
+def test_the_link_works_through_the_last_day_of_the_setting_on_the_agencys_clock(client, factory, dbconn):
     world = Survey(factory, n=2, settings={"survey_link_days": 10})
+    agency = db.session.get(Agency, world.agency.id, populate_existing=True)
+    agency.timezone = "Asia/Shanghai"
+    db.session.commit()
+    world.agency = agency
+    # 17:00 on 1 March in Shanghai: the links work through 11 March there,
+    # as the email says, and stop at its midnight (16:00 UTC)
     start = datetime(2030, 3, 1, 9, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
         campaign = world.campaign("all", None)
-        token = world.token(campaign, world.invitations(campaign.id)[0])
-    with time_machine.travel(start + timedelta(days=9, hours=23), tick=False):
-        assert client.get(f"/s/{token}").status_code == 200
-    with time_machine.travel(start + timedelta(days=10, minutes=1), tick=False):
+        invitation = world.invitations(campaign.id)[0]
+        token = world.token(campaign, invitation)
+    with db.tenant_scope(world.agency.id):
+        expires = fresh(SurveyCampaign, campaign.id).links_expire_at
+        assert expires == datetime(2030, 3, 11, 16, tzinfo=UTC)
+        email = fresh(Client, invitation.client_id).email
+    body = db.session.scalar(select(MailMessage.body).where(MailMessage.to_address == email))
+    assert "works until March 11, 2030" in body, body
+    with time_machine.travel(datetime(2030, 3, 11, 15, 59, tzinfo=UTC), tick=False):
+        assert client.get(f"/s/{token}").status_code == 200, "still the 11th in Shanghai"
+    with time_machine.travel(datetime(2030, 3, 11, 16, 1, tzinfo=UTC), tick=False):
         page = client.get(f"/s/{token}")
         assert page.status_code == 410 and "This survey link has expired" in page.text
         refused = client.post(f"/s/{token}", data=world.good())
@@ -468,6 +481,36 @@ def test_bad_answers_are_refused_with_nothing_half_saved(client, factory, dbconn
         assert db.session.scalar(select(func.count()).select_from(SurveyAnswer)) == 0
         assert fresh(SurveyInvitation, invitation.id).responded_at is None
     assert client.post(f"/s/{token}", data=world.good()).status_code == 200
+
+
+def test_a_flood_on_the_answer_page_is_slowed_and_nothing_is_stored(client, factory, dbconn):
+    world = Survey(factory, n=1)
+    campaign = world.campaign("all", None)
+    token = world.token(campaign, world.invitations(campaign.id)[0])
+    codes = [client.post(f"/s/{token}", data={}).status_code for _ in range(31)]
+    assert codes[:30] == [422] * 30 and codes[30] == 429
+    # a forged token is counted too: guessing is slowed as well
+    assert client.post("/s/nonsense", data=world.good()).status_code == 429
+    assert client.post(f"/s/{token}", data=world.good()).status_code == 429
+    with db.tenant_scope(world.agency.id):
+        assert db.session.scalar(select(func.count()).select_from(SurveyAnswer)) == 0
+
+
+def test_a_refused_answer_page_costs_the_same_whatever_the_number_of_questions(client, factory, dbconn):
+    world = Survey(factory, n=2)
+    with world.scope():
+        long = services.create_template("Long", "other", by=None)
+        for i in range(12):
+            services.add_question(long, QuestionData("scale5", {"en": f"Question {i}?"}))
+        db.session.commit()
+    counts = []
+    for template in (world.template, long):
+        campaign = world.campaign("all", None, template=template)
+        token = world.token(campaign, world.invitations(campaign.id)[0])
+        with count_statements() as counter:
+            assert client.post(f"/s/{token}", data={}).status_code == 422
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
 
 
 def test_script_in_questions_and_answers_is_shown_as_text(client, factory, dbconn):
@@ -722,6 +765,55 @@ def test_coordinator_prepares_and_sends_through_the_pages(client, factory, dbcon
         actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"survey.campaign_created", "survey.campaign_sent", "survey.link_issued"} <= actions
     assert campaign.status == "sent"
+
+
+def test_closing_a_draft_is_refused_with_a_message(client, factory, dbconn):
+    world = Survey(factory, n=2)
+    draft = world.campaign("all", None, send=False)
+    login(client, world.coordinator)
+    url = f"/a/{world.slug}/surveys/campaigns/{draft.id}"
+    assert f"{url}/close" not in client.get(url).text, "no close button on a draft"
+    refused = client.post(f"{url}/close", follow_redirects=True)
+    assert refused.status_code == 200 and "has not been sent, so there is nothing to close" in refused.text
+    with db.tenant_scope(world.agency.id):
+        row = fresh(SurveyCampaign, draft.id)
+        assert row.status == "draft" and row.closed_at is None
+    sent = client.post(f"{url}/send", follow_redirects=True)
+    assert "Sent to 2 clients." in sent.text and f"{url}/close" in sent.text
+    closed = client.post(f"{url}/close", follow_redirects=True)
+    assert "Campaign closed: its links no longer work." in closed.text
+    with db.tenant_scope(world.agency.id):
+        assert fresh(SurveyCampaign, draft.id).status == "closed"
+
+
+def test_a_stale_campaign_object_cannot_be_sent_twice(factory, app_ctx):
+    """The row is re-read under its lock: what another request committed counts,
+    not the status this request loaded before."""
+    world = Survey(factory, n=3)
+    campaign = world.campaign("all", None, send=False)
+    with world.scope():
+        stale = fresh(SurveyCampaign, campaign.id)
+        db.session.execute(
+            SurveyCampaign.__table__.update()
+            .where(SurveyCampaign.__table__.c.id == campaign.id)
+            .values(status="sent", sent_at=db.utcnow(), links_expire_at=db.utcnow() + timedelta(days=1))
+        )
+        assert stale.status == "draft"
+        with pytest.raises(SurveyError) as err:
+            services.send_campaign(world.agency, stale, by=None)
+        assert err.value.code == "already_sent"
+        db.session.rollback()
+        stale = fresh(SurveyCampaign, campaign.id)
+        services.send_campaign(world.agency, stale, by=None)
+        assert stale.status == "sent"
+        db.session.execute(
+            SurveyCampaign.__table__.update()
+            .where(SurveyCampaign.__table__.c.id == campaign.id)
+            .values(status="closed", closed_at=db.utcnow())
+        )
+        with pytest.raises(SurveyError) as err:
+            services.close_campaign(stale)
+        assert err.value.code == "already_closed"
 
 
 def test_only_admins_and_coordinators_manage_surveys(client, factory, dbconn):

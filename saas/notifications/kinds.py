@@ -9,6 +9,7 @@ Public API (other packages register their own kinds):
         mandatory: bool = False   # cannot be turned off (escalations)
         title: Callable[[dict[str, str]], str]  # params -> one-line title
         body: Callable[[dict[str, str]], str]   # params -> a short paragraph
+        mail_kind: str = "notification"  # the email's kind in the outbox (mail_messages.kind)
 
     KINDS: dict[str, Kind]
     register(kind) -> kind        # raises KindAlreadyRegistered on a duplicate name
@@ -57,6 +58,7 @@ class Kind:
     mandatory: bool = False
     title: Callable[[dict[str, str]], str] = field(default=_label_title, compare=False)
     body: Callable[[dict[str, str]], str] = field(default=_empty_body, compare=False)
+    mail_kind: str = field(default="notification", compare=False)
 
     def __post_init__(self) -> None:
         if self.title is _label_title:

@@ -11,7 +11,8 @@ Public API:
         params: dict[str, str]    # values for the kind's title/body (no health data)
         link: str = ""            # path in the app, e.g. f"/a/{slug}/visits/{id}"
 
-    send_due(dues, *, batch_size=None) -> int   # new occurrences
+    send_due(dues, *, batch_size=None) -> int   # new occurrences; commits per batch
+    send_now(dues) -> int                       # the same inside the caller's transaction (no commit)
     recipients(*roles) -> tuple[uuid.UUID, ...] # active memberships with these roles
 
 How "exactly once" holds: the occurrence's key (agency, kind, subject,
@@ -22,7 +23,9 @@ in the same transaction, which then commits. A sweep re-run finds the keys
 taken and does nothing; two sweeps at once serialise on the unique index (the
 second waits, then sees a conflict); a worker killed mid-batch rolls the whole
 batch back, so the next run claims and sends it. Emails also carry a dedupe
-key per reminder and recipient (`mail_messages.dedupe_key`).
+key per reminder and recipient (`mail_messages.dedupe_key`). An occurrence
+none of whose recipients is an active member is not claimed: it is sent
+once someone can be told, never skipped.
 
 Per recipient: the kind's preference (no row: in-app and email on; mandatory
 kinds ignore opt-outs). The in-app notification appears at once. The email
@@ -120,6 +123,20 @@ def send_due(dues: Iterable[Due], *, batch_size: int | None = None) -> int:
     return new
 
 
+def send_now(dues: Iterable[Due]) -> int:
+    """Claim and send `dues` inside the caller's transaction, without
+    committing: for a notification caused by a change (a check-out), which
+    must go, or not, together with that change. Returns how many were new."""
+    tenant_id = db.current_tenant_id()
+    if tenant_id is None:
+        raise db.TenantNotSet("send_now needs an agency in scope")
+    agency = db.session.get(Agency, tenant_id)
+    if agency is None:
+        raise db.TenantNotSet("unknown agency")
+    chunk = list(dues)
+    return _send_batch(agency, chunk) if chunk else 0
+
+
 def _send_batch(agency: Agency, chunk: list[Due]) -> int:
     by_key: dict[tuple[str, str, datetime], Due] = {}
     for due in chunk:
@@ -127,6 +144,12 @@ def _send_batch(agency: Agency, chunk: list[Due]) -> int:
             raise ValueError("due_at must be timezone-aware")
         kinds.get(due.kind)  # unknown kind: fail before claiming anything
         by_key.setdefault(due.key, due)
+    # an occurrence nobody can receive now (no such role yet, everyone left) is
+    # not claimed: it stays due, and goes once someone is there to be told
+    people = _load_recipients(agency, {m for due in by_key.values() for m in due.membership_ids if m})
+    by_key = {key: due for key, due in by_key.items() if any(m in people for m in due.membership_ids)}
+    if not by_key:
+        return 0
     # a fixed order, so two sweeps claiming overlapping batches cannot deadlock
     ordered = sorted(by_key.items(), key=lambda item: (item[0][0], item[0][1], item[0][2]))
     ids = {db.new_id(): due for _key, due in ordered}
@@ -151,8 +174,9 @@ def _send_batch(agency: Agency, chunk: list[Due]) -> int:
     ).all()
     if not claimed:
         return 0
-    new = [(rid, ids[rid]) for rid in ids if rid in set(claimed)]
-    _notify(agency, new, now)
+    taken = set(claimed)
+    new = [(rid, ids[rid]) for rid in ids if rid in taken]
+    _notify(agency, new, now, people)
     return len(new)
 
 
@@ -168,6 +192,8 @@ class _Recipient:
 
 
 def _load_recipients(agency: Agency, membership_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Recipient]:
+    if not membership_ids:
+        return {}
     rows = db.session.execute(
         select(Membership.id, User.email, User.locale, NotificationSettings)
         .join(User, User.id == Membership.user_id)
@@ -234,9 +260,10 @@ def absolute_link(link: str) -> str:
     return f"{base}{link}"
 
 
-def _notify(agency: Agency, new: list[tuple[uuid.UUID, Due]], now: datetime) -> None:
-    wanted = {m for _rid, due in new for m in due.membership_ids}
-    people = _load_recipients(agency, wanted)
+def _notify(
+    agency: Agency, new: list[tuple[uuid.UUID, Due]], now: datetime, people: dict[uuid.UUID, _Recipient]
+) -> None:
+    wanted = {m for _rid, due in new for m in due.membership_ids if m in people}
     prefs = {
         (p.membership_id, p.kind): p
         for p in db.session.scalars(
@@ -287,16 +314,24 @@ def _notify(agency: Agency, new: list[tuple[uuid.UUID, Due]], now: datetime) -> 
                 }
             )
             if state == EmailState.SENT:
-                mails.append((reminder_id, person, title, body, due.link))
+                mails.append((reminder_id, person, title, body, due.link, kind.mail_kind))
     if rows:
         db.session.execute(
             insert(Notification)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["tenant_id", "reminder_id", "membership_id"])
         )
-    for reminder_id, person, title, body, link in mails:
+    for reminder_id, person, title, body, link, mail_kind in mails:
         send_reminder_mail(
-            agency, person.membership_id, person.email, person.locale, reminder_id, title, body, link
+            agency,
+            person.membership_id,
+            person.email,
+            person.locale,
+            reminder_id,
+            title,
+            body,
+            link,
+            mail_kind=mail_kind,
         )
 
 
@@ -310,6 +345,7 @@ def send_reminder_mail(
     body: str,
     link: str,
     notification_id: uuid.UUID | None = None,
+    mail_kind: str = "notification",
 ) -> uuid.UUID | None:
     """One notification's email; the dedupe key makes a replay a no-op."""
     key = f"reminder:{reminder_id}:{membership_id}" if reminder_id else f"notification:{notification_id}"
@@ -317,7 +353,7 @@ def send_reminder_mail(
         email,
         "reminder",
         locale=locale,
-        kind="notification",
+        kind=mail_kind,
         agency_id=agency.id,
         dedupe_key=key,
         agency_name=agency.name,

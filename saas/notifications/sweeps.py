@@ -18,9 +18,12 @@ moment) makes a re-run, a second cron process or a killed worker harmless.
 - visit.unassigned: to coordinators and admins; one per agency per day (subject
   the local day, due at `reminder_morning_time`, default 08:00) with the number
   of visits in the next `unassigned_horizon_days` (7) that have no carer.
+- record.attention: mandatory; to coordinators and admins at check-out, when
+  the carer marks the record as needing attention (sent in the check-out's
+  own transaction by `tenants.scheduling.services`, subject the visit id).
 - record.needs_attention: to coordinators and admins; subject the record id,
   due `attention_reminder_hours` (24) after a record asked for attention and
-  nobody resolved it (the first alert is the email sent at check-out).
+  nobody resolved it.
 
 Late/missed/attention reminders only look back a bounded window
 (`LOOKBACK`), so turning the centre on never floods anyone with old flags.
@@ -28,7 +31,6 @@ Late/missed/attention reminders only look back a bounded window
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -40,7 +42,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import InstrumentedAttribute
 
 from saas import db
-from saas.agencies import active_agencies
+from saas.agencies import sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Role
 from saas.notifications.kinds import Kind, register
@@ -131,6 +133,23 @@ RECORD_NEEDS_ATTENTION = register(
         title=lambda p: _("A service record from %(date)s still needs attention", date=p["date"]),
         body=lambda p: _(
             "The carer asked for attention after the visit on %(date)s and nobody has resolved it yet.",
+            date=p["date"],
+        ),
+    )
+)
+
+RECORD_ATTENTION = register(
+    Kind(
+        "record.attention",
+        _l("A carer asked for attention at check-out"),
+        # the first alert about a possible incident: it replaces the email that
+        # always went at check-out, so it cannot be turned off either
+        mandatory=True,
+        mail_kind="visit.attention",
+        title=lambda p: _("A service record from %(date)s needs attention", date=p["date"]),
+        body=lambda p: _(
+            "The carer marked the service record of the visit on %(date)s as needing attention. "
+            "Open the visit to read it.",
             date=p["date"],
         ),
     )
@@ -327,15 +346,10 @@ def needs_attention_dues(agency: Agency, now: datetime) -> Iterator[Due]:
 
 def _sweep(candidates: Select, dues: Callable[[Agency, datetime], Iterator[Due]]) -> int:
     """Agencies with candidate rows (one cross-agency query), then per agency
-    its dues through send_due (which commits per batch)."""
+    its dues through send_due (which commits per batch); one agency's failure
+    does not stop the others (`sweep_agencies`)."""
     now = db.utcnow()
-    with db.platform_reader() as reader:
-        ids: set[uuid.UUID] = set(reader.scalars(candidates.distinct()))
-    sent = 0
-    for agency in active_agencies(ids):
-        with db.tenant_scope(agency.id):
-            sent += send_due(dues(agency, now))
-    return sent
+    return sweep_agencies(candidates, lambda agency: send_due(dues(agency, now)))
 
 
 def _visits_between(start: datetime, end: datetime) -> Select:

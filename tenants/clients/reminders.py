@@ -25,6 +25,7 @@ from flask_babel import ngettext
 from sqlalchemy import distinct, func, or_, select
 
 from saas import db
+from saas.agencies import sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Membership, Role
 from saas.notifications.kinds import Kind, register
@@ -32,7 +33,7 @@ from saas.notifications.reminders import Due, recipients, send_due
 from tenants.clients.models import Case, CaseStatus, FollowUp, PlanStatus, ServicePlan
 from tenants.scheduling.models import Visit, VisitStatus
 from tenants.staffing.models import StaffFile
-from tenants.staffing.reminders import date_param, local_midnight, sweep_agencies
+from tenants.staffing.reminders import date_param, local_midnight
 
 REVIEW_DAYS_KEY = "plan_review_reminder_days"
 DEFAULT_REVIEW_DAYS = 7

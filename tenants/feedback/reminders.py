@@ -21,13 +21,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from saas import db
+from saas.agencies import sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Role
 from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
 from tenants.feedback.labels import kind_label
 from tenants.feedback.models import FeedbackItem, FeedbackStatus
-from tenants.staffing.reminders import date_param, sweep_agencies
+from tenants.staffing.reminders import date_param
 
 OPEN_STATUSES = (FeedbackStatus.RECEIVED, FeedbackStatus.ACKNOWLEDGED, FeedbackStatus.INVESTIGATING)
 

@@ -528,9 +528,10 @@ def escalate_overdue(agency: Agency, now: datetime | None = None) -> int:
     """Opinions and complaints past their deadline without an answer go to the
     agency head (its admins), once each, through the notification centre (the
     mandatory `feedback.overdue` kind: in-app and email, keyed by item and
-    deadline). `escalated_at` is marked in the transaction that claims the
-    reminder (`send_due` commits it)."""
-    from saas.notifications.reminders import send_due
+    deadline). Each batch marks `escalated_at` and claims its reminders in one
+    transaction (`send_now`, then commit), so a run cut short leaves no item
+    marked but untold."""
+    from saas.notifications.reminders import batch_size_setting, send_now
     from tenants.feedback.reminders import overdue_dues
 
     now = now or db.utcnow()
@@ -545,13 +546,16 @@ def escalate_overdue(agency: Agency, now: datetime | None = None) -> int:
                 FeedbackItem.escalated_at.is_(None),
                 FeedbackItem.due_at < now,
             )
+            .order_by(FeedbackItem.due_at)
             .with_for_update(skip_locked=True)
         )
     )
-    if not due:
-        return 0
-    for item in due:
-        item.escalated_at = now
-        audit.record("feedback.escalated", str(item.id), kind=item.kind)
-    send_due(overdue_dues(agency, due))
+    size = batch_size_setting()
+    for start in range(0, len(due), size):
+        chunk = due[start : start + size]
+        for item in chunk:
+            item.escalated_at = now
+            audit.record("feedback.escalated", str(item.id), kind=item.kind)
+        send_now(overdue_dues(agency, chunk))
+        db.session.commit()
     return len(due)

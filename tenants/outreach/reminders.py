@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from saas import db
+from saas.agencies import sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Role
 from saas.notifications.kinds import Kind, register
@@ -35,7 +36,7 @@ from tenants.outreach import services
 from tenants.outreach.labels import group_label
 from tenants.outreach.models import BoxLocation, Funder
 from tenants.staffing.models import Team
-from tenants.staffing.reminders import date_param, local_midnight, sweep_agencies
+from tenants.staffing.reminders import date_param, local_midnight
 
 # a day the sweep did not see is still told, up to this late
 BOX_GRACE_DAYS = 2

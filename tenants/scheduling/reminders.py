@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
 from saas import db
+from saas.agencies import sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Membership, Role, User
 from saas.notifications.kinds import Kind, register
@@ -30,7 +31,7 @@ from saas.notifications.reminders import Due, recipients, send_due
 from tenants.scheduling.models import ReturnVisit, Visit, VisitStatus
 from tenants.scheduling.services import month_start, setting_int
 from tenants.staffing.models import StaffFile
-from tenants.staffing.reminders import date_param, local_midnight, sweep_agencies
+from tenants.staffing.reminders import date_param, local_midnight
 
 DUE_DAY_KEY = "return_visit_due_day"
 DEFAULT_DUE_DAY = 7

@@ -748,23 +748,24 @@ def check_out(
 
 
 def _alert_coordinators(agency: Agency, visit: Visit) -> None:
-    from saas import mail
+    """Through the notification centre (the mandatory `record.attention` kind):
+    in the app and by email (quiet hours delay it), to the active coordinators
+    and admins, once per visit, in the check-out's own transaction."""
+    from saas.notifications.reminders import Due, recipients, send_now
+    from saas.notifications.sweeps import RECORD_ATTENTION
 
-    people = db.session.execute(
-        select(User.email, User.locale)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.role.in_([Role.COORDINATOR, Role.ADMIN]), Membership.active.is_(True))
-    ).all()
-    for email, locale in people:
-        mail.send(
-            email,
-            "visit_attention",
-            locale=locale or agency.locale,
-            kind="visit.attention",
-            agency_id=agency.id,
-            dedupe_key=f"{agency.id}:visit.attention:{visit.id}:{email}",
-            agency_name=agency.name,
-        )
+    send_now(
+        [
+            Due(
+                kind=RECORD_ATTENTION.name,
+                subject=str(visit.id),
+                due_at=visit.starts_at,
+                membership_ids=recipients(Role.COORDINATOR, Role.ADMIN),
+                params={"date": visit.starts_at.astimezone(agency.zone).date().isoformat()},
+                link=f"/a/{agency.slug}/visits/{visit.id}",
+            )
+        ]
+    )
 
 
 # -- late and missed --------------------------------------------------------------------------

@@ -14,25 +14,24 @@ one has also passed (a certificate 5 days from expiry gets the 7-day
 reminder, not the 60- or 30-day one). A renewed certificate (another of the
 same type for the same person, valid longer) is not reminded of.
 
-Also the small helpers the other reminder sweeps share: `local_midnight`,
-`agencies_with`, `sweep_agencies` and `date_param`.
+Also the small helpers the other reminder sweeps share: `local_midnight` and
+`date_param` (the cross-agency loop is `saas.agencies.sweep_agencies`).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import aliased
 
 from saas import db
-from saas.agencies import active_agencies
+from saas.agencies import sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Membership, Role, User
 from saas.notifications.kinds import Kind, register
@@ -54,33 +53,6 @@ def local_midnight(agency: Agency, day: date) -> datetime:
     """The start of `day` on the agency's wall clock, as an aware datetime
     (daylight saving included)."""
     return datetime.combine(day, time(0), tzinfo=agency.zone)
-
-
-def agencies_with(stmt: Select) -> Iterator[Agency]:
-    """Run `stmt` (selecting tenant ids) across agencies through the platform
-    reader, then yield each active agency found with it in scope."""
-    with db.platform_reader() as reader:
-        ids = set(reader.scalars(stmt.distinct()))
-    for agency in active_agencies(ids):
-        with db.tenant_scope(agency.id):
-            yield agency
-
-
-def sweep_agencies(stmt: Select, work: Callable[[Agency], int]) -> int:
-    """`work(agency)` for each agency `stmt` finds; one agency's failure is
-    rolled back and logged (agency id only) without stopping the others, then
-    raised at the end so the sweep's run is recorded as failed."""
-    total, failed = 0, None
-    for agency in agencies_with(stmt):
-        try:
-            total += work(agency)
-        except Exception as exc:  # noqa: BLE001 - re-raised below, after the other agencies
-            db.session.rollback()
-            log.exception("reminder sweep failed for agency %s", agency.id)
-            failed = failed or exc
-    if failed is not None:
-        raise failed
-    return total
 
 
 def date_param(value: str) -> str:

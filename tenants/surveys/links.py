@@ -59,7 +59,8 @@ def answer(token: str) -> Any:
             db.session.commit()
             with force_locale(locale):
                 return render_template("surveys/thanks.html", agency=opened.agency)
-        db.session.rollback()
+        # nothing was written; no rollback, which would expire the questions
+        # and reload them one by one while the page is drawn
         with force_locale(locale):
             errors = {qid: answer_error(code) for qid, code in codes.items()}
         status = 422

@@ -16,11 +16,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from saas.agencies import sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Role
 from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
-from tenants.staffing.reminders import date_param, local_midnight, sweep_agencies
+from tenants.staffing.reminders import date_param, local_midnight
 from tenants.surveys import services
 
 OUTCOME_DUE = register(

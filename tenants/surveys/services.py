@@ -12,7 +12,7 @@ import random
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -357,9 +357,7 @@ def send_campaign(
     email a personal link. Returns how many clients were invited."""
     from saas import mail
 
-    locked = db.session.scalar(
-        select(SurveyCampaign).where(SurveyCampaign.id == campaign.id).with_for_update()
-    )
+    locked = _lock(campaign)
     if locked is None or locked.status != CampaignStatus.DRAFT:
         raise SurveyError("already_sent")
     if not questions_of(campaign.template_id):
@@ -376,7 +374,7 @@ def send_campaign(
     campaign.eligible_count = len(eligible)
     campaign.status = CampaignStatus.SENT
     campaign.sent_at = now
-    campaign.links_expire_at = now + timedelta(days=setting(agency, "survey_link_days"))
+    campaign.links_expire_at = links_expiry(agency, setting(agency, "survey_link_days"))
     people = {
         row.id: row
         for row in db.session.execute(
@@ -405,7 +403,7 @@ def send_campaign(
                 dedupe_key=f"{agency.id}:survey.invitation:{invitation.id}",
                 agency_name=agency.name,
                 link=link_url(token),
-                expires_on=campaign.links_expire_at.astimezone(agency.zone).date(),
+                expires_on=last_day(agency, campaign.links_expire_at),
             )
             invitation.emailed_at = now
             emailed += 1
@@ -421,10 +419,37 @@ def send_campaign(
     return len(chosen)
 
 
+def _lock(campaign: SurveyCampaign) -> SurveyCampaign | None:
+    """The campaign row locked and re-read: a concurrent send or close that
+    committed meanwhile is seen (the identity map would keep the stale status)."""
+    return db.session.scalar(
+        select(SurveyCampaign)
+        .where(SurveyCampaign.id == campaign.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def links_expiry(agency: Agency, days: int) -> datetime:
+    """Links work through the whole of the agency's `days`-th day from today
+    (the date the email names), until its local midnight."""
+    end = agency.today() + timedelta(days=days + 1)
+    return datetime.combine(end, time(0), tzinfo=agency.zone).astimezone(UTC)
+
+
+def last_day(agency: Agency, expires_at: datetime) -> date:
+    """The last day, on the agency's calendar, a link works."""
+    return (expires_at - timedelta(microseconds=1)).astimezone(agency.zone).date()
+
+
 def close_campaign(campaign: SurveyCampaign) -> None:
-    """Closing stops every link of the campaign at once."""
+    """Closing stops every link of the campaign at once. A draft was never
+    sent: there is nothing to close (and a closed campaign has a sending date)."""
+    campaign = _lock(campaign) or campaign
     if campaign.status == CampaignStatus.CLOSED:
         raise SurveyError("already_closed")
+    if campaign.status == CampaignStatus.DRAFT:
+        raise SurveyError("not_sent")
     campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = db.utcnow()
     audit.record("survey.campaign_closed", str(campaign.id))
@@ -723,7 +748,7 @@ def send_reminders(agency: Agency, now: datetime | None = None) -> int:
             dedupe_key=f"{agency.id}:survey.reminder:{invitation.id}",
             agency_name=agency.name,
             link=link_url(token),
-            expires_on=expires_at.astimezone(agency.zone).date(),
+            expires_on=last_day(agency, expires_at),
         )
     if rows:
         audit.record("survey.reminders_sent", "", count=len(rows))

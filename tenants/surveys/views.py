@@ -59,6 +59,7 @@ def error_message(exc: SurveyError) -> str:
         ),
         "already_sent": lambda: _("This campaign has already been sent."),
         "already_closed": lambda: _("This campaign is already closed."),
+        "not_sent": lambda: _("This campaign has not been sent, so there is nothing to close."),
         "campaign_closed": lambda: _("This campaign is closed or its links have expired."),
         "already_answered": lambda: _("This client has already answered."),
         "no_clients": lambda: _("No client is currently served (an active case is needed)."),

@@ -27,13 +27,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 
 from saas import db
+from saas.agencies import sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Membership, Role, User
 from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
 from tenants.scheduling.models import Visit, VisitStatus
 from tenants.staffing.models import StaffFile
-from tenants.staffing.reminders import local_midnight, sweep_agencies
+from tenants.staffing.reminders import local_midnight
 from tenants.staffing.services import pre_service_hours
 from tenants.staffing.settings import workforce_settings
 from tenants.training.services import compliance_query

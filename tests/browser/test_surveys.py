@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from saas import db
+from saas.models import AuditEvent, MailMessage
 from tenants.clients.models import Client
 from tenants.surveys.models import SurveyAnswer, SurveyInvitation
 from tests.browser.helpers import sign_in
@@ -96,3 +97,76 @@ def test_admin_builds_a_survey_sends_it_and_a_client_answers_on_a_phone(page: Pa
     expect(page.get_by_test_id("tracking")).to_contain_text("answered: 1")
     page.get_by_role("link", name="Results").click()
     expect(page.get_by_test_id("mean").first).to_have_text("Mean: 4.0 / 5")
+
+
+_SUBMIT_TWICE = """async (selector) => {
+    const form = document.querySelector(selector);
+    const send = () => fetch(form.action, {method: "POST", body: new FormData(form)})
+        .then(async (r) => [r.status, await r.text()]);
+    return await Promise.all([send(), send()]);
+}"""
+
+
+def test_the_same_link_sent_twice_at_once_keeps_one_set_of_answers(phone: Page, make):
+    """A double tap on a slow line: two sendings of the same form, with its
+    CSRF token, at the same moment; one is kept, the other is told, no error."""
+    world = Survey(make, n=1)
+    with db.tenant_scope(world.agency.id):
+        from tenants.surveys import services
+
+        campaign = services.create_campaign(world.agency, world.template, "Twice", "all", None, by=None)
+        services.send_campaign(world.agency, campaign, by=None)
+        db.session.commit()
+        invitation = db.session.scalar(
+            select(SurveyInvitation).where(SurveyInvitation.campaign_id == campaign.id)
+        )
+        email = db.session.scalar(select(Client.email).where(Client.id == invitation.client_id))
+    link = make.last_mail_link(email)
+    db.session.remove()
+
+    phone.goto(urlsplit(link).path)
+    phone.get_by_role("group", name="How satisfied are you?").get_by_text("5 – Excellent").tap()
+    phone.get_by_role("group", name="Would you recommend us?").get_by_label("Yes").check()
+    results = phone.evaluate(_SUBMIT_TWICE, "section.survey form[method=post]")
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200, 200], statuses
+    texts = [body for _, body in results]
+    assert sum("Your answers have been received." in t for t in texts) == 1
+    assert sum("You have already answered this survey" in t for t in texts) == 1
+
+    with db.tenant_scope(world.agency.id):
+        answers = list(db.session.scalars(select(SurveyAnswer)))
+        assert len(answers) == 2
+        assert {(a.scale, tuple(a.choices)) for a in answers} == {(None, ("c1",)), (5, ())}
+    db.session.remove()
+
+
+def test_a_campaign_sent_twice_at_once_goes_out_once(page: Page, make):
+    world = Survey(make, n=4)
+    with db.tenant_scope(world.agency.id):
+        from tenants.surveys import services
+
+        campaign = services.create_campaign(world.agency, world.template, "Once", "all", None, by=None)
+        db.session.commit()
+        campaign_id = campaign.id
+    db.session.remove()
+    sign_in(page, world.admin.email, totp_secret=TOTP_SECRET)
+    page.goto(f"/a/{world.slug}/surveys/campaigns/{campaign_id}")
+    results = page.evaluate(_SUBMIT_TWICE, "form[action$='/send']")
+    # both end on the campaign page (the flashes share one cookie, so which
+    # page shows which message is a race): no error, one sending recorded
+    assert [status for status, _ in results] == [200, 200]
+    assert all('data-testid="campaign-status">Sent<' in body for _, body in results)
+    with db.tenant_scope(world.agency.id):
+        assert len(list(db.session.scalars(select(SurveyInvitation)))) == 4
+        sent = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "survey.campaign_sent")
+        )
+        assert sent == 1
+    mails = db.session.scalar(
+        select(func.count())
+        .select_from(MailMessage)
+        .where(MailMessage.kind == "survey.invitation", MailMessage.agency_id == world.agency.id)
+    )
+    assert mails == 4
+    db.session.remove()
