@@ -91,3 +91,23 @@ def test_a_nul_character_is_a_400_never_a_500(client, factory):
     assert api.status_code == 400
     with db.tenant_scope(agency.id):
         assert db.session.scalar(select(func.count()).select_from(Team)) == 0
+
+
+def test_personal_links_need_no_session_cookie(services, factory, dbconn):
+    """A rating link opened in a mail app's browser that drops cookies still
+    takes the answers: the link's secret is the credential, not a session."""
+    from saas.app import create_app
+    from tenants.feedback import services as feedback
+    from tenants.feedback.models import VisitRating
+    from tests.test_feedback import GOOD, completed_world
+
+    app = create_app(make_config(services, WTF_CSRF_ENABLED=True))
+    world = completed_world(factory)
+    with app.test_request_context(), db.tenant_scope(world.agency.id):
+        token = feedback.issue_rating_link(world.agency, world.visit)
+        db.session.commit()
+    client = app.test_client(use_cookies=False)
+    response = client.post(f"/r/{token}", data={**GOOD, "comment": ""})
+    assert response.status_code == 200 and "Thank you for your rating." in response.text
+    with db.tenant_scope(world.agency.id):
+        assert db.session.scalar(select(func.count()).select_from(VisitRating)) == 1

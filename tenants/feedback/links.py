@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from saas import db
+from saas.extensions import csrf, limiter
 from tenants.feedback import services
 from tenants.feedback.forms import RatingForm
 from tenants.feedback.services import FeedbackError
@@ -17,12 +18,14 @@ bp = Blueprint("rating_link", __name__)
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+@csrf.exempt  # the secret in the link is the credential; a lost session cookie must not lose the answers
 def rate(token: str) -> Any:
     opened = services.open_rating_link(token)
     if opened is None:
         return render_template("feedback/link_invalid.html"), 404
     agency, link, visit = opened
-    form = RatingForm()
+    form = RatingForm(meta={"csrf": False})
     status = 200
     error = None
     if form.validate_on_submit():

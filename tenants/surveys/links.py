@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from saas import db
-from saas.extensions import limiter
+from saas.extensions import csrf, limiter
 from saas.fields import LOCALE_CODES
 from tenants.surveys import services
 from tenants.surveys.services import SurveyError
@@ -37,6 +37,7 @@ def _state_page(opened: services.Opened, state: str, locale: str) -> Any:
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
+@csrf.exempt  # the secret in the link is the credential; a lost session cookie must not lose the answers
 def answer(token: str) -> Any:
     opened = services.open_link(token)
     if opened is None:
