@@ -115,6 +115,37 @@ def test_tomorrow_evening_on_daylight_saving_days(app_ctx, factory, day, before,
         assert db.session.scalar(select(Reminder.due_at)) == evening_utc
 
 
+def test_a_missed_evening_is_caught_up_in_the_morning_once(app_ctx, factory):
+    """The scheduler was down from 17:00 to 07:00: the evening's reminder goes
+    in the morning, worded for today, listing the visits not started yet, and
+    never a second time."""
+    care = Care(factory)
+    _user, member, staff = care.carer()
+    care.visit(at(2026, 11, 24, 6, 30), staff)  # already started by the catch-up
+    care.visit(at(2026, 11, 24, 9, 0), staff)
+    care.visit(at(2026, 11, 24, 14, 30), staff)
+    with time_machine.travel(at(2026, 11, 23, 17, 0), tick=False):
+        run(sweeps.tomorrow_all)
+    assert notes(care, member) == []
+    with time_machine.travel(at(2026, 11, 24, 7, 0), tick=False):
+        run(sweeps.tomorrow_all)
+        run(sweeps.tomorrow_all)
+    [note] = notes(care, member)
+    assert note.title.startswith("Today, 2026-11-24: 2 visits") and "09:00, 14:30" in note.body
+    with db.tenant_scope(care.agency.id):
+        reminder = db.session.scalar(select(Reminder))
+    assert reminder.due_at == at(2026, 11, 23, 18, 0), "the evening's occurrence, not a new one"
+    other = Care(factory)
+    _u, other_member, other_staff = other.carer()
+    other.visit(at(2026, 11, 24, 9, 0), other_staff)
+    with time_machine.travel(at(2026, 11, 23, 18, 5), tick=False):
+        run(sweeps.tomorrow_all)
+    with time_machine.travel(at(2026, 11, 24, 7, 0), tick=False):
+        run(sweeps.tomorrow_all)
+    [sent] = notes(other, other_member)
+    assert sent.title.startswith("Tomorrow"), "sent in the evening: nothing more in the morning"
+
+
 def test_evening_time_is_an_agency_setting(app_ctx, factory):
     care = Care(factory)
     care.agency.settings = {**care.agency.settings, "reminder_evening_time": "20:30"}

@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -65,16 +65,35 @@ VISIT_TOMORROW = register(
     Kind(
         "visit.tomorrow",
         _l("Your visits tomorrow (the evening before)"),
-        title=lambda p: ngettext(
-            "Tomorrow, %(date)s: %(num)d visit, at %(first)s",
-            "Tomorrow, %(date)s: %(num)d visits, the first at %(first)s",
+        title=lambda p: _tomorrow_title(p),
+        body=lambda p: (
+            _("Your visits for today are on your schedule: %(times)s.", times=p["times"])
+            if p.get("today")
+            else _("Your visits for tomorrow are on your schedule: %(times)s.", times=p["times"])
+        ),
+    )
+)
+
+
+def _tomorrow_title(p: dict[str, str]) -> str:
+    # sent on the day itself when the evening's run was missed (an outage)
+    if p.get("today"):
+        return ngettext(
+            "Today, %(date)s: %(num)d visit, at %(first)s",
+            "Today, %(date)s: %(num)d visits, the first at %(first)s",
             int(p["count"]),
             date=p["date"],
             first=p["first"],
-        ),
-        body=lambda p: _("Your visits for tomorrow are on your schedule: %(times)s.", times=p["times"]),
+        )
+    return ngettext(
+        "Tomorrow, %(date)s: %(num)d visit, at %(first)s",
+        "Tomorrow, %(date)s: %(num)d visits, the first at %(first)s",
+        int(p["count"]),
+        date=p["date"],
+        first=p["first"],
     )
-)
+
+
 VISIT_NO_CHECK_IN = register(
     Kind(
         "visit.no_check_in",
@@ -194,35 +213,49 @@ def _day(agency: Agency, moment: datetime) -> str:
 
 
 def tomorrow_dues(agency: Agency, now: datetime) -> Iterator[Due]:
+    """From the evening hour, each carer's visits of the next day. If last
+    evening's run was missed (the scheduler was down), the same occurrence
+    (same subject and due moment, so never twice) goes in the morning with
+    "today" wording, listing the visits not started yet."""
     local = now.astimezone(agency.zone)
     evening = setting_time(agency, "reminder_evening_time", DEFAULT_EVENING)
     send_at = local_moment(agency, local.date(), evening)
-    if now < send_at:
-        return
-    tomorrow = local.date() + timedelta(days=1)
+    last_evening = local_moment(agency, local.date() - timedelta(days=1), evening)
+    today, tomorrow = local.date(), local.date() + timedelta(days=1)
+    days = {today: last_evening}
+    if now >= send_at:
+        days[tomorrow] = send_at
     rows = db.session.execute(
         select(
+            Visit.local_day,
             Visit.staff_file_id,
             StaffFile.membership_id,
             func.array_agg(aggregate_order_by(Visit.starts_at, Visit.starts_at.asc())),
         )
         .join(StaffFile, StaffFile.id == Visit.staff_file_id)
-        .where(Visit.local_day == tomorrow, Visit.status == VisitStatus.SCHEDULED)
-        .group_by(Visit.staff_file_id, StaffFile.membership_id)
-        .order_by(Visit.staff_file_id)
+        .where(
+            Visit.local_day.in_(list(days)),
+            Visit.status == VisitStatus.SCHEDULED,
+            or_(Visit.local_day != today, Visit.starts_at > now),
+        )
+        .group_by(Visit.local_day, Visit.staff_file_id, StaffFile.membership_id)
+        .order_by(Visit.local_day, Visit.staff_file_id)
     ).all()
-    for staff_file_id, membership_id, starts in rows:
+    for day, staff_file_id, membership_id, starts in rows:
+        params = {
+            "count": str(len(starts)),
+            "date": day.isoformat(),
+            "first": _hhmm(agency, starts[0]),
+            "times": ", ".join(_hhmm(agency, s) for s in starts),
+        }
+        if day == today:
+            params["today"] = "1"
         yield Due(
             kind=VISIT_TOMORROW.name,
-            subject=f"{staff_file_id}:{tomorrow.isoformat()}",
-            due_at=send_at,
+            subject=f"{staff_file_id}:{day.isoformat()}",
+            due_at=days[day],
             membership_ids=(membership_id,),
-            params={
-                "count": str(len(starts)),
-                "date": tomorrow.isoformat(),
-                "first": _hhmm(agency, starts[0]),
-                "times": ", ".join(_hhmm(agency, s) for s in starts),
-            },
+            params=params,
             link=f"/a/{agency.slug}/my/schedule",
         )
 
