@@ -762,3 +762,170 @@ def test_local_month_bounds_in_shanghai():
     window = kpis.Window.of(OCTOBER, ZoneInfo("Asia/Shanghai"), NOW)
     assert window.lo == datetime(2026, 9, 30, 16, tzinfo=UTC)
     assert window.hi == datetime(2026, 10, 31, 16, tzinfo=UTC)
+
+
+# -- the sweep's bulk path ---------------------------------------------------------------------
+
+
+def _settle(world: World, settings: dict) -> None:
+    agency = db.session.get(Agency, world.agency.id)
+    agency.settings = {**(agency.settings or {}), **settings}
+    db.session.commit()
+
+
+def _stored(agency: Agency) -> QualitySummary | None:
+    with db.tenant_scope(agency.id):
+        return db.session.scalar(
+            select(QualitySummary)
+            .where(QualitySummary.month == OCTOBER)
+            .execution_options(populate_existing=True)
+        )
+
+
+def _count_in(agency: Agency, action: str) -> int:
+    with db.tenant_scope(agency.id):
+        return db.session.scalar(select(func.count()).where(AuditEvent.action == action))
+
+
+def _mails(agency: Agency) -> int:
+    return db.session.scalar(
+        select(func.count()).where(MailMessage.agency_id == agency.id, MailMessage.kind == "quality.summary")
+    )
+
+
+def test_the_bulk_path_stores_exactly_the_per_agency_figures(factory, dbconn, app_ctx):
+    """Several agencies in one batch, in Shanghai and London, each with its own
+    targets and workforce settings: every stored figure equals what the
+    per-agency build computes for that agency alone."""
+    worlds = [
+        make_world(factory, tz="Asia/Shanghai"),
+        make_world(factory, tz="Europe/London"),
+        make_world(factory, tz="Asia/Shanghai"),
+        make_world(factory, tz="Europe/London"),  # no activity at all
+    ]
+    _settle(
+        worlds[0],
+        {
+            targets.TARGETS_KEY: {"response_time": 30},
+            "annual_training_hours": 60,
+            "certificate_expiring_days": 10,
+            "caseload_limit_individual": 1,
+        },
+    )
+    _settle(worlds[1], {"annual_training_hours": 2, "certificate_expiring_days": 120})
+    _settle(worlds[2], {targets.TARGETS_KEY: {"response_time": 600}, "caseload_limit_individual": 0})
+    for seed, world in enumerate(worlds[:3], 11):
+        generate(world, OCTOBER, seed=seed)
+    agencies = [db.session.get(Agency, w.agency.id) for w in worlds]
+    with time_machine.travel(NOW, tick=False):
+        alone = {}
+        for agency in agencies:
+            with db.tenant_scope(agency.id):
+                alone[agency.id] = services.compute_figures(agency, OCTOBER)
+        assert jobs.build_due([(a, OCTOBER) for a in agencies]) == 4
+    for agency in agencies:
+        summary = _stored(agency)
+        assert summary.state == "done" and summary.rebuilds == 0
+        assert summary.figures == alone[agency.id]
+    figures = [alone[a.id] for a in agencies]
+    # the settings were each agency's own, and so were the data
+    assert [f["training"]["ytd_required_each"] for f in figures] == [50.0, 1.67, 16.67, 16.67]
+    assert [f["certificates"]["window_days"] for f in figures] == [10, 120, 60, 60]
+    assert [f["caseload"]["limit_individual"] for f in figures] == [1, 20, 0, 20]
+    assert [f["kpis"]["response_time"]["target"] for f in figures] == [30, 120, 600, 120]
+    assert [f["timezone"] for f in figures] == ["Asia/Shanghai", "Europe/London"] * 2
+    assert figures[0]["window"]["from"] == "2026-10-01T00:00:00+08:00"
+    assert len({f["visits"]["planned"] for f in figures[:3]}) == 3 and figures[3]["empty"] is True
+    for agency in agencies:
+        assert _count_in(agency, "quality.summary_built") == 1
+        assert _mails(agency) == 1  # the one admin of each world
+
+
+def test_the_sweep_run_twice_stores_once(factory, dbconn, app_ctx):
+    worlds = [make_world(factory, tz=tz) for tz in ("Asia/Shanghai", "Europe/London")]
+    generate(worlds[0], OCTOBER, seed=5, visits=30)
+    due = [(db.session.get(Agency, w.agency.id), OCTOBER) for w in worlds]
+    with time_machine.travel(NOW, tick=False):
+        assert jobs.build_due(due) == 2
+        first = {a.id: _stored(a).figures for a, _ in due}
+        assert jobs.build_due(due) == 0
+    for agency, _ in due:
+        with db.tenant_scope(agency.id):
+            assert db.session.scalar(select(func.count()).select_from(QualitySummary)) == 1
+        assert _stored(agency).figures == first[agency.id]
+        assert _count_in(agency, "quality.summary_built") == 1
+        assert _mails(agency) == 1
+
+
+def test_a_build_asked_for_during_the_sweep_is_not_clobbered(factory, dbconn, app_ctx):
+    """The sweep found the agency due, then an admin asked for the month's build
+    before the sweep stored it: the sweep leaves the row to that build's job,
+    which then builds it with its progress state."""
+    world = make_world(factory)
+    generate(world, OCTOBER, seed=9, visits=40)
+    agency = db.session.get(Agency, world.agency.id)
+    with time_machine.travel(NOW, tick=False):
+        due = [(a, m) for a, m in jobs.due_agencies() if a.id == agency.id]
+        assert due == [(agency, OCTOBER)]
+        with db.tenant_scope(agency.id):
+            summary, queued = services.request_build(agency, OCTOBER)
+            db.session.commit()
+        assert queued and summary.state == "queued"
+        assert jobs.build_due(due) == 0
+        kept = _stored(agency)
+        assert (kept.id, kept.state, kept.figures, kept.built_at) == (summary.id, "queued", {}, None)
+        assert _count_in(agency, "quality.summary_built") == 0 and _mails(agency) == 0
+        with db.tenant_scope(agency.id):
+            jobs.build(summary_id=str(summary.id))
+            db.session.commit()
+    built = _stored(agency)
+    assert built.state == "done" and built.figures["visits"]["planned"] > 0
+    assert _count_in(agency, "quality.summary_built") == 1 and _mails(agency) == 1
+
+
+def test_a_rebuild_in_progress_is_not_clobbered_by_the_sweep(factory, dbconn, app_ctx):
+    world = make_world(factory)
+    agency = db.session.get(Agency, world.agency.id)
+    with time_machine.travel(NOW, tick=False):
+        assert jobs.build_due([(agency, OCTOBER)]) == 1
+        generate(world, OCTOBER, seed=4, visits=30)
+        with db.tenant_scope(agency.id):
+            summary, queued = services.request_build(agency, OCTOBER)
+            db.session.commit()
+        assert queued
+        # building, as the page shows it, when the sweep comes again
+        services._show_building(summary.id, agency.id)
+        assert jobs.build_due([(agency, OCTOBER)]) == 0
+        during = _stored(agency)
+        assert (during.state, during.rebuilds, during.figures["empty"]) == ("building", 0, True)
+        with db.tenant_scope(agency.id):
+            jobs.build(summary_id=str(summary.id))
+            db.session.commit()
+    rebuilt = _stored(agency)
+    assert (rebuilt.state, rebuilt.rebuilds, rebuilt.figures["empty"]) == ("done", 1, False)
+
+
+# statements of one batch of the bulk path besides the per-agency ones: the
+# figures of all its agencies, their admins
+BATCH_STATEMENTS = 2
+# each agency's store: the summary, the audit entry's 3, its admin's mail and
+# the mail's outbox row
+STORE_STATEMENTS = 6
+
+
+def test_bulk_statement_count_grows_only_by_each_agencys_store(factory, dbconn, app_ctx):
+    """One statement for the figures of the whole batch, whatever its size or
+    the data; only the per-agency store statements add up."""
+    small = [make_world(factory)]
+    big = [make_world(factory, tz=tz) for tz in ("Asia/Shanghai", "Europe/London", "Asia/Shanghai")]
+    for seed, world in enumerate(big):
+        generate(world, OCTOBER, seed=20 + seed, visits=150)
+    counts = []
+    for worlds in (small, big):
+        due = [(db.session.get(Agency, w.agency.id), OCTOBER) for w in worlds]
+        db.session.commit()
+        with time_machine.travel(NOW, tick=False), count_statements() as counter:
+            assert services.build_batch(due) == len(worlds)
+        db.session.commit()
+        counts.append(counter.count)
+    assert counts == [BATCH_STATEMENTS + n * STORE_STATEMENTS for n in (1, 3)]

@@ -3,16 +3,19 @@ its previous month once its own wall clock has passed the 1st, 00:00."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date, datetime
 
 from sqlalchemy import select
 
 from saas import db
-from saas.jobs import job, periodic
+from saas.jobs import job, periodic, relay_after_commit
 from saas.models import Agency, AgencyStatus
 from tenants.quality import services
 from tenants.quality.models import QualitySummary
+
+log = logging.getLogger(__name__)
 
 
 @job("quality.build")
@@ -57,13 +60,14 @@ def due_agencies(now: datetime | None = None) -> list[tuple[Agency, object]]:
     return [(a, m) for a, m in wanted.values() if (a.id, m) not in have]
 
 
-# agencies queued per commit by the sweep: a failure loses at most one batch,
-# which the next run queues again (`ensure_build` skips what exists)
+# agencies per batch of the sweep: one read of their figures, one commit; a
+# failure loses at most one batch, which falls back to one build job each
 SWEEP_BATCH = 100
 
 
 def queue_builds(due: list[tuple[Agency, date]]) -> int:
-    """Queue each agency's build, each in its own scope, committing in batches."""
+    """Queue each agency's build job, each in its own scope, committing in
+    batches (the sweep's fallback when a batch could not be built at once)."""
     queued = 0
     for i, (agency, month) in enumerate(due, 1):
         with db.tenant_scope(agency.id):
@@ -74,6 +78,26 @@ def queue_builds(due: list[tuple[Agency, date]]) -> int:
     return queued
 
 
+def build_due(due: list[tuple[Agency, date]]) -> int:
+    """Build the due agencies' summaries in batches: each batch's figures in one
+    statement across its agencies, stored under each agency's own scope in one
+    transaction. A batch that fails is rolled back whole and handed to the
+    per-agency build jobs (with their retries and failed state) instead.
+    Returns how many summaries were stored or queued."""
+    done = 0
+    for start in range(0, len(due), SWEEP_BATCH):
+        batch = due[start : start + SWEEP_BATCH]
+        try:
+            done += services.build_batch(batch)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.warning("quality summaries: a batch of %d failed; one job each", len(batch), exc_info=True)
+            done += queue_builds(batch)
+        relay_after_commit(db.session())
+    return done
+
+
 @periodic
 def monthly_sweep() -> int:
-    return queue_builds(due_agencies())  # type: ignore[arg-type]
+    return build_due(due_agencies())  # type: ignore[arg-type]

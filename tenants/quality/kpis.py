@@ -3,9 +3,14 @@ the month (plus the 6 months of the satisfaction trend, the previous month's
 return visits and the year-to-date training hours), so the cost follows the
 month's activity, not the agency's history or the number of other agencies.
 
-The statements are plain SQL run in the agency's transaction: row-level
-security (`app.tenant_id`, set by `saas.db`) scopes every table to the agency,
-and its predicate is the leading column of the indexes they use.
+One statement serves both paths, driven by `bounds` (one row per agency: its
+month's UTC bounds from its own time zone and its settings): the per-agency
+build runs it with its own row in the agency's transaction, where row-level
+security (`app.tenant_id`, set by `saas.db`) scopes every table to the agency;
+the monthly sweep runs it for a batch of agencies through
+`db.platform_reader()`. Every part is grouped by tenant_id and bounded to each
+agency's own window, tenant_id and the window being the leading columns of the
+indexes they use, so a batch costs the sum of its agencies' months.
 
 Definitions (also shown on the summary page):
 - planned visits: visits starting in the month, in the agency's time zone, not
@@ -27,14 +32,17 @@ Definitions (also shown on the summary page):
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from saas.db import TenantNotSet, current_tenant_id
 from tenants.feedback.models import DIMENSIONS
 
 
@@ -78,207 +86,333 @@ class Window:
         return datetime(day.year, day.month, day.day, tzinfo=self.lo.tzinfo)
 
 
+# -- the statement ---------------------------------------------------------------------------
+#
+# One statement for any number of agencies, driven by `bounds`: one row per
+# agency with its own month (UTC instants from its time zone) and settings. The
+# per-agency build passes one row and row-level security shows it only its own
+# agency anyway; the monthly sweep passes a batch through the platform reader.
+# Every part joins `bounds` on tenant_id and its own window (the leading columns
+# of the indexes it uses), and comes back as one row per agency (left joins
+# from `bounds`, so an agency with nothing in a part gets its zeros).
+
+BOUNDS = """
+    bounds as (
+      select * from unnest(
+        cast(:tenant_id as uuid[]), cast(:lo as timestamptz[]), cast(:hi as timestamptz[]),
+        cast(:m0 as date[]), cast(:m1 as date[]), cast(:p0 as date[]), cast(:p_lo as timestamptz[]),
+        cast(:p_due as date[]), cast(:t_lo as timestamptz[]), cast(:y0 as date[]),
+        cast(:as_of as timestamptz[]), cast(:response_target as int[]), cast(:ytd_required as numeric[]),
+        cast(:expiring_until as date[]), cast(:limit_individual as int[]), cast(:limit_community as int[])
+      ) as b(tenant_id, lo, hi, m0, m1, p0, p_lo, p_due, t_lo, y0, as_of, response_target, ytd_required,
+             expiring_until, limit_individual, limit_community)
+    )"""
+
 # grouped by client first (a hash aggregate over the month's visits) rather
 # than count(distinct client_id), which would sort them
-VISITS = text(
-    """
-    select coalesce(sum(planned), 0)::int as planned,
-           coalesce(sum(delivered), 0)::int as delivered,
-           coalesce(sum(delivered_on_time), 0)::int as delivered_on_time,
-           coalesce(sum(late), 0)::int as late,
-           coalesce(sum(missed), 0)::int as missed,
-           coalesce(sum(cancelled), 0)::int as cancelled,
-           count(*) filter (where planned > 0) as clients_planned,
-           count(*) filter (where delivered > 0) as clients_served
-    from (
-      select count(*) filter (where status <> 'cancelled') as planned,
-             count(*) filter (where status = 'completed') as delivered,
-             count(*) filter (where status = 'completed' and late_flagged_at is null) as delivered_on_time,
-             count(*) filter (where status <> 'cancelled' and late_flagged_at is not null) as late,
-             count(*) filter (where status = 'missed'
-                                or (missed_flagged_at is not null and status <> 'completed')) as missed,
-             count(*) filter (where status = 'cancelled') as cancelled
-      from visits
-      where starts_at >= :lo and starts_at < :hi
-      group by client_id
-    ) per_client
-    """
-)
+VISITS = """
+    visit_clients as (
+      select v.tenant_id,
+             count(*) filter (where v.status <> 'cancelled') as planned,
+             count(*) filter (where v.status = 'completed') as delivered,
+             count(*) filter (where v.status = 'completed' and v.late_flagged_at is null)
+               as delivered_on_time,
+             count(*) filter (where v.status <> 'cancelled' and v.late_flagged_at is not null) as late,
+             count(*) filter (where v.status = 'missed'
+                                or (v.missed_flagged_at is not null and v.status <> 'completed')) as missed,
+             count(*) filter (where v.status = 'cancelled') as cancelled
+      from bounds b
+      join visits v on v.tenant_id = b.tenant_id and v.starts_at >= b.lo and v.starts_at < b.hi
+      group by v.tenant_id, v.client_id
+    ), visits_part as (
+      select b.tenant_id,
+             coalesce(sum(c.planned), 0)::int as planned,
+             coalesce(sum(c.delivered), 0)::int as delivered,
+             coalesce(sum(c.delivered_on_time), 0)::int as delivered_on_time,
+             coalesce(sum(c.late), 0)::int as late,
+             coalesce(sum(c.missed), 0)::int as missed,
+             coalesce(sum(c.cancelled), 0)::int as cancelled,
+             count(*) filter (where c.planned > 0) as clients_planned,
+             count(*) filter (where c.delivered > 0) as clients_served
+      from bounds b left join visit_clients c on c.tenant_id = b.tenant_id
+      group by b.tenant_id
+    )"""
 
-# one statement: the month's dimension means and spreads, and the 6-month trend
-SATISFACTION = text(
+# the month's dimension means and spreads, and the 6-month trend
+SATISFACTION = (
     """
-    select date_trunc('month', v.local_day)::date as month,
-           count(*) as n,
-           """
-    + ",\n           ".join(
+    satisfaction_months as (
+      select v.tenant_id, date_trunc('month', v.local_day)::date as month, count(*) as n,
+             """
+    + ",\n             ".join(
         f"avg(r.{d})::float8 as {d}_mean, coalesce(stddev_pop(r.{d}), 0)::float8 as {d}_sd"
         for d in DIMENSIONS
     )
     + """
-    from visit_ratings r
-    join visits v on v.tenant_id = r.tenant_id and v.id = r.visit_id
-    where v.starts_at >= :t_lo and v.starts_at < :hi
-    group by 1 order by 1
-    """
+      from bounds b
+      join visits v on v.tenant_id = b.tenant_id and v.starts_at >= b.t_lo and v.starts_at < b.hi
+      join visit_ratings r on r.tenant_id = v.tenant_id and r.visit_id = v.id
+      group by v.tenant_id, 2
+    ), satisfaction_part as (
+      select b.tenant_id, coalesce(json_agg(s order by s.month) filter (where s.month is not null), '[]')
+               as rows
+      from bounds b left join satisfaction_months s on s.tenant_id = b.tenant_id
+      group by b.tenant_id
+    )"""
 )
 
-FEEDBACK = text(
-    """
-    with items as (
-      select i.kind, i.category, i.received_at, i.due_at, i.responded_at, i.closed_at, i.response, i.status,
+FEEDBACK = """
+    feedback_received as (
+      select i.tenant_id, i.kind = 'complaint' as complaint, i.category, i.received_at, i.due_at,
+             i.responded_at, i.closed_at, i.response, b.as_of, b.response_target,
              (select min(t.at) from feedback_transitions t
                where t.tenant_id = i.tenant_id and t.item_id = i.id and t.to_status <> 'received')
                as first_step
-      from feedback_items i
-      where i.received_at >= :lo and i.received_at < :hi
-    )
-    select kind = 'complaint' as complaint, category,
-           count(*) as received,
-           count(*) filter (where responded_at is not null) as answered,
-           count(*) filter (where responded_at is not null and responded_at <= due_at) as answered_on_time,
-           count(*) filter (where responded_at is not null and responded_at > due_at) as answered_late,
-           count(*) filter (where responded_at is null and due_at < :as_of) as overdue,
-           count(*) filter (where closed_at is not null and response <> '') as resolved,
-           count(first_step) as stepped,
-           coalesce(sum(extract(epoch from first_step - received_at) / 60), 0)::float8 as step_minutes,
-           count(*) filter (where first_step is not null
-                              and first_step - received_at <= make_interval(mins => :response_target))
-             as stepped_in_target
-    from items
-    group by 1, 2
-    """
-)
+      from bounds b
+      join feedback_items i on i.tenant_id = b.tenant_id and i.received_at >= b.lo and i.received_at < b.hi
+    ), feedback_groups as (
+      select tenant_id, complaint, category,
+             count(*) as received,
+             count(*) filter (where responded_at is not null) as answered,
+             count(*) filter (where responded_at is not null and responded_at <= due_at) as answered_on_time,
+             count(*) filter (where responded_at is not null and responded_at > due_at) as answered_late,
+             count(*) filter (where responded_at is null and due_at < as_of) as overdue,
+             count(*) filter (where closed_at is not null and response <> '') as resolved,
+             count(first_step) as stepped,
+             coalesce(sum(extract(epoch from first_step - received_at) / 60), 0)::float8 as step_minutes,
+             count(*) filter (where first_step is not null
+                                and first_step - received_at <= make_interval(mins => response_target))
+               as stepped_in_target
+      from feedback_received
+      group by tenant_id, complaint, category
+    ), feedback_part as (
+      select b.tenant_id, coalesce(json_agg(g) filter (where g.tenant_id is not null), '[]') as rows
+      from bounds b left join feedback_groups g on g.tenant_id = b.tenant_id
+      group by b.tenant_id
+    )"""
 
-RECTIFICATIONS = text(
-    """
-    select count(*) filter (where created_at >= :lo and created_at < :hi) as opened,
-           count(*) filter (where closed_at >= :lo and closed_at < :hi) as closed,
-           count(*) filter (where status = 'open' and deadline < :m1 and deadline < (:as_of)::date) as overdue
-    from rectifications
-    where (created_at >= :lo and created_at < :hi)
-       or (closed_at >= :lo and closed_at < :hi)
-       or status = 'open'
-    """
-)
+RECTIFICATIONS = """
+    rectifications_part as (
+      select b.tenant_id,
+             count(r.id) filter (where r.created_at >= b.lo and r.created_at < b.hi) as opened,
+             count(r.id) filter (where r.closed_at >= b.lo and r.closed_at < b.hi) as closed,
+             count(r.id) filter (where r.status = 'open' and r.deadline < b.m1
+                                   and r.deadline < (b.as_of)::date) as overdue
+      from bounds b
+      left join rectifications r
+        on r.tenant_id = b.tenant_id
+       and ((r.created_at >= b.lo and r.created_at < b.hi)
+            or (r.closed_at >= b.lo and r.closed_at < b.hi)
+            or r.status = 'open')
+      group by b.tenant_id
+    )"""
 
 # workers employed during the month; their training hours this year and in the month
-TRAINING = text(
-    """
-    with workers as (
-      select id from staff_files
-      where employment_start < :m1 and (employment_end is null or employment_end >= :m0)
-    ), hours as (
-      select e.staff_file_id,
-             sum(e.attended_hours) filter (where s.held_on >= :m0) as month_hours,
+TRAINING = """
+    training_workers as (
+      select f.tenant_id, f.id, b.ytd_required
+      from bounds b
+      join staff_files f on f.tenant_id = b.tenant_id
+       and f.employment_start < b.m1 and (f.employment_end is null or f.employment_end >= b.m0)
+    ), training_hours as (
+      select e.tenant_id, e.staff_file_id,
+             sum(e.attended_hours) filter (where s.held_on >= b.m0) as month_hours,
              sum(e.attended_hours) filter (where c.counts_as = 'annual') as ytd_annual
-      from training_sessions s
+      from bounds b
+      join training_sessions s on s.tenant_id = b.tenant_id and s.held_on >= b.y0 and s.held_on < b.m1
       join training_enrolments e on e.tenant_id = s.tenant_id and e.session_id = s.id
       join training_courses c on c.tenant_id = s.tenant_id and c.id = s.course_id
-      where s.held_on >= :y0 and s.held_on < :m1 and e.attended_hours is not null
-      group by e.staff_file_id
-    )
-    select count(w.id) as workers,
-           coalesce(sum(h.month_hours), 0)::float8 as month_hours,
-           coalesce(sum(h.ytd_annual), 0)::float8 as ytd_hours,
-           count(w.id) filter (where coalesce(h.ytd_annual, 0) < :ytd_required) as behind
-    from workers w left join hours h on h.staff_file_id = w.id
-    """
-)
+      where e.attended_hours is not null
+      group by e.tenant_id, e.staff_file_id
+    ), training_part as (
+      select b.tenant_id,
+             count(w.id) as workers,
+             coalesce(sum(h.month_hours), 0)::float8 as month_hours,
+             coalesce(sum(h.ytd_annual), 0)::float8 as ytd_hours,
+             count(w.id) filter (where coalesce(h.ytd_annual, 0) < w.ytd_required) as behind
+      from bounds b
+      left join training_workers w on w.tenant_id = b.tenant_id
+      left join training_hours h on h.tenant_id = w.tenant_id and h.staff_file_id = w.id
+      group by b.tenant_id
+    )"""
 
-CERTIFICATES = text(
-    """
-    select count(*) filter (where c.expires_on >= :m1 and c.expires_on < :expiring_until) as expiring,
-           count(*) filter (where c.expires_on >= :m0 and c.expires_on < :m1) as expired
-    from staff_certificates c
-    join staff_files f on f.tenant_id = c.tenant_id and f.id = c.staff_file_id
-    where c.expires_on >= :m0 and c.expires_on < :expiring_until
-      and (f.employment_end is null or f.employment_end >= :m1)
-    """
-)
+CERTIFICATES = """
+    certificates_due as (
+      select c.tenant_id, c.expires_on, b.m0, b.m1, b.expiring_until
+      from bounds b
+      join staff_certificates c
+        on c.tenant_id = b.tenant_id and c.expires_on >= b.m0 and c.expires_on < b.expiring_until
+      join staff_files f on f.tenant_id = c.tenant_id and f.id = c.staff_file_id
+      where f.employment_end is null or f.employment_end >= b.m1
+    ), certificates_part as (
+      select b.tenant_id,
+             count(c.tenant_id) filter (where c.expires_on >= c.m1 and c.expires_on < c.expiring_until)
+               as expiring,
+             count(c.tenant_id) filter (where c.expires_on >= c.m0 and c.expires_on < c.m1) as expired
+      from bounds b left join certificates_due c on c.tenant_id = b.tenant_id
+      group by b.tenant_id
+    )"""
 
 # each worker's load on the last day of the month against their limit
-CASELOAD = text(
-    """
-    with loads as (
-      select f.id,
+CASELOAD = """
+    caseload_loads as (
+      select f.tenant_id, f.id,
              count(a.id) filter (where a.kind = 'individual') as individual,
              coalesce(sum(a.residents) filter (where a.kind = 'community'), 0) as community,
-             coalesce(f.caseload_limit, :limit_individual) as individual_limit,
-             coalesce(f.community_limit, :limit_community) as community_limit
-      from staff_files f
+             coalesce(f.caseload_limit, b.limit_individual) as individual_limit,
+             coalesce(f.community_limit, b.limit_community) as community_limit
+      from bounds b
+      join staff_files f on f.tenant_id = b.tenant_id
+       and f.employment_start < b.m1 and (f.employment_end is null or f.employment_end >= b.m1)
       left join caseload_assignments a
         on a.tenant_id = f.tenant_id and a.staff_file_id = f.id
-       and a.starts_on < :m1 and (a.ends_on is null or a.ends_on >= :m1)
-      where f.employment_start < :m1 and (f.employment_end is null or f.employment_end >= :m1)
-      group by f.tenant_id, f.id
-    )
-    select count(*) as workers,
-           count(*) filter (where individual > individual_limit or community > community_limit) as over_limit,
-           coalesce(avg(individual), 0)::float8 as average_individual,
-           coalesce(max(individual), 0) as max_individual,
-           coalesce(avg(individual::float8 / nullif(individual_limit, 0)), 0)::float8 as average_use
-    from loads
-    """
-)
+       and a.starts_on < b.m1 and (a.ends_on is null or a.ends_on >= b.m1)
+      group by f.tenant_id, f.id, b.limit_individual, b.limit_community
+    ), caseload_part as (
+      select b.tenant_id,
+             count(l.id) as workers,
+             count(l.id) filter (where l.individual > l.individual_limit or l.community > l.community_limit)
+               as over_limit,
+             coalesce(avg(l.individual), 0)::float8 as average_individual,
+             coalesce(max(l.individual), 0) as max_individual,
+             coalesce(avg(l.individual::float8 / nullif(l.individual_limit, 0)), 0)::float8 as average_use
+      from bounds b left join caseload_loads l on l.tenant_id = b.tenant_id
+      group by b.tenant_id
+    )"""
 
 # the previous month's return visits, due by the 7th of this summary's month
 # (the month just summarised): each worker x client pair visited that month
-RETURN_VISITS = text(
-    """
-    with pairs as (
-      select distinct staff_file_id, client_id from visits
-      where starts_at >= :p_lo and starts_at < :lo and staff_file_id is not null
-        and status in ('completed', 'in_progress', 'scheduled')
-    )
-    select count(*) as expected,
-           count(r.id) filter (where r.visited_on <= :p_due) as on_time,
-           count(r.id) filter (where r.visited_on > :p_due) as late,
-           count(*) - count(r.id) as missing
-    from pairs p
-    left join return_visits r
-      on r.staff_file_id = p.staff_file_id and r.client_id = p.client_id and r.month = :p0
-    """
-)
+RETURN_VISITS = """
+    return_pairs as (
+      select distinct v.tenant_id, v.staff_file_id, v.client_id, b.p0, b.p_due
+      from bounds b
+      join visits v on v.tenant_id = b.tenant_id and v.starts_at >= b.p_lo and v.starts_at < b.lo
+      where v.staff_file_id is not null and v.status in ('completed', 'in_progress', 'scheduled')
+    ), return_visits_part as (
+      select b.tenant_id,
+             count(p.tenant_id) as expected,
+             count(r.id) filter (where r.visited_on <= p.p_due) as on_time,
+             count(r.id) filter (where r.visited_on > p.p_due) as late,
+             count(p.tenant_id) - count(r.id) as missing
+      from bounds b
+      left join return_pairs p on p.tenant_id = b.tenant_id
+      left join return_visits r
+        on r.tenant_id = p.tenant_id and r.staff_file_id = p.staff_file_id and r.client_id = p.client_id
+       and r.month = p.p0
+      group by b.tenant_id
+    )"""
 
-FOLLOW_UPS = text(
-    """
-    select count(*) as due,
-           count(*) filter (where done_on is not null and done_on <= due_on) as on_time,
-           count(*) filter (where done_on is not null and done_on > due_on) as late,
-           count(*) filter (where done_on is null) as not_done
-    from case_follow_ups
-    where due_on >= :m0 and due_on < :m1
-    """
-)
+FOLLOW_UPS = """
+    follow_ups_part as (
+      select b.tenant_id,
+             count(u.id) as due,
+             count(u.id) filter (where u.done_on is not null and u.done_on <= u.due_on) as on_time,
+             count(u.id) filter (where u.done_on is not null and u.done_on > u.due_on) as late,
+             count(u.id) filter (where u.done_on is null) as not_done
+      from bounds b
+      left join case_follow_ups u on u.tenant_id = b.tenant_id and u.due_on >= b.m0 and u.due_on < b.m1
+      group by b.tenant_id
+    )"""
 
-
-def _one(sql: TextClause) -> str:
-    return f"(select to_json(x) from ({sql.text}) x)"
-
-
-def _all(sql: TextClause) -> str:
-    return f"(select coalesce(json_agg(x), '[]') from ({sql.text}) x)"
-
-
-# Every statement above as one: a single round trip and plan per build, each
-# part still bounded to its own window and scoped by row-level security.
+# Every part as one statement: one round trip and one plan for any number of
+# agencies, one row per agency (each part as JSON, its tenant_id dropped in `_shape`).
 FIGURES = text(
-    "select "
-    + ",\n       ".join(
+    "with"
+    + ",".join(
         (
-            f"{_one(VISITS)} as visits",
-            f"{_all(SATISFACTION)} as satisfaction",
-            f"{_all(FEEDBACK)} as feedback",
-            f"{_one(RECTIFICATIONS)} as rectifications",
-            f"{_one(TRAINING)} as training",
-            f"{_one(CERTIFICATES)} as certificates",
-            f"{_one(CASELOAD)} as caseload",
-            f"{_one(RETURN_VISITS)} as return_visits",
-            f"{_one(FOLLOW_UPS)} as follow_ups",
+            BOUNDS,
+            VISITS,
+            SATISFACTION,
+            FEEDBACK,
+            RECTIFICATIONS,
+            TRAINING,
+            CERTIFICATES,
+            CASELOAD,
+            RETURN_VISITS,
+            FOLLOW_UPS,
         )
     )
+    + """
+    select b.tenant_id,
+           to_json(v) as visits, s.rows as satisfaction, f.rows as feedback, to_json(r) as rectifications,
+           to_json(t) as training, to_json(c) as certificates, to_json(l) as caseload,
+           to_json(rv) as return_visits, to_json(u) as follow_ups
+    from bounds b
+    join visits_part v on v.tenant_id = b.tenant_id
+    join satisfaction_part s on s.tenant_id = b.tenant_id
+    join feedback_part f on f.tenant_id = b.tenant_id
+    join rectifications_part r on r.tenant_id = b.tenant_id
+    join training_part t on t.tenant_id = b.tenant_id
+    join certificates_part c on c.tenant_id = b.tenant_id
+    join caseload_part l on l.tenant_id = b.tenant_id
+    join return_visits_part rv on rv.tenant_id = b.tenant_id
+    join follow_ups_part u on u.tenant_id = b.tenant_id
+    """
 )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The agency's own numbers the figures depend on."""
+
+    response_target_minutes: int
+    annual_training_hours: float
+    certificate_expiring_days: int
+    limit_individual: int
+    limit_community: int
+
+    def ytd_required(self, month: date) -> float:
+        # the annual requirement spread evenly over the year, up to the end of the month
+        return round(float(self.annual_training_hours) * month.month / 12, 2)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """One row of `bounds`: an agency, its month and its settings."""
+
+    tenant_id: uuid.UUID
+    window: Window
+    settings: Settings
+
+
+_BOUNDS_COLUMNS = (
+    "tenant_id", "lo", "hi", "m0", "m1", "p0", "p_lo", "p_due", "t_lo", "y0", "as_of",
+    "response_target", "ytd_required", "expiring_until", "limit_individual", "limit_community",
+)  # fmt: skip
+
+
+def _bounds_row(b: Bounds) -> dict[str, Any]:
+    w, s = b.window, b.settings
+    prev = add_months(w.month, -1)
+    return {
+        **w.params(),
+        "tenant_id": b.tenant_id,
+        "p_lo": w.lo_of(prev),
+        "p_due": w.month.replace(day=7),
+        "response_target": int(s.response_target_minutes),
+        "ytd_required": Decimal(str(s.ytd_required(w.month))),
+        "expiring_until": w.next_month + timedelta(days=s.certificate_expiring_days),
+        "limit_individual": int(s.limit_individual),
+        "limit_community": int(s.limit_community),
+    }
+
+
+def compute_many(sess: Session, agencies: list[Bounds]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The raw figures of each agency's month, in one statement, by agency.
+
+    Under an agency's row-level security only its own row has data; through
+    the platform reader, every agency in `agencies` (one month each)."""
+    if not agencies:
+        return {}
+    if len({b.tenant_id for b in agencies}) != len(agencies):
+        raise ValueError("one month per agency")
+    rows = [_bounds_row(b) for b in agencies]
+    params = {col: [r[col] for r in rows] for col in _BOUNDS_COLUMNS}
+    by_tenant = {b.tenant_id: b for b in agencies}
+    return {
+        row["tenant_id"]: _shape(row, by_tenant[row["tenant_id"]])
+        for row in sess.execute(FIGURES, params).mappings()
+    }
 
 
 def compute(
@@ -291,24 +425,33 @@ def compute(
     limit_individual: int,
     limit_community: int,
 ) -> dict[str, Any]:
-    """All raw figures of one agency's month (counts and sums; the KPIs are
-    derived from them in `targets.evaluate`), in one statement."""
-    prev = add_months(window.month, -1)
-    # the annual requirement spread evenly over the year, up to the end of the month
-    ytd_required = round(annual_training_hours * window.month.month / 12, 2)
-    params = {
-        **window.params(),
-        "response_target": response_target_minutes,
-        "ytd_required": ytd_required,
-        "expiring_until": window.next_month + timedelta(days=certificate_expiring_days),
-        "limit_individual": limit_individual,
-        "limit_community": limit_community,
-        "p_lo": window.lo_of(prev),
-        "p_due": window.month.replace(day=7),
-    }
-    row = sess.execute(FIGURES, params).mappings().one()
-    figures: dict[str, Any] = {"visits": row["visits"]}
+    """All raw figures of the month of the agency in scope (counts and sums;
+    the KPIs are derived from them in `targets.evaluate`): the same statement
+    as the sweep's, with one row of bounds."""
+    tenant_id = current_tenant_id(sess)
+    if tenant_id is None:
+        raise TenantNotSet("quality figures")
+    settings = Settings(
+        response_target_minutes,
+        annual_training_hours,
+        certificate_expiring_days,
+        limit_individual,
+        limit_community,
+    )
+    return compute_many(sess, [Bounds(tenant_id, window, settings)])[tenant_id]
 
+
+def _part(value: dict[str, Any]) -> dict[str, Any]:
+    value.pop("tenant_id", None)
+    return value
+
+
+def _shape(row: Any, bounds: Bounds) -> dict[str, Any]:
+    """One agency's row of the statement as the stored figures."""
+    window, settings = bounds.window, bounds.settings
+    prev = add_months(window.month, -1)
+    ytd_required = settings.ytd_required(window.month)
+    figures: dict[str, Any] = {"visits": _part(row["visits"])}
     month = window.month.isoformat()
     trend = []
     month_row = None
@@ -362,25 +505,25 @@ def compute(
     figures["feedback"] = feedback
     figures["complaints"] = complaints
 
-    figures["rectifications"] = row["rectifications"]
+    figures["rectifications"] = _part(row["rectifications"])
 
-    training = row["training"]
+    training = _part(row["training"])
     training["ytd_required_each"] = ytd_required
     figures["training"] = training
 
-    figures["certificates"] = row["certificates"]
-    figures["certificates"]["window_days"] = certificate_expiring_days
+    figures["certificates"] = _part(row["certificates"])
+    figures["certificates"]["window_days"] = settings.certificate_expiring_days
 
-    caseload = row["caseload"]
+    caseload = _part(row["caseload"])
     caseload["average_individual"] = round(caseload["average_individual"], 2)
     caseload["average_use"] = round(caseload["average_use"], 3)
-    caseload["limit_individual"] = limit_individual
+    caseload["limit_individual"] = settings.limit_individual
     figures["caseload"] = caseload
 
-    figures["return_visits"] = row["return_visits"]
+    figures["return_visits"] = _part(row["return_visits"])
     figures["return_visits"]["month"] = prev.isoformat()
 
-    figures["follow_ups"] = row["follow_ups"]
+    figures["follow_ups"] = _part(row["follow_ups"])
     return figures
 
 

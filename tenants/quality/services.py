@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
@@ -106,20 +107,15 @@ def ensure_build(agency: Agency, month: date) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class BuildSettings:
-    response_target_minutes: int
-    annual_training_hours: float
-    certificate_expiring_days: int
-    limit_individual: int
-    limit_community: int
+# the agency's numbers the figures depend on (kept under this name for callers)
+BuildSettings = kpis.Settings
 
 
-def build_settings(agency: Agency, goals: targets.Targets) -> BuildSettings:
+def build_settings(agency: Agency, goals: targets.Targets) -> kpis.Settings:
     from tenants.staffing.settings import workforce_settings
 
     workforce = workforce_settings(agency)
-    return BuildSettings(
+    return kpis.Settings(
         response_target_minutes=int(goals.targets["response_time"]),
         annual_training_hours=float(workforce.annual_training_hours),
         certificate_expiring_days=workforce.certificate_expiring_days,
@@ -128,12 +124,9 @@ def build_settings(agency: Agency, goals: targets.Targets) -> BuildSettings:
     )
 
 
-def compute_figures(agency: Agency, month: date, as_of: datetime | None = None) -> dict[str, Any]:
-    """The month's figures and KPIs, as stored (numbers only, no personal data)."""
-    goals = targets.targets_of(agency)
-    settings = build_settings(agency, goals)
-    window = kpis.Window.of(month, agency.zone, as_of or db.utcnow())
-    figures = kpis.compute(db.session(), window, **settings.__dict__)
+def _with_kpis(
+    agency: Agency, month: date, window: kpis.Window, goals: targets.Targets, figures: dict[str, Any]
+) -> dict[str, Any]:
     figures["kpis"] = targets.evaluate(figures, goals)
     figures["score"] = targets.score(figures["kpis"])
     figures["empty"] = kpis.is_empty(figures)
@@ -142,6 +135,97 @@ def compute_figures(agency: Agency, month: date, as_of: datetime | None = None) 
     figures["window"] = {"from": window.lo.isoformat(), "to": window.hi.isoformat()}
     figures["as_of"] = window.as_of.isoformat()
     return figures
+
+
+def compute_figures(agency: Agency, month: date, as_of: datetime | None = None) -> dict[str, Any]:
+    """The month's figures and KPIs, as stored (numbers only, no personal data)."""
+    goals = targets.targets_of(agency)
+    window = kpis.Window.of(month, agency.zone, as_of or db.utcnow())
+    figures = kpis.compute(db.session(), window, **build_settings(agency, goals).__dict__)
+    return _with_kpis(agency, month, window, goals, figures)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A batch's figures and admins, read across its agencies."""
+
+    figures: dict[uuid.UUID, dict[str, Any]]
+    admins: dict[uuid.UUID, list[tuple[str, str | None]]]
+
+
+def compute_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -> Built:
+    """Every agency's figures (the same statement as `compute_figures`, one
+    bounds row per agency, each with its own month, time zone and settings) and
+    their admins, in two statements through the platform reader, whatever the
+    number of agencies."""
+    as_of = as_of or db.utcnow()
+    plans = []
+    for agency, month in due:
+        goals = targets.targets_of(agency)
+        window = kpis.Window.of(month, agency.zone, as_of)
+        plans.append((agency, month, window, goals, build_settings(agency, goals)))
+    ids = [agency.id for agency, *_ in plans]
+    admins: dict[uuid.UUID, list[tuple[str, str | None]]] = {i: [] for i in ids}
+    with db.platform_reader() as reader:
+        raw = kpis.compute_many(reader, [kpis.Bounds(a.id, w, s) for a, _m, w, _g, s in plans])
+        for tenant_id, email, locale in reader.execute(
+            select(Membership.tenant_id, User.email, User.locale)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.tenant_id.in_(ids),
+                Membership.role == str(Role.ADMIN),
+                Membership.active.is_(True),
+            )
+        ):
+            admins[tenant_id].append((email, locale))
+    figures = {a.id: _with_kpis(a, m, w, g, raw[a.id]) for a, m, w, g, _s in plans}
+    return Built(figures, admins)
+
+
+def store_first_build(
+    agency: Agency, month: date, figures: dict[str, Any], admins: list[tuple[str, str | None]]
+) -> QualitySummary | None:
+    """The sweep's first build of the agency's month, under its own scope: the
+    summary inserted as built in one statement, unless one exists in any state
+    (an earlier sweep, or a build someone asked for meanwhile, which is left to
+    its own job), then the audit entry and the admins' email (outbox, after
+    commit). None when it existed."""
+    now = db.utcnow()
+    summary = db.session.scalar(
+        insert(QualitySummary)
+        .values(
+            tenant_id=db.current_tenant_id(),
+            id=db.new_id(),
+            month=month,
+            state=BuildState.DONE,
+            figures=figures,
+            locale=agency.locale,
+            requested_at=now,
+            built_at=now,
+            rebuilds=0,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "month"])
+        .returning(QualitySummary)
+    )
+    if summary is None:
+        return None
+    audit.record("quality.summary_built", month.isoformat(), rebuild=0)
+    send_summary(agency, summary, admins)
+    return summary
+
+
+def build_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -> int:
+    """The monthly sweep's bulk path for a batch of agencies (one month each):
+    their figures in one read across them, then each summary stored under its
+    own agency's scope, all in the caller's transaction (one commit per
+    batch). Returns how many were stored."""
+    built = compute_batch(due, as_of)
+    stored = 0
+    for agency, month in due:
+        with db.tenant_scope(agency.id):
+            if store_first_build(agency, month, built.figures[agency.id], built.admins[agency.id]):
+                stored += 1
+    return stored
 
 
 def _show_building(summary_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
@@ -233,9 +317,12 @@ def _admins() -> list[Any]:
     )
 
 
-def send_summary(agency: Agency, summary: QualitySummary) -> int:
+def send_summary(
+    agency: Agency, summary: QualitySummary, admins: list[tuple[str, str | None]] | None = None
+) -> int:
     """The key figures to each admin in their own language; once per build
-    (the dedupe key carries the rebuild number)."""
+    (the dedupe key carries the rebuild number). `admins` when already read
+    (the sweep reads a whole batch's at once)."""
     from flask_babel import force_locale
 
     from billing.lifecycle import external_url
@@ -243,7 +330,7 @@ def send_summary(agency: Agency, summary: QualitySummary) -> int:
 
     link = external_url("quality.show", slug=agency.slug, summary_id=summary.id)
     sent = 0
-    for email, locale in _admins():
+    for email, locale in _admins() if admins is None else admins:
         with force_locale(locale or agency.locale):
             lines = key_lines(summary.figures)
         if mail.send(
@@ -310,22 +397,25 @@ def peer_count_needed() -> int:
 # -- wording ----------------------------------------------------------------------------------
 
 
+# each msgid translated only when used (a summary's email words 12 of them)
+LABELS = {
+    "visits_delivered": _l("Planned visits delivered"),
+    "visits_on_time": _l("Visits on time"),
+    "coverage": _l("Coverage of planned clients"),
+    "response_time": _l("Response time"),
+    "resolution_rate": _l("Resolution rate"),
+    "responses_on_time": _l("Opinions and complaints answered on time"),
+    "complaints_on_time": _l("Complaints answered on time"),
+    "satisfaction": _l("Average satisfaction"),
+    "training": _l("Workers on track with training hours"),
+    "caseload": _l("Workers within their caseload limit"),
+    "return_visits": _l("Return visits on time"),
+    "follow_ups": _l("Follow-ups on time"),
+}
+
+
 def kpi_label(key: str) -> str:
-    labels = {
-        "visits_delivered": _("Planned visits delivered"),
-        "visits_on_time": _("Visits on time"),
-        "coverage": _("Coverage of planned clients"),
-        "response_time": _("Response time"),
-        "resolution_rate": _("Resolution rate"),
-        "responses_on_time": _("Opinions and complaints answered on time"),
-        "complaints_on_time": _("Complaints answered on time"),
-        "satisfaction": _("Average satisfaction"),
-        "training": _("Workers on track with training hours"),
-        "caseload": _("Workers within their caseload limit"),
-        "return_visits": _("Return visits on time"),
-        "follow_ups": _("Follow-ups on time"),
-    }
-    return labels[key]
+    return str(LABELS[key])
 
 
 def format_value(key: str, value: float | None) -> str:
@@ -339,22 +429,24 @@ def format_value(key: str, value: float | None) -> str:
     return f"{value:.2f}"
 
 
+SHORT_WORDS = {
+    "visits_delivered": _l("%(short)d of %(of)d planned visits were not delivered"),
+    "visits_on_time": _l("%(short)d of %(of)d delivered visits were late"),
+    "coverage": _l("%(short)d of %(of)d clients had no delivered visit"),
+    "response_time": _l("%(short)d of %(of)d items waited longer than the target for a first response"),
+    "resolution_rate": _l("%(short)d of %(of)d items are not closed with a response"),
+    "responses_on_time": _l("%(short)d of %(of)d were not answered on time"),
+    "complaints_on_time": _l("%(short)d of %(of)d were late"),
+    "satisfaction": _l("from %(of)d ratings"),
+    "training": _l("%(short)d of %(of)d workers are behind on training hours"),
+    "caseload": _l("%(short)d of %(of)d workers are over their limit"),
+    "return_visits": _l("%(short)d of %(of)d return visits were late or not done"),
+    "follow_ups": _l("%(short)d of %(of)d follow-ups were late or not done"),
+}
+
+
 def _short_words(key: str, short: int, of: int) -> str:
-    words = {
-        "visits_delivered": _("%(short)d of %(of)d planned visits were not delivered"),
-        "visits_on_time": _("%(short)d of %(of)d delivered visits were late"),
-        "coverage": _("%(short)d of %(of)d clients had no delivered visit"),
-        "response_time": _("%(short)d of %(of)d items waited longer than the target for a first response"),
-        "resolution_rate": _("%(short)d of %(of)d items are not closed with a response"),
-        "responses_on_time": _("%(short)d of %(of)d were not answered on time"),
-        "complaints_on_time": _("%(short)d of %(of)d were late"),
-        "satisfaction": _("from %(of)d ratings"),
-        "training": _("%(short)d of %(of)d workers are behind on training hours"),
-        "caseload": _("%(short)d of %(of)d workers are over their limit"),
-        "return_visits": _("%(short)d of %(of)d return visits were late or not done"),
-        "follow_ups": _("%(short)d of %(of)d follow-ups were late or not done"),
-    }
-    return words[key] % {"short": short, "of": of}
+    return str(SHORT_WORDS[key]) % {"short": short, "of": of}
 
 
 def describe(key: str, k: dict[str, Any]) -> str:
