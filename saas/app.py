@@ -155,9 +155,10 @@ def _register_lifecycle(app: Flask) -> None:
                 watch_from_web(redis_connection(app.config["REDIS_URL"]))
         db.session.remove()
 
-    from saas.i18n import role_label, status_label
+    from saas.i18n import format_month, role_label, status_label
 
     app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
+    app.jinja_env.filters["monthformat"] = format_month
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:

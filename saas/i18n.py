@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -63,3 +65,12 @@ def status_label(status: str) -> str:
 
     labels = {"active": _("Active"), "suspended": _("Suspended")}
     return labels.get(status, status)
+
+
+def format_month(month: date, skeleton: str = "yMMMM") -> str:
+    """A month as the user's language writes it: "October 2026", "2026年10月"
+    (a CLDR skeleton, so the order and words follow the locale)."""
+    from babel.dates import format_skeleton
+    from flask_babel import get_locale
+
+    return format_skeleton(skeleton, month, locale=get_locale() or "en")

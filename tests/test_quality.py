@@ -654,7 +654,7 @@ def test_pdf_text_in_english_and_chinese(factory, client, dbconn):
     text_zh = "".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
     # the glyphs are embedded and extractable: the agency's name and the dates as Babel writes them in Chinese
     assert "康宁居家养老服务中心" in text_zh
-    assert "十月" in text_zh and "2026年11月21日" in text_zh
+    assert "2026年10月质量月报" in text_zh and "2026年11月21日" in text_zh
     # and the summary's own words, translated (this agency had no activity that month)
     assert "质量月报" in text_zh and "本月没有可报告的业务数据" in text_zh
 

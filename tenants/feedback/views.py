@@ -630,10 +630,9 @@ def statistics() -> Any:
 
 
 def _month_label(month: date, skeleton: str = "yMMM") -> str:
-    from babel.dates import format_skeleton
-    from flask_babel import get_locale
+    from saas.i18n import format_month
 
-    return format_skeleton(skeleton, month, locale=get_locale() or "en")
+    return format_month(month, skeleton)
 
 
 def _measure_label(measure: str) -> str:

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from saas import db
 from saas.agencies import sweep_agencies
+from saas.i18n import format_month
 from saas.jobs import periodic
 from saas.models import Agency, Role
 from saas.notifications.kinds import Kind, register
@@ -62,7 +62,7 @@ FUNDER_VISIT_MISSING = register(
         title=lambda p: _(
             "%(funder)s was not visited in %(month)s",
             funder=p["funder"],
-            month=format_date(date.fromisoformat(p["month"]), "MMMM y"),
+            month=format_month(date.fromisoformat(p["month"])),
         ),
         body=lambda p: _("Funders are visited at least once a month."),
     )

@@ -22,6 +22,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
 from fpdf import FPDF
 
+from saas.i18n import format_month
 from tenants.feedback.labels import dimension_label
 from tenants.quality import services, targets
 from tenants.quality.models import QualitySummary
@@ -157,7 +158,7 @@ def _render(summary: QualitySummary, agency_name: str) -> bytes:
 def _write(doc: _Lines, summary: QualitySummary, agency_name: str) -> None:
     figures = summary.figures or {}
     doc.text_line(agency_name, size=16, height=9)
-    doc.text_line(_("Quality summary for %(month)s", month=format_date(summary.month, "MMMM yyyy")), size=13)
+    doc.text_line(_("Quality summary for %(month)s", month=format_month(summary.month)), size=13)
     if summary.built_at is not None:
         doc.text_line(_("Built on %(date)s", date=format_date(summary.built_at, "medium")), size=9)
     if summary.rebuilds:
@@ -193,7 +194,7 @@ def _details(doc: _Lines, f: dict[str, Any]) -> None:
     for d, row in (sat.get("dimensions") or {}).items():
         doc.text_line(f"{dimension_label(d)}: {row['mean']:.2f} ± {row['sd']:.2f}")
     trend = ", ".join(
-        f"{format_date(date.fromisoformat(t['month']), 'MMM yyyy')}: {t['mean']:.2f}"
+        f"{format_month(date.fromisoformat(t['month']), 'yMMM')}: {t['mean']:.2f}"
         for t in sat.get("trend", [])
     )
     if trend:

@@ -8,11 +8,11 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.charts import line_chart
+from saas.i18n import format_month
 from saas.models import Role
 from saas.tenancy import current_agency, current_membership, get_or_404, require_role
 from tenants.feedback.labels import dimension_label
@@ -126,7 +126,7 @@ def _trend_chart(figures: dict[str, Any]) -> Any:
     by_month = {t["month"]: t["mean"] for t in trend}
     months = [kpis.add_months(start, i) for i in range(6)]
     return line_chart(
-        [format_date(m, "MMM yyyy") for m in months],
+        [format_month(m, "yMMM") for m in months],
         {_("Average satisfaction"): [by_month.get(m.isoformat()) for m in months]},
         y_min=1,
         y_max=5,

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import and_, func, select
 
 from saas import db
 from saas.agencies import sweep_agencies
+from saas.i18n import format_month
 from saas.jobs import periodic
 from saas.models import Agency, Membership, Role, User
 from saas.notifications.kinds import Kind, register
@@ -41,7 +42,7 @@ VISITED = (VisitStatus.COMPLETED, VisitStatus.IN_PROGRESS, VisitStatus.SCHEDULED
 
 def _month(value: str) -> str:
     try:
-        return format_date(date.fromisoformat(value), "MMMM y")
+        return format_month(date.fromisoformat(value))
     except ValueError:
         return value
 
