@@ -16,7 +16,9 @@ kinds of agency settings (targets, training hours, certificate window, caseload
 limits). The summaries are built through the real path: the monthly sweep's
 `build_due` (each batch's figures in one statement through the platform
 reader, each summary stored under its agency's row-level security with its
-audit entry and the admin's email). The reference query runs as the owner and
+audit entry and the outbox row of the job that emails its admins; delivering
+the email is the worker's, after the commit, and is not timed). The reference
+query runs as the owner and
 is written independently of `tenants/quality/kpis.py`: it is the yardstick.
 """
 
@@ -425,7 +427,7 @@ def build_all(month: date) -> tuple[float, dict, float, int]:
     """The monthly sweep's real path, timed: find the due agencies (the sweep's
     `due_agencies`), then `build_due`: per batch of agencies, their figures in
     one statement through the platform reader, each summary stored under its
-    own agency's row-level security (audit entry, admin's email), one commit
+    own agency's row-level security (audit entry, the email job's outbox row), one commit
     per batch. Returns the time, each agency's stored figures, the statements
     per agency and how many were stored."""
     from datetime import UTC, datetime

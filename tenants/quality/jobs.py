@@ -32,6 +32,17 @@ def build(summary_id: str, show_progress: bool = True) -> None:
         raise
 
 
+@job("quality.email")
+def email(summary_id: str) -> None:
+    """The admins' email of a summary the monthly sweep built (idempotent: each
+    message has a dedupe key with the month and the rebuild number)."""
+    agency = db.session.get(Agency, db.current_tenant_id())
+    summary = db.session.scalar(select(QualitySummary).where(QualitySummary.id == uuid.UUID(summary_id)))
+    if agency is None or summary is None:
+        return
+    services.send_summary(agency, summary)
+
+
 def due_agencies(now: datetime | None = None) -> list[tuple[Agency, object]]:
     """Active agencies whose previous month (on their own clock) has no summary
     yet: one read of the agencies, one of that month's summaries across them."""

@@ -5,7 +5,6 @@ the email to the agency's admins."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -145,51 +144,30 @@ def compute_figures(agency: Agency, month: date, as_of: datetime | None = None) 
     return _with_kpis(agency, month, window, goals, figures)
 
 
-@dataclass(frozen=True)
-class Built:
-    """A batch's figures and admins, read across its agencies."""
-
-    figures: dict[uuid.UUID, dict[str, Any]]
-    admins: dict[uuid.UUID, list[tuple[str, str | None]]]
-
-
-def compute_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -> Built:
+def compute_batch(
+    due: list[tuple[Agency, date]], as_of: datetime | None = None
+) -> dict[uuid.UUID, dict[str, Any]]:
     """Every agency's figures (the same statement as `compute_figures`, one
-    bounds row per agency, each with its own month, time zone and settings) and
-    their admins, in two statements through the platform reader, whatever the
-    number of agencies."""
+    bounds row per agency, each with its own month, time zone and settings), in
+    one statement through the platform reader, whatever the number of agencies."""
     as_of = as_of or db.utcnow()
     plans = []
     for agency, month in due:
         goals = targets.targets_of(agency)
         window = kpis.Window.of(month, agency.zone, as_of)
         plans.append((agency, month, window, goals, build_settings(agency, goals)))
-    ids = [agency.id for agency, *_ in plans]
-    admins: dict[uuid.UUID, list[tuple[str, str | None]]] = {i: [] for i in ids}
     with db.platform_reader() as reader:
         raw = kpis.compute_many(reader, [kpis.Bounds(a.id, w, s) for a, _m, w, _g, s in plans])
-        for tenant_id, email, locale in reader.execute(
-            select(Membership.tenant_id, User.email, User.locale)
-            .join(User, User.id == Membership.user_id)
-            .where(
-                Membership.tenant_id.in_(ids),
-                Membership.role == str(Role.ADMIN),
-                Membership.active.is_(True),
-            )
-        ):
-            admins[tenant_id].append((email, locale))
-    figures = {a.id: _with_kpis(a, m, w, g, raw[a.id]) for a, m, w, g, _s in plans}
-    return Built(figures, admins)
+    return {a.id: _with_kpis(a, m, w, g, raw[a.id]) for a, m, w, g, _s in plans}
 
 
-def store_first_build(
-    agency: Agency, month: date, figures: dict[str, Any], admins: list[tuple[str, str | None]]
-) -> QualitySummary | None:
+def store_first_build(agency: Agency, month: date, figures: dict[str, Any]) -> QualitySummary | None:
     """The sweep's first build of the agency's month, under its own scope: the
     summary inserted as built in one statement, unless one exists in any state
     (an earlier sweep, or a build someone asked for meanwhile, which is left to
-    its own job), then the audit entry and the admins' email (outbox, after
-    commit). None when it existed."""
+    its own job), then the audit entry and a job (outbox, after commit) that
+    emails the admins: building is done here, delivery by the worker. None
+    when it existed."""
     now = db.utcnow()
     summary = db.session.scalar(
         insert(QualitySummary)
@@ -210,7 +188,7 @@ def store_first_build(
     if summary is None:
         return None
     audit.record("quality.summary_built", month.isoformat(), rebuild=0)
-    send_summary(agency, summary, admins)
+    enqueue("quality.email", summary_id=str(summary.id))
     return summary
 
 
@@ -219,11 +197,11 @@ def build_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -
     their figures in one read across them, then each summary stored under its
     own agency's scope, all in the caller's transaction (one commit per
     batch). Returns how many were stored."""
-    built = compute_batch(due, as_of)
+    figures = compute_batch(due, as_of)
     stored = 0
     for agency, month in due:
         with db.tenant_scope(agency.id):
-            if store_first_build(agency, month, built.figures[agency.id], built.admins[agency.id]):
+            if store_first_build(agency, month, figures[agency.id]):
                 stored += 1
     return stored
 
@@ -317,12 +295,9 @@ def _admins() -> list[Any]:
     )
 
 
-def send_summary(
-    agency: Agency, summary: QualitySummary, admins: list[tuple[str, str | None]] | None = None
-) -> int:
+def send_summary(agency: Agency, summary: QualitySummary) -> int:
     """The key figures to each admin in their own language; once per build
-    (the dedupe key carries the rebuild number). `admins` when already read
-    (the sweep reads a whole batch's at once)."""
+    (the dedupe key carries the rebuild number)."""
     from flask_babel import force_locale
 
     from billing.lifecycle import external_url
@@ -330,7 +305,7 @@ def send_summary(
 
     link = external_url("quality.show", slug=agency.slug, summary_id=summary.id)
     sent = 0
-    for email, locale in _admins() if admins is None else admins:
+    for email, locale in _admins():
         with force_locale(locale or agency.locale):
             lines = key_lines(summary.figures)
         if mail.send(
