@@ -143,3 +143,17 @@ def factory(app, dbconn):
     from tests.factories import Factory
 
     return Factory(app)
+
+
+@pytest.fixture(autouse=True)
+def _limiter_state() -> Iterator[None]:
+    """Flask-Limiter keeps its storage and on/off switch on the one global
+    `limiter`, and every `create_app` re-initialises it: a test that makes an
+    app of its own (one with Redis unreachable and limits off, say) must not
+    leave the other tests without rate limits."""
+    from saas.extensions import limiter
+
+    saved = dict(vars(limiter))
+    yield
+    vars(limiter).clear()
+    vars(limiter).update(saved)
