@@ -81,7 +81,7 @@ def sweep_agencies(stmt: Select, work: Callable[[Agency], int]) -> int:
             # the error's type and where it happened, not its message: a database
             # error's message carries the statement's values (names, emails)
             log.error(  # noqa: TRY400 - no exc_info on purpose (see above)
-                "reminder sweep failed for agency %s: %s\n%s",
+                "sweep failed for agency %s: %s\n%s",
                 agency.id,
                 type(exc).__name__,
                 "".join(traceback.format_tb(exc.__traceback__)),

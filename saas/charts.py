@@ -129,7 +129,8 @@ def line_chart(
         )
 
     # layout: title on top, legend under it, the plot, x labels at the bottom
-    legend_rows = math.ceil(len(series) / max(1, (width - 60) // 130)) if series else 0
+    per_row = max(1, (width - 60) // 130)  # legend items on one line
+    legend_rows = math.ceil(len(series) / per_row) if series else 0
     left, right = 44.0, float(width) - 16
     top = 30.0 + 18 * legend_rows + 8
     bottom = float(height) - 34
@@ -155,7 +156,6 @@ def line_chart(
     ]
 
     # legend
-    per_row = max(1, (width - 60) // 130)
     for n, name in enumerate(series):
         lx = left + 130 * (n % per_row)
         ly = 30 + 18 * (n // per_row)

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select, update
 
 from saas import audit, db
 from saas.models import Agency, Membership
-from saas.notifications import kinds
+from saas.notifications import kinds, reminders
 from saas.notifications.delivery import release_digest
 from saas.notifications.models import Notification, NotificationPreference, NotificationSettings
 
@@ -129,13 +129,10 @@ def preferences(membership: Membership) -> Preferences:
     settings = db.session.scalar(
         select(NotificationSettings).where(NotificationSettings.membership_id == membership.id)
     )
-    choices = []
-    for kind in kinds_for_page():
-        row = rows.get(kind.name)
-        on = kind.mandatory or row is None
-        choices.append(KindChoice(kind, on or row.in_app, on or row.email))  # type: ignore[union-attr]
     return Preferences(
-        choices=choices,
+        choices=[
+            KindChoice(kind, *reminders.channels(kind, rows.get(kind.name))) for kind in kinds_for_page()
+        ],
         quiet_start=settings.quiet_start if settings else None,
         quiet_end=settings.quiet_end if settings else None,
         timezone=settings.timezone if settings else "",

@@ -48,6 +48,7 @@ from saas.models import Agency, Role
 from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
 from tenants.scheduling.models import ServiceRecord, Visit, VisitStatus
+from tenants.scheduling.services import setting_int
 from tenants.staffing.models import StaffFile
 
 LOOKBACK = timedelta(days=2)
@@ -186,14 +187,6 @@ def setting_time(agency: Agency, key: str, default: str) -> time:
         except (TypeError, ValueError):
             continue
     return time(0, 0)
-
-
-def setting_int(agency: Agency, key: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(agency.setting(key, default))
-    except (TypeError, ValueError):
-        return default
-    return value if low <= value <= high else default
 
 
 def local_moment(agency: Agency, day: date, at: time) -> datetime:

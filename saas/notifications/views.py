@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from saas import db
 from saas.models import Role
 from saas.notifications import services
+from saas.notifications.delivery import DEFAULT_DIGEST_TIME
 from saas.notifications.forms import PreferencesForm, ReminderSettingsForm
 from saas.notifications.models import Notification
 from saas.notifications.services import NotificationError
@@ -27,6 +28,9 @@ from saas.notifications.sweeps import (
 )
 from saas.pagination import paginate
 from saas.tenancy import current_agency, current_membership, require_role
+from tenants.clients.reminders import DEFAULT_REVIEW_DAYS
+from tenants.scheduling.reminders import DEFAULT_DUE_DAY
+from tenants.staffing.reminders import DEFAULT_THRESHOLDS
 
 bp = Blueprint("notifications", __name__, url_prefix="/a/<slug>")
 
@@ -162,19 +166,19 @@ def agency_settings() -> Any:
     defaults = {
         "reminder_evening_time": DEFAULT_EVENING,
         "reminder_morning_time": DEFAULT_MORNING,
-        "digest_time": "17:00",
+        "digest_time": DEFAULT_DIGEST_TIME,
         "no_check_in_minutes": DEFAULT_NO_CHECK_IN_MINUTES,
         "unassigned_horizon_days": DEFAULT_UNASSIGNED_DAYS,
         "attention_reminder_hours": DEFAULT_ATTENTION_HOURS,
-        "certificate_reminder_days": [60, 30, 7],
-        "plan_review_reminder_days": 7,
-        "return_visit_due_day": 7,
+        "certificate_reminder_days": list(DEFAULT_THRESHOLDS),
+        "plan_review_reminder_days": DEFAULT_REVIEW_DAYS,
+        "return_visit_due_day": DEFAULT_DUE_DAY,
     }
     status = 200
     if request.method == "GET":
         for key, default in defaults.items():
             getattr(form, key).data = agency.setting(key, default)
-        days = agency.setting("certificate_reminder_days", [60, 30, 7])
+        days = form.certificate_reminder_days.data  # stored as a list, typed as "60, 30, 7"
         form.certificate_reminder_days.data = (
             ", ".join(str(d) for d in days) if isinstance(days, list) else ""
         )
