@@ -12,11 +12,11 @@ from sqlalchemy import select
 from saas import db
 from saas.api.views import api_error, bp, operation
 from saas.models import Role
-from tenants.clients.models import PortalLink
 from tenants.feedback import services
 from tenants.feedback.models import DIMENSIONS, FeedbackItem, FeedbackStatus, RatingChannel, VisitRating
 from tenants.feedback.services import FeedbackData, FeedbackError, Scores
 from tenants.scheduling.models import Visit
+from tenants.scheduling.views import portal_client_ids
 
 STAFF = (Role.ADMIN, Role.COORDINATOR)
 RATING_SCHEMA = {
@@ -70,12 +70,6 @@ def _rating_json(rating: VisitRating) -> dict[str, Any]:
     }
 
 
-def _linked_clients() -> list[uuid.UUID]:
-    return list(
-        db.session.scalars(select(PortalLink.client_id).where(PortalLink.membership_id == g.membership.id))
-    )
-
-
 @bp.route("/visits/<uuid:visit_id>/rating", methods=["POST"])
 @operation(
     post={
@@ -100,7 +94,7 @@ def api_rate(visit_id: uuid.UUID) -> Any:
     if g.membership.role != Role.CLIENT:
         abort(404)
     visit = db.session.scalar(select(Visit).where(Visit.id == visit_id))
-    if visit is None or visit.client_id not in _linked_clients():
+    if visit is None or visit.client_id not in portal_client_ids():
         abort(404)
     body = _body()
     values = {d: body.get(d) for d in DIMENSIONS}
@@ -135,7 +129,7 @@ def api_rate(visit_id: uuid.UUID) -> Any:
 def api_my_ratings() -> Any:
     if g.membership.role != Role.CLIENT:
         abort(404)
-    clients = _linked_clients()
+    clients = portal_client_ids()
     rows = []
     if clients:
         rows = db.session.scalars(

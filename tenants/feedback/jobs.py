@@ -14,8 +14,8 @@ from saas.models import Agency
 from saas.notifications.models import Reminder
 from saas.notifications.reminders import send_due
 from tenants.feedback import services
-from tenants.feedback.models import FeedbackItem, FeedbackStatus
-from tenants.feedback.reminders import FEEDBACK_OVERDUE, overdue_dues, unanswered
+from tenants.feedback.models import FeedbackItem
+from tenants.feedback.reminders import FEEDBACK_OVERDUE, overdue, overdue_dues, unanswered
 
 # how long an escalation marked but never sent is still sent
 REPAIR_WINDOW = timedelta(days=7)
@@ -52,11 +52,6 @@ def _escalate(agency: Agency, now: datetime) -> int:
 @periodic
 def escalate_all() -> int:
     now = db.utcnow()
-    overdue = select(FeedbackItem.tenant_id).where(
-        FeedbackItem.status != FeedbackStatus.CLOSED,
-        FeedbackItem.responded_at.is_(None),
-        FeedbackItem.escalated_at.is_(None),
-        FeedbackItem.due_at < now,
-    )
+    late = select(FeedbackItem.tenant_id).where(*overdue(now))
     unsent = select(FeedbackItem.tenant_id).where(*escalated_unsent(now))
-    return sweep_agencies(overdue.union(unsent).subquery().select(), lambda agency: _escalate(agency, now))
+    return sweep_agencies(late.union(unsent).subquery().select(), lambda agency: _escalate(agency, now))

@@ -78,6 +78,11 @@ def unanswered() -> list:
     ]
 
 
+def overdue(now: datetime) -> list:
+    """Unanswered, past due and not escalated yet: what `escalate_overdue` escalates."""
+    return [*unanswered(), FeedbackItem.escalated_at.is_(None), FeedbackItem.due_at < now]
+
+
 def due_soon_dues(agency: Agency, now: datetime | None = None) -> list[Due]:
     """Items due within the next 24 hours, unanswered (one SELECT)."""
     from tenants.feedback.services import DUE_SOON

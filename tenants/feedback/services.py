@@ -532,20 +532,13 @@ def escalate_overdue(agency: Agency, now: datetime | None = None) -> int:
     transaction (`send_now`, then commit), so a run cut short leaves no item
     marked but untold."""
     from saas.notifications.reminders import batch_size_setting, send_now
-    from tenants.feedback.reminders import overdue_dues
+    from tenants.feedback.reminders import overdue, overdue_dues
 
     now = now or db.utcnow()
     due = list(
         db.session.scalars(
             select(FeedbackItem)
-            .where(
-                FeedbackItem.status.in_(
-                    [FeedbackStatus.RECEIVED, FeedbackStatus.ACKNOWLEDGED, FeedbackStatus.INVESTIGATING]
-                ),
-                FeedbackItem.responded_at.is_(None),
-                FeedbackItem.escalated_at.is_(None),
-                FeedbackItem.due_at < now,
-            )
+            .where(*overdue(now))
             .order_by(FeedbackItem.due_at)
             .with_for_update(skip_locked=True)
         )

@@ -94,8 +94,6 @@ def _prefill(form: RatingForm, rating: VisitRating | None) -> None:
 
 
 def carer_first_name(visit: Visit) -> str:
-    from tenants.staffing.models import StaffFile
-
     if visit.staff_file_id is None:
         return ""
     name = db.session.scalar(
@@ -107,8 +105,18 @@ def carer_first_name(visit: Visit) -> str:
     return (name or "").split(" ")[0]
 
 
-def _local_day(visit: Visit) -> date:
-    return visit.local_day
+def _rate_page(form: RatingForm, visit: Visit, rating: VisitRating | None, status: int, **extra: Any) -> Any:
+    """The rating page of a member (portal) or of staff taking it by phone."""
+    return render_template(
+        "feedback/rate.html",
+        form=form,
+        day=visit.local_day,
+        carer=carer_first_name(visit),
+        rating=rating,
+        can_amend=rating is None or services.can_amend(rating),
+        completed=visit.status == "completed",
+        **extra,
+    ), status
 
 
 # -- ratings in the portal --------------------------------------------------------------------
@@ -149,15 +157,7 @@ def portal_rate(visit_id: uuid.UUID) -> Any:
             return redirect(url_for("scheduling.portal"))
     elif request.method == "POST":
         status = 422
-    return render_template(
-        "feedback/rate.html",
-        form=form,
-        day=visit.local_day,
-        carer=carer_first_name(visit),
-        rating=rating,
-        can_amend=rating is None or services.can_amend(rating),
-        completed=visit.status == "completed",
-    ), status
+    return _rate_page(form, visit, rating, status)
 
 
 # -- ratings taken by staff -------------------------------------------------------------------
@@ -186,16 +186,7 @@ def phone_rate(visit_id: uuid.UUID) -> Any:
             return redirect(url_for("scheduling.visit", visit_id=visit.id))
     elif request.method == "POST":
         status = 422
-    return render_template(
-        "feedback/rate.html",
-        form=form,
-        day=visit.local_day,
-        carer=carer_first_name(visit),
-        rating=rating,
-        can_amend=rating is None or services.can_amend(rating),
-        completed=visit.status == "completed",
-        by_phone=True,
-    ), status
+    return _rate_page(form, visit, rating, status, by_phone=True)
 
 
 @bp.route("/visits/<uuid:visit_id>/rating-link", methods=["POST"])
@@ -512,7 +503,6 @@ def new_rectification() -> Any:
             )
         except FeedbackError as exc:
             db.session.rollback()
-            form.owner.choices = _owner_choices()
             _field_error(form, exc)
         else:
             db.session.commit()

@@ -11,10 +11,8 @@
   admins and coordinators, once per (funder, month).
 - `outreach.box_missed`: the daily opinion-box log missed; once per (location,
   day), due at the agency's `opinion_box_reminder_hour` the next morning, to
-  the admins and coordinators. `services.remind_missed_box_days` (the
-  `opinion_box_reminders` sweep) also emails the same people directly: this
-  kind adds the in-app notification (and, unless turned off in the
-  preferences, an email of its own).
+  the admins and coordinators (in-app, and by email unless turned off in the
+  preferences).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from saas import audit, db
-from saas.models import Membership, Role, User
+from saas.models import Agency, Membership, Role, User
 from saas.tenancy import current_agency, current_membership, get_or_404, require_role
 from tenants.outreach import labels, services
 from tenants.outreach.forms import (
@@ -207,8 +207,7 @@ def settings_page() -> Any:
     agency = current_agency()
     form = OutreachSettingsForm()
     if request.method == "GET":
-        for key in services.DEFAULTS:
-            getattr(form, key).data = services.setting(agency, key)
+        _fill_settings(form, agency)
     if form.validate_on_submit():
         values = {key: getattr(form, key).data for key in services.DEFAULTS}
         values = {k: bool(v) if isinstance(services.DEFAULTS[k], bool) else int(v) for k, v in values.items()}
@@ -220,6 +219,11 @@ def settings_page() -> Any:
         flash(_("Settings saved."), "success")
         return redirect(url_for("outreach.settings_page"))
     return _settings_page(form, LocationForm(formdata=None))
+
+
+def _fill_settings(form: OutreachSettingsForm, agency: Agency) -> None:
+    for key in services.DEFAULTS:
+        getattr(form, key).data = services.setting(agency, key)
 
 
 def _settings_page(form: OutreachSettingsForm, location_form: LocationForm, status: int | None = None) -> Any:
@@ -242,10 +246,8 @@ def add_location() -> Any:
             db.session.commit()
             flash(_("Opinion box added."), "success")
             return redirect(url_for("outreach.settings_page"))
-    agency = current_agency()
     form = OutreachSettingsForm(formdata=None)
-    for key in services.DEFAULTS:
-        getattr(form, key).data = services.setting(agency, key)
+    _fill_settings(form, current_agency())
     return _settings_page(form, location_form, 422)
 
 

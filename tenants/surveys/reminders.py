@@ -38,10 +38,11 @@ OUTCOME_DUE = register(
 
 def outcome_dues(agency: Agency, today: date | None = None) -> list[Due]:
     today = today or agency.today()
-    due = services.outcome_survey_due(agency)
+    last = services.last_outcome_sent(agency)
+    due = services.next_outcome_due(agency, last)
     if due is None:
         return []
-    if services.last_outcome_sent(agency) is None:
+    if last is None:
         due = agency.created_at.astimezone(agency.zone).date()
     if due > today:
         return []

@@ -109,7 +109,8 @@ def _require_editable(template: SurveyTemplate) -> None:
         raise SurveyError("template_locked")
 
 
-def create_template(name: str, purpose: str, *, by: User | None) -> SurveyTemplate:
+def _clean_template(name: str, purpose: str) -> str:
+    """The template's name, stripped; refused when it or the purpose is not valid."""
     name = (name or "").strip()
     if not name:
         raise SurveyError("required", "name")
@@ -117,6 +118,11 @@ def create_template(name: str, purpose: str, *, by: User | None) -> SurveyTempla
         raise SurveyError("too_long", "name")
     if purpose not in {p.value for p in SurveyPurpose}:
         raise SurveyError("bad_choice", "purpose")
+    return name
+
+
+def create_template(name: str, purpose: str, *, by: User | None) -> SurveyTemplate:
+    name = _clean_template(name, purpose)
     template = SurveyTemplate(name=name, purpose=purpose, created_by_user_id=by.id if by else None)
     db.session.add(template)
     db.session.flush()
@@ -125,13 +131,7 @@ def create_template(name: str, purpose: str, *, by: User | None) -> SurveyTempla
 
 
 def rename_template(template: SurveyTemplate, name: str, purpose: str) -> None:
-    name = (name or "").strip()
-    if not name:
-        raise SurveyError("required", "name")
-    if len(name) > 200:
-        raise SurveyError("too_long", "name")
-    if purpose not in {p.value for p in SurveyPurpose}:
-        raise SurveyError("bad_choice", "purpose")
+    name = _clean_template(name, purpose)
     if purpose != template.purpose:
         _require_editable(template)  # the campaigns sent keep the purpose they were sent with
     template.name = name
@@ -523,53 +523,43 @@ def parse_answers(
     errors: dict[uuid.UUID, str] = {}
     for question in questions:
         name = f"q_{question.id}"
-        keys = {c["key"] for c in question.choices}
-        if question.kind == QuestionKind.SCALE5:
-            raw = (form.get(name) or "").strip()
-            if not raw:
-                if question.required:
-                    errors[question.id] = "answer_required"
-                continue
-            try:
-                value = int(raw)
-            except ValueError:
-                value = 0
-            if not 1 <= value <= 5:
-                errors[question.id] = "scale_range"
-                continue
-            answers[question.id] = {"scale": value}
-        elif question.kind == QuestionKind.SINGLE:
-            raw = (form.get(name) or "").strip()
-            if not raw:
-                if question.required:
-                    errors[question.id] = "answer_required"
-                continue
-            if raw not in keys:
-                errors[question.id] = "choice_unknown"
-                continue
-            answers[question.id] = {"choices": [raw]}
-        elif question.kind == QuestionKind.MULTIPLE:
-            raw_list = [v.strip() for v in form.getlist(name) if v.strip()]
-            if not raw_list:
-                if question.required:
-                    errors[question.id] = "answer_required"
-                continue
-            if any(v not in keys for v in raw_list):
-                errors[question.id] = "choice_unknown"
-                continue
-            order = [c["key"] for c in question.choices]
-            answers[question.id] = {"choices": sorted(set(raw_list), key=order.index)}
+        if question.kind == QuestionKind.MULTIPLE:
+            raw: Any = [v.strip() for v in form.getlist(name) if v.strip()]
         else:
             raw = (form.get(name) or "").strip()
-            if not raw:
-                if question.required:
-                    errors[question.id] = "answer_required"
-                continue
-            if len(raw) > MAX_ANSWER:
-                errors[question.id] = "answer_too_long"
-                continue
-            answers[question.id] = {"text": raw}
+        if not raw:
+            if question.required:
+                errors[question.id] = "answer_required"
+            continue
+        try:
+            answers[question.id] = _parse_answer(question, raw)
+        except SurveyError as exc:
+            errors[question.id] = exc.code
     return answers, errors
+
+
+def _parse_answer(question: SurveyQuestion, raw: Any) -> dict[str, Any]:
+    """One question's non-empty answer, clean, or a SurveyError with its code."""
+    keys = [c["key"] for c in question.choices]
+    if question.kind == QuestionKind.SCALE5:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= 5:
+            raise SurveyError("scale_range")
+        return {"scale": value}
+    if question.kind == QuestionKind.SINGLE:
+        if raw not in keys:
+            raise SurveyError("choice_unknown")
+        return {"choices": [raw]}
+    if question.kind == QuestionKind.MULTIPLE:
+        if any(v not in keys for v in raw):
+            raise SurveyError("choice_unknown")
+        return {"choices": sorted(set(raw), key=keys.index)}
+    if len(raw) > MAX_ANSWER:
+        raise SurveyError("answer_too_long")
+    return {"text": raw}
 
 
 def submit_answers(opened: Opened, answers: dict[uuid.UUID, dict[str, Any]]) -> None:
@@ -771,10 +761,14 @@ def outcome_survey_due(agency: Agency) -> date | None:
     """The date the next outcome survey is due (in the agency's calendar): the
     last one sent plus `survey_outcome_months`; today when none was ever sent.
     None when the agency does not track it (the setting is 0)."""
+    return next_outcome_due(agency, last_outcome_sent(agency))
+
+
+def next_outcome_due(agency: Agency, last: date | None) -> date | None:
+    """`outcome_survey_due` given the last outcome survey sent (`last_outcome_sent`)."""
     months = setting(agency, "survey_outcome_months")
     if months <= 0:
         return None
-    last = last_outcome_sent(agency)
     if last is None:
         return agency.today()
     return last + relativedelta(months=months)

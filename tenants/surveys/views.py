@@ -101,11 +101,12 @@ def _field_error(form: Any, exc: SurveyError) -> None:
 @require_role(*SUPERVISORS)
 def index() -> Any:
     agency = current_agency()
-    due = services.outcome_survey_due(agency)
+    last_outcome = services.last_outcome_sent(agency)
+    due = services.next_outcome_due(agency, last_outcome)
     return render_template(
         "surveys/index.html",
         rows=services.campaign_rows(),
-        last_outcome=services.last_outcome_sent(agency),
+        last_outcome=last_outcome,
         due=due,
         overdue=due is not None and due <= agency.today(),
     )
@@ -280,7 +281,6 @@ def new_campaign() -> Any:
             )
         except SurveyError as exc:
             db.session.rollback()
-            form.template.choices = _template_choices()
             _field_error(form, exc)
         else:
             db.session.commit()
