@@ -32,6 +32,7 @@ from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
 from tenants.clients.models import Case, CaseStatus, FollowUp, PlanStatus, ServicePlan
 from tenants.scheduling.models import Visit, VisitStatus
+from tenants.scheduling.services import setting_int
 from tenants.staffing.models import StaffFile
 from tenants.staffing.reminders import date_param, local_midnight
 
@@ -100,11 +101,7 @@ PLAN_REVIEW_DUE = register(
 
 
 def review_days(agency: Agency) -> int:
-    try:
-        value = int(agency.setting(REVIEW_DAYS_KEY, DEFAULT_REVIEW_DAYS))
-    except (TypeError, ValueError):
-        return DEFAULT_REVIEW_DAYS
-    return value if 0 <= value <= 365 else DEFAULT_REVIEW_DAYS
+    return setting_int(agency, REVIEW_DAYS_KEY, DEFAULT_REVIEW_DAYS, 0, 365)
 
 
 def _case_link(agency: Agency, case_id: object) -> str:

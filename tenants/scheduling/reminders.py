@@ -29,15 +29,18 @@ from saas.jobs import periodic
 from saas.models import Agency, Membership, Role, User
 from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
-from tenants.scheduling.models import ReturnVisit, Visit, VisitStatus
-from tenants.scheduling.services import month_start, setting_int
+from tenants.scheduling.models import ReturnVisit, Visit
+from tenants.scheduling.services import (
+    DEFAULT_RETURN_VISIT_DUE_DAY,
+    month_start,
+    return_visit_due_day,
+    visited_pairs,
+)
 from tenants.staffing.models import StaffFile
 from tenants.staffing.reminders import date_param, local_midnight
 
-DUE_DAY_KEY = "return_visit_due_day"
-DEFAULT_DUE_DAY = 7
-# the statuses that count a client as visited that month, as on the page
-VISITED = (VisitStatus.COMPLETED, VisitStatus.IN_PROGRESS, VisitStatus.SCHEDULED)
+# the settings page shows it (saas.notifications.views)
+DEFAULT_DUE_DAY = DEFAULT_RETURN_VISIT_DUE_DAY
 
 
 def _month(value: str) -> str:
@@ -77,25 +80,16 @@ RETURN_VISIT_OVERDUE = register(
 )
 
 
-def due_day(agency: Agency) -> int:
-    return setting_int(agency, DUE_DAY_KEY, DEFAULT_DUE_DAY, 1, 28)
-
-
 def missing_by_worker(agency: Agency, month: date) -> list:
     """(staff id, membership id, name, email, clients missing) for `month`, one SELECT."""
     after = (month + timedelta(days=32)).replace(day=1)
     pairs = (
-        select(Visit.staff_file_id, Visit.client_id)
+        visited_pairs(month)
         .where(
-            Visit.staff_file_id.isnot(None),
             # the indexed (tenant_id, starts_at) range around the local month
             Visit.starts_at >= local_midnight(agency, month) - timedelta(days=1),
             Visit.starts_at < local_midnight(agency, after) + timedelta(days=1),
-            Visit.local_day >= month,
-            Visit.local_day < after,
-            Visit.status.in_([s.value for s in VISITED]),
         )
-        .distinct()
         .subquery("pairs")
     )
     return db.session.execute(
@@ -127,15 +121,15 @@ def return_visit_dues(agency: Agency, today: date | None = None) -> list[Due]:
     today = today or agency.today()
     this_month = month_start(today)
     last_month = month_start(this_month - timedelta(days=1))
-    deadline = this_month.replace(day=due_day(agency))
+    deadline = this_month.replace(day=return_visit_due_day(agency))
     rows = missing_by_worker(agency, last_month)
     if not rows:
         return []
     common = {"month": last_month.isoformat(), "due": deadline.isoformat()}
     label = last_month.strftime("%Y-%m")
+    link = f"/a/{agency.slug}/return-visits?month={label}"
     if today <= deadline:
         due_at = local_midnight(agency, this_month)
-        link = f"/a/{agency.slug}/return-visits?month={label}"
         return [
             Due(
                 RETURN_VISIT_MISSING.name,
@@ -149,7 +143,6 @@ def return_visit_dues(agency: Agency, today: date | None = None) -> list[Due]:
         ]
     due_at = local_midnight(agency, deadline + timedelta(days=1))
     coordinators = recipients(Role.COORDINATOR)
-    link = f"/a/{agency.slug}/return-visits?month={label}"
     return [
         Due(
             RETURN_VISIT_OVERDUE.name,

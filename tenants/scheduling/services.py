@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from saas import audit, db
@@ -850,10 +850,31 @@ class ReturnVisitRow:
         return self.done_on is None
 
 
+RETURN_VISIT_DUE_DAY_KEY = "return_visit_due_day"
+DEFAULT_RETURN_VISIT_DUE_DAY = 7
+# the statuses that count a client as visited in a month (page, reminders)
+RETURN_VISIT_VISITED = (VisitStatus.COMPLETED, VisitStatus.IN_PROGRESS, VisitStatus.SCHEDULED)
+
+
 def return_visit_due_day(agency: Agency) -> int:
     """The day of the next month by which a month's return visits are due
-    (the 7th by default; the reminders use the same setting)."""
-    return min(max(int(agency.setting("return_visit_due_day", 7)), 1), 28)
+    (the 7th by default; the page and the reminders)."""
+    return setting_int(agency, RETURN_VISIT_DUE_DAY_KEY, DEFAULT_RETURN_VISIT_DUE_DAY, 1, 28)
+
+
+def visited_pairs(month: date) -> Select:
+    """Each (worker, client) pair with a visit in `month` (local days) that
+    counts: what a return visit is owed for."""
+    return (
+        select(Visit.staff_file_id, Visit.client_id)
+        .where(
+            Visit.staff_file_id.isnot(None),
+            Visit.local_day >= month,
+            Visit.local_day < (month + timedelta(days=32)).replace(day=1),
+            Visit.status.in_([s.value for s in RETURN_VISIT_VISITED]),
+        )
+        .distinct()
+    )
 
 
 def return_visits_for(month: date, agency: Agency | None = None) -> list[ReturnVisitRow]:
@@ -862,17 +883,7 @@ def return_visits_for(month: date, agency: Agency | None = None) -> list[ReturnV
     from tenants.staffing.models import StaffFile
 
     lo, hi = month, (month + timedelta(days=32)).replace(day=1)
-    pairs = (
-        select(Visit.staff_file_id, Visit.client_id)
-        .where(
-            Visit.staff_file_id.isnot(None),
-            Visit.local_day >= lo,
-            Visit.local_day < hi,
-            Visit.status.in_([VisitStatus.COMPLETED, VisitStatus.IN_PROGRESS, VisitStatus.SCHEDULED]),
-        )
-        .distinct()
-        .subquery()
-    )
+    pairs = visited_pairs(month).subquery()
     rows = db.session.execute(
         select(pairs.c.staff_file_id, User.name, pairs.c.client_id, Client.full_name, ReturnVisit.visited_on)
         .join(StaffFile, StaffFile.id == pairs.c.staff_file_id)
@@ -889,7 +900,7 @@ def return_visits_for(month: date, agency: Agency | None = None) -> list[ReturnV
         )
         .order_by(User.name, Client.full_name)
     ).all()
-    due = hi.replace(day=return_visit_due_day(agency) if agency is not None else 7)
+    due = hi.replace(day=return_visit_due_day(agency) if agency is not None else DEFAULT_RETURN_VISIT_DUE_DAY)
     return [ReturnVisitRow(r[0], r[1], r[2], r[3], r[4], due) for r in rows]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 
 from saas import audit, db
@@ -54,11 +54,15 @@ def team_rows() -> list[tuple[Team, str | None, int]]:
     return [(team, name, count) for team, name, count in rows]
 
 
+def _may_supervise() -> ColumnElement[bool]:
+    return Membership.role.in_([r.value for r in SUPERVISOR_ROLES]) & Membership.active.is_(True)
+
+
 def supervisor_choices() -> list[tuple[uuid.UUID, str]]:
     rows = db.session.execute(
         select(Membership.id, User.name, User.email)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.role.in_([r.value for r in SUPERVISOR_ROLES]), Membership.active.is_(True))
+        .where(_may_supervise())
         .order_by(User.name, User.email)
     ).all()
     return [(mid, name or email) for mid, name, email in rows]
@@ -82,10 +86,10 @@ def _problems(data: TeamInput, exclude: uuid.UUID | None = None) -> list[Problem
             taken = taken.where(Team.id != exclude)
         if db.session.scalar(taken):
             problems.append(Problem("team_taken", "name"))
-    if data.supervisor_membership_id is not None:
-        allowed = {mid for mid, _ in supervisor_choices()}
-        if data.supervisor_membership_id not in allowed:
-            problems.append(Problem("supervisor_choose", "supervisor_membership_id"))
+    if data.supervisor_membership_id is not None and not db.session.scalar(
+        select(Membership.id).where(Membership.id == data.supervisor_membership_id, _may_supervise())
+    ):
+        problems.append(Problem("supervisor_choose", "supervisor_membership_id"))
     return problems
 
 
