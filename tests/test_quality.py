@@ -21,7 +21,7 @@ from saas import db
 from saas.models import Agency, AuditEvent, MailMessage, OutboxEntry, Role
 from tenants.feedback.models import DIMENSIONS, FeedbackItem, FeedbackTransition, Rectification, VisitRating
 from tenants.quality import jobs, kpis, services, targets
-from tenants.quality.models import QualitySummary
+from tenants.quality.models import BuildState, QualitySummary
 from tenants.scheduling.models import ReturnVisit, Visit
 from tests.factories import login
 from tests.sqlcount import count_statements
@@ -303,6 +303,26 @@ def independent(world: World, month: date, as_of: datetime, response_target: int
         ).one()
     out["means"] = means
     return out
+
+
+def test_return_visits_on_time_follow_the_agencys_due_day(factory, dbconn, app_ctx):
+    """The same due day as the return-visits page and the reminders
+    (`return_visit_due_day`), counted independently from the rows."""
+    world = make_world(factory)
+    generate(world, OCTOBER)
+    for due_day in (7, 3, 12):
+        agency = db.session.get(Agency, world.agency.id)
+        agency.settings = {**(agency.settings or {}), "return_visit_due_day": due_day}
+        db.session.commit()
+        with time_machine.travel(NOW, tick=False), db.tenant_scope(world.agency.id):
+            f = services.compute_figures(agency, OCTOBER)["return_visits"]
+            done = db.session.scalars(
+                select(ReturnVisit.visited_on).where(ReturnVisit.month == kpis.add_months(OCTOBER, -1))
+            ).all()
+        due = OCTOBER.replace(day=due_day)
+        assert f["due_on"] == due.isoformat()
+        assert (f["on_time"], f["late"]) == (sum(d <= due for d in done), sum(d > due for d in done))
+        assert f["on_time"] + f["late"] == len(done) > 0
 
 
 def test_every_figure_matches_an_independent_count(factory, dbconn, app_ctx):
@@ -909,7 +929,7 @@ def test_a_rebuild_in_progress_is_not_clobbered_by_the_sweep(factory, dbconn, ap
             db.session.commit()
         assert queued
         # building, as the page shows it, when the sweep comes again
-        services._show_building(summary.id, agency.id)
+        services._set_state_apart(agency.id, summary.id, BuildState.BUILDING)
         assert jobs.build_due([(agency, OCTOBER)]) == 0
         during = _stored(agency)
         assert (during.state, during.rebuilds, during.figures["empty"]) == ("building", 0, True)

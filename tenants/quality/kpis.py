@@ -44,11 +44,7 @@ from sqlalchemy.orm import Session
 
 from saas.db import TenantNotSet, current_tenant_id
 from tenants.feedback.models import DIMENSIONS
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
+from tenants.feedback.statistics import add_months  # noqa: F401 - also used as kpis.add_months
 
 
 @dataclass(frozen=True)
@@ -280,7 +276,7 @@ CASELOAD = """
       group by b.tenant_id
     )"""
 
-# the previous month's return visits, due by the 7th of this summary's month
+# the previous month's return visits, due by the agency's day (`return_visit_due_day`) of this summary's month
 # (the month just summarised): each worker x client pair visited that month
 RETURN_VISITS = """
     return_pairs as (
@@ -360,6 +356,8 @@ class Settings:
     certificate_expiring_days: int
     limit_individual: int
     limit_community: int
+    # the day of the next month a month's return visits are due by
+    return_visit_due_day: int = 7
 
     def ytd_required(self, month: date) -> float:
         # the annual requirement spread evenly over the year, up to the end of the month
@@ -388,7 +386,7 @@ def _bounds_row(b: Bounds) -> dict[str, Any]:
         **w.params(),
         "tenant_id": b.tenant_id,
         "p_lo": w.lo_of(prev),
-        "p_due": w.month.replace(day=7),
+        "p_due": w.month.replace(day=s.return_visit_due_day),
         "response_target": int(s.response_target_minutes),
         "ytd_required": Decimal(str(s.ytd_required(w.month))),
         "expiring_until": w.next_month + timedelta(days=s.certificate_expiring_days),
@@ -415,29 +413,13 @@ def compute_many(sess: Session, agencies: list[Bounds]) -> dict[uuid.UUID, dict[
     }
 
 
-def compute(
-    sess: Session,
-    window: Window,
-    *,
-    response_target_minutes: int,
-    annual_training_hours: float,
-    certificate_expiring_days: int,
-    limit_individual: int,
-    limit_community: int,
-) -> dict[str, Any]:
+def compute(sess: Session, window: Window, settings: Settings) -> dict[str, Any]:
     """All raw figures of the month of the agency in scope (counts and sums;
     the KPIs are derived from them in `targets.evaluate`): the same statement
     as the sweep's, with one row of bounds."""
     tenant_id = current_tenant_id(sess)
     if tenant_id is None:
         raise TenantNotSet("quality figures")
-    settings = Settings(
-        response_target_minutes,
-        annual_training_hours,
-        certificate_expiring_days,
-        limit_individual,
-        limit_community,
-    )
     return compute_many(sess, [Bounds(tenant_id, window, settings)])[tenant_id]
 
 
@@ -522,6 +504,7 @@ def _shape(row: Any, bounds: Bounds) -> dict[str, Any]:
 
     figures["return_visits"] = _part(row["return_visits"])
     figures["return_visits"]["month"] = prev.isoformat()
+    figures["return_visits"]["due_on"] = window.month.replace(day=settings.return_visit_due_day).isoformat()
 
     figures["follow_ups"] = _part(row["follow_ups"])
     return figures

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import Insert, insert
 
 from saas import audit, db
 from saas.jobs import enqueue
@@ -43,6 +43,20 @@ def summary_for(month: date) -> QualitySummary | None:
     return db.session.scalar(select(QualitySummary).where(QualitySummary.month == month))
 
 
+def _queued_row(agency: Agency, month: date, now: datetime) -> Insert:
+    """The INSERT of a queued summary of `month` (the caller adds the conflict rule)."""
+    return insert(QualitySummary).values(
+        tenant_id=db.current_tenant_id(),
+        id=db.new_id(),
+        month=month,
+        state=BuildState.QUEUED,
+        figures={},
+        locale=agency.locale,
+        requested_at=now,
+        rebuilds=0,
+    )
+
+
 def request_build(agency: Agency, month: date, *, by: User | None = None) -> tuple[QualitySummary, bool]:
     """Queue a (re)build of the agency's summary of `month`.
 
@@ -54,21 +68,15 @@ def request_build(agency: Agency, month: date, *, by: User | None = None) -> tup
     if month >= agency.today().replace(day=1):
         raise ValueError("month_not_over")
     now = db.utcnow()
-    stmt = insert(QualitySummary).values(
-        tenant_id=db.current_tenant_id(),
-        id=db.new_id(),
-        month=month,
-        state=BuildState.QUEUED,
-        figures={},
-        locale=agency.locale,
-        requested_at=now,
-        rebuilds=0,
+    stmt = (
+        _queued_row(agency, month, now)
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "month"],
+            set_={"state": BuildState.QUEUED, "requested_at": now},
+            where=QualitySummary.state.notin_([s.value for s in BUSY]),
+        )
+        .returning(QualitySummary.id)
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["tenant_id", "month"],
-        set_={"state": BuildState.QUEUED, "requested_at": now},
-        where=QualitySummary.state.notin_([s.value for s in BUSY]),
-    ).returning(QualitySummary.id)
     summary_id = db.session.scalar(stmt)
     summary = summary_for(month)
     if summary is None:  # pragma: no cover - the row exists after the upsert
@@ -84,33 +92,19 @@ def request_build(agency: Agency, month: date, *, by: User | None = None) -> tup
 def ensure_build(agency: Agency, month: date) -> bool:
     """The monthly sweep: queue the month's first build unless a summary (in
     any state) already exists. True when a build was queued."""
-    stmt = (
-        insert(QualitySummary)
-        .values(
-            tenant_id=db.current_tenant_id(),
-            id=db.new_id(),
-            month=month,
-            state=BuildState.QUEUED,
-            figures={},
-            locale=agency.locale,
-            requested_at=db.utcnow(),
-            rebuilds=0,
-        )
+    summary_id = db.session.scalar(
+        _queued_row(agency, month, db.utcnow())
         .on_conflict_do_nothing(index_elements=["tenant_id", "month"])
         .returning(QualitySummary.id)
     )
-    summary_id = db.session.scalar(stmt)
     if summary_id is None:
         return False
     enqueue("quality.build", agency_id=agency.id, summary_id=summary_id, show_progress=False)
     return True
 
 
-# the agency's numbers the figures depend on (kept under this name for callers)
-BuildSettings = kpis.Settings
-
-
 def build_settings(agency: Agency, goals: targets.Targets) -> kpis.Settings:
+    from tenants.scheduling.services import return_visit_due_day
     from tenants.staffing.settings import workforce_settings
 
     workforce = workforce_settings(agency)
@@ -120,6 +114,7 @@ def build_settings(agency: Agency, goals: targets.Targets) -> kpis.Settings:
         certificate_expiring_days=workforce.certificate_expiring_days,
         limit_individual=workforce.caseload_limit_individual,
         limit_community=workforce.caseload_limit_community,
+        return_visit_due_day=return_visit_due_day(agency),
     )
 
 
@@ -140,7 +135,7 @@ def compute_figures(agency: Agency, month: date, as_of: datetime | None = None) 
     """The month's figures and KPIs, as stored (numbers only, no personal data)."""
     goals = targets.targets_of(agency)
     window = kpis.Window.of(month, agency.zone, as_of or db.utcnow())
-    figures = kpis.compute(db.session(), window, **build_settings(agency, goals).__dict__)
+    figures = kpis.compute(db.session(), window, build_settings(agency, goals))
     return _with_kpis(agency, month, window, goals, figures)
 
 
@@ -206,16 +201,16 @@ def build_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -
     return stored
 
 
-def _show_building(summary_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
-    """Show "building" at once, in a short transaction of its own, for a
-    rebuild someone asked for from the page and is watching."""
+def _set_state_apart(tenant_id: uuid.UUID, summary_id: uuid.UUID, state: BuildState) -> None:
+    """Set a summary that is not done to `state`, in a short transaction of its
+    own (seen at once, whatever becomes of the caller's)."""
     sess = db.new_session(tenant_id=tenant_id)
     table = QualitySummary.__table__
     try:
         sess.execute(
             table.update()
             .where(table.c.id == summary_id, table.c.state != BuildState.DONE.value)
-            .values(state=BuildState.BUILDING.value)
+            .values(state=state.value)
         )
         sess.commit()
     finally:
@@ -231,8 +226,8 @@ def build_summary(
     Four statements of its own (claim, figures, store, admins) besides the
     audit entry: the sweep's first builds skip the separate "building"
     transaction (`show_progress=False`), nobody is watching them."""
-    if show_progress:
-        _show_building(summary_id, agency.id)
+    if show_progress:  # a rebuild someone asked for from the page and is watching
+        _set_state_apart(agency.id, summary_id, BuildState.BUILDING)
     table = QualitySummary.__table__
     # the claim locks the row until this transaction ends: a second delivery of
     # the same job waits here, then finds it done
@@ -272,17 +267,7 @@ def build_summary(
 
 def mark_failed(agency_id: uuid.UUID, summary_id: uuid.UUID) -> None:
     """After an error: shown as failed, and a rebuild may be asked for again."""
-    sess = db.new_session(tenant_id=agency_id)
-    table = QualitySummary.__table__
-    try:
-        sess.execute(
-            table.update()
-            .where(table.c.id == summary_id, table.c.state != BuildState.DONE.value)
-            .values(state=BuildState.FAILED.value)
-        )
-        sess.commit()
-    finally:
-        sess.close()
+    _set_state_apart(agency_id, summary_id, BuildState.FAILED)
 
 
 def _admins() -> list[Any]:
@@ -363,10 +348,6 @@ def peer_percentiles(agency_id: uuid.UUID, month: date, own: dict[str, Any]) -> 
         at_least = sum(1 for v in values if (mine >= v if better else mine <= v))
         out[key] = round(100 * at_least / len(values))
     return out
-
-
-def peer_count_needed() -> int:
-    return MIN_PEERS
 
 
 # -- wording ----------------------------------------------------------------------------------
@@ -457,7 +438,3 @@ def key_lines(figures: dict[str, Any]) -> list[str]:
 
 def archive() -> list[QualitySummary]:
     return list(db.session.scalars(select(QualitySummary).order_by(QualitySummary.month.desc()).limit(60)))
-
-
-def count_summaries() -> int:
-    return int(db.session.scalar(select(func.count()).select_from(QualitySummary)) or 0)

@@ -114,6 +114,10 @@ def show(summary_id: uuid.UUID) -> Any:
         rv_month=date.fromisoformat(figures["return_visits"]["month"])
         if figures.get("return_visits")
         else None,
+        # summaries built before the due day was stored say "the 7th"
+        rv_due=date.fromisoformat(figures["return_visits"]["due_on"])
+        if figures.get("return_visits", {}).get("due_on")
+        else None,
     )
 
 
