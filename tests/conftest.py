@@ -7,6 +7,7 @@ Each test runs inside one transaction that is rolled back at the end.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -16,8 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.test import TestResponse
 
 os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="carehub-test-instance-"))
 
@@ -70,8 +75,49 @@ def make_config(services: dict[str, object], **extra: object) -> Config:
         RELAY_INLINE=False,
         WEB_SWEEP_WATCH=False,  # tested on its own (tests/test_operator_jobs.py)
     )
-    cfg.extra = {"WTF_CSRF_ENABLED": False, "SERVER_NAME": None, **extra}
+    # the production configuration: CSRF, sessions and rate limits as `saas run` serves them
+    cfg.extra = {"SERVER_NAME": None, **extra}
     return cfg
+
+
+class BrowserClient(FlaskClient):
+    """A test client that posts forms as a browser does: with the CSRF token
+    the page it came from carried. The server renders that token from the raw
+    one kept in the session (Flask-WTF's `generate_csrf`), so it is made here
+    the same way from this client's own session cookie. A request with a
+    bearer token, a JSON body or an explicit `csrf_token` (None: send none)
+    is left as it is."""
+
+    def open(self, *args: object, **kwargs: object) -> TestResponse:
+        method = str(kwargs.get("method", "GET")).upper()
+        data = kwargs.get("data")
+        headers = kwargs.get("headers") or {}
+        bearer = "Authorization" in dict(headers)
+        # a client without cookies has no session for a token to match
+        cookies = self._cookies is not None
+        if method in {"POST", "PUT", "PATCH", "DELETE"} and cookies and not bearer and "json" not in kwargs:
+            if data is None:
+                data = {}
+            if isinstance(data, dict):
+                data = dict(data)
+                if "csrf_token" not in data:
+                    data["csrf_token"] = self.csrf_token()
+                elif data["csrf_token"] is None:
+                    del data["csrf_token"]
+                kwargs["data"] = data
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as sess:
+            if "csrf_token" not in sess:
+                sess["csrf_token"] = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324 - as Flask-WTF does
+            raw = sess["csrf_token"]
+        secret = self.application.config.get("WTF_CSRF_SECRET_KEY") or self.application.secret_key
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+
+# every app a test makes, the session's or its own, posts forms like a browser
+Flask.test_client_class = BrowserClient
 
 
 @pytest.fixture(scope="session")
