@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from saas import db
 from saas.config import ROOT, Config
@@ -72,6 +73,12 @@ def create_app(config: Config | None = None) -> Flask:
         app.config["SENTRY_DSN"], app.config["SENTRY_ENVIRONMENT"], app.config.get("SENTRY_TRANSPORT")
     )
     db.init_engine(app.config["APP_DATABASE_URL"])
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops:
+        # the client's address and scheme as the trusted proxies saw them (rate
+        # limits are keyed on it); the Host header is forwarded by the proxy
+        # itself, so X-Forwarded-Host, which a client could send through, is not
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
     _register_extensions(app)
     _register_blueprints(app)
     _register_lifecycle(app)

@@ -72,6 +72,10 @@ class Config:
     STRIPE_API_BASE: str = ""  # only to point the SDK at a stand-in (tests)
     TRIAL_DAYS: int = 14
     BILLING_GRACE_DAYS: int = 14
+    # reverse proxies in front of the web process whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed (saas/app.py); 0 believes none, so a client
+    # cannot choose the address its rate limits are counted on
+    TRUSTED_PROXY_HOPS: int = 0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -95,6 +99,7 @@ class Config:
             STRIPE_API_BASE=env.get("STRIPE_API_BASE", ""),
             TRIAL_DAYS=int(env.get("TRIAL_DAYS", "14")),
             BILLING_GRACE_DAYS=int(env.get("BILLING_GRACE_DAYS", "14")),
+            TRUSTED_PROXY_HOPS=int(env.get("TRUSTED_PROXY_HOPS", "0")),
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)

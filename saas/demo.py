@@ -28,6 +28,10 @@ def database_is_empty() -> bool:
     )
 
 
+# who opens client files signs in with two-factor (saas.tenancy.needs_two_factor)
+TWO_FACTOR_ROLES = (Role.ADMIN, Role.COORDINATOR)
+
+
 def _people(slug: str) -> list[tuple[str, str, Role]]:
     people = [
         (f"admin@{slug}.example", "Admin", Role.ADMIN),
@@ -66,7 +70,7 @@ def seed(force: bool = False) -> None:
             agency = agencies.create_agency(name, slug, tz, locale)
         with db.tenant_scope(agency.id):
             for email, person, role in _people(slug):
-                user = _user(email, person, password_hash, totp if role == Role.ADMIN else None, None)
+                user = _user(email, person, password_hash, totp if role in TWO_FACTOR_ROLES else None, None)
                 db.session.flush()
                 membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
                 if membership is None:
@@ -93,7 +97,7 @@ def logins_text() -> str:
         lines.append(f"  {name} (/a/{slug}/):")
         for email, _person, role in _people(slug):
             if role in (Role.ADMIN, Role.COORDINATOR) or email.startswith(("carer1@", "client1@")):
-                lines.append(f"    {role:<12} {email}{'  (two-factor)' if role == Role.ADMIN else ''}")
+                lines.append(f"    {role:<12} {email}{'  (two-factor)' if role in TWO_FACTOR_ROLES else ''}")
         lines.append(f"    ...carer1-{CARERS}@{slug}.example, client1-{CLIENTS}@{slug}.example")
     lines.append(f"  Two-factor secret (TOTP, add to an authenticator app): {cfg['DEMO_TOTP_SECRET']}")
     return "\n".join(lines)

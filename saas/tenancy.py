@@ -95,8 +95,8 @@ def check_agency_access() -> Any:
     if agency.is_suspended:
         return render_template("errors/suspended.html", agency=agency), 403
     g.membership = membership
-    if membership.role == Role.ADMIN and not current_user.has_totp:
-        # agency admins must use two-factor before they can act as admins
+    if needs_two_factor(agency, membership.role) and not current_user.has_totp:
+        # whoever can open client files must use two-factor before anything else here
         session["after_2fa"] = request.full_path
         return redirect(url_for("auth.two_factor_setup"))
     if sessions.session_expired_for_agency(
@@ -110,6 +110,17 @@ def check_agency_access() -> Any:
         if response is not None:
             return response
     return None
+
+
+CARERS_TWO_FACTOR = "carers_two_factor"
+
+
+def needs_two_factor(agency: Agency, role: Role | str) -> bool:
+    """Admins and coordinators open client files, so they always sign in with
+    two-factor; carers do when their agency says so (off unless an admin turns it on)."""
+    if role in (Role.ADMIN, Role.COORDINATOR):
+        return True
+    return role == Role.CARER and bool(agency.setting(CARERS_TWO_FACTOR, False))
 
 
 def require_role(*roles: Role | str) -> Callable[[F], F]:

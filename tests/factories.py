@@ -77,7 +77,8 @@ class Factory:
     ) -> tuple[User, Membership]:
         role = Role(role)
         if user is None:
-            user_kwargs.setdefault("totp", role == Role.ADMIN)
+            # whoever opens client files must use two-factor (saas.tenancy.needs_two_factor)
+            user_kwargs.setdefault("totp", role in (Role.ADMIN, Role.COORDINATOR))
             user = self.user(**user_kwargs)
         with db.tenant_scope(agency.id):
             membership = Membership(user_id=user.id, role=role)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import time_machine
 from sqlalchemy import func, select
@@ -10,9 +12,12 @@ from sqlalchemy import func, select
 from saas import db
 from saas.auth.passwords import password_problem, verify_password
 from saas.models import (
+    Agency,
+    AuditEvent,
     Invitation,
     MailMessage,
     Membership,
+    OutboxEntry,
     PasswordReset,
     PlatformAuditEvent,
     Role,
@@ -20,6 +25,7 @@ from saas.models import (
     UserSession,
 )
 from tests.factories import PASSWORD, login, totp_now, unique
+from tests.sqlcount import count_statements
 
 
 def audit_actions(user_id=None) -> list[str]:
@@ -68,23 +74,139 @@ def test_session_id_rotates_at_sign_in(client, factory):
     assert revoked is not None, "signing out revokes the server-side session"
 
 
-def test_lockout_per_account_does_not_reveal_existence(client, factory, redis_conn):
-    user = factory.user()
-    for _ in range(10):
-        client.post("/login", data={"email": user.email, "password": "wrong-password-xyz"})
-    locked = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert locked.status_code == 429
-    assert "Too many attempts" in locked.text
-    for _ in range(10):
-        client.post("/login", data={"email": "ghost@example.net", "password": "wrong-password-xyz"})
-    ghost = client.post("/login", data={"email": "ghost@example.net", "password": "wrong-password-xyz"})
-    assert ghost.status_code == 429 and ghost.text == locked.text.replace(user.email, "ghost@example.net")
+ADDRESS_A = {"REMOTE_ADDR": "198.51.100.7"}
+ADDRESS_B = {"REMOTE_ADDR": "203.0.113.9"}
+ADDRESS_C = {"REMOTE_ADDR": "192.0.2.44"}
+WRONG = "wrong-password-xyz"
 
 
-def test_lockout_per_address(client, factory, redis_conn):
-    for i in range(30):
-        client.post("/login", data={"email": f"someone{i}@example.net", "password": "wrong-password-xyz"})
+def _attempt(client, email: str, password: str, address: dict, code: str | None = None):
+    data = {"email": email, "password": password}
+    if code is not None:
+        data["code"] = code
+    return client.post("/login", data=data, environ_base=address)
+
+
+def _guess(client, email: str, address: dict, times: int, clock) -> None:
+    """Wrong passwords, each one checked: the clock moves past the account's wait."""
+    for _ in range(times):
+        assert _attempt(client, email, WRONG, address).status_code == 200
+        clock.shift(61)
+
+
+def _without_token(text: str) -> str:
+    return re.sub(r'name="csrf_token"[^>]*>', "", text)
+
+
+def test_guessing_never_locks_the_owner_out(app, client, factory, redis_conn):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    attacker, owner = app.test_client(), app.test_client()
+    with time_machine.travel(db.utcnow(), tick=False) as clock:
+        _guess(attacker, admin.email, ADDRESS_A, 9, clock)
+        assert _attempt(attacker, admin.email, WRONG, ADDRESS_A).status_code == 200  # the 10th: a 60 s wait
+        waiting = _attempt(owner, admin.email, PASSWORD, ADDRESS_B)
+        assert waiting.status_code == 429
+        assert "Too many attempts for this account. Try again in 60 seconds." in waiting.text
+        assert 'name="code"' in waiting.text, "the owner is offered the quick way in"
+        assert owner.get(f"/a/{agency.slug}/").status_code == 302, "not signed in"
+        wrong_code = _attempt(owner, admin.email, PASSWORD, ADDRESS_B, code="000000")
+        assert wrong_code.status_code == 429, "the password alone is not enough while the account waits"
+        signed_in = _attempt(owner, admin.email, PASSWORD, ADDRESS_B, code=totp_now())
+        assert signed_in.status_code == 302 and signed_in.location == f"/a/{agency.slug}/"
+        assert owner.get(f"/a/{agency.slug}/").status_code == 200
+        assert _attempt(attacker, admin.email, PASSWORD, ADDRESS_A).status_code == 429, "address A is stopped"
+        assert "auth.sign_in_failed" in audit_actions(admin.id)
+
+
+def test_the_owner_waits_a_minute_at_most(app, factory, redis_conn):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    attacker, owner = app.test_client(), app.test_client()
+    with time_machine.travel(db.utcnow(), tick=False) as clock:
+        _guess(attacker, admin.email, ADDRESS_C, 9, clock)
+        _attempt(attacker, admin.email, WRONG, ADDRESS_C)
+        clock.shift(30)
+        refused = _attempt(owner, admin.email, PASSWORD, ADDRESS_B)
+        assert refused.status_code == 429 and "Try again in 30 seconds." in refused.text
+        clock.shift(30)
+        password = _attempt(owner, admin.email, PASSWORD, ADDRESS_B)
+        assert password.status_code == 302 and password.location.endswith("/login/two-factor")
+        done = owner.post("/login/two-factor", data={"code": totp_now()}, environ_base=ADDRESS_B)
+        assert done.status_code == 302
+        assert owner.get(f"/a/{agency.slug}/").status_code == 200
+
+
+def test_waiting_answers_never_tell_which_accounts_exist(app, factory, redis_conn):
+    agency = factory.agency()
+    carer, _ = factory.member(agency, Role.CARER)
+    ghost = f"{unique('ghost')}@example.net"
+    answers = {}
+    with time_machine.travel(db.utcnow(), tick=False) as clock:
+        for n, email in enumerate((carer.email, ghost)):
+            attacker = app.test_client()
+            address = {"REMOTE_ADDR": f"198.51.100.{20 + n}"}
+            _guess(attacker, email, address, 6, clock)
+            _attempt(attacker, email, WRONG, address)
+            clock.shift(2)
+            answers[email] = _attempt(app.test_client(), email, PASSWORD, ADDRESS_B, code="123456")
+    real, unknown = answers[carer.email], answers[ghost]
+    assert real.status_code == unknown.status_code == 429
+    assert _without_token(real.text) == _without_token(unknown.text).replace(ghost, carer.email)
+
+
+def test_sign_in_limited_per_address(client, factory, redis_conn):
+    for i in range(10):
+        client.post("/login", data={"email": f"someone{i}@example.net", "password": WRONG})
     assert client.post("/login", data={"email": "x@example.net", "password": "y"}).status_code == 429
+    other = client.post("/login", data={"email": "x@example.net", "password": "y"}, environ_base=ADDRESS_B)
+    assert other.status_code == 200, "another address is counted on its own"
+
+
+def test_forwarded_addresses_are_ignored_without_a_trusted_proxy(client, redis_conn):
+    for i in range(10):
+        client.post(
+            "/password/forgot", data={"email": f"p{i}@example.net"}, headers={"X-Forwarded-For": "192.0.2.1"}
+        )
+    spoofed = client.post(
+        "/password/forgot", data={"email": "q@example.net"}, headers={"X-Forwarded-For": "192.0.2.2"}
+    )
+    assert spoofed.status_code == 429, "a client cannot pick the address it is counted under"
+
+
+def test_limits_count_per_client_behind_the_proxy(services, dbconn, redis_conn):
+    from saas.app import create_app
+    from tests.conftest import make_config
+
+    proxied = create_app(make_config(services, TRUSTED_PROXY_HOPS=1)).test_client()
+
+    def forgot(forwarded_for: str):
+        return proxied.post(
+            "/password/forgot", data={"email": "p@example.net"}, headers={"X-Forwarded-For": forwarded_for}
+        )
+
+    for _ in range(10):
+        assert forgot("198.51.100.7").status_code == 200
+    assert forgot("198.51.100.7").status_code == 429
+    assert forgot("203.0.113.1, 198.51.100.7").status_code == 429, (
+        "what the client wrote first is not believed"
+    )
+    assert forgot("198.51.100.8").status_code == 200, "another visitor has a count of their own"
+
+
+def test_throttle_without_redis_lets_people_sign_in(client, factory, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from saas.auth import throttle
+
+    def down():
+        raise RedisConnectionError("down")
+
+    monkeypatch.setattr(throttle, "_redis", down)
+    agency = factory.agency()
+    user, _ = factory.member(agency, Role.CARER)
+    assert "not right" in client.post("/login", data={"email": user.email, "password": WRONG}).text
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
 
 
 def test_idle_and_absolute_timeouts(client, factory):
@@ -163,6 +285,69 @@ def test_admin_without_two_factor_must_enrol(client, factory):
     assert db.session.get(User, admin.id).totp_secret == secret
 
 
+def _enrol(client) -> None:
+    from saas.auth.totp import for_secret
+
+    client.get("/account/two-factor")
+    with client.session_transaction() as s:
+        secret = s["totp_enrol_secret"]
+    assert client.post("/account/two-factor", data={"code": for_secret(secret).now()}).status_code == 302
+
+
+def test_coordinator_without_two_factor_must_enrol(client, factory):
+    agency = factory.agency()
+    coordinator, _ = factory.member(agency, Role.COORDINATOR, totp=False)
+    login(client, coordinator)
+    for path in ("/", "/members"):
+        refused = client.get(f"/a/{agency.slug}{path}")
+        assert refused.status_code == 302 and refused.location.endswith("/account/two-factor")
+    _enrol(client)
+    assert client.get(f"/a/{agency.slug}/members").status_code == 200
+
+
+def test_invited_coordinator_must_enrol_two_factor(client, factory):
+    agency = factory.agency()
+    _inv, token = factory.invitation(agency, f"{unique('co')}@example.net", Role.COORDINATOR)
+    ok = client.post(
+        f"/invite/{token}",
+        data={"name": "Cora", "password": "Blue-kettle-harbour-42", "confirm": "Blue-kettle-harbour-42"},
+    )
+    assert ok.location.endswith("/account/two-factor")
+
+
+def test_agency_may_ask_carers_for_two_factor(app, client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    carer, _ = factory.member(agency, Role.CARER)
+    carer_client = app.test_client()
+    login(carer_client, carer)
+    assert carer_client.get(f"/a/{agency.slug}/").status_code == 200, "off unless the agency turns it on"
+    login(client, admin)
+    members = client.get(f"/a/{agency.slug}/members")
+    assert "Carers sign in with two-factor too" in members.text
+    assert (
+        client.post(f"/a/{agency.slug}/members/two-factor", data={"carers_two_factor": "y"}).status_code
+        == 302
+    )
+    assert db.session.get(Agency, agency.id).settings["carers_two_factor"] is True
+    with db.tenant_scope(agency.id):
+        changes = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "settings.two_factor_changed")
+        )
+        assert [e.details for e in changes] == [{"carers_two_factor": "True"}]
+    asked = carer_client.get(f"/a/{agency.slug}/")
+    assert asked.status_code == 302 and asked.location.endswith("/account/two-factor")
+    _enrol(carer_client)
+    assert carer_client.get(f"/a/{agency.slug}/").status_code == 200
+    coordinator, _ = factory.member(agency, Role.COORDINATOR)
+    coordinator_client = app.test_client()
+    login(coordinator_client, coordinator)
+    refused = coordinator_client.post(f"/a/{agency.slug}/members/two-factor", data={})
+    assert refused.status_code == 403, "only admins change it"
+    client.post(f"/a/{agency.slug}/members/two-factor", data={})
+    assert db.session.get(Agency, agency.id).settings["carers_two_factor"] is False
+
+
 def test_operator_must_enrol_before_anything(client, factory):
     operator = factory.user(operator=True)
     login(client, operator)
@@ -225,14 +410,30 @@ def test_sign_out_everywhere_else(client, factory, app):
     assert client.get(f"/a/{agency.slug}/").status_code == 200
 
 
+def run_jobs(name: str) -> int:
+    """Run the queued jobs of one kind as the worker would."""
+    from saas.jobs import run_outbox_entry
+
+    entries = db.session.scalars(
+        select(OutboxEntry.id).where(OutboxEntry.job == name, OutboxEntry.done_at.is_(None))
+    ).all()
+    for entry_id in entries:
+        assert run_outbox_entry(str(entry_id)) == "done"
+    return len(entries)
+
+
+def reset_path(factory, email: str) -> str:
+    return urlsplit(factory.last_mail_link(email)).path
+
+
 def test_password_reset_single_use_and_expiring(client, factory):
     user = factory.user()
     client.post("/password/forgot", data={"email": user.email})
     client.post("/password/forgot", data={"email": "nobody@example.net"})
+    assert run_jobs("auth.send_password_reset") == 2
     mails = db.session.scalars(select(MailMessage).where(MailMessage.kind == "password_reset")).all()
     assert [m.to_address for m in mails] == [user.email], "no mail for an unknown address"
-    link = factory.last_mail_link(user.email)
-    path = link.replace("http://localhost", "")
+    path = reset_path(factory, user.email)
     weak = client.post(path, data={"password": "abc", "confirm": "abc"})
     assert weak.status_code == 200 and "at least 12 characters" in weak.text
     done = client.post(path, data={"password": "Fresh-kettle-harbour-7", "confirm": "Fresh-kettle-harbour-7"})
@@ -240,12 +441,44 @@ def test_password_reset_single_use_and_expiring(client, factory):
     assert client.get(path).status_code == 404, "used once"
     assert "This link cannot be used" in client.get(path).text
     client.post("/password/forgot", data={"email": user.email})
-    path2 = factory.last_mail_link(user.email).replace("http://localhost", "")
+    run_jobs("auth.send_password_reset")
+    path2 = reset_path(factory, user.email)
     with time_machine.travel(db.utcnow() + timedelta(minutes=61)):
         assert client.get(path2).status_code == 404, "expired after an hour"
     assert client.get("/password/reset/garbage").status_code == 404
     assert client.get(path2[:-3] + "abc").status_code == 404, "tampered"
     assert db.session.scalar(select(func.count()).select_from(PasswordReset)) >= 2
+
+
+def test_forgot_password_looks_up_nobody_while_the_person_waits(client, factory):
+    user = factory.user()
+    client.get("/password/forgot")
+    with count_statements() as known:
+        first = client.post("/password/forgot", data={"email": user.email.upper()})
+    with count_statements() as unknown:
+        second = client.post("/password/forgot", data={"email": f"{unique('nobody')}@example.net"})
+    assert first.status_code == second.status_code == 200
+    assert first.text.count("\n") == second.text.count("\n")
+    assert known.statements == unknown.statements, "the same work whether the account exists or not"
+    assert not any("users" in s for s in known.statements), "the account is looked up by the job"
+    args = db.session.scalars(
+        select(OutboxEntry.args).where(OutboxEntry.job == "auth.send_password_reset")
+    ).all()
+    assert args[0]["email"] == user.email, "the address is normalised before it is queued"
+
+
+def test_reset_mail_only_for_an_active_account(client, factory):
+    active, gone = factory.user(), factory.user()
+    db.session.execute(User.__table__.update().where(User.id == gone.id).values(is_active=False))
+    db.session.commit()
+    for email in (active.email, gone.email, "nobody@example.net"):
+        client.post("/password/forgot", data={"email": email})
+    assert run_jobs("auth.send_password_reset") == 3
+    sent = db.session.scalars(
+        select(MailMessage.to_address).where(MailMessage.kind == "password_reset")
+    ).all()
+    assert sent == [active.email]
+    assert run_jobs("auth.send_password_reset") == 0, "each request mails once"
 
 
 # -- invitations and several agencies -----------------------------------------
@@ -297,10 +530,12 @@ def test_one_person_in_two_agencies(client, factory):
     assert client.get(f"/invite/{token}").location.endswith("/login")
     login(client, user)
     join = client.post(f"/invite/{token}")
-    assert join.status_code == 302 and join.location.endswith(f"/a/{b.slug}/")
+    assert join.status_code == 302 and join.location.endswith("/account/two-factor"), "coordinators use it"
     listing = client.get("/agencies")
     assert a.name in listing.text and b.name in listing.text
-    assert client.get(f"/a/{a.slug}/").status_code == 200
+    assert client.get(f"/a/{a.slug}/").status_code == 200, "a carer in a needs no second factor"
+    assert client.get(f"/a/{b.slug}/members").location.endswith("/account/two-factor")
+    _enrol(client)
     assert client.get(f"/a/{b.slug}/members").status_code == 200, "coordinator in b"
     assert client.get(f"/a/{a.slug}/members").status_code == 403, "carer in a"
     with db.tenant_scope(b.id):
@@ -318,6 +553,25 @@ def test_reinvite_replaces_pending_invitation(client, factory):
     assert client.get(f"/invite/{new}").status_code == 200
     with db.tenant_scope(agency.id):
         assert db.session.scalar(select(func.count()).where(Invitation.email == email)) == 2
+
+
+def test_invitation_does_the_same_whether_the_person_has_an_account(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    elsewhere = factory.user()
+    login(client, admin)
+    client.get(f"/a/{agency.slug}/members")
+    with count_statements() as known:
+        first = client.post(
+            f"/a/{agency.slug}/members/invite", data={"email": elsewhere.email, "role": "carer"}
+        )
+    with count_statements() as unknown:
+        second = client.post(
+            f"/a/{agency.slug}/members/invite",
+            data={"email": f"{unique('new')}@example.net", "role": "carer"},
+        )
+    assert first.status_code == second.status_code == 302
+    assert known.statements == unknown.statements, "nothing tells whether the address has an account"
 
 
 # -- language ----------------------------------------------------------------

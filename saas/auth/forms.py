@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from saas.fields import LOCALES, StrongPassword, lowercase, strip
 
@@ -11,6 +11,15 @@ from saas.fields import LOCALES, StrongPassword, lowercase, strip
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)], filters=[lowercase])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    # asked only while the account waits after failed attempts (saas.auth.throttle):
+    # with it, the owner signs in at once
+    code = StringField(
+        _l("Six-digit code"),
+        validators=[Optional(), Length(max=8)],
+        filters=[strip],
+        description=_l("If you use two-factor sign-in, enter your current code to sign in now."),
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
+    )
 
 
 class TwoFactorForm(FlaskForm):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import select, update
 
 from saas import audit, db, mail
 from saas.auth import tokens
 from saas.auth.passwords import hash_password
+from saas.jobs import enqueue, job
 from saas.models import Agency, Invitation, Membership, PasswordReset, Role, User
 
 RESET_VALID = timedelta(hours=1)
@@ -34,7 +36,14 @@ def set_password(user: User, password: str) -> None:
 
 
 def request_password_reset(email: str, locale: str) -> None:
-    """Always looks the same from outside, whether the account exists or not."""
+    """Only queues the work: the request does the same, in the same time,
+    whether an account has that address or not (nothing to enumerate)."""
+    enqueue("auth.send_password_reset", queue="high", email=email.strip().lower()[:254], locale=locale)
+
+
+@job("auth.send_password_reset")
+def send_password_reset(email: str, locale: str) -> None:
+    """The job behind a reset request: a link only to an active account."""
     user = user_by_email(email)
     if user is None or not user.is_active:
         return
@@ -44,9 +53,19 @@ def request_password_reset(email: str, locale: str) -> None:
     )
     db.session.add(reset)
     db.session.flush()
-    link = url_for("auth.reset_password", token=tokens.compose(reset.id, secret), _external=True)
+    link = public_link("auth.reset_password", token=tokens.compose(reset.id, secret))
     mail.send(user.email, "password_reset", locale=user.locale or locale, kind="password_reset", link=link)
     audit.record_platform("password.reset_requested", user.email, actor_id=user.id)
+
+
+def public_link(endpoint: str, **values: object) -> str:
+    """A link for an email, always on BASE_URL: never on the Host a request
+    happened to name, and the same from a job (no request there)."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def reset_for_token(token: str) -> PasswordReset | None:

@@ -19,10 +19,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
 from saas import audit, db
-from saas.auth import sessions, totp
+from saas.auth import sessions, throttle, totp
 from saas.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -46,7 +45,8 @@ from saas.auth.services import (
 )
 from saas.extensions import limiter
 from saas.i18n import current_locale
-from saas.models import Role, User, UserSession
+from saas.models import Agency, User, UserSession
+from saas.tenancy import needs_two_factor
 
 bp = Blueprint("auth", __name__)
 
@@ -63,20 +63,8 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _account_key() -> str:
-    try:
-        email = request.form.get("email") or ""
-    except HTTPException:  # an oversized body: the view answers 413 itself
-        email = ""
-    return "acct:" + email.strip().lower()[:254]
-
-
-def _pending_key() -> str:
-    return "2fa:" + str(session.get("pending_2fa_user", "none"))
-
-
 def _failed(response: Any) -> bool:
-    # only failed attempts count towards the per-account lock-out
+    # only failed attempts count towards the per-address limit on failures
     return response.status_code != 302
 
 
@@ -101,34 +89,66 @@ def _finish_sign_in(user: User, *, two_factor_passed: bool) -> Any:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("30 per 15 minutes", methods=["POST"])
-@limiter.limit("10 per 15 minutes", key_func=_account_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit("10 per 15 minutes", methods=["POST"], deduct_when=_failed)
 def login() -> Any:
+    """Per address, attempts are limited outright (above). Per account, failures
+    only make the next check wait (saas.auth.throttle), and a waiting account
+    still opens at once to its password with a valid two-factor code, so
+    nobody can keep its owner out by guessing."""
     if current_user.is_authenticated:
         return redirect(landing_url(current_user))
     form = LoginForm()
     if request.method == "GET" and request.args.get("next"):
         session["login_next"] = _safe_next(request.args.get("next"))
-    if form.validate_on_submit():
-        user = user_by_email(form.email.data)
-        ok = verify_password(user.password_hash if user else None, form.password.data)
-        if user is None or not ok or not user.is_active:
-            audit.record_platform("auth.sign_in_failed", form.email.data, actor_id=user.id if user else None)
-            db.session.commit()
-            form.password.errors.append(_("The email or password is not right."))
-            return render_template("auth/login.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form, ask_code=False)
+    email = form.email.data
+    wait = throttle.seconds_to_wait(email)
+    if wait and not form.code.data:
+        return _must_wait(form, wait)
+    user = user_by_email(email)
+    ok = verify_password(user.password_hash if user else None, form.password.data)
+    usable = user is not None and ok and user.is_active
+    if wait:
+        # both factors or nothing; every other case answers exactly alike
+        if usable and user.has_totp and totp.verify(user, form.code.data):
+            return _password_accepted(user, form.password.data, two_factor_passed=True)
+        _record_failure(email, user)
+        return _must_wait(form, throttle.seconds_to_wait(email) or wait)
+    if not usable:
+        _record_failure(email, user)
+        form.password.errors.append(_("The email or password is not right."))
+        return render_template("auth/login.html", form=form, ask_code=False)
+    if user.has_totp:
         if user.password_hash and needs_rehash(user.password_hash):
             set_password(user, form.password.data)
-        if user.has_totp:
-            session["pending_2fa_user"] = str(user.id)
-            session["pending_2fa_at"] = time.time()
-            db.session.commit()
-            return redirect(url_for("auth.login_two_factor"))
-        return _finish_sign_in(user, two_factor_passed=False)
-    return render_template("auth/login.html", form=form)
+        session["pending_2fa_user"] = str(user.id)
+        session["pending_2fa_at"] = time.time()
+        db.session.commit()
+        return redirect(url_for("auth.login_two_factor"))
+    return _password_accepted(user, form.password.data, two_factor_passed=False)
+
+
+def _record_failure(email: str, user: User | None) -> None:
+    throttle.record_failure(email)
+    audit.record_platform("auth.sign_in_failed", email, actor_id=user.id if user else None)
+    db.session.commit()
+
+
+def _must_wait(form: LoginForm, wait: int) -> Any:
+    form.password.errors.append(_("Too many attempts for this account. Try again in %(n)d seconds.", n=wait))
+    return render_template("auth/login.html", form=form, ask_code=True), 429
+
+
+def _password_accepted(user: User, password: str, *, two_factor_passed: bool) -> Any:
+    if user.password_hash and needs_rehash(user.password_hash):
+        set_password(user, password)
+    throttle.clear(user.email)
+    return _finish_sign_in(user, two_factor_passed=two_factor_passed)
 
 
 @bp.route("/login/two-factor", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes", key_func=_pending_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit("10 per 15 minutes", methods=["POST"], deduct_when=_failed)
 def login_two_factor() -> Any:
     user_id = session.get("pending_2fa_user")
     started = session.get("pending_2fa_at", 0)
@@ -143,7 +163,10 @@ def login_two_factor() -> Any:
     if form.validate_on_submit():
         if totp.verify(user, form.code.data):
             session.pop("pending_2fa_user", None)
+            throttle.clear(user.email)
             return _finish_sign_in(user, two_factor_passed=True)
+        # a wrong code slows the password step for this account, like a wrong password
+        throttle.record_failure(user.email)
         audit.record_platform("auth.two_factor_failed", user.email, actor_id=user.id)
         db.session.commit()
         form.code.errors.append(_("That code is not right, or was already used. Try the next one."))
@@ -207,7 +230,7 @@ def accept_invitation_view(token: str) -> Any:
         if form.validate_on_submit():
             accept_invitation(invitation, existing)
             db.session.commit()
-            return _after_joining(existing, agency.slug, invitation.role)
+            return _after_joining(existing, agency, invitation.role)
         return render_template("auth/invitation_join.html", form=form, agency=agency, invitation=invitation)
     form = AcceptInvitationForm()
     if form.validate_on_submit():
@@ -220,15 +243,15 @@ def accept_invitation_view(token: str) -> Any:
         audit.record_platform("auth.account_created", user.email, actor_id=user.id, agency_id=agency.id)
         sessions.start_session(user, two_factor_passed=False)
         db.session.commit()
-        return _after_joining(user, agency.slug, invitation.role)
+        return _after_joining(user, agency, invitation.role)
     return render_template("auth/invitation.html", form=form, agency=agency, invitation=invitation)
 
 
-def _after_joining(user: User, slug: str, role: str) -> Any:
-    if role == Role.ADMIN and not user.has_totp:
-        session["after_2fa"] = url_for("home.index", slug=slug)
+def _after_joining(user: User, agency: Agency, role: str) -> Any:
+    if needs_two_factor(agency, role) and not user.has_totp:
+        session["after_2fa"] = url_for("home.index", slug=agency.slug)
         return redirect(url_for("auth.two_factor_setup"))
-    return redirect(url_for("home.index", slug=slug))
+    return redirect(url_for("home.index", slug=agency.slug))
 
 
 @bp.route("/agencies")

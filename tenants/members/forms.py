@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from saas.fields import lowercase, strip
@@ -31,4 +31,11 @@ class NewTokenForm(FlaskForm):
         validators=[DataRequired(), Length(max=100)],
         filters=[strip],
         description=_l("For example: my phone"),
+    )
+
+
+class TwoFactorPolicyForm(FlaskForm):
+    carers_two_factor = BooleanField(
+        _l("Carers sign in with two-factor too"),
+        description=_l("Admins and coordinators always do. Carers without it are asked to set it up."),
     )

@@ -9,13 +9,19 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from billing.lifecycle import growth_refusal
-from saas import db
+from saas import audit, db
 from saas.auth.services import AccountError, invite
 from saas.models import ApiToken, AuditEvent, Invitation, Membership, Role, User
 from saas.pagination import contains_pattern, paginate
-from saas.tenancy import current_agency, current_membership, get_or_404, require_role
+from saas.tenancy import CARERS_TWO_FACTOR, current_agency, current_membership, get_or_404, require_role
 from tenants.members import services
-from tenants.members.forms import ChangeRoleForm, InviteMemberForm, NewTokenForm, role_choices
+from tenants.members.forms import (
+    ChangeRoleForm,
+    InviteMemberForm,
+    NewTokenForm,
+    TwoFactorPolicyForm,
+    role_choices,
+)
 
 bp = Blueprint("members", __name__, url_prefix="/a/<slug>")
 
@@ -55,6 +61,9 @@ def _members_page(form: InviteMemberForm) -> str:
         roles=role_choices(),
         form=form,
         role_form=ChangeRoleForm(),
+        policy_form=TwoFactorPolicyForm(
+            formdata=None, carers_two_factor=current_agency().setting(CARERS_TWO_FACTOR, False)
+        ),
     )
 
 
@@ -84,6 +93,22 @@ def invite_member() -> Any:
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("members.index"))
     return _members_page(form), 422
+
+
+@bp.route("/members/two-factor", methods=["POST"])
+@require_role(Role.ADMIN)
+def two_factor_policy() -> Any:
+    """Whether carers must sign in with two-factor (admins and coordinators always do)."""
+    form = TwoFactorPolicyForm()
+    if form.validate_on_submit():
+        agency = current_agency()
+        wanted = bool(form.carers_two_factor.data)
+        if agency.setting(CARERS_TWO_FACTOR, False) != wanted:
+            agency.settings = {**(agency.settings or {}), CARERS_TWO_FACTOR: wanted}
+            audit.record("settings.two_factor_changed", agency.slug, carers_two_factor=str(wanted))
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return redirect(url_for("members.index"))
 
 
 @bp.route("/members/invitations/<uuid:invitation_id>/revoke", methods=["POST"])

@@ -23,7 +23,7 @@ def test_intake_to_approved_plan_to_visits(page: Page, make, live_server):
     world = World(make)  # provides the catalogue item and the people; this test builds its own client
     coordinator, admin = world.coordinator, world.admin
     slug = world.agency.slug
-    sign_in(page, coordinator.email)
+    sign_in(page, coordinator.email, totp_secret=TOTP_SECRET)
     page.goto(f"/a/{slug}/clients/new")
     page.get_by_label("Full name").fill("Harold Finch")
     page.get_by_label("Date of birth").fill("1944-06-01")
@@ -70,7 +70,7 @@ def test_coordinator_sees_every_refusal_reason(page: Page, make):
     db.session.commit()
     world.carer(name="Nadia New", availability={"sun": [["06:00", "07:00"]]})
     visit = world.visits()[0]
-    sign_in(page, world.coordinator.email)
+    sign_in(page, world.coordinator.email, totp_secret=TOTP_SECRET)
     page.goto(f"/a/{world.agency.slug}/visits/{visit.id}")
     page.get_by_label("Carer").select_option(label="Nadia New")
     page.get_by_role("button", name="Assign", exact=True).click()

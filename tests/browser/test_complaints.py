@@ -50,7 +50,7 @@ def test_a_public_complaint_reaches_the_head_and_is_answered_in_time(page: Page,
     ).all()
     assert head.email in notified, "the agency head is told at once"
 
-    sign_in(page, coordinator.email)
+    sign_in(page, coordinator.email, totp_secret=TOTP_SECRET)
     page.goto(f"/a/{agency.slug}/feedback/inbox")
     row = page.get_by_test_id("feedback-row").filter(has_text="did not come on Tuesday")
     expect(row).to_have_attribute("data-state", "on_time")

@@ -19,7 +19,7 @@ def test_another_agencys_urls_are_404(page, make, live_server):
     coordinator, _ = make.member(a, Role.COORDINATOR)
     make.member(b, Role.ADMIN)  # B has people and pages of its own
 
-    sign_in(page, coordinator.email)
+    sign_in(page, coordinator.email, totp_secret=TOTP_SECRET)
     expect(page).to_have_url(f"{live_server}/a/{a.slug}/")
 
     # their own members page works, which makes the 404s below meaningful

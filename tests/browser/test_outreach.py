@@ -13,7 +13,7 @@ from tenants.outreach import services
 from tenants.outreach.models import BoxLog
 from tenants.staffing import teams
 from tests.browser.helpers import sign_in
-from tests.factories import unique
+from tests.factories import TOTP_SECRET, unique
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def test_coordinator_logs_box_round_and_funder_visit(page: Page, make, live_serv
         services.create_funder(services.FunderData(name="Civil affairs bureau"))
         db.session.commit()
 
-    sign_in(page, coordinator.email)
+    sign_in(page, coordinator.email, totp_secret=TOTP_SECRET)
 
     # the opinion box: today is due, log it
     menu(page, "Opinion box")
