@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -33,6 +34,10 @@ RETRY = Retry(max=5, interval=[10, 30, 120, 600, 1800])
 
 _registry: dict[str, Callable[..., Any]] = {}
 _redis: dict[str, Redis] = {}
+# After Redis failed an inline relay, requests skip theirs for this long (the
+# sweep relays what they leave), so an outage adds no wait to every request.
+INLINE_RELAY_PAUSE = 10.0
+_inline_relay_paused_until = 0.0
 
 
 def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -82,9 +87,16 @@ def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
 
 def relay_outbox(limit: int = 500, redis_url: str | None = None) -> int:
     """Push committed, unrelayed outbox rows to RQ. Safe to run concurrently:
-    rows are claimed with SKIP LOCKED."""
+    rows are claimed with SKIP LOCKED. With Redis unavailable the rows stay
+    unrelayed (their attempts counted) for the next run."""
+    return _relay(limit, redis_url)[0]
+
+
+def _relay(limit: int, redis_url: str | None = None) -> tuple[int, bool]:
+    """(rows relayed, whether Redis failed before the batch was done)."""
     conn = redis_connection(redis_url)
     relayed = 0
+    stopped = False
     with db.new_session() as sess:
         rows = sess.scalars(
             select(OutboxEntry)
@@ -107,11 +119,12 @@ def relay_outbox(limit: int = 500, redis_url: str | None = None) -> int:
                 row.attempts += 1
                 row.last_error = type(exc).__name__
                 log.warning("outbox relay stopped: redis unavailable")
+                stopped = True
                 break
             row.relayed_at = db.utcnow()
             relayed += 1
         sess.commit()
-    return relayed
+    return relayed, stopped
 
 
 @event.listens_for(Session, "after_commit")
@@ -127,14 +140,20 @@ def _outbox_rolled_back(sess: Session) -> None:
 
 def relay_after_commit(sess: Session) -> None:
     """Best effort once a request or job is over; the sweep covers failures."""
+    global _inline_relay_paused_until
     if not sess.info.pop("outbox_committed", False):
         return
     if not (has_app_context() and current_app.config.get("RELAY_INLINE", True)):
         return
+    if time.monotonic() < _inline_relay_paused_until:
+        return
     try:
-        relay_outbox(limit=100)
+        _relayed, stopped = _relay(limit=100)
     except Exception:  # noqa: BLE001 - never fail the user's request over the relay
         log.warning("inline outbox relay failed; the sweep will retry", exc_info=True)
+        return
+    if stopped:
+        _inline_relay_paused_until = time.monotonic() + INLINE_RELAY_PAUSE
 
 
 def run_outbox_entry(outbox_id: str) -> str:
