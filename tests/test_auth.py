@@ -6,10 +6,12 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
 from saas import db
+from saas.auth import throttle
 from saas.auth.passwords import password_problem, verify_password
 from saas.models import (
     Agency,
@@ -26,6 +28,13 @@ from saas.models import (
 )
 from tests.factories import PASSWORD, login, totp_now, unique
 from tests.sqlcount import count_statements
+
+
+@pytest.fixture(autouse=True)
+def _throttle_asks_redis(monkeypatch):
+    """A Redis failure in an earlier test (tests/test_faults.py) rests the
+    sign-in throttle for a few seconds; these tests start with it awake."""
+    monkeypatch.setattr(throttle, "_redis_failed_at", 0.0)
 
 
 def audit_actions(user_id=None) -> list[str]:
@@ -197,16 +206,21 @@ def test_limits_count_per_client_behind_the_proxy(services, dbconn, redis_conn):
 def test_throttle_without_redis_lets_people_sign_in(client, factory, monkeypatch):
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    from saas.auth import throttle
+    from saas import jobs
 
-    def down():
+    calls = []
+
+    def down(url=None):
+        calls.append(url)
         raise RedisConnectionError("down")
 
-    monkeypatch.setattr(throttle, "_redis", down)
+    monkeypatch.setattr(jobs, "redis_connection", down)
     agency = factory.agency()
     user, _ = factory.member(agency, Role.CARER)
-    assert "not right" in client.post("/login", data={"email": user.email, "password": WRONG}).text
+    for _ in range(6):
+        assert "not right" in client.post("/login", data={"email": user.email, "password": WRONG}).text
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    assert calls and throttle._redis_failed_at > 0, "the throttle noticed, and rests for a few seconds"
 
 
 def test_idle_and_absolute_timeouts(client, factory):

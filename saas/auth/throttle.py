@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 FREE_FAILURES = 4
 MAX_WAIT = 60  # seconds
 FORGET_AFTER = 15 * 60  # seconds without a failure
+RETRY_REDIS_AFTER = 10  # seconds: a sign-in never waits on a Redis that just failed
+
+_redis_failed_at = 0.0
+
+
+class _Resting(RedisError):
+    """Redis failed moments ago: not asked again yet."""
 
 
 def wait_for(failures: int) -> int:
@@ -45,15 +52,24 @@ def _key(email: str) -> str:
 def _redis():  # noqa: ANN202 - a redis.Redis
     from saas.jobs import redis_connection
 
+    if time.monotonic() - _redis_failed_at < RETRY_REDIS_AFTER:
+        raise _Resting
     return redis_connection()
+
+
+def _unavailable(error: RedisError) -> None:
+    global _redis_failed_at
+    if not isinstance(error, _Resting):
+        _redis_failed_at = time.monotonic()
+        log.warning("sign-in throttle unavailable: %s", type(error).__name__)
 
 
 def seconds_to_wait(email: str) -> int:
     """How long this account's next password check must wait (0: now)."""
     try:
         until, last = _redis().hmget(_key(email), "until", "last")
-    except RedisError:
-        log.warning("sign-in throttle unavailable: redis error")
+    except RedisError as error:
+        _unavailable(error)
         return 0
     now = time.time()
     if last is None or now - float(last) > FORGET_AFTER:
@@ -77,8 +93,8 @@ def record_failure(email: str) -> int:
         pipe.hset(key, mapping={"until": now + wait, "last": now})
         pipe.expire(key, FORGET_AFTER + MAX_WAIT)
         pipe.execute()
-    except RedisError:
-        log.warning("sign-in throttle unavailable: redis error")
+    except RedisError as error:
+        _unavailable(error)
         return 0
     return wait
 
@@ -87,5 +103,5 @@ def clear(email: str) -> None:
     """The owner signed in: earlier failures no longer count."""
     try:
         _redis().delete(_key(email))
-    except RedisError:
-        log.warning("sign-in throttle unavailable: redis error")
+    except RedisError as error:
+        _unavailable(error)
