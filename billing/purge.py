@@ -2,31 +2,53 @@
 
 Every agency-owned table is emptied of that agency's rows, children before
 parents (the metadata's dependency order, so tables added later are included).
-The agency's audit log is append-only: the app role may not delete from it and
-a trigger refuses it. It is removed by `purge_agency_audit(agency)`, a
-SECURITY DEFINER function owned by the migrations' owner that deletes one
-agency's entries and only for an agency closed for 30 days or more (checked in
-PostgreSQL, against the database's own clock).
-
 Accounts (platform users) that belonged to no other agency are anonymised
 (name, email, password and two-factor removed); the agency's mail and outbox
 rows are deleted; the agency row stays, marked purged, so its address is not
 reused and the platform audit log keeps its history. What was removed, table
 by table, is written to the platform audit log.
+
+The agency's audit log is append-only and the app's database role cannot
+remove a line of it by any path. Once the rest is purged, `purge_audit_logs()`
+connects as the owner (`DATABASE_URL`, on a connection used for nothing else)
+and calls `purge_agency_audit(agency)`, which only the owner may execute and
+which checks in PostgreSQL, against the database's own clock, that the agency
+closed 30 days ago or more; the app cannot date a closing in the past (a
+trigger on `agencies`). Without `DATABASE_URL` the logs are kept.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, select, text, update
+from flask import current_app
+from sqlalchemy import Engine, String, cast, create_engine, delete, func, insert, pool, select, text, update
 
 from billing.exports import tenant_tables
 from billing.lifecycle import EXPORT_WINDOW
 from billing.models import BillingState
 from saas import audit, db
-from saas.models import Agency, MailMessage, Membership, OutboxEntry, User, UserSession
+from saas.config import owner_url
+from saas.models import Agency, MailMessage, Membership, OutboxEntry, PlatformAuditEvent, User, UserSession
+
+log = logging.getLogger(__name__)
+
+# purged agencies closed 30 days ago or more whose audit log was not yet
+# removed, read by the owner (the function checks the closing again)
+AUDIT_DUE = text(
+    """
+    select a.id, a.slug from agencies a
+    where a.billing_state = 'closed' and a.closed_at <= now() - interval '30 days'
+      and a.purged_at is not null
+      and not exists (
+        select 1 from platform_audit_events p where p.agency_id = a.id and p.action = 'agency.audit_purged'
+      )
+    order by a.closed_at
+    """
+)
 
 
 class NotDue(RuntimeError):
@@ -62,13 +84,10 @@ def purge_agency(agency_id: uuid.UUID) -> dict[str, int]:
         member_ids = set(db.session.scalars(select(Membership.user_id)))
         for table in reversed(tenant_tables()):
             if table.name == "audit_events":
-                continue
+                continue  # only the owner removes it: purge_audit_logs()
             # Core statement on purpose: RLS scopes it, and so does the filter
             result = db.session.execute(delete(table).where(table.c.tenant_id == agency.id))
             removed[table.name] = result.rowcount or 0
-        removed["audit_events"] = (
-            db.session.execute(text("select purge_agency_audit(:a)"), {"a": agency.id}).scalar() or 0
-        )
     removed["mail_messages"] = (
         db.session.execute(delete(MailMessage).where(MailMessage.agency_id == agency.id)).rowcount or 0
     )
@@ -106,10 +125,46 @@ def _anonymise_lone_users(agency_id: uuid.UUID, user_ids: set[uuid.UUID]) -> int
             email=func.concat("purged-", func.replace(cast(User.id, String), "-", ""), "@purged.invalid"),
             name="",
             password_hash=None,
-            totp_secret=None,
+            totp_secret_sealed=None,
             totp_last_counter=None,
             locale=None,
             is_active=False,
         )
     )
     return len(lone)
+
+
+@functools.lru_cache(maxsize=2)
+def _owner_engine(url: str) -> Engine:
+    """The retention purge's own connection, as the owner: nothing else uses it."""
+    return create_engine(owner_url(url), poolclass=pool.NullPool)
+
+
+def purge_audit_logs() -> int:
+    """As the owner, remove the audit log of every purged agency closed 30 days
+    ago or more, each in its own transaction with a record of how many entries
+    went. Idempotent; returns the number of agencies done."""
+    url = current_app.config.get("DATABASE_URL")
+    if not url:
+        log.warning("audit logs of purged agencies are kept: DATABASE_URL (the owner) is not set")
+        return 0
+    done = 0
+    with _owner_engine(url).connect() as conn:
+        due = conn.execute(AUDIT_DUE).all()
+        conn.rollback()
+        for agency_id, slug in due:
+            try:
+                with conn.begin():
+                    n = conn.execute(text("select purge_agency_audit(:a)"), {"a": agency_id}).scalar()
+                    conn.execute(
+                        insert(PlatformAuditEvent).values(
+                            action="agency.audit_purged",
+                            subject=slug,
+                            agency_id=agency_id,
+                            details={"removed": {"audit_events": n or 0}},
+                        )
+                    )
+                done += 1
+            except Exception:  # noqa: BLE001 - one agency's failure must not stop the others
+                log.exception("audit log purge failed for an agency")
+    return done

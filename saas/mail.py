@@ -1,24 +1,40 @@
 """Email: written to the database with the change that causes it, delivered
 by a job after commit. Without SMTP_URL messages stay in the database and
-operators read them at /operator/outbox."""
+operators read them at /operator/outbox.
+
+A body that carries a link (a password reset, an invitation, a personal rating
+or survey link) is kept no longer than delivery needs: cleared once the SMTP
+server took it, and by a daily sweep when delivery gave up. Kept messages (no
+SMTP: the operator outbox is how they are read) stay whole.
+
+The Message-ID is derived from the row, so a message sent again after a worker
+died between the SMTP hand-over and its commit carries the same Message-ID
+and the recipient's mail program shows it once."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import uuid
+from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import parseaddr
 from urllib.parse import unquote, urlparse
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from saas import db
-from saas.jobs import enqueue, job
+from saas.jobs import enqueue, job, periodic
 from saas.models import MailMessage
+
+LINK = re.compile(r"https?://", re.IGNORECASE)
+# retries end within the hour (saas.jobs.RETRY); operators may retry a failed
+# delivery from the jobs page for a week
+UNDELIVERED_LINKS_KEPT = timedelta(days=7)
 
 
 def send(
@@ -80,11 +96,41 @@ def deliver(message_id: str) -> None:
     email["From"] = current_app.config["MAIL_FROM"]
     email["To"] = msg.to_address
     email["Subject"] = msg.subject
-    email["Message-ID"] = make_msgid(idstring=msg.id.hex)
+    email["Message-ID"] = message_id_header(msg.id)
     email.set_content(msg.body)
     _smtp_send(smtp_url, email)
     msg.status = "sent"
     msg.sent_at = db.utcnow()
+    if carries_link(msg.body):
+        msg.body = ""  # delivered: the link now lives only in the recipient's mailbox
+
+
+def carries_link(body: str) -> bool:
+    return bool(LINK.search(body))
+
+
+def message_id_header(message_id: uuid.UUID) -> str:
+    """The same for every attempt at one message: the row's id at the sender's domain."""
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2]
+    domain = domain or urlparse(current_app.config.get("BASE_URL", "")).hostname or "carehub.invalid"
+    return f"<{message_id.hex}@{domain}>"
+
+
+@periodic
+def clear_undelivered_links() -> int:
+    """Daily: a link in a message delivery gave up on is not kept either."""
+    n = db.session.execute(
+        update(MailMessage)
+        .where(
+            MailMessage.status != "kept",
+            MailMessage.created_at < db.utcnow() - UNDELIVERED_LINKS_KEPT,
+            MailMessage.body.regexp_match("https?://", flags="i"),
+        )
+        .values(body="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return n or 0
 
 
 def _smtp_send(smtp_url: str, email: EmailMessage) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB as JSON
 from sqlalchemy.orm import Mapped, mapped_column
 
+from saas import sealing
 from saas.db import Base, TenantScoped, new_id, utcnow
 
 
@@ -118,7 +119,9 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # sealed (saas.sealing) under TOTP_ENCRYPTION_KEY: read and set in the clear
+    # through `totp_secret`, stored only as ciphertext
+    totp_secret_sealed: Mapped[str | None] = mapped_column("totp_secret", Text)
     totp_last_counter: Mapped[int | None] = mapped_column(Integer)
     locale: Mapped[str | None] = mapped_column(String(10))
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -130,7 +133,15 @@ class User(UserMixin, Base):
 
     @property
     def has_totp(self) -> bool:
-        return bool(self.totp_secret)
+        return bool(self.totp_secret_sealed)
+
+    @property
+    def totp_secret(self) -> str | None:
+        return sealing.unseal(self.totp_secret_sealed) if self.totp_secret_sealed else None
+
+    @totp_secret.setter
+    def totp_secret(self, secret: str | None) -> None:
+        self.totp_secret_sealed = sealing.seal(secret) if secret else None
 
     def get_id(self) -> str:
         # Flask-Login keeps the server-side session id, not the user id.

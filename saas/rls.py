@@ -4,6 +4,12 @@
   NOINHERIT, so it holds only privileges granted to it directly.
 - `saas_platform_reader`: SELECT everywhere plus a policy seeing every agency;
   reachable only by `SET ROLE` inside `db.platform_reader()`.
+
+Neither can remove or alter an audit entry: UPDATE, DELETE, TRUNCATE, TRIGGER
+and REFERENCES on the logs are revoked, a trigger refuses changes and
+truncation, and the retention purge (`purge_agency_audit`) is executable only
+by the owner, checking a closing time the app cannot date in the past
+(`tests/test_secrets.py` tries each path as the app role).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from alembic import op
 APP_ROLE = "saas_app"
 READER_ROLE = "saas_platform_reader"
 APPEND_ONLY = ("audit_events", "platform_audit_events")
+# run only as the owner (the retention purge connects as the owner): never the app's
+OWNER_ONLY_FUNCTIONS = ("purge_agency_audit(uuid)",)
 
 
 def ensure_roles(app_password: str) -> None:
@@ -43,7 +51,12 @@ def grant_all_tables() -> None:
     for table in APPEND_ONLY:
         op.execute(
             f"DO $$ BEGIN IF to_regclass('{table}') IS NOT NULL THEN "
-            f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {APP_ROLE}; END IF; END $$"
+            f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON {table} FROM {APP_ROLE}; END IF; END $$"
+        )
+    for function in OWNER_ONLY_FUNCTIONS:
+        op.execute(
+            f"DO $$ BEGIN IF to_regprocedure('{function}') IS NOT NULL THEN "
+            f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC, {APP_ROLE}, {READER_ROLE}; END IF; END $$"
         )
 
 

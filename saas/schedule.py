@@ -46,6 +46,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     # hourly: each agency gets last month's quality summary once its own clock passes the 1st
     Periodic("quality_summaries", "tenants.quality.jobs.monthly_sweep", cron="7 * * * *"),
     Periodic("purge_sessions", "saas.maintenance.purge_expired_sessions", queue="low", cron="17 3 * * *"),
+    Periodic("clear_mail_links", "saas.mail.clear_undelivered_links", queue="low", cron="27 3 * * *"),
     # billing life cycle (trial end, grace, closing, purge), quantity syncs, export expiry
     Periodic("billing_sweep", "billing.jobs.sweep", queue="default", interval=60),
     Periodic("billing_reconcile", "billing.jobs.reconcile_quantities", queue="low", cron="41 4 * * *"),

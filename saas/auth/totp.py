@@ -1,4 +1,5 @@
-"""TOTP two-factor (RFC 6238), with each code usable once."""
+"""TOTP two-factor (RFC 6238), with each code usable once. Secrets are stored
+sealed (saas.sealing); `User.totp_secret` opens them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 import pyotp
 import segno
 
+from saas import sealing
 from saas.models import User
 
 ISSUER = "CareHub"
@@ -58,10 +60,13 @@ def matching_counter(secret: str, code: str, *, at: float | None = None) -> int 
 
 def verify(user: User, code: str) -> bool:
     """Check a code and burn it, so a code seen over a shoulder cannot be replayed."""
-    if not user.totp_secret:
+    secret = user.totp_secret  # unsealed here only, never kept
+    if not secret:
         return False
-    counter = matching_counter(user.totp_secret, code)
+    counter = matching_counter(secret, code)
     if counter is None or (user.totp_last_counter is not None and counter <= user.totp_last_counter):
         return False
     user.totp_last_counter = counter
+    if user.totp_secret_sealed and sealing.needs_reseal(user.totp_secret_sealed):
+        user.totp_secret = secret  # sealed again under the newest key (rotation)
     return True
