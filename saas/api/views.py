@@ -28,14 +28,39 @@ _documented: list[tuple[Callable[..., Any], dict[str, Any]]] = []
 PUBLIC_ENDPOINTS = {"api.openapi"}
 
 
+# The refusals every operation can answer, each with the Error body. 400: a
+# request that cannot be understood (a NUL character anywhere, a malformed
+# query or body); 401: no valid token; 403: the agency is suspended or
+# closed, or the role may not; 404: not found in the token's agency, or not
+# the token's own (a carer's visit, a client's rating).
+ALWAYS = {
+    "400": "BadRequest",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "404": "NotFound",
+}
+# 422: understood but outside what the pages accept (a text too long, a date
+# out of range), for operations taking a body or query parameters;
+# 409: the object's state does not allow it now (already checked in...), for writes.
+WITH_INPUT = {"422": "Unprocessable"}
+WRITES = {"409": "Conflict"}
+
+
 def operation(**spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Document a view: `operation(get={...})` takes OpenAPI operation objects."""
+    """Document a view: `operation(get={...})` takes OpenAPI operation objects.
+    The error statuses the API answers are added to each with the Error
+    schema, so the document lists every status an operation can return."""
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-        for op in spec.values():
+        for method, op in spec.items():
             op.setdefault("security", [{"bearerAuth": []}])
-            op.setdefault("responses", {}).setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
-            op["responses"].setdefault("404", {"$ref": "#/components/responses/NotFound"})
+            responses = op.setdefault("responses", {})
+            takes_input = "requestBody" in op or any(p.get("in") == "query" for p in op.get("parameters", []))
+            refusals = {**ALWAYS, **(WITH_INPUT if takes_input else {})}
+            if method.lower() in {"post", "put", "patch", "delete"}:
+                refusals.update(WRITES)
+            for status, name in refusals.items():
+                responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
         _documented.append((fn, spec))
         return fn
 
@@ -160,6 +185,16 @@ def openapi() -> Any:
     return jsonify(build_spec().to_dict())
 
 
+ERROR_RESPONSES = {
+    "BadRequest": "The request could not be understood (not JSON, a value of the wrong type)",
+    "Unauthorized": "No valid token",
+    "Forbidden": "Not for your role, or your agency's account is suspended or closed",
+    "NotFound": "Not found in your agency, or not yours",
+    "Conflict": "Not possible in the object's present state",
+    "Unprocessable": "A value outside what the agency accepts; the message names the field",
+}
+
+
 def build_spec() -> APISpec:
     spec = APISpec(
         title="CareHub API",
@@ -172,28 +207,24 @@ def build_spec() -> APISpec:
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     error = {
         "type": "object",
+        "required": ["error"],
         "properties": {
             "error": {
                 "type": "object",
+                "required": ["status", "message"],
                 "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
             }
         },
     }
     spec.components.schema("Error", error)
-    spec.components.response(
-        "Unauthorized",
-        {
-            "description": "No valid token",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        },
-    )
-    spec.components.response(
-        "NotFound",
-        {
-            "description": "Not found in your agency",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        },
-    )
+    for name, description in ERROR_RESPONSES.items():
+        spec.components.response(
+            name,
+            {
+                "description": description,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+        )
     user = {
         "type": "object",
         "properties": {

@@ -1,0 +1,240 @@
+"""The carer's phone and the client's portal over the API with bearer
+tokens (made on the agency's tokens page): the office books a visit and
+assigns it to a carer through the pages; the carer sees it in their schedule,
+checks in and out with the service record; the client rates it; feedback is
+sent and moved on. Then every operation of the OpenAPI document is called
+with a token of each role: the roles that may use it get its documented
+answer, the others the documented 403 or 404."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+import schemathesis
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from tests.journeys.browser import by_testid
+from tests.journeys.conftest import DEMO_TOTP, Stack
+
+pytestmark = [pytest.mark.journey, pytest.mark.slow, pytest.mark.xdist_group("journeys")]
+
+SLUG = "sunrise"
+LONDON = ZoneInfo("Europe/London")
+ROLES = {
+    "admin": "admin@sunrise.example",
+    "coordinator": "coordinator@sunrise.example",
+    "carer": "carer1@sunrise.example",
+    "client": "client1@sunrise.example",
+}
+
+
+def token(stack: Stack, role: str) -> str:
+    return stack.token(ROLES[role], SLUG, totp=DEMO_TOTP)
+
+
+def book_and_assign(stack: Stack, client_visit_id: str) -> str:
+    """The coordinator books a one-off visit starting soon for the client
+    whose visit this is, and assigns Carer 1 (with a recorded reason if the
+    checks refuse, as the page allows)."""
+    office = stack.signed_in(ROLES["coordinator"], totp=DEMO_TOTP)
+    office.get(f"/a/{SLUG}/visits/{client_visit_id}")
+    client_name = re.search(r"<h1>(.*?) · ", office.page.text).group(1)
+    office.get(f"/a/{SLUG}/clients")
+    client_path = re.search(
+        rf'href="(/a/{SLUG}/clients/[0-9a-f-]{{36}})">{re.escape(client_name)}<', office.page.text
+    )
+    assert client_path, f"{client_name} on the clients page"
+    office.get(client_path.group(1) + "/visits/new")
+    starts = datetime.now(LONDON).replace(second=0, microsecond=0) + timedelta(minutes=20)
+    office.submit(
+        None,
+        {"day": starts.date().isoformat(), "start_time": starts.strftime("%H:%M"), "duration_minutes": 30},
+        has="start_time",
+    )
+    assert "Visit booked." in office.flashes()
+    visit_id = office.page.url.rsplit("/", 1)[1]
+    assert by_testid(office.page.text, "visit-carer") == "Not assigned"
+
+    answer = office.submit("/assign", {"staff_id": "Carer 1"}, expect=None)
+    if answer.status_code == 422:  # refused: the reasons are named, and may be overridden with one
+        assert by_testid(answer.text, "refusals")
+        office.submit("/assign", {"staff_id": "Carer 1", "override_reason": "Covering at short notice"})
+    assert "Visit assigned." in office.flashes()
+    assert by_testid(office.page.text, "visit-carer") == "Carer 1"
+    return visit_id
+
+
+def test_a_carer_checks_in_and_out_by_phone_and_the_client_rates_the_visit(stack: Stack, api):
+    carer, client, coordinator = token(stack, "carer"), token(stack, "client"), token(stack, "coordinator")
+
+    upcoming = api("GET", "/my/visits", client)
+    assert upcoming.status_code == 200, upcoming.text
+    assert upcoming.json()["visits"], "the demo client has visits coming"
+    visit_id = book_and_assign(stack, upcoming.json()["visits"][0]["id"])
+
+    schedule = api("GET", "/my/schedule", carer)
+    assert schedule.status_code == 200, schedule.text
+    mine = {v["id"]: v for v in schedule.json()["visits"]}
+    assert visit_id in mine, "the assigned visit is on the carer's phone"
+    assert mine[visit_id]["status"] == "scheduled" and mine[visit_id]["checked_in_at"] is None
+    checklist = mine[visit_id]["checklist"]
+
+    checked_in = api("POST", f"/visits/{visit_id}/check-in", carer, json={})
+    assert checked_in.status_code == 200, checked_in.text
+    assert checked_in.json()["status"] == "in_progress" and checked_in.json()["checked_in_at"]
+    again = api("POST", f"/visits/{visit_id}/check-in", carer, json={})
+    assert again.status_code == 409 and again.json()["error"]["status"] == 409
+
+    checked_out = api(
+        "POST",
+        f"/visits/{visit_id}/check-out",
+        carer,
+        json={
+            "checklist": [True] * len(checklist),
+            "what_was_done": "Washed, dressed, breakfast made",
+            "outcome": "Comfortable and in good spirits",
+            "needs_attention": False,
+        },
+    )
+    assert checked_out.status_code == 200, checked_out.text
+    done = checked_out.json()
+    assert done["status"] == "completed" and done["checked_out_at"] >= done["checked_in_at"]
+    assert api("GET", f"/visits/{visit_id}", carer).json()["status"] == "completed"
+
+    scores = {"attitude": 5, "process": 4, "effect": 5, "environment": 4, "timeliness": 5}
+    rated = api("POST", f"/visits/{visit_id}/rating", client, json={**scores, "comment": "Kind and on time"})
+    assert rated.status_code == 200, rated.text
+    assert rated.json()["visit_id"] == visit_id and rated.json()["can_amend"] is True
+    ratings = api("GET", "/my/ratings", client).json()["ratings"]
+    assert any(r["visit_id"] == visit_id and r["attitude"] == 5 for r in ratings)
+
+    sent = api(
+        "POST",
+        "/feedback",
+        carer,
+        json={"kind": "suggestion", "description": "A second hoist in the van would help."},
+    )
+    assert sent.status_code == 200, sent.text
+    item = sent.json()
+    assert item["kind"] == "suggestion" and item["status"] == "received"
+    listed = api("GET", "/feedback", coordinator).json()["items"]
+    assert item["id"] in {i["id"] for i in listed}
+    moved = api("POST", f"/feedback/{item['id']}/transition", coordinator, json={"to_status": "acknowledged"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["status"] == "acknowledged"
+
+    stack.world.update(
+        visit_id=visit_id, feedback_id=item["id"], client_visit_id=upcoming.json()["visits"][0]["id"]
+    )
+
+
+# -- every operation, every role ------------------------------------------------------------------
+
+# operation -> {role: status}; the roles not named may not use it and get the status under "other"
+STAFF_FILE = {"carer": 200, "coordinator": 200, "other": 404}  # coordinators have staff files, admins not
+EXPECTED: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/me"): {"admin": 200, "coordinator": 200, "carer": 200, "client": 200},
+    ("GET", "/members/{member_id}"): {"admin": 200, "coordinator": 200, "other": 403},
+    ("GET", "/my/staff-file"): STAFF_FILE,
+    ("GET", "/my/certificates"): STAFF_FILE,
+    ("GET", "/my/training"): STAFF_FILE,
+    ("GET", "/my/schedule"): STAFF_FILE,
+    ("POST", "/my/calendar"): STAFF_FILE,
+    ("GET", "/visits/{visit_id}"): {"carer": 200, "other": 404},
+    ("POST", "/visits/{visit_id}/check-in"): {"carer": 409, "other": 404},  # done in the journey
+    ("POST", "/visits/{visit_id}/check-out"): {"carer": 409, "other": 404},  # done in the journey
+    ("GET", "/my/visits"): {"client": 200, "other": 403},
+    ("POST", "/visits/{visit_id}/rating"): {"client": 200, "other": 404},  # amended within 7 days
+    ("GET", "/my/ratings"): {"client": 200, "other": 404},
+    ("GET", "/feedback"): {"admin": 200, "coordinator": 200, "other": 403},
+    ("POST", "/feedback"): {"admin": 200, "coordinator": 200, "carer": 200, "client": 200},
+    ("POST", "/feedback/{feedback_id}/transition"): {"admin": 200, "coordinator": 200, "other": 404},
+}
+
+
+def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[str, Any]:
+    """A valid call of this operation: real ids from the journey and a body
+    the operation documents."""
+    params = {
+        "visit_id": world["visit_id"],
+        "feedback_id": world["feedback_id"],
+        "member_id": world["member_id"],
+    }
+    bodies = {
+        "/visits/{visit_id}/check-in": {},
+        "/visits/{visit_id}/check-out": {"checklist": [], "what_was_done": "Again"},
+        "/visits/{visit_id}/rating": {
+            "attitude": 4,
+            "process": 4,
+            "effect": 5,
+            "environment": 5,
+            "timeliness": 4,
+        },
+        "/feedback": {"kind": "praise", "description": f"Thank you, from the {role}."},
+        "/feedback/{feedback_id}/transition": {
+            "to_status": "investigating" if role == "admin" else "responded",
+            "response": "Looked into it with the team.",
+        },
+    }
+    return {
+        "path_parameters": {k: v for k, v in params.items() if "{" + k + "}" in path},
+        "body": bodies.get(path) if method == "POST" else None,
+    }
+
+
+def test_every_operation_answers_each_role_as_documented(stack: Stack, api):
+    assert "visit_id" in stack.world, "runs after the phone journey, whose visit and feedback it uses"
+    tokens = {role: token(stack, role) for role in ROLES}
+    me = api("GET", "/me", tokens["carer"]).json()
+    stack.world["member_id"] = next(
+        m["membership_id"] for m in me["memberships"] if m["agency"]["slug"] == SLUG
+    )
+
+    schema = schemathesis.openapi.from_url(f"{stack.base_url}/api/v1/openapi.json")
+    operations = {
+        (op.method.upper(), op.path.removeprefix("/api/v1")): op
+        for op in (result.ok() for result in schema.get_all_operations())
+    }
+    assert set(operations) == set(EXPECTED), "each documented operation has its expectations here"
+
+    def call(key: tuple[str, str], role: str, headers: dict[str, str]) -> Any:
+        request = _request(*key, stack.world, role)
+        extra: dict[str, Any] = {}
+        if request["body"] is not None:
+            extra.update(body=request["body"], media_type="application/json")
+        case = operations[key].Case(path_parameters=request["path_parameters"], headers=headers, **extra)
+        response = case.call(base_url=stack.base_url)
+        # the documented status and shape (the Error body for every refusal)
+        case.validate_response(response, checks=[status_code_conformance, response_schema_conformance])
+        return response
+
+    for key in EXPECTED:
+        # the transition goes forward only: the admin first, then the coordinator
+        for role in sorted(ROLES, key=lambda r: (r != "admin", r)):
+            expected = EXPECTED[key].get(role, EXPECTED[key].get("other"))
+            response = call(key, role, {"Authorization": f"Bearer {tokens[role]}"})
+            assert response.status_code == expected, (key, role, response.status_code, response.text[:500])
+            if expected >= 400:
+                assert response.json()["error"]["status"] == expected
+
+        # nobody without a token, nor with a made-up one
+        for headers in ({}, {"Authorization": "Bearer " + tokens["carer"][:-4] + "AAAA"}):
+            response = call(key, "none", headers)
+            assert response.status_code == 401, (key, response.status_code)
+            assert response.headers["www-authenticate"][0].startswith("Bearer"), key
+
+
+def test_a_token_never_signs_in_to_the_pages(stack: Stack):
+    """A bearer token is for the API only: the pages ask to sign in."""
+    page = requests.get(
+        f"{stack.base_url}/a/{SLUG}/my/schedule",
+        headers={"Authorization": f"Bearer {token(stack, 'carer')}"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
