@@ -35,7 +35,8 @@ def test_admin_invites_changes_role_and_deactivates(client, factory):
         actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"member.invited", "member.role_changed", "member.deactivated"} <= actions
     client.post(f"/a/{agency.slug}/members/{carer_m.id}/reactivate")
-    assert other.get(f"/a/{agency.slug}/").status_code == 200
+    back = other.get(f"/a/{agency.slug}/")
+    assert back.status_code == 302 and back.location.endswith("/account/two-factor"), "a coordinator now"
 
 
 def test_invite_bad_input(client, factory):
