@@ -518,13 +518,21 @@ def _edited_by(plan: ServicePlan, by: User | None) -> None:
         plan.editor_user_ids = [*(plan.editor_user_ids or []), str(by.id)]
 
 
-def update_plan(plan: ServicePlan, data: PlanFields, *, by: User | None = None) -> None:
+def update_plan(
+    plan: ServicePlan, data: PlanFields, *, by: User | None = None, today: date | None = None
+) -> None:
+    """`today`: the agency's day (looked up when not given)."""
     _require_draft(plan)
     _edited_by(plan, by)
     if data.budget is not None and data.budget < 0:
         raise ClientError("negative", "budget")
     if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
         raise ClientError("end_before_start", "ends_on")
+    if data.review_on is not None:
+        # a review is something to do: one already past would never be reminded of
+        today = today or db.session.get(Agency, plan.tenant_id).today()
+        if data.review_on < today:
+            raise ClientError("review_in_past", "review_on")
     if data.review_on and data.starts_on and data.review_on < data.starts_on:
         raise ClientError("review_before_start", "review_on")
     for name, value in data.__dict__.items():

@@ -65,6 +65,7 @@ def error_message(exc: ClientError) -> str:
         "case_closed": lambda: _("The case is closed."),
         "method_unknown": lambda: _("Choose a method from the list."),
         "date_in_future": lambda: _("The date cannot be in the future."),
+        "review_in_past": lambda: _("The review date cannot be in the past."),
         "level_range": lambda: _("Give a level from 1 to 5."),
         "score_range": lambda: _("Scores go from 1 to 5."),
         "no_hazards": lambda: _("Describe at least one hazard."),

@@ -10,9 +10,11 @@ from flask import abort, g, jsonify, request
 from sqlalchemy import select
 
 from saas import db
+from saas.api.body import boolean, json_object, page_limit, text
 from saas.api.views import api_error, bp, operation
 from saas.models import Role
 from tenants.feedback import services
+from tenants.feedback.forms import FeedbackForm, RatingForm, TransitionForm
 from tenants.feedback.models import DIMENSIONS, FeedbackItem, FeedbackStatus, RatingChannel, VisitRating
 from tenants.feedback.services import FeedbackData, FeedbackError, Scores
 from tenants.scheduling.models import Visit
@@ -43,15 +45,12 @@ ITEM_SCHEMA = {
 }
 
 
+# kind, about and to_status are checked against their choices by the services
+CHOICE_LIMIT = 50
+
+
 def _ok(schema: dict[str, Any]) -> dict[str, Any]:
     return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
-
-
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400)
-    return body
 
 
 def _error(exc: FeedbackError) -> Any:
@@ -96,16 +95,16 @@ def api_rate(visit_id: uuid.UUID) -> Any:
     visit = db.session.scalar(select(Visit).where(Visit.id == visit_id))
     if visit is None or visit.client_id not in portal_client_ids():
         abort(404)
-    body = _body()
+    body = json_object()
     values = {d: body.get(d) for d in DIMENSIONS}
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values.values()):
         return api_error(400, "Give each of attitude, process, effect, environment, timeliness as 1 to 5.")
-    comment = body.get("comment") or ""
+    comment = text(body, "comment", page_limit(RatingForm, "comment"))
     try:
         rating = services.rate_visit(
             g.agency,
             visit,
-            Scores(**values, comment=comment[:2000] if isinstance(comment, str) else ""),
+            Scores(**values, comment=comment),
             channel=RatingChannel.PORTAL,
             membership_id=g.membership.id,
         )
@@ -186,20 +185,20 @@ def api_feedback() -> Any:
             .limit(500)
         ).all()
         return jsonify(items=[_item_json(i) for i in items])
-    body = _body()
+    body = json_object()
 
-    def text(key: str, limit: int) -> str:
-        value = body.get(key) or ""
-        return value[:limit] if isinstance(value, str) else ""
+    def field(key: str) -> str:
+        # the page's limits: longer is refused, never cut
+        return text(body, key, page_limit(FeedbackForm, key))
 
     data = FeedbackData(
-        kind=text("kind", 20),
-        category=text("category", 100),
-        about=text("about", 20) or "agency",
-        description=text("description", 10000),
+        kind=text(body, "kind", CHOICE_LIMIT),
+        category=field("category"),
+        about=text(body, "about", CHOICE_LIMIT) or "agency",
+        description=field("description"),
         contact_name=g.api_user.name if g.membership.role == Role.CLIENT else "",
-        contact=text("contact", 254),
-        confidential=bool(body.get("confidential")),
+        contact=field("contact"),
+        confidential=boolean(body, "confidential"),
     )
     channel = "portal" if g.membership.role == Role.CLIENT else "phone"
     try:
@@ -263,13 +262,12 @@ def api_feedback_transition(feedback_id: uuid.UUID) -> Any:
     item = db.session.scalar(select(FeedbackItem).where(FeedbackItem.id == feedback_id))
     if item is None:
         abort(404)
-    body = _body()
-    to_status = body.get("to_status")
-    note, response = body.get("note") or "", body.get("response") or ""
-    if not isinstance(to_status, str) or not isinstance(note, str) or not isinstance(response, str):
-        return api_error(400, "Give to_status, and optionally note and response, as text.")
+    body = json_object()
+    to_status = text(body, "to_status", CHOICE_LIMIT)
+    note = text(body, "note", page_limit(TransitionForm, "note"))
+    response = text(body, "response", page_limit(TransitionForm, "response"))
     try:
-        services.transition(item, to_status, by=g.api_user, note=note[:2000], response=response[:10000])
+        services.transition(item, to_status, by=g.api_user, note=note, response=response)
     except FeedbackError as exc:
         db.session.rollback()
         return _error(exc)

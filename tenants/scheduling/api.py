@@ -4,16 +4,19 @@ record, the calendar URL) and a client's upcoming visits."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from flask import abort, g, jsonify, request
+from flask import abort, g, jsonify
+from flask_babel import gettext as _
 from sqlalchemy import and_, select
 
 from saas import db
+from saas.api.body import boolean, booleans, json_object, page_limit, query_date, refuse, text
 from saas.api.views import api_error, bp, operation
 from saas.models import Role
 from tenants.scheduling import services
+from tenants.scheduling.forms import CheckOutForm
 from tenants.scheduling.models import Visit, VisitStatus
 from tenants.scheduling.services import VisitError
 
@@ -39,6 +42,10 @@ UUID_PARAM = {
     "required": True,
     "schema": {"type": "string", "format": "uuid"},
 }
+
+
+# the longest schedule one request reads
+MAX_SCHEDULE_DAYS = 62
 
 
 def _ok(schema: dict[str, Any]) -> dict[str, Any]:
@@ -75,16 +82,6 @@ def _visit_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _day(name: str, default: date) -> date:
-    raw = request.args.get(name)
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400)
-
-
 @bp.route("/my/schedule")
 @operation(
     get={
@@ -103,9 +100,20 @@ def my_schedule() -> Any:
     from tenants.scheduling.views import schedule_rows
 
     today = services.local_now(g.agency).date()
-    first, last = _day("from", today), _day("to", today + timedelta(days=7))
-    if last < first or (last - first).days > 62:
-        return api_error(400, "Choose a range of at most 62 days, from before to.")
+    first, last = query_date("from", today), query_date("to", today + timedelta(days=7))
+    # no visit is booked beyond the horizon; the ends of the calendar would overflow
+    latest = services.latest_visit_day(g.agency)
+    for name, day in (("from", first), ("to", last)):
+        if not services.EARLIEST_DAY <= day <= latest:
+            message = _(
+                "%(field)s must be between %(first)s and %(last)s.",
+                field=name,
+                first=services.EARLIEST_DAY.isoformat(),
+                last=latest.isoformat(),
+            )
+            refuse(422, message)
+    if last < first or (last - first).days > MAX_SCHEDULE_DAYS:
+        refuse(422, _("Choose from and to at most %(days)d days apart, from first.", days=MAX_SCHEDULE_DAYS))
     rows = schedule_rows(g.agency, _staff_id(), first, last + timedelta(days=1))
     return jsonify(visits=[_visit_json(r) for r in rows])
 
@@ -171,7 +179,7 @@ def _error(exc: VisitError) -> Any:
 )
 def api_check_in(visit_id: uuid.UUID) -> Any:
     visit = _my_visit(visit_id)
-    body = request.get_json(silent=True) or {}
+    body = json_object(optional=True)
     try:
         services.check_in(
             g.agency,
@@ -217,26 +225,25 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
 )
 def api_check_out(visit_id: uuid.UUID) -> Any:
     visit = _my_visit(visit_id)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("checklist", []), list):
-        return api_error(400, "Send a JSON object with the record.")
+    body = json_object()
 
-    def text(key: str) -> str:
-        value = body.get(key) or ""
-        return value[:4000] if isinstance(value, str) else ""
+    def record_text(key: str) -> str:
+        # the page's limits: longer is refused, never cut
+        return text(body, key, page_limit(CheckOutForm, key))
 
+    record = services.RecordData(
+        ticked=booleans(body, "checklist"),
+        what_was_done=record_text("what_was_done"),
+        tools_used=record_text("tools_used"),
+        outcome=record_text("outcome"),
+        notes=record_text("notes"),
+        needs_attention=boolean(body, "needs_attention"),
+    )
     try:
         services.check_out(
             g.agency,
             visit,
-            services.RecordData(
-                ticked=[bool(x) for x in body.get("checklist", [])],
-                what_was_done=text("what_was_done"),
-                tools_used=text("tools_used"),
-                outcome=text("outcome"),
-                notes=text("notes"),
-                needs_attention=bool(body.get("needs_attention")),
-            ),
+            record,
             staff_id=visit.staff_file_id,
             by=g.api_user,
         )

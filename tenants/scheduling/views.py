@@ -47,6 +47,9 @@ def visit_error_message(exc: VisitError) -> str:
         "reason_required": lambda: _("Give a reason."),
         "time_format": lambda: _("Give the time as HH:MM."),
         "in_past": lambda: _("A visit cannot be booked in the past."),
+        "too_far_ahead": lambda: _(
+            "Book a visit within two years from today (until %(latest)s).", **exc.params
+        ),
         "in_future": lambda: _("The date cannot be in the future."),
         "item_unknown": lambda: _("Choose an active service from the catalogue."),
         "duration_range": lambda: _("Between 5 minutes and 24 hours."),
