@@ -150,6 +150,9 @@ def _register_lifecycle(app: Flask) -> None:
         )
         if current_user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
+        if app.config["BASE_URL"].startswith("https://"):
+            # served over https: browsers never try plain http again for two years
+            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response
 
     @app.teardown_request

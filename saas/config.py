@@ -109,10 +109,22 @@ class Config:
 
     def flask_mapping(self) -> dict[str, object]:
         data = {k: v for k, v in self.__dict__.items() if k.isupper()}
+        https = self.BASE_URL.startswith("https://")
         data.update(
+            # over https the session cookie is a __Host- cookie: browsers accept it
+            # only Secure, for Path=/ and with no Domain, so no subdomain or plain
+            # http page can set or overwrite it
+            SESSION_COOKIE_NAME="__Host-session" if https else "session",
+            SESSION_COOKIE_PATH="/",
+            SESSION_COOKIE_DOMAIN=None,
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
-            SESSION_COOKIE_SECURE=self.BASE_URL.startswith("https://"),
+            SESSION_COOKIE_SECURE=https,
+            # Flask-Login's remember cookie is never issued (sessions are server
+            # side); were it ever, it would be as guarded as the session cookie
+            REMEMBER_COOKIE_SECURE=https,
+            REMEMBER_COOKIE_HTTPONLY=True,
+            REMEMBER_COOKIE_SAMESITE="Lax",
             WTF_CSRF_TIME_LIMIT=None,
             BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
         )
