@@ -2,6 +2,9 @@
 
 1. The signature is verified with Stripe's library (5 minutes' tolerance)
    before anything in the body is read; a bad or stale one gets 400, logged.
+   The library only refuses a timestamp too far in the past: one too far in
+   the future is refused here (a signature made ahead of time, to be
+   replayed later, must not pass).
 2. The event id is stored (unique) in the same transaction as its effects: a
    duplicate delivery finds it and changes nothing.
 3. State is taken from the subscription as Stripe has it now (fetched), not
@@ -13,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -67,6 +71,12 @@ def stripe_webhook() -> Any:
     except ValueError:
         log.warning("stripe webhook refused: not a Stripe event")
         return jsonify(error={"status": 400, "message": "Not a Stripe event."}), 400
+    signed_at = signature_timestamp(request.headers.get("Stripe-Signature", ""))
+    if signed_at is None or signed_at > time.time() + TOLERANCE_SECONDS:
+        log.warning("stripe webhook refused: signed in the future")
+        return jsonify(
+            error={"status": 400, "message": "Webhook signature refused (signed in the future)."}
+        ), 400
     try:
         outcome = handle_event(stripe_client.as_dict(event))
     except stripe_client.StripeUnavailable:
@@ -74,6 +84,18 @@ def stripe_webhook() -> Any:
         # nothing stored: Stripe delivers the event again later
         return jsonify(error={"status": 503, "message": "Stripe unavailable; retry later."}), 503
     return jsonify(received=True, outcome=outcome)
+
+
+def signature_timestamp(header: str) -> int | None:
+    """The `t=` of a Stripe-Signature header (the moment Stripe signed), read
+    as Stripe's library reads it (the first `t`), so the time checked here is
+    the time its signature check used."""
+    stamps = [part.split("=", 2) for part in header.split(",")]
+    first = next((item[1] for item in stamps if item[0] == "t" and len(item) > 1), None)
+    try:
+        return int(first) if first is not None else None
+    except ValueError:
+        return None
 
 
 def handle_event(event: dict[str, Any]) -> str:

@@ -51,6 +51,21 @@ def test_forged_stale_and_unsigned_webhooks_are_refused(stripe_client, factory, 
     assert fresh.status_code == 200
 
 
+def test_a_webhook_signed_in_the_future_is_refused(stripe_client, factory, standin, caplog):
+    """The tolerance applies both ways: a signature dated an hour ahead (made
+    in advance, to be replayed later) is refused like a stale one."""
+    agency, _ = stripe_agency(factory)
+    sub = standin.subscription(agency.stripe_customer_id, status="canceled")
+    evt = event("customer.subscription.deleted", sub)
+    before = stored_events()
+    ahead = deliver(stripe_client, evt, timestamp=int(time.time()) + 3600)
+    assert ahead.status_code == 400 and "future" in ahead.json["error"]["message"]
+    assert "signed in the future" in caplog.text
+    assert stored_events() == before and reload(agency).billing_state == "trial"
+    # a clock a few minutes fast is within the tolerance
+    assert deliver(stripe_client, evt, timestamp=int(time.time()) + 240).status_code == 200
+
+
 def test_webhook_is_not_there_without_stripe_keys(client):
     response = client.post("/billing/stripe/webhook", data="{}", headers={"Stripe-Signature": "t=1,v1=x"})
     assert response.status_code == 404
