@@ -25,7 +25,8 @@ class Page:
 
 def current_page_number() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    # ASCII digits only: isdigit() is also true for "²", which int() refuses
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
 def paginate(sess: Session, stmt: Select, per_page: int = 50, *, scalars: bool = True) -> Page:

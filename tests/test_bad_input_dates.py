@@ -286,3 +286,24 @@ def test_plan_review_date_in_the_past_is_refused(client, factory, dbconn):
     assert page.status_code == 422 and "review date cannot be in the past" in page.text
     ok = client.post(url, data=dict(form, **{"plan-review_on": str(today)}))
     assert ok.status_code == 302
+
+
+# -- numbers typed with characters Python calls digits but int() refuses ----------------------
+
+
+def test_superscript_digits_are_refused_not_a_500(client, factory, dbconn):
+    """'²'.isdigit() is True but int('²') raises: a page number or a plan's
+    start time checked with isdigit() answered 500."""
+    world = World(factory)
+    world.activate()
+    login(client, world.coordinator)
+    slug = world.agency.slug
+    assert client.get(f"/a/{slug}/clients?page=²").status_code == 200
+    plan = draft_plan(world)
+    with db.tenant_scope(world.agency.id):
+        try:
+            clients.add_plan_item(plan, clients.PlanItemData(world.item.id, [1], "²:00", 60))
+        except clients.ClientError as exc:
+            assert (exc.code, exc.field) == ("time_format", "start_time")
+        else:
+            raise AssertionError("a start time of ²:00 was accepted")

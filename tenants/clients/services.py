@@ -551,9 +551,9 @@ def add_plan_item(plan: ServicePlan, data: PlanItemData, *, by: User | None = No
     if not weekdays or any(d not in range(1, 8) for d in weekdays):
         raise ClientError("weekdays_needed", "weekdays")
     hours, _, minutes = data.start_time.partition(":")
-    if not (
-        hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2
-    ):
+    # ASCII digits only: isdigit() is also true for "²", which int() refuses
+    digits = (hours + minutes).isascii() and hours.isdigit() and minutes.isdigit()
+    if not (digits and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
         raise ClientError("time_format", "start_time")
     if not 5 <= data.duration_minutes <= 1440:
         raise ClientError("duration_range", "duration_minutes")
