@@ -203,3 +203,58 @@ def _limiter_state() -> Iterator[None]:
     yield
     vars(limiter).clear()
     vars(limiter).update(saved)
+
+
+# --- The clock moved: `--moved-to=WHEN` (or CAREHUB_TEST_NOW) ---------------
+# The whole session runs at another instant, from before the app is made
+# (`tests/moved_clock.py` names the ones CI uses). Python's clock is the only
+# one the app reads; a test that travels on its own still goes where it says.
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--moved-to",
+        default=os.environ.get("CAREHUB_TEST_NOW") or None,
+        help="run at another instant: an ISO 8601 instant with offset, or month-start, march-dst, "
+        "october-dst, year-end (the next one; see tests/moved_clock.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    when = config.getoption("--moved-to")
+    if not when:
+        return
+    from datetime import datetime
+
+    import time_machine
+
+    from tests.moved_clock import resolve
+
+    # xdist workers get the controller's resolved instant, not their own "next one"
+    instant = getattr(config, "workerinput", {}).get("carehub_moved_to") or resolve(when).isoformat()
+    config.stash[_MOVED] = instant
+    traveller = time_machine.travel(datetime.fromisoformat(instant), tick=True)
+    traveller.start()
+    config.stash[_TRAVELLER] = traveller
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:  # pytest-xdist: the same instant on every worker
+    instant = node.config.stash.get(_MOVED, None)  # type: ignore[attr-defined]
+    if instant:
+        node.workerinput["carehub_moved_to"] = instant  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    instant = config.stash.get(_MOVED, None)
+    return f"clock moved to {instant} (--moved-to={config.getoption('--moved-to')})" if instant else None
+
+
+_MOVED = pytest.StashKey[str]()
+_TRAVELLER = pytest.StashKey[object]()
