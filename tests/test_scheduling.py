@@ -177,6 +177,24 @@ def test_new_plan_version_replaces_future_visits(factory, dbconn):
     assert after and {v.plan_id for v in after} == {v2.id} and not before & {v.id for v in after}
 
 
+def test_a_plan_activated_in_the_afternoon_books_nothing_earlier_that_day(factory, dbconn):
+    # Monday 22 March 2027, 15:00 in London: the plan's Monday visit is at 09:00
+    with time_machine.travel(datetime(2027, 3, 22, 15, tzinfo=UTC), tick=False):
+        world = World(factory, weekdays=(1,))
+        world.activate()
+        first = world.visits()
+        with db.tenant_scope(world.agency.id):
+            v2 = clients.new_plan(world.case, by=world.coordinator)
+            clients.submit_plan(v2, world.case, by=world.coordinator)
+            clients.approve_plan(world.agency, v2, world.case, by=world.admin, role="admin")
+            clients.activate_plan(v2, world.case, by=world.admin)
+            assert services.flag_late_and_missed(world.agency) == (0, 0), "nothing to report as missed"
+            db.session.commit()
+        after = world.visits()
+    assert first and first[0].local_day == date(2027, 3, 29)
+    assert after and after[0].local_day == date(2027, 3, 29) and {v.plan_id for v in after} == {v2.id}
+
+
 def first_visit(world):
     return world.visits()[0]
 

@@ -161,7 +161,11 @@ def _visit_values(
 def generate_visits(agency: Agency, *, today: date | None = None, plan_id: uuid.UUID | None = None) -> int:
     """Create the visits of active plans for the rolling window (default four
     weeks), in the agency's time zone. Idempotent: a plan line has at most one
-    visit per local day, so running it again, or twice at once, adds nothing."""
+    visit per local day, so running it again, or twice at once, adds nothing.
+    A time of today already past is not booked: nobody could keep it, and the
+    late and missed sweep would report it at once (a plan activated, or a new
+    version replacing the visits not started, in the afternoon)."""
+    now = db.utcnow()
     today = today or local_now(agency).date()
     until = today + timedelta(days=setting_int(agency, "visit_window_days", DEFAULT_WINDOW_DAYS, 1, 120))
     stmt = (
@@ -183,11 +187,11 @@ def generate_visits(agency: Agency, *, today: date | None = None, plan_id: uuid.
         day = first
         while day <= last:
             if day.isoweekday() in item.weekdays:
-                rows.append(
-                    _visit_values(
-                        agency, item, plan, client_id, day, terms_for_day(terms[item.service_item_id], day)
-                    )
+                values = _visit_values(
+                    agency, item, plan, client_id, day, terms_for_day(terms[item.service_item_id], day)
                 )
+                if values["starts_at"] > now:
+                    rows.append(values)
             day += timedelta(days=1)
     created = 0
     for start in range(0, len(rows), 1000):
