@@ -60,7 +60,9 @@ def test_demo_refuses_unless_empty_or_forced(app, dbconn, factory):
     assert_demo_quality_areas()
     admin = db.session.scalar(select(User).where(User.email == "admin@sunrise.example"))
     carer = db.session.scalar(select(User).where(User.email == "carer1@sunrise.example"))
+    coordinator = db.session.scalar(select(User).where(User.email == "coordinator@sunrise.example"))
     assert admin.totp_secret == "JBSWY3DPEHPK3PXP" and carer.totp_secret is None
+    assert coordinator.totp_secret == "JBSWY3DPEHPK3PXP", "coordinators open client files: two-factor"
     assert db.session.scalar(select(User.is_operator).where(User.email == "operator@demo.example"))
 
 
