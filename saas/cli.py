@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -15,7 +18,16 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from saas.config import INSTANCE, ROOT
 
+log = logging.getLogger(__name__)
+
 _embedded: Any = None
+
+# A process that lost Redis, or a child of `saas run` that died, is started
+# again after FIRST_WAIT seconds, doubling up to LONGEST_WAIT while it keeps
+# failing; one that had been running for STEADY_AFTER seconds starts over.
+FIRST_WAIT = 1.0
+LONGEST_WAIT = 60.0
+STEADY_AFTER = 60.0
 
 
 def ensure_services() -> None:
@@ -202,20 +214,77 @@ def audit_verify(slug: str | None) -> None:
 # -- processes ---------------------------------------------------------------
 
 
+def keep_connected(what: str, run_once: Callable[[], bool]) -> None:
+    """Run `run_once` until it returns True (it was asked to stop). A Redis
+    error, or a return nobody asked for (RQ gives up on some Redis errors by
+    returning), is an outage: wait, longer each time, and run it again, so the
+    worker and the scheduler ride out a Redis restart instead of exiting."""
+    from redis.exceptions import RedisError
+
+    wait = FIRST_WAIT
+    while True:
+        started = time.monotonic()
+        try:
+            if run_once():
+                return
+            reason = "stopped"
+        except RedisError as exc:
+            reason = f"lost Redis ({type(exc).__name__})"
+        if time.monotonic() - started >= STEADY_AFTER:
+            wait = FIRST_WAIT
+        log.warning("%s %s; trying again in %.0f s", what, reason, wait)
+        _pause(wait)
+        wait = min(wait * 2, LONGEST_WAIT)
+
+
+def _pause(seconds: float) -> None:
+    """Sleep, but end the process at once on SIGTERM or SIGINT: the handlers
+    RQ left behind would first try to tell Redis, which is not there."""
+
+    def leave(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGINT, leave)
+    time.sleep(seconds)
+
+
 @main.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run an RQ worker on the platform's queues."""
     from flask import current_app
+    from redis.exceptions import RedisError
     from rq import Worker
 
     from saas.app import job_app
     from saas.jobs import QUEUES, redis_connection
 
+    class PlatformWorker(Worker):
+        asked_to_stop = False
+
+        def request_stop(self, signum: int, frame: Any) -> None:
+            self.asked_to_stop = True
+            super().request_stop(signum, frame)
+
     job_app()  # build once in the parent so each forked job reuses it
     conn = redis_connection(current_app.config["REDIS_URL"])
-    Worker(list(QUEUES), connection=conn).work(burst=burst, with_scheduler=True)
+    if burst:
+        PlatformWorker(list(QUEUES), connection=conn).work(burst=True, with_scheduler=True)
+        return
+
+    def work() -> bool:
+        # a new worker each time: the last one's registration may still be in Redis
+        rq_worker = PlatformWorker(list(QUEUES), connection=conn)
+        try:
+            rq_worker.work(with_scheduler=True)
+        except RedisError:
+            if not rq_worker.asked_to_stop:
+                raise
+        return rq_worker.asked_to_stop
+
+    keep_connected("worker", work)
 
 
 @main.command("cron")
@@ -223,13 +292,75 @@ def worker(burst: bool) -> None:
 def cron_command() -> None:
     """Run the `rq cron` scheduler with saas/schedule.py."""
     from flask import current_app
+    from redis.exceptions import RedisError
     from rq.cron import CronScheduler
 
     from saas.jobs import redis_connection
 
-    scheduler = CronScheduler(connection=redis_connection(current_app.config["REDIS_URL"]))
+    class PlatformCron(CronScheduler):
+        asked_to_stop = False
+
+        def _request_stop(self, signum: int, frame: Any) -> None:
+            self.asked_to_stop = True
+            super()._request_stop(signum, frame)
+
+    scheduler = PlatformCron(connection=redis_connection(current_app.config["REDIS_URL"]))
     scheduler.load_config_from_file("saas.schedule")
-    scheduler.start()
+
+    def run() -> bool:
+        # the same scheduler each time: it remembers when each job last went,
+        # so a job that fell due during the outage goes once Redis is back
+        try:
+            scheduler.start()
+        except RedisError:
+            if not scheduler.asked_to_stop:
+                raise
+        return True  # start() returns only when asked to stop
+
+    keep_connected("cron", run)
+
+
+@dataclass
+class Child:
+    """One process `saas run` keeps running."""
+
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen | None = None
+    started_at: float = 0.0
+    wait: float = FIRST_WAIT
+    restart_at: float = 0.0
+
+    def start(self, env: dict[str, str]) -> None:
+        # a process group of its own, so what it leaves behind when it dies
+        # (gunicorn's workers, RQ's scheduler process) can be ended with it
+        self.proc = subprocess.Popen(self.argv, env=env, cwd=ROOT, process_group=0)  # noqa: S603 - our own interpreter
+        self.started_at = time.monotonic()
+
+    def end_leftovers(self) -> None:
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass  # nothing left
+
+    def check(self, env: dict[str, str]) -> None:
+        """Start it again, after a wait, if it died."""
+        now = time.monotonic()
+        if self.proc is not None and self.proc.poll() is not None:
+            self.end_leftovers()
+            if now - self.started_at >= STEADY_AFTER:
+                self.wait = FIRST_WAIT
+            click.echo(
+                f"{self.name} exited with {self.proc.returncode}; starting it again in {self.wait:.0f} s",
+                err=True,
+            )
+            self.proc = None
+            self.restart_at = now + self.wait
+            self.wait = min(self.wait * 2, LONGEST_WAIT)
+        elif self.proc is None and now >= self.restart_at:
+            self.start(env)
+            click.echo(f"{self.name} started again (pid {self.proc.pid})", err=True)
 
 
 @main.command("run", with_appcontext=False)
@@ -237,7 +368,9 @@ def cron_command() -> None:
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--no-demo", is_flag=True, help="Do not seed the demo platform into an empty database.")
 def run(port: int, host: str, no_demo: bool) -> None:
-    """Everything `make run` starts: migrate, seed, web, worker and cron."""
+    """Everything `make run` starts: migrate, seed, web, worker and cron.
+    A process that dies is started again (after 1 s, doubling to a minute
+    while it keeps dying); Ctrl-C stops them all."""
     ensure_services()
     from saas.i18n_tools import compile_catalogues
 
@@ -259,15 +392,14 @@ def run(port: int, host: str, no_demo: bool) -> None:
 
     env = dict(os.environ)
     exe = [sys.executable, "-m", "saas.cli"]
-    procs = {
-        "web": subprocess.Popen(  # noqa: S603 - our own interpreter and modules
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-             "--bind", f"{host}:{port}", "saas.wsgi:app"],
-            env=env, cwd=ROOT,
-        ),
-        "worker": subprocess.Popen([*exe, "worker"], env=env, cwd=ROOT),  # noqa: S603
-        "cron": subprocess.Popen([*exe, "cron"], env=env, cwd=ROOT),  # noqa: S603
-    }  # fmt: skip
+    children = [
+        Child("web", [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                      "--bind", f"{host}:{port}", "saas.wsgi:app"]),
+        Child("worker", [*exe, "worker"]),
+        Child("cron", [*exe, "cron"]),
+    ]  # fmt: skip
+    for child in children:
+        child.start(env)
     click.echo(f"CareHub is running on http://{host}:{port}  (Ctrl-C to stop)")
     stopping = False
 
@@ -279,21 +411,21 @@ def run(port: int, host: str, no_demo: bool) -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         while not stopping:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    click.echo(f"{name} exited with {proc.returncode}; stopping.", err=True)
-                    stopping = True
+            for child in children:
+                child.check(env)
             time.sleep(0.5)
     finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+        running = [child for child in children if child.proc is not None]
+        for child in running:
+            if child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
         deadline = time.time() + 20
-        for proc in procs.values():
+        for child in running:
             try:
-                proc.wait(timeout=max(0.1, deadline - time.time()))
+                child.proc.wait(timeout=max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
-                proc.kill()
+                child.proc.kill()
+            child.end_leftovers()
         if _embedded is not None:
             _embedded.stop()
         click.echo("Stopped.")
