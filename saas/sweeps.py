@@ -268,7 +268,9 @@ def watch_from_web(conn: Redis) -> list[str]:
         log.warning("sweep watch failed: %s", describe_error(exc))
         return []
     finally:
-        db.session.rollback()
+        # close, not roll back: a rollback would expire what the request's
+        # session still holds, and the request is over
+        db.session.remove()
 
 
 @periodic

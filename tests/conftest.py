@@ -70,10 +70,7 @@ def make_config(services: dict[str, object], **extra: object) -> Config:
     os.environ["REDIS_URL"] = str(services["redis_url"])
     cfg = Config.from_env(
         SECRET_KEY="test-secret-key",
-        TESTING=True,
         BASE_URL="http://localhost",
-        RELAY_INLINE=False,
-        WEB_SWEEP_WATCH=False,  # tested on its own (tests/test_operator_jobs.py)
     )
     # the production configuration: CSRF, sessions and rate limits as `saas run` serves them
     cfg.extra = {"SERVER_NAME": None, **extra}
