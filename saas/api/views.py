@@ -41,9 +41,24 @@ ALWAYS = {
 }
 # 422: understood but outside what the pages accept (a text too long, a date
 # out of range), for operations taking a body or query parameters;
-# 409: the object's state does not allow it now (already checked in...), for writes.
+# 409: the object's state does not allow it now (already checked in...), for writes;
+# 413: a body over MAX_CONTENT_LENGTH.
 WITH_INPUT = {"422": "Unprocessable"}
 WRITES = {"409": "Conflict"}
+WITH_BODY = {"413": "TooLarge"}
+
+
+def every_property_required(schema: dict[str, Any]) -> dict[str, Any]:
+    """An answer always carries every property it documents (null where
+    nullable): say so, down the nested objects and arrays, so a client (and
+    the schema checks) can rely on the shape."""
+    if schema.get("type") == "object" and "properties" in schema:
+        schema.setdefault("required", list(schema["properties"]))
+        for child in schema["properties"].values():
+            every_property_required(child)
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        every_property_required(schema["items"])
+    return schema
 
 
 def operation(**spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -59,8 +74,14 @@ def operation(**spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             refusals = {**ALWAYS, **(WITH_INPUT if takes_input else {})}
             if method.lower() in {"post", "put", "patch", "delete"}:
                 refusals.update(WRITES)
+            if "requestBody" in op:
+                refusals.update(WITH_BODY)
             for status, name in refusals.items():
                 responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    for content in response.get("content", {}).values():
+                        every_property_required(content.get("schema", {}))
         _documented.append((fn, spec))
         return fn
 
@@ -192,6 +213,7 @@ ERROR_RESPONSES = {
     "NotFound": "Not found in your agency, or not yours",
     "Conflict": "Not possible in the object's present state",
     "Unprocessable": "A value outside what the agency accepts; the message names the field",
+    "TooLarge": "The body is larger than the server accepts",
 }
 
 
@@ -218,15 +240,16 @@ def build_spec() -> APISpec:
     }
     spec.components.schema("Error", error)
     for name, description in ERROR_RESPONSES.items():
-        spec.components.response(
-            name,
-            {
-                "description": description,
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            },
-        )
+        response: dict[str, Any] = {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        if name == "Unauthorized":
+            response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}}
+        spec.components.response(name, response)
     user = {
         "type": "object",
+        "required": ["id", "email", "name", "locale"],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "email": {"type": "string"},
@@ -239,10 +262,35 @@ def build_spec() -> APISpec:
         "Me",
         {
             "type": "object",
+            "required": ["user", "token_agency", "memberships"],
             "properties": {
                 "user": {"$ref": "#/components/schemas/User"},
-                "token_agency": {"type": "object"},
-                "memberships": {"type": "array", "items": {"type": "object"}},
+                "token_agency": every_property_required(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "slug": {"type": "string"},
+                            "name": {"type": "string"},
+                            "role": {"type": "string", "enum": [r.value for r in Role]},
+                        },
+                    }
+                ),
+                "memberships": every_property_required(
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "agency": {
+                                    "type": "object",
+                                    "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
+                                },
+                                "role": {"type": "string", "enum": [r.value for r in Role]},
+                                "membership_id": {"type": "string", "format": "uuid"},
+                            },
+                        },
+                    }
+                ),
             },
         },
     )
@@ -250,6 +298,7 @@ def build_spec() -> APISpec:
         "Member",
         {
             "type": "object",
+            "required": ["id", "role", "active", "user"],
             "properties": {
                 "id": {"type": "string", "format": "uuid"},
                 "role": {"type": "string", "enum": [r.value for r in Role]},

@@ -36,7 +36,7 @@ ITEM_SCHEMA = {
     "properties": {
         "id": {"type": "string", "format": "uuid"},
         "kind": {"type": "string", "enum": ["opinion", "suggestion", "complaint", "praise"]},
-        "status": {"type": "string"},
+        "status": {"type": "string", "enum": [s.value for s in FeedbackStatus]},
         "description": {"type": "string"},
         "received_at": {"type": "string", "format": "date-time"},
         "due_at": {"type": "string", "format": "date-time"},
@@ -84,7 +84,18 @@ def _rating_json(rating: VisitRating) -> dict[str, Any]:
         ],
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"type": "object", "required": list(DIMENSIONS)}}},
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": list(DIMENSIONS),
+                        "properties": {
+                            **{d: {"type": "integer", "minimum": 1, "maximum": 5} for d in DIMENSIONS},
+                            "comment": {"type": "string"},
+                        },
+                    }
+                }
+            },
         },
         "responses": _ok(RATING_SCHEMA),
     }

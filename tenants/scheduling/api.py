@@ -26,7 +26,7 @@ VISIT_SCHEMA = {
         "id": {"type": "string", "format": "uuid"},
         "starts_at": {"type": "string", "format": "date-time"},
         "ends_at": {"type": "string", "format": "date-time"},
-        "status": {"type": "string"},
+        "status": {"type": "string", "enum": [s.value for s in VisitStatus]},
         "client": {"type": "string"},
         "address": {"type": "string"},
         "service": {"type": "string"},

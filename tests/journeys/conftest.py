@@ -138,7 +138,7 @@ def _redis_url(base: str) -> str:
     return re.sub(r"/\d*$", "", base.rstrip("/")) + f"/{REDIS_DB}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(services: dict[str, object], app, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # `app` only so the suite's own database is set up as every other test
     # expects when the session ends, even when only the journeys run
@@ -215,7 +215,7 @@ def stack(services: dict[str, object], app, tmp_path_factory: pytest.TempPathFac
         admin.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(stack: Stack) -> Callable[..., requests.Response]:
     """Call the API with a bearer token, as a phone does (no cookies, no CSRF token)."""
 

@@ -229,6 +229,20 @@ def test_every_operation_answers_each_role_as_documented(stack: Stack, api):
             assert response.headers["www-authenticate"][0].startswith("Bearer"), key
 
 
+def test_a_body_too_large_is_the_documented_413(stack: Stack):
+    body = b'{"kind": "opinion", "description": "' + b"x" * (9 * 1024 * 1024) + b'"}'
+    too_large = requests.post(
+        f"{stack.base_url}/api/v1/feedback",
+        data=body,
+        headers={"Authorization": f"Bearer {token(stack, 'carer')}", "Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert too_large.status_code == 413, too_large.text[:300]
+    assert too_large.json()["error"]["status"] == 413
+    spec = requests.get(f"{stack.base_url}/api/v1/openapi.json", timeout=30).json()
+    assert "413" in spec["paths"]["/api/v1/feedback"]["post"]["responses"]
+
+
 def test_a_token_never_signs_in_to_the_pages(stack: Stack):
     """A bearer token is for the API only: the pages ask to sign in."""
     page = requests.get(
