@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install install-dev translations lint unit browser i18n-extract bench clean
+.PHONY: run test install install-dev translations lint unit browser journeys i18n-extract bench clean
 
 run: install
 	$(BIN)/saas run
@@ -42,6 +42,12 @@ unit:
 
 browser:
 	$(BIN)/pytest -m browser
+
+# What `saas run` starts (web, worker, cron) driven over real HTTP, and the API
+# fuzzed by schemathesis with each role's token (tests/journeys/, about 4
+# minutes on one worker); `make test` runs them too, grouped on one worker.
+journeys: install-dev
+	$(BIN)/pytest -n 0 -p no:cacheprovider -m journey tests/journeys
 
 # after adding strings: extract, merge into both catalogues, then translate
 i18n-extract:
