@@ -46,6 +46,7 @@ from tenants.feedback.models import FeedbackItem
 from tests.conftest import make_config
 from tests.factories import login
 from tests.test_feedback import GOOD, completed_world
+from tests.test_operator_jobs import operator_client
 from tests.test_surveys import Survey
 
 pytestmark = pytest.mark.slow
@@ -199,6 +200,19 @@ def test_with_redis_down_people_sign_in_and_answer_and_no_complaint_is_lost(
     assert all(relayed[row.id] is not None for row in pending), "relayed once Redis is back"
     queued = sum(outage_redis.client().llen(f"rq:queue:{name}") for name in jobs.QUEUES)
     assert queued >= len(pending)
+
+
+def test_with_redis_down_the_operators_jobs_page_shows_what_the_database_knows(
+    redis_app, outage_redis, factory, dbconn
+):
+    operator = redis_app.test_client()
+    operator_client(operator, factory)
+    outage_redis.stop()
+    page = operator.get("/operator/jobs")
+    assert page.status_code == 200
+    assert 'data-testid="redis-down"' in page.text and 'data-testid="sweep"' in page.text
+    retried = operator.post("/operator/jobs/retry", data={"job_id": "outbox-1234"}, follow_redirects=True)
+    assert retried.status_code == 200 and "retry the job once it is back" in retried.text
 
 
 # -- what `saas run` starts, on servers of the test's own --------------------------------------

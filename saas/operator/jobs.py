@@ -12,6 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
@@ -191,10 +192,17 @@ def outbox_backlog() -> OutboxBacklog:
 
 @bp.route("/jobs")
 def index() -> Any:
+    conn = redis_connection()
+    try:
+        shown: Board | None = board(conn)
+        since = watching_since(conn)
+    except RedisError:
+        # Redis is down: the page still shows what the database knows
+        shown, since = None, None
     return render_template(
         "operator/jobs.html",
-        board=board(redis_connection()),
-        sweeps=sweep_statuses(watching_since=watching_since(redis_connection())),
+        board=shown,
+        sweeps=sweep_statuses(watching_since=since),
         backlog=outbox_backlog(),
         now=db.utcnow(),
         retry_form=RetryJobForm(formdata=None),
@@ -207,7 +215,11 @@ def retry() -> Any:
     if not form.validate_on_submit():
         flash(_("This form has expired. Reload the page and try again."), "error")
         return redirect(url_for("operator_jobs.index"))
-    outcome = retry_failed_job(redis_connection(), form.job_id.data)
+    try:
+        outcome = retry_failed_job(redis_connection(), form.job_id.data)
+    except RedisError:
+        flash(_("Redis is not answering: retry the job once it is back."), "error")
+        return redirect(url_for("operator_jobs.index"))
     if outcome == "requeued":
         db.session.commit()  # the platform audit entry
         flash(_("Job %(id)s is back on its queue.", id=form.job_id.data), "success")
