@@ -95,10 +95,16 @@ def check_agency_access() -> Any:
     if agency.is_suspended:
         return render_template("errors/suspended.html", agency=agency), 403
     g.membership = membership
-    if needs_two_factor(agency, membership.role) and not current_user.has_totp:
+    if needs_two_factor(agency, membership.role):
         # whoever can open client files must use two-factor before anything else here
-        session["after_2fa"] = request.full_path
-        return redirect(url_for("auth.two_factor_setup"))
+        if not current_user.has_totp:
+            session["after_2fa"] = request.full_path
+            return redirect(url_for("auth.two_factor_setup"))
+        if not current_user.current_session.two_factor_passed:
+            # enrolled since this session began (on another device, say): sign in with the code
+            sessions.end_session()
+            db.session.commit()
+            return redirect(url_for("auth.login", next=request.full_path))
     if sessions.session_expired_for_agency(
         agency.setting("session_idle_minutes", None), agency.setting("session_absolute_hours", None)
     ):

@@ -241,6 +241,44 @@ def test_idle_and_absolute_timeouts(client, factory):
         assert client.get(f"/a/{agency.slug}/").status_code == 302, "absolute limit of 12 hours"
 
 
+def test_an_active_person_stays_signed_in_on_read_only_pages(client, factory):
+    """Reading pages is activity: the idle clock moves without any write."""
+    agency = factory.agency()
+    user, _ = factory.member(agency, Role.CARER)
+    with time_machine.travel(db.utcnow(), tick=True) as traveller:
+        login(client, user)
+        for minute in range(20, 300, 20):  # a page every 20 minutes for almost 5 hours
+            traveller.shift(timedelta(minutes=20))
+            assert client.get(f"/a/{agency.slug}/").status_code == 200, f"signed out at minute {minute}"
+        traveller.shift(timedelta(minutes=31))
+        response = client.get(f"/a/{agency.slug}/")
+        assert response.status_code == 302 and "/login" in response.location, "idle for 31 minutes"
+
+
+def test_a_read_only_page_sends_no_session_update(client, factory):
+    """No UPDATE (and so no row lock held through the request) on a page that
+    changes nothing; the row catches up when a request commits anyway."""
+    agency = factory.agency()
+    user, _ = factory.member(agency, Role.CARER)
+    with time_machine.travel(db.utcnow(), tick=True) as traveller:
+        login(client, user)
+        traveller.shift(timedelta(minutes=10))
+        with count_statements() as counter:
+            assert client.get(f"/a/{agency.slug}/").status_code == 200
+        assert not [
+            s for s in counter.statements if "user_sessions" in s and s.lstrip().upper().startswith("UPDATE")
+        ]
+
+        def last_seen():
+            return db.session.scalar(select(UserSession.last_seen_at).where(UserSession.user_id == user.id))
+
+        before = last_seen()
+        traveller.shift(timedelta(minutes=10))
+        # a request that commits anyway (the language choice) brings the row's clock along
+        assert client.post("/language", data={"locale": "en"}).status_code == 302
+        assert last_seen() >= before + timedelta(minutes=10)
+
+
 def test_agency_may_shorten_idle_timeout(client, factory):
     agency = factory.agency()
     agency.settings = {"session_idle_minutes": 5}
@@ -317,6 +355,21 @@ def test_coordinator_without_two_factor_must_enrol(client, factory):
         assert refused.status_code == 302 and refused.location.endswith("/account/two-factor")
     _enrol(client)
     assert client.get(f"/a/{agency.slug}/members").status_code == 200
+
+
+def test_a_session_older_than_the_enrolment_must_sign_in_with_the_code(app, client, factory):
+    """Two-factor set up on one device: a session opened elsewhere with the
+    password alone no longer opens the agency's files."""
+    agency = factory.agency()
+    coordinator, _ = factory.member(agency, Role.COORDINATOR, totp=False)
+    login(client, coordinator)
+    other_device = app.test_client()
+    login(other_device, coordinator)
+    _enrol(other_device)
+    assert other_device.get(f"/a/{agency.slug}/members").status_code == 200
+    stale = client.get(f"/a/{agency.slug}/members")
+    assert stale.status_code == 302 and "/login" in stale.location
+    assert client.get(f"/a/{agency.slug}/members").location.startswith("/login")
 
 
 def test_invited_coordinator_must_enrol_two_factor(client, factory):

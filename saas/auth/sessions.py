@@ -1,20 +1,31 @@
 """Server-side sessions behind Flask-Login: the cookie carries only the id of a
-`UserSession` row, so sessions time out, rotate at sign-in and can be revoked."""
+`UserSession` row, so sessions time out, rotate at sign-in and can be revoked.
+
+The idle clock moves on every request without writing to the database: the
+signed session cookie carries the moment of the last request (`seen`), and
+the row's `last_seen_at` catches up only inside a transaction that commits
+anyway. A read-only request so sends no UPDATE and holds no row lock, and one
+person's parallel requests never wait for each other.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from saas import db
 from saas.extensions import login_manager
 from saas.models import User, UserSession
 
+# how stale the row's last_seen_at may be before a committing request updates it
 TOUCH_EVERY = timedelta(seconds=60)
+SEEN_KEY = "seen"
+_TOUCH = "touch_user_session"
 
 
 def start_session(user: User, *, two_factor_passed: bool) -> UserSession:
@@ -33,6 +44,7 @@ def start_session(user: User, *, two_factor_passed: bool) -> UserSession:
     user.current_session = us  # type: ignore[attr-defined]
     login_user(user)
     session.permanent = True
+    session[SEEN_KEY] = us.last_seen_at.timestamp()
     return us
 
 
@@ -80,18 +92,44 @@ def load_user(sid: str) -> User | None:
         return None
     us, user = row
     now = db.utcnow()
+    last_seen = max(us.last_seen_at, _cookie_seen() or us.last_seen_at)
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     absolute = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
-    if now - us.last_seen_at > idle or now - us.created_at > absolute:
+    if now - last_seen > idle or now - us.created_at > absolute:
         us.revoked_at = now
         db.session.commit()
         return None
-    g.session_last_seen = us.last_seen_at
+    g.session_last_seen = last_seen
     g.session_created = us.created_at
+    session[SEEN_KEY] = now.timestamp()
     if now - us.last_seen_at > TOUCH_EVERY:
-        us.last_seen_at = now
+        db.session.info[_TOUCH] = (us.id, now)
     user.current_session = us  # type: ignore[attr-defined]
     return user
+
+
+def _cookie_seen() -> datetime | None:
+    value = session.get(SEEN_KEY)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+@event.listens_for(Session, "before_commit")
+def _touch_on_commit(sess: Session) -> None:
+    """The row's idle clock rides along with a commit the request makes anyway."""
+    touch = sess.info.pop(_TOUCH, None)
+    if touch is None:
+        return
+    session_id, seen = touch
+    sess.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.last_seen_at < seen)
+        .values(last_seen_at=seen)
+    )
 
 
 def session_expired_for_agency(idle_minutes: int | None, absolute_hours: int | None) -> bool:
