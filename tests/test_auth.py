@@ -307,6 +307,8 @@ def test_two_factor_required_and_codes_single_use(client, factory):
     first = client.post("/login", data={"email": admin.email, "password": PASSWORD})
     assert first.location.endswith("/login/two-factor")
     assert client.get(f"/a/{agency.slug}/").status_code == 302, "not signed in before the code"
+    superscript = client.post("/login/two-factor", data={"code": "²²²²²²"})  # isdigit(), not ASCII: was a 500
+    assert superscript.status_code == 200 and "not right" in superscript.text
     bad = client.post("/login/two-factor", data={"code": "000000"})
     assert "That code is not right" in bad.text
     code = totp_now()

@@ -288,6 +288,24 @@ def test_plan_review_date_in_the_past_is_refused(client, factory, dbconn):
     assert ok.status_code == 302
 
 
+def test_a_plan_ending_before_it_starts_says_so_next_to_the_field(client, factory, dbconn):
+    """Not the vague "This change is not allowed.": the plan's own reason."""
+    world = World(factory)
+    world.activate()
+    plan = draft_plan(world)
+    today = clients.agency_today(world.agency)
+    login(client, world.coordinator)
+    form = {
+        "plan-goals": "Goal",
+        "plan-starts_on": str(today + timedelta(days=10)),
+        "plan-ends_on": str(today + timedelta(days=5)),
+    }
+    page = client.post(f"/a/{world.agency.slug}/plans/{plan.id}", data=form)
+    assert page.status_code == 422
+    assert "The end cannot be before the start." in page.text
+    assert "This change is not allowed." not in page.text
+
+
 # -- numbers typed with characters Python calls digits but int() refuses ----------------------
 
 

@@ -716,6 +716,7 @@ def test_agency_reminder_settings_are_validated(client, factory):
         ("certificate_reminder_days", "400"),
         ("return_visit_due_day", "31"),
     ):
+        ("certificate_reminder_days", "30, ²"),  # isdigit() but not int(): was a 500
         refused = client.post(url, data={**good, field: value})
         assert refused.status_code == 422, (field, value)
     assert (

@@ -48,7 +48,8 @@ def qr_svg(uri: str) -> str:
 def matching_counter(secret: str, code: str, *, at: float | None = None) -> int | None:
     """The time step the code belongs to (allowing one step of clock drift)."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    # ASCII only: "²".isdigit() is true, and compare_digest refuses non-ASCII text
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp = for_secret(secret)
     now = int((at or time.time()) // totp.interval)

@@ -220,7 +220,8 @@ CERTIFICATE_DAYS = "certificate_reminder_days"
 def parse_day_list(text: str) -> list[int] | None:
     """Up to five whole numbers of days from 1 to 365, most distant first; None if malformed."""
     parts = [p.strip() for p in (text or "").replace("，", ",").split(",") if p.strip()]
-    if len(parts) > 5 or not all(p.isdigit() for p in parts):
+    # isdigit() alone takes "²", which int() refuses
+    if len(parts) > 5 or not all(p.isascii() and p.isdigit() for p in parts):
         return None
     days = sorted({int(p) for p in parts}, reverse=True)
     return days if all(1 <= d <= 365 for d in days) else None

@@ -73,6 +73,24 @@ def error_message(exc: ClientError) -> str:
         "before_opening": lambda: _("A case cannot close before it was opened."),
         "before_closure": lambda: _("A follow-up cannot be before the case was closed."),
         "portal_role": lambda: _("Only active members with the client role can be linked."),
+        # plans (one table, so a plan's error shown next to its field reads the same as flashed)
+        "assess_first": lambda: _("Record a needs assessment before planning."),
+        "draft_exists": lambda: _("This case already has a plan waiting to be approved."),
+        "not_draft": lambda: _("Only a draft can be changed. Start a new version instead."),
+        "negative": lambda: _("This cannot be negative."),
+        "end_before_start": lambda: _("The end cannot be before the start."),
+        "review_before_start": lambda: _("The review cannot be before the plan starts."),
+        "item_unknown": lambda: _("Choose an active service from the catalogue."),
+        "weekdays_needed": lambda: _("Choose at least one day."),
+        "time_format": lambda: _("Give the time as HH:MM."),
+        "duration_range": lambda: _("Between 5 minutes and 24 hours."),
+        "goals_needed": lambda: _("Write the plan's goals."),
+        "items_needed": lambda: _("A plan needs at least one service."),
+        "start_needed": lambda: _("Give the date the plan starts."),
+        "not_submitted": lambda: _("Only a submitted plan can be approved or returned."),
+        "approver_role": lambda: _("Your role cannot approve plans."),
+        "approver_is_author": lambda: _("A plan must be approved by someone other than its author."),
+        "not_approved": lambda: _("Only an approved plan can be made active."),
     }
     return messages.get(exc.code, lambda: _("This change is not allowed."))()
 
@@ -618,30 +636,6 @@ def follow_up(follow_up_id: uuid.UUID) -> Any:
 # -- service plans ---------------------------------------------------------------------
 
 
-def plan_error_message(exc: ClientError) -> str:
-    messages = {
-        "assess_first": lambda: _("Record a needs assessment before planning."),
-        "case_closed": lambda: _("The case is closed."),
-        "draft_exists": lambda: _("This case already has a plan waiting to be approved."),
-        "not_draft": lambda: _("Only a draft can be changed. Start a new version instead."),
-        "negative": lambda: _("This cannot be negative."),
-        "end_before_start": lambda: _("The end cannot be before the start."),
-        "review_before_start": lambda: _("The review cannot be before the plan starts."),
-        "item_unknown": lambda: _("Choose an active service from the catalogue."),
-        "weekdays_needed": lambda: _("Choose at least one day."),
-        "time_format": lambda: _("Give the time as HH:MM."),
-        "duration_range": lambda: _("Between 5 minutes and 24 hours."),
-        "goals_needed": lambda: _("Write the plan's goals."),
-        "items_needed": lambda: _("A plan needs at least one service."),
-        "start_needed": lambda: _("Give the date the plan starts."),
-        "not_submitted": lambda: _("Only a submitted plan can be approved or returned."),
-        "approver_role": lambda: _("Your role cannot approve plans."),
-        "approver_is_author": lambda: _("A plan must be approved by someone other than its author."),
-        "not_approved": lambda: _("Only an approved plan can be made active."),
-    }
-    return messages.get(exc.code, lambda: error_message(exc))()
-
-
 def _plan_context(plan: ServicePlan) -> dict[str, Any]:
     from tenants.catalogue.models import ServiceItem
     from tenants.clients.models import ServicePlanItem
@@ -691,7 +685,7 @@ def new_plan(case_id: uuid.UUID) -> Any:
         plan = services.new_plan(case, by=current_user)
     except ClientError as exc:
         db.session.rollback()
-        flash(plan_error_message(exc), "error")
+        flash(error_message(exc), "error")
         return redirect(url_for("clients.case", case_id=case.id))
     db.session.commit()
     return redirect(url_for("clients.plan", plan_id=plan.id))
@@ -719,7 +713,7 @@ def plan(plan_id: uuid.UUID) -> Any:
             )
         except ClientError as exc:
             db.session.rollback()
-            attach_error(form, exc) if exc.field else flash(plan_error_message(exc), "error")
+            attach_error(form, exc) if exc.field else flash(error_message(exc), "error")
             status = 422
         else:
             db.session.commit()
@@ -755,9 +749,9 @@ def add_plan_item(plan_id: uuid.UUID) -> Any:
         except ClientError as exc:
             db.session.rollback()
             if exc.field and exc.field in item_form:
-                item_form[exc.field].errors.append(plan_error_message(exc))
+                item_form[exc.field].errors.append(error_message(exc))
             else:
-                flash(plan_error_message(exc), "error")
+                flash(error_message(exc), "error")
         else:
             db.session.commit()
             flash(_("Service added to the plan."), "success")
@@ -777,7 +771,7 @@ def remove_plan_item(plan_id: uuid.UUID, plan_item_id: uuid.UUID) -> Any:
         services.remove_plan_item(plan, item, by=current_user)
     except ClientError as exc:
         db.session.rollback()
-        flash(plan_error_message(exc), "error")
+        flash(error_message(exc), "error")
     else:
         db.session.commit()
     return redirect(url_for("clients.plan", plan_id=plan.id))
@@ -807,7 +801,7 @@ def plan_action(plan_id: uuid.UUID, action: str) -> Any:
             activate_plan(plan, case, by=current_user)
     except ClientError as exc:
         db.session.rollback()
-        flash(plan_error_message(exc), "error")
+        flash(error_message(exc), "error")
     else:
         db.session.commit()
         flash(messages[action], "success")
