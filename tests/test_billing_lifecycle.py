@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -31,6 +32,7 @@ def signed_in(app, user):
     return c
 
 
+@pytest.mark.dates
 def test_new_agencies_start_on_a_trial(factory, app):
     agency = factory.agency()
     assert agency.billing_state == "trial"
@@ -38,6 +40,7 @@ def test_new_agencies_start_on_a_trial(factory, app):
     assert "billing.trial_started" in actions(agency)
 
 
+@pytest.mark.dates
 def test_trial_to_past_due_to_restricted_to_paid(app, client, factory):
     agency = factory.agency()
     admin, carer, client_user = people(factory, agency)
@@ -160,6 +163,7 @@ def _membership(agency, user):
         return db.session.scalar(select(Membership).where(Membership.user_id == user.id))
 
 
+@pytest.mark.dates
 def test_overdue_manual_invoice_makes_an_active_agency_past_due(app, factory):
     from billing import services
 
@@ -241,6 +245,7 @@ def test_plan_limit_on_carers(app, client, factory):
     )
 
 
+@pytest.mark.dates
 def test_cancelled_is_read_only_for_admins_until_the_period_ends_then_closed(app, client, factory):
     agency = factory.agency()
     admin, carer, _client = people(factory, agency)

@@ -20,6 +20,8 @@ from tests import workforce_helpers as wf
 from tests.factories import login
 from tests.sqlcount import count_statements
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 TODAY = date(2026, 6, 15)
 
 

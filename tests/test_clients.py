@@ -24,6 +24,8 @@ from tenants.clients.models import (
 from tenants.clients.services import ClientError
 from tests.factories import login
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 DOMAINS = {
     d: {"level": 3, "notes": ""}
     for d in ("physical", "psychological", "social", "family_network", "quality_of_life")

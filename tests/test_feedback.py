@@ -29,6 +29,8 @@ from tenants.scheduling.models import Visit
 from tests.factories import login
 from tests.test_scheduling import World
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 GOOD = {
     "score_attitude": "5",
     "score_process": "4",

@@ -27,6 +27,8 @@ from tenants.staffing.models import StaffFile, Team
 from tests.factories import login
 from tests.sqlcount import count_statements
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
 CARERS = (("Ann Lee", "Blue team"), ("Bob Chan", "Blue team"), ("Cai Wen", "Green team"), ("Dee Roy", None))

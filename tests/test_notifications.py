@@ -21,6 +21,8 @@ from tests.factories import login
 from tests.samples_notifications import Care
 from tests.sqlcount import count_statements
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 
 def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)

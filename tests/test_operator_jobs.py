@@ -26,6 +26,8 @@ from tests.factories import login, unique
 from tests.sqlcount import count_statements
 from tests.test_observability import CaptureTransport
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 HERE = __name__  # the decorator names unscheduled functions by their path
 
 

@@ -19,6 +19,8 @@ from tenants.staffing import teams
 from tests.factories import login
 from tests.sqlcount import count_statements
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 
 @dataclass
 class Agencyset:

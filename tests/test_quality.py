@@ -27,6 +27,8 @@ from tests.factories import login
 from tests.sqlcount import count_statements
 from tests.test_scheduling import World
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 OCTOBER = date(2026, 10, 1)
 

@@ -39,6 +39,8 @@ from tests.factories import our_reminders
 from tests.sqlcount import count_statements
 from tests.test_scheduling import World
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 SHANGHAI, LONDON = "Asia/Shanghai", "Europe/London"
 MINUTE = timedelta(minutes=1)
 

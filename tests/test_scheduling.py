@@ -18,6 +18,8 @@ from tenants.scheduling.models import ServiceRecord, Visit
 from tenants.scheduling.services import AssignmentRefused, VisitError
 from tests.factories import login
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 
 class World:
     """An agency with a client, an active plan (Mon + Thu 09:00, 60 min) and carers."""
@@ -496,17 +498,16 @@ def test_return_visits_due_by_the_seventh(factory, dbconn):
                 visited_on=date(2099, 1, 1),
                 notes="",
             )
-        services.record_return_visit(
-            world.agency,
-            staff_id=carer.id,
-            client_id=world.client.id,
-            visited_on=clients.agency_today(world.agency),
-            notes="fine",
-        )
-        assert (
-            services.return_visits_for(clients.agency_today(world.agency).replace(day=1))[0].done_on
-            is not None
-        )
+        # on the visit's day: it may be next month's (today is the 31st, say)
+        with time_machine.travel(visit.ends_at + timedelta(hours=1), tick=False):
+            services.record_return_visit(
+                world.agency,
+                staff_id=carer.id,
+                client_id=world.client.id,
+                visited_on=visit.local_day,
+                notes="fine",
+            )
+        assert services.return_visits_for(month)[0].done_on == visit.local_day
 
 
 def test_carer_schedule_pages_and_checkin_flow(client, factory, dbconn):

@@ -27,6 +27,8 @@ from tests import workforce_helpers as wf
 from tests.factories import login
 from tests.sqlcount import count_statements
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 TODAY = date(2026, 6, 15)
 # a role refused: 403 on a page, 403 or 404 on a page about one object (saas.tenancy.require_role)
 REFUSED = (403, 404)

@@ -31,6 +31,8 @@ from tenants.surveys.services import QuestionData, SurveyError
 from tests.factories import login
 from tests.sqlcount import count_statements
 
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
 
 class Survey:
     """An agency with staff, `n` clients currently served (an active case) and

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
@@ -22,6 +23,8 @@ from tenants.staffing.models import StaffFile, Team
 from tests.factories import login
 from tests.sqlcount import count_statements
 from tests.test_scheduling import World
+
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
 
 
 def _membership(user, agency):
