@@ -92,7 +92,9 @@ class Factory:
         with self.app.test_request_context(), db.tenant_scope(agency.id):
             invitation = invite(agency, email, role, invited_by=by)
             db.session.commit()
-            link = self.last_mail_link(email)
+        # the link is made and mailed by the job, as the worker would run it
+        run_jobs("auth.send_invitation")
+        link = self.last_mail_link(email)
         return invitation, link.rsplit("/", 1)[-1]
 
     def api_token(self, membership: Membership) -> str:
@@ -112,6 +114,29 @@ class Factory:
             if line.startswith("http"):
                 return line.strip()
         raise AssertionError("no link in mail")
+
+
+def run_jobs(*jobs: str) -> int:
+    """Run the outbox entries not done yet (only these jobs, if named) through
+    `saas.jobs.run_outbox_entry`, as the worker does, and then those they queue
+    in turn; returns how many ran. Call it once the request (or the factory)
+    has committed: the worker sees only committed work, and the job's commit
+    ends the current session (objects loaded before stay readable)."""
+    from saas.jobs import run_outbox_entry
+    from saas.models import OutboxEntry
+
+    ran = 0
+    for _round in range(10):
+        stmt = select(OutboxEntry.id).where(OutboxEntry.done_at.is_(None)).order_by(OutboxEntry.created_at)
+        if jobs:
+            stmt = stmt.where(OutboxEntry.job.in_(jobs))
+        pending = db.session.scalars(stmt).all()
+        if not pending:
+            return ran
+        for entry_id in pending:
+            assert run_outbox_entry(str(entry_id)) == "done"
+        ran += len(pending)
+    raise AssertionError("jobs keep queueing jobs")
 
 
 def totp_now(secret: str = TOTP_SECRET) -> str:

@@ -26,7 +26,7 @@ from saas.models import (
     User,
     UserSession,
 )
-from tests.factories import PASSWORD, login, totp_now, unique
+from tests.factories import PASSWORD, login, run_jobs, totp_now, unique
 from tests.sqlcount import count_statements
 
 
@@ -477,18 +477,6 @@ def test_sign_out_everywhere_else(client, factory, app):
     assert client.post("/account/sessions").status_code == 302
     assert other.get(f"/a/{agency.slug}/").status_code == 302
     assert client.get(f"/a/{agency.slug}/").status_code == 200
-
-
-def run_jobs(name: str) -> int:
-    """Run the queued jobs of one kind as the worker would."""
-    from saas.jobs import run_outbox_entry
-
-    entries = db.session.scalars(
-        select(OutboxEntry.id).where(OutboxEntry.job == name, OutboxEntry.done_at.is_(None))
-    ).all()
-    for entry_id in entries:
-        assert run_outbox_entry(str(entry_id)) == "done"
-    return len(entries)
 
 
 def reset_path(factory, email: str) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from saas import db
 from saas.cli import main
 from saas.models import Agency, MailMessage, Membership, User
+from tests.factories import run_jobs
 
 
 def test_tenants_create_list_suspend(app, dbconn):
@@ -16,6 +17,7 @@ def test_tenants_create_list_suspend(app, dbconn):
     assert result.exit_code == 0, result.output
     agency = db.session.scalar(select(Agency).where(Agency.slug == "baycare"))
     assert agency.timezone == "Asia/Shanghai"
+    assert run_jobs("auth.send_invitation") == 1, "the worker mails the invitation"
     assert db.session.scalar(select(MailMessage).where(MailMessage.to_address == "boss@baycare.example"))
     listing = runner.invoke(main, ["tenants", "list"])
     assert "baycare" in listing.output and "Bay Care" in listing.output

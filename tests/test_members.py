@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from saas import db
-from saas.models import ApiToken, AuditEvent, Invitation, MailMessage, Membership, Role
-from tests.factories import login, unique
+from saas.jobs import run_outbox_entry
+from saas.models import ApiToken, AuditEvent, Invitation, MailMessage, Membership, OutboxEntry, Role
+from tests.factories import login, run_jobs, unique
+from tests.sqlcount import count_statements
 
 
 def test_admin_invites_changes_role_and_deactivates(client, factory):
@@ -17,6 +19,7 @@ def test_admin_invites_changes_role_and_deactivates(client, factory):
     email = f"{unique('inv')}@example.net"
     response = client.post(f"/a/{agency.slug}/members/invite", data={"email": email, "role": "client"})
     assert response.status_code == 302
+    assert run_jobs("auth.send_invitation") == 1
     assert db.session.scalar(select(MailMessage.subject).where(MailMessage.to_address == email))
     page = client.get(f"/a/{agency.slug}/members")
     assert email in page.text and carer.email in page.text
@@ -37,6 +40,72 @@ def test_admin_invites_changes_role_and_deactivates(client, factory):
     client.post(f"/a/{agency.slug}/members/{carer_m.id}/reactivate")
     back = other.get(f"/a/{agency.slug}/")
     assert back.status_code == 302 and back.location.endswith("/account/two-factor"), "a coordinator now"
+
+
+def invitation_mails(email: str) -> list[MailMessage]:
+    return db.session.scalars(select(MailMessage).where(MailMessage.to_address == email)).all()
+
+
+def test_the_invitation_is_mailed_by_a_job_once(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    login(client, admin)
+    email = f"{unique('inv')}@example.net"
+    assert (
+        client.post(f"/a/{agency.slug}/members/invite", data={"email": email, "role": "carer"}).status_code
+        == 302
+    )
+    assert invitation_mails(email) == [], "the request only records the invitation"
+    page = client.get(f"/a/{agency.slug}/members")
+    assert email in page.text and 'data-testid="being-sent"' in page.text
+
+    assert run_jobs("auth.send_invitation") == 1
+    [mail] = invitation_mails(email)
+    link = next(line for line in mail.body.splitlines() if "/invite/" in line)
+    token = link.rsplit("/", 1)[-1]
+    assert client.get(f"/invite/{token}").status_code == 200
+    page = client.get(f"/a/{agency.slug}/members")
+    assert email in page.text and 'data-testid="being-sent"' not in page.text
+
+    entry = db.session.scalar(select(OutboxEntry.id).where(OutboxEntry.job == "auth.send_invitation"))
+    assert run_outbox_entry(str(entry)) == "already done", "a redelivered job sends nothing"
+    assert len(invitation_mails(email)) == 1
+
+
+def test_a_withdrawn_or_replaced_invitation_is_never_mailed(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    login(client, admin)
+    withdrawn, replaced = f"{unique('w')}@example.net", f"{unique('r')}@example.net"
+    client.post(f"/a/{agency.slug}/members/invite", data={"email": withdrawn, "role": "carer"})
+    with db.tenant_scope(agency.id):
+        first = db.session.scalar(select(Invitation.id).where(Invitation.email == withdrawn))
+    client.post(f"/a/{agency.slug}/members/invitations/{first}/revoke")
+    client.post(f"/a/{agency.slug}/members/invite", data={"email": replaced, "role": "carer"})
+    client.post(f"/a/{agency.slug}/members/invite", data={"email": replaced, "role": "coordinator"})
+    assert run_jobs("auth.send_invitation") == 3
+    assert invitation_mails(withdrawn) == []
+    [mail] = invitation_mails(replaced)
+    assert "as Coordinator" in mail.body, "only the invitation that replaced the first one"
+
+
+def test_inviting_does_the_same_work_whether_the_address_has_an_account(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    elsewhere, _ = factory.member(factory.agency(), Role.CARER)
+    login(client, admin)
+    client.get(f"/a/{agency.slug}/members")
+    invite = f"/a/{agency.slug}/members/invite"
+    with count_statements() as known:
+        first = client.post(invite, data={"email": elsewhere.email.upper(), "role": "carer"})
+    with count_statements() as unknown:
+        second = client.post(invite, data={"email": f"{unique('nobody')}@example.net", "role": "carer"})
+    assert first.status_code == second.status_code == 302
+    assert known.statements == unknown.statements, "the same work whether the account exists or not"
+    assert not any("mail_messages" in s for s in known.statements), "the job makes the link and mails it"
+    with db.tenant_scope(agency.id):
+        hashes = db.session.scalars(select(Invitation.token_hash)).all()
+    assert hashes == ["", ""], "no usable link before the job ran"
 
 
 def test_invite_bad_input(client, factory):

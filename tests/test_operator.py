@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from saas import db
 from saas.models import Agency, AuditEvent, MailMessage, Membership, PlatformAuditEvent, Role
-from tests.factories import login, unique
+from tests.factories import login, run_jobs, unique
 
 
 def operator_client(client, factory):
@@ -26,6 +26,7 @@ def test_operator_creates_agency_and_invites_admin(client, factory):
     assert response.status_code == 302
     agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
     assert agency is not None and agency.timezone == "Asia/Shanghai" and agency.locale == "zh_CN"
+    assert run_jobs("auth.send_invitation") == 1, "the worker mails the invitation"
     mail = db.session.scalar(select(MailMessage).where(MailMessage.to_address == f"boss@{slug}.example"))
     assert mail is not None and "/invite/" in mail.body and mail.agency_id == agency.id
     listing = client.get("/operator/")
@@ -111,6 +112,7 @@ def test_invite_admin_to_existing_agency(client, factory):
     operator_client(client, factory)
     email = f"{unique('adm')}@example.net"
     client.post(f"/operator/agencies/{agency.id}/invite", data={"email": email})
+    assert run_jobs("auth.send_invitation") == 1
     assert db.session.scalar(select(MailMessage).where(MailMessage.to_address == email))
     admin, _ = factory.member(agency, Role.ADMIN)
     again = client.post(

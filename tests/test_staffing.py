@@ -24,7 +24,7 @@ from tenants.staffing.models import (
     StaffTimeOff,
 )
 from tests import workforce_helpers as wf
-from tests.factories import login
+from tests.factories import login, run_jobs, unique
 from tests.sqlcount import count_statements
 
 pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
@@ -97,6 +97,7 @@ def test_admin_adds_someone_new_who_is_invited(client, agency, admin):
     assert staff.skills == ["dementia care", "cooking"] and staff.languages == ["English", "普通话"]
     assert staff.availability == {"mon": [["08:00", "12:00"], ["14:00", "18:00"]]}
     assert staff.contracted_hours == Decimal("37.5")
+    assert run_jobs("auth.send_invitation") == 1, "the worker mails the invitation"
     assert db.session.scalar(
         select(MailMessage.subject).where(MailMessage.to_address == "new.carer@example.net")
     )
@@ -131,6 +132,28 @@ def test_someone_from_another_agency_joins_with_their_own_account(client, factor
         membership = db.session.scalar(select(Membership).where(Membership.user_id == person.id))
         assert db.session.scalar(select(Invitation.email)) == person.email
     assert membership is not None and membership.role == "carer"
+
+
+def test_adding_staff_tells_nothing_about_accounts_elsewhere(client, factory, agency, admin):
+    """The same answer and the same work whether the address has an account in
+    another agency or none: adding staff is no way to probe for accounts."""
+    person, _ = factory.member(factory.agency(), Role.CARER, name="Their Own Name")
+    nobody = f"{unique('nobody')}@example.net"
+    new = f"/a/{agency.slug}/staff/new"
+    client.get(new)
+    for email in (person.email, nobody):
+        unnamed = client.post(new, data=staff_form(email=email))
+        assert unnamed.status_code == 422 and "This is required." in unnamed.text, email
+    with count_statements() as known:
+        first = client.post(new, data=staff_form(email=person.email.upper(), name="Typed By Admin"))
+    with count_statements() as unknown:
+        second = client.post(new, data=staff_form(email=nobody, name="Typed By Admin"))
+    assert first.status_code == second.status_code == 302
+    assert known.statements == unknown.statements, "the same work whether the account exists or not"
+    assert not any("mail_messages" in s for s in known.statements), "the job mails the invitation"
+    assert run_jobs("auth.send_invitation") == 2
+    mailed = db.session.scalars(select(MailMessage.to_address).where(MailMessage.kind == "invitation")).all()
+    assert sorted(mailed) == sorted([person.email, nobody])
 
 
 def test_staff_bad_input_saves_nothing(client, factory, agency, admin):

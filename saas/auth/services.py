@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select, update
 
 from saas import audit, db, mail
@@ -87,8 +87,14 @@ def reset_for_token(token: str) -> PasswordReset | None:
 # -- invitations -----------------------------------------------------------------
 
 
+# An invitation whose link the job has not made yet: no secret hashes to this.
+NOT_YET_SENT = ""
+
+
 def invite(agency: Agency, email: str, role: Role | str, *, invited_by: User | None) -> Invitation:
-    """Invite someone into the agency in scope; mails a single-use link."""
+    """Invite someone into the agency in scope. Only records the invitation and
+    queues the job that makes its single-use link and mails it: the request
+    does the same work whoever the address belongs to."""
     email = email.strip().lower()
     role = Role(role)
     existing = db.session.scalar(
@@ -104,33 +110,59 @@ def invite(agency: Agency, email: str, role: Role | str, *, invited_by: User | N
         .where(Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
         .values(revoked_at=db.utcnow())
     )
-    secret = tokens.new_secret()
     invitation = Invitation(
         email=email,
         role=role,
         invited_by_id=invited_by.id if invited_by else None,
-        token_hash=tokens.digest(secret),
+        token_hash=NOT_YET_SENT,
         expires_at=db.utcnow() + INVITATION_VALID,
     )
     db.session.add(invitation)
     db.session.flush()
-    link = url_for(
-        "auth.accept_invitation", token=tokens.compose(agency.id, invitation.id, secret), _external=True
+    enqueue("auth.send_invitation", agency_id=agency.id, queue="high", invitation_id=invitation.id)
+    audit.record("member.invited", email, actor_id=invited_by.id if invited_by else None, role=str(role))
+    return invitation
+
+
+def is_being_sent(invitation: Invitation) -> bool:
+    """Recorded, but its link not made and mailed yet (the job has not run)."""
+    return invitation.token_hash == NOT_YET_SENT
+
+
+@job("auth.send_invitation")
+def send_invitation(invitation_id: str) -> None:
+    """The job behind an invitation: makes its link (valid from now) and mails
+    it, once; nothing for an invitation withdrawn or replaced meanwhile."""
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.id == uuid.UUID(invitation_id)).with_for_update()
     )
+    if (
+        invitation is None
+        or not is_being_sent(invitation)
+        or invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+    ):
+        return
+    agency = db.session.get(Agency, invitation.tenant_id)
+    assert agency is not None
+    inviter = db.session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
+    secret = tokens.new_secret()
+    invitation.token_hash = tokens.digest(secret)
+    invitation.expires_at = db.utcnow() + INVITATION_VALID
+    link = public_link("auth.accept_invitation", token=tokens.compose(agency.id, invitation.id, secret))
     mail.send(
-        email,
+        invitation.email,
         "invitation",
         locale=agency.locale,
         kind="invitation",
         agency_id=agency.id,
+        dedupe_key=f"invitation:{invitation.id}",
         link=link,
         agency_name=agency.name,
-        role=role,
-        inviter=invited_by.name if invited_by else "",
+        role=invitation.role,
+        inviter=inviter.name if inviter else "",
         valid_days=INVITATION_VALID.days,
     )
-    audit.record("member.invited", email, actor_id=invited_by.id if invited_by else None, role=str(role))
-    return invitation
 
 
 def invitation_for_token(token: str) -> tuple[Agency, Invitation] | None:

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 
 from billing.lifecycle import growth_refusal
 from saas import audit, db
-from saas.auth.services import AccountError, invite
+from saas.auth.services import AccountError, invite, is_being_sent
 from saas.models import ApiToken, AuditEvent, Invitation, Membership, Role, User
 from saas.pagination import contains_pattern, paginate
 from saas.tenancy import CARERS_TWO_FACTOR, current_agency, current_membership, get_or_404, require_role
@@ -56,6 +56,8 @@ def _members_page(form: InviteMemberForm) -> str:
         "members/index.html",
         page=page,
         pending=pending,
+        # the job has not mailed these yet (it runs right after the request)
+        being_sent={i.id for i in pending if is_being_sent(i)},
         q=q,
         role=role,
         roles=role_choices(),

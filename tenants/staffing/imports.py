@@ -252,13 +252,14 @@ class StaffImporter(Importer):
 
     def check(self, rows: list[dict[str, str]], numbers: list[int]) -> Checked:
         emails = {r["email"].strip().lower() for r in rows if r.get("email")}
-        users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
-        memberships = {
-            m.user_id: m
-            for m in db.session.scalars(
-                select(Membership).where(Membership.user_id.in_([u.id for u in users.values()]))
-            )
-        }
+        # the agency's own members only: accounts elsewhere on the platform change nothing here
+        memberships = dict(
+            db.session.execute(
+                select(User.email, Membership)
+                .join(Membership, Membership.user_id == User.id)
+                .where(User.email.in_(emails))
+            ).all()
+        )
         with_file = set(
             db.session.scalars(
                 select(StaffFile.membership_id).where(
@@ -303,15 +304,15 @@ class StaffImporter(Importer):
             elif email:
                 if emails_in_file[email] > 1:
                     problems.append(Problem("duplicate_in_file", "email", {"value": email}))
-                user = users.get(email)
-                membership = memberships.get(user.id) if user else None
+                membership = memberships.get(email)
                 if membership is not None and membership.role == "client":
                     problems.append(Problem("member_is_client", "email"))
                 elif membership is not None and membership.id in with_file:
                     problems.append(Problem("staff_exists", "email"))
                 elif membership is None:
                     note = _("New to the agency: will be invited by email.")
-                    if not name and not (user and user.name):
+                    # as add_staff: whether the address has an account elsewhere changes nothing
+                    if not name:
                         problems.append(Problem("required", "name"))
             if data.staff_number:
                 if numbers_in_file[data.staff_number] > 1:

@@ -21,9 +21,10 @@ from typing import Any
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from saas import audit, db
-from saas.auth.services import invite, user_by_email
+from saas.auth.services import invite
 from saas.models import Membership, Role, User
 from tenants.staffing.errors import Invalid, Problem, raise_if
 from tenants.staffing.models import (
@@ -183,11 +184,25 @@ def _apply(staff: StaffFile, data: StaffInput, availability: dict[str, list[list
 
 
 def find_membership(email: str) -> tuple[User | None, Membership | None]:
-    user = user_by_email(email)
-    if user is None:
-        return None, None
-    membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
-    return user, membership
+    """The agency's own member with this address (active or not), in one
+    statement: accounts elsewhere on the platform are not looked at, so
+    whether an address has one changes nothing the admin sees."""
+    row = db.session.execute(
+        select(User, Membership).join(Membership, Membership.user_id == User.id).where(User.email == email)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _account_for(email: str, name: str) -> User:
+    """The person's account, made (without a password) when the address has
+    none: the same statements either way, and an existing account keeps its
+    own name. The invitation lets them set a password or sign in to join."""
+    db.session.execute(
+        pg_insert(User)
+        .values(id=db.new_id(), email=email, name=name)
+        .on_conflict_do_nothing(index_elements=[User.email])
+    )
+    return db.session.scalars(select(User).where(User.email == email)).one()
 
 
 def add_staff(email: str, name: str, data: StaffInput, *, by: User | None) -> StaffFile:
@@ -206,7 +221,8 @@ def add_staff(email: str, name: str, data: StaffInput, *, by: User | None) -> St
             problems.append(Problem("member_is_client", "email"))
         elif db.session.scalar(select(StaffFile.id).where(StaffFile.membership_id == membership.id)):
             problems.append(Problem("staff_exists", "email"))
-    elif not name and (user is None or not user.name):
+    elif not name:
+        # asked of everyone new to the agency, whether or not the address has an account elsewhere
         problems.append(Problem("required", "name"))
     if _staff_number_taken(data.staff_number):
         problems.append(Problem("staff_number_taken", "staff_number"))
@@ -215,10 +231,7 @@ def add_staff(email: str, name: str, data: StaffInput, *, by: User | None) -> St
     if membership is None:
         role = membership_role_for(data.staff_role)
         invite(agency_in_scope(), email, role, invited_by=by)
-        if user is None:
-            user = User(email=email, name=name)
-            db.session.add(user)
-            db.session.flush()
+        user = _account_for(email, name)
         membership = Membership(user_id=user.id, role=role)
         db.session.add(membership)
         db.session.flush()

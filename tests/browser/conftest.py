@@ -9,6 +9,7 @@ see to that).
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -84,11 +85,19 @@ def live_server(live_app) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     live_app.config["BASE_URL"] = base_url
+    # jobs (tests.factories.run_jobs) run in the worker's app, made from the
+    # environment as `saas worker` does: its emailed links name this server too
+    previous_base_url = os.environ.get("BASE_URL")
+    os.environ["BASE_URL"] = base_url
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
         yield base_url
     finally:
+        if previous_base_url is None:
+            os.environ.pop("BASE_URL", None)
+        else:
+            os.environ["BASE_URL"] = previous_base_url
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from saas import db
 from saas.auth.totp import for_secret
 from saas.models import Invitation, MailMessage, Membership, Role, User
-from tests.factories import unique
+from tests.factories import run_jobs, unique
 
 GOOD_PASSWORD = "Blue-kettle-harbour-42"
 
@@ -77,6 +77,12 @@ def test_admin_accepts_invitation_enrols_two_factor_and_invites_a_carer(page, ma
     waiting = page.locator("ul.list li").filter(has_text=carer_email)
     expect(waiting).to_have_count(1)
     expect(waiting.locator(".tag")).to_have_text("Carer")
+    # the worker makes the link and mails it after the request
+    expect(waiting.get_by_test_id("being-sent")).to_have_text("being sent")
+    assert run_jobs("auth.send_invitation") >= 1  # the database is shared by the session's browser tests
+    page.reload()
+    expect(waiting).to_have_count(1)
+    expect(waiting.get_by_test_id("being-sent")).to_have_count(0)
 
     with db.tenant_scope(agency.id):
         pending = db.session.scalars(select(Invitation).where(Invitation.email == carer_email)).all()

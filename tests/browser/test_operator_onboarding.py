@@ -11,7 +11,7 @@ from sqlalchemy import select
 from saas import db
 from saas.models import Agency, Invitation, MailMessage, Role
 from tests.browser.helpers import sign_in
-from tests.factories import TOTP_SECRET, unique
+from tests.factories import TOTP_SECRET, run_jobs, unique
 
 
 @pytest.mark.browser
@@ -50,7 +50,8 @@ def test_operator_creates_an_agency_and_its_admin_is_invited(page, new_context, 
     expect(row).to_contain_text(f"/a/{slug}/")
     expect(row).to_contain_text("Active")
 
-    # the invitation is in the outbox, with its link
+    # the invitation is in the outbox, with its link, once the worker has mailed it
+    assert run_jobs("auth.send_invitation") >= 1  # the database is shared by the session's browser tests
     page.goto("/operator/outbox")
     mail_row = page.locator("tbody tr").filter(has_text=admin_email)
     expect(mail_row).to_have_count(1)
