@@ -58,5 +58,14 @@ i18n-extract:
 bench: install-dev
 	$(BIN)/python -m bench
 
+# Over real HTTP (README "Performance"): the platform at 502 agencies and
+# 3,000,000 visits (built once a day, kept under instance/bench-http/), gunicorn
+# as `saas run` starts it, wrk on each busy page against a trivial Flask app;
+# under 15 minutes. BENCH_HTTP_ARGS="--visits 100000" is a quick check (3 minutes).
+.PHONY: bench-http
+bench-http: install-dev
+	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk (Debian's package)"; apt-get install -y -q wrk; }
+	$(BIN)/python -m bench.http $(BENCH_HTTP_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

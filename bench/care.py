@@ -1,6 +1,8 @@
-"""Benchmark: the carer's schedule and the client file at 100,000 visits in
-one agency. Prints SQL statements and time per page at a small and at the
-full size; the statement counts must be equal.
+"""Benchmark: the carer's schedule and the client file in `sunrise`, on the
+demo alone and then with 100,000 visits of history (bench/platform.py: service
+records, ratings, complaints, notifications), through the Flask test client.
+Prints SQL statements and time per page at both sizes; the statement counts
+must be equal. `bench.http` measures the same pages over real HTTP.
 
     .venv/bin/python -m bench.care [--visits 100000]
 """
@@ -12,7 +14,7 @@ import os
 import statistics
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -20,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--visits", type=int, default=100_000)
+    parser.add_argument("--visits", type=int, default=100_000, help="visits in sunrise")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
@@ -36,36 +38,47 @@ def main() -> None:
         servers.stop()
 
 
+def sign_in(app, email: str) -> object:
+    """Through the sign-in pages (two-factor with the demo secret when asked)."""
+    from saas.auth.totp import for_secret
+
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": app.config["DEMO_PASSWORD"]})
+    assert response.status_code == 302, response.status_code
+    if response.location.endswith("/login/two-factor"):
+        code = for_secret(app.config["DEMO_TOTP_SECRET"]).now()
+        response = client.post("/login/two-factor", data={"code": code})
+        assert response.status_code == 302, response.status_code
+    return client
+
+
 def run(total: int, repeat: int, owner_url: str) -> None:
-    from saas import db
+    from bench import platform
     from saas.app import create_app
     from saas.cli import upgrade_database
-    from tests.factories import Factory, login
     from tests.sqlcount import count_statements
-    from tests.test_scheduling import World
 
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False  # the bench signs in through the test client
     with app.app_context():
         upgrade_database()
-    with app.app_context():
-        world = World(Factory(app))
-        world.activate()
-        carer_user, carer = world.carer(name="Bench Carer")
-        from tenants.scheduling import services
-
-        with db.tenant_scope(world.agency.id):
-            services.bulk_assign(world.agency, world.plan, carer.id, by=None)  # this week has visits
-            db.session.commit()
-        db.session.remove()
-
-    client = app.test_client()
-    login(client, carer_user)
-    admin = app.test_client()
-    login(admin, world.admin)
+    platform.seed_demo(app)
+    slug = platform.HOME
+    carer = sign_in(app, f"carer1@{slug}.example")
+    admin = sign_in(app, f"admin@{slug}.example")
+    engine = create_engine(owner_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        client_id = conn.scalar(
+            text(
+                "select p.client_id from client_portal_links p join memberships m"
+                " on m.tenant_id = p.tenant_id and m.id = p.membership_id"
+                " join users u on u.id = m.user_id where u.email = :email"
+            ),
+            {"email": f"client1@{slug}.example"},
+        )
     pages = {
-        "carer schedule": (client, f"/a/{world.agency.slug}/my/schedule"),
-        "client file": (admin, f"/a/{world.agency.slug}/clients/{world.client.id}"),
+        "carer schedule": (carer, f"/a/{slug}/my/schedule"),
+        "client file": (admin, f"/a/{slug}/clients/{client_id}"),
     }
 
     def measure(label: str) -> dict[str, tuple[int, float]]:
@@ -82,51 +95,9 @@ def run(total: int, repeat: int, owner_url: str) -> None:
             print(f"{label:>8} {name:<15} {counter.count:>3} statements  {out[name][1]:7.1f} ms median")
         return out
 
-    small = measure("small")
-    engine = create_engine(owner_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    start = date.today() - timedelta(days=300)
-    with engine.begin() as conn:
-        # the owner role seeds in bulk; 100 clients share the visits, the bench carer has a tenth of them
-        conn.execute(
-            text(
-                """
-                insert into clients (tenant_id, id, full_name, preferred_name, gender, phone, email, address,
-                  checkin_radius_m, languages, consent_services, consent_data, created_at)
-                select :t, gen_random_uuid(), 'Client ' || g, '', 'undisclosed', '', '', 'Street ' || g,
-                  300, '[]', true, true, now() from generate_series(1, 100) g
-                """
-            ),
-            {"t": world.agency.id},
-        )
-        conn.execute(
-            text(
-                """
-                insert into visits (tenant_id, id, client_id, service_item_id, local_day, starts_at, ends_at,
-                  status, staff_file_id, price, unit, checklist, checkin_outside_radius, flag_resolution,
-                  cancel_reason, reschedule_reason, created_at)
-                select :t, gen_random_uuid(),
-                  case when g % 100 = 0 then :client else c.id end,
-                  :item, (:start)::date + (g % 400), (:start)::timestamptz + make_interval(hours => g % 9600),
-                  (:start)::timestamptz + make_interval(hours => g % 9600, mins => 45),
-                  case when (:start)::date + (g % 400) < current_date then 'completed' else 'scheduled' end,
-                  case when g % 10 = 0 then :carer else null end, 20, 'per_visit', '["Task"]', false,
-                  '', '', '', now()
-                from generate_series(1, :n) g
-                join lateral (
-                  select id from clients where tenant_id = :t order by id offset (g % 100) limit 1
-                ) c on true
-                """
-            ),
-            {
-                "t": world.agency.id,
-                "client": world.client.id,
-                "item": world.item.id,
-                "carer": carer.id,
-                "start": start,
-                "n": total,
-            },
-        )
-        conn.execute(text("analyze"))
+    small = measure("demo")
+    # sunrise holds a third of the platform's visits; no other agencies here
+    platform.grow(app, engine, platform.Sizes(agencies=2, visits=total * 3), datetime.now(UTC))
     large = measure(f"{total // 1000}k")
     for name in pages:
         status = "same" if small[name][0] == large[name][0] else "DIFFERENT"
