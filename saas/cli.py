@@ -320,6 +320,25 @@ def cron_command() -> None:
     keep_connected("cron", run)
 
 
+def _ends_with_parent() -> Callable[[], None] | None:
+    """On Linux, what makes a child end (SIGTERM) when `saas run` dies, even
+    by SIGKILL: its children are in groups of their own, so a signal to the
+    group of `saas run` would not reach them."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+    parent = os.getpid()
+
+    def set_parent_death_signal() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # it died before the line above
+            os._exit(1)
+
+    return set_parent_death_signal
+
+
 @dataclass
 class Child:
     """One process `saas run` keeps running."""
@@ -334,7 +353,9 @@ class Child:
     def start(self, env: dict[str, str]) -> None:
         # a process group of its own, so what it leaves behind when it dies
         # (gunicorn's workers, RQ's scheduler process) can be ended with it
-        self.proc = subprocess.Popen(self.argv, env=env, cwd=ROOT, process_group=0)  # noqa: S603 - our own interpreter
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            self.argv, env=env, cwd=ROOT, process_group=0, preexec_fn=_ends_with_parent()
+        )
         self.started_at = time.monotonic()
 
     def end_leftovers(self) -> None:

@@ -515,3 +515,16 @@ def test_a_database_restart_shows_the_error_page_then_serves(stack: Stack):
         again = web.get(home, timeout=30)
         assert again.status_code == 200, again.text[:500]
     web.close()
+
+
+@in_stack
+def test_killing_saas_run_ends_what_it_started(stack: Stack):
+    """Last of the stack's tests: even SIGKILL, which it cannot catch, leaves
+    no web, worker or scheduler process behind (each child is in a process
+    group of its own, so a signal to the group of `saas run` would not)."""
+    started = psutil.Process(stack.proc.pid).children(recursive=True)
+    assert started
+    stack.proc.kill()
+    stack.proc.wait(timeout=30)
+    _gone, alive = psutil.wait_procs(started, timeout=60)
+    assert not alive, [proc.pid for proc in alive]
