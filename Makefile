@@ -5,13 +5,27 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install install-dev translations lint unit browser journeys i18n-extract bench clean
+.PHONY: run test test-dates install install-dev translations lint unit browser journeys i18n-extract bench clean
 
 run: install
 	$(BIN)/saas run
 
 test: install-dev lint
 	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider
+	$(MAKE) --no-print-directory test-dates
+
+# The date-sensitive tests (marker `dates`) again with the clock moved to each
+# of these instants, the next one after today (tests/moved_clock.py says why
+# each): a failing one is replayed with `pytest -m dates --moved-to=<the ISO
+# instant in its header>`.
+MOVED_TO ?= month-start march-dst october-dst year-end
+test-dates: install-dev
+	@failed=""; for when in $(MOVED_TO); do \
+	  echo "== the date-sensitive tests at $$($(BIN)/python -m tests.moved_clock $$when)"; \
+	  $(BIN)/pytest -n 2 -p no:cacheprovider -m "dates and not browser and not slow" --moved-to=$$when -q \
+	    || failed="$$failed $$when"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed at:$$failed"; exit 1; fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
