@@ -16,6 +16,7 @@ Reading across agencies goes through one named path, `platform_reader()`.
 from __future__ import annotations
 
 import enum
+import select as _select
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -124,9 +126,35 @@ def init_engine(url: str, **kwargs: Any) -> Engine:
     global _engine
     if _engine is not None and _engine.url.render_as_string(hide_password=False) == url:
         return _engine
-    _engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **kwargs)
+    # No pre-ping: it costs a round trip on every checkout. A connection the
+    # server closed (a restart) is noticed on checkout without one, by
+    # `_server_went_away`; any other failure invalidates the pool on first use.
+    _engine = create_engine(url, pool_size=5, max_overflow=10, **kwargs)
+    event.listen(_engine, "checkout", _refuse_closed_connection)
     SessionLocal.configure(bind=_engine)
     return _engine
+
+
+def _server_went_away(dbapi_connection: Any) -> bool:
+    """Whether the server has closed an idle pooled connection, read from
+    its socket without a round trip: an idle connection has nothing to read,
+    so a pending message (the server's "terminating connection") or the end
+    of the stream means it is gone."""
+    if getattr(dbapi_connection, "closed", False):
+        return True
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:  # noqa: BLE001 - a connection without a socket is no use
+        return True
+    poller = _select.poll()
+    poller.register(fd, _select.POLLIN | _select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    if _server_went_away(dbapi_connection):
+        # the pool drops it and checks out (or opens) another
+        raise DisconnectionError("the server closed this connection")
 
 
 def get_engine() -> Engine:
@@ -142,12 +170,66 @@ def current_tenant_id(sess: Session | None = None) -> uuid.UUID | None:
     return (sess or session()).info.get("tenant_id")
 
 
+# What `app.tenant_id` holds in the connection's current transaction, kept in
+# `Connection.info`, so that it is sent only when it changes: a transaction
+# starts with it empty (SET LOCAL ends with its transaction; nothing sets it
+# for a whole session), a savepoint rolled back restores what it was before.
+_APPLIED = "app.tenant_id"
+_AT_SAVEPOINT = "app.tenant_id at savepoint"
+
+
 def _apply_setting(conn: Connection, tenant_id: uuid.UUID | None) -> None:
     # SET LOCAL rather than set_config(): Citus propagates SET LOCAL to the
     # workers (citus.propagate_set_commands = 'local'). The value is a UUID we
     # format ourselves, so it is safe to inline.
     value = str(uuid.UUID(str(tenant_id))) if tenant_id else ""
+    if conn.info.get(_APPLIED, "") == value:
+        return
     conn.exec_driver_sql(f"SET LOCAL app.tenant_id = '{value}'")
+    conn.info[_APPLIED] = value
+
+
+def clear_tenant_setting(conn: Connection) -> None:
+    """Empty `app.tenant_id` in the connection's transaction, as every new
+    transaction starts (for a test's outer transaction, which the sessions
+    nested in it leave set when they commit)."""
+    _apply_setting(conn, None)
+
+
+def _info(conn: Connection) -> dict[str, Any] | None:
+    # a connection the server dropped has no setting left to track
+    return None if conn.invalidated or conn.closed else conn.info
+
+
+@event.listens_for(Engine, "begin")
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _transaction_edge(conn: Connection) -> None:
+    info = _info(conn)
+    if info is not None:
+        info[_APPLIED] = ""
+        info.pop(_AT_SAVEPOINT, None)
+
+
+@event.listens_for(Engine, "savepoint")
+def _savepoint(conn: Connection, name: str | None) -> None:
+    info = _info(conn)
+    if info is not None:
+        info.setdefault(_AT_SAVEPOINT, []).append(info.get(_APPLIED, ""))
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _rollback_savepoint(conn: Connection, name: str, context: Any) -> None:
+    info = _info(conn)
+    if info is not None and info.get(_AT_SAVEPOINT):
+        info[_APPLIED] = info[_AT_SAVEPOINT].pop()
+
+
+@event.listens_for(Engine, "release_savepoint")
+def _release_savepoint(conn: Connection, name: str, context: Any) -> None:
+    info = _info(conn)
+    if info is not None and info.get(_AT_SAVEPOINT):
+        info[_AT_SAVEPOINT].pop()
 
 
 def set_tenant(tenant_id: uuid.UUID | None, sess: Session | None = None) -> None:

@@ -33,3 +33,36 @@ def count_statements() -> Iterator[Counter]:
         yield counter
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+@contextmanager
+def count_round_trips() -> Iterator[Counter]:
+    """Count every exchange with PostgreSQL, nothing skipped: each statement
+    (SAVEPOINT, SET LOCAL and ROLLBACK TO included), a transaction's BEGIN,
+    COMMIT and ROLLBACK (sent by the driver, not as statements) and, when the
+    pool pings, the ping of every checkout. Inside a test's outer transaction a
+    request's SAVEPOINT and ROLLBACK TO stand for its BEGIN and ROLLBACK."""
+    counter = Counter()
+    engine = db.get_engine()
+
+    def statement(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        counter.statements.append(statement)
+
+    def edge(name: str):  # noqa: ANN202
+        return lambda *args: counter.statements.append(name)
+
+    listeners = [
+        (engine, "before_cursor_execute", statement),
+        (engine, "begin", edge("BEGIN")),
+        (engine, "commit", edge("COMMIT")),
+        (engine, "rollback", edge("ROLLBACK")),
+    ]
+    if getattr(engine.pool, "_pre_ping", False):
+        listeners.append((engine.pool, "checkout", edge("PING")))
+    for target, name, fn in listeners:
+        event.listen(target, name, fn)
+    try:
+        yield counter
+    finally:
+        for target, name, fn in listeners:
+            event.remove(target, name, fn)
