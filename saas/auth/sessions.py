@@ -83,14 +83,21 @@ def load_user(sid: str) -> User | None:
     session_id = _as_uuid(sid)
     if session_id is None:
         return None
-    row = db.session.execute(
+    stmt = (
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
         .where(UserSession.id == session_id, UserSession.revoked_at.is_(None), User.is_active.is_(True))
-    ).first()
+    )
+    # inside an agency, the membership comes with the user: one round trip
+    agency = g.get("agency")
+    if agency is not None:
+        from saas.tenancy import with_membership
+
+        stmt = with_membership(stmt, User.id)
+    row = db.session.execute(stmt).first()
     if row is None:
         return None
-    us, user = row
+    us, user, *membership = row
     now = db.utcnow()
     last_seen = max(us.last_seen_at, _cookie_seen() or us.last_seen_at)
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
@@ -105,6 +112,10 @@ def load_user(sid: str) -> User | None:
     if now - us.last_seen_at > TOUCH_EVERY:
         db.session.info[_TOUCH] = (us.id, now)
     user.current_session = us  # type: ignore[attr-defined]
+    if agency is not None:
+        from saas.tenancy import keep_membership
+
+        keep_membership(agency, membership)
     return user
 
 

@@ -7,12 +7,14 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import time
+from typing import Any
 from zoneinfo import available_timezones
 
 from flask import g, has_request_context
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ScalarSelect, Select, func, select, update
+from sqlalchemy.sql import ColumnElement
 
-from saas import audit, db
+from saas import audit, db, tenancy
 from saas.models import Agency, Membership
 from saas.notifications import kinds, reminders
 from saas.notifications.delivery import release_digest
@@ -44,18 +46,42 @@ def parse_time(text: str, field: str) -> time | None:
 # -- the list ----------------------------------------------------------------------------------
 
 
+# The badge counts up to this many; beyond, it says "99+", so that the count
+# costs the same however many notifications a member leaves unread.
+UNREAD_SHOWN = 99
+UNREAD_FIGURE = "unread_notifications"
+
+
+def unread_figure(membership_id: ColumnElement[Any] | uuid.UUID) -> ScalarSelect[int]:
+    """The member's unread count, up to UNREAD_SHOWN + 1, from the partial index
+    ix_notifications_unread (index only)."""
+    unread = (
+        select(Notification.id)
+        .where(
+            Notification.membership_id == membership_id,
+            Notification.in_app.is_(True),
+            Notification.read_at.is_(None),
+        )
+        .limit(UNREAD_SHOWN + 1)
+        # read with the membership: its id comes from the enclosing query
+        .correlate(Membership)
+        .subquery()
+    )
+    return select(func.count()).select_from(unread).scalar_subquery()
+
+
+# every agency page reads it with the membership, in the same query
+tenancy.MEMBER_FIGURES[UNREAD_FIGURE] = unread_figure
+
+
 def unread_count(membership: Membership) -> int:
-    """One index-only count (ix_notifications_unread); cached for the request."""
+    """The badge's count (capped at UNREAD_SHOWN + 1): read with the membership
+    when the request found it, otherwise by one query; kept for the request."""
     cache = g.setdefault("_unread_notifications", {}) if has_request_context() else {}
     if membership.id not in cache:
-        cache[membership.id] = db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(
-                Notification.membership_id == membership.id,
-                Notification.in_app.is_(True),
-                Notification.read_at.is_(None),
-            )
+        kept = tenancy.member_figure(membership, UNREAD_FIGURE) if has_request_context() else None
+        cache[membership.id] = (
+            kept if kept is not None else db.session.scalar(select(unread_figure(membership.id)))
         )
     return cache[membership.id]
 
