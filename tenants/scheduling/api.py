@@ -15,7 +15,7 @@ from saas import db
 from saas.api.body import boolean, booleans, json_object, page_limit, query_date, refuse, text
 from saas.api.views import api_error, bp, operation
 from saas.models import Role
-from tenants.scheduling import services
+from tenants.scheduling import queries, services
 from tenants.scheduling.forms import CheckOutForm
 from tenants.scheduling.models import Visit, VisitStatus
 from tenants.scheduling.services import VisitError
@@ -65,20 +65,19 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _visit_json(row: dict[str, Any]) -> dict[str, Any]:
-    v = row["visit"]
+def _visit_json(row: queries.ScheduleRow) -> dict[str, Any]:
     return {
-        "id": str(v.id),
-        "starts_at": _iso(row["starts"]),
-        "ends_at": _iso(row["ends"]),
-        "status": v.status,
-        "client": row["client"],
-        "address": row["address"] or "",
-        "service": row["service"],
-        "checklist": list(v.checklist),
-        "last_notes": row["last_notes"],
-        "checked_in_at": _iso(v.checked_in_at),
-        "checked_out_at": _iso(v.checked_out_at),
+        "id": str(row.id),
+        "starts_at": _iso(row.starts),
+        "ends_at": _iso(row.ends),
+        "status": row.status,
+        "client": row.client,
+        "address": row.address or "",
+        "service": row.service,
+        "checklist": row.checklist,
+        "last_notes": row.last_notes,
+        "checked_in_at": _iso(row.checked_in_at),
+        "checked_out_at": _iso(row.checked_out_at),
     }
 
 
@@ -97,8 +96,6 @@ def _visit_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 )
 def my_schedule() -> Any:
-    from tenants.scheduling.views import schedule_rows
-
     today = services.local_now(g.agency).date()
     first, last = query_date("from", today), query_date("to", today + timedelta(days=7))
     # no visit is booked beyond the horizon; the ends of the calendar would overflow
@@ -114,7 +111,9 @@ def my_schedule() -> Any:
             refuse(422, message)
     if last < first or (last - first).days > MAX_SCHEDULE_DAYS:
         refuse(422, _("Choose from and to at most %(days)d days apart, from first.", days=MAX_SCHEDULE_DAYS))
-    rows = schedule_rows(g.agency, _staff_id(), first, last + timedelta(days=1))
+    rows = queries.member_schedule(g.agency, g.membership.id, first, last + timedelta(days=1))
+    if rows is None:  # no staff file in this agency
+        abort(404)
     return jsonify(visits=[_visit_json(r) for r in rows])
 
 
@@ -126,13 +125,11 @@ def _my_visit(visit_id: uuid.UUID) -> Visit:
 
 
 def _one(visit: Visit) -> dict[str, Any]:
-    from tenants.scheduling.views import schedule_rows
-
     day = visit.starts_at.astimezone(services.tz_of(g.agency)).date()
     rows = [
         r
-        for r in schedule_rows(g.agency, visit.staff_file_id, day, day + timedelta(days=1))
-        if r["visit"].id == visit.id
+        for r in queries.staff_schedule(g.agency, visit.staff_file_id, day, day + timedelta(days=1))
+        if r.id == visit.id
     ]
     if not rows:
         abort(404)

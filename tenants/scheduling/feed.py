@@ -11,9 +11,9 @@ from sqlalchemy import select
 from saas import db
 from saas.auth import tokens
 from saas.models import Agency, Membership
-from tenants.scheduling import services
+from tenants.scheduling import queries, services
 from tenants.scheduling.models import CalendarFeed
-from tenants.scheduling.views import render_ics, schedule_rows
+from tenants.scheduling.views import render_ics
 from tenants.staffing.models import StaffFile
 
 bp = Blueprint("calendar_feed", __name__)
@@ -43,7 +43,9 @@ def ics(token: str) -> Any:
     if feed is None:
         abort(404)
     today = services.local_now(agency).date()
-    rows = schedule_rows(agency, feed.staff_file_id, today - timedelta(days=7), today + timedelta(days=60))
+    rows = queries.staff_schedule(
+        agency, feed.staff_file_id, today - timedelta(days=7), today + timedelta(days=60)
+    )
     return Response(
         render_ics(agency, rows), mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"}
     )

@@ -89,6 +89,15 @@ class Visit(TenantScoped, Base):
         CheckConstraint("checked_out_at is null or checked_in_at is not null", name="out_after_in"),
         Index("ix_visits_staff_start", "tenant_id", "staff_file_id", "starts_at"),
         Index("ix_visits_client_start", "tenant_id", "client_id", "starts_at"),
+        # a client's last service record before a visit: read backwards, the first one is it
+        # (a visit has its record exactly when it is completed)
+        Index(
+            "ix_visits_client_completed",
+            "tenant_id",
+            "client_id",
+            "starts_at",
+            postgresql_where="status = 'completed'",
+        ),
         # the satisfaction statistics select visits by their local day
         Index("ix_visits_local_day", "tenant_id", "local_day", postgresql_include=["status"]),
         # covering: the month's figures of the quality summary read only the index

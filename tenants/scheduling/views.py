@@ -11,14 +11,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import distinct_on
 
 from saas import db
 from saas.auth import tokens
 from saas.models import Agency, Membership, Role, User
 from saas.tenancy import current_agency, current_membership, get_or_404, require_role
 from tenants.clients.models import Client, PortalLink, RiskAssessment, ServicePlan
-from tenants.scheduling import services
+from tenants.scheduling import queries, services
 from tenants.scheduling.forms import (
     AssignForm,
     BulkAssignForm,
@@ -426,61 +425,32 @@ def one_off(client_id: uuid.UUID) -> Any:
 @require_role(Role.CARER, Role.COORDINATOR, Role.ADMIN)
 def my_schedule() -> Any:
     agency = current_agency()
-    staff_id = my_staff_id()
     today = services.local_now(agency).date()
-    week_end = today + timedelta(days=7)
-    rows = []
-    if staff_id is not None:
-        rows = schedule_rows(agency, staff_id, today, week_end)
+    rows = queries.member_schedule(agency, current_membership().id, today, today + timedelta(days=7))
     return render_template(
-        "scheduling/my_schedule.html", rows=rows, today=today, has_file=staff_id is not None
+        "scheduling/my_schedule.html",
+        rows=rows or [],
+        today=today,
+        has_file=rows is not None,
+        visit_url=UrlPattern("scheduling.visit", "visit_id"),
+        status_labels={s.value: visit_status_label(s) for s in VisitStatus},
     )
 
 
-def schedule_rows(agency: Agency, staff_id: uuid.UUID, first: date, last: date) -> list[dict[str, Any]]:
-    """A carer's visits between two local days, each with the client's name,
-    address, the tasks and the last visit's notes: three queries in all."""
-    from tenants.catalogue.models import ServiceItem
+class UrlPattern:
+    """One `url_for` per page for a list's row links: the URL is built once
+    around a marker id, and each row fills in its own id."""
 
-    lo = services.at_local(agency, first, "00:00")
-    hi = services.at_local(agency, last, "00:00")
-    visits = db.session.execute(
-        select(Visit, Client.full_name, Client.preferred_name, Client.address, ServiceItem.name)
-        .join(Client, Client.id == Visit.client_id)
-        .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
-        .where(
-            Visit.staff_file_id == staff_id,
-            Visit.starts_at >= lo,
-            Visit.starts_at < hi,
-            Visit.status != VisitStatus.CANCELLED,
-        )
-        .order_by(Visit.starts_at)
-        .limit(500)
-    ).all()
-    client_ids = {v.client_id for v, *_ in visits}
-    notes: dict[uuid.UUID, str] = {}
-    if client_ids:
-        latest = (
-            select(Visit.client_id, ServiceRecord.notes, ServiceRecord.what_was_done)
-            .join(ServiceRecord, ServiceRecord.visit_id == Visit.id)
-            .where(Visit.client_id.in_(client_ids), Visit.starts_at < lo)
-            .order_by(Visit.client_id, Visit.starts_at.desc())
-            .ext(distinct_on(Visit.client_id))
-        )
-        notes = {cid: (n or w) for cid, n, w in db.session.execute(latest)}
-    tz = services.tz_of(agency)
-    return [
-        {
-            "visit": v,
-            "client": preferred or name,
-            "address": address,
-            "service": item,
-            "starts": v.starts_at.astimezone(tz),
-            "ends": v.ends_at.astimezone(tz),
-            "last_notes": notes.get(v.client_id),
-        }
-        for v, name, preferred, address, item in visits
-    ]
+    _MARKER = uuid.UUID(int=0)
+
+    def __init__(self, endpoint: str, parameter: str, **values: Any) -> None:
+        url = url_for(endpoint, **{parameter: self._MARKER}, **values)
+        self._head, marker, self._tail = url.partition(str(self._MARKER))
+        if not marker:
+            raise ValueError(f"{endpoint} does not put {parameter} in its path")
+
+    def __call__(self, object_id: uuid.UUID) -> str:
+        return f"{self._head}{object_id}{self._tail}"
 
 
 @bp.route("/visits/<uuid:visit_id>/check-in", methods=["POST"])
@@ -592,7 +562,7 @@ def _ics_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
-def render_ics(agency: Agency, rows: list[dict[str, Any]]) -> str:
+def render_ics(agency: Agency, rows: list[queries.ScheduleRow]) -> str:
     """RFC 5545. Times in UTC; the summary carries the client's first name and
     the service, never health data."""
     stamp = db.utcnow().strftime("%Y%m%dT%H%M%SZ")
@@ -604,16 +574,15 @@ def render_ics(agency: Agency, rows: list[dict[str, Any]]) -> str:
         f"X-WR-CALNAME:{_ics_text(agency.name)}",
     ]
     for row in rows:
-        v = row["visit"]
-        first = (row["client"] or "").split(" ")[0]
+        first = (row.client or "").split(" ")[0]
         lines += [
             "BEGIN:VEVENT",
-            f"UID:{v.id}@carehub",
+            f"UID:{row.id}@carehub",
             f"DTSTAMP:{stamp}",
-            f"DTSTART:{v.starts_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
-            f"DTEND:{v.ends_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
-            f"SUMMARY:{_ics_text(first + ' · ' + row['service'])}",
-            f"LOCATION:{_ics_text(row['address'] or '')}",
+            f"DTSTART:{row.starts_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+            f"DTEND:{row.ends_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+            f"SUMMARY:{_ics_text(first + ' · ' + row.service)}",
+            f"LOCATION:{_ics_text(row.address or '')}",
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")

@@ -1,0 +1,163 @@
+"""Read models of the carer's schedule: the columns a list shows, read in one
+statement whose cost is bounded by the days asked for, never by a client's or
+an agency's history.
+
+`week_statement` is what the schedule page, the API and the calendar feed
+run; tests/test_performance.py reads its plan.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, select, true
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
+
+from saas import db
+from saas.models import Agency
+from tenants.catalogue.models import ServiceItem
+from tenants.clients.models import Client
+from tenants.scheduling import services
+from tenants.scheduling.models import ServiceRecord, Visit, VisitStatus
+from tenants.staffing.models import StaffFile
+
+# the most visits one schedule shows (62 days of a full-time carer fit)
+MAX_ROWS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    """One visit on a carer's schedule, as the page, the API and the feed show it."""
+
+    id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    starts: datetime  # in the agency's time zone
+    ends: datetime
+    status: str
+    client: str
+    address: str | None
+    service: str
+    checklist: list[str]
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    # what the last service record of this client before this visit says
+    last_notes: str | None
+
+
+def last_record_before(visit: Any) -> Any:
+    """The latest service record of the visit's client before the visit: a
+    LATERAL read backwards on ix_visits_client_completed, stopping at the first."""
+    earlier = aliased(Visit, name="earlier")
+    return (
+        select(ServiceRecord.notes, ServiceRecord.what_was_done)
+        .select_from(earlier)
+        .join(
+            ServiceRecord,
+            and_(ServiceRecord.tenant_id == earlier.tenant_id, ServiceRecord.visit_id == earlier.id),
+        )
+        .where(
+            earlier.client_id == visit.client_id,
+            earlier.status == VisitStatus.COMPLETED,
+            earlier.starts_at < visit.starts_at,
+        )
+        .order_by(earlier.starts_at.desc())
+        .limit(1)
+        .lateral("last_record")
+    )
+
+
+def _week(staff_id: ColumnElement[Any] | uuid.UUID, lo: datetime, hi: datetime) -> Select[Any]:
+    last = last_record_before(Visit)
+    return (
+        select(
+            Visit.id,
+            Visit.starts_at,
+            Visit.ends_at,
+            Visit.status,
+            Visit.checklist,
+            Visit.checked_in_at,
+            Visit.checked_out_at,
+            Client.full_name,
+            Client.preferred_name,
+            Client.address,
+            ServiceItem.name.label("service"),
+            last.c.notes,
+            last.c.what_was_done,
+        )
+        .join(Client, and_(Client.tenant_id == Visit.tenant_id, Client.id == Visit.client_id))
+        .join(
+            ServiceItem,
+            and_(ServiceItem.tenant_id == Visit.tenant_id, ServiceItem.id == Visit.service_item_id),
+        )
+        .outerjoin(last, true())
+        .where(
+            Visit.staff_file_id == staff_id,
+            Visit.starts_at >= lo,
+            Visit.starts_at < hi,
+            Visit.status != VisitStatus.CANCELLED,
+        )
+        .order_by(Visit.starts_at)
+        .limit(MAX_ROWS)
+    )
+
+
+def week_statement(agency: Agency, membership_id: uuid.UUID, first: date, last: date) -> Select[Any]:
+    """A member's staff file and its visits between two local days: one row
+    per visit, one row with no visit when there is none, no row without a
+    staff file."""
+    lo = services.at_local(agency, first, "00:00")
+    hi = services.at_local(agency, last, "00:00")
+    week = _week(StaffFile.id, lo, hi).lateral("week")
+    return (
+        select(StaffFile.id.label("staff_id"), week)
+        .select_from(StaffFile)
+        .outerjoin(week, true())
+        .where(StaffFile.membership_id == membership_id)
+        .order_by(week.c.starts_at)
+    )
+
+
+def _rows(agency: Agency, result: Any) -> list[ScheduleRow]:
+    tz = services.tz_of(agency)
+    return [
+        ScheduleRow(
+            id=r.id,
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
+            starts=r.starts_at.astimezone(tz),
+            ends=r.ends_at.astimezone(tz),
+            status=r.status,
+            client=r.preferred_name or r.full_name,
+            address=r.address,
+            service=r.service,
+            checklist=list(r.checklist or ()),
+            checked_in_at=r.checked_in_at,
+            checked_out_at=r.checked_out_at,
+            last_notes=(r.notes or r.what_was_done) if r.notes is not None else None,
+        )
+        for r in result
+        if r.id is not None
+    ]
+
+
+def member_schedule(
+    agency: Agency, membership_id: uuid.UUID, first: date, last: date
+) -> list[ScheduleRow] | None:
+    """The member's visits from local day `first` up to (not including) `last`,
+    or None when they have no staff file in this agency."""
+    result = db.session.execute(week_statement(agency, membership_id, first, last)).all()
+    if not result:
+        return None
+    return _rows(agency, result)
+
+
+def staff_schedule(agency: Agency, staff_id: uuid.UUID, first: date, last: date) -> list[ScheduleRow]:
+    """A staff file's visits from local day `first` up to (not including) `last`."""
+    lo = services.at_local(agency, first, "00:00")
+    hi = services.at_local(agency, last, "00:00")
+    return _rows(agency, db.session.execute(_week(staff_id, lo, hi)).all())
