@@ -6,6 +6,8 @@ or any other command-line flag overrides what is set here.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:5000")
@@ -21,6 +23,12 @@ keepalive = 5
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 limit_request_line = 8190
 
+# The app is imported once, in the master, and every worker is a fork of it:
+# a worker started again (max_requests) costs a fork, not an import of the app
+# and its templates in the middle of traffic. What must not be shared across
+# the fork (database connections, Redis clients) is dropped in post_fork.
+preload_app = True
+
 # Recycle workers now and then so slow leaks cannot accumulate.
 max_requests = 2000
 max_requests_jitter = 200
@@ -33,11 +41,27 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms req=%({x-request-id}o)s'
 
 
-def post_fork(server: object, worker: object) -> None:
-    """Forked workers must never share database connections with the master."""
-    try:
-        from saas import db
+def when_ready(server: object) -> None:
+    """In the master, once the app is loaded: compile the templates, so that
+    no worker (nor a worker started again) compiles them during a request, and
+    move what the import made out of the collector's way, so that forked
+    workers keep sharing those pages instead of copying them."""
+    app = server.app.wsgi()  # type: ignore[attr-defined]
+    env = getattr(app, "jinja_env", None)
+    if env is not None:
+        for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".txt", ".svg"))):
+            with contextlib.suppress(Exception):  # one that fails will fail in its request too
+                env.get_template(name)
+    gc.freeze()
 
+
+def post_fork(server: object, worker: object) -> None:
+    """A worker never uses the master's database connections or Redis clients."""
+    from saas import db, jobs
+
+    try:
+        # close=False: the master's sockets are left to the master
         db.get_engine().dispose(close=False)
     except RuntimeError:
         pass  # the engine is created later, inside each worker
+    jobs._redis.clear()
