@@ -795,8 +795,9 @@ def _alert_coordinators(agency: Agency, visit: Visit) -> None:
     """Through the notification centre (the mandatory `record.attention` kind):
     in the app and by email (quiet hours delay it), to the active coordinators
     and admins, once per visit, in the check-out's own transaction."""
-    from saas.notifications.reminders import Due, recipients, send_now
     from saas.notifications.sweeps import RECORD_ATTENTION
+
+    from saas.notifications.reminders import Due, recipients, send_now
 
     send_now(
         [
