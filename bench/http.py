@@ -165,7 +165,8 @@ def make_app(owner_url: str) -> Any:
     from saas.app import create_app
     from saas.config import Config
 
-    return create_app(Config.from_env(SECRET_KEY=SECRET_KEY))
+    # no sweep runs while the platform is built: the web watchdog would only warn of it
+    return create_app(Config.from_env(SECRET_KEY=SECRET_KEY, WEB_SWEEP_WATCH=False))
 
 
 # -- the web processes ---------------------------------------------------------------------------

@@ -552,7 +552,7 @@ def _history(conn: Connection, now: datetime, log: Callable) -> None:
     conn.execute(text("set local session_replication_role = replica"))
     _run(
         conn,
-        "visits, service records, ratings",
+        "visits, their records; ratings (counted)",
         """
         with slot as (
           select a.tenant_id, a.item_id, a.terms_id, a.price, a.unit, a.checklist, a.certificate_type_id,
