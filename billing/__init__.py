@@ -1,2 +1,23 @@
 """Platform business: plans, subscriptions (Stripe or manual invoicing), the
 agency billing life cycle, data exports, purges and operator impersonation."""
+
+from __future__ import annotations
+
+from saas.areas import Area, Periodic
+
+AREA = Area(
+    "billing",
+    models=(".models",),
+    blueprints=(".views", ".webhooks", ".operator_views"),
+    # the operator console's agency list (figures) and creation wizard (plan, catalogue)
+    routes=(".operator_console",),
+    receivers=(".listeners", ".receivers"),
+    periodic=(
+        # life cycle (trial end, grace, closing, purge), quantity syncs, export expiry
+        Periodic("billing_sweep", ".jobs.sweep", queue="default", interval=60),
+        Periodic("billing_reconcile", ".jobs.reconcile_quantities", queue="low", cron="41 4 * * *"),
+    ),
+    url_params={"invoice_id": "invoices", "export_id": "data_exports"},
+    samples=("tests.samples_billing",),
+    demo=".demo.seed",
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,8 +23,9 @@ PLANS = (
 AGENCIES = {"sunrise": ("Standard", True), "kangning": ("Community", False)}
 
 
-def seed() -> None:
-    """Idempotent; the caller commits."""
+def seed(agencies: Sequence[Agency] = ()) -> None:
+    """The platform's plans and the demo agencies' subscriptions. Idempotent;
+    the caller commits."""
     plans = {}
     for spec in PLANS:
         plan = db.session.scalar(select(Plan).where(Plan.name == spec["name"]))

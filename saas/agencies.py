@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from saas import audit, db
 from saas.fields import LOCALE_CODES, RESERVED_SLUGS, SLUG_RE
 from saas.models import Agency, AgencyStatus
+from saas.signals import AgencyCreated, agency_created
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,7 @@ def create_agency(name: str, slug: str, timezone: str, locale: str) -> Agency:
     audit.record_platform("agency.created", slug, agency_id=agency.id)
     with db.tenant_scope(agency.id):
         audit.record("agency.created", slug)
-    from billing.lifecycle import start_trial
-
-    start_trial(agency)  # every new agency starts on a trial (TRIAL_DAYS)
+    agency_created.send(AgencyCreated(agency))  # billing starts its trial
     return agency
 
 
@@ -101,3 +100,12 @@ def set_status(agency: Agency, status: AgencyStatus, reason: str = "") -> None:
     audit.record_platform(action, agency.slug, agency_id=agency.id, reason=reason)
     with db.tenant_scope(agency.id):
         audit.record(action, agency.slug, reason=reason)
+
+
+def setting_int(agency: Agency, key: str, default: int, low: int = 0, high: int = 10_000) -> int:
+    """A whole-number agency setting; a bad or out-of-range value gives the default."""
+    try:
+        value = int(agency.setting(key, default))
+    except (TypeError, ValueError):
+        return default
+    return value if low <= value <= high else default

@@ -13,50 +13,31 @@ from typing import Any
 import sentry_sdk
 from flask import Flask, abort, g, has_request_context, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from saas import db
+from saas import areas, db
 from saas.config import ROOT, Config
 from saas.extensions import babel, csrf, limiter, login_manager
 from saas.i18n import select_locale, select_timezone
+from saas.models import Role
 from saas.observability import configure_logging, health, init_request_context, init_sentry
 
-# Every feature package with a blueprint; each exposes `bp`.
+# The core's blueprints; each module exposes `bp`. The areas' come from their
+# declarations (saas/areas.py).
 BLUEPRINTS = (
     "saas.auth.views",
     "saas.operator.views",
     "saas.operator.jobs",
     "saas.api.views",
-    "tenants.home.views",
-    "tenants.members.views",
-    "tenants.staffing.views",
-    "tenants.training.views",
-    "tenants.catalogue.views",
-    "tenants.clients.views",
-    "tenants.scheduling.views",
-    "tenants.scheduling.feed",
-    "tenants.feedback.views",
-    "tenants.feedback.links",
-    "tenants.quality.views",
     "saas.notifications.views",
-    "tenants.surveys.views",
-    "tenants.surveys.links",
-    "tenants.outreach.views",
-    "billing.views",
-    "billing.webhooks",
-    "billing.operator_views",
 )
-# Feature modules adding routes to the API blueprint; imported before it is registered.
-API_MODULES: tuple[str, ...] = (
-    "tenants.staffing.api",
-    "tenants.training.api",
-    "tenants.scheduling.api",
-    "tenants.feedback.api",
-)
+# The core's entries in the agency menu, placed among the areas' by their order.
+CORE_NAV = (areas.NavEntry("notifications.agency_settings", _l("Reminder settings"), (Role.ADMIN,), 250),)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -114,10 +95,13 @@ def _limiter_uri(redis_url: str) -> str:
 
 def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
-    for module_name in API_MODULES:
-        importlib.import_module(module_name)
-    for module_name in BLUEPRINTS:
-        module = importlib.import_module(module_name)
+    core = [importlib.import_module(name) for name in BLUEPRINTS]
+    # what the areas add: tables, signal receivers, routes on the core's
+    # blueprints (API, operator console; before those are registered), their own
+    areas.import_all("models")
+    areas.import_all("receivers")
+    areas.import_all("routes")
+    for module in [*core, *areas.import_all("blueprints")]:
         app.register_blueprint(module.bp)
     # The API takes bearer tokens, never cookies. Flask-WTF exempts a blueprint
     # object or "module.function" names; a module's name exempts nothing.
@@ -181,6 +165,7 @@ def _register_lifecycle(app: Flask) -> None:
     from saas.i18n import format_month, role_label, status_label
 
     app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
+    app.jinja_env.globals["agency_nav"] = lambda agency, role: areas.nav_entries(agency, role, CORE_NAV)
     app.jinja_env.filters["monthformat"] = format_month
 
     @app.context_processor

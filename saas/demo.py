@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import exists, select
 
-from saas import agencies, db
+from saas import agencies, areas, db
 from saas.auth.passwords import hash_password
 from saas.models import Agency, Membership, Role, User
 
@@ -78,12 +78,10 @@ def seed(force: bool = False) -> None:
                 else:
                     membership.role, membership.active = role, True
             db.session.flush()
-    from billing import demo as billing_demo
-    from tenants import demo_care
-
-    billing_demo.seed()
-    for slug, *_rest in DEMO_AGENCIES:
-        demo_care.seed_agency(db.session.scalar(select(Agency).where(Agency.slug == slug)))
+    seeded = [db.session.scalar(select(Agency).where(Agency.slug == slug)) for slug, *_rest in DEMO_AGENCIES]
+    for area in areas.discover():  # billing's plans first, then the care areas' data
+        if area.demo:
+            areas.resolve(area.qualified(area.demo))(seeded)
     db.session.commit()
 
 

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import sentry_sdk
 from croniter import croniter
@@ -27,9 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from saas import db
 from saas.db import Base, new_id
 from saas.jobs import periodic
-
-if TYPE_CHECKING:
-    from saas.schedule import Periodic
+from saas.periodic import Periodic, schedule
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +64,7 @@ class SweepRun(Base):
 
 def sweep_name_for(func_path: str) -> str:
     """The schedule's name for a function path, or the path for one not scheduled."""
-    from saas.schedule import SCHEDULE
-
-    return next((p.name for p in SCHEDULE if p.func == func_path), func_path)
+    return next((p.name for p in schedule() if p.func == func_path), func_path)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -189,18 +184,15 @@ def latest_runs(names: Iterable[str]) -> dict[str, SweepRun]:
 
 
 def sweep_statuses(
-    schedule: Sequence[Periodic] | None = None,
+    entries: Sequence[Periodic] | None = None,
     now: datetime | None = None,
     watching_since: datetime | None = None,
 ) -> list[SweepStatus]:
-    if schedule is None:
-        from saas.schedule import SCHEDULE
-
-        schedule = SCHEDULE
+    entries = schedule() if entries is None else entries
     now = now or db.utcnow()
-    last = latest_runs(e.name for e in schedule)
+    last = latest_runs(e.name for e in entries)
     statuses = []
-    for entry in schedule:
+    for entry in entries:
         run = last.get(entry.name)
         expected = next_run(entry, run.started_at if run else None, now)
         if run is None and watching_since is not None:

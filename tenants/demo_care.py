@@ -7,6 +7,7 @@ a funder's return visit, last month's quality summary asked for). Called by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -508,3 +509,10 @@ def _quality(agency: Agency, admin: User | None) -> None:
     from tenants.quality import services as quality
 
     quality.request_build(agency, quality.previous_month(agency), by=admin)
+
+
+def seed(agencies: Sequence[Agency]) -> None:
+    """The demo agencies' care data (`Area.demo` of scheduling, the last step
+    of the care loop); idempotent, the caller commits."""
+    for agency in agencies:
+        seed_agency(agency)

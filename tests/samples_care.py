@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from saas import db
 from saas.models import Role
-from tests.samples import URL_PARAMS, AgencyWorld, sample
+from tests.samples import AgencyWorld, sample
 
 
 def _scoped(world: AgencyWorld):
@@ -237,15 +237,3 @@ def _cancel_request(factory, world: AgencyWorld) -> uuid.UUID:
         db.session.add(row)
         db.session.commit()
         return row.id
-
-
-URL_PARAMS.update(
-    {
-        "client_id": "clients",
-        "case_id": "cases",
-        "plan_id": "service_plans",
-        "plan_item_id": "service_plan_items",
-        "follow_up_id": "case_follow_ups",
-        "visit_id": "visits",
-    }
-)

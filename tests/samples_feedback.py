@@ -6,7 +6,7 @@ import uuid
 from datetime import date, timedelta
 
 from saas import db
-from tests.samples import URL_PARAMS, AgencyWorld, sample
+from tests.samples import AgencyWorld, sample
 
 
 def _scoped(world: AgencyWorld):
@@ -111,12 +111,3 @@ def _inspection(factory, world: AgencyWorld) -> uuid.UUID:
             passed=False,
         ),
     )
-
-
-URL_PARAMS.update(
-    {
-        "task_id": "feedback_tasks",
-        "feedback_id": "feedback_items",
-        "rectification_id": "rectifications",
-    }
-)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 
 from saas import db
-from tests.samples import URL_PARAMS, AgencyWorld, sample
+from tests.samples import AgencyWorld, sample
 
 
 def _add(world: AgencyWorld, row) -> uuid.UUID:
@@ -78,14 +78,3 @@ def _funder_visit(factory, world: AgencyWorld) -> uuid.UUID:
             topics="Monthly service report",
         ),
     )
-
-
-URL_PARAMS.update(
-    {
-        "box_location_id": "opinion_box_locations",
-        "box_log_id": "opinion_box_logs",
-        "round_id": "stakeholder_rounds",
-        "funder_id": "funders",
-        "funder_visit_id": "funder_visits",
-    }
-)

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from saas import db
-from tests.samples import URL_PARAMS, AgencyWorld, sample
+from tests.samples import AgencyWorld, sample
 
 
 def _add(world: AgencyWorld, row) -> uuid.UUID:
@@ -91,13 +91,3 @@ def _answer(factory, world: AgencyWorld) -> uuid.UUID:
             invitation_id=world.ids["survey_invitations"], question_id=world.ids["survey_questions"], scale=4
         ),
     )
-
-
-URL_PARAMS.update(
-    {
-        "survey_template_id": "survey_templates",
-        "survey_question_id": "survey_questions",
-        "survey_campaign_id": "survey_campaigns",
-        "survey_invitation_id": "survey_invitations",
-    }
-)

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 
 from saas import db
 from saas.models import Agency, AuditEvent, MailMessage, Role
-from saas.notifications import delivery, services, sweeps
+from saas.notifications import delivery, services
 from saas.notifications.models import EmailState, Notification, NotificationSettings, Reminder
 from saas.notifications.reminders import Due, quiet_until, recipients, send_due
+from tenants.scheduling import visit_reminders as sweeps
 from tenants.scheduling.models import ServiceRecord
 from tenants.scheduling.services import flag_late_and_missed
 from tests.factories import login

@@ -26,15 +26,16 @@ from sqlalchemy import create_engine, func, select, text
 
 from saas import db
 from saas.models import MailMessage
-from saas.notifications import reminders, sweeps
+from saas.notifications import reminders
 from saas.notifications.models import Notification, Reminder
+from tenants.scheduling import visit_reminders as sweeps
 from tenants.scheduling.models import Visit
 from tests.factories import Factory
 from tests.samples_notifications import Care
 
 VISITS = 60
 BATCH = 10
-SWEEP = "saas.notifications.sweeps.late_and_missed_all"
+SWEEP = "tenants.scheduling.visit_reminders.late_and_missed_all"
 
 
 @pytest.fixture

@@ -529,11 +529,14 @@ def test_reviews_with_360_ratings(client, app, factory, agency, admin):
     assert own.post(f"{review_url}/ratings", data={**scores, "source": "supervisor"}).status_code == 422
     assert own.post(f"{review_url}/ratings", data={**scores, "source": "self"}).status_code == 302
 
-    # client ratings arrive with the visits feature, through a provider
+    # client ratings come from the feedback area, as answers to a signal
     from tenants.staffing import services
+    from tenants.staffing.signals import client_ratings_wanted
 
-    services.register_client_ratings(lambda ids, start, end: dict.fromkeys(ids, Decimal("4.5")))
-    try:
+    def answer(event):
+        return dict.fromkeys(event.staff_ids, Decimal("4.5"))
+
+    with client_ratings_wanted.connected_to(answer):
         with wf.in_agency(app, agency):
             review = db.session.get(
                 services.PerformanceReview, (agency.id, __import__("uuid").UUID(review_id))
@@ -544,8 +547,6 @@ def test_reviews_with_360_ratings(client, app, factory, agency, admin):
                 )
             )
             summary = services.review_summary(review, ratings)
-    finally:
-        services._client_ratings.clear()
     assert summary.raters == {"self": 1, "peer": 1, "supervisor": 1}
     assert summary.by_source["peer"]["communication"] == Decimal("5.00")
     assert summary.client_average == Decimal("4.5")

@@ -7,6 +7,6 @@ and each member's preferences.
 - `models`: the tables (`reminders`, `notifications`,
   `notification_preferences`, `notification_settings`).
 - `delivery`: email after quiet hours and the daily digest (sweeps).
-- `sweeps`: the visit and service-record reminders of issue 6.
+- the reminder kinds themselves live in the areas (`tenants/<area>/reminders.py`).
 - `views`: `/a/<slug>/notifications` and its preferences page.
 """

@@ -35,8 +35,8 @@ from saas.notifications.reminders import (
     member_zone,
     quiet_until,
     send_reminder_mail,
+    setting_time,
 )
-from saas.notifications.sweeps import setting_time
 
 DEFAULT_DIGEST_TIME = "17:00"
 

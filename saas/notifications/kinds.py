@@ -20,27 +20,17 @@ so they use `gettext` (not the lazy variant) with the params as placeholders:
 `title` the label is the title; without a `body` the body is empty.
 
 Kinds register when their module is imported; `load_kinds()` imports every
-module listed in `KIND_MODULES` so the preferences page and `send_due` see
-them all (add yours there).
+area's reminder modules (`Area.reminders`, saas/areas.py) so the preferences
+page and `send_due` see them all.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-KIND_MODULES: tuple[str, ...] = (
-    "saas.notifications.sweeps",
-    "tenants.staffing.reminders",
-    "tenants.training.reminders",
-    "tenants.clients.reminders",
-    "tenants.scheduling.reminders",
-    "tenants.feedback.reminders",
-    "tenants.surveys.reminders",
-    "tenants.outreach.reminders",
-)
+from saas.areas import import_all
 
 
 def _label_title(params: dict[str, str]) -> str:  # placeholder; replaced in __post_init__
@@ -82,8 +72,7 @@ def register(kind: Kind) -> Kind:
 
 
 def load_kinds() -> dict[str, Kind]:
-    for module in KIND_MODULES:
-        importlib.import_module(module)
+    import_all("reminders")
     return KINDS
 
 

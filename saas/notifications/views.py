@@ -12,25 +12,15 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas import db
+from saas import areas, db
 from saas.models import Role
 from saas.notifications import services
 from saas.notifications.delivery import DEFAULT_DIGEST_TIME
 from saas.notifications.forms import PreferencesForm, ReminderSettingsForm
 from saas.notifications.models import Notification
 from saas.notifications.services import NotificationError
-from saas.notifications.sweeps import (
-    DEFAULT_ATTENTION_HOURS,
-    DEFAULT_EVENING,
-    DEFAULT_MORNING,
-    DEFAULT_NO_CHECK_IN_MINUTES,
-    DEFAULT_UNASSIGNED_DAYS,
-)
 from saas.pagination import paginate
 from saas.tenancy import current_agency, current_membership, require_role
-from tenants.clients.reminders import DEFAULT_REVIEW_DAYS
-from tenants.scheduling.reminders import DEFAULT_DUE_DAY
-from tenants.staffing.reminders import DEFAULT_THRESHOLDS
 
 bp = Blueprint("notifications", __name__, url_prefix="/a/<slug>")
 
@@ -163,17 +153,8 @@ def preferences() -> Any:
 def agency_settings() -> Any:
     agency = current_agency()
     form = ReminderSettingsForm()
-    defaults = {
-        "reminder_evening_time": DEFAULT_EVENING,
-        "reminder_morning_time": DEFAULT_MORNING,
-        "digest_time": DEFAULT_DIGEST_TIME,
-        "no_check_in_minutes": DEFAULT_NO_CHECK_IN_MINUTES,
-        "unassigned_horizon_days": DEFAULT_UNASSIGNED_DAYS,
-        "attention_reminder_hours": DEFAULT_ATTENTION_HOURS,
-        "certificate_reminder_days": list(DEFAULT_THRESHOLDS),
-        "plan_review_reminder_days": DEFAULT_REVIEW_DAYS,
-        "return_visit_due_day": DEFAULT_DUE_DAY,
-    }
+    # the areas declare the settings of their reminders, with their defaults
+    defaults = {"digest_time": DEFAULT_DIGEST_TIME, **areas.reminder_settings()}
     status = 200
     if request.method == "GET":
         for key, default in defaults.items():

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from saas.fields import LOCALES, lowercase, strip, timezone_choices, valid_slug
 
@@ -23,24 +23,11 @@ class CreateAgencyForm(FlaskForm):
         validators=[Optional(), Email(), Length(max=254)],
         filters=[lowercase],
     )
-    # the wizard's billing and catalogue steps (billing.onboarding fills the choices)
-    plan = SelectField(_l("Plan"), default="")
-    trial_days = IntegerField(
-        _l("Trial days"), validators=[Optional(), NumberRange(min=0, max=365)], default=14
-    )
-    catalogue_preset = SelectField(_l("Starting service catalogue"), default="")
+    # the wizard's billing and catalogue steps are billing's (billing/operator_console.py)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices()
-        from billing.onboarding import catalogue_choices, plan_choices
-
-        self.plan.choices = plan_choices()
-        self.catalogue_preset.choices = catalogue_choices()
-        if not self.is_submitted():
-            from billing.lifecycle import trial_days
-
-            self.trial_days.data = trial_days()
 
 
 class InviteAdminForm(FlaskForm):

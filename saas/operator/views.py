@@ -9,26 +9,22 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from billing import onboarding
-from billing.reports import agency_figures, platform_totals
-from billing.services import BillingError
 from saas import agencies, db
 from saas.auth.services import AccountError, invite
 from saas.models import Agency, AgencyStatus, MailMessage, Membership, PlatformAuditEvent, Role, User
-from saas.operator.forms import CreateAgencyForm, InviteAdminForm, ReasonForm
+from saas.operator.forms import InviteAdminForm, ReasonForm
 from saas.pagination import paginate
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
+# the agency list and the creation wizard are billing's (billing/operator_console.py)
 AGENCY_ERRORS = {
     "slug_taken": lambda: _("This web address is already taken."),
     "slug_invalid": lambda: _("This address is reserved. Choose another."),
     "timezone_unknown": lambda: _("Choose a time zone from the list."),
     "locale_unknown": lambda: _("Choose a language from the list."),
-    "trial_days_range": lambda: _("A trial lasts from 0 to 365 days."),
-    "preset_unknown": lambda: _("Choose a catalogue from the list."),
 }
 
 
@@ -46,54 +42,6 @@ def _agency_or_404(agency_id: uuid.UUID) -> Agency:
     if agency is None:
         abort(404)
     return agency
-
-
-@bp.route("/")
-def index() -> Any:
-    with db.platform_reader() as reader:
-        counts = dict(
-            reader.execute(
-                select(Membership.tenant_id, func.count())
-                .where(Membership.active.is_(True))
-                .group_by(Membership.tenant_id)
-            ).all()
-        )
-    page = paginate(db.session, select(Agency).order_by(Agency.created_at.desc()))
-    return render_template(
-        "operator/index.html",
-        page=page,
-        counts=counts,
-        figures=agency_figures(page.items),
-        totals=platform_totals(),
-    )
-
-
-@bp.route("/agencies/new", methods=["GET", "POST"])
-def create_agency() -> Any:
-    form = CreateAgencyForm()
-    if form.validate_on_submit():
-        try:
-            agency = agencies.create_agency(
-                form.name.data, form.slug.data, form.timezone.data, form.locale.data
-            )
-            if form.admin_email.data:
-                with db.tenant_scope(agency.id):
-                    invite(agency, form.admin_email.data, Role.ADMIN, invited_by=current_user)
-            onboarding.apply(
-                agency,
-                plan_id=form.plan.data or None,
-                trial_days=form.trial_days.data,
-                catalogue_preset=form.catalogue_preset.data or None,
-                by=current_user,
-            )
-        except (agencies.AgencyError, BillingError) as exc:
-            db.session.rollback()
-            form[exc.field].errors.append(AGENCY_ERRORS[exc.code]())
-        else:
-            db.session.commit()
-            flash(_("Agency %(name)s created.", name=agency.name), "success")
-            return redirect(url_for("operator.agency", agency_id=agency.id))
-    return render_template("operator/create_agency.html", form=form)
 
 
 @bp.route("/agencies/<uuid:agency_id>")

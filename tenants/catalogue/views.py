@@ -23,8 +23,10 @@ from tenants.catalogue.models import ItemTerms, ServiceCategory, ServiceItem
 from tenants.catalogue.presets import PRESETS
 from tenants.spreadsheets import csv_response
 from tenants.staffing import services as staffing
+from tenants.staffing.pages import VIEWERS, import_upload
+from tenants.staffing.pages import attempt as _attempt
+from tenants.staffing.pages import is_admin as _is_admin
 from tenants.staffing.settings import local_today
-from tenants.staffing.views import VIEWERS, _attempt, _is_admin, import_upload
 
 bp = Blueprint("catalogue", __name__, url_prefix="/a/<slug>")
 

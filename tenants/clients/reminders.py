@@ -25,14 +25,13 @@ from flask_babel import ngettext
 from sqlalchemy import distinct, func, or_, select
 
 from saas import db
-from saas.agencies import sweep_agencies
+from saas.agencies import setting_int, sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Membership, Role
 from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
 from tenants.clients.models import Case, CaseStatus, FollowUp, PlanStatus, ServicePlan
 from tenants.scheduling.models import Visit, VisitStatus
-from tenants.scheduling.services import setting_int
 from tenants.staffing.models import StaffFile
 from tenants.staffing.reminders import date_param, local_midnight
 

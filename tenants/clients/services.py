@@ -32,6 +32,7 @@ from tenants.clients.models import (
     ServicePlan,
     ServicePlanItem,
 )
+from tenants.clients.signals import PlanActivated, plan_activated
 
 DEFAULT_FOLLOW_UPS = ("1w", "2w", "1m", "2m")
 DEFAULT_HIGH_RISK = 15
@@ -639,9 +640,11 @@ def activate_plan(plan: ServicePlan, case: Case, *, by: User | None) -> None:
             transition(case, CaseStatus.PLANNING, by=by)
         transition(case, CaseStatus.ACTIVE, by=by, note=f"plan v{plan.version} active")
     audit.record("plan.activated", case.number, version=plan.version)
-    for hook in PLAN_ACTIVATED_HOOKS:
-        hook(plan, case)
+    plan_activated.send(PlanActivated(plan, case))
 
 
-# Scheduling registers here to (re)generate visits when a plan becomes active.
-PLAN_ACTIVATED_HOOKS: list[Any] = []
+def portal_client_ids(membership: Membership) -> list[uuid.UUID]:
+    """The clients whose portal this member (a client's account) opens."""
+    return list(
+        db.session.scalars(select(PortalLink.client_id).where(PortalLink.membership_id == membership.id))
+    )

@@ -4,8 +4,6 @@ client files; every view of one is logged."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -43,6 +41,7 @@ from tenants.clients.models import (
     ServicePlan,
 )
 from tenants.clients.services import ClientData, ClientError, ContactData
+from tenants.clients.signals import TimelineEntry, timeline_entries
 
 bp = Blueprint("clients", __name__, url_prefix="/a/<slug>")
 labels.register(bp)
@@ -236,15 +235,6 @@ def edit(client_id: uuid.UUID) -> Any:
     ), 200 if request.method == "GET" else 422
 
 
-@dataclass
-class TimelineEntry:
-    on: date
-    kind: str
-    title: str
-    detail: str = ""
-    link: str | None = None
-
-
 def client_timeline(client: Client) -> tuple[list[Case], list[TimelineEntry]]:
     """One matter, one file: everything about the client in date order, in a
     fixed number of queries whatever the history."""
@@ -305,20 +295,9 @@ def client_timeline(client: Client) -> tuple[list[Case], list[TimelineEntry]]:
                         url_for("clients.follow_up", follow_up_id=f.id),
                     )
                 )
-    entries.extend(extra_timeline_entries(client))
+    entries.extend(timeline_entries(client))  # the other areas' (visits, ratings)
     entries.sort(key=lambda e: e.on, reverse=True)
     return list(cases), entries
-
-
-# Other packages (visits, feedback) add their own entries to the client file.
-TIMELINE_PROVIDERS: list[Any] = []
-
-
-def extra_timeline_entries(client: Client) -> list[TimelineEntry]:
-    out: list[TimelineEntry] = []
-    for provider in TIMELINE_PROVIDERS:
-        out.extend(provider(client))
-    return out
 
 
 @bp.route("/clients/<uuid:client_id>")

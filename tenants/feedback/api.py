@@ -13,12 +13,13 @@ from saas import db
 from saas.api.body import boolean, json_object, page_limit, text
 from saas.api.views import api_error, bp, operation
 from saas.models import Role
+from saas.tenancy import current_membership
+from tenants.clients.services import portal_client_ids
 from tenants.feedback import services
 from tenants.feedback.forms import FeedbackForm, RatingForm, TransitionForm
 from tenants.feedback.models import DIMENSIONS, FeedbackItem, FeedbackStatus, RatingChannel, VisitRating
 from tenants.feedback.services import FeedbackData, FeedbackError, Scores
 from tenants.scheduling.models import Visit
-from tenants.scheduling.views import portal_client_ids
 
 STAFF = (Role.ADMIN, Role.COORDINATOR)
 RATING_SCHEMA = {
@@ -104,7 +105,7 @@ def api_rate(visit_id: uuid.UUID) -> Any:
     if g.membership.role != Role.CLIENT:
         abort(404)
     visit = db.session.scalar(select(Visit).where(Visit.id == visit_id))
-    if visit is None or visit.client_id not in portal_client_ids():
+    if visit is None or visit.client_id not in portal_client_ids(current_membership()):
         abort(404)
     body = json_object()
     values = {d: body.get(d) for d in DIMENSIONS}
@@ -139,7 +140,7 @@ def api_rate(visit_id: uuid.UUID) -> Any:
 def api_my_ratings() -> Any:
     if g.membership.role != Role.CLIENT:
         abort(404)
-    clients = portal_client_ids()
+    clients = portal_client_ids(current_membership())
     rows = []
     if clients:
         rows = db.session.scalars(

@@ -14,7 +14,7 @@ No description or contact in the messages: only the kind and the deadline.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,6 +29,9 @@ from saas.notifications.reminders import Due, recipients, send_due
 from tenants.feedback.labels import kind_label
 from tenants.feedback.models import FeedbackItem, FeedbackStatus
 from tenants.staffing.reminders import date_param
+
+# an unanswered item this close to its deadline is "due soon" (page badge and reminder)
+DUE_SOON = timedelta(days=1)
 
 OPEN_STATUSES = (FeedbackStatus.RECEIVED, FeedbackStatus.ACKNOWLEDGED, FeedbackStatus.INVESTIGATING)
 
@@ -85,8 +88,6 @@ def overdue(now: datetime) -> list:
 
 def due_soon_dues(agency: Agency, now: datetime | None = None) -> list[Due]:
     """Items due within the next 24 hours, unanswered (one SELECT)."""
-    from tenants.feedback.services import DUE_SOON
-
     now = now or db.utcnow()
     rows = db.session.execute(
         select(FeedbackItem.id, FeedbackItem.kind, FeedbackItem.due_at)
@@ -130,8 +131,6 @@ def overdue_dues(agency: Agency, items: list[FeedbackItem]) -> list[Due]:
 @periodic
 def reminder_sweep() -> int:
     """Every 15 minutes (saas/schedule.py): the 24-hour reminders."""
-    from tenants.feedback.services import DUE_SOON
-
     now = db.utcnow()
     stmt = select(FeedbackItem.tenant_id).where(
         *unanswered(), FeedbackItem.due_at > now, FeedbackItem.due_at <= now + DUE_SOON

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from saas import audit, db
 from saas.auth import tokens
 from saas.models import Agency, MailMessage, Membership, Role, User
+from saas.notifications.reminders import batch_size_setting, send_now
 from tenants.feedback.models import (
     DIMENSIONS,
     FeedbackAbout,
@@ -32,6 +33,7 @@ from tenants.feedback.models import (
     ReInspection,
     VisitRating,
 )
+from tenants.feedback.reminders import DUE_SOON, overdue, overdue_dues
 from tenants.scheduling.models import Visit, VisitStatus
 
 AMEND_DAYS = 7
@@ -287,15 +289,6 @@ def email_rating_link(agency: Agency, visit: Visit) -> bool:
     )
 
 
-def register_hooks() -> None:
-    from tenants.scheduling import services as scheduling
-    from tenants.staffing.services import register_client_ratings
-
-    register_client_ratings(client_ratings)
-    if email_rating_link not in scheduling.VISIT_COMPLETED_HOOKS:
-        scheduling.VISIT_COMPLETED_HOOKS.append(email_rating_link)
-
-
 # -- opinions and complaints ------------------------------------------------------------------
 
 
@@ -418,9 +411,6 @@ def transition(
     return row
 
 
-DUE_SOON = timedelta(days=1)
-
-
 def deadline_state(item: FeedbackItem, now: datetime | None = None) -> str:
     """answered, overdue, due_soon or on_time."""
     if item.responded_at is not None or item.status in (FeedbackStatus.RESPONDED, FeedbackStatus.CLOSED):
@@ -531,8 +521,6 @@ def escalate_overdue(agency: Agency, now: datetime | None = None) -> int:
     deadline). Each batch marks `escalated_at` and claims its reminders in one
     transaction (`send_now`, then commit), so a run cut short leaves no item
     marked but untold."""
-    from saas.notifications.reminders import batch_size_setting, send_now
-    from tenants.feedback.reminders import overdue, overdue_dues
 
     now = now or db.utcnow()
     due = list(

@@ -52,7 +52,6 @@ bp.app_template_global("feedback_status_label")(labels.status_label)
 bp.app_template_global("feedback_kind_label")(labels.kind_label)
 bp.app_template_global("feedback_dimension_label")(labels.dimension_label)
 bp.app_template_global("feedback_deadline_label")(labels.deadline_label)
-services.register_hooks()
 
 SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
 MIN_FILL_SECONDS = 3

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from saas import audit, db
 from saas.auth import tokens
 from saas.models import ApiToken, Membership, Role, User
+from saas.signals import MembershipEnded, membership_ended
 
 
 class MemberError(ValueError):
@@ -46,6 +47,7 @@ def deactivate(membership: Membership, *, by: User) -> None:
     ):
         token.revoked_at = db.utcnow()
     audit.record("member.deactivated", str(membership.id))
+    membership_ended.send(MembershipEnded(membership, by))
 
 
 def reactivate(membership: Membership) -> None:

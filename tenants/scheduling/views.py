@@ -16,7 +16,8 @@ from saas import db
 from saas.auth import tokens
 from saas.models import Agency, Membership, Role, User
 from saas.tenancy import current_agency, current_membership, get_or_404, require_role
-from tenants.clients.models import Client, PortalLink, RiskAssessment, ServicePlan
+from tenants.clients import services as client_services
+from tenants.clients.models import Client, RiskAssessment, ServicePlan
 from tenants.scheduling import queries, services
 from tenants.scheduling.forms import (
     AssignForm,
@@ -35,7 +36,6 @@ from tenants.staffing.errors import Invalid
 
 bp = Blueprint("scheduling", __name__, url_prefix="/a/<slug>")
 bp.app_template_global("visit_status_label")(visit_status_label)
-services.register_hooks()
 
 COORDINATORS = (Role.ADMIN, Role.COORDINATOR)
 
@@ -638,10 +638,7 @@ def return_visits() -> Any:
 
 
 def portal_client_ids() -> list[uuid.UUID]:
-    membership = current_membership()
-    return list(
-        db.session.scalars(select(PortalLink.client_id).where(PortalLink.membership_id == membership.id))
-    )
+    return client_services.portal_client_ids(current_membership())
 
 
 @bp.route("/portal")

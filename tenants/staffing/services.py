@@ -12,7 +12,7 @@ import hashlib
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -50,6 +50,7 @@ from tenants.staffing.models import (
     StaffTimeOff,
 )
 from tenants.staffing.settings import WorkforceSettings, agency_in_scope, local_today, workforce_settings
+from tenants.staffing.signals import client_ratings
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 DOCUMENT_TYPES = (
@@ -745,20 +746,11 @@ def end_caseload(assignment: CaseloadAssignment, on: date | None) -> None:
 
 # -- performance: reviews, ratings, rewards and penalties -----------------------------------
 
-# Client ratings of visits arrive with the care issue; it registers a provider:
-# fn(staff_ids, start, end) -> {staff_id: average (1-5)}
-_client_ratings: list[Callable[[list[uuid.UUID], date, date], dict[uuid.UUID, Decimal]]] = []
-
-
-def register_client_ratings(fn: Callable[[list[uuid.UUID], date, date], dict[uuid.UUID, Decimal]]) -> None:
-    _client_ratings.clear()
-    _client_ratings.append(fn)
-
 
 def client_ratings_average(staff_id: uuid.UUID, start: date, end: date) -> Decimal | None:
-    if not _client_ratings:
-        return None
-    return _client_ratings[0]([staff_id], start, end).get(staff_id)
+    """The clients' average rating of the carer's visits (feedback answers
+    `client_ratings_wanted`); None without ratings."""
+    return client_ratings([staff_id], start, end).get(staff_id)
 
 
 def create_review(

@@ -21,7 +21,7 @@ from saas.pagination import contains_pattern, paginate
 from saas.tenancy import current_agency, current_membership, get_or_404, require_role
 from tenants.spreadsheets import csv_response, split_list
 from tenants.staffing import imports, services, teams
-from tenants.staffing.errors import Invalid, show_on_form
+from tenants.staffing.errors import Invalid
 from tenants.staffing.forms import (
     CaseloadForm,
     CertificateForm,
@@ -58,12 +58,14 @@ from tenants.staffing.models import (
     StaffTimeOff,
     Team,
 )
+from tenants.staffing.pages import STAFF, VIEWERS, import_upload
+from tenants.staffing.pages import attempt as _attempt
+from tenants.staffing.pages import is_admin as _is_admin
+from tenants.staffing.pages import is_viewer as _is_viewer
+from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import NUMBERS, local_today, save_workforce_settings, workforce_settings
 
 bp = Blueprint("staffing", __name__, url_prefix="/a/<slug>")
-
-VIEWERS = (Role.ADMIN, Role.COORDINATOR)
-STAFF = (Role.ADMIN, Role.COORDINATOR, Role.CARER)
 
 
 @bp.app_template_global()
@@ -77,38 +79,6 @@ def wf_hours(value: Any) -> str:
         return "0"
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return text or "0"
-
-
-def _is_viewer() -> bool:
-    return current_membership().role in {r.value for r in VIEWERS}
-
-
-def _is_admin() -> bool:
-    return current_membership().role == Role.ADMIN
-
-
-def _staff_or_404(staff_id: uuid.UUID, *, own_ok: bool = False) -> StaffFile:
-    """A staff file of this agency; carers reach only their own (others are 404)."""
-    staff = get_or_404(StaffFile, staff_id)
-    if _is_viewer():
-        return staff
-    if own_ok and staff.membership_id == current_membership().id:
-        return staff
-    abort(404)
-
-
-def _attempt(form: Any, action: Any) -> bool:
-    """Run a service call; on refusal roll back, put messages next to the
-    fields (the rest as flashes) and return False."""
-    try:
-        action()
-    except Invalid as exc:
-        db.session.rollback()
-        for message in show_on_form(form, exc):
-            flash(message, "error")
-        return False
-    db.session.commit()
-    return True
 
 
 # -- the staff list ---------------------------------------------------------------------
@@ -909,31 +879,6 @@ def team_edit(team_id: uuid.UUID) -> Any:
 # -- imports ----------------------------------------------------------------------------------------
 
 IMPORT_PAGES = {"staff": "staffing.index", "certificates": "staffing.index", "catalogue": "catalogue.index"}
-
-
-def import_upload(kind: str) -> Any:
-    """The upload page of any import kind (shared by the catalogue)."""
-    form = ImportForm()
-    importer = imports.importer_for(kind)
-    if form.validate_on_submit():
-        upload = form.file.data
-        if upload is None or not getattr(upload, "filename", ""):
-            form.file.errors.append(_("Choose a file."))
-        else:
-            data = upload.stream.read(5 * 1024 * 1024 + 1)
-            created: list[ImportBatch] = []
-            if _attempt(
-                form,
-                lambda: created.append(imports.start_import(kind, upload.filename, data, by=current_user)),
-            ):
-                return redirect(url_for("staffing.import_preview", import_id=created[0].id))
-    return render_template(
-        "staffing/import_upload.html",
-        form=form,
-        kind=kind,
-        columns=importer.columns,
-        max_rows=importer.max_rows,
-    ), (422 if request.method == "POST" else 200)
 
 
 @bp.route("/staff/import", methods=["GET", "POST"])

@@ -21,8 +21,11 @@ from tenants.staffing import services as staffing
 from tenants.staffing.errors import Invalid, Problem
 from tenants.staffing.labels import choices
 from tenants.staffing.models import StaffFile
+from tenants.staffing.pages import STAFF, VIEWERS
+from tenants.staffing.pages import attempt as _attempt
+from tenants.staffing.pages import is_admin as _is_admin
+from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import local_today, workforce_settings
-from tenants.staffing.views import STAFF, VIEWERS, _attempt, _is_admin, _staff_or_404
 from tenants.training import services
 from tenants.training.forms import AttendanceForm, CourseForm, EnrolForm, EvaluationForm, SessionForm
 from tenants.training.models import Course, Enrolment, TrainingSession

@@ -1,6 +1,6 @@
-"""The care-loop reminders of issue 6 and their scheduled sweeps.
+"""The visit and service-record reminders and their scheduled sweeps.
 
-Each sweep (`rq cron`, saas/schedule.py) finds the agencies with something
+Each sweep (`rq cron`, declared in this area's `AREA`) finds the agencies with something
 due through `db.platform_reader()` (one set-based query), then per agency
 selects what is due with one indexed query and hands it to `send_due` in
 batches. Nothing is scheduled per row ahead of time: what is due is derived
@@ -13,14 +13,14 @@ moment) makes a re-run, a second cron process or a killed worker harmless.
 - visit.no_check_in: to the assigned carer; subject the visit id, due
   `no_check_in_minutes` (default 15) before the start; until the visit ends.
 - visit.late: to coordinators and admins; subject the visit id, due at the
-  late flag (tenants.scheduling.services.flag_late_and_missed), still no check-in.
+  late flag (`services.flag_late_and_missed`), still no check-in.
 - visit.missed: the same for the missed flag; mandatory (cannot be turned off).
 - visit.unassigned: to coordinators and admins; one per agency per day (subject
   the local day, due at `reminder_morning_time`, default 08:00) with the number
   of visits in the next `unassigned_horizon_days` (7) that have no carer.
 - record.attention: mandatory; to coordinators and admins at check-out, when
   the carer marks the record as needing attention (sent in the check-out's
-  own transaction by `tenants.scheduling.services`, subject the visit id).
+  own transaction by `services.check_out`, subject the visit id).
 - record.needs_attention: to coordinators and admins; subject the record id,
   due `attention_reminder_hours` (24) after a record asked for attention and
   nobody resolved it.
@@ -32,7 +32,7 @@ Late/missed/attention reminders only look back a bounded window
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -42,13 +42,12 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import InstrumentedAttribute
 
 from saas import db
-from saas.agencies import sweep_agencies
+from saas.agencies import setting_int, sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Role
 from saas.notifications.kinds import Kind, register
-from saas.notifications.reminders import Due, recipients, send_due
+from saas.notifications.reminders import Due, local_moment, recipients, send_due, setting_time
 from tenants.scheduling.models import ServiceRecord, Visit, VisitStatus
-from tenants.scheduling.services import setting_int
 from tenants.staffing.models import StaffFile
 
 LOOKBACK = timedelta(days=2)
@@ -176,22 +175,6 @@ RECORD_ATTENTION = register(
 )
 
 # -- settings ----------------------------------------------------------------------------------
-
-
-def setting_time(agency: Agency, key: str, default: str) -> time:
-    """An "HH:MM" agency setting; a bad value falls back to the default."""
-    for value in (agency.setting(key, default), default):
-        try:
-            hours, minutes = (int(x) for x in str(value).split(":"))
-            return time(hours, minutes)
-        except (TypeError, ValueError):
-            continue
-    return time(0, 0)
-
-
-def local_moment(agency: Agency, day: date, at: time) -> datetime:
-    """A wall-clock time on a local day, in UTC (daylight saving resolved by zoneinfo)."""
-    return datetime.combine(day, at, tzinfo=agency.zone).astimezone(UTC)
 
 
 def _hhmm(agency: Agency, moment: datetime) -> str:

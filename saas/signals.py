@@ -1,0 +1,34 @@
+"""The core's named events, for the areas to react to without the core
+importing them (blinker, which Flask ships).
+
+Each signal is sent with one typed payload as its sender, so a receiver is
+`def on_x(event: X) -> None` and connects with `x.connect(on_x)` in a module
+its area lists in `Area.receivers` (imported when the app is made).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from blinker import Namespace
+
+from saas.models import Agency, Membership, User
+
+core_signals = Namespace()
+
+
+@dataclass(frozen=True)
+class AgencyCreated:
+    agency: Agency
+
+
+@dataclass(frozen=True)
+class MembershipEnded:
+    membership: Membership
+    by: User | None
+
+
+# in the creating transaction, once the agency has its id (billing starts the trial)
+agency_created = core_signals.signal("agency-created")
+# a member was deactivated in the agency, in the deactivating transaction
+membership_ended = core_signals.signal("membership-ended")
