@@ -50,6 +50,7 @@ translations:
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 unit:
 	$(BIN)/pytest -m "not browser and not slow"
