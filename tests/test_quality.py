@@ -24,7 +24,7 @@ from tenants.quality import jobs, kpis, services, targets
 from tenants.quality.models import BuildState, QualitySummary
 from tenants.scheduling.models import ReturnVisit, Visit
 from tests.factories import login
-from tests.sqlcount import count_statements
+from tests.sqlcount import count_round_trips, count_statements
 from tests.test_scheduling import World
 
 pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
@@ -943,26 +943,33 @@ def test_a_rebuild_in_progress_is_not_clobbered_by_the_sweep(factory, dbconn, ap
 
 
 # statements of one batch of the bulk path besides the per-agency ones: the
-# figures of all its agencies
-BATCH_STATEMENTS = 1
-# each agency's store: the summary, the audit entry's 3, the outbox row of the
-# job that emails its admins
-STORE_STATEMENTS = 5
+# figures of all its agencies, and the outbox rows of the jobs that email their
+# admins (the platform's table, one INSERT)
+BATCH_STATEMENTS = 2
+# each agency's store: the summary and the audit entry's 3 (lock, last entry, entry)
+STORE_STATEMENTS = 4
 
 
 def test_bulk_statement_count_grows_only_by_each_agencys_store(factory, dbconn, app_ctx):
     """One statement for the figures of the whole batch, whatever its size or
-    the data; only the per-agency store statements add up."""
+    the data, and one for its email jobs; only the per-agency store statements
+    add up, and the agency in scope changes once per agency (one SET LOCAL
+    each, and one back)."""
     small = [make_world(factory)]
     big = [make_world(factory, tz=tz) for tz in ("Asia/Shanghai", "Europe/London", "Asia/Shanghai")]
     for seed, world in enumerate(big):
         generate(world, OCTOBER, seed=20 + seed, visits=150)
-    counts = []
+    counts, trips, settings = [], [], []
     for worlds in (small, big):
         due = [(db.session.get(Agency, w.agency.id), OCTOBER) for w in worlds]
         db.session.commit()
-        with time_machine.travel(NOW, tick=False), count_statements() as counter:
+        with time_machine.travel(NOW, tick=False), count_statements() as counter, count_round_trips() as all_:
             assert services.build_batch(due) == len(worlds)
         db.session.commit()
         counts.append(counter.count)
+        trips.append(all_.count)
+        settings.append(sum(1 for s in all_.statements if s.startswith("SET LOCAL app.tenant_id")))
     assert counts == [BATCH_STATEMENTS + n * STORE_STATEMENTS for n in (1, 3)]
+    assert settings == [1 + 1, 3 + 1]
+    # every round trip besides the batch's own is one of an agency's: its SET LOCAL and its store
+    assert trips[1] - trips[0] == 2 * (STORE_STATEMENTS + 1)

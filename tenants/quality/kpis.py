@@ -1,16 +1,19 @@
-"""The month's figures: one statement made of set-based parts, each bounded to
-the month (plus the 6 months of the satisfaction trend, the previous month's
-return visits and the year-to-date training hours), so the cost follows the
-month's activity, not the agency's history or the number of other agencies.
+"""The month's figures: one statement with a subquery per part and agency, each
+bounded to the month (plus the 6 months of the satisfaction trend, the previous
+month's return visits and the year-to-date training hours), so the cost follows
+the month's activity, not the number of other agencies. (The satisfaction part
+reads the agency's ratings, each looking up its visit: there is no index on a
+rating's visit time.)
 
 One statement serves both paths, driven by `bounds` (one row per agency: its
 month's UTC bounds from its own time zone and its settings): the per-agency
 build runs it with its own row in the agency's transaction, where row-level
 security (`app.tenant_id`, set by `saas.db`) scopes every table to the agency;
 the monthly sweep runs it for a batch of agencies through
-`db.platform_reader()`. Every part is grouped by tenant_id and bounded to each
-agency's own window, tenant_id and the window being the leading columns of the
-indexes they use, so a batch costs the sum of its agencies' months.
+`db.platform_reader()`. Every part is a LATERAL subquery of one agency, bounded
+by its tenant_id and its own window, the leading columns of the indexes they
+use, so a batch costs the sum of its agencies' months, and no part reads a
+whole table.
 
 Definitions (also shown on the summary page):
 - planned visits: visits starting in the month, in the agency's time zone, not
@@ -32,6 +35,7 @@ Definitions (also shown on the summary page):
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -84,57 +88,68 @@ class Window:
 
 # -- the statement ---------------------------------------------------------------------------
 #
-# One statement for any number of agencies, driven by `bounds`: one row per
-# agency with its own month (UTC instants from its time zone) and settings. The
-# per-agency build passes one row and row-level security shows it only its own
-# agency anyway; the monthly sweep passes a batch through the platform reader.
-# Every part joins `bounds` on tenant_id and its own window (the leading columns
-# of the indexes it uses), and comes back as one row per agency (left joins
-# from `bounds`, so an agency with nothing in a part gets its zeros).
+# One statement for any number of agencies: one row per agency in `bounds`,
+# read from the agencies table, with its own month (UTC instants from its time
+# zone) and settings passed as one JSON object keyed by agency id. Each part is
+# a LATERAL subquery of one agency: bounded by its tenant_id and its own window
+# (the leading columns of the index it uses), aggregated without GROUP BY, so
+# it always gives exactly one row (zeros when the agency had nothing). A batch
+# therefore costs the sum of its agencies' months: no part reads a whole table,
+# and nothing depends on how many other agencies or months there are. The
+# per-agency build passes one agency, and row-level security shows it only its
+# own rows anyway; the monthly sweep passes a batch through the platform reader.
 
 BOUNDS = """
     bounds as (
-      select * from unnest(
-        cast(:tenant_id as uuid[]), cast(:lo as timestamptz[]), cast(:hi as timestamptz[]),
-        cast(:m0 as date[]), cast(:m1 as date[]), cast(:p0 as date[]), cast(:p_lo as timestamptz[]),
-        cast(:p_due as date[]), cast(:t_lo as timestamptz[]), cast(:y0 as date[]),
-        cast(:as_of as timestamptz[]), cast(:response_target as int[]), cast(:ytd_required as numeric[]),
-        cast(:expiring_until as date[]), cast(:limit_individual as int[]), cast(:limit_community as int[])
-      ) as b(tenant_id, lo, hi, m0, m1, p0, p_lo, p_due, t_lo, y0, as_of, response_target, ytd_required,
-             expiring_until, limit_individual, limit_community)
+      select a.id as tenant_id,
+             (a.p ->> 'lo')::timestamptz as lo, (a.p ->> 'hi')::timestamptz as hi,
+             (a.p ->> 'm0')::date as m0, (a.p ->> 'm1')::date as m1, (a.p ->> 'p0')::date as p0,
+             (a.p ->> 'p_lo')::timestamptz as p_lo, (a.p ->> 'p_due')::date as p_due,
+             (a.p ->> 't_lo')::timestamptz as t_lo, (a.p ->> 'y0')::date as y0,
+             (a.p ->> 'as_of')::timestamptz as as_of, (a.p ->> 'response_target')::int as response_target,
+             (a.p ->> 'ytd_required')::numeric as ytd_required,
+             (a.p ->> 'expiring_until')::date as expiring_until,
+             (a.p ->> 'limit_individual')::int as limit_individual,
+             (a.p ->> 'limit_community')::int as limit_community
+      from (
+        select id, cast(:bounds as jsonb) -> id::text as p
+        from agencies where id = any(cast(:tenant_ids as uuid[]))
+      ) a
     )"""
 
-# grouped by client first (a hash aggregate over the month's visits) rather
-# than count(distinct client_id), which would sort them
+# grouped by client first (a small in-memory aggregate per agency) for the
+# clients planned and served
 VISITS = """
-    visit_clients as (
-      select v.tenant_id,
-             count(*) filter (where v.status <> 'cancelled') as planned,
-             count(*) filter (where v.status = 'completed') as delivered,
-             count(*) filter (where v.status = 'completed' and v.late_flagged_at is null)
-               as delivered_on_time,
-             count(*) filter (where v.status <> 'cancelled' and v.late_flagged_at is not null) as late,
-             count(*) filter (where v.status = 'missed'
-                                or (v.missed_flagged_at is not null and v.status <> 'completed')) as missed,
-             count(*) filter (where v.status = 'cancelled') as cancelled
-      from bounds b
-      join visits v on v.tenant_id = b.tenant_id and v.starts_at >= b.lo and v.starts_at < b.hi
-      group by v.tenant_id, v.client_id
-    ), visits_part as (
-      select b.tenant_id,
+    (
+      select count(*) filter (where c.planned > 0) as clients_planned,
+             count(*) filter (where c.delivered > 0) as clients_served,
              coalesce(sum(c.planned), 0)::int as planned,
              coalesce(sum(c.delivered), 0)::int as delivered,
              coalesce(sum(c.delivered_on_time), 0)::int as delivered_on_time,
              coalesce(sum(c.late), 0)::int as late,
              coalesce(sum(c.missed), 0)::int as missed,
-             coalesce(sum(c.cancelled), 0)::int as cancelled,
-             count(*) filter (where c.planned > 0) as clients_planned,
-             count(*) filter (where c.delivered > 0) as clients_served
-      from bounds b left join visit_clients c on c.tenant_id = b.tenant_id
-      group by b.tenant_id
+             coalesce(sum(c.cancelled), 0)::int as cancelled
+      from (
+        select count(*) filter (where v.status <> 'cancelled') as planned,
+               count(*) filter (where v.status = 'completed') as delivered,
+               count(*) filter (where v.status = 'completed' and v.late_flagged_at is null)
+                 as delivered_on_time,
+               count(*) filter (where v.status <> 'cancelled' and v.late_flagged_at is not null) as late,
+               count(*) filter (where v.status = 'missed'
+                                  or (v.missed_flagged_at is not null and v.status <> 'completed')) as missed,
+               count(*) filter (where v.status = 'cancelled') as cancelled
+        from visits v
+        where v.tenant_id = b.tenant_id and v.starts_at >= b.lo and v.starts_at < b.hi
+        group by v.client_id
+      ) c
     )"""
 
-# the month's dimension means and spreads, and the 6-month trend
+# the month's dimension means and spreads, and the 6-month trend: the one part
+# read for all the agencies together (joined to them by tenant_id, then grouped
+# by agency), as the ratings are not indexed by the time of their visit: the
+# planner joins the agencies' ratings to their visits whichever way costs less
+# for the number of agencies, where one agency at a time would look up each
+# rating's visit
 SATISFACTION = (
     """
     satisfaction_months as (
@@ -150,200 +165,170 @@ SATISFACTION = (
       join visit_ratings r on r.tenant_id = v.tenant_id and r.visit_id = v.id
       group by v.tenant_id, 2
     ), satisfaction_part as (
-      select b.tenant_id, coalesce(json_agg(s order by s.month) filter (where s.month is not null), '[]')
-               as rows
-      from bounds b left join satisfaction_months s on s.tenant_id = b.tenant_id
-      group by b.tenant_id
+      select tenant_id, json_agg(s order by s.month) as rows
+      from satisfaction_months s
+      group by tenant_id
     )"""
 )
 
 FEEDBACK = """
-    feedback_received as (
-      select i.tenant_id, i.kind = 'complaint' as complaint, i.category, i.received_at, i.due_at,
-             i.responded_at, i.closed_at, i.response, b.as_of, b.response_target,
-             (select min(t.at) from feedback_transitions t
-               where t.tenant_id = i.tenant_id and t.item_id = i.id and t.to_status <> 'received')
-               as first_step
-      from bounds b
-      join feedback_items i on i.tenant_id = b.tenant_id and i.received_at >= b.lo and i.received_at < b.hi
-    ), feedback_groups as (
-      select tenant_id, complaint, category,
-             count(*) as received,
-             count(*) filter (where responded_at is not null) as answered,
-             count(*) filter (where responded_at is not null and responded_at <= due_at) as answered_on_time,
-             count(*) filter (where responded_at is not null and responded_at > due_at) as answered_late,
-             count(*) filter (where responded_at is null and due_at < as_of) as overdue,
-             count(*) filter (where closed_at is not null and response <> '') as resolved,
-             count(first_step) as stepped,
-             coalesce(sum(extract(epoch from first_step - received_at) / 60), 0)::float8 as step_minutes,
-             count(*) filter (where first_step is not null
-                                and first_step - received_at <= make_interval(mins => response_target))
-               as stepped_in_target
-      from feedback_received
-      group by tenant_id, complaint, category
-    ), feedback_part as (
-      select b.tenant_id, coalesce(json_agg(g) filter (where g.tenant_id is not null), '[]') as rows
-      from bounds b left join feedback_groups g on g.tenant_id = b.tenant_id
-      group by b.tenant_id
+    (
+      select coalesce(json_agg(g), '[]') as rows
+      from (
+        select i.kind = 'complaint' as complaint, i.category,
+               count(*) as received,
+               count(*) filter (where i.responded_at is not null) as answered,
+               count(*) filter (where i.responded_at is not null and i.responded_at <= i.due_at)
+                 as answered_on_time,
+               count(*) filter (where i.responded_at is not null and i.responded_at > i.due_at)
+                 as answered_late,
+               count(*) filter (where i.responded_at is null and i.due_at < b.as_of) as overdue,
+               count(*) filter (where i.closed_at is not null and i.response <> '') as resolved,
+               count(s.first_step) as stepped,
+               coalesce(sum(extract(epoch from s.first_step - i.received_at) / 60), 0)::float8
+                 as step_minutes,
+               count(*) filter (
+                 where s.first_step - i.received_at <= make_interval(mins => b.response_target)
+               ) as stepped_in_target
+        from feedback_items i
+        cross join lateral (
+          select min(t.at) as first_step from feedback_transitions t
+          where t.tenant_id = i.tenant_id and t.item_id = i.id and t.to_status <> 'received'
+        ) s
+        where i.tenant_id = b.tenant_id and i.received_at >= b.lo and i.received_at < b.hi
+        group by 1, 2
+      ) g
     )"""
 
 RECTIFICATIONS = """
-    rectifications_part as (
-      select b.tenant_id,
-             count(r.id) filter (where r.created_at >= b.lo and r.created_at < b.hi) as opened,
-             count(r.id) filter (where r.closed_at >= b.lo and r.closed_at < b.hi) as closed,
-             count(r.id) filter (where r.status = 'open' and r.deadline < b.m1
-                                   and r.deadline < (b.as_of)::date) as overdue
-      from bounds b
-      left join rectifications r
-        on r.tenant_id = b.tenant_id
-       and ((r.created_at >= b.lo and r.created_at < b.hi)
-            or (r.closed_at >= b.lo and r.closed_at < b.hi)
-            or r.status = 'open')
-      group by b.tenant_id
+    (
+      select count(*) filter (where r.created_at >= b.lo and r.created_at < b.hi) as opened,
+             count(*) filter (where r.closed_at >= b.lo and r.closed_at < b.hi) as closed,
+             count(*) filter (where r.status = 'open' and r.deadline < b.m1 and r.deadline < (b.as_of)::date)
+               as overdue
+      from rectifications r
+      where r.tenant_id = b.tenant_id
+        and ((r.created_at >= b.lo and r.created_at < b.hi)
+             or (r.closed_at >= b.lo and r.closed_at < b.hi)
+             or r.status = 'open')
     )"""
 
 # workers employed during the month; their training hours this year and in the month
 TRAINING = """
-    training_workers as (
-      select f.tenant_id, f.id, b.ytd_required
-      from bounds b
-      join staff_files f on f.tenant_id = b.tenant_id
-       and f.employment_start < b.m1 and (f.employment_end is null or f.employment_end >= b.m0)
-    ), training_hours as (
-      select e.tenant_id, e.staff_file_id,
-             sum(e.attended_hours) filter (where s.held_on >= b.m0) as month_hours,
-             sum(e.attended_hours) filter (where c.counts_as = 'annual') as ytd_annual
-      from bounds b
-      join training_sessions s on s.tenant_id = b.tenant_id and s.held_on >= b.y0 and s.held_on < b.m1
-      join training_enrolments e on e.tenant_id = s.tenant_id and e.session_id = s.id
-      join training_courses c on c.tenant_id = s.tenant_id and c.id = s.course_id
-      where e.attended_hours is not null
-      group by e.tenant_id, e.staff_file_id
-    ), training_part as (
-      select b.tenant_id,
-             count(w.id) as workers,
+    (
+      select count(*) as workers,
              coalesce(sum(h.month_hours), 0)::float8 as month_hours,
              coalesce(sum(h.ytd_annual), 0)::float8 as ytd_hours,
-             count(w.id) filter (where coalesce(h.ytd_annual, 0) < w.ytd_required) as behind
-      from bounds b
-      left join training_workers w on w.tenant_id = b.tenant_id
-      left join training_hours h on h.tenant_id = w.tenant_id and h.staff_file_id = w.id
-      group by b.tenant_id
+             count(*) filter (where coalesce(h.ytd_annual, 0) < b.ytd_required) as behind
+      from staff_files f
+      left join (
+        select e.staff_file_id,
+               sum(e.attended_hours) filter (where s.held_on >= b.m0) as month_hours,
+               sum(e.attended_hours) filter (where c.counts_as = 'annual') as ytd_annual
+        from training_sessions s
+        join training_enrolments e on e.tenant_id = s.tenant_id and e.session_id = s.id
+        join training_courses c on c.tenant_id = s.tenant_id and c.id = s.course_id
+        where s.tenant_id = b.tenant_id and s.held_on >= b.y0 and s.held_on < b.m1
+          and e.attended_hours is not null
+        group by e.staff_file_id
+      ) h on h.staff_file_id = f.id
+      where f.tenant_id = b.tenant_id
+        and f.employment_start < b.m1 and (f.employment_end is null or f.employment_end >= b.m0)
     )"""
 
 CERTIFICATES = """
-    certificates_due as (
-      select c.tenant_id, c.expires_on, b.m0, b.m1, b.expiring_until
-      from bounds b
-      join staff_certificates c
-        on c.tenant_id = b.tenant_id and c.expires_on >= b.m0 and c.expires_on < b.expiring_until
+    (
+      select count(*) filter (where c.expires_on >= b.m1) as expiring,
+             count(*) filter (where c.expires_on < b.m1) as expired
+      from staff_certificates c
       join staff_files f on f.tenant_id = c.tenant_id and f.id = c.staff_file_id
-      where f.employment_end is null or f.employment_end >= b.m1
-    ), certificates_part as (
-      select b.tenant_id,
-             count(c.tenant_id) filter (where c.expires_on >= c.m1 and c.expires_on < c.expiring_until)
-               as expiring,
-             count(c.tenant_id) filter (where c.expires_on >= c.m0 and c.expires_on < c.m1) as expired
-      from bounds b left join certificates_due c on c.tenant_id = b.tenant_id
-      group by b.tenant_id
+      where c.tenant_id = b.tenant_id and c.expires_on >= b.m0 and c.expires_on < b.expiring_until
+        and (f.employment_end is null or f.employment_end >= b.m1)
     )"""
 
 # each worker's load on the last day of the month against their limit
 CASELOAD = """
-    caseload_loads as (
-      select f.tenant_id, f.id,
-             count(a.id) filter (where a.kind = 'individual') as individual,
-             coalesce(sum(a.residents) filter (where a.kind = 'community'), 0) as community,
-             coalesce(f.caseload_limit, b.limit_individual) as individual_limit,
-             coalesce(f.community_limit, b.limit_community) as community_limit
-      from bounds b
-      join staff_files f on f.tenant_id = b.tenant_id
-       and f.employment_start < b.m1 and (f.employment_end is null or f.employment_end >= b.m1)
-      left join caseload_assignments a
-        on a.tenant_id = f.tenant_id and a.staff_file_id = f.id
-       and a.starts_on < b.m1 and (a.ends_on is null or a.ends_on >= b.m1)
-      group by f.tenant_id, f.id, b.limit_individual, b.limit_community
-    ), caseload_part as (
-      select b.tenant_id,
-             count(l.id) as workers,
-             count(l.id) filter (where l.individual > l.individual_limit or l.community > l.community_limit)
+    (
+      select count(*) as workers,
+             count(*) filter (where l.individual > l.individual_limit or l.community > l.community_limit)
                as over_limit,
              coalesce(avg(l.individual), 0)::float8 as average_individual,
              coalesce(max(l.individual), 0) as max_individual,
              coalesce(avg(l.individual::float8 / nullif(l.individual_limit, 0)), 0)::float8 as average_use
-      from bounds b left join caseload_loads l on l.tenant_id = b.tenant_id
-      group by b.tenant_id
+      from (
+        select count(a.id) filter (where a.kind = 'individual') as individual,
+               coalesce(sum(a.residents) filter (where a.kind = 'community'), 0) as community,
+               coalesce(f.caseload_limit, b.limit_individual) as individual_limit,
+               coalesce(f.community_limit, b.limit_community) as community_limit
+        from staff_files f
+        left join caseload_assignments a
+          on a.tenant_id = f.tenant_id and a.staff_file_id = f.id
+         and a.starts_on < b.m1 and (a.ends_on is null or a.ends_on >= b.m1)
+        where f.tenant_id = b.tenant_id
+          and f.employment_start < b.m1 and (f.employment_end is null or f.employment_end >= b.m1)
+        group by f.tenant_id, f.id
+      ) l
     )"""
 
 # the previous month's return visits, due by the agency's day (`return_visit_due_day`) of this summary's month
 # (the month just summarised): each worker x client pair visited that month
 RETURN_VISITS = """
-    return_pairs as (
-      select distinct v.tenant_id, v.staff_file_id, v.client_id, b.p0, b.p_due
-      from bounds b
-      join visits v on v.tenant_id = b.tenant_id and v.starts_at >= b.p_lo and v.starts_at < b.lo
-      where v.staff_file_id is not null and v.status in ('completed', 'in_progress', 'scheduled')
-    ), return_visits_part as (
-      select b.tenant_id,
-             count(p.tenant_id) as expected,
-             count(r.id) filter (where r.visited_on <= p.p_due) as on_time,
-             count(r.id) filter (where r.visited_on > p.p_due) as late,
-             count(p.tenant_id) - count(r.id) as missing
-      from bounds b
-      left join return_pairs p on p.tenant_id = b.tenant_id
+    (
+      select count(*) as expected,
+             count(r.id) filter (where r.visited_on <= b.p_due) as on_time,
+             count(r.id) filter (where r.visited_on > b.p_due) as late,
+             count(*) - count(r.id) as missing
+      from (
+        select distinct v.staff_file_id, v.client_id
+        from visits v
+        where v.tenant_id = b.tenant_id and v.starts_at >= b.p_lo and v.starts_at < b.lo
+          and v.staff_file_id is not null and v.status in ('completed', 'in_progress', 'scheduled')
+      ) p
       left join return_visits r
-        on r.tenant_id = p.tenant_id and r.staff_file_id = p.staff_file_id and r.client_id = p.client_id
-       and r.month = p.p0
-      group by b.tenant_id
+        on r.tenant_id = b.tenant_id and r.staff_file_id = p.staff_file_id and r.client_id = p.client_id
+       and r.month = b.p0
     )"""
 
 FOLLOW_UPS = """
-    follow_ups_part as (
-      select b.tenant_id,
-             count(u.id) as due,
-             count(u.id) filter (where u.done_on is not null and u.done_on <= u.due_on) as on_time,
-             count(u.id) filter (where u.done_on is not null and u.done_on > u.due_on) as late,
-             count(u.id) filter (where u.done_on is null) as not_done
-      from bounds b
-      left join case_follow_ups u on u.tenant_id = b.tenant_id and u.due_on >= b.m0 and u.due_on < b.m1
-      group by b.tenant_id
+    (
+      select count(*) as due,
+             count(*) filter (where u.done_on is not null and u.done_on <= u.due_on) as on_time,
+             count(*) filter (where u.done_on is not null and u.done_on > u.due_on) as late,
+             count(*) filter (where u.done_on is null) as not_done
+      from case_follow_ups u
+      where u.tenant_id = b.tenant_id and u.due_on >= b.m0 and u.due_on < b.m1
     )"""
 
+
+PARTS = (
+    ("visits_part", VISITS),
+    ("feedback_part", FEEDBACK),
+    ("rectifications_part", RECTIFICATIONS),
+    ("training_part", TRAINING),
+    ("certificates_part", CERTIFICATES),
+    ("caseload_part", CASELOAD),
+    ("return_visits_part", RETURN_VISITS),
+    ("follow_ups_part", FOLLOW_UPS),
+)
+
 # Every part as one statement: one round trip and one plan for any number of
-# agencies, one row per agency (each part as JSON, its tenant_id dropped in `_shape`).
+# agencies, one row per agency (each part as JSON).
 FIGURES = text(
     "with"
-    + ",".join(
-        (
-            BOUNDS,
-            VISITS,
-            SATISFACTION,
-            FEEDBACK,
-            RECTIFICATIONS,
-            TRAINING,
-            CERTIFICATES,
-            CASELOAD,
-            RETURN_VISITS,
-            FOLLOW_UPS,
-        )
-    )
+    + BOUNDS
+    + ","
+    + SATISFACTION
     + """
     select b.tenant_id,
-           to_json(v) as visits, s.rows as satisfaction, f.rows as feedback, to_json(r) as rectifications,
-           to_json(t) as training, to_json(c) as certificates, to_json(l) as caseload,
-           to_json(rv) as return_visits, to_json(u) as follow_ups
+           to_json(visits_part) as visits, coalesce(satisfaction_part.rows, '[]') as satisfaction,
+           feedback_part.rows as feedback, to_json(rectifications_part) as rectifications,
+           to_json(training_part) as training, to_json(certificates_part) as certificates,
+           to_json(caseload_part) as caseload, to_json(return_visits_part) as return_visits,
+           to_json(follow_ups_part) as follow_ups
     from bounds b
-    join visits_part v on v.tenant_id = b.tenant_id
-    join satisfaction_part s on s.tenant_id = b.tenant_id
-    join feedback_part f on f.tenant_id = b.tenant_id
-    join rectifications_part r on r.tenant_id = b.tenant_id
-    join training_part t on t.tenant_id = b.tenant_id
-    join certificates_part c on c.tenant_id = b.tenant_id
-    join caseload_part l on l.tenant_id = b.tenant_id
-    join return_visits_part rv on rv.tenant_id = b.tenant_id
-    join follow_ups_part u on u.tenant_id = b.tenant_id
+    left join satisfaction_part on satisfaction_part.tenant_id = b.tenant_id
     """
+    + "\n    ".join(f"cross join lateral {sql} {name}" for name, sql in PARTS)
 )
 
 
@@ -373,26 +358,22 @@ class Bounds:
     settings: Settings
 
 
-_BOUNDS_COLUMNS = (
-    "tenant_id", "lo", "hi", "m0", "m1", "p0", "p_lo", "p_due", "t_lo", "y0", "as_of",
-    "response_target", "ytd_required", "expiring_until", "limit_individual", "limit_community",
-)  # fmt: skip
-
-
 def _bounds_row(b: Bounds) -> dict[str, Any]:
+    """One agency's row of `bounds`, as JSON values (dates and instants in ISO
+    8601, with their offset)."""
     w, s = b.window, b.settings
     prev = add_months(w.month, -1)
-    return {
+    row = {
         **w.params(),
-        "tenant_id": b.tenant_id,
         "p_lo": w.lo_of(prev),
         "p_due": w.month.replace(day=s.return_visit_due_day),
         "response_target": int(s.response_target_minutes),
-        "ytd_required": Decimal(str(s.ytd_required(w.month))),
+        "ytd_required": str(Decimal(str(s.ytd_required(w.month)))),
         "expiring_until": w.next_month + timedelta(days=s.certificate_expiring_days),
         "limit_individual": int(s.limit_individual),
         "limit_community": int(s.limit_community),
     }
+    return {k: v.isoformat() if isinstance(v, (date, datetime)) else v for k, v in row.items()}
 
 
 def compute_many(sess: Session, agencies: list[Bounds]) -> dict[uuid.UUID, dict[str, Any]]:
@@ -404,8 +385,10 @@ def compute_many(sess: Session, agencies: list[Bounds]) -> dict[uuid.UUID, dict[
         return {}
     if len({b.tenant_id for b in agencies}) != len(agencies):
         raise ValueError("one month per agency")
-    rows = [_bounds_row(b) for b in agencies]
-    params = {col: [r[col] for r in rows] for col in _BOUNDS_COLUMNS}
+    params = {
+        "tenant_ids": [b.tenant_id for b in agencies],
+        "bounds": json.dumps({str(b.tenant_id): _bounds_row(b) for b in agencies}),
+    }
     by_tenant = {b.tenant_id: b for b in agencies}
     return {
         row["tenant_id"]: _shape(row, by_tenant[row["tenant_id"]])

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 
 from saas import audit, db
@@ -156,49 +156,82 @@ def compute_batch(
     return {a.id: _with_kpis(a, m, w, g, raw[a.id]) for a, m, w, g, _s in plans}
 
 
-def store_first_build(agency: Agency, month: date, figures: dict[str, Any]) -> QualitySummary | None:
-    """The sweep's first build of the agency's month, under its own scope: the
-    summary inserted as built in one statement, unless one exists in any state
-    (an earlier sweep, or a build someone asked for meanwhile, which is left to
-    its own job), then the audit entry and a job (outbox, after commit) that
-    emails the admins: building is done here, delivery by the worker. None
-    when it existed."""
-    now = db.utcnow()
-    summary = db.session.scalar(
-        insert(QualitySummary)
-        .values(
-            tenant_id=db.current_tenant_id(),
-            id=db.new_id(),
-            month=month,
-            state=BuildState.DONE,
-            figures=figures,
-            locale=agency.locale,
-            requested_at=now,
-            built_at=now,
-            rebuilds=0,
-        )
-        .on_conflict_do_nothing(index_elements=["tenant_id", "month"])
-        .returning(QualitySummary)
+_SUMMARIES = QualitySummary.__table__
+# the sweep's first build of an agency's month, the same INSERT for every
+# agency (built once): inserted as built, unless a summary exists in any state
+_FIRST_BUILD = (
+    insert(_SUMMARIES)
+    .values(
+        tenant_id=bindparam("agency_id"),
+        id=bindparam("summary_id"),
+        month=bindparam("summary_month"),
+        state=BuildState.DONE.value,
+        figures=bindparam("summary_figures", type_=_SUMMARIES.c.figures.type),
+        locale=bindparam("summary_locale"),
+        requested_at=bindparam("built_at"),
+        built_at=bindparam("built_at"),
+        rebuilds=0,
     )
-    if summary is None:
-        return None
-    audit.record("quality.summary_built", month.isoformat(), rebuild=0)
-    enqueue("quality.email", summary_id=str(summary.id))
-    return summary
+    .on_conflict_do_nothing(index_elements=["tenant_id", "month"])
+    .returning(_SUMMARIES.c.id)
+)
+
+
+def _store_first_build(
+    agency: Agency, month: date, figures: dict[str, Any], now: datetime
+) -> uuid.UUID | None:
+    """The sweep's first build of the agency's month, under its scope (the
+    caller's): the summary, unless one exists in any state (an earlier sweep,
+    or a build someone asked for meanwhile, which is left to its own job), then
+    its audit entry. Returns the summary's id, or None when it existed."""
+    summary_id = db.session.scalar(
+        _FIRST_BUILD,
+        {
+            "agency_id": agency.id,
+            "summary_id": db.new_id(),
+            "summary_month": month,
+            "summary_figures": figures,
+            "summary_locale": agency.locale,
+            "built_at": now,
+        },
+    )
+    if summary_id is not None:
+        audit.record("quality.summary_built", month.isoformat(), rebuild=0)
+    return summary_id
 
 
 def build_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -> int:
-    """The monthly sweep's bulk path for a batch of agencies (one month each):
-    their figures in one read across them, then each summary stored under its
-    own agency's scope, all in the caller's transaction (one commit per
-    batch). Returns how many were stored."""
+    """The monthly sweep's bulk path for a batch of agencies (one month each),
+    all in the caller's transaction (one commit per batch):
+
+    - their figures in one read across them (`compute_batch`);
+    - each summary and its audit entry under its own agency's scope, the
+      agencies one after the other, so `app.tenant_id` is set once per agency
+      (row-level security checks every row against it, so rows of several
+      agencies cannot share an INSERT, and each agency's audit chain is
+      appended under its own lock);
+    - the jobs that email each agency's admins (delivery, after the commit, is
+      the worker's): outbox rows, which belong to the platform, written
+      together in one INSERT.
+
+    Returns how many were stored."""
     figures = compute_batch(due, as_of)
-    stored = 0
-    for agency, month in due:
-        with db.tenant_scope(agency.id):
-            if store_first_build(agency, month, figures[agency.id]):
-                stored += 1
-    return stored
+    now = db.utcnow()
+    sess = db.session()
+    previous = db.current_tenant_id(sess)
+    stored: list[tuple[uuid.UUID, uuid.UUID]] = []
+    try:
+        for agency, month in due:
+            db.set_tenant(agency.id, sess)
+            summary_id = _store_first_build(agency, month, figures[agency.id], now)
+            if summary_id is not None:
+                stored.append((agency.id, summary_id))
+    finally:
+        db.set_tenant(previous, sess)
+    for agency_id, summary_id in stored:
+        enqueue("quality.email", agency_id=agency_id, summary_id=str(summary_id))
+    sess.flush()
+    return len(stored)
 
 
 def _set_state_apart(tenant_id: uuid.UUID, summary_id: uuid.UUID, state: BuildState) -> None:
