@@ -3,7 +3,9 @@ know whether there is a next page (no COUNT over the whole table)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
@@ -41,3 +43,25 @@ def contains_pattern(text: str) -> str:
     user are not wildcards. Use with `escape="\\\\"`."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where a list ordered by (moment, id) stopped: the last row shown. Its
+    token is URL-safe and exact to the microsecond, as PostgreSQL stores it."""
+
+    at: datetime
+    id: uuid.UUID
+
+    def token(self) -> str:
+        return f"{self.at.astimezone(UTC):%Y%m%dT%H%M%S%f}.{self.id.hex}"
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Keyset | None:
+        """The keyset a token names, or None for a missing or malformed one
+        (the list then starts from its beginning)."""
+        moment, _, hexid = (raw or "").partition(".")
+        try:
+            return cls(datetime.strptime(moment, "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC), uuid.UUID(hex=hexid))
+        except ValueError:
+            return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import runpy
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -438,3 +438,209 @@ def test_gunicorn_preloads_the_app_and_each_worker_starts_clean(app, monkeypatch
     assert engine.pool.checkedin() == 0
     assert "redis://example.invalid/0" not in jobs._redis
     engine.dispose()
+
+
+# -- plans, for any page's statement ------------------------------------------------------------
+
+
+def plan_of(run: Any, marker: str) -> tuple[Any, dict[str, Any]]:
+    """Run `run()` in the current agency's scope and EXPLAIN ANALYZE the one
+    statement it sent that contains `marker`: (what run returned, the plan)."""
+    captured: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if marker in statement:
+            captured.append((statement, parameters))
+
+    engine = db.get_engine()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        result = run()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    ((statement, parameters),) = captured
+    # the test's tables are small and have no statistics, where a sequential
+    # scan is cheapest: the plan is read as it is once the table is large
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    (plan,) = (
+        db.session.connection()
+        .exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+        .scalar()
+    )
+    db.session.execute(text("SET LOCAL enable_seqscan = on"))
+    return result, plan["Plan"]
+
+
+def scans_of(plan: dict[str, Any], relation: str) -> list[dict[str, Any]]:
+    return [n for n in _plan_nodes(plan) if n.get("Relation Name") == relation]
+
+
+# -- the complaints inbox ----------------------------------------------------------------------
+
+
+def feedback_history(factory: Any, *, open_items: int, closed_items: int) -> World:
+    """An agency with open opinions and complaints and an archive of closed ones."""
+    from tenants.feedback import services as feedback
+    from tenants.feedback.services import FeedbackData
+
+    world = World(factory)
+    with factory.app.test_request_context(), db.tenant_scope(world.agency.id):
+        for i in range(closed_items):
+            item = feedback.submit_feedback(
+                world.agency, FeedbackData(kind="opinion", description=f"Old opinion {i}"), channel="public"
+            )
+            feedback.transition(item, "closed", by=world.coordinator)
+        for i in range(open_items):
+            feedback.submit_feedback(
+                world.agency,
+                FeedbackData(kind="suggestion", description=f"Open suggestion {i} " + "word " * 40),
+                channel="phone",
+            )
+        db.session.commit()
+    return world
+
+
+def test_the_complaints_inbox_takes_at_most_six_round_trips(client, dbconn, factory):
+    world = feedback_history(factory, open_items=4, closed_items=3)
+    login(client, world.coordinator)
+    for url in (f"/a/{world.agency.slug}/feedback/inbox", f"/a/{world.agency.slug}/feedback/inbox?closed=1"):
+        page, trips = measured(client, dbconn, url)
+        assert page.text.count('data-testid="feedback-row"') >= 4
+        assert len(trips) <= MAX_ROUND_TRIPS, summary(trips)
+
+
+# an Incremental Sort (the index gives the deadline's order, the id breaks ties)
+# takes rows from below in groups of at least 32 before it sorts them
+SORT_GROUP = 32
+
+
+def test_the_inbox_reads_a_page_by_index_never_the_closed_history(dbconn, factory, monkeypatch):
+    from tenants.feedback import queries as inbox
+
+    monkeypatch.setattr(inbox, "INBOX_PAGE", 3)
+    open_items, closed_items = 40, 30
+    world = feedback_history(factory, open_items=open_items, closed_items=closed_items)
+    bound = 3 + 1 + SORT_GROUP
+    assert bound < open_items
+    with db.tenant_scope(world.agency.id):
+        page, plan = plan_of(lambda: inbox.inbox(with_closed=False, start=None), "feedback_items")
+        (scan,) = scans_of(plan, "feedback_items")
+        # the partial index holds only open items: the closed history is never read
+        assert scan["Node Type"] == "Index Scan" and scan["Index Name"] == "ix_feedback_items_open_due"
+        assert _rows_read(scan) <= bound and len(page.rows) == 3 and page.next
+        after, plan = plan_of(lambda: inbox.inbox(with_closed=False, start=page.next), "feedback_items")
+        (scan,) = scans_of(plan, "feedback_items")
+        assert _rows_read(scan) <= bound and "due_at >=" in scan["Index Cond"]
+        assert len(after.rows) == 3 and {r.id for r in page.rows}.isdisjoint(r.id for r in after.rows)
+        # page after page, every open item once, by deadline
+        seen, start = [], None
+        while True:
+            page = inbox.inbox(with_closed=False, start=start)
+            seen += page.rows
+            if page.next is None:
+                break
+            start = page.next
+        assert len(seen) == len({r.id for r in seen}) == open_items
+        assert [r.due_at for r in seen] == sorted(r.due_at for r in seen)
+        # with the closed ones: the latest received first, a page at a time, backwards on its index
+        everything, plan = plan_of(lambda: inbox.inbox(with_closed=True, start=None), "feedback_items")
+        (scan,) = scans_of(plan, "feedback_items")
+        assert scan["Index Name"] == "ix_feedback_items_received" and scan["Scan Direction"] == "Backward"
+        assert _rows_read(scan) <= bound
+        seen, start = [], None
+        while True:
+            page = inbox.inbox(with_closed=True, start=start)
+            seen += page.rows
+            if page.next is None:
+                break
+            start = page.next
+        assert len(seen) == len({r.id for r in seen}) == open_items + closed_items
+        assert [r.received_at for r in seen] == sorted((r.received_at for r in seen), reverse=True)
+        db.session.rollback()
+
+
+def test_the_inbox_loads_only_the_columns_it_shows(app_ctx):
+    from tenants.feedback import queries as inbox
+
+    for stmt in (inbox.open_statement(None), inbox.everything_statement(None)):
+        sql = str(stmt)
+        shown = {"id", "received_at", "kind", "contact_name", "contact", "confidential", "status", "due_at"}
+        assert set(re.findall(r"\bfeedback_items\.(\w+)", sql)) <= shown | {"responded_at", "description"}
+        # the description cut where the page cuts it
+        assert "left(feedback_items.description" in sql
+
+
+def test_inbox_links_cost_the_same_for_a_longer_page(client, dbconn, factory, monkeypatch):
+    builds: list[str] = []
+    real_build = MapAdapter.build
+
+    def counting(self: MapAdapter, endpoint: str, *args: Any, **kwargs: Any) -> str:
+        builds.append(endpoint)
+        return real_build(self, endpoint, *args, **kwargs)
+
+    short = feedback_history(factory, open_items=2, closed_items=0)
+    long = feedback_history(factory, open_items=12, closed_items=0)
+    counts = []
+    for world in (short, long):
+        login(client, world.coordinator)
+        monkeypatch.setattr(MapAdapter, "build", counting)
+        page = client.get(f"/a/{world.agency.slug}/feedback/inbox")
+        monkeypatch.setattr(MapAdapter, "build", real_build)
+        assert page.text.count('data-testid="feedback-row"') in (2, 12)
+        counts.append(len(builds))
+        builds.clear()
+        client.post("/logout")
+    assert counts[0] == counts[1]
+
+
+# -- the quality summary page -----------------------------------------------------------------
+
+QUALITY_MONTH = date(2025, 3, 1)
+
+
+def test_the_quality_summary_page_takes_at_most_six_round_trips(app, client, dbconn, factory):
+    from tenants.quality import jobs
+    from tenants.quality import queries as quality
+    from tenants.quality import services as summaries
+    from tenants.quality.models import QualitySummary
+    from tests.test_quality import generate, make_world
+
+    world = make_world(factory)
+    generate(world, QUALITY_MONTH)
+    with time_machine.travel(datetime(2025, 4, 2, 10, 0, tzinfo=UTC), tick=False):
+        with app.app_context(), db.tenant_scope(world.agency.id):
+            built, queued = summaries.request_build(world.agency, QUALITY_MONTH)
+            db.session.commit()
+            jobs.build(summary_id=str(built.id))
+            db.session.commit()
+            built = db.session.scalar(select(QualitySummary).where(QualitySummary.id == built.id))
+    planned = built.figures["visits"]["planned"]
+    for i in range(5):  # comparable agencies with their own summary of the month
+        peer = factory.agency(name=f"Peer {i}")
+        with db.tenant_scope(peer.id):
+            db.session.add(
+                QualitySummary(
+                    month=QUALITY_MONTH,
+                    state="done",
+                    figures={
+                        "visits": {"planned": planned},
+                        "kpis": {k.key: {"value": 10.0 * i} for k in summaries.targets.KPIS},
+                    },
+                    built_at=db.utcnow(),
+                )
+            )
+            db.session.commit()
+    quality.forget_peer_positions()
+    login(client, world.admin)
+    url = f"/a/{world.agency.slug}/quality/{built.id}"
+    page, trips = measured(client, dbconn, url)
+    assert "better than or equal to" in page.text
+    # the position among peers was read by the first view and kept: no second transaction
+    assert not any("saas_platform_reader" in s for s in trips)
+    assert len(trips) <= MAX_ROUND_TRIPS, summary(trips)
+    archive, trips = measured(client, dbconn, f"/a/{world.agency.slug}/quality/")
+    assert 'data-testid="quality-row"' in archive.text
+    assert len(trips) <= MAX_ROUND_TRIPS, summary(trips)
+    # the archive lists the months without loading the figures behind them
+    (listed,) = [s for s in trips if "FROM quality_summaries" in s]
+    assert re.findall(r"quality_summaries\.figures(.)", listed) == ["["], listed

@@ -17,11 +17,12 @@ from sqlalchemy.orm import aliased
 
 from saas import db
 from saas.extensions import csrf, limiter
+from saas.links import UrlPattern
 from saas.models import Membership, Role, User
 from saas.tenancy import current_agency, current_membership, get_or_404, public_agency_page, require_role
 from tenants.clients.models import Client, PortalLink
 from tenants.clients.services import agency_today
-from tenants.feedback import labels, services
+from tenants.feedback import labels, queries, services
 from tenants.feedback.forms import (
     FeedbackForm,
     InspectionForm,
@@ -34,6 +35,7 @@ from tenants.feedback.forms import (
 from tenants.feedback.models import (
     DIMENSIONS,
     FeedbackItem,
+    FeedbackKind,
     FeedbackStatus,
     FeedbackTransition,
     FollowUpTask,
@@ -356,16 +358,17 @@ def shows_identity(item: FeedbackItem) -> bool:
 @require_role(*SUPERVISORS)
 def inbox() -> Any:
     show_closed = request.args.get("closed") == "1"
-    query = select(FeedbackItem).order_by(FeedbackItem.due_at).limit(300)
-    if not show_closed:
-        query = query.where(FeedbackItem.status != FeedbackStatus.CLOSED)
-    items = list(db.session.scalars(query))
-    now = db.utcnow()
+    page = queries.inbox(with_closed=show_closed, start=request.args.get("after"))
     return render_template(
         "feedback/inbox.html",
-        items=[(i, services.deadline_state(i, now), i.due_at - now) for i in items],
-        shows_identity=shows_identity,
+        page=page,
         show_closed=show_closed,
+        sees_confidential=current_membership().role == Role.ADMIN,
+        # per page, not per row: the row links and the labels
+        item_url=UrlPattern("feedback.item", "feedback_id"),
+        kind_labels={k.value: labels.kind_label(k) for k in FeedbackKind},
+        status_labels={s.value: labels.status_label(s) for s in FeedbackStatus},
+        deadline_labels={d: labels.deadline_label(d) for d in ("answered", "overdue", "due_soon", "on_time")},
     )
 
 

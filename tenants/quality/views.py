@@ -13,12 +13,13 @@ from flask_login import current_user
 
 from saas.charts import line_chart
 from saas.i18n import format_month
+from saas.links import UrlPattern
 from saas.models import Role
 from saas.tenancy import current_agency, current_membership, get_or_404, require_role
 from tenants.feedback.labels import dimension_label
 from tenants.feedback.models import DIMENSIONS
 from tenants.quality import jobs as _jobs  # noqa: F401 - registers the build job
-from tenants.quality import kpis, services, targets
+from tenants.quality import kpis, queries, services, targets
 from tenants.quality.models import BuildState, QualitySummary
 
 bp = Blueprint("quality", __name__, url_prefix="/a/<slug>")
@@ -58,7 +59,7 @@ def _months_open(agency: Any) -> list[date]:
 @require_role(*VIEWERS)
 def index() -> Any:
     agency = current_agency()
-    rows = services.archive()
+    rows = queries.archive()
     have = {s.month for s in rows}
     missing = [m for m in _months_open(agency) if m not in have]
     return render_template(
@@ -66,6 +67,7 @@ def index() -> Any:
         rows=rows,
         missing=missing,
         can_build=current_membership().role == Role.ADMIN,
+        summary_url=UrlPattern("quality.show", "summary_id"),
     )
 
 
@@ -97,9 +99,7 @@ def _flash_queued(queued: bool) -> None:
 def show(summary_id: uuid.UUID) -> Any:
     summary = get_or_404(QualitySummary, summary_id)
     figures = summary.figures or {}
-    peers = None
-    if figures and not figures.get("empty"):
-        peers = services.peer_percentiles(summary.tenant_id, summary.month, figures)
+    peers = queries.peer_positions(summary)
     return render_template(
         "quality/show.html",
         summary=summary,

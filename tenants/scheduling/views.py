@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 
 from saas import db
 from saas.auth import tokens
+from saas.links import UrlPattern
 from saas.models import Agency, Membership, Role, User
 from saas.tenancy import current_agency, current_membership, get_or_404, require_role
 from tenants.clients import services as client_services
@@ -435,22 +436,6 @@ def my_schedule() -> Any:
         visit_url=UrlPattern("scheduling.visit", "visit_id"),
         status_labels={s.value: visit_status_label(s) for s in VisitStatus},
     )
-
-
-class UrlPattern:
-    """One `url_for` per page for a list's row links: the URL is built once
-    around a marker id, and each row fills in its own id."""
-
-    _MARKER = uuid.UUID(int=0)
-
-    def __init__(self, endpoint: str, parameter: str, **values: Any) -> None:
-        url = url_for(endpoint, **{parameter: self._MARKER}, **values)
-        self._head, marker, self._tail = url.partition(str(self._MARKER))
-        if not marker:
-            raise ValueError(f"{endpoint} does not put {parameter} in its path")
-
-    def __call__(self, object_id: uuid.UUID) -> str:
-        return f"{self._head}{object_id}{self._tail}"
 
 
 @bp.route("/visits/<uuid:visit_id>/check-in", methods=["POST"])

@@ -1,0 +1,90 @@
+"""Read models of the quality pages: the archive's columns (not the stored
+figures behind them), and the summary's position among comparable agencies,
+kept for a short while so that the page does not open a second transaction
+(the platform reader's) on every view.
+
+The position only changes when another comparable agency builds or rebuilds
+the same month; it is read again at most every PEERS_KEPT per process and
+summary, and an answer of "too few peers yet" is never kept.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from saas import db
+from tenants.quality import services
+from tenants.quality.models import QualitySummary
+
+ARCHIVE_MONTHS = 60
+PEERS_KEPT = 60.0  # seconds
+PEERS_KEPT_MAX = 4096  # summaries per process
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRow:
+    """One month of the archive, as its list shows it."""
+
+    id: uuid.UUID
+    month: date
+    state: str
+    built_at: datetime | None
+    rebuilds: int
+    score: Any  # the overall score as stored (a number or None)
+
+
+def archive() -> list[ArchiveRow]:
+    """The latest ARCHIVE_MONTHS summaries, newest first, without their figures."""
+    rows = db.session.execute(
+        select(
+            QualitySummary.id,
+            QualitySummary.month,
+            QualitySummary.state,
+            QualitySummary.built_at,
+            QualitySummary.rebuilds,
+            QualitySummary.figures["score"].label("score"),
+        )
+        .order_by(QualitySummary.month.desc())
+        .limit(ARCHIVE_MONTHS)
+    ).all()
+    return [ArchiveRow(**r._asdict()) for r in rows]
+
+
+_peers: OrderedDict[tuple[Any, ...], tuple[float, dict[str, int]]] = OrderedDict()
+_peers_lock = threading.Lock()
+
+
+def peer_positions(summary: QualitySummary) -> dict[str, int] | None:
+    """`services.peer_percentiles` of a built summary, kept PEERS_KEPT seconds."""
+    figures = summary.figures or {}
+    if not figures or figures.get("empty"):
+        return None
+    key = (summary.tenant_id, summary.id, summary.built_at, summary.rebuilds)
+    now = time.monotonic()
+    with _peers_lock:
+        kept = _peers.get(key)
+        if kept is not None and kept[0] > now:
+            _peers.move_to_end(key)
+            return kept[1]
+    found = services.peer_percentiles(summary.tenant_id, summary.month, figures)
+    if found is not None:
+        with _peers_lock:
+            _peers[key] = (now + PEERS_KEPT, found)
+            _peers.move_to_end(key)
+            while len(_peers) > PEERS_KEPT_MAX:
+                _peers.popitem(last=False)
+    return found
+
+
+def forget_peer_positions() -> None:
+    """Drop what is kept (tests, and a process that must read afresh)."""
+    with _peers_lock:
+        _peers.clear()
