@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import warnings
 
 import pytest
 import requests
@@ -69,8 +68,10 @@ def test_fuzzing_the_api_finds_no_failure(stack: Stack, api, role: str, tmp_path
         str(SEED),
         "--phases",
         "examples,coverage,fuzzing",
+        # one worker thread: CPython 3.11.7's AST recursion tracking is not
+        # thread-safe (gh-106905), and hypothesis builds ASTs on each thread
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "20",
         "--no-shrink",
@@ -88,13 +89,6 @@ def test_fuzzing_the_api_finds_no_failure(stack: Stack, api, role: str, tmp_path
         command[command.index(str(SEED))] = str(SEED + 1)
         run = subprocess.run(command, capture_output=True, text=True, timeout=WITHIN_S, check=False)
     report = run.stdout[-12000:] + run.stderr[-2000:]
-    if run.returncode != 0 and _only_tool_errors(run.stdout):
-        # every generated request was answered as documented; what failed is
-        # schemathesis itself: say so loudly, but it is not a fault of the API
-        warnings.warn(
-            f"schemathesis broke internally as {role} (no API failure):\n{report[-2000:]}", stacklevel=1
-        )
-        return
     assert run.returncode == 0, (
         f"schemathesis as {role}:\n{report}\n--- server log ---\n{stack.log_tail(3000)}"
     )
