@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -19,9 +19,13 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from saas import audit, db
+from saas.agencies import setting_int
 from saas.models import Agency, Membership, Role, User
+from saas.notifications.reminders import Due, recipients, send_now
 from tenants.clients.models import Case, CaseStatus, Client, PlanStatus, ServicePlan, ServicePlanItem
 from tenants.scheduling.models import ReturnVisit, ServiceRecord, Visit, VisitStatus
+from tenants.scheduling.signals import VisitCompleted, visit_completed
+from tenants.scheduling.visit_reminders import RECORD_ATTENTION
 
 DEFAULT_WINDOW_DAYS = 28
 DEFAULT_TRAVEL_BUFFER = 15
@@ -40,14 +44,6 @@ class VisitError(ValueError):
 
 def tz_of(agency: Agency) -> ZoneInfo:
     return agency.zone
-
-
-def setting_int(agency: Agency, key: str, default: int, low: int = 0, high: int = 10_000) -> int:
-    try:
-        value = int(agency.setting(key, default))
-    except (TypeError, ValueError):
-        return default
-    return value if low <= value <= high else default
 
 
 def local_now(agency: Agency) -> datetime:
@@ -786,8 +782,7 @@ def check_out(
     audit.record("visit.checked_out", str(visit.id), needs_attention=record.needs_attention)
     if record.needs_attention:
         _alert_coordinators(agency, visit)
-    for hook in VISIT_COMPLETED_HOOKS:
-        hook(agency, visit)
+    visit_completed.send(VisitCompleted(agency, visit, row))
     return row
 
 
@@ -795,9 +790,6 @@ def _alert_coordinators(agency: Agency, visit: Visit) -> None:
     """Through the notification centre (the mandatory `record.attention` kind):
     in the app and by email (quiet hours delay it), to the active coordinators
     and admins, once per visit, in the check-out's own transaction."""
-    from saas.notifications.reminders import Due, recipients, send_now
-    from saas.notifications.sweeps import RECORD_ATTENTION
-
     send_now(
         [
             Due(
@@ -946,55 +938,3 @@ def return_visits_for(month: date, agency: Agency | None = None) -> list[ReturnV
     ).all()
     due = hi.replace(day=return_visit_due_day(agency) if agency is not None else DEFAULT_RETURN_VISIT_DUE_DAY)
     return [ReturnVisitRow(r[0], r[1], r[2], r[3], r[4], due) for r in rows]
-
-
-# -- hooks into the care loop ---------------------------------------------------------------
-
-# called in the check-out transaction: other areas react to a completed visit
-# (feedback emails the client a rating link) without scheduling importing them
-VISIT_COMPLETED_HOOKS: list[Callable[[Agency, Visit], None]] = []
-
-
-def _on_plan_activated(plan: ServicePlan, case: Case) -> None:
-    from tenants.staffing.settings import agency_in_scope
-
-    replace_plan_visits(agency_in_scope(), plan, case)
-
-
-def _visits_in_client_file(client: Client) -> list[Any]:
-    """Past visits and their records, for the client's one-matter file."""
-    from tenants.clients.views import TimelineEntry
-
-    rows = db.session.execute(
-        select(Visit, ServiceRecord.what_was_done)
-        .outerjoin(ServiceRecord, ServiceRecord.visit_id == Visit.id)
-        .where(
-            Visit.client_id == client.id, Visit.starts_at < db.utcnow(), Visit.status != VisitStatus.SCHEDULED
-        )
-        .order_by(Visit.starts_at.desc())
-        .limit(200)
-    ).all()
-    from flask import url_for
-
-    from tenants.scheduling.labels import visit_status_label
-
-    return [
-        TimelineEntry(
-            v.local_day,
-            "visit",
-            _("Visit (%(status)s)", status=visit_status_label(v.status)),
-            done or v.cancel_reason,
-            url_for("scheduling.visit", visit_id=v.id),
-        )
-        for v, done in rows
-    ]
-
-
-def register_hooks() -> None:
-    from tenants.clients import services as clients
-    from tenants.clients import views as client_views
-
-    if _on_plan_activated not in clients.PLAN_ACTIVATED_HOOKS:
-        clients.PLAN_ACTIVATED_HOOKS.append(_on_plan_activated)
-    if _visits_in_client_file not in client_views.TIMELINE_PROVIDERS:
-        client_views.TIMELINE_PROVIDERS.append(_visits_in_client_file)
