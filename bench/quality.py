@@ -1,8 +1,8 @@
 """Benchmark: building every agency's monthly quality summary on a platform of
 500 agencies and 2 million visits in the month, against one hand-written SQL
 query computing the same figures (all nine parts) for all agencies at once.
-Prints both times, the ratio (target: within 2x), the statements per agency,
-and checks that every agency's stored figures equal the reference's.
+Checks that every agency's stored figures equal the reference's, and ends with
+the ratio of the two (target: at most 1.5x) as its last line, `quality: Rx`.
 
     .venv/bin/python -m bench.quality                          # 500 agencies, 2,000,000 visits
     .venv/bin/python -m bench.quality --agencies 50 --visits 100000   # a quick check
@@ -13,13 +13,30 @@ owner role (a few minutes at full size): visits, ratings, opinions and
 complaints with their steps, staff with caseloads, certificates and training,
 rectifications, follow-ups, return visits, one admin per agency, and three
 kinds of agency settings (targets, training hours, certificate window, caseload
-limits). The summaries are built through the real path: the monthly sweep's
-`build_due` (each batch's figures in one statement through the platform
-reader, each summary stored under its agency's row-level security with its
-audit entry and the outbox row of the job that emails its admins; delivering
-the email is the worker's, after the commit, and is not timed). The reference
-query runs as the owner and
-is written independently of `tenants/quality/kpis.py`: it is the yardstick.
+limits).
+
+What is timed, each over several rounds (`--rounds`, 5 by default; the median
+is reported, and the order of the two alternates from round to round so that
+neither always finds the caches the other left):
+
+- the build: the monthly sweep's real path from the moment it starts, as the
+  app role: `due_agencies` (the agencies, and which already have the month's
+  summary), then `build_due`: the due agencies' figures in one statement
+  through the platform reader, each summary stored under its own agency's
+  row-level security with its audit entry, the outbox rows of the jobs that
+  email the admins, one commit per 100 agencies, and the relay of those jobs
+  to Redis after each commit. Delivering the emails is the worker's, after the
+  commit, and is not timed. Before each round the month's summaries are
+  deleted (as the owner), so every round builds all of them; the audit logs
+  keep growing, as they do in real life.
+- the reference: one statement as the owner (no row-level security, which
+  costs nothing measurable), rows fetched. It is written independently of
+  `tenants/quality/kpis.py`, as fast as it can be written: it is the yardstick.
+
+Besides the wall times, the CPU seconds used by the PostgreSQL server (its
+parallel workers included) and by this process are printed: on a busy machine
+they move less than the wall time, but only the wall time of a quiet machine
+decides the target.
 """
 
 from __future__ import annotations
@@ -32,6 +49,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import configure_mappers
 
 MONTH = date(2026, 10, 1)
 ZONES = ("Europe/London", "Asia/Shanghai", "America/New_York", "Australia/Sydney")
@@ -64,16 +82,20 @@ REFERENCE = text(
              coalesce((settings ->> 'caseload_limit_community')::int, 500) as lim_c
       from agencies where slug like 'bench-%'
     ), per_client as (
-      select v.tenant_id,
-             count(*) filter (where status <> 'cancelled') as planned,
-             count(*) filter (where status = 'completed') as delivered,
-             count(*) filter (where status = 'completed' and late_flagged_at is null) as delivered_on_time,
-             count(*) filter (where status <> 'cancelled' and late_flagged_at is not null) as late,
-             count(*) filter (where status = 'missed'
-                                or (missed_flagged_at is not null and status <> 'completed')) as missed,
-             count(*) filter (where status = 'cancelled') as cancelled
-      from a join visits v on v.tenant_id = a.id and v.starts_at >= a.lo and v.starts_at < a.hi
-      group by v.tenant_id, v.client_id
+      -- each agency's month on its own, client by client (a small aggregate in memory per agency,
+      -- where one grouping of every agency's month would sort them all on disk)
+      select a.id as tenant_id, c.*
+      from a cross join lateral (
+        select count(*) filter (where status <> 'cancelled') as planned,
+               count(*) filter (where status = 'completed') as delivered,
+               count(*) filter (where status = 'completed' and late_flagged_at is null) as delivered_on_time,
+               count(*) filter (where status <> 'cancelled' and late_flagged_at is not null) as late,
+               count(*) filter (where status = 'missed'
+                                  or (missed_flagged_at is not null and status <> 'completed')) as missed,
+               count(*) filter (where status = 'cancelled') as cancelled
+        from visits v where v.tenant_id = a.id and v.starts_at >= a.lo and v.starts_at < a.hi
+        group by v.client_id
+      ) c
     ), vis as (
       select tenant_id, sum(planned) as planned, sum(delivered) as delivered,
              sum(delivered_on_time) as delivered_on_time, sum(late) as late, sum(missed) as missed,
@@ -169,9 +191,14 @@ REFERENCE = text(
       where f.employment_end is null or f.employment_end > date '2026-10-31'
       group by a.id
     ), pairs as (
-      select distinct v.tenant_id, v.staff_file_id, v.client_id
-      from a join visits v on v.tenant_id = a.id and v.starts_at >= a.prev_lo and v.starts_at < a.lo
-      where v.staff_file_id is not null and v.status in ('completed', 'in_progress', 'scheduled')
+      -- each agency's previous month read from the index (one scan of every agency's visits
+      -- would read their whole history)
+      select a.id as tenant_id, p.staff_file_id, p.client_id
+      from a cross join lateral (
+        select distinct v.staff_file_id, v.client_id from visits v
+        where v.tenant_id = a.id and v.starts_at >= a.prev_lo and v.starts_at < a.lo
+          and v.staff_file_id is not null and v.status in ('completed', 'in_progress', 'scheduled')
+      ) p
     ), ret as (
       select p.tenant_id, count(*) as expected,
              count(*) filter (where r.visited_on <= date '2026-10-07') as on_time,
@@ -211,6 +238,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agencies", type=int, default=int(os.environ.get("QUALITY_BENCH_AGENCIES", 500)))
     parser.add_argument("--visits", type=int, default=int(os.environ.get("QUALITY_BENCH_VISITS", 2_000_000)))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("QUALITY_BENCH_ROUNDS", 5)))
     args = parser.parse_args()
 
     from saas import embedded
@@ -220,7 +248,7 @@ def main() -> None:
     os.environ.update(DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url)
     os.environ["SECRET_KEY"] = "bench-only-secret"  # noqa: S105
     try:
-        run(args.agencies, args.visits, servers.database_url)
+        run(args.agencies, args.visits, servers.database_url, max(args.rounds, 1), root / "pgdata")
     finally:
         servers.stop()
 
@@ -423,12 +451,50 @@ def seed(engine, agencies: int, visits: int) -> None:
         conn.execute(text("vacuum analyze"))
 
 
-def build_all(month: date) -> tuple[float, dict, float, int]:
+def server_cpu(pgdata: Path | None) -> float | None:
+    """CPU seconds used so far by the PostgreSQL server's processes (the
+    postmaster and its children), read from /proc; None where there is none."""
+    try:
+        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])  # type: ignore[operator]
+        tick = os.sysconf("SC_CLK_TCK")
+        used = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(entry.name) == postmaster or int(fields[1]) == postmaster:
+                used += int(fields[11]) + int(fields[12])
+        return used / tick
+    except (OSError, TypeError, ValueError, IndexError):
+        return None
+
+
+class Timing:
+    """Wall and CPU seconds of one timed run."""
+
+    def __init__(self, pgdata: Path | None) -> None:
+        self.pgdata = pgdata
+
+    def __enter__(self) -> Timing:
+        self._cpu = (server_cpu(self.pgdata), time.process_time())
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.wall = time.perf_counter() - self._started
+        server, process = server_cpu(self.pgdata), time.process_time()
+        self.server = server - self._cpu[0] if server is not None and self._cpu[0] is not None else None
+        self.process = process - self._cpu[1]
+
+
+def build_all(month: date, pgdata: Path | None) -> tuple[Timing, float, dict, float, int]:
     """The monthly sweep's real path, timed: find the due agencies (the sweep's
-    `due_agencies`), then `build_due`: per batch of agencies, their figures in
-    one statement through the platform reader, each summary stored under its
-    own agency's row-level security (audit entry, the email job's outbox row), one commit
-    per batch. Returns the time, each agency's stored figures, the statements
+    `due_agencies`), then `build_due`. Returns the timing, the part of it
+    spent reading the figures, each agency's stored figures, the statements
     per agency and how many were stored."""
     from datetime import UTC, datetime
 
@@ -438,19 +504,30 @@ def build_all(month: date) -> tuple[float, dict, float, int]:
     from tenants.quality import jobs, services
 
     statements = [0]
+    reading = [0.0]
 
     def count(*_: object) -> None:
         statements[0] += 1
 
+    compute_batch = services.compute_batch
+
+    def timed_compute_batch(*args: object, **kwargs: object) -> object:
+        started = time.perf_counter()
+        try:
+            return compute_batch(*args, **kwargs)
+        finally:
+            reading[0] += time.perf_counter() - started
+
     # any moment after the 1st, 00:00 of the next month in every zone
     now = datetime(month.year + month.month // 12, month.month % 12 + 1, 2, 12, tzinfo=UTC)
     event.listen(db.get_engine(), "before_cursor_execute", count)
-    started = time.perf_counter()
+    services.compute_batch = timed_compute_batch
     try:
-        due = [(agency, m) for agency, m in jobs.due_agencies(now) if m == month]
-        stored = jobs.build_due(due)
+        with Timing(pgdata) as timing:
+            due = [(agency, m) for agency, m in jobs.due_agencies(now) if m == month]
+            stored = jobs.build_due(due)
     finally:
-        elapsed = time.perf_counter() - started
+        services.compute_batch = compute_batch
         event.remove(db.get_engine(), "before_cursor_execute", count)
     with db.platform_reader() as reader:
         built = dict(
@@ -461,7 +538,21 @@ def build_all(month: date) -> tuple[float, dict, float, int]:
             ).all()
         )
     db.session.remove()
-    return elapsed, built, statements[0] / max(len(due), 1), stored
+    return timing, reading[0], built, statements[0] / max(len(due), 1), stored
+
+
+def reference(engine, pgdata: Path | None) -> tuple[Timing, list]:  # noqa: ANN001
+    with Timing(pgdata) as timing, engine.connect() as conn:
+        rows = conn.execute(REFERENCE).mappings().all()
+    return timing, rows
+
+
+def forget_summaries(engine, month: date) -> None:  # noqa: ANN001
+    """Before a round: the month's summaries deleted, so the sweep builds them all again."""
+    with engine.begin() as conn:
+        conn.execute(text("delete from quality_summaries where month = :m"), {"m": month})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("vacuum analyze quality_summaries"))
 
 
 def expected(row: dict) -> dict:
@@ -545,7 +636,14 @@ def differences(stored: object, want: object, path: str = "") -> list[str]:
     return [] if stored == want else [f"{path}: {stored!r} != {want!r}"]
 
 
-def run(agencies: int, visits: int, owner_url: str) -> None:
+def _cpu(t: Timing) -> str:
+    server = f"{t.server:.2f}" if t.server is not None else "?"
+    return f"CPU {server} s server + {t.process:.2f} s here"
+
+
+def run(agencies: int, visits: int, owner_url: str, rounds: int, pgdata: Path | None) -> None:
+    from statistics import median
+
     from saas.app import create_app
     from saas.cli import upgrade_database
 
@@ -553,34 +651,61 @@ def run(agencies: int, visits: int, owner_url: str) -> None:
     with app.app_context():
         upgrade_database()
     engine = create_engine(owner_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    print(f"quality summary bench: {agencies} agencies, {visits:,} visits in {MONTH:%B %Y}")
+    print(f"quality summary bench: {agencies} agencies, {visits:,} visits in {MONTH:%B %Y}, {rounds} rounds")
     started = time.perf_counter()
     seed(engine, agencies, visits)
     print(f"  data generated in {time.perf_counter() - started:.1f} s")
 
-    with app.app_context():
-        summaries, built, per_agency, stored = build_all(MONTH)
+    # the models' mappers are configured once per process, at its first query: a worker has done
+    # that long before the sweep runs, so it is done here before timing anything
+    configure_mappers()
+    builds: list[Timing] = []
+    refs: list[Timing] = []
+    mismatches: dict = {}
+    for round_ in range(rounds):
+        forget_summaries(engine, MONTH)
+        # the order alternates: each side runs first in half of the rounds
+        if round_ % 2:
+            ref_timing, rows = reference(engine, pgdata)
+        with app.app_context():
+            timing, reading, built, per_agency, stored = build_all(MONTH, pgdata)
+        if not round_ % 2:
+            ref_timing, rows = reference(engine, pgdata)
+        builds.append(timing)
+        refs.append(ref_timing)
+        print(
+            f"  round {round_ + 1}: {stored} summaries built in {timing.wall:6.2f} s"
+            f" (figures read {reading:.2f} s; {_cpu(timing)}),"
+            f" hand-written query {ref_timing.wall:6.2f} s ({_cpu(ref_timing)})"
+        )
+        mismatches = {}
+        for r in rows:
+            diff = differences(built.get(r["tenant_id"]), expected(dict(r)))
+            if diff:
+                mismatches[r["tenant_id"]] = diff
+        if mismatches or stored != len(rows):
+            break
 
-    started = time.perf_counter()
-    with engine.connect() as conn:
-        rows = conn.execute(REFERENCE).mappings().all()
-    reference = time.perf_counter() - started
-
-    mismatches = {}
-    for r in rows:
-        diff = differences(built.get(r["tenant_id"]), expected(dict(r)))
-        if diff:
-            mismatches[r["tenant_id"]] = diff
+    build_wall = median(t.wall for t in builds)
+    ref_wall = median(t.wall for t in refs)
     print(
-        f"  all {stored} summaries built:  {summaries:8.2f} s"
-        f" ({summaries / max(stored, 1) * 1000:.1f} ms each)"
+        f"  all {stored} summaries built:  {build_wall:8.2f} s median"
+        f" ({build_wall / max(stored, 1) * 1000:.1f} ms each)"
     )
-    print(f"  one hand-written query:      {reference:8.2f} s")
+    print(f"  one hand-written query:      {ref_wall:8.2f} s median")
     print(f"  statements per agency:       {per_agency:8.1f}")
-    print(f"  ratio: {summaries / reference:.2f}x (target: within 2x)")
+    if all(t.server is not None for t in builds + refs):
+        build_cpu = median(t.server + t.process for t in builds)  # type: ignore[operator]
+        ref_cpu = median(t.server + t.process for t in refs)  # type: ignore[operator]
+        print(
+            f"  CPU seconds, median:         {build_cpu:8.2f} against {ref_cpu:.2f}"
+            f" ({build_cpu / ref_cpu:.2f}x)"
+        )
     print(f"  all figures equal to the reference for {len(rows) - len(mismatches)} of {len(rows)} agencies")
     for tenant_id, diff in list(mismatches.items())[:3]:
         print(f"    {tenant_id}: {'; '.join(diff[:5])}")
+    print("  target: at most 1.5x, measured on a quiet machine")
+    print(f"quality: {build_wall / ref_wall:.2f}x")
     if mismatches or stored != len(rows):
         raise SystemExit(1)
 

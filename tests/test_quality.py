@@ -942,6 +942,27 @@ def test_a_rebuild_in_progress_is_not_clobbered_by_the_sweep(factory, dbconn, ap
     assert (rebuilt.state, rebuilt.rebuilds, rebuilt.figures["empty"]) == ("done", 1, False)
 
 
+def test_the_sweep_hands_agencies_whose_figures_cannot_be_read_to_their_own_jobs(
+    factory, dbconn, app_ctx, monkeypatch
+):
+    worlds = [make_world(factory, tz=tz) for tz in ("Asia/Shanghai", "Europe/London")]
+    due = [(db.session.get(Agency, w.agency.id), OCTOBER) for w in worlds]
+
+    def unreadable(*_args, **_kwargs):
+        raise RuntimeError("statement timeout")
+
+    monkeypatch.setattr(services, "compute_batch", unreadable)
+    with time_machine.travel(NOW, tick=False):
+        assert jobs.build_due(due) == 2
+    for agency, _ in due:
+        summary = _stored(agency)
+        assert (summary.state, summary.figures) == ("queued", {})
+        entries = db.session.scalars(
+            select(OutboxEntry).where(OutboxEntry.job == "quality.build", OutboxEntry.agency_id == agency.id)
+        ).all()
+        assert [e.args["summary_id"] for e in entries] == [str(summary.id)]
+
+
 # statements of one batch of the bulk path besides the per-agency ones: the
 # figures of all its agencies, and the outbox rows of the jobs that email their
 # admins (the platform's table, one INSERT)

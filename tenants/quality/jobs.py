@@ -71,9 +71,14 @@ def due_agencies(now: datetime | None = None) -> list[tuple[Agency, object]]:
     return [(a, m) for a, m in wanted.values() if (a.id, m) not in have]
 
 
-# agencies per batch of the sweep: one read of their figures, one commit; a
-# failure loses at most one batch, which falls back to one build job each
+# agencies per transaction of the sweep: one commit each; a failure loses at
+# most one batch, which falls back to one build job each
 SWEEP_BATCH = 100
+# agencies whose figures are read in one statement: the satisfaction part is
+# joined across them, so a statement per small batch would read the ratings
+# and visits it joins once per batch
+READ_BATCH = 1000
+FALLBACK = "quality summaries: %s %d agencies failed; one build job each"
 
 
 def queue_builds(due: list[tuple[Agency, date]]) -> int:
@@ -90,22 +95,36 @@ def queue_builds(due: list[tuple[Agency, date]]) -> int:
 
 
 def build_due(due: list[tuple[Agency, date]]) -> int:
-    """Build the due agencies' summaries in batches: each batch's figures in one
-    statement across its agencies, stored under each agency's own scope in one
-    transaction. A batch that fails is rolled back whole and handed to the
+    """Build the due agencies' summaries: their figures in one statement across
+    them (up to `READ_BATCH` at a time), then stored under each agency's own
+    scope in transactions of `SWEEP_BATCH`. Agencies whose figures could not be
+    read, or whose transaction failed (rolled back whole), are handed to the
     per-agency build jobs (with their retries and failed state) instead.
     Returns how many summaries were stored or queued."""
     done = 0
-    for start in range(0, len(due), SWEEP_BATCH):
-        batch = due[start : start + SWEEP_BATCH]
+    for start in range(0, len(due), READ_BATCH):
+        chunk = due[start : start + READ_BATCH]
         try:
-            done += services.build_batch(batch)
-            db.session.commit()
+            figures = services.compute_batch(chunk)
         except Exception:
-            db.session.rollback()
-            log.warning("quality summaries: a batch of %d failed; one job each", len(batch), exc_info=True)
-            done += queue_builds(batch)
-        relay_after_commit(db.session())
+            log.warning(
+                "quality summaries: figures of %d agencies failed; one job each", len(chunk), exc_info=True
+            )
+            done += queue_builds(chunk)
+            relay_after_commit(db.session())
+            continue
+        for first in range(0, len(chunk), SWEEP_BATCH):
+            batch = chunk[first : first + SWEEP_BATCH]
+            try:
+                done += services.store_batch(batch, figures)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.warning(
+                    "quality summaries: a batch of %d failed; one job each", len(batch), exc_info=True
+                )
+                done += queue_builds(batch)
+            relay_after_commit(db.session())
     return done
 
 

@@ -1,19 +1,18 @@
-"""The month's figures: one statement with a subquery per part and agency, each
-bounded to the month (plus the 6 months of the satisfaction trend, the previous
-month's return visits and the year-to-date training hours), so the cost follows
-the month's activity, not the number of other agencies. (The satisfaction part
-reads the agency's ratings, each looking up its visit: there is no index on a
-rating's visit time.)
+"""The month's figures: one statement, each part bounded to the month (plus the
+6 months of the satisfaction trend, the previous month's return visits and the
+year-to-date training hours), so the cost follows the month's activity.
 
 One statement serves both paths, driven by `bounds` (one row per agency: its
 month's UTC bounds from its own time zone and its settings): the per-agency
 build runs it with its own row in the agency's transaction, where row-level
 security (`app.tenant_id`, set by `saas.db`) scopes every table to the agency;
-the monthly sweep runs it for a batch of agencies through
-`db.platform_reader()`. Every part is a LATERAL subquery of one agency, bounded
-by its tenant_id and its own window, the leading columns of the indexes they
-use, so a batch costs the sum of its agencies' months, and no part reads a
-whole table.
+the monthly sweep runs it for all the due agencies through
+`db.platform_reader()`. Every part but one is a LATERAL subquery of one agency,
+bounded by its tenant_id and its own window, the leading columns of the indexes
+it uses, so it costs that agency's month whatever the other agencies hold. The
+satisfaction part is joined across the agencies by tenant_id and grouped by
+agency: ratings are not indexed by the time of their visit, so one agency at a
+time would look up each of its ratings' visits.
 
 Definitions (also shown on the summary page):
 - planned visits: visits starting in the month, in the agency's time zone, not

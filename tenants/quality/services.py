@@ -200,11 +200,10 @@ def _store_first_build(
     return summary_id
 
 
-def build_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -> int:
-    """The monthly sweep's bulk path for a batch of agencies (one month each),
-    all in the caller's transaction (one commit per batch):
+def store_batch(due: list[tuple[Agency, date]], figures: dict[uuid.UUID, dict[str, Any]]) -> int:
+    """Store a batch of the sweep's first builds (one month per agency, their
+    figures from `compute_batch`), all in the caller's transaction:
 
-    - their figures in one read across them (`compute_batch`);
     - each summary and its audit entry under its own agency's scope, the
       agencies one after the other, so `app.tenant_id` is set once per agency
       (row-level security checks every row against it, so rows of several
@@ -215,7 +214,6 @@ def build_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -
       together in one INSERT.
 
     Returns how many were stored."""
-    figures = compute_batch(due, as_of)
     now = db.utcnow()
     sess = db.session()
     previous = db.current_tenant_id(sess)
@@ -232,6 +230,13 @@ def build_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -
         enqueue("quality.email", agency_id=agency_id, summary_id=str(summary_id))
     sess.flush()
     return len(stored)
+
+
+def build_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -> int:
+    """The sweep's bulk path for a batch of agencies (one month each): their
+    figures in one read across them, then each stored under its own scope
+    (`store_batch`), in the caller's transaction. Returns how many were stored."""
+    return store_batch(due, compute_batch(due, as_of))
 
 
 def _set_state_apart(tenant_id: uuid.UUID, summary_id: uuid.UUID, state: BuildState) -> None:
