@@ -20,7 +20,8 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert, select, text
+from sqlalchemy import BigInteger, DateTime, Text, Uuid, bindparam, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from saas import db
@@ -45,6 +46,34 @@ def _json_safe(details: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(details, default=str))
 
 
+def _canonical(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _body(
+    *,
+    tenant_id: uuid.UUID,
+    id: uuid.UUID,  # noqa: A002 - the column's name
+    at: datetime,
+    actor_id: uuid.UUID | None,
+    action: str,
+    subject: str,
+    ip: str,
+    details: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The entry's JSON fields, those sorted before `seq` and those after."""
+    before = {
+        "action": action,
+        "actor_id": str(actor_id) if actor_id else None,
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "details": details,
+        "id": str(id),
+        "ip": ip,
+    }
+    after = {"subject": subject, "tenant_id": str(tenant_id)}
+    return before, after
+
+
 def entry_hash(
     prev_hash: str,
     *,
@@ -60,59 +89,76 @@ def entry_hash(
 ) -> str:
     """sha256(prev_hash || canonical JSON of the entry), as hex. Stable: changing
     it invalidates every chain already written."""
-    body = json.dumps(
-        {
-            "tenant_id": str(tenant_id),
-            "id": str(id),
-            "seq": seq,
-            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "actor_id": str(actor_id) if actor_id else None,
-            "action": action,
-            "subject": subject,
-            "ip": ip,
-            "details": details,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+    before, after = _body(
+        tenant_id=tenant_id,
+        id=id,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        subject=subject,
+        ip=ip,
+        details=details,
     )
+    body = _canonical({**before, "seq": seq, **after})
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def body_around_seq(**entry: Any) -> tuple[str, str]:
+    """The entry's canonical JSON (as `entry_hash` hashes it) cut around the
+    value of `seq`: head + str(seq) + tail is the whole body. The database
+    numbers the entry, so it completes the body and hashes it
+    (`audit_append`, migration c4a7e2f19d3b)."""
+    before, after = _body(**entry)
+    # the keys are sorted, and "seq" falls between the two groups
+    head = _canonical(before)[:-1] + ',"seq":'
+    tail = "," + _canonical(after)[1:]
+    return head, tail
 
 
 def lock_key(tenant_id: uuid.UUID) -> int:
     return int.from_bytes(tenant_id.bytes[-4:], "big", signed=True)
 
 
-def record(action: str, subject: str = "", *, actor_id: uuid.UUID | None = None, **details: Any) -> None:
-    """Append to the log of the agency in scope (written at once, in the
-    caller's transaction)."""
-    sess = db.session()
-    tenant_id = db.current_tenant_id(sess)
+def append(action: str, subject: str = "", *, actor_id: uuid.UUID | None = None, **details: Any) -> Any:
+    """The SQL expression appending an entry to the log of the agency in scope
+    (`audit_append`: the agency's lock, the head of its chain, the entry after
+    it), to select on its own (`record`) or after the statement that caused
+    it, in the same round trip. Its value is the entry's number."""
+    tenant_id = db.current_tenant_id()
     if tenant_id is None:
         raise db.TenantNotSet("AuditEvent")
+    entry: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "id": db.new_id(),
+        "at": db.utcnow(),
+        "actor_id": actor_id or _actor(),
+        "action": action,
+        "subject": subject[:200],
+        "ip": _ip(),
+        "details": _json_safe(details),
+    }
+    head, tail = body_around_seq(**entry)
+    return func.audit_append(
+        bindparam(None, tenant_id, Uuid()),
+        bindparam(None, entry["id"], Uuid()),
+        bindparam(None, entry["at"], DateTime(timezone=True)),
+        bindparam(None, entry["actor_id"], Uuid()),
+        bindparam(None, entry["action"], Text()),
+        bindparam(None, entry["subject"], Text()),
+        bindparam(None, entry["ip"], Text()),
+        bindparam(None, entry["details"], JSONB()),
+        bindparam(None, head, Text()),
+        bindparam(None, tail, Text()),
+        type_=BigInteger(),
+    )
+
+
+def record(action: str, subject: str = "", *, actor_id: uuid.UUID | None = None, **details: Any) -> None:
+    """Append to the log of the agency in scope (written at once, in the
+    caller's transaction): one round trip."""
+    sess = db.session()
     with sess.no_autoflush:
-        sess.execute(
-            text("select pg_advisory_xact_lock(:ns, :key)"),
-            {"ns": LOCK_NAMESPACE, "key": lock_key(tenant_id)},
-        )
-        last = sess.execute(
-            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
-        entry: dict[str, Any] = {
-            "tenant_id": tenant_id,
-            "id": db.new_id(),
-            "seq": (last.seq if last else 0) + 1,
-            "at": db.utcnow(),
-            "actor_id": actor_id or _actor(),
-            "action": action,
-            "subject": subject[:200],
-            "ip": _ip(),
-            "details": _json_safe(details),
-        }
-        prev_hash = last.hash if last else ""
-        sess.execute(
-            insert(AuditEvent).values(**entry, prev_hash=prev_hash, hash=entry_hash(prev_hash, **entry))
-        )
+        sess.execute(select(append(action, subject, actor_id=actor_id, **details)))
 
 
 def record_platform(

@@ -12,6 +12,7 @@ from saas.cli import main
 from saas.config import owner_url
 from saas.models import AuditEvent
 from tests.factories import unique
+from tests.sqlcount import count_round_trips
 
 
 def test_entries_are_numbered_and_chained(factory, dbconn):
@@ -26,6 +27,35 @@ def test_entries_are_numbered_and_chained(factory, dbconn):
     assert rows[0].prev_hash == "" and all(
         b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False)
     )
+    assert count == len(rows) and breaks == []
+
+
+def test_an_entry_is_one_round_trip_hashed_as_verify_hashes_it(factory, dbconn):
+    """The database numbers and hashes the entry (audit_append): the bytes it
+    hashes are the canonical JSON that verify recomputes, whatever the
+    details hold, and the lock it holds is the agency's own."""
+    agency = factory.agency()
+    odd = {"name": 'Zoë 中文 \u2028 "quoted"', "nested": {"b": [1, 2.5, None, True], "a": {}}, "seq": 7}
+    with db.tenant_scope(agency.id):
+        db.session.commit()
+        db.session.execute(text("select 1"))  # the transaction begun and scoped beforehand
+        with count_round_trips() as trips:
+            audit.record("test.chain", "x" * 300, actor_id=uuid.uuid4(), **odd)
+        locks = db.session.execute(
+            text(
+                "select objid::bigint from pg_locks where locktype = 'advisory'"
+                " and classid::bigint = :ns and objsubid = 2 and pid = pg_backend_pid()"
+            ),
+            {"ns": audit.LOCK_NAMESPACE},
+        ).scalars()
+        assert audit.lock_key(agency.id) & 0xFFFFFFFF in set(locks)
+        audit.record("test.chain", "second")
+        db.session.commit()
+        rows = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        count, breaks = audit.verify_chain()
+    assert trips.count == 1, trips.statements
+    entry = next(r for r in rows if r.action == "test.chain" and r.subject.startswith("x"))
+    assert entry.subject == "x" * 200 and entry.details == odd
     assert count == len(rows) and breaks == []
 
 

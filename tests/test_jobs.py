@@ -16,9 +16,10 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from saas import db, mail
-from saas.jobs import QUEUES, enqueue, job, relay_outbox, run_outbox_entry
+from saas.jobs import QUEUES, enqueue, enqueue_many, job, relay_outbox, run_outbox_entry
 from saas.models import AuditEvent, MailMessage, OutboxEntry, Role
 from tests.conftest import make_config
+from tests.sqlcount import count_round_trips
 
 RUNS: list[str] = []
 
@@ -46,6 +47,26 @@ def test_outbox_row_is_part_of_the_transaction(dbconn, factory):
         db.session.commit()
     assert entry.agency_id == agency.id and entry.args == {"marker": "kept"}
     assert entry in pending_outbox()
+
+
+def test_many_calls_of_a_job_are_one_insert_of_the_same_rows(dbconn, factory):
+    """`enqueue_many` writes what `enqueue` would, call for call, in one
+    statement, and the rows are relayed after the commit like any other."""
+    a, b = factory.agency(), factory.agency()
+    db.session.execute(select(1))  # the transaction begun beforehand
+    with count_round_trips() as trips:
+        n = enqueue_many(
+            "test.record_audit", [(a.id, {"marker": "many-a"}), (b.id, {"marker": uuid.UUID(int=1)})]
+        )
+    assert n == 2 and trips.count == 1, trips.statements
+    enqueue_many("test.record_audit", [])
+    db.session.commit()
+    assert db.session.info.pop("outbox_committed", False)
+    rows = {e.agency_id: e for e in pending_outbox() if e.job == "test.record_audit"}
+    assert rows[a.id].args == {"marker": "many-a"} and rows[b.id].args == {"marker": str(uuid.UUID(int=1))}
+    assert all(r.queue == "default" and r.attempts == 0 and r.last_error == "" for r in rows.values())
+    with pytest.raises(KeyError):
+        enqueue_many("no.such.job", [(a.id, {})])
 
 
 def test_unknown_job_is_refused(dbconn):

@@ -701,8 +701,8 @@ def test_summary_page_statement_count_does_not_grow_with_data(factory, client, d
 
 
 # statements one sweep build job runs before its commit: the agency, the claim,
-# the figures, storing them, the audit entry's 3, the admins, one admin's mail
-BUILD_STATEMENTS = 9
+# the figures, storing them, the audit entry (one round trip), the admins, one admin's mail
+BUILD_STATEMENTS = 7
 
 
 def test_build_statement_count_is_fixed(factory, dbconn, app_ctx):
@@ -967,8 +967,8 @@ def test_the_sweep_hands_agencies_whose_figures_cannot_be_read_to_their_own_jobs
 # figures of all its agencies, and the outbox rows of the jobs that email their
 # admins (the platform's table, one INSERT)
 BATCH_STATEMENTS = 2
-# each agency's store: the summary and the audit entry's 3 (lock, last entry, entry)
-STORE_STATEMENTS = 4
+# each agency's store: the summary and its audit entry in one statement
+STORE_STATEMENTS = 1
 
 
 def test_bulk_statement_count_grows_only_by_each_agencys_store(factory, dbconn, app_ctx):

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 
 from saas import audit, db
-from saas.jobs import enqueue
+from saas.jobs import enqueue, enqueue_many
 from saas.models import Agency, Membership, Role, User
 from tenants.quality import kpis, targets
 from tenants.quality.models import BuildState, QualitySummary
@@ -182,10 +182,14 @@ def _store_first_build(
 ) -> uuid.UUID | None:
     """The sweep's first build of the agency's month, under its scope (the
     caller's): the summary, unless one exists in any state (an earlier sweep,
-    or a build someone asked for meanwhile, which is left to its own job), then
-    its audit entry. Returns the summary's id, or None when it existed."""
-    summary_id = db.session.scalar(
-        _FIRST_BUILD,
+    or a build someone asked for meanwhile, which is left to its own job), and
+    its audit entry only when it was stored, both in one statement (the audit
+    entry appended for each row the INSERT returns). Returns the summary's id,
+    or None when it existed."""
+    stored = _FIRST_BUILD.cte("stored")
+    appended = audit.append("quality.summary_built", month.isoformat(), rebuild=0)
+    row = db.session.execute(
+        select(stored.c.id, appended.label("audit_seq")).select_from(stored),
         {
             "agency_id": agency.id,
             "summary_id": db.new_id(),
@@ -194,10 +198,8 @@ def _store_first_build(
             "summary_locale": agency.locale,
             "built_at": now,
         },
-    )
-    if summary_id is not None:
-        audit.record("quality.summary_built", month.isoformat(), rebuild=0)
-    return summary_id
+    ).first()
+    return row.id if row is not None else None
 
 
 def store_batch(due: list[tuple[Agency, date]], figures: dict[uuid.UUID, dict[str, Any]]) -> int:
@@ -226,9 +228,7 @@ def store_batch(due: list[tuple[Agency, date]], figures: dict[uuid.UUID, dict[st
                 stored.append((agency.id, summary_id))
     finally:
         db.set_tenant(previous, sess)
-    for agency_id, summary_id in stored:
-        enqueue("quality.email", agency_id=agency_id, summary_id=str(summary_id))
-    sess.flush()
+    enqueue_many("quality.email", ((agency_id, {"summary_id": str(s)}) for agency_id, s in stored))
     return len(stored)
 
 
