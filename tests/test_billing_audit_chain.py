@@ -3,9 +3,11 @@ including a row edited by the database owner behind the app's back."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from saas import audit, db
 from saas.cli import main
@@ -57,6 +59,62 @@ def test_an_entry_is_one_round_trip_hashed_as_verify_hashes_it(factory, dbconn):
     entry = next(r for r in rows if r.action == "test.chain" and r.subject.startswith("x"))
     assert entry.subject == "x" * 200 and entry.details == odd
     assert count == len(rows) and breaks == []
+
+
+def test_writers_of_one_agency_wait_for_each_other(app, services, migrated):
+    """Two transactions appending to one agency's log at once: the second
+    waits for the first's lock, then reads the head the first committed (not
+    the one its statement started with), so the chain neither forks nor fails."""
+    from tests.factories import Factory
+
+    db.session.remove()
+    db.SessionLocal.configure(bind=db.get_engine(), join_transaction_mode="conditional_savepoint")
+    with app.app_context():
+        agency = Factory(app).agency(unique("race"))
+        with db.tenant_scope(agency.id):
+            audit.record("test.race", "before")
+            db.session.commit()
+            head = db.session.scalar(select(func.max(AuditEvent.seq)))
+            first, second = (audit.append("test.race", name) for name in ("first", "second"))
+        holder, waiter = db.new_session(tenant_id=agency.id), db.new_session(tenant_id=agency.id)
+        outcome: dict[str, object] = {}
+
+        def wait_then_append() -> None:
+            try:
+                outcome["seq"] = waiter.execute(select(second)).scalar()
+                waiter.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                outcome["error"] = exc
+
+        try:
+            assert holder.execute(select(first)).scalar() == head + 1
+            thread = threading.Thread(target=wait_then_append)
+            thread.start()
+            with db.get_engine().connect() as watcher:
+                for _ in range(6000):  # until the waiter queues on the lock
+                    waiting = watcher.execute(
+                        text("select count(*) from pg_locks where locktype = 'advisory' and not granted")
+                    ).scalar()
+                    if waiting or not thread.is_alive():
+                        break
+                    watcher.rollback()
+                    time.sleep(0.01)
+            assert waiting, outcome
+            holder.commit()
+            thread.join()
+        finally:
+            holder.close()
+            waiter.close()
+        assert outcome == {"seq": head + 2}
+        with db.tenant_scope(agency.id):
+            rows = db.session.execute(
+                select(AuditEvent.seq, AuditEvent.subject)
+                .where(AuditEvent.seq >= head)
+                .order_by(AuditEvent.seq)
+            ).all()
+            assert [tuple(r) for r in rows] == [(head, "before"), (head + 1, "first"), (head + 2, "second")]
+            assert audit.verify_chain() == (head + 2, [])
+        db.session.remove()
 
 
 def test_chains_are_per_agency_and_the_cli_reports_them(app, factory, dbconn):
