@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 import time_machine
+from flask import g
 from sqlalchemy import create_engine, event, func, select, text
 from werkzeug.routing import MapAdapter
 
 from saas import db
 from saas.models import Membership
+from saas.pagination import Keyset
 from tenants.scheduling import queries, services
 from tenants.scheduling.models import Visit
 from tests.factories import login
@@ -454,20 +456,26 @@ def plan_of(run: Any, marker: str) -> tuple[Any, dict[str, Any]]:
 
     engine = db.get_engine()
     event.listen(engine, "before_cursor_execute", capture)
+    # undone before it runs again under EXPLAIN ANALYZE (which writes what it writes)
+    nested = db.session.begin_nested()
     try:
         result = run()
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+        nested.rollback()
     ((statement, parameters),) = captured
-    # the test's tables are small and have no statistics, where a sequential
-    # scan is cheapest: the plan is read as it is once the table is large
+    # the test's tables are small and have no statistics, where reading a whole
+    # table and sorting it is cheapest: the plan is read as the planner makes it
+    # for a large table, where neither is (a sort that remains has no other way)
     db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    db.session.execute(text("SET LOCAL enable_sort = off"))
     (plan,) = (
         db.session.connection()
         .exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
         .scalar()
     )
     db.session.execute(text("SET LOCAL enable_seqscan = on"))
+    db.session.execute(text("SET LOCAL enable_sort = on"))
     return result, plan["Plan"]
 
 
@@ -644,3 +652,142 @@ def test_the_quality_summary_page_takes_at_most_six_round_trips(app, client, dbc
     # the archive lists the months without loading the figures behind them
     (listed,) = [s for s in trips if "FROM quality_summaries" in s]
     assert re.findall(r"quality_summaries\.figures(.)", listed) == ["["], listed
+
+
+# -- the client's file -------------------------------------------------------------------------
+
+
+def file_reads(history: History, client_id: Any) -> int:
+    from tenants.clients.models import ClientFileAccess
+
+    with db.tenant_scope(history.agency.id):
+        return db.session.scalar(
+            select(func.count()).select_from(ClientFileAccess).where(ClientFileAccess.client_id == client_id)
+        )
+
+
+def test_the_client_file_takes_at_most_six_round_trips_and_logs_every_read(client, dbconn, history):
+    login(client, history.world.coordinator)
+    person = history.world.client
+    url = f"/a/{history.agency.slug}/clients/{person.id}"
+    page, trips = measured(client, dbconn, url)
+    assert "Edith Carver" in page.text and "Washed and dressed" in page.text
+    assert len(trips) <= MAX_ROUND_TRIPS, summary(trips)
+    # the read is logged by the statement that reads the file, and committed
+    (file_read,) = [s for s in trips if "client_file_access" in s]
+    assert "INSERT INTO client_file_access" in file_read and "FROM clients" in file_read
+    assert trips[-1] in ("COMMIT", "RELEASE SAVEPOINT") or trips[-1].startswith("RELEASE SAVEPOINT")
+    assert file_reads(history, person.id) == 2
+    older = re.search(r'href="([^"]+)" data-testid="file-older"', page.text)
+    assert older, "a long file has a link to its earlier entries"
+    earlier, trips = measured(client, dbconn, older.group(1).replace("&amp;", "&"))
+    assert len(trips) <= MAX_ROUND_TRIPS, summary(trips)
+    assert file_reads(history, person.id) == 4, "every page of the file is a read"
+
+
+def test_another_agencys_client_file_is_not_found_and_not_logged(client, dbconn, factory, history):
+    other = World(factory)
+    login(client, other.coordinator)
+    assert client.get(f"/a/{other.agency.slug}/clients/{history.world.client.id}").status_code == 404
+    assert file_reads(history, history.world.client.id) == 0
+
+
+def test_the_client_file_pages_through_its_history_newest_first(client, dbconn, history, monkeypatch):
+    from tenants.clients import queries as files
+
+    monkeypatch.setattr(files, "TIMELINE_PAGE", 7)
+    login(client, history.world.coordinator)
+    person = history.world.client
+    url = f"/a/{history.agency.slug}/clients/{person.id}"
+    pages, seen = 0, []
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200
+        pages += 1
+        shown = re.findall(
+            r'<li><time datetime="([^"]+)">[^<]*</time>\s*(?:<a href="([^"]*)">)?([^<]*)<', page.text
+        )
+        assert len(shown) <= 7
+        seen += shown
+        older = re.search(r'href="([^"]+)" data-testid="file-older"', page.text)
+        url = older.group(1).replace("&amp;", "&") if older else None
+    # every visit that took place, once, and the case's own lines, newest first
+    with db.tenant_scope(history.agency.id):
+        visits = db.session.scalars(
+            select(Visit)
+            .where(
+                Visit.client_id == person.id, Visit.starts_at < datetime.now(UTC), Visit.status != "scheduled"
+            )
+            .order_by(Visit.starts_at.desc())
+        ).all()
+    visit_lines = [s for s in seen if "/visits/" in s[1]]
+    assert [link.rsplit("/", 1)[-1] for _day, link, _title in visit_lines] == [str(v.id) for v in visits]
+    assert len(visits) >= HISTORY_DAYS - 1 and pages >= len(visits) // 7
+    days = [day for day, _link, _title in seen]
+    assert days == sorted(days, reverse=True)
+    titles = [title.strip() for _day, _link, title in seen]
+    assert any(t.startswith("Case ") and t.endswith(" opened") for t in titles)
+    assert any(t.startswith("Needs assessment") for t in titles)
+    assert any(t.startswith("Service plan v1") for t in titles)
+    assert len(seen) == len(set(seen))
+    assert file_reads(history, person.id) == pages
+
+
+def test_the_client_file_reads_a_page_of_visits_by_index_never_the_history(dbconn, history, monkeypatch):
+    from tenants.clients import queries as files
+
+    monkeypatch.setattr(files, "TIMELINE_PAGE", 5)
+    person = history.world.client
+    with history.world.factory.app.test_request_context(), db.tenant_scope(history.agency.id):
+        g.agency = history.agency  # as an agency's request has it: its links need no slug
+        found, plan = plan_of(
+            lambda: files.client_file(history.agency, person.id, history.world.coordinator.id, None),
+            "client_file_access",
+        )
+        assert found is not None and found.older and len(found.timeline) == 5
+        # an earlier page starts where the page before ended, on the index
+        _earlier, earlier_plan = plan_of(
+            lambda: files.client_file(
+                history.agency, person.id, history.world.coordinator.id, Keyset.parse(found.older)
+            ),
+            "client_file_access",
+        )
+        past = db.session.scalar(
+            select(func.count())
+            .select_from(Visit)
+            .where(Visit.client_id == person.id, Visit.starts_at < datetime.now(UTC))
+        )
+        db.session.rollback()
+    # the page, one more to know there is more, and one sort group
+    bound = 5 + 1 + SORT_GROUP
+    assert bound < past
+    (visits_scan,) = scans_of(plan, "visits")
+    assert visits_scan["Node Type"] == "Index Scan" and visits_scan["Scan Direction"] == "Backward"
+    # by the client and time (with statistics, the client's index; the test's
+    # fresh tables have none, so the planner may take the agency's by time and
+    # pass over the other client's visits of the same days)
+    assert visits_scan["Index Name"] in ("ix_visits_client_start", "ix_visits_start"), visits_scan
+    if visits_scan["Index Name"] == "ix_visits_client_start":
+        assert "client_id" in visits_scan["Index Cond"]
+    assert "starts_at <" in visits_scan["Index Cond"]
+    # never the client's history
+    assert visits_scan["Actual Rows"] * visits_scan["Actual Loops"] <= bound
+    for records in scans_of(plan, "service_records"):
+        assert records["Node Type"] == "Index Scan" and _rows_read(records) <= bound
+    (earlier_scan,) = scans_of(earlier_plan, "visits")
+    assert "starts_at <=" in earlier_scan["Index Cond"]
+    assert earlier_scan["Actual Rows"] * earlier_scan["Actual Loops"] <= bound
+
+
+def test_the_client_file_costs_the_same_with_more_visits(client, dbconn, factory, history):
+    empty = World(factory)
+    counts = []
+    for agency, person, user in (
+        (empty.agency, empty.client, empty.coordinator),
+        (history.agency, history.world.client, history.world.coordinator),
+    ):
+        login(client, user)
+        _page, trips = measured(client, dbconn, f"/a/{agency.slug}/clients/{person.id}")
+        counts.append(len(trips))
+        client.post("/logout")
+    assert counts[0] == counts[1]

@@ -13,10 +13,11 @@ from sqlalchemy import and_, or_, select
 
 from billing.lifecycle import require_can_grow
 from saas import db
+from saas.links import UrlPattern
 from saas.models import Membership, Role, User
-from saas.pagination import contains_pattern, paginate
+from saas.pagination import Keyset, contains_pattern, paginate
 from saas.tenancy import current_agency, get_or_404, require_role
-from tenants.clients import labels, services
+from tenants.clients import labels, queries, services
 from tenants.clients.forms import (
     AssessmentForm,
     ClientForm,
@@ -36,12 +37,10 @@ from tenants.clients.models import (
     EmergencyContact,
     FollowUp,
     NeedsAssessment,
-    PortalLink,
     RiskAssessment,
     ServicePlan,
 )
 from tenants.clients.services import ClientData, ClientError, ContactData
-from tenants.clients.signals import TimelineEntry, timeline_entries
 
 bp = Blueprint("clients", __name__, url_prefix="/a/<slug>")
 labels.register(bp)
@@ -235,95 +234,27 @@ def edit(client_id: uuid.UUID) -> Any:
     ), 200 if request.method == "GET" else 422
 
 
-def client_timeline(client: Client) -> tuple[list[Case], list[TimelineEntry]]:
-    """One matter, one file: everything about the client in date order, in a
-    fixed number of queries whatever the history."""
-    cases = db.session.scalars(select(Case).where(Case.client_id == client.id).order_by(Case.opened_on)).all()
-    case_ids = [c.id for c in cases]
-    numbers = {c.id: c.number for c in cases}
-    entries: list[TimelineEntry] = []
-    for case in cases:
-        link = url_for("clients.case", case_id=case.id)
-        entries.append(
-            TimelineEntry(case.opened_on, "case", _("Case %(n)s opened", n=case.number), link=link)
-        )
-        if case.closed_on:
-            entries.append(
-                TimelineEntry(
-                    case.closed_on, "case", _("Case %(n)s closed", n=case.number), case.closure_reason, link
-                )
-            )
-    if case_ids:
-        for a in db.session.scalars(select(NeedsAssessment).where(NeedsAssessment.case_id.in_(case_ids))):
-            entries.append(
-                TimelineEntry(
-                    a.assessed_on,
-                    "assessment",
-                    _("Needs assessment (%(n)s)", n=numbers[a.case_id]),
-                    a.summary,
-                    url_for("clients.case", case_id=a.case_id),
-                )
-            )
-        for r in db.session.scalars(select(RiskAssessment).where(RiskAssessment.case_id.in_(case_ids))):
-            entries.append(
-                TimelineEntry(
-                    r.assessed_on,
-                    "risk",
-                    _("Risk assessment (%(n)s)", n=numbers[r.case_id]),
-                    ", ".join(h["hazard"] for h in r.hazards[:3]),
-                    url_for("clients.case", case_id=r.case_id),
-                )
-            )
-        for p in db.session.scalars(select(ServicePlan).where(ServicePlan.case_id.in_(case_ids))):
-            entries.append(
-                TimelineEntry(
-                    p.created_at.date(),
-                    "plan",
-                    _("Service plan v%(v)d (%(n)s)", v=p.version, n=numbers[p.case_id]),
-                    labels.plan_status_label(p.status),
-                    url_for("clients.plan", plan_id=p.id),
-                )
-            )
-        for f in db.session.scalars(select(FollowUp).where(FollowUp.case_id.in_(case_ids))):
-            if f.done_on:
-                entries.append(
-                    TimelineEntry(
-                        f.done_on,
-                        "follow_up",
-                        _("Follow-up %(label)s done", label=f.label),
-                        f.outcome,
-                        url_for("clients.follow_up", follow_up_id=f.id),
-                    )
-                )
-    entries.extend(timeline_entries(client))  # the other areas' (visits, ratings)
-    entries.sort(key=lambda e: e.on, reverse=True)
-    return list(cases), entries
-
-
 @bp.route("/clients/<uuid:client_id>")
 @require_role(*CASE_MANAGERS)
 def show(client_id: uuid.UUID) -> Any:
-    client = get_or_404(Client, client_id)
-    contacts = db.session.scalars(
-        select(EmergencyContact).where(EmergencyContact.client_id == client.id)
-    ).all()
-    portal = db.session.execute(
-        select(PortalLink, User)
-        .join(Membership, Membership.id == PortalLink.membership_id)
-        .join(User, User.id == Membership.user_id)
-        .where(PortalLink.client_id == client.id)
-    ).all()
-    cases, timeline = client_timeline(client)
-    services.log_file_access(client.id, current_user.id, "file")
-    db.session.commit()
+    """One matter, one file: the client and a page of everything about them,
+    newest first, in one statement that also logs the read."""
     agency = current_agency()
+    found = queries.client_file(agency, client_id, current_user.id, Keyset.parse(request.args.get("before")))
+    if found is None:
+        abort(404)
+    db.session.commit()
+    client = found.client
     return render_template(
         "clients/show.html",
         client=client,
-        contacts=contacts,
-        portal=portal,
-        cases=cases,
-        timeline=timeline,
+        contacts=found.contacts,
+        portal=found.portal,
+        cases=found.cases,
+        timeline=found.timeline,
+        older=found.older,
+        paged=request.args.get("before") is not None,
+        case_url=UrlPattern("clients.case", "case_id"),
         age_group=services.age_group(
             client.date_of_birth, services.agency_today(agency), agency.setting("elderly_from_age", 60)
         ),

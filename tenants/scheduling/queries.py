@@ -3,25 +3,31 @@ statement whose cost is bounded by the days asked for, never by a client's or
 an agency's history.
 
 `week_statement` is what the schedule page, the API and the calendar feed
-run; tests/test_performance.py reads its plan.
+run; `client_file_visits` is the visits' part of a page of the client's file;
+tests/test_performance.py reads their plans.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, select, true
+from flask_babel import gettext as _
+from sqlalchemy import Integer, Select, String, and_, func, literal, null, select, true
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from saas import db
+from saas.links import UrlPattern
 from saas.models import Agency
 from tenants.catalogue.models import ServiceItem
 from tenants.clients.models import Client
+from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted
 from tenants.scheduling import services
+from tenants.scheduling.labels import visit_status_label
 from tenants.scheduling.models import ServiceRecord, Visit, VisitStatus
 from tenants.staffing.models import StaffFile
 
@@ -161,3 +167,52 @@ def staff_schedule(agency: Agency, staff_id: uuid.UUID, first: date, last: date)
     lo = services.at_local(agency, first, "00:00")
     hi = services.at_local(agency, last, "00:00")
     return _rows(agency, db.session.execute(_week(staff_id, lo, hi)).all())
+
+
+# -- the client's file -----------------------------------------------------------------------
+
+
+def client_file_visits(wanted: TimelineWanted) -> Select[Any]:
+    """A page of a client's past visits (not those still only booked), newest
+    first, each with what its record says was done or why it was cancelled:
+    ix_visits_client_start read backwards from where the page starts."""
+    return (
+        select(
+            Visit.starts_at.label("at"),
+            Visit.local_day.label("on"),
+            Visit.id.label("ref"),
+            Visit.id.label("link"),
+            literal("visit", String).label("kind"),
+            Visit.status.label("label"),
+            null().cast(Integer).label("number"),
+            func.coalesce(func.nullif(ServiceRecord.what_was_done, ""), Visit.cancel_reason).label("detail"),
+        )
+        .outerjoin(
+            ServiceRecord,
+            and_(ServiceRecord.tenant_id == Visit.tenant_id, ServiceRecord.visit_id == Visit.id),
+        )
+        .where(
+            Visit.client_id == wanted.client_id,
+            Visit.starts_at < db.utcnow(),
+            Visit.status != VisitStatus.SCHEDULED,
+            *wanted.older(Visit.starts_at, Visit.id),
+        )
+        .order_by(Visit.starts_at.desc(), Visit.id.desc())
+        .limit(wanted.limit)
+    )
+
+
+def visit_entries(lines: Sequence[TimelineLine]) -> list[TimelineEntry]:
+    """The file's words for its visit lines: labels and the link made once per page."""
+    titles = {s.value: _("Visit (%(status)s)", status=visit_status_label(s)) for s in VisitStatus}
+    visit_url = UrlPattern("scheduling.visit", "visit_id")
+    return [
+        TimelineEntry(
+            line.on,
+            "visit",
+            titles.get(line.label or "", line.label or ""),
+            line.detail or "",
+            visit_url(line.link),
+        )
+        for line in lines
+    ]
