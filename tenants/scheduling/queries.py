@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Select, String, and_, func, literal, null, select, true
+from sqlalchemy import Integer, Select, String, and_, bindparam, func, literal, null, select, true
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -35,7 +36,7 @@ from tenants.staffing.models import StaffFile
 MAX_ROWS = 500
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs three times as much to make
 class ScheduleRow:
     """One visit on a carer's schedule, as the page, the API and the feed show it."""
 
@@ -77,10 +78,10 @@ def last_record_before(visit: Any) -> Any:
     )
 
 
-def _week(staff_id: ColumnElement[Any] | uuid.UUID, lo: datetime, hi: datetime) -> Select[Any]:
+def _week(staff_id: ColumnElement[Any]) -> Select[Any]:
     last = last_record_before(Visit)
     return (
-        select(
+        select(  # `_rows` reads these by position
             Visit.id,
             Visit.starts_at,
             Visit.ends_at,
@@ -103,8 +104,8 @@ def _week(staff_id: ColumnElement[Any] | uuid.UUID, lo: datetime, hi: datetime) 
         .outerjoin(last, true())
         .where(
             Visit.staff_file_id == staff_id,
-            Visit.starts_at >= lo,
-            Visit.starts_at < hi,
+            Visit.starts_at >= bindparam("lo"),
+            Visit.starts_at < bindparam("hi"),
             Visit.status != VisitStatus.CANCELLED,
         )
         .order_by(Visit.starts_at)
@@ -112,42 +113,73 @@ def _week(staff_id: ColumnElement[Any] | uuid.UUID, lo: datetime, hi: datetime) 
     )
 
 
-def week_statement(agency: Agency, membership_id: uuid.UUID, first: date, last: date) -> Select[Any]:
-    """A member's staff file and its visits between two local days: one row
-    per visit, one row with no visit when there is none, no row without a
-    staff file."""
-    lo = services.at_local(agency, first, "00:00")
-    hi = services.at_local(agency, last, "00:00")
-    week = _week(StaffFile.id, lo, hi).lateral("week")
+# The statements are built once per process (building one costs more than
+# running it): each request binds only its own values.
+@cache
+def _member_week() -> Select[Any]:
+    week = _week(StaffFile.id).lateral("week")
     return (
-        select(StaffFile.id.label("staff_id"), week)
+        select(week, StaffFile.id.label("staff_id"))
         .select_from(StaffFile)
         .outerjoin(week, true())
-        .where(StaffFile.membership_id == membership_id)
+        .where(StaffFile.membership_id == bindparam("membership_id"))
         .order_by(week.c.starts_at)
     )
 
 
+@cache
+def _staff_week() -> Select[Any]:
+    return _week(bindparam("staff_id"))
+
+
+def _bounds(agency: Agency, first: date, last: date) -> dict[str, datetime]:
+    return {"lo": services.at_local(agency, first, "00:00"), "hi": services.at_local(agency, last, "00:00")}
+
+
+def week_statement(agency: Agency, membership_id: uuid.UUID, first: date, last: date) -> Select[Any]:
+    """A member's staff file and its visits between two local days: one row
+    per visit, one row with no visit when there is none, no row without a
+    staff file."""
+    return _member_week().params(membership_id=membership_id, **_bounds(agency, first, last))
+
+
 def _rows(agency: Agency, result: Any) -> list[ScheduleRow]:
     tz = services.tz_of(agency)
+    # by position, in `_week`'s order (a row's lookup by name costs more than
+    # making the row); the member's statement adds its staff file's id last
     return [
         ScheduleRow(
-            id=r.id,
-            starts_at=r.starts_at,
-            ends_at=r.ends_at,
-            starts=r.starts_at.astimezone(tz),
-            ends=r.ends_at.astimezone(tz),
-            status=r.status,
-            client=r.preferred_name or r.full_name,
-            address=r.address,
-            service=r.service,
-            checklist=list(r.checklist or ()),
-            checked_in_at=r.checked_in_at,
-            checked_out_at=r.checked_out_at,
-            last_notes=(r.notes or r.what_was_done) if r.notes is not None else None,
+            id=id_,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            starts=starts_at.astimezone(tz),
+            ends=ends_at.astimezone(tz),
+            status=status,
+            client=preferred_name or full_name,
+            address=address,
+            service=service,
+            checklist=list(checklist or ()),
+            checked_in_at=checked_in_at,
+            checked_out_at=checked_out_at,
+            last_notes=(notes or what_was_done) if notes is not None else None,
         )
-        for r in result
-        if r.id is not None
+        for (
+            id_,
+            starts_at,
+            ends_at,
+            status,
+            checklist,
+            checked_in_at,
+            checked_out_at,
+            full_name,
+            preferred_name,
+            address,
+            service,
+            notes,
+            what_was_done,
+            *_staff_id,
+        ) in result
+        if id_ is not None
     ]
 
 
@@ -156,7 +188,8 @@ def member_schedule(
 ) -> list[ScheduleRow] | None:
     """The member's visits from local day `first` up to (not including) `last`,
     or None when they have no staff file in this agency."""
-    result = db.session.execute(week_statement(agency, membership_id, first, last)).all()
+    values = {"membership_id": membership_id, **_bounds(agency, first, last)}
+    result = db.session.execute(_member_week(), values).all()
     if not result:
         return None
     return _rows(agency, result)
@@ -164,9 +197,8 @@ def member_schedule(
 
 def staff_schedule(agency: Agency, staff_id: uuid.UUID, first: date, last: date) -> list[ScheduleRow]:
     """A staff file's visits from local day `first` up to (not including) `last`."""
-    lo = services.at_local(agency, first, "00:00")
-    hi = services.at_local(agency, last, "00:00")
-    return _rows(agency, db.session.execute(_week(staff_id, lo, hi)).all())
+    values = {"staff_id": staff_id, **_bounds(agency, first, last)}
+    return _rows(agency, db.session.execute(_staff_week(), values).all())
 
 
 # -- the client's file -----------------------------------------------------------------------

@@ -4,12 +4,14 @@ schedule and check-in/out, the iCalendar feed, return visits, the client portal.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2.filters import do_truncate
 from sqlalchemy import and_, or_, select
 
 from saas import db
@@ -429,13 +431,56 @@ def my_schedule() -> Any:
     today = services.local_now(agency).date()
     rows = queries.member_schedule(agency, current_membership().id, today, today + timedelta(days=7))
     return render_template(
-        "scheduling/my_schedule.html",
-        rows=rows or [],
-        today=today,
-        has_file=rows is not None,
-        visit_url=UrlPattern("scheduling.visit", "visit_id"),
-        status_labels={s.value: visit_status_label(s) for s in VisitStatus},
+        "scheduling/my_schedule.html", days=schedule_days(rows or []), today=today, has_file=rows is not None
     )
+
+
+@dataclass(slots=True)
+class VisitCard:
+    """A visit as the schedule page shows it."""
+
+    id: uuid.UUID
+    status: str
+    label: str
+    url: str
+    time: str
+    client: str
+    service: str
+    address: str | None
+    notes: str | None
+
+
+def schedule_days(rows: list[queries.ScheduleRow]) -> list[tuple[date, list[VisitCard]]]:
+    """The schedule's cards by local day, made once per page: one URL pattern
+    for the links, the labels translated once, the times and the last notes
+    written here rather than by a template call per visit."""
+    visit_url = UrlPattern("scheduling.visit", "visit_id")
+    labels = {s.value: visit_status_label(s) for s in VisitStatus}
+    env = current_app.jinja_env
+    days: list[tuple[date, list[VisitCard]]] = []
+    for row in rows:
+        day = row.starts.date()
+        if not days or days[-1][0] != day:
+            days.append((day, []))
+        days[-1][1].append(
+            VisitCard(
+                id=row.id,
+                status=row.status,
+                label=labels[row.status],
+                url=visit_url(row.id),
+                time=f"{_clock(row.starts)}–{_clock(row.ends)}",
+                client=row.client,
+                service=row.service,
+                address=row.address,
+                notes=do_truncate(env, row.last_notes, 140) if row.last_notes else None,
+            )
+        )
+    return days
+
+
+def _clock(moment: datetime) -> str:
+    """HH:MM, as strftime("%H:%M") writes it, for a fraction of its cost."""
+    return "%02d:%02d" % (moment.hour, moment.minute)  # noqa: UP031 - the fastest way
 
 
 @bp.route("/visits/<uuid:visit_id>/check-in", methods=["POST"])

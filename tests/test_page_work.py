@@ -1,0 +1,118 @@
+"""What a request does in Python, counted rather than timed: the work a page
+does once must not be done per row, nor per request what can be done once per
+process. Timings stay in the benchmarks (bench/http.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import flask_babel
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from saas import db
+from saas.models import Membership
+from tenants.scheduling import queries, services
+from tenants.scheduling.models import Visit
+from tests.factories import login
+from tests.test_scheduling import World
+
+EVERY_DAY = (1, 2, 3, 4, 5, 6, 7)
+
+
+class Week:
+    """A carer with a visit every day of the coming week, the first one done
+    with its record, so the following visits show what it says."""
+
+    def __init__(self, factory: Any) -> None:
+        self.world = world = World(factory, weekdays=EVERY_DAY)
+        world.activate()
+        self.agency = world.agency
+        self.carer_user, self.carer = world.carer(name="Cara Carer")
+        with db.tenant_scope(self.agency.id):
+            _assigned, refused = services.bulk_assign(
+                self.agency, world.plan, self.carer.id, by=world.coordinator
+            )
+            assert refused == 0
+            db.session.commit()
+        first = world.visits()[0]
+        with time_machine.travel(first.starts_at + timedelta(minutes=1), tick=True):
+            with db.tenant_scope(self.agency.id):
+                visit = db.session.scalar(
+                    select(Visit).where(Visit.id == first.id).execution_options(populate_existing=True)
+                )
+                services.check_in(self.agency, visit, staff_id=self.carer.id)
+                record = services.RecordData(
+                    ticked=[True, True],
+                    what_was_done="Washed and dressed",
+                    tools_used="",
+                    outcome="",
+                    notes="She asked for tea without sugar",
+                    needs_attention=False,
+                )
+                services.check_out(self.agency, visit, record, staff_id=self.carer.id, by=self.carer_user)
+                db.session.commit()
+
+    def membership(self) -> Membership:
+        with db.tenant_scope(self.agency.id):
+            return db.session.scalar(select(Membership).where(Membership.user_id == self.carer_user.id))
+
+    def give_half_to_another_carer(self, shown: int) -> None:
+        _user, other = self.world.carer(name="Other Carer")
+        today = services.local_now(self.agency).date()
+        with db.tenant_scope(self.agency.id):
+            rows = queries.staff_schedule(self.agency, self.carer.id, today, today + timedelta(days=7))
+            for row in [r for r in rows if r.status == "scheduled"][: shown // 2]:
+                visit = db.session.scalar(select(Visit).where(Visit.id == row.id))
+                services.assign(self.agency, visit, other.id, by=self.world.coordinator, role="coordinator")
+            db.session.commit()
+
+
+@pytest.fixture
+def week(factory: Any) -> Week:
+    return Week(factory)
+
+
+def test_the_schedule_page_translates_as_much_for_a_longer_week(client, week, monkeypatch):
+    lookups: list[int] = []
+    real = flask_babel.Domain.get_translations
+
+    def counting(self: flask_babel.Domain) -> Any:
+        lookups.append(1)
+        return real(self)
+
+    login(client, week.carer_user)
+    url = f"/a/{week.agency.slug}/my/schedule"
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", counting)
+    long_page = client.get(url)
+    long_lookups = len(lookups)
+    shown = long_page.text.count('class="visit-card')
+    assert shown >= 6 and long_page.text.count("Last time:") >= 5
+    week.give_half_to_another_carer(shown)
+    lookups.clear()
+    short_page = client.get(url)
+    assert short_page.text.count('class="visit-card') < shown
+    # "Last time:", the status labels and the times are written once per page, not per visit
+    assert len(lookups) == long_lookups
+
+
+def test_the_schedule_statement_is_built_once_per_process(client, factory, week, monkeypatch):
+    builds: list[int] = []
+    real = queries._week
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        builds.append(1)
+        return real(*args, **kwargs)
+
+    login(client, week.carer_user)
+    token = factory.api_token(week.membership())
+    url = f"/a/{week.agency.slug}/my/schedule"
+    assert client.get(url).status_code == 200
+    monkeypatch.setattr(queries, "_week", counting)
+    # building the statement costs more than running it: each request binds its values only
+    assert client.get(url).status_code == 200
+    api = client.get("/api/v1/my/schedule", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200 and api.json["visits"]
+    assert builds == []
