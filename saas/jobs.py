@@ -107,7 +107,8 @@ def enqueue_many(
         for agency_id, args in calls
     ]
     if rows:
-        sess.execute(insert(OutboxEntry.__table__).values(rows))
+        # one statement compiled once: the driver sends the rows as one multi-row INSERT
+        sess.execute(insert(OutboxEntry.__table__), rows)
         sess.info["outbox_dirty"] = True
     return len(rows)
 
@@ -136,24 +137,42 @@ def _relay(limit: int, redis_url: str | None = None) -> tuple[int, bool]:
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        for row in rows:
+        if rows:
+            # every row's job in one pipeline: one exchange with Redis, applied
+            # whole (MULTI/EXEC) or not at all
+            pipe = conn.pipeline()
+            by_queue: dict[str, list[OutboxEntry]] = {}
+            for row in rows:
+                by_queue.setdefault(row.queue, []).append(row)
             try:
-                Queue(row.queue, connection=conn).enqueue(
-                    run_outbox_entry,
-                    str(row.id),
-                    job_id=f"outbox-{row.id}",
-                    retry=RETRY,
-                    failure_ttl=int(timedelta(days=7).total_seconds()),
-                    description=row.job,
-                )
+                for name, queued in by_queue.items():
+                    queue = Queue(name, connection=conn)
+                    queue.enqueue_many(
+                        [
+                            Queue.prepare_data(
+                                run_outbox_entry,
+                                (str(row.id),),
+                                job_id=f"outbox-{row.id}",
+                                retry=RETRY,
+                                failure_ttl=int(timedelta(days=7).total_seconds()),
+                                description=row.job,
+                            )
+                            for row in queued
+                        ],
+                        pipeline=pipe,
+                    )
+                pipe.execute()
             except RedisError as exc:
-                row.attempts += 1
-                row.last_error = type(exc).__name__
+                # nothing was handed over: the oldest row notes why, all stay pending
+                rows[0].attempts += 1
+                rows[0].last_error = type(exc).__name__
                 log.warning("outbox relay stopped: redis unavailable")
                 stopped = True
-                break
-            row.relayed_at = db.utcnow()
-            relayed += 1
+            else:
+                now = db.utcnow()
+                for row in rows:
+                    row.relayed_at = now
+                relayed = len(rows)
         sess.commit()
     return relayed, stopped
 

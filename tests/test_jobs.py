@@ -96,6 +96,47 @@ def test_relay_and_worker_run_each_job_once_in_its_agency(app, dbconn, factory, 
     assert db.session.scalar(select(OutboxEntry.done_at).where(OutboxEntry.id == entry.id)) is not None
 
 
+def test_a_relay_hands_its_rows_to_redis_in_one_exchange(app, dbconn, factory, redis_conn, monkeypatch):
+    """However many rows and queues, the relay's jobs go to Redis in one
+    pipeline, each in its queue, as enqueued one by one they would."""
+    from saas.jobs import redis_connection
+
+    agency = factory.agency()
+    with db.tenant_scope(agency.id):
+        entries = [enqueue("test.record_audit", marker=f"one-exchange-{i}") for i in range(3)]
+        entries.append(enqueue("test.record_audit", queue="low", marker="one-exchange-low"))
+        db.session.commit()
+    url = app.config["REDIS_URL"]
+    conn = redis_connection(url)
+    exchanges: list[str] = []
+    execute_command, pipeline = conn.execute_command, conn.pipeline
+
+    def counted_command(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        exchanges.append(str(args[0]))
+        return execute_command(*args, **kwargs)
+
+    def counted_pipeline(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        pipe = pipeline(*args, **kwargs)
+        execute = pipe.execute
+
+        def counted_execute(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            exchanges.append("pipeline")
+            return execute(*a, **k)
+
+        pipe.execute = counted_execute
+        return pipe
+
+    monkeypatch.setattr(conn, "execute_command", counted_command)
+    monkeypatch.setattr(conn, "pipeline", counted_pipeline)
+    assert relay_outbox(redis_url=url) >= len(entries)
+    assert exchanges == ["pipeline"]
+    for entry in entries:
+        job_obj = Queue(entry.queue, connection=redis_conn).fetch_job(f"outbox-{entry.id}")
+        assert job_obj is not None and job_obj.origin == entry.queue and job_obj.description == entry.job
+        assert job_obj.retries_left == 5 and job_obj.failure_ttl == 7 * 24 * 3600
+        assert job_obj.id in Queue(entry.queue, connection=redis_conn).job_ids
+
+
 def test_nothing_is_lost_while_redis_is_down(dbconn, factory):
     """Stops a real Redis server, writes work, starts it again: the relay catches up."""
     folder = Path(tempfile.mkdtemp(prefix="redis-down-"))
