@@ -119,11 +119,31 @@ def lock_key(tenant_id: uuid.UUID) -> int:
     return int.from_bytes(tenant_id.bytes[-4:], "big", signed=True)
 
 
-def append(action: str, subject: str = "", *, actor_id: uuid.UUID | None = None, **details: Any) -> Any:
-    """The SQL expression appending an entry to the log of the agency in scope
-    (`audit_append`: the agency's lock, the head of its chain, the entry after
-    it), to select on its own (`record`) or after the statement that caused
-    it, in the same round trip. Its value is the entry's number."""
+# Appends an entry to the log of the agency in scope (`audit_append`: the
+# agency's lock, the head of its chain, the entry after it), its value the
+# entry's number: selected on its own (`record`) or after the statement that
+# caused it, in the same round trip, with the parameters of `entry_params`.
+# Built once: the same statement for every entry.
+APPEND = func.audit_append(
+    bindparam("audit_tenant_id", type_=Uuid()),
+    bindparam("audit_id", type_=Uuid()),
+    bindparam("audit_at", type_=DateTime(timezone=True)),
+    bindparam("audit_actor_id", type_=Uuid()),
+    bindparam("audit_action", type_=Text()),
+    bindparam("audit_subject", type_=Text()),
+    bindparam("audit_ip", type_=Text()),
+    bindparam("audit_details", type_=JSONB()),
+    bindparam("audit_head", type_=Text()),
+    bindparam("audit_tail", type_=Text()),
+    type_=BigInteger(),
+).label("audit_seq")
+_RECORD = select(APPEND)
+
+
+def entry_params(
+    action: str, subject: str = "", *, actor_id: uuid.UUID | None = None, **details: Any
+) -> dict[str, Any]:
+    """The parameters of `APPEND` for an entry of the agency in scope."""
     tenant_id = db.current_tenant_id()
     if tenant_id is None:
         raise db.TenantNotSet("AuditEvent")
@@ -138,19 +158,9 @@ def append(action: str, subject: str = "", *, actor_id: uuid.UUID | None = None,
         "details": _json_safe(details),
     }
     head, tail = body_around_seq(**entry)
-    return func.audit_append(
-        bindparam(None, tenant_id, Uuid()),
-        bindparam(None, entry["id"], Uuid()),
-        bindparam(None, entry["at"], DateTime(timezone=True)),
-        bindparam(None, entry["actor_id"], Uuid()),
-        bindparam(None, entry["action"], Text()),
-        bindparam(None, entry["subject"], Text()),
-        bindparam(None, entry["ip"], Text()),
-        bindparam(None, entry["details"], JSONB()),
-        bindparam(None, head, Text()),
-        bindparam(None, tail, Text()),
-        type_=BigInteger(),
-    )
+    params = {f"audit_{k}": v for k, v in entry.items()}
+    params.update(audit_head=head, audit_tail=tail)
+    return params
 
 
 def record(action: str, subject: str = "", *, actor_id: uuid.UUID | None = None, **details: Any) -> None:
@@ -158,7 +168,7 @@ def record(action: str, subject: str = "", *, actor_id: uuid.UUID | None = None,
     caller's transaction): one round trip."""
     sess = db.session()
     with sess.no_autoflush:
-        sess.execute(select(append(action, subject, actor_id=actor_id, **details)))
+        sess.execute(_RECORD, entry_params(action, subject, actor_id=actor_id, **details))
 
 
 def record_platform(

@@ -75,19 +75,19 @@ def test_writers_of_one_agency_wait_for_each_other(app, services, migrated):
             audit.record("test.race", "before")
             db.session.commit()
             head = db.session.scalar(select(func.max(AuditEvent.seq)))
-            first, second = (audit.append("test.race", name) for name in ("first", "second"))
+            first, second = (audit.entry_params("test.race", name) for name in ("first", "second"))
         holder, waiter = db.new_session(tenant_id=agency.id), db.new_session(tenant_id=agency.id)
         outcome: dict[str, object] = {}
 
         def wait_then_append() -> None:
             try:
-                outcome["seq"] = waiter.execute(select(second)).scalar()
+                outcome["seq"] = waiter.execute(select(audit.APPEND), second).scalar()
                 waiter.commit()
             except Exception as exc:  # noqa: BLE001 - reported below
                 outcome["error"] = exc
 
         try:
-            assert holder.execute(select(first)).scalar() == head + 1
+            assert holder.execute(select(audit.APPEND), first).scalar() == head + 1
             thread = threading.Thread(target=wait_then_append)
             thread.start()
             with db.get_engine().connect() as watcher:

@@ -177,19 +177,22 @@ _FIRST_BUILD = (
 )
 
 
+# the same with the audit entry of the stored summary, in one statement: the
+# entry is appended for each row the INSERT returns (none when it existed)
+_STORED = _FIRST_BUILD.cte("stored")
+_FIRST_BUILD_AUDITED = select(_STORED.c.id, audit.APPEND).select_from(_STORED)
+
+
 def _store_first_build(
     agency: Agency, month: date, figures: dict[str, Any], now: datetime
 ) -> uuid.UUID | None:
     """The sweep's first build of the agency's month, under its scope (the
     caller's): the summary, unless one exists in any state (an earlier sweep,
     or a build someone asked for meanwhile, which is left to its own job), and
-    its audit entry only when it was stored, both in one statement (the audit
-    entry appended for each row the INSERT returns). Returns the summary's id,
-    or None when it existed."""
-    stored = _FIRST_BUILD.cte("stored")
-    appended = audit.append("quality.summary_built", month.isoformat(), rebuild=0)
-    row = db.session.execute(
-        select(stored.c.id, appended.label("audit_seq")).select_from(stored),
+    its audit entry only when it was stored, in one round trip. Returns the
+    summary's id, or None when it existed."""
+    return db.session.scalar(
+        _FIRST_BUILD_AUDITED,
         {
             "agency_id": agency.id,
             "summary_id": db.new_id(),
@@ -197,9 +200,9 @@ def _store_first_build(
             "summary_figures": figures,
             "summary_locale": agency.locale,
             "built_at": now,
+            **audit.entry_params("quality.summary_built", month.isoformat(), rebuild=0),
         },
-    ).first()
-    return row.id if row is not None else None
+    )
 
 
 def store_batch(due: list[tuple[Agency, date]], figures: dict[uuid.UUID, dict[str, Any]]) -> int:
