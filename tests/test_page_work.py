@@ -4,13 +4,13 @@ process. Timings stay in the benchmarks (bench/http.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import flask_babel
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from saas import db
 from saas.models import Membership
@@ -116,3 +116,49 @@ def test_the_schedule_statement_is_built_once_per_process(client, factory, week,
     api = client.get("/api/v1/my/schedule", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 200 and api.json["visits"]
     assert builds == []
+
+
+def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan, *(node for child in plan.get("Plans", []) for node in _plan_nodes(child))]
+
+
+def test_the_unread_badge_reads_only_unread_notifications(app, factory):
+    from saas.notifications.models import Notification
+    from saas.notifications.reminders import Due, send_due
+    from saas.notifications.services import mark_all_read, unread_figure
+
+    world = World(factory)
+    with db.tenant_scope(world.agency.id):
+        member = db.session.scalar(select(Membership).where(Membership.user_id == world.coordinator.id))
+    when = datetime.now(UTC).replace(microsecond=0)
+    with app.test_request_context(), db.tenant_scope(world.agency.id):
+        send_due(
+            [
+                Due("visit.missed", f"v-{i}", when, (member.id,), {"start": "09:00", "date": "2026-11-23"})
+                for i in range(40)
+            ]
+        )
+        assert mark_all_read(member) == 40
+        db.session.commit()
+    captured: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        captured.append((statement, parameters))
+
+    engine = db.get_engine()
+    with db.tenant_scope(world.agency.id):
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            assert db.session.scalar(select(unread_figure(member.id))) == 0
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        ((statement, parameters),) = [c for c in captured if "notifications" in c[0]]
+        conn = db.session.connection()
+        # as with the platform's statistics: the member's history is more than a page of it
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        (plan,) = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar()
+        db.session.rollback()
+    (scan,) = [n for n in _plan_nodes(plan["Plan"]) if n.get("Relation Name") == Notification.__tablename__]
+    # the partial index of the unread alone: the read ones are never visited, however many
+    assert scan["Index Name"] == "ix_notifications_unread", scan
+    assert scan.get("Rows Removed by Filter", 0) == 0

@@ -59,7 +59,9 @@ def unread_figure(membership_id: ColumnElement[Any] | uuid.UUID) -> ScalarSelect
         select(Notification.id)
         .where(
             Notification.membership_id == membership_id,
-            Notification.in_app.is_(True),
+            # the index's own predicate: PostgreSQL takes `in_app IS TRUE` as
+            # another condition and reads every notification the member ever had
+            Notification.in_app,
             Notification.read_at.is_(None),
         )
         .limit(UNREAD_SHOWN + 1)
