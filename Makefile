@@ -11,7 +11,8 @@ run: install
 	$(BIN)/saas run
 
 test: install-dev lint
-	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider
+	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider -m "not plans"
+	$(BIN)/pytest -p no:cacheprovider -m plans -q
 	$(MAKE) --no-print-directory test-dates
 
 # The date-sensitive tests (marker `dates`) again with the clock moved to each

@@ -27,6 +27,10 @@ from tests.factories import login
 from tests.sqlcount import count_round_trips
 from tests.test_scheduling import World
 
+# the plans read here are the planner's for tables holding only this test's rows:
+# `make test` runs this module in a session of its own (see the marker)
+pytestmark = pytest.mark.plans
+
 MAX_ROUND_TRIPS = 6
 HISTORY_DAYS = 50
 
