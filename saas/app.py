@@ -170,7 +170,7 @@ def _register_lifecycle(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
-        from saas.auth.forms import ConfirmForm, LanguageForm
+        from saas.auth.forms import CsrfOnly
         from saas.fields import LOCALES
         from saas.i18n import current_locale
 
@@ -182,8 +182,8 @@ def _register_lifecycle(app: Flask) -> None:
             "locales": LOCALES,
             "current_locale": current_locale(),
             # not when a job renders an email (no request, so no CSRF token to make)
-            "language_form": LanguageForm(formdata=None) if has_request_context() else None,
-            "plain_form": ConfirmForm(formdata=None) if has_request_context() else None,
+            "language_form": CsrfOnly() if has_request_context() else None,
+            "plain_form": CsrfOnly() if has_request_context() else None,
         }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -208,9 +209,22 @@ def inject_slug(endpoint: str, values: dict[str, Any]) -> None:
         return
     from flask import current_app
 
-    rules = current_app.url_map._rules_by_endpoint.get(endpoint, [])
-    if any("slug" in r.arguments for r in rules):
+    if _takes_slug(current_app.url_map, endpoint):
         values["slug"] = agency.slug
+
+
+# endpoint -> whether its URL names the agency, per URL map: every link of a
+# page asks, and the rules are all in place before the first request
+_SLUG_ENDPOINTS: weakref.WeakKeyDictionary[Any, dict[str, bool]] = weakref.WeakKeyDictionary()
+
+
+def _takes_slug(url_map: Any, endpoint: str) -> bool:
+    known = _SLUG_ENDPOINTS.setdefault(url_map, {})
+    takes = known.get(endpoint)
+    if takes is None:
+        rules = url_map._rules_by_endpoint.get(endpoint, [])
+        takes = known[endpoint] = any("slug" in r.arguments for r in rules)
+    return takes
 
 
 L = TypeVar("L")

@@ -4,6 +4,7 @@ process. Timings stay in the benchmarks (bench/http.py)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -162,3 +163,29 @@ def test_the_unread_badge_reads_only_unread_notifications(app, factory):
     # the partial index of the unread alone: the read ones are never visited, however many
     assert scan["Index Name"] == "ix_notifications_unread", scan
     assert scan.get("Rows Removed by Filter", 0) == 0
+
+
+def test_the_page_frame_builds_no_form(client, week, monkeypatch):
+    from flask_wtf import FlaskForm
+
+    built: list[str] = []
+    real = FlaskForm.__init__
+
+    def counting(self: FlaskForm, *args: Any, **kwargs: Any) -> None:
+        built.append(type(self).__name__)
+        real(self, *args, **kwargs)
+
+    login(client, week.carer_user)
+    monkeypatch.setattr(FlaskForm, "__init__", counting)
+    for url in (f"/a/{week.agency.slug}/", f"/a/{week.agency.slug}/my/schedule"):
+        page = client.get(url)
+        # the language switch and signing out carry their CSRF field, as forms render it
+        fields = re.findall(
+            r'<input id="csrf_token" name="csrf_token" type="hidden" value="[^"]+">', page.text
+        )
+        assert page.status_code == 200 and len(fields) == 2
+    assert built == []
+    # and the field is a working one: the language switch takes it
+    answer = client.post("/language", data={"locale": "zh_CN", "next": f"/a/{week.agency.slug}/"})
+    assert answer.status_code == 302
+    assert 'lang="zh-Hans"' in client.get(f"/a/{week.agency.slug}/").text

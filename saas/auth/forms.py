@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
@@ -75,3 +77,15 @@ class ConfirmForm(FlaskForm):
     """A bare form for buttons that change something (CSRF only)."""
 
     confirm = BooleanField(default=True)
+
+
+class CsrfOnly:
+    """What the frame of every page takes of its forms (the language switch,
+    signing out): the CSRF field, as a form renders it, without building a
+    form on every page."""
+
+    @property
+    def csrf_token(self) -> Markup:
+        return Markup('<input id="csrf_token" name="csrf_token" type="hidden" value="{}">').format(
+            generate_csrf()
+        )
