@@ -147,6 +147,19 @@ def entry_params(
     tenant_id = db.current_tenant_id()
     if tenant_id is None:
         raise db.TenantNotSet("AuditEvent")
+    return agency_entry_params(tenant_id, action, subject, actor_id=actor_id, details=details)
+
+
+def agency_entry_params(
+    tenant_id: uuid.UUID,
+    action: str,
+    subject: str = "",
+    *,
+    actor_id: uuid.UUID | None = None,
+    details: dict[str, Any],
+) -> dict[str, Any]:
+    """`entry_params` for an entry of `tenant_id`, which must be in scope
+    when it is appended (row-level security checks it)."""
     entry: dict[str, Any] = {
         "tenant_id": tenant_id,
         "id": db.new_id(),

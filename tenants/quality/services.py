@@ -4,13 +4,14 @@ the email to the agency's admins."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 
 from saas import audit, db
@@ -156,53 +157,13 @@ def compute_batch(
     return {a.id: _with_kpis(a, m, w, g, raw[a.id]) for a, m, w, g, _s in plans}
 
 
-_SUMMARIES = QualitySummary.__table__
-# the sweep's first build of an agency's month, the same INSERT for every
-# agency (built once): inserted as built, unless a summary exists in any state
-_FIRST_BUILD = (
-    insert(_SUMMARIES)
-    .values(
-        tenant_id=bindparam("agency_id"),
-        id=bindparam("summary_id"),
-        month=bindparam("summary_month"),
-        state=BuildState.DONE.value,
-        figures=bindparam("summary_figures", type_=_SUMMARIES.c.figures.type),
-        locale=bindparam("summary_locale"),
-        requested_at=bindparam("built_at"),
-        built_at=bindparam("built_at"),
-        rebuilds=0,
-    )
-    .on_conflict_do_nothing(index_elements=["tenant_id", "month"])
-    .returning(_SUMMARIES.c.id)
+# the sweep's first builds of a batch of agencies, each under its own scope in
+# turn, in one round trip (migration d8b3f5a61c2e): each agency's summary
+# inserted as built unless one exists in any state, and its audit entry only
+# when it was stored
+_STORE_FIRST_BUILDS = text(
+    "select agency_id, summary_id from quality_store_first_builds(cast(:builds as jsonb))"
 )
-
-
-# the same with the audit entry of the stored summary, in one statement: the
-# entry is appended for each row the INSERT returns (none when it existed)
-_STORED = _FIRST_BUILD.cte("stored")
-_FIRST_BUILD_AUDITED = select(_STORED.c.id, audit.APPEND).select_from(_STORED)
-
-
-def _store_first_build(
-    agency: Agency, month: date, figures: dict[str, Any], now: datetime
-) -> uuid.UUID | None:
-    """The sweep's first build of the agency's month, under its scope (the
-    caller's): the summary, unless one exists in any state (an earlier sweep,
-    or a build someone asked for meanwhile, which is left to its own job), and
-    its audit entry only when it was stored, in one round trip. Returns the
-    summary's id, or None when it existed."""
-    return db.session.scalar(
-        _FIRST_BUILD_AUDITED,
-        {
-            "agency_id": agency.id,
-            "summary_id": db.new_id(),
-            "summary_month": month,
-            "summary_figures": figures,
-            "summary_locale": agency.locale,
-            "built_at": now,
-            **audit.entry_params("quality.summary_built", month.isoformat(), rebuild=0),
-        },
-    )
 
 
 def store_batch(due: list[tuple[Agency, date]], figures: dict[uuid.UUID, dict[str, Any]]) -> int:
@@ -210,28 +171,34 @@ def store_batch(due: list[tuple[Agency, date]], figures: dict[uuid.UUID, dict[st
     figures from `compute_batch`), all in the caller's transaction:
 
     - each summary and its audit entry under its own agency's scope, the
-      agencies one after the other, so `app.tenant_id` is set once per agency
-      (row-level security checks every row against it, so rows of several
-      agencies cannot share an INSERT, and each agency's audit chain is
-      appended under its own lock);
+      agencies one after the other (`quality_store_first_builds` puts each in
+      scope in turn, as SET LOCAL does, and the caller's back at the end), so
+      row-level security checks every row against its own agency and each
+      agency's audit chain is appended under its own lock; a summary that
+      exists in any state (an earlier sweep, or a build someone asked for
+      meanwhile, left to its own job) is left alone, with no audit entry;
     - the jobs that email each agency's admins (delivery, after the commit, is
       the worker's): outbox rows, which belong to the platform, written
       together in one INSERT.
 
     Returns how many were stored."""
     now = db.utcnow()
-    sess = db.session()
-    previous = db.current_tenant_id(sess)
-    stored: list[tuple[uuid.UUID, uuid.UUID]] = []
-    try:
-        for agency, month in due:
-            db.set_tenant(agency.id, sess)
-            summary_id = _store_first_build(agency, month, figures[agency.id], now)
-            if summary_id is not None:
-                stored.append((agency.id, summary_id))
-    finally:
-        db.set_tenant(previous, sess)
-    enqueue_many("quality.email", ((agency_id, {"summary_id": str(s)}) for agency_id, s in stored))
+    builds = [
+        {
+            "agency_id": str(agency.id),
+            "summary_id": str(db.new_id()),
+            "month": month.isoformat(),
+            "figures": figures[agency.id],
+            "locale": agency.locale,
+            "built_at": now.isoformat(),
+            **audit.agency_entry_params(
+                agency.id, "quality.summary_built", month.isoformat(), details={"rebuild": 0}
+            ),
+        }
+        for agency, month in due
+    ]
+    stored = db.session.execute(_STORE_FIRST_BUILDS, {"builds": json.dumps(builds, default=str)}).all()
+    enqueue_many("quality.email", ((r.agency_id, {"summary_id": str(r.summary_id)}) for r in stored))
     return len(stored)
 
 
