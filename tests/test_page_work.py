@@ -18,6 +18,7 @@ from saas.models import Membership
 from tenants.scheduling import queries, services
 from tenants.scheduling.models import Visit
 from tests.factories import login
+from tests.sqlcount import count_round_trips
 from tests.test_scheduling import World
 
 EVERY_DAY = (1, 2, 3, 4, 5, 6, 7)
@@ -189,3 +190,38 @@ def test_the_page_frame_builds_no_form(client, week, monkeypatch):
     answer = client.post("/language", data={"locale": "zh_CN", "next": f"/a/{week.agency.slug}/"})
     assert answer.status_code == 302
     assert 'lang="zh-Hans"' in client.get(f"/a/{week.agency.slug}/").text
+
+
+def test_the_api_reads_its_agency_with_the_token(client, factory, week, dbconn):
+    token = factory.api_token(week.membership())
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/my/schedule", headers=headers).status_code == 200  # notes the token's use
+    db.clear_tenant_setting(dbconn)
+    with count_round_trips() as trips:
+        answer = client.get("/api/v1/my/schedule", headers=headers)
+    assert answer.status_code == 200 and answer.json["visits"]
+    reads = [s for s in trips.statements if "FROM agencies" in s or "JOIN agencies" in s]
+    # the token names its agency: in scope first, then one query for agency, token, membership and user
+    assert len(reads) == 1 and "api_tokens" in reads[0], trips.statements
+    assert len(trips.statements) <= 5, trips.statements
+
+
+def test_a_weeks_checklists_are_parsed_once_each(client, factory, week, monkeypatch):
+    import json
+
+    parsed: list[str] = []
+    real = json.loads
+
+    def counting(text: str, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(text)
+        return real(text, *args, **kwargs)
+
+    token = factory.api_token(week.membership())
+    queries._parsed.cache_clear()
+    monkeypatch.setattr(queries.json, "loads", counting)
+    answer = client.get("/api/v1/my/schedule", headers={"Authorization": f"Bearer {token}"})
+    monkeypatch.undo()
+    visits = answer.json["visits"]
+    assert len(visits) >= 6
+    assert all(v["checklist"] == ["Safe transfer", "Skin check"] for v in visits)
+    assert parsed == ['["Safe transfer", "Skin check"]']

@@ -9,15 +9,16 @@ tests/test_performance.py reads their plans.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Select, String, and_, bindparam, func, literal, null, select, true
+from sqlalchemy import Integer, Select, String, Text, and_, bindparam, cast, func, literal, null, select, true
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -86,7 +87,8 @@ def _week(staff_id: ColumnElement[Any]) -> Select[Any]:
             Visit.starts_at,
             Visit.ends_at,
             Visit.status,
-            Visit.checklist,
+            # as text: a week's visits share a few checklists, each parsed once (`_checklist`)
+            cast(Visit.checklist, Text).label("checklist"),
             Visit.checked_in_at,
             Visit.checked_out_at,
             Client.full_name,
@@ -158,7 +160,7 @@ def _rows(agency: Agency, result: Any) -> list[ScheduleRow]:
             client=preferred_name or full_name,
             address=address,
             service=service,
-            checklist=list(checklist or ()),
+            checklist=_checklist(checklist),
             checked_in_at=checked_in_at,
             checked_out_at=checked_out_at,
             last_notes=(notes or what_was_done) if notes is not None else None,
@@ -181,6 +183,15 @@ def _rows(agency: Agency, result: Any) -> list[ScheduleRow]:
         ) in result
         if id_ is not None
     ]
+
+
+@lru_cache(maxsize=512)
+def _parsed(checklist: str) -> tuple[Any, ...]:
+    return tuple(json.loads(checklist) or ())
+
+
+def _checklist(checklist: str | None) -> list[Any]:
+    return list(_parsed(checklist)) if checklist else []
 
 
 def member_schedule(
