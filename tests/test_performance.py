@@ -309,33 +309,13 @@ def _rows_read(node: dict[str, Any]) -> int:
 
 def test_the_schedule_reads_the_week_by_index_never_the_history(dbconn, history):
     first, last = history.week()
-    captured: list[tuple[str, Any]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if "LATERAL" in statement:
-            captured.append((statement, parameters))
-
-    engine = db.get_engine()
     with db.tenant_scope(history.agency.id):
-        event.listen(engine, "before_cursor_execute", capture)
-        try:
-            rows = queries.member_schedule(history.agency, history.membership().id, first, last)
-        finally:
-            event.remove(engine, "before_cursor_execute", capture)
-        assert rows is not None and len(rows) >= 6
-        ((statement, parameters),) = captured
-        # read as the planner plans it for large tables (as for the client file's
-        # plan below): small test tables, with or without the statistics other
-        # tests' committed rows leave, make a whole-table scan the cheapest
-        db.session.execute(text("SET LOCAL enable_seqscan = off"))
-        db.session.execute(text("SET LOCAL enable_sort = off"))
-        (plan,) = (
-            db.session.connection()
-            .exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
-            .scalar()
+        rows, plan = plan_of(
+            lambda: queries.member_schedule(history.agency, history.membership().id, first, last), "LATERAL"
         )
         db.session.rollback()
-    nodes = _plan_nodes(plan["Plan"])
+    assert rows is not None and len(rows) >= 6
+    nodes = _plan_nodes(plan)
     visits_read = {
         alias: [n for n in nodes if n.get("Alias") == alias and n.get("Relation Name") == "visits"]
         for alias in ("visits", "earlier")
