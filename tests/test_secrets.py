@@ -8,8 +8,6 @@ delivery is repeated)."""
 from __future__ import annotations
 
 import email
-import socket
-import threading
 import uuid
 from datetime import timedelta
 
@@ -31,6 +29,7 @@ from saas.db import Base
 from saas.models import Agency, AuditEvent, MailMessage, Role, User
 from tests.conftest import make_config
 from tests.factories import TOTP_SECRET, login, totp_now
+from tests.test_jobs import Inbox, free_port
 
 MUST_FAIL = "must be owner|permission denied|append-only|violates foreign key"
 
@@ -260,23 +259,6 @@ def test_link_secrets_are_stored_only_as_digests(app, factory, dbconn):
 
 
 # -- mail ----------------------------------------------------------------------------
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-        self.received = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope.content)
-        self.received.set()
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_delivered_link_is_not_kept_and_a_resend_keeps_its_message_id(services, factory, dbconn):
