@@ -494,10 +494,15 @@ def test_a_database_restart_shows_the_error_page_then_serves(stack: Stack):
 
     def waiting() -> bool:
         with stack.pg.owner.connect() as conn:
+            # a lock the app's request waits for on that very table: another
+            # process of the stack waiting on some other lock (an advisory one
+            # of the scheduler's) is not the request in flight
             query = (
-                "select count(*) from pg_stat_activity where usename = 'saas_app' and wait_event_type = :w"
+                "select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid"
+                " where not l.granted and a.usename = 'saas_app'"
+                " and l.relation = 'user_sessions'::regclass"
             )
-            return bool(conn.scalar(text(query), {"w": "Lock"}))
+            return bool(conn.scalar(text(query)))
 
     wait_for(waiting, "the request to wait on the lock")
     stack.pg.stop()
