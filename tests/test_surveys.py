@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 from saas import db
 from saas.models import Agency, MailMessage, Role
 from tenants.clients.models import Case, Client
-from tenants.surveys import jobs, services
+from tenants.surveys import jobs, queries, services
 from tenants.surveys.models import (
     SurveyAnswer,
     SurveyCampaign,
@@ -592,10 +592,10 @@ def test_response_rate_and_results_match_an_independent_count(client, factory, d
             {"c": campaign.id},
         ).one()
     with db.tenant_scope(world.agency.id):
-        tracking = services.tracking(campaign.id)
+        tracking = queries.tracking(campaign.id)
         assert (tracking.invited, tracking.responded) == (invited, responded) == (16, 4)
         assert tracking.rate == round(100 * responded / invited, 1) == 25.0
-        results = {r.question.id: r for r in services.results(fresh(SurveyCampaign, campaign.id))}
+        results = {r.question.id: r for r in queries.results(fresh(SurveyCampaign, campaign.id))}
     scale = results[world.q_scale.id]
     assert scale.mean == round((5 + 3 + 4 + 5) / 4, 2) and scale.distribution == {5: 2, 3: 1, 4: 1}
     assert results[world.q_single.id].counts == {"c1": 2, "c2": 1, "c3": 1}

@@ -15,7 +15,7 @@ from saas import audit, db
 from saas.models import Role
 from saas.tenancy import current_agency, get_or_404, require_role
 from tenants.clients.models import Client
-from tenants.surveys import services
+from tenants.surveys import queries, services
 from tenants.surveys.forms import (
     KIND_CHOICES,
     PURPOSE_CHOICES,
@@ -105,7 +105,7 @@ def index() -> Any:
     due = services.next_outcome_due(agency, last_outcome)
     return render_template(
         "surveys/index.html",
-        rows=services.campaign_rows(),
+        rows=queries.campaign_rows(),
         last_outcome=last_outcome,
         due=due,
         overdue=due is not None and due <= agency.today(),
@@ -315,7 +315,7 @@ def campaign(survey_campaign_id: uuid.UUID) -> Any:
         campaign=row,
         template=template,
         invitations=invitations,
-        tracking=services.tracking(row.id),
+        tracking=queries.tracking(row.id),
         eligible=eligible,
         links_open=row.status == CampaignStatus.SENT
         and row.links_expire_at is not None
@@ -385,8 +385,8 @@ def results(survey_campaign_id: uuid.UUID) -> Any:
     return render_template(
         "surveys/results.html",
         campaign=row,
-        tracking=services.tracking(row.id),
-        results=services.results(row),
+        tracking=queries.tracking(row.id),
+        results=queries.results(row),
     )
 
 
