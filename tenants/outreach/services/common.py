@@ -1,0 +1,123 @@
+"""What the outreach rules share: the agency's numbers, the refusal listing
+every problem, text and count checks, and who counts as staff."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from saas import db
+from saas.models import STAFF_ROLES, Agency, Membership, Role, User
+from tenants.outreach.models import (
+    RoundMethod,
+    StakeholderGroup,
+)
+
+# Every number is the agency's own setting; these are the defaults of the domain.
+DEFAULTS: dict[str, Any] = {
+    "opinion_box_enabled": True,
+    # carers may log the box when the agency allows it; by default only admins
+    # and coordinators (the people who answer the slips) do
+    "opinion_box_carers_may_log": False,
+    "opinion_box_reminder_hour": 8,  # local hour from which yesterday's gaps are mailed
+    "stakeholder_round_months": 2,
+    "funder_visits_per_month": 1,
+}
+GROUPS = tuple(g.value for g in StakeholderGroup)
+METHODS = tuple(m.value for m in RoundMethod)
+SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
+# counts are stored as PostgreSQL integers: a larger number is refused with a
+# message, never left to fail the insert
+MAX_COUNT = 1_000_000
+
+
+def setting(agency: Agency, key: str) -> Any:
+    return agency.setting(key, DEFAULTS[key])
+
+
+def agency_or_current(agency: Agency | None) -> Agency:
+    """The agency given, or the one in scope (jobs and other areas call with ids only)."""
+    if agency is not None:
+        return agency
+    tenant_id = db.current_tenant_id()
+    if tenant_id is None:
+        raise db.TenantNotSet("outreach")
+    found = db.session.get(Agency, tenant_id)
+    assert found is not None
+    return found
+
+
+class OutreachError(ValueError):
+    """Refused; `problems` lists (field, code) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(", ".join(f"{f}:{c}" for f, c in problems))
+        self.problems = problems
+
+    def codes(self) -> set[str]:
+        return {c for _, c in self.problems}
+
+
+def raise_if(problems: list[tuple[str, str]]) -> None:
+    if problems:
+        raise OutreachError(problems)
+
+
+def clean_text(value: str | None) -> str:
+    # PostgreSQL text cannot hold NUL: drop it rather than fail the insert
+    return (value or "").replace("\x00", "").strip()
+
+
+def count_problem(name: str, value: int | None) -> tuple[str, str] | None:
+    if value is None:
+        return (name, "required")
+    if value < 0:
+        return (name, "negative")
+    if value > MAX_COUNT:
+        return (name, "too_large")
+    return None
+
+
+def staff_choices(keep: uuid.UUID | None = None) -> list[tuple[uuid.UUID, str]]:
+    """Active staff members (admins, coordinators, carers), by name, and `keep`
+    (who an entry already names, though they may have left): one statement."""
+    is_staff = Membership.active.is_(True) & Membership.role.in_([str(r) for r in STAFF_ROLES])
+    rows = db.session.execute(
+        select(Membership.id, User.name, User.email)
+        .join(User, User.id == Membership.user_id)
+        .where(is_staff | (Membership.id == keep) if keep is not None else is_staff)
+        .order_by(User.name, User.email)
+    ).all()
+    return [(mid, name or email) for mid, name, email in rows]
+
+
+def is_staff(membership_id: uuid.UUID | None, kept: uuid.UUID | None = None) -> bool:
+    """An active staff member, or `kept`: the person an entry already names
+    stays valid when they leave, so an old entry can still be corrected."""
+    if membership_id is None:
+        return False
+    if membership_id == kept:
+        return True
+    return (
+        db.session.scalar(
+            select(Membership.id).where(
+                Membership.id == membership_id,
+                Membership.active.is_(True),
+                Membership.role.in_([str(r) for r in STAFF_ROLES]),
+            )
+        )
+        is not None
+    )
+
+
+def flush_unique(problem: tuple[str, str]) -> None:
+    """Flush inside a savepoint: a unique clash (two people logging the same
+    box at once) becomes a message, and nothing else of the request is lost."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise OutreachError([problem]) from None
