@@ -1,0 +1,13 @@
+"""Why a scheduling rule refused a change: the error every rule raises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class VisitError(ValueError):
+    def __init__(self, code: str, field: str | None = None, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.field = field
+        self.params = params

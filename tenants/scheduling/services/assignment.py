@@ -1,0 +1,359 @@
+"""Who may take a visit: every check, with its reasons; assignment with a
+recorded override; bulk assignment; suggestions."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from saas import audit, db
+from saas.agencies import setting_int
+from saas.models import Agency, Membership, Role, User
+from tenants.clients.models import Client, ServicePlan
+from tenants.scheduling.errors import VisitError
+from tenants.scheduling.models import Visit, VisitStatus
+from tenants.scheduling.services.timing import (
+    COORDINATING_ROLES,
+    DEFAULT_TRAVEL_BUFFER,
+    WEEKDAY_KEYS,
+    at_local,
+    local_now,
+    tz_of,
+)
+from tenants.staffing import services as staffing
+from tenants.staffing.models import CaseloadAssignment, StaffFile, StaffTimeOff
+
+
+@dataclass
+class Refusal:
+    code: str
+    message: str
+    overridable: bool = True
+
+
+@dataclass
+class Check:
+    staff_file_id: uuid.UUID
+    refusals: list[Refusal] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusals
+
+
+def _local_span(agency: Agency, visit: Visit) -> tuple[str, str, str]:
+    tz = tz_of(agency)
+    start, end = visit.starts_at.astimezone(tz), visit.ends_at.astimezone(tz)
+    return WEEKDAY_KEYS[start.weekday()], start.strftime("%H:%M"), end.strftime("%H:%M")
+
+
+def within_availability(availability: dict[str, Any] | None, weekday: str, start: str, end: str) -> bool:
+    """No pattern recorded means no restriction; otherwise the visit must fit
+    in one of the day's windows."""
+    if not availability:
+        return True
+    return any(lo <= start and end <= hi for lo, hi in availability.get(weekday, []))
+
+
+def check_assignment(
+    agency: Agency, visits: list[Visit], staff_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID], Check]:
+    """Every reason each worker cannot take each visit, for many of both in a
+    fixed number of queries: assignable (the workforce rule, with the visit's
+    required qualification), availability, time off, no overlap with their
+    other visits including the travel buffer, and the caseload limit."""
+
+    results: dict[tuple[uuid.UUID, uuid.UUID], Check] = {}
+    if not visits or not staff_ids:
+        return results
+    buffer = timedelta(minutes=setting_int(agency, "travel_buffer_minutes", DEFAULT_TRAVEL_BUFFER, 0, 240))
+    staff = {s.id: s for s in db.session.scalars(select(StaffFile).where(StaffFile.id.in_(staff_ids)))}
+    lo = min(v.starts_at for v in visits) - buffer
+    hi = max(v.ends_at for v in visits) + buffer
+    visit_ids = {v.id for v in visits}
+    busy: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for sid, s, e in db.session.execute(
+        select(Visit.staff_file_id, Visit.starts_at, Visit.ends_at).where(
+            Visit.staff_file_id.in_(staff_ids),
+            Visit.status.in_([VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS]),
+            Visit.starts_at < hi,
+            Visit.ends_at > lo,
+            Visit.id.not_in(visit_ids),
+        )
+    ):
+        busy[sid].append((s, e))
+    days = {v.local_day for v in visits}
+    time_off: dict[uuid.UUID, list[tuple[date, date]]] = defaultdict(list)
+    for sid, a, b in db.session.execute(
+        select(StaffTimeOff.staff_file_id, StaffTimeOff.starts_on, StaffTimeOff.ends_on).where(
+            StaffTimeOff.staff_file_id.in_(staff_ids),
+            StaffTimeOff.starts_on <= max(days),
+            StaffTimeOff.ends_on >= min(days),
+        )
+    ):
+        time_off[sid].append((a, b))
+    clients = {v.client_id for v in visits}
+    serving = set(
+        db.session.execute(
+            select(CaseloadAssignment.staff_file_id, CaseloadAssignment.reference).where(
+                CaseloadAssignment.staff_file_id.in_(staff_ids),
+                CaseloadAssignment.kind == "individual",
+                CaseloadAssignment.reference.in_([str(c) for c in clients]),
+                or_(CaseloadAssignment.ends_on.is_(None), CaseloadAssignment.ends_on > min(days)),
+            )
+        ).all()
+    )
+    loads = staffing.current_loads(staff_ids, min(days))
+    by_day_type: dict[tuple[date, uuid.UUID | None], list[Visit]] = defaultdict(list)
+    for v in visits:
+        by_day_type[(v.local_day, v.required_certificate_type_id)].append(v)
+    fitness: dict[tuple[date, uuid.UUID | None], dict[uuid.UUID, Any]] = {}
+    for (day, cert_type), _group in by_day_type.items():
+        fitness[(day, cert_type)] = staffing.assignability(
+            staff_ids, day, require=[cert_type] if cert_type else []
+        )
+    settings = staffing.workforce_settings(agency)
+    # visits of this batch already given to a worker count against each other
+    taken: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for visit in sorted(visits, key=lambda v: v.starts_at):
+        weekday, start, end = _local_span(agency, visit)
+        for sid in staff_ids:
+            check = Check(sid)
+            worker = staff.get(sid)
+            if worker is None:
+                check.refusals.append(Refusal("unknown", _("Not a member of staff."), False))
+                results[(visit.id, sid)] = check
+                continue
+            fit = fitness[(visit.local_day, visit.required_certificate_type_id)].get(sid)
+            if fit is not None and not fit.assignable:
+                for reason in fit.reasons:
+                    check.refusals.append(Refusal(reason.code, reason.message(), reason.overridable))
+            if not within_availability(worker.availability, weekday, start, end):
+                check.refusals.append(
+                    Refusal("unavailable", _("Not available at that time (weekly pattern)."))
+                )
+            if any(a <= visit.local_day <= b for a, b in time_off[sid]):
+                check.refusals.append(Refusal("time_off", _("On time off that day.")))
+            window = (visit.starts_at - buffer, visit.ends_at + buffer)
+            clash = [(s, e) for s, e in busy[sid] + taken[sid] if s < window[1] and e > window[0]]
+            if clash:
+                check.refusals.append(
+                    Refusal(
+                        "overlap",
+                        _(
+                            "Another visit at %(time)s leaves no travel time (%(m)d minutes).",
+                            time=clash[0][0].astimezone(tz_of(agency)).strftime("%H:%M"),
+                            m=int(buffer.total_seconds() // 60),
+                        ),
+                    )
+                )
+            if (sid, str(visit.client_id)) not in serving:
+                individual = loads.get(sid, (0, 0))[0]
+                limit = staffing.caseload_limit(worker, "individual", settings)
+                if individual >= limit:
+                    check.refusals.append(
+                        Refusal(
+                            "caseload_full",
+                            _("Caseload full: %(n)d of %(limit)d clients.", n=individual, limit=limit),
+                        )
+                    )
+            results[(visit.id, sid)] = check
+    return results
+
+
+def _ensure_caseload(
+    agency: Agency, visit: Visit, staff_id: uuid.UUID, by: User | None, override: str | None
+) -> None:
+
+    exists = db.session.scalar(
+        select(CaseloadAssignment.id).where(
+            CaseloadAssignment.staff_file_id == staff_id,
+            CaseloadAssignment.kind == "individual",
+            CaseloadAssignment.reference == str(visit.client_id),
+            or_(CaseloadAssignment.ends_on.is_(None), CaseloadAssignment.ends_on > visit.local_day),
+        )
+    )
+    if exists:
+        return
+    worker = db.session.scalar(select(StaffFile).where(StaffFile.id == staff_id))
+    name = db.session.scalar(select(Client.full_name).where(Client.id == visit.client_id)) or ""
+    staffing.assign_caseload(
+        worker,
+        staffing.CaseloadInput(
+            kind="individual",
+            label=name,
+            reference=str(visit.client_id),
+            starts_on=min(visit.local_day, local_now(agency).date()),
+        ),
+        by=by,
+        override_reason=override,
+    )
+
+
+class AssignmentRefused(VisitError):
+    def __init__(self, refusals: list[Refusal]) -> None:
+        super().__init__("refused")
+        self.refusals = refusals
+
+
+def assign(
+    agency: Agency,
+    visit: Visit,
+    staff_id: uuid.UUID,
+    *,
+    by: User | None,
+    role: str,
+    override_reason: str = "",
+) -> None:
+    """Give a visit to a worker. A refusal names every reason; a coordinator
+    or admin may override the overridable ones with a written reason."""
+    if visit.status != VisitStatus.SCHEDULED or visit.checked_in_at is not None:
+        raise VisitError("not_open")
+    # one assignment at a time per worker, so two cannot both take the same slot
+
+    db.session.execute(select(StaffFile.id).where(StaffFile.id == staff_id).with_for_update())
+    check = check_assignment(agency, [visit], [staff_id])[(visit.id, staff_id)]
+    reason = override_reason.strip()
+    if not check.ok:
+        if not reason or role not in {r.value for r in COORDINATING_ROLES}:
+            raise AssignmentRefused(check.refusals)
+        blocking = [r for r in check.refusals if not r.overridable]
+        if blocking:
+            raise AssignmentRefused(blocking)
+        visit.assignment_override_reason = reason
+        visit.assignment_override_by = by.id if by else None
+        audit.record(
+            "visit.assignment_override",
+            str(visit.id),
+            staff=str(staff_id),
+            reason=reason,
+            refusals=[r.code for r in check.refusals],
+        )
+    else:
+        visit.assignment_override_reason = None
+        visit.assignment_override_by = None
+    _ensure_caseload(agency, visit, staff_id, by, reason or None)
+    previous = visit.staff_file_id
+    visit.staff_file_id = staff_id
+    audit.record(
+        "visit.assigned", str(visit.id), staff=str(staff_id), previous=str(previous) if previous else None
+    )
+
+
+def unassign(visit: Visit) -> None:
+    if visit.checked_in_at is not None:
+        raise VisitError("not_open")
+    visit.staff_file_id = None
+    audit.record("visit.unassigned", str(visit.id))
+
+
+def bulk_assign(
+    agency: Agency, plan: ServicePlan, staff_id: uuid.UUID, *, by: User | None
+) -> tuple[int, int]:
+    """Give a plan's future unassigned visits to one worker where every check
+    passes; returns (assigned, refused)."""
+    now = db.utcnow()
+    visits = db.session.scalars(
+        select(Visit)
+        .where(
+            Visit.plan_id == plan.id,
+            Visit.staff_file_id.is_(None),
+            Visit.status == VisitStatus.SCHEDULED,
+            Visit.starts_at > now,
+        )
+        .order_by(Visit.starts_at)
+    ).all()
+    if not visits:
+        return 0, 0
+    checks = check_assignment(agency, list(visits), [staff_id])
+    assigned = 0
+    for visit in visits:
+        if checks[(visit.id, staff_id)].ok:
+            visit.staff_file_id = staff_id
+            assigned += 1
+    if assigned:
+        _ensure_caseload(agency, next(v for v in visits if v.staff_file_id == staff_id), staff_id, by, None)
+        audit.record("visit.bulk_assigned", str(plan.id), staff=str(staff_id), count=assigned)
+    return assigned, len(visits) - assigned
+
+
+@dataclass
+class Suggestion:
+    staff_file_id: uuid.UUID
+    name: str
+    score: float
+    reasons: list[str]
+    refusals: list[Refusal]
+
+
+def suggest(agency: Agency, visit: Visit, limit: int = 5) -> list[Suggestion]:
+    """The best carers for a visit: those who pass every check first, then by
+    continuity (visits with this client in the last 90 days), then fairness
+    (hours booked this week against contracted hours)."""
+
+    candidates = db.session.execute(
+        select(StaffFile.id, User.name, StaffFile.contracted_hours)
+        .join(Membership, Membership.id == StaffFile.membership_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.active.is_(True), Membership.role == Role.CARER)
+        .where(or_(StaffFile.employment_end.is_(None), StaffFile.employment_end >= visit.local_day))
+    ).all()
+    if not candidates:
+        return []
+    ids = [c.id for c in candidates]
+    since = visit.starts_at - timedelta(days=90)
+    continuity = dict(
+        db.session.execute(
+            select(Visit.staff_file_id, func.count())
+            .where(
+                Visit.client_id == visit.client_id,
+                Visit.staff_file_id.in_(ids),
+                Visit.starts_at >= since,
+                Visit.status != VisitStatus.CANCELLED,
+            )
+            .group_by(Visit.staff_file_id)
+        ).all()
+    )
+    week_start = visit.local_day - timedelta(days=visit.local_day.weekday())
+    week_lo = at_local(agency, week_start, "00:00")
+    week_hi = week_lo + timedelta(days=7)
+    minutes = func.sum(func.extract("epoch", Visit.ends_at - Visit.starts_at) / 60)
+    booked = dict(
+        db.session.execute(
+            select(Visit.staff_file_id, minutes)
+            .where(
+                Visit.staff_file_id.in_(ids),
+                Visit.starts_at >= week_lo,
+                Visit.starts_at < week_hi,
+                Visit.status != VisitStatus.CANCELLED,
+            )
+            .group_by(Visit.staff_file_id)
+        ).all()
+    )
+    checks = check_assignment(agency, [visit], ids)
+    out = []
+    for c in candidates:
+        check = checks[(visit.id, c.id)]
+        served = int(continuity.get(c.id, 0))
+        hours = float(booked.get(c.id) or 0) / 60
+        contracted = float(c.contracted_hours or 0)
+        load = hours / contracted if contracted else 1.0
+        reasons = []
+        if served:
+            reasons.append(_("Has visited this client %(n)d times lately.", n=served))
+        if visit.required_certificate_type_id and not any(
+            r.code.startswith("certificate") for r in check.refusals
+        ):
+            reasons.append(_("Holds the qualification this service needs."))
+        if contracted:
+            reasons.append(_("%(h).1f of %(c).0f contracted hours booked this week.", h=hours, c=contracted))
+        score = (1000 if check.ok else 0) + min(served, 20) * 10 + (1 - min(load, 1.0)) * 50
+        out.append(Suggestion(c.id, c.name, score, reasons, check.refusals))
+    out.sort(key=lambda s: (-s.score, s.name))
+    return out[:limit]

@@ -1,0 +1,256 @@
+"""A visit changing: rescheduled, cancelled, checked in and out with its
+service record, flagged late or missed and the flag resolved."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+
+from saas import audit, db, mail
+from saas.agencies import setting_int
+from saas.models import Agency, Membership, Role, User
+from saas.notifications.reminders import Due, recipients, send_now
+from tenants.clients.models import Client, PortalLink
+from tenants.scheduling.errors import VisitError
+from tenants.scheduling.models import ServiceRecord, Visit, VisitStatus
+from tenants.scheduling.services.assignment import check_assignment
+from tenants.scheduling.services.timing import DEFAULT_LATE_GRACE, at_local, check_visit_start, tz_of
+from tenants.scheduling.signals import VisitCompleted, visit_completed
+from tenants.scheduling.visit_reminders import RECORD_ATTENTION
+from tenants.staffing.models import StaffFile
+
+
+def _notify_change(agency: Agency, visit: Visit, kind: str, carer: uuid.UUID | None = None) -> None:
+    """Tell the carer (the one booked before the change, if given) and the
+    client's portal members, after commit (outbox)."""
+
+    recipients = []
+    carer = carer or visit.staff_file_id
+    if carer:
+        row = db.session.execute(
+            select(User.email, User.locale)
+            .join(Membership, Membership.user_id == User.id)
+            .join(StaffFile, StaffFile.membership_id == Membership.id)
+            .where(StaffFile.id == carer)
+        ).first()
+        if row:
+            recipients.append(row)
+    recipients += db.session.execute(
+        select(User.email, User.locale)
+        .join(Membership, Membership.user_id == User.id)
+        .join(PortalLink, PortalLink.membership_id == Membership.id)
+        .where(PortalLink.client_id == visit.client_id, Membership.active.is_(True))
+    ).all()
+    when = visit.starts_at.astimezone(tz_of(agency))
+    for email, locale in recipients:
+        mail.send(
+            email,
+            f"visit_{kind}",
+            locale=locale or agency.locale,
+            kind=f"visit.{kind}",
+            agency_id=agency.id,
+            dedupe_key=f"{agency.id}:visit.{kind}:{visit.id}:{visit.starts_at.isoformat()}:{email}",
+            agency_name=agency.name,
+            when=when.strftime("%Y-%m-%d %H:%M"),
+            reason=visit.cancel_reason or visit.reschedule_reason,
+        )
+
+
+def reschedule(agency: Agency, visit: Visit, *, day: date, start: str, reason: str, by: User | None) -> None:
+    if visit.status != VisitStatus.SCHEDULED or visit.checked_in_at is not None:
+        raise VisitError("not_open")
+    if not reason.strip():
+        raise VisitError("reason_required", "reason")
+    check_visit_start(agency, day, start)
+    try:
+        starts = at_local(agency, day, start)
+    except ValueError:
+        raise VisitError("time_format", "start_time") from None
+    if starts <= db.utcnow():
+        raise VisitError("in_past", "day")
+    length = visit.ends_at - visit.starts_at
+    visit.rescheduled_from = visit.rescheduled_from or visit.starts_at
+    visit.starts_at, visit.ends_at = starts, starts + length
+    visit.reschedule_reason = reason.strip()
+    previous = visit.staff_file_id
+    if visit.staff_file_id:
+        # the carer keeps it only if the new time passes the checks too
+        check = check_assignment(agency, [visit], [visit.staff_file_id])[(visit.id, visit.staff_file_id)]
+        if not check.ok:
+            visit.staff_file_id = None
+    audit.record("visit.rescheduled", str(visit.id), reason=reason.strip())
+    _notify_change(agency, visit, "rescheduled", carer=previous)
+
+
+def cancel(agency: Agency, visit: Visit, *, reason: str, by: User | None) -> None:
+    if visit.status != VisitStatus.SCHEDULED or visit.checked_in_at is not None:
+        raise VisitError("not_open")
+    if not reason.strip():
+        raise VisitError("reason_required", "reason")
+    visit.status = VisitStatus.CANCELLED
+    visit.cancelled_at = db.utcnow()
+    visit.cancel_reason = reason.strip()
+    audit.record("visit.cancelled", str(visit.id), reason=reason.strip())
+    _notify_change(agency, visit, "cancelled")
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
+    """Great-circle distance (haversine), metres."""
+    r = 6_371_000
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return int(round(2 * r * math.asin(math.sqrt(a))))
+
+
+def parse_position(latitude: Any, longitude: Any) -> tuple[Decimal, Decimal] | None:
+    if latitude in (None, "") and longitude in (None, ""):
+        return None
+    try:
+        lat, lon = Decimal(str(latitude)), Decimal(str(longitude))
+    except ArithmeticError:
+        raise VisitError("position_invalid", "latitude") from None
+    if not (lat.is_finite() and lon.is_finite() and -90 <= lat <= 90 and -180 <= lon <= 180):
+        raise VisitError("position_invalid", "latitude")
+    return lat.quantize(Decimal("0.000001")), lon.quantize(Decimal("0.000001"))
+
+
+def _own_visit(visit: Visit, staff_id: uuid.UUID | None) -> None:
+    if staff_id is None or visit.staff_file_id != staff_id:
+        raise VisitError("not_yours")
+
+
+def check_in(
+    agency: Agency, visit: Visit, *, staff_id: uuid.UUID | None, latitude: Any = None, longitude: Any = None
+) -> None:
+    """Server time; the position, when the agency asks for it, is compared to
+    the client's address and a check-in outside the radius is flagged, never
+    refused (rural signal is poor)."""
+    _own_visit(visit, staff_id)
+    if visit.checked_in_at is not None:
+        raise VisitError("already_checked_in")
+    if visit.status not in (VisitStatus.SCHEDULED, VisitStatus.MISSED):
+        raise VisitError("not_open")
+    now = db.utcnow()
+    early = timedelta(minutes=setting_int(agency, "checkin_early_minutes", 120, 0, 1440))
+    if now < visit.starts_at - early:
+        raise VisitError("too_early")
+    position = parse_position(latitude, longitude)
+    visit.checked_in_at = now
+    visit.status = VisitStatus.IN_PROGRESS
+    if position is not None:
+        visit.checkin_latitude, visit.checkin_longitude = position
+        client = db.session.scalar(select(Client).where(Client.id == visit.client_id))
+        if client is not None and client.latitude is not None and client.longitude is not None:
+            visit.checkin_distance_m = distance_m(
+                float(position[0]), float(position[1]), float(client.latitude), float(client.longitude)
+            )
+            visit.checkin_outside_radius = visit.checkin_distance_m > client.checkin_radius_m
+    elif agency.setting("checkin_location", False):
+        visit.checkin_outside_radius = True  # asked for, not given: flagged for the coordinator
+    audit.record("visit.checked_in", str(visit.id), outside=visit.checkin_outside_radius)
+
+
+@dataclass
+class RecordData:
+    ticked: list[bool]
+    what_was_done: str
+    tools_used: str
+    outcome: str
+    notes: str
+    needs_attention: bool
+
+
+def check_out(
+    agency: Agency, visit: Visit, record: RecordData, *, staff_id: uuid.UUID | None, by: User | None
+) -> ServiceRecord:
+    _own_visit(visit, staff_id)
+    if visit.checked_in_at is None:
+        raise VisitError("not_checked_in")
+    if visit.checked_out_at is not None:
+        raise VisitError("already_checked_out")
+    if not record.what_was_done.strip():
+        raise VisitError("required", "what_was_done")
+    if len(record.ticked) != len(visit.checklist):
+        raise VisitError("checklist_mismatch")
+    now = db.utcnow()
+    visit.checked_out_at = max(now, visit.checked_in_at + timedelta(seconds=1))
+    visit.status = VisitStatus.COMPLETED
+    row = ServiceRecord(
+        visit_id=visit.id,
+        checklist_done=[
+            {"point": p, "done": bool(t)} for p, t in zip(visit.checklist, record.ticked, strict=True)
+        ],
+        what_was_done=record.what_was_done.strip(),
+        tools_used=record.tools_used.strip(),
+        outcome=record.outcome.strip(),
+        notes=record.notes.strip(),
+        needs_attention=record.needs_attention,
+        written_by_user_id=by.id if by else None,
+    )
+    db.session.add(row)
+    audit.record("visit.checked_out", str(visit.id), needs_attention=record.needs_attention)
+    if record.needs_attention:
+        _alert_coordinators(agency, visit)
+    visit_completed.send(VisitCompleted(agency, visit, row))
+    return row
+
+
+def _alert_coordinators(agency: Agency, visit: Visit) -> None:
+    """Through the notification centre (the mandatory `record.attention` kind):
+    in the app and by email (quiet hours delay it), to the active coordinators
+    and admins, once per visit, in the check-out's own transaction."""
+    send_now(
+        [
+            Due(
+                kind=RECORD_ATTENTION.name,
+                subject=str(visit.id),
+                due_at=visit.starts_at,
+                membership_ids=recipients(Role.COORDINATOR, Role.ADMIN),
+                params={"date": visit.starts_at.astimezone(agency.zone).date().isoformat()},
+                link=f"/a/{agency.slug}/visits/{visit.id}",
+            )
+        ]
+    )
+
+
+# -- late and missed --------------------------------------------------------------------------
+
+
+def flag_late_and_missed(agency: Agency, now: datetime | None = None) -> tuple[int, int]:
+    """Set-based: late once the grace period passed without check-in, missed
+    once the visit's time is over without one."""
+    now = now or db.utcnow()
+    grace = timedelta(minutes=setting_int(agency, "late_grace_minutes", DEFAULT_LATE_GRACE, 0, 240))
+    late = db.session.execute(
+        update(Visit)
+        .where(
+            Visit.status == VisitStatus.SCHEDULED,
+            Visit.checked_in_at.is_(None),
+            Visit.late_flagged_at.is_(None),
+            Visit.starts_at < now - grace,
+        )
+        .values(late_flagged_at=now)
+    ).rowcount
+    missed = db.session.execute(
+        update(Visit)
+        .where(Visit.status == VisitStatus.SCHEDULED, Visit.checked_in_at.is_(None), Visit.ends_at < now)
+        .values(status=VisitStatus.MISSED, missed_flagged_at=now)
+    ).rowcount
+    return late or 0, missed or 0
+
+
+def resolve_flag(visit: Visit, reason: str, by: User | None) -> None:
+    if not reason.strip():
+        raise VisitError("reason_required", "reason")
+    if visit.late_flagged_at is None and visit.missed_flagged_at is None:
+        raise VisitError("not_flagged")
+    visit.flag_resolved_at = db.utcnow()
+    visit.flag_resolution = reason.strip()
+    audit.record("visit.flag_resolved", str(visit.id), reason=reason.strip())
