@@ -1,0 +1,81 @@
+"""The service loop for one client: intake, assessment, plan, closure and
+follow-ups. Views, jobs and the API all call these; each topic is a module of
+this package, and its names are importable from here."""
+
+from __future__ import annotations
+
+from tenants.clients.errors import ClientError
+from tenants.clients.services.cases import (
+    DEFAULT_FOLLOW_UPS,
+    DEFAULT_HIGH_RISK,
+    TRANSITIONS,
+    close_case,
+    follow_up_offset,
+    high_risks,
+    open_case,
+    record_assessment,
+    record_follow_up,
+    record_risks,
+    risk_score,
+    transition,
+)
+from tenants.clients.services.plans import (
+    APPROVER_ROLES,
+    PlanFields,
+    PlanItemData,
+    activate_plan,
+    add_plan_item,
+    approve_plan,
+    new_plan,
+    remove_plan_item,
+    return_plan,
+    submit_plan,
+    update_plan,
+)
+from tenants.clients.services.profiles import (
+    DEFAULT_ELDERLY_FROM,
+    ClientData,
+    ContactData,
+    age_group,
+    agency_today,
+    link_portal_member,
+    log_file_access,
+    portal_client_ids,
+    save_client,
+)
+
+__all__ = [
+    "APPROVER_ROLES",
+    "DEFAULT_ELDERLY_FROM",
+    "DEFAULT_FOLLOW_UPS",
+    "DEFAULT_HIGH_RISK",
+    "TRANSITIONS",
+    "ClientData",
+    "ClientError",
+    "ContactData",
+    "PlanFields",
+    "PlanItemData",
+    "activate_plan",
+    "add_plan_item",
+    "age_group",
+    "agency_today",
+    "approve_plan",
+    "close_case",
+    "follow_up_offset",
+    "high_risks",
+    "link_portal_member",
+    "log_file_access",
+    "new_plan",
+    "open_case",
+    "portal_client_ids",
+    "record_assessment",
+    "record_follow_up",
+    "record_risks",
+    "remove_plan_item",
+    "return_plan",
+    "risk_score",
+    "save_client",
+    "submit_plan",
+    "transition",
+    "update_plan",
+]
