@@ -14,6 +14,7 @@ from saas.models import Role
 from tenants.staffing import services as staffing
 from tenants.staffing.models import Certificate
 from tenants.training import services as training
+from tenants.training import transcripts
 from tenants.training.models import Course, Enrolment, TrainingSession
 from tests import workforce_helpers as wf
 from tests.factories import login
@@ -282,7 +283,7 @@ def test_transcript_and_my_training(client, app, factory, agency):
 
     with time_machine.travel(TODAY, tick=False):
         with wf.in_agency(app, agency):
-            t = training.transcript(wf.staff_file(staff_id))
+            t = transcripts.transcript(wf.staff_file(staff_id))
         assert (t.pre_service_hours, t.annual_hours, t.year) == (30, 5, 2026)
         assert [line.course.title for line in t.lines] == ["Dementia update", "Dementia update", "Induction"]
         assert [line.session.held_on for line in t.upcoming] == [date(2026, 9, 1)]

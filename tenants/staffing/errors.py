@@ -166,6 +166,12 @@ def raise_if(problems: list[Problem]) -> None:
         raise Invalid(problems)
 
 
+def too_long(problems: list[Problem], field_name: str, value: str | None, limit: int) -> None:
+    """Note a text longer than its column allows."""
+    if value and len(value) > limit:
+        problems.append(Problem("too_long", field_name, {"max": limit}))
+
+
 def show_on_form(form: Any, exc: Invalid) -> list[str]:
     """Put each problem's message next to its field; returns the ones that
     belong to no field (to show above the form)."""

@@ -22,17 +22,11 @@ from sqlalchemy import delete, select, tuple_
 from saas import audit, db
 from saas.models import Membership, User
 from tenants.spreadsheets import MAX_ROWS, Column, parse_date, parse_decimal, read_table, split_list
+from tenants.staffing.certificates import CertificateInput, certificate_input_problems
 from tenants.staffing.errors import Invalid, Problem
 from tenants.staffing.models import STAFF_ROLES, Certificate, CertificateType, ImportBatch, StaffFile
-from tenants.staffing.services import (
-    EMAIL,
-    CertificateInput,
-    StaffInput,
-    add_staff,
-    certificate_input_problems,
-    staff_input_problems,
-)
 from tenants.staffing.settings import local_today
+from tenants.staffing.staff_files import EMAIL, StaffInput, add_staff, staff_input_problems
 
 # kind -> "module:attribute" of its importer (imported when needed)
 IMPORTERS = {

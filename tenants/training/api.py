@@ -8,7 +8,7 @@ from flask import jsonify
 
 from saas.api.views import bp, operation
 from tenants.staffing.api import CERTIFICATE_SCHEMA, NO_FILE, certificate_json, own_staff_file
-from tenants.training.services import transcript
+from tenants.training.transcripts import transcript
 
 HOURS = {
     "type": "object",

@@ -12,7 +12,7 @@
   pre-service hours: the coordinators are told once per worker (due at the
   local midnight of their employment start, which keys the occurrence).
 
-Hours come from `tenants.training.services.compliance_query` and
+Hours come from `tenants.training.queries.compliance_query` and
 `tenants.staffing.services.pre_service_hours`, the same rules as the
 compliance page and `assignability`.
 """
@@ -37,7 +37,7 @@ from tenants.staffing.models import StaffFile
 from tenants.staffing.reminders import local_midnight
 from tenants.staffing.services import pre_service_hours
 from tenants.staffing.settings import workforce_settings
-from tenants.training.services import compliance_query
+from tenants.training.queries import compliance_query
 
 # the quarter-end reminders go out during the first days of the next quarter
 QUARTER_WINDOW_DAYS = 14

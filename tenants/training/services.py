@@ -1,5 +1,6 @@
-"""Training rules: courses, sessions, enrolment, attendance, evaluations,
-each worker's transcript and the agency-wide compliance list.
+"""Training rules: courses, sessions, enrolment, attendance and evaluations
+(each worker's transcript is in `transcripts`, the compliance list in
+`queries`).
 
 Certificates granted by training: when a trainee's attendance is recorded as
 *completed* for a course that grants a certificate type, the worker gets a
@@ -13,21 +14,18 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, String, Uuid, and_, case, column, func, literal, or_, select, values
+from sqlalchemy import func, select
 
 from saas import audit, db
-from saas.models import Membership, User
-from saas.pagination import contains_pattern
-from tenants.staffing.errors import Invalid, Problem, raise_if
+from saas.models import User
+from tenants.staffing.errors import Invalid, Problem, raise_if, too_long
 from tenants.staffing.models import Certificate, CertificateType, StaffFile
-from tenants.staffing.services import certificates_of, is_employed
-from tenants.staffing.settings import agency_in_scope, local_today, workforce_settings
+from tenants.staffing.settings import agency_in_scope, local_today
 from tenants.training.models import (
     ATTENDANCE,
     CATEGORIES,
@@ -48,11 +46,6 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _length(problems: list[Problem], field_name: str, value: str | None, limit: int) -> None:
-    if value and len(value) > limit:
-        problems.append(Problem("too_long", field_name, {"max": limit}))
 
 
 # -- courses ---------------------------------------------------------------------------
@@ -76,7 +69,7 @@ def _course_problems(data: CourseInput, exclude: uuid.UUID | None) -> list[Probl
     title = (data.title or "").strip()
     if not title:
         problems.append(Problem("required", "title"))
-    _length(problems, "title", title, 200)
+    too_long(problems, "title", title, 200)
     if data.category not in CATEGORIES:
         problems.append(Problem("bad_choice", "category", {"choices": ", ".join(CATEGORIES)}))
     if data.form not in FORMS:
@@ -99,7 +92,7 @@ def _course_problems(data: CourseInput, exclude: uuid.UUID | None) -> list[Probl
             problems.append(Problem("validity_needs_certificate", "certificate_validity_months"))
         elif not 1 <= months <= 600:
             problems.append(Problem("range", "certificate_validity_months", {"min": 1, "max": 600}))
-    _length(problems, "description", data.description, 5000)
+    too_long(problems, "description", data.description, 5000)
     if title:
         stmt = select(Course.id).where(func.lower(Course.title) == title.lower())
         if exclude is not None:
@@ -159,9 +152,9 @@ def _session_problems(data: SessionInput, enrolled: int = 0) -> list[Problem]:
         problems.append(Problem("required", "held_on"))
     if not (data.trainer or "").strip():
         problems.append(Problem("required", "trainer"))
-    _length(problems, "trainer", data.trainer, 200)
-    _length(problems, "location", data.location, 300)
-    _length(problems, "notes", data.notes, 5000)
+    too_long(problems, "trainer", data.trainer, 200)
+    too_long(problems, "location", data.location, 300)
+    too_long(problems, "notes", data.notes, 5000)
     if data.capacity is None:
         problems.append(Problem("required", "capacity"))
     elif not 1 <= data.capacity <= MAX_CAPACITY:
@@ -287,14 +280,14 @@ def record_attendance(
         elif entry.status == "completed":
             hours = course.hours if hours is None else hours
             if not Decimal(0) < hours <= course.hours:
-                problems.append(Problem("attended_hours_range", hours_field, {"max": _plain(course.hours)}))
+                problems.append(Problem("attended_hours_range", hours_field, {"max": plain(course.hours)}))
                 continue
         else:  # partial
             if hours is None:
                 problems.append(Problem("completed_needs_hours", hours_field))
                 continue
             if not Decimal(0) < hours <= course.hours:
-                problems.append(Problem("attended_hours_range", hours_field, {"max": _plain(course.hours)}))
+                problems.append(Problem("attended_hours_range", hours_field, {"max": plain(course.hours)}))
                 continue
         resolved[enrolment_id] = (entry.status, hours)
     raise_if(problems)
@@ -323,7 +316,8 @@ def record_attendance(
     return granted
 
 
-def _plain(value: Decimal) -> str:
+def plain(value: Decimal) -> str:
+    """Hours without trailing zeros: 2, 1.5."""
     return f"{value.normalize():f}"
 
 
@@ -390,7 +384,7 @@ def record_evaluation(enrolment: Enrolment, data: EvaluationInput, *, by: User |
             problems.append(Problem("rating_range", name))
     if data.knowledge_score is not None and not Decimal(0) <= data.knowledge_score <= HUNDRED:
         problems.append(Problem("knowledge_range", "knowledge_score"))
-    _length(problems, "comment", data.comment, 5000)
+    too_long(problems, "comment", data.comment, 5000)
     raise_if(problems)
     enrolment.satisfaction = data.satisfaction
     enrolment.knowledge_score = data.knowledge_score
@@ -436,267 +430,3 @@ def session_averages(session_id: uuid.UUID) -> SessionAverages:
     return SessionAverages(
         two(row[0]), two(row[1]), two(row[2]), two(row[3]), two(row[4]), row[5], Decimal(row[6])
     )
-
-
-# -- hours, transcripts, compliance ----------------------------------------------------------
-
-
-def year_start(today: date) -> date:
-    return date(today.year, 1, 1)
-
-
-def _hours_subquery(today: date) -> Any:
-    """Per worker: pre-service hours (ever) and annual-training hours this year."""
-    held = TrainingSession.held_on
-    pre = func.coalesce(
-        func.sum(case((and_(Course.counts_as == "pre_service", held <= today), Enrolment.attended_hours))), 0
-    )
-    annual = func.coalesce(
-        func.sum(
-            case(
-                (
-                    and_(Course.counts_as == "annual", held >= year_start(today), held <= today),
-                    Enrolment.attended_hours,
-                )
-            )
-        ),
-        0,
-    )
-    return (
-        select(Enrolment.staff_file_id.label("staff_file_id"), pre.label("pre"), annual.label("annual"))
-        .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
-        .join(Course, Course.id == TrainingSession.course_id)
-        .where(Enrolment.attended_hours.isnot(None))
-        .group_by(Enrolment.staff_file_id)
-    )
-
-
-def training_hours(
-    staff_ids: Iterable[uuid.UUID], today: date | None = None
-) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
-    ids = set(staff_ids)
-    if not ids:
-        return {}
-    today = today or local_today()
-    sub = _hours_subquery(today).where(Enrolment.staff_file_id.in_(ids))
-    return {r[0]: (Decimal(r[1]), Decimal(r[2])) for r in db.session.execute(sub)}
-
-
-@dataclass(frozen=True)
-class TranscriptLine:
-    enrolment: Enrolment
-    session: TrainingSession
-    course: Course
-
-
-@dataclass(frozen=True)
-class Transcript:
-    staff_file_id: uuid.UUID
-    pre_service_hours: Decimal
-    pre_service_required: Decimal
-    annual_hours: Decimal
-    annual_required: Decimal
-    year: int
-    lines: list[TranscriptLine]
-    upcoming: list[TranscriptLine]
-    certificates: list[Any]
-    due: list[str]
-
-    @property
-    def pre_service_done(self) -> bool:
-        return self.pre_service_hours >= self.pre_service_required
-
-    @property
-    def annual_done(self) -> bool:
-        return self.annual_hours >= self.annual_required
-
-
-def transcript(staff: StaffFile, today: date | None = None) -> Transcript:
-    from flask_babel import format_date
-    from flask_babel import gettext as _
-
-    today = today or local_today()
-    settings = workforce_settings()
-    pre, annual = training_hours([staff.id], today).get(staff.id, (Decimal(0), Decimal(0)))
-    rows = db.session.execute(
-        select(Enrolment, TrainingSession, Course)
-        .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
-        .join(Course, Course.id == TrainingSession.course_id)
-        .where(Enrolment.staff_file_id == staff.id)
-        .order_by(TrainingSession.held_on.desc())
-    ).all()
-    lines = [TranscriptLine(*r) for r in rows]
-    done = [line for line in lines if line.enrolment.status != "enrolled"]
-    upcoming = sorted(
-        (line for line in lines if line.enrolment.status == "enrolled" and line.session.held_on >= today),
-        key=lambda line: line.session.held_on,
-    )
-    certs = certificates_of([staff.id], today).get(staff.id, [])
-    due = []
-    if pre < settings.pre_service_hours:
-        due.append(
-            _("%(hours)s more hours of pre-service training.", hours=_plain(settings.pre_service_hours - pre))
-        )
-    if annual < settings.annual_training_hours:
-        due.append(
-            _(
-                "%(hours)s more hours of role training by the end of %(year)d.",
-                hours=_plain(settings.annual_training_hours - annual),
-                year=today.year,
-            )
-        )
-    held_types = {}
-    for row in certs:
-        current = held_types.get(row.certificate.certificate_type_id)
-        if (
-            current is None
-            or row.status == "valid"
-            or (row.status == "expiring" and current.status == "expired")
-        ):
-            held_types[row.certificate.certificate_type_id] = row
-    required = settings.required_for(staff.staff_role)
-    if required:
-        names = dict(
-            db.session.execute(
-                select(CertificateType.id, CertificateType.name).where(CertificateType.id.in_(required))
-            ).all()
-        )
-        for type_id in required:
-            row = held_types.get(type_id)
-            if row is None:
-                due.append(
-                    _("A %(type)s certificate, which your role requires.", type=names.get(type_id, "?"))
-                )
-            elif row.status == "expired":
-                due.append(_("Renew your %(type)s certificate: it has expired.", type=row.type_name))
-    for row in held_types.values():
-        if row.status == "expiring":
-            due.append(
-                _(
-                    "Your %(type)s certificate expires on %(date)s.",
-                    type=row.type_name,
-                    date=format_date(row.certificate.expires_on, "medium"),
-                )
-            )
-    return Transcript(
-        staff_file_id=staff.id,
-        pre_service_hours=pre,
-        pre_service_required=settings.pre_service_hours,
-        annual_hours=annual,
-        annual_required=settings.annual_training_hours,
-        year=today.year,
-        lines=done,
-        upcoming=upcoming,
-        certificates=certs,
-        due=due,
-    )
-
-
-COMPLIANCE_REASONS = ("behind", "pre_service", "annual", "certificates", "expiring", "all")
-COMPLIANCE_SORTS = ("name", "pre_service", "annual", "certificates")
-
-
-def compliance_query(
-    *,
-    q: str = "",
-    staff_role: str = "",
-    reason: str = "behind",
-    sort: str = "name",
-    today: date | None = None,
-) -> Select:
-    """Every employed worker with their training hours and the state of the
-    certificates their role requires, as one statement (filter and sort in SQL)."""
-    today = today or local_today()
-    settings = workforce_settings()
-    hours = _hours_subquery(today).subquery("hours")
-    pre = func.coalesce(hours.c.pre, 0)
-    annual = func.coalesce(hours.c.annual, 0)
-    pairs = [(role, type_id) for role, ids in settings.required_certificate_types.items() for type_id in ids]
-    if pairs:
-        req = values(column("role", String), column("type_id", Uuid), name="req").data(pairs)
-        best = (
-            select(
-                Certificate.staff_file_id.label("staff_file_id"),
-                Certificate.certificate_type_id.label("type_id"),
-                func.max(func.coalesce(Certificate.expires_on, literal(date.max, Date))).label("until"),
-            )
-            .where(Certificate.issued_on <= today)
-            .group_by(Certificate.staff_file_id, Certificate.certificate_type_id)
-            .subquery("best")
-        )
-        window_end = today + timedelta(days=settings.certificate_expiring_days)
-        certs = (
-            select(
-                StaffFile.id.label("staff_file_id"),
-                func.count().filter(best.c.until.is_(None)).label("missing"),
-                func.count().filter(best.c.until < today).label("expired"),
-                func.count()
-                .filter(and_(best.c.until >= today, best.c.until <= window_end))
-                .label("expiring"),
-            )
-            .join(req, req.c.role == StaffFile.staff_role)
-            .outerjoin(best, and_(best.c.staff_file_id == StaffFile.id, best.c.type_id == req.c.type_id))
-            .group_by(StaffFile.id)
-            .subquery("certs")
-        )
-        missing, expired, expiring = (
-            func.coalesce(certs.c.missing, 0),
-            func.coalesce(certs.c.expired, 0),
-            func.coalesce(certs.c.expiring, 0),
-        )
-    else:
-        certs = None
-        missing = expired = expiring = literal(0)
-    stmt = (
-        select(
-            StaffFile.id.label("staff_file_id"),
-            User.name.label("name"),
-            User.email.label("email"),
-            StaffFile.staff_role.label("staff_role"),
-            pre.label("pre_service_hours"),
-            annual.label("annual_hours"),
-            missing.label("missing"),
-            expired.label("expired"),
-            expiring.label("expiring"),
-        )
-        .join(Membership, Membership.id == StaffFile.membership_id)
-        .join(User, User.id == Membership.user_id)
-        .outerjoin(hours, hours.c.staff_file_id == StaffFile.id)
-        .where(
-            Membership.active.is_(True),
-            StaffFile.employment_start <= today,
-            or_(StaffFile.employment_end.is_(None), StaffFile.employment_end > today),
-        )
-    )
-    if certs is not None:
-        stmt = stmt.outerjoin(certs, certs.c.staff_file_id == StaffFile.id)
-    if q:
-        like = contains_pattern(q.lower())
-        stmt = stmt.where(
-            or_(func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\"))
-        )
-    if staff_role:
-        stmt = stmt.where(StaffFile.staff_role == staff_role)
-    pre_short = pre < settings.pre_service_hours
-    annual_short = annual < settings.annual_training_hours
-    cert_short = (missing + expired) > 0
-    conditions = {
-        "behind": or_(pre_short, annual_short, cert_short),
-        "pre_service": pre_short,
-        "annual": annual_short,
-        "certificates": cert_short,
-        "expiring": expiring > 0,
-    }
-    if reason in conditions:
-        stmt = stmt.where(conditions[reason])
-    orders = {
-        "name": (func.lower(User.name), User.email),
-        "pre_service": (pre.asc(), func.lower(User.name)),
-        "annual": (annual.asc(), func.lower(User.name)),
-        "certificates": ((missing + expired).desc(), expiring.desc(), func.lower(User.name)),
-    }
-    return stmt.order_by(*orders.get(sort, orders["name"]), StaffFile.id)
-
-
-def still_employed(staff: StaffFile, membership: Membership) -> bool:
-    return is_employed(staff, membership, local_today())

@@ -26,9 +26,10 @@ from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import is_admin as _is_admin
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import local_today, workforce_settings
-from tenants.training import services
+from tenants.training import queries, services
 from tenants.training.forms import AttendanceForm, CourseForm, EnrolForm, EvaluationForm, SessionForm
 from tenants.training.models import Course, Enrolment, TrainingSession
+from tenants.training.transcripts import transcript as transcript_of
 
 bp = Blueprint("training", __name__, url_prefix="/a/<slug>")
 
@@ -386,7 +387,7 @@ def _render_transcript(staff: StaffFile, *, mine: bool) -> Any:
         "training/transcript.html",
         staff=staff,
         person=person,
-        transcript=services.transcript(staff),
+        transcript=transcript_of(staff),
         mine=mine,
         settings=workforce_settings(),
     )
@@ -417,8 +418,8 @@ def _compliance_args() -> dict[str, str]:
     return {
         "q": (request.args.get("q") or "").strip()[:100],
         "role": request.args.get("role") if request.args.get("role") in dict(choices("staff_role")) else "",
-        "reason": reason if reason in services.COMPLIANCE_REASONS else "behind",
-        "sort": sort if sort in services.COMPLIANCE_SORTS else "name",
+        "reason": reason if reason in queries.COMPLIANCE_REASONS else "behind",
+        "sort": sort if sort in queries.COMPLIANCE_SORTS else "name",
     }
 
 
@@ -426,7 +427,7 @@ def _compliance_args() -> dict[str, str]:
 @require_role(*VIEWERS)
 def compliance() -> Any:
     args = _compliance_args()
-    stmt = services.compliance_query(
+    stmt = queries.compliance_query(
         q=args["q"], staff_role=args["role"], reason=args["reason"], sort=args["sort"]
     )
     page = paginate(db.session, stmt, scalars=False)
@@ -436,8 +437,8 @@ def compliance() -> Any:
         args=args,
         settings=workforce_settings(),
         roles=choices("staff_role"),
-        reasons=services.COMPLIANCE_REASONS,
-        sorts=services.COMPLIANCE_SORTS,
+        reasons=queries.COMPLIANCE_REASONS,
+        sorts=queries.COMPLIANCE_SORTS,
     )
 
 
@@ -448,7 +449,7 @@ def compliance_csv() -> Any:
 
     args = _compliance_args()
     settings = workforce_settings()
-    stmt = services.compliance_query(
+    stmt = queries.compliance_query(
         q=args["q"], staff_role=args["role"], reason=args["reason"], sort=args["sort"]
     )
     rows = db.session.execute(stmt.limit(100_000)).all()

@@ -1,0 +1,178 @@
+"""Certificates and their scans, certificate types and the workforce
+settings."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from saas import db
+from saas.models import Role
+from saas.tenancy import current_agency, get_or_404, require_role
+from tenants.staffing import services
+from tenants.staffing.forms import (
+    CertificateForm,
+    CertificateTypeForm,
+    SettingsForm,
+)
+from tenants.staffing.models import (
+    STAFF_ROLES,
+    Certificate,
+    CertificateType,
+    StaffDocument,
+)
+from tenants.staffing.pages import STAFF
+from tenants.staffing.pages import attempt as _attempt
+from tenants.staffing.pages import staff_or_404 as _staff_or_404
+from tenants.staffing.settings import NUMBERS, save_workforce_settings, workforce_settings
+from tenants.staffing.views.blueprint import bp, uuid_or_none
+
+# -- certificates -------------------------------------------------------------------------------
+
+
+def _type_choices(form: CertificateForm) -> None:
+    form.certificate_type_id.choices = [("", _("Choose…"))] + [
+        (str(t.id), t.name) for t in services.certificate_types(active_only=True)
+    ]
+
+
+@bp.route("/staff/<uuid:staff_id>/certificates/new", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def new_certificate(staff_id: uuid.UUID) -> Any:
+    staff = _staff_or_404(staff_id)
+    form = CertificateForm()
+    _type_choices(form)
+    if form.validate_on_submit():
+        upload = form.document.data
+        document = None
+        if upload is not None and getattr(upload, "filename", ""):
+            # read one byte past the limit: enough to refuse, never the whole of a huge upload
+            data = upload.stream.read(services.MAX_DOCUMENT_BYTES + 1)
+            document = (upload.filename, data)
+        data_in = services.CertificateInput(
+            certificate_type_id=uuid_or_none(form.certificate_type_id.data),
+            number=form.number.data or "",
+            issuer=form.issuer.data or "",
+            issued_on=form.issued_on.data,
+            expires_on=form.expires_on.data,
+        )
+        if _attempt(
+            form, lambda: services.add_certificate(staff, data_in, document=document, by=current_user)
+        ):
+            flash(_("Certificate added."), "success")
+            return redirect(url_for("staffing.file", staff_id=staff.id, _anchor="certificates"))
+    person = services.staff_person(staff.id)
+    return render_template("staffing/certificate_new.html", form=form, staff=staff, person=person), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/certificates/<uuid:certificate_id>/delete", methods=["POST"])
+@require_role(Role.ADMIN)
+def remove_certificate(certificate_id: uuid.UUID) -> Any:
+    cert = get_or_404(Certificate, certificate_id)
+    staff_id = cert.staff_file_id
+    services.remove_certificate(cert)
+    db.session.commit()
+    flash(_("Certificate removed."), "success")
+    return redirect(url_for("staffing.file", staff_id=staff_id, _anchor="certificates"))
+
+
+@bp.route("/certificates/<uuid:certificate_id>/document")
+@require_role(*STAFF)
+def certificate_document(certificate_id: uuid.UUID) -> Any:
+    """The scan, only as a download: attachment, its checked type, nosniff."""
+    cert = get_or_404(Certificate, certificate_id)
+    _staff_or_404(cert.staff_file_id, own_ok=True)
+    if cert.document_id is None:
+        abort(404)
+    document = get_or_404(StaffDocument, cert.document_id)
+    response = send_file(
+        io.BytesIO(document.data),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.filename,
+        max_age=0,
+        etag=False,
+        conditional=False,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# -- settings and certificate types ----------------------------------------------------------------
+
+
+@bp.route("/workforce/settings", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def settings_page() -> Any:
+    agency = current_agency()
+    current = workforce_settings(agency)
+    type_choices = [(str(t.id), t.name) for t in services.certificate_types(active_only=True)]
+    form = SettingsForm()
+    for role in STAFF_ROLES:
+        getattr(form, f"required_{role}").choices = type_choices
+    if request.method == "GET":
+        for key in NUMBERS:
+            getattr(form, key).data = int(getattr(current, key))
+        for role in STAFF_ROLES:
+            getattr(form, f"required_{role}").data = [str(i) for i in current.required_for(role)]
+    if form.validate_on_submit():
+        numbers = {key: getattr(form, key).data for key in NUMBERS}
+        required = {
+            role: [i for i in (uuid_or_none(v) for v in getattr(form, f"required_{role}").data or []) if i]
+            for role in STAFF_ROLES
+        }
+        if _attempt(form, lambda: save_workforce_settings(agency, numbers, required)):
+            flash(_("Workforce settings saved."), "success")
+            return redirect(url_for("staffing.settings_page"))
+    return render_template("staffing/settings.html", form=form, roles=STAFF_ROLES), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/certificate-types", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def certificate_types() -> Any:
+    form = CertificateTypeForm()
+    if form.validate_on_submit() and _attempt(
+        form, lambda: services.create_certificate_type(form.name.data, form.description.data or "")
+    ):
+        flash(_("Certificate type added."), "success")
+        return redirect(url_for("staffing.certificate_types"))
+    counts = dict(
+        db.session.execute(
+            select(Certificate.certificate_type_id, func.count()).group_by(Certificate.certificate_type_id)
+        ).all()
+    )
+    return render_template(
+        "staffing/certificate_types.html", form=form, types=services.certificate_types(), counts=counts
+    ), (422 if request.method == "POST" else 200)
+
+
+@bp.route("/certificate-types/<uuid:certificate_type_id>/retire", methods=["POST"])
+@require_role(Role.ADMIN)
+def retire_certificate_type(certificate_type_id: uuid.UUID) -> Any:
+    kind = get_or_404(CertificateType, certificate_type_id)
+    services.set_certificate_type_active(kind, False)
+    db.session.commit()
+    flash(_("Certificate type retired."), "success")
+    return redirect(url_for("staffing.certificate_types"))
+
+
+@bp.route("/certificate-types/<uuid:certificate_type_id>/reactivate", methods=["POST"])
+@require_role(Role.ADMIN)
+def reactivate_certificate_type(certificate_type_id: uuid.UUID) -> Any:
+    kind = get_or_404(CertificateType, certificate_type_id)
+    services.set_certificate_type_active(kind, True)
+    db.session.commit()
+    flash(_("Certificate type back in use."), "success")
+    return redirect(url_for("staffing.certificate_types"))

@@ -1,0 +1,336 @@
+"""The staff list, adding and editing a staff file, the file itself, time
+off and the recruitment record."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from billing.lifecycle import require_can_grow
+from saas import db
+from saas.models import Role
+from saas.pagination import paginate
+from saas.tenancy import current_membership, get_or_404, require_role
+from tenants.spreadsheets import split_list
+from tenants.staffing import queries, services, teams
+from tenants.staffing.forms import (
+    CaseloadForm,
+    EndCaseloadForm,
+    NewStaffForm,
+    OverrideForm,
+    RecruitmentForm,
+    ReviewForm,
+    RewardForm,
+    StaffForm,
+    TimeOffForm,
+)
+from tenants.staffing.labels import choices
+from tenants.staffing.models import (
+    WEEKDAYS,
+    AssignabilityOverride,
+    CaseloadAssignment,
+    PerformanceReview,
+    RecruitmentRecord,
+    ReviewRating,
+    RewardPenalty,
+    StaffFile,
+    StaffTimeOff,
+    Team,
+)
+from tenants.staffing.pages import STAFF, VIEWERS
+from tenants.staffing.pages import attempt as _attempt
+from tenants.staffing.pages import is_admin as _is_admin
+from tenants.staffing.pages import is_viewer as _is_viewer
+from tenants.staffing.pages import staff_or_404 as _staff_or_404
+from tenants.staffing.settings import local_today, workforce_settings
+from tenants.staffing.views.blueprint import bp, chosen_id
+from tenants.training.transcripts import transcript
+
+
+def _list_args() -> dict[str, str]:
+    args = {k: (request.args.get(k) or "").strip()[:100] for k in ("q", "role", "area", "skill", "language")}
+    args["status"] = request.args.get("status") or "active"
+    return args
+
+
+@bp.route("/staff")
+@require_role(*VIEWERS)
+def index() -> Any:
+    args = _list_args()
+    today = local_today()
+    page = paginate(
+        db.session,
+        queries.staff_list_query(
+            args["q"], args["role"], args["status"], args["area"], args["skill"], args["language"], today
+        ),
+        scalars=False,
+    )
+    ids = [row[0].id for row in page.items]
+    fit = services.assignability(ids, today)
+    loads = services.current_loads(ids, today)
+    return render_template(
+        "staffing/index.html",
+        page=page,
+        args=args,
+        fit=fit,
+        loads=loads,
+        settings=workforce_settings(),
+        roles=choices("staff_role"),
+        today=today,
+    )
+
+
+# -- adding and editing a staff file --------------------------------------------------------
+
+
+def _staff_input(form: StaffForm) -> services.StaffInput:
+    return services.StaffInput(
+        staff_role=form.staff_role.data,
+        employment_start=form.employment_start.data,
+        employment_end=form.employment_end.data,
+        staff_number=form.staff_number.data or None,
+        contracted_hours=form.contracted_hours.data,
+        home_area=form.home_area.data or "",
+        skills=split_list(form.skills.data or ""),
+        languages=split_list(form.languages.data or ""),
+        availability={day: getattr(form, f"availability_{day}").data or "" for day in WEEKDAYS},
+        caseload_limit=form.caseload_limit.data,
+        community_limit=form.community_limit.data,
+        notes=form.notes.data or "",
+    )
+
+
+def _team_choices(form: StaffForm, current: uuid.UUID | None = None) -> None:
+    """The active teams, and the file's own team even when no longer active
+    (else saving the file would silently take the worker out of it)."""
+    form.team_id.choices = [("", _("No team"))] + [
+        (str(t.id), t.name if t.active else f"{t.name} ({_('inactive')})")
+        for t in teams.teams()
+        if t.active or t.id == current
+    ]
+
+
+def _save_staff(form: StaffForm, staff: StaffFile | None, created: list[StaffFile]) -> None:
+    """Add or update the file and its team in one transaction."""
+    if staff is None:
+        staff = services.add_staff(form.email.data, form.name.data or "", _staff_input(form), by=current_user)
+        created.append(staff)
+    else:
+        services.update_staff(staff, _staff_input(form))
+    teams.place_in_team(staff, chosen_id(form.team_id.data))
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+@require_can_grow
+def new() -> Any:
+    form = NewStaffForm()
+    _team_choices(form)
+    if request.method == "GET":
+        form.employment_start.data = local_today()
+    created: list[StaffFile] = []
+    if form.validate_on_submit() and _attempt(form, lambda: _save_staff(form, None, created)):
+        flash(_("Staff file opened."), "success")
+        return redirect(url_for("staffing.file", staff_id=created[0].id))
+    return render_template(
+        "staffing/edit.html", form=form, staff=None
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.route("/staff/<uuid:staff_id>/edit", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def edit(staff_id: uuid.UUID) -> Any:
+    staff = _staff_or_404(staff_id)
+    form = StaffForm(obj=staff)
+    _team_choices(form, staff.team_id)
+    if request.method == "GET":
+        form.team_id.data = str(staff.team_id) if staff.team_id else ""
+        form.skills.data = ", ".join(staff.skills or [])
+        form.languages.data = ", ".join(staff.languages or [])
+        for day, text in services.availability_texts(staff.availability).items():
+            getattr(form, f"availability_{day}").data = text
+    if form.validate_on_submit() and _attempt(form, lambda: _save_staff(form, staff, [])):
+        flash(_("Staff file saved."), "success")
+        return redirect(url_for("staffing.file", staff_id=staff.id))
+    person = services.staff_person(staff_id)
+    return render_template("staffing/edit.html", form=form, staff=staff, person=person), (
+        422 if request.method == "POST" else 200
+    )
+
+
+# -- the staff file -------------------------------------------------------------------------
+
+
+@bp.route("/staff/<uuid:staff_id>")
+@require_role(*STAFF)
+def file(staff_id: uuid.UUID) -> Any:
+    staff = _staff_or_404(staff_id, own_ok=True)
+    return render_file(staff)
+
+
+def render_file(staff: StaffFile, forms: dict[str, Any] | None = None, status: int = 200) -> Any:
+    staff, membership, user = services.staff_person(staff.id)
+    today = local_today()
+    settings = workforce_settings()
+    fit = services.assignability(staff.id, today).get(staff.id)
+    certificates = services.certificates_of([staff.id], today).get(staff.id, [])
+    assignments = db.session.scalars(
+        select(CaseloadAssignment)
+        .where(
+            CaseloadAssignment.staff_file_id == staff.id,
+            or_(CaseloadAssignment.ends_on.is_(None), CaseloadAssignment.ends_on > today),
+        )
+        .order_by(CaseloadAssignment.starts_on.desc())
+    ).all()
+    load = services.current_loads([staff.id], today).get(staff.id, (0, 0))
+    time_off = db.session.scalars(
+        select(StaffTimeOff)
+        .where(StaffTimeOff.staff_file_id == staff.id, StaffTimeOff.ends_on >= today)
+        .order_by(StaffTimeOff.starts_on)
+    ).all()
+    recruitment = db.session.scalar(
+        select(RecruitmentRecord).where(RecruitmentRecord.staff_file_id == staff.id)
+    )
+    reviews = db.session.scalars(
+        select(PerformanceReview)
+        .where(PerformanceReview.staff_file_id == staff.id)
+        .order_by(PerformanceReview.period_start.desc())
+    ).all()
+    ratings = (
+        db.session.scalars(
+            select(ReviewRating).where(ReviewRating.review_id.in_([r.id for r in reviews]))
+        ).all()
+        if reviews
+        else []
+    )
+    summaries = {
+        r.id: services.review_summary(r, [x for x in ratings if x.review_id == r.id]) for r in reviews
+    }
+    rewards = db.session.scalars(
+        select(RewardPenalty)
+        .where(RewardPenalty.staff_file_id == staff.id)
+        .order_by(RewardPenalty.on_date.desc())
+    ).all()
+    overrides = db.session.scalars(
+        select(AssignabilityOverride)
+        .where(AssignabilityOverride.staff_file_id == staff.id)
+        .order_by(AssignabilityOverride.created_at.desc())
+        .limit(10)
+    ).all()
+    names = services.user_names(
+        [o.created_by_id for o in overrides]
+        + [o.revoked_by_id for o in overrides]
+        + [r.recorded_by_id for r in rewards]
+        + [recruitment.decided_by_id if recruitment else None]
+    )
+    forms = forms or {}
+    if _is_admin():
+        forms.setdefault("time_off", TimeOffForm(formdata=None))
+        forms.setdefault("caseload", CaseloadForm(formdata=None, starts_on=today))
+        forms.setdefault("review", ReviewForm(formdata=None))
+        forms.setdefault("reward", RewardForm(formdata=None, on_date=today))
+        forms.setdefault("override", OverrideForm(formdata=None))
+        forms.setdefault("end", EndCaseloadForm(formdata=None))
+    own = staff.membership_id == current_membership().id
+    return render_template(
+        "staffing/file.html",
+        staff=staff,
+        team=db.session.get(Team, (staff.tenant_id, staff.team_id)) if staff.team_id else None,
+        membership_of_staff=membership,
+        person=user,
+        fit=fit,
+        certificates=certificates,
+        assignments=assignments,
+        load=load,
+        limits=(
+            services.caseload_limit(staff, "individual", settings),
+            services.caseload_limit(staff, "community", settings),
+        ),
+        time_off=time_off,
+        recruitment=recruitment,
+        reviews=reviews,
+        summaries=summaries,
+        rewards=rewards,
+        overrides=overrides,
+        names=names,
+        forms=forms,
+        transcript=transcript(staff, today),
+        availability=services.availability_texts(staff.availability),
+        weekdays=WEEKDAYS,
+        employed=services.is_employed(staff, membership, today),
+        today=today,
+        own=own,
+        is_admin=_is_admin(),
+        is_viewer=_is_viewer(),
+    ), status
+
+
+@bp.route("/my/staff-file")
+@require_role(*STAFF)
+def my_file() -> Any:
+    staff = services.staff_of_membership(current_membership().id)
+    if staff is None:
+        return render_template("staffing/no_file.html")
+    return redirect(url_for("staffing.file", staff_id=staff.id))
+
+
+# -- time off ---------------------------------------------------------------------------------
+
+
+@bp.route("/staff/<uuid:staff_id>/time-off", methods=["POST"])
+@require_role(Role.ADMIN)
+def add_time_off(staff_id: uuid.UUID) -> Any:
+    staff = _staff_or_404(staff_id)
+    form = TimeOffForm()
+    if form.validate_on_submit() and _attempt(
+        form,
+        lambda: services.add_time_off(staff, form.starts_on.data, form.ends_on.data, form.reason.data or ""),
+    ):
+        flash(_("Time off recorded."), "success")
+        return redirect(url_for("staffing.file", staff_id=staff.id, _anchor="time-off"))
+    return render_file(staff, {"time_off": form}, 422)
+
+
+@bp.route("/staff/<uuid:staff_id>/time-off/<uuid:time_off_id>/delete", methods=["POST"])
+@require_role(Role.ADMIN)
+def remove_time_off(staff_id: uuid.UUID, time_off_id: uuid.UUID) -> Any:
+    staff = _staff_or_404(staff_id)
+    entry = get_or_404(StaffTimeOff, time_off_id)
+    if entry.staff_file_id != staff.id:
+        abort(404)
+    services.remove_time_off(entry)
+    db.session.commit()
+    flash(_("Time off removed."), "success")
+    return redirect(url_for("staffing.file", staff_id=staff.id, _anchor="time-off"))
+
+
+# -- recruitment ---------------------------------------------------------------------------------
+
+
+@bp.route("/staff/<uuid:staff_id>/recruitment", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def recruitment(staff_id: uuid.UUID) -> Any:
+    staff = _staff_or_404(staff_id)
+    record = services.recruitment_of(staff)
+    form = RecruitmentForm(obj=record)
+    if form.validate_on_submit():
+        data = services.RecruitmentInput(
+            **{name: getattr(form, name).data for name in services.RecruitmentInput.__dataclass_fields__}
+        )
+        data.notes = data.notes or ""
+        if _attempt(form, lambda: services.update_recruitment(record, data, by=current_user)):
+            flash(_("Recruitment record saved."), "success")
+            return redirect(url_for("staffing.file", staff_id=staff.id, _anchor="recruitment"))
+    db.session.commit()  # a record made on first visit stays
+    person = services.staff_person(staff.id)
+    decided_by = (
+        services.user_names([record.decided_by_id]).get(record.decided_by_id) if record.decided_by_id else ""
+    )
+    return render_template(
+        "staffing/recruitment.html", form=form, staff=staff, person=person, decided_by=decided_by
+    ), (422 if request.method == "POST" else 200)

@@ -1,0 +1,184 @@
+"""Spreadsheet imports (upload, preview, save or discard), exports and
+templates."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from billing.lifecycle import can_grow, refusal_response, require_can_grow
+from saas import db
+from saas.models import Membership, Role, User
+from saas.tenancy import current_agency, get_or_404, require_role
+from tenants.spreadsheets import csv_response
+from tenants.staffing import imports, services
+from tenants.staffing.errors import Invalid
+from tenants.staffing.forms import (
+    ImportForm,
+)
+from tenants.staffing.models import (
+    Certificate,
+    CertificateType,
+    ImportBatch,
+    StaffFile,
+)
+from tenants.staffing.pages import VIEWERS, import_upload
+from tenants.staffing.settings import local_today, workforce_settings
+from tenants.staffing.views.blueprint import bp, wf_hours
+
+# -- imports ----------------------------------------------------------------------------------------
+
+IMPORT_PAGES = {"staff": "staffing.index", "certificates": "staffing.index", "catalogue": "catalogue.index"}
+
+
+@bp.route("/staff/import", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+@require_can_grow
+def import_staff() -> Any:
+    return import_upload("staff")
+
+
+@bp.route("/certificates/import", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def import_certificates() -> Any:
+    return import_upload("certificates")
+
+
+def _batch_or_404(import_id: uuid.UUID) -> ImportBatch:
+    return get_or_404(ImportBatch, import_id)
+
+
+def _render_preview(batch: ImportBatch, checked: imports.Checked | None, status: int = 200) -> Any:
+    importer = imports.importer_for(batch.kind)
+    return render_template(
+        "staffing/import_preview.html",
+        batch=batch,
+        checked=checked,
+        columns=importer.columns,
+        back=IMPORT_PAGES.get(batch.kind, "staffing.index"),
+    ), status
+
+
+@bp.route("/imports/<uuid:import_id>")
+@require_role(Role.ADMIN)
+def import_preview(import_id: uuid.UUID) -> Any:
+    batch = _batch_or_404(import_id)
+    checked = imports.check_batch(batch) if batch.status == "pending" else None
+    return _render_preview(batch, checked)
+
+
+@bp.route("/imports/<uuid:import_id>/save", methods=["POST"])
+@require_role(Role.ADMIN)
+def import_save(import_id: uuid.UUID) -> Any:
+    batch = _batch_or_404(import_id)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if batch.kind == "staff" and not can_grow(current_agency()):
+        return refusal_response(current_agency())
+    try:
+        count, _checked = imports.save_batch(batch, by=current_user)
+    except Invalid:
+        db.session.rollback()
+        batch = _batch_or_404(import_id)
+        checked = imports.check_batch(batch) if batch.status == "pending" else None
+        flash(_("Nothing was saved: some rows have problems."), "error")
+        return _render_preview(batch, checked, 422)
+    db.session.commit()
+    flash(_("%(count)d rows saved.", count=count), "success")
+    return redirect(url_for(IMPORT_PAGES.get(batch.kind, "staffing.index")))
+
+
+@bp.route("/imports/<uuid:import_id>/discard", methods=["POST"])
+@require_role(Role.ADMIN)
+def import_discard(import_id: uuid.UUID) -> Any:
+    batch = _batch_or_404(import_id)
+    imports.discard_batch(batch)
+    db.session.commit()
+    flash(_("Import discarded. Nothing was saved."), "success")
+    return redirect(url_for(IMPORT_PAGES.get(batch.kind, "staffing.index")))
+
+
+# -- exports ----------------------------------------------------------------------------------------
+
+
+@bp.route("/staff/export.csv")
+@require_role(*VIEWERS)
+def export_staff() -> Any:
+    rows = db.session.execute(
+        select(StaffFile, User.name, User.email)
+        .join(Membership, Membership.id == StaffFile.membership_id)
+        .join(User, User.id == Membership.user_id)
+        .order_by(func.lower(User.name), User.email)
+    ).all()
+    header = [c.key for c in imports.STAFF_COLUMNS]
+    return csv_response(
+        "staff.csv",
+        header,
+        (
+            [
+                email,
+                name,
+                s.staff_role,
+                s.staff_number or "",
+                s.employment_start,
+                s.employment_end or "",
+                wf_hours(s.contracted_hours),
+                s.home_area,
+                ", ".join(s.skills or []),
+                ", ".join(s.languages or []),
+            ]
+            for s, name, email in rows
+        ),
+    )
+
+
+@bp.route("/certificates/export.csv")
+@require_role(*VIEWERS)
+def export_certificates() -> Any:
+    today = local_today()
+    window = workforce_settings().certificate_expiring_days
+    rows = db.session.execute(
+        select(Certificate, CertificateType.name, StaffFile.staff_number, User.name, User.email)
+        .join(CertificateType, CertificateType.id == Certificate.certificate_type_id)
+        .join(StaffFile, StaffFile.id == Certificate.staff_file_id)
+        .join(Membership, Membership.id == StaffFile.membership_id)
+        .join(User, User.id == Membership.user_id)
+        .order_by(func.lower(User.name), CertificateType.name, Certificate.issued_on)
+    ).all()
+    header = [c.key for c in imports.CERTIFICATE_COLUMNS]
+    return csv_response(
+        "certificates.csv",
+        header,
+        (
+            [
+                email,
+                staff_number or "",
+                name,
+                type_name,
+                c.number,
+                c.issuer,
+                c.issued_on,
+                c.expires_on or "",
+                services.certificate_status(c.expires_on, today, window),
+            ]
+            for c, type_name, staff_number, name, email in rows
+        ),
+    )
+
+
+@bp.route("/staff/import/template.csv")
+@require_role(Role.ADMIN)
+def staff_template() -> Any:
+    return csv_response("staff-template.csv", [c.key for c in imports.STAFF_COLUMNS], [])
+
+
+@bp.route("/certificates/import/template.csv")
+@require_role(Role.ADMIN)
+def certificates_template() -> Any:
+    return csv_response("certificates-template.csv", [c.key for c in imports.CERTIFICATE_COLUMNS], [])

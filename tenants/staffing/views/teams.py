@@ -1,0 +1,71 @@
+"""The agency's teams."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from saas.models import Role
+from saas.tenancy import get_or_404, require_role
+from tenants.staffing import teams
+from tenants.staffing.forms import (
+    TeamForm,
+)
+from tenants.staffing.models import (
+    Team,
+)
+from tenants.staffing.pages import VIEWERS
+from tenants.staffing.pages import attempt as _attempt
+from tenants.staffing.pages import is_admin as _is_admin
+from tenants.staffing.views.blueprint import bp, chosen_id
+
+# -- teams ----------------------------------------------------------------------------------------
+
+
+def _supervisor_choices(form: TeamForm) -> None:
+    form.supervisor_membership_id.choices = [("", _("No supervisor yet"))] + [
+        (str(mid), name) for mid, name in teams.supervisor_choices()
+    ]
+
+
+def _team_input(form: TeamForm) -> teams.TeamInput:
+    return teams.TeamInput(
+        name=form.name.data or "",
+        supervisor_membership_id=chosen_id(form.supervisor_membership_id.data),
+        active=bool(form.active.data),
+    )
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+@require_role(*VIEWERS)
+def team_list() -> Any:
+    form = TeamForm()
+    _supervisor_choices(form)
+    if request.method == "POST":
+        if not _is_admin():
+            abort(403)
+        if form.validate_on_submit() and _attempt(form, lambda: teams.create_team(_team_input(form))):
+            flash(_("Team added."), "success")
+            return redirect(url_for("staffing.team_list"))
+    return render_template("staffing/teams.html", form=form, rows=teams.team_rows()), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/teams/<uuid:team_id>/edit", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def team_edit(team_id: uuid.UUID) -> Any:
+    team = get_or_404(Team, team_id)
+    form = TeamForm(obj=team)
+    _supervisor_choices(form)
+    if request.method == "GET":
+        form.supervisor_membership_id.data = str(team.supervisor_membership_id or "")
+    if form.validate_on_submit() and _attempt(form, lambda: teams.update_team(team, _team_input(form))):
+        flash(_("Team saved."), "success")
+        return redirect(url_for("staffing.team_list"))
+    return render_template("staffing/team_edit.html", form=form, team=team), (
+        422 if request.method == "POST" else 200
+    )

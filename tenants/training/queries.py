@@ -1,0 +1,118 @@
+"""Read models of the training pages: the agency-wide compliance list."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import Date, Select, String, Uuid, and_, column, func, literal, or_, select, values
+
+from saas.models import Membership, User
+from saas.pagination import contains_pattern
+from tenants.staffing.models import Certificate, StaffFile
+from tenants.staffing.settings import local_today, workforce_settings
+from tenants.training.transcripts import hours_subquery
+
+COMPLIANCE_REASONS = ("behind", "pre_service", "annual", "certificates", "expiring", "all")
+COMPLIANCE_SORTS = ("name", "pre_service", "annual", "certificates")
+
+
+def compliance_query(
+    *,
+    q: str = "",
+    staff_role: str = "",
+    reason: str = "behind",
+    sort: str = "name",
+    today: date | None = None,
+) -> Select:
+    """Every employed worker with their training hours and the state of the
+    certificates their role requires, as one statement (filter and sort in SQL)."""
+    today = today or local_today()
+    settings = workforce_settings()
+    hours = hours_subquery(today).subquery("hours")
+    pre = func.coalesce(hours.c.pre, 0)
+    annual = func.coalesce(hours.c.annual, 0)
+    pairs = [(role, type_id) for role, ids in settings.required_certificate_types.items() for type_id in ids]
+    if pairs:
+        req = values(column("role", String), column("type_id", Uuid), name="req").data(pairs)
+        best = (
+            select(
+                Certificate.staff_file_id.label("staff_file_id"),
+                Certificate.certificate_type_id.label("type_id"),
+                func.max(func.coalesce(Certificate.expires_on, literal(date.max, Date))).label("until"),
+            )
+            .where(Certificate.issued_on <= today)
+            .group_by(Certificate.staff_file_id, Certificate.certificate_type_id)
+            .subquery("best")
+        )
+        window_end = today + timedelta(days=settings.certificate_expiring_days)
+        certs = (
+            select(
+                StaffFile.id.label("staff_file_id"),
+                func.count().filter(best.c.until.is_(None)).label("missing"),
+                func.count().filter(best.c.until < today).label("expired"),
+                func.count()
+                .filter(and_(best.c.until >= today, best.c.until <= window_end))
+                .label("expiring"),
+            )
+            .join(req, req.c.role == StaffFile.staff_role)
+            .outerjoin(best, and_(best.c.staff_file_id == StaffFile.id, best.c.type_id == req.c.type_id))
+            .group_by(StaffFile.id)
+            .subquery("certs")
+        )
+        missing, expired, expiring = (
+            func.coalesce(certs.c.missing, 0),
+            func.coalesce(certs.c.expired, 0),
+            func.coalesce(certs.c.expiring, 0),
+        )
+    else:
+        certs = None
+        missing = expired = expiring = literal(0)
+    stmt = (
+        select(
+            StaffFile.id.label("staff_file_id"),
+            User.name.label("name"),
+            User.email.label("email"),
+            StaffFile.staff_role.label("staff_role"),
+            pre.label("pre_service_hours"),
+            annual.label("annual_hours"),
+            missing.label("missing"),
+            expired.label("expired"),
+            expiring.label("expiring"),
+        )
+        .join(Membership, Membership.id == StaffFile.membership_id)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(hours, hours.c.staff_file_id == StaffFile.id)
+        .where(
+            Membership.active.is_(True),
+            StaffFile.employment_start <= today,
+            or_(StaffFile.employment_end.is_(None), StaffFile.employment_end > today),
+        )
+    )
+    if certs is not None:
+        stmt = stmt.outerjoin(certs, certs.c.staff_file_id == StaffFile.id)
+    if q:
+        like = contains_pattern(q.lower())
+        stmt = stmt.where(
+            or_(func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\"))
+        )
+    if staff_role:
+        stmt = stmt.where(StaffFile.staff_role == staff_role)
+    pre_short = pre < settings.pre_service_hours
+    annual_short = annual < settings.annual_training_hours
+    cert_short = (missing + expired) > 0
+    conditions = {
+        "behind": or_(pre_short, annual_short, cert_short),
+        "pre_service": pre_short,
+        "annual": annual_short,
+        "certificates": cert_short,
+        "expiring": expiring > 0,
+    }
+    if reason in conditions:
+        stmt = stmt.where(conditions[reason])
+    orders = {
+        "name": (func.lower(User.name), User.email),
+        "pre_service": (pre.asc(), func.lower(User.name)),
+        "annual": (annual.asc(), func.lower(User.name)),
+        "certificates": ((missing + expired).desc(), expiring.desc(), func.lower(User.name)),
+    }
+    return stmt.order_by(*orders.get(sort, orders["name"]), StaffFile.id)
