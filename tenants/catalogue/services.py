@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from saas import audit, db
 from saas.models import Agency, User
 from tenants.catalogue.models import UNITS, ItemTerms, ServiceCategory, ServiceItem
+from tenants.catalogue.presets import PRESETS
 from tenants.staffing.errors import Invalid, Problem, raise_if
 from tenants.staffing.models import CertificateType
 from tenants.staffing.settings import local_today
@@ -304,8 +305,6 @@ def load_preset(agency: Agency, preset_key: str, *, by: User | None = None) -> i
     inside or outside a request (the onboarding wizard, the CLI, jobs): it puts
     the agency in scope itself. Returns the number of items created; the
     caller commits."""
-    from tenants.catalogue.presets import PRESETS
-
     preset = PRESETS.get(preset_key)
     if preset is None:
         raise Invalid.one("preset_unknown", "preset")

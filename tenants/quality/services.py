@@ -9,16 +9,20 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 
-from saas import audit, db
+from billing.lifecycle import external_url
+from saas import audit, db, mail
 from saas.jobs import enqueue, enqueue_many
 from saas.models import Agency, Membership, Role, User
 from tenants.quality import kpis, targets
 from tenants.quality.models import BuildState, QualitySummary
+from tenants.scheduling.services import return_visit_due_day
+from tenants.staffing.settings import workforce_settings
 
 BUSY = (BuildState.QUEUED, BuildState.BUILDING)
 MIN_PEERS = 5
@@ -105,9 +109,6 @@ def ensure_build(agency: Agency, month: date) -> bool:
 
 
 def build_settings(agency: Agency, goals: targets.Targets) -> kpis.Settings:
-    from tenants.scheduling.services import return_visit_due_day
-    from tenants.staffing.settings import workforce_settings
-
     workforce = workforce_settings(agency)
     return kpis.Settings(
         response_target_minutes=int(goals.targets["response_time"]),
@@ -291,11 +292,6 @@ def _admins() -> list[Any]:
 def send_summary(agency: Agency, summary: QualitySummary) -> int:
     """The key figures to each admin in their own language; once per build
     (the dedupe key carries the rebuild number)."""
-    from flask_babel import force_locale
-
-    from billing.lifecycle import external_url
-    from saas import mail
-
     link = external_url("quality.show", slug=agency.slug, summary_id=summary.id)
     sent = 0
     for email, locale in _admins():
