@@ -1,4 +1,4 @@
-"""The reminder kinds of issue 6 (certificates, training, feedback deadlines,
+"""The areas' reminder kinds (certificates, training, feedback deadlines,
 follow-ups, plan reviews, return visits) sent through the notification
 centre: each at its local due moment (Asia/Shanghai and Europe/London, across
 daylight saving), exactly once however often the sweep runs, set-based."""

@@ -1,4 +1,5 @@
-"""Opinion and complaint deadlines (issue 6), through the notification centre.
+"""Opinion and complaint deadlines, through the notification centre, so every
+opinion is answered in time and an unanswered one reaches the agency head.
 
 - `feedback.due_soon`: an item still unanswered 24 hours before its answer is
   due; to the admins and coordinators, once per item (due at `due_at - 24h`).
