@@ -3,24 +3,16 @@ then the request lifecycle (tenant resolution, errors, teardown)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib
-import logging
-import traceback
 from typing import Any
 
-import sentry_sdk
-from flask import Flask, abort, g, has_request_context, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Flask, abort, g, has_request_context, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from saas import areas, db
+from saas import areas, db, lifecycle
 from saas.config import ROOT, Config
 from saas.extensions import babel, csrf, limiter, login_manager
 from saas.i18n import select_locale, select_timezone
@@ -66,7 +58,8 @@ def create_app(config: Config | None = None) -> Flask:
     _register_extensions(app)
     _register_blueprints(app)
     _register_lifecycle(app)
-    _register_errors(app)
+    # last: its commit runs before the other after_request hooks
+    lifecycle.init_app(app)
     return app
 
 
@@ -118,7 +111,6 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_lifecycle(app: Flask) -> None:
     from saas.auth.views import require_two_factor_guard
-    from saas.jobs import relay_after_commit
     from saas.tenancy import check_agency_access, inject_slug, resolve_agency
 
     init_request_context(app)
@@ -145,23 +137,6 @@ def _register_lifecycle(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response
 
-    @app.teardown_request
-    def _teardown(exc: BaseException | None) -> None:
-        # the response is made: nothing here may replace it (gunicorn would send a bare 500)
-        try:
-            sess = db.session()
-            if exc is None:
-                relay_after_commit(sess)
-                if app.config.get("WEB_SWEEP_WATCH"):
-                    from saas.jobs import redis_connection
-                    from saas.sweeps import watch_from_web
-
-                    watch_from_web(redis_connection(app.config["REDIS_URL"]))
-        except Exception as error:  # noqa: BLE001
-            app.logger.warning("after-request work failed: %s", type(error).__name__)
-        finally:
-            release_session()
-
     from saas.i18n import format_month, role_label, status_label
 
     app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
@@ -187,32 +162,6 @@ def _register_lifecycle(app: Flask) -> None:
         }
 
 
-def release_session() -> None:
-    """End the request's session whatever became of its connection: after a
-    database restart, closing it can fail; then it is dropped, and the pool
-    (which SQLAlchemy invalidated when it saw the disconnect) connects anew."""
-    try:
-        db.session.remove()
-    except Exception as error:  # noqa: BLE001
-        logging.getLogger(__name__).warning("database session dropped: %s", type(error).__name__)
-        with contextlib.suppress(Exception):
-            db.session().invalidate()
-        db.session.registry.clear()
-
-
-def _as_visitor() -> None:
-    """Show the rest of this request's pages as to a visitor: no agency, nobody
-    signed in, so rendering reads nothing from the database."""
-    release_session()
-    for key in ("agency", "membership", "agency_public"):
-        g.pop(key, None)
-    g._login_user = login_manager.anonymous_user()
-
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
 def refuse_nul_characters() -> None:
     """PostgreSQL cannot store a NUL character in text: refuse a request
     carrying one (no browser types it) before any form or API code sees it,
@@ -222,66 +171,6 @@ def refuse_nul_characters() -> None:
         abort(400)
     if request.is_json and b"\\u0000" in request.get_data(cache=True):
         abort(400)
-
-
-def _register_errors(app: Flask) -> None:
-    messages = {
-        400: lambda: _("The request could not be understood."),
-        403: lambda: _("You do not have access to this page."),
-        404: lambda: _("This page does not exist, or you do not have access to it."),
-        405: lambda: _("This action is not allowed here."),
-        413: lambda: _("What you sent is too large."),
-        429: lambda: _("Too many attempts. Wait a few minutes and try again."),
-        500: lambda: _("Something went wrong on our side. It has been reported."),
-    }
-
-    def generic() -> str:
-        return _("The request could not be completed.")
-
-    def render_error(code: int, message: str | None = None) -> Any:
-        def page() -> Any:
-            text = message or messages.get(code, generic)()
-            if _wants_json():
-                return jsonify(error={"status": code, "message": text}), code
-            return render_template("errors/error.html", code=code, message=text), code
-
-        try:
-            return page()
-        except Exception as error:  # noqa: BLE001
-            # the page around the message reads the database (who is signed in,
-            # their language, the agency, the bell), which may be what failed:
-            # show it as to a visitor
-            _as_visitor()
-            app.logger.warning("error page shown as to a visitor: %s", type(error).__name__)
-            return page()
-
-    @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError) -> Any:
-        return render_error(400, _("This form has expired. Reload the page and try again."))
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Any:
-        code = exc.code or 500
-        if code in (301, 302, 303, 307, 308):
-            return exc
-        return render_error(code)
-
-    @app.errorhandler(Exception)
-    def _unhandled(exc: Exception) -> Any:
-        # handled here, so Flask sends no got_request_exception: report it ourselves
-        sentry_sdk.capture_exception(exc)
-        # the message may quote user input: log the type and where, never the text
-        where = "".join(traceback.format_tb(exc.__traceback__))
-        app.logger.error("unhandled error %s\n%s", type(exc).__name__, where)
-        try:
-            db.session.rollback()
-        except Exception:  # noqa: BLE001 - the connection is gone (a database restart)
-            release_session()
-        if isinstance(exc, OperationalError | InterfaceError):
-            # the database went away: what this request loaded is expired and
-            # cannot be read again, so the page is made as for a visitor
-            _as_visitor()
-        return render_error(500)
 
 
 @functools.cache

@@ -7,11 +7,13 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from saas import audit, db, mail
 from saas.auth import tokens
-from saas.auth.passwords import hash_password
+from saas.auth.passwords import hash_password, verify_password
+from saas.errors import DomainError, register_messages
 from saas.jobs import enqueue, job
 from saas.models import Agency, Invitation, Membership, PasswordReset, Role, User
 
@@ -19,8 +21,17 @@ RESET_VALID = timedelta(hours=1)
 INVITATION_VALID = timedelta(days=7)
 
 
-class AccountError(ValueError):
-    """A rule refused the change; the message is shown to the user."""
+class AccountError(DomainError):
+    """A rule refused the change to an account or a membership."""
+
+
+register_messages(
+    {
+        "already_member": _l("This person is already a member of the agency."),
+        "password_wrong": _l("This is not your current password."),
+    },
+    error=AccountError,
+)
 
 
 def user_by_email(email: str) -> User | None:
@@ -30,6 +41,13 @@ def user_by_email(email: str) -> User | None:
 def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.password_changed_at = db.utcnow()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The signed-in person's new password, once they gave the one they have."""
+    if not verify_password(user.password_hash, current):
+        raise AccountError("password_wrong", "current")
+    set_password(user, new)
 
 
 # -- password reset ------------------------------------------------------------
@@ -103,7 +121,7 @@ def invite(agency: Agency, email: str, role: Role | str, *, invited_by: User | N
         .where(User.email == email, Membership.active.is_(True))
     )
     if existing is not None:
-        raise AccountError("already_member")
+        raise AccountError("already_member", "email")
     # A new invitation replaces any earlier one still pending for that address.
     db.session.execute(
         update(Invitation)

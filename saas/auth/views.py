@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from saas import audit, db
-from saas.auth import sessions, throttle, totp
+from saas.auth import services, sessions, throttle, totp
 from saas.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -35,6 +35,7 @@ from saas.auth.forms import (
 )
 from saas.auth.passwords import needs_rehash, verify_password
 from saas.auth.services import (
+    AccountError,
     accept_invitation,
     invitation_for_token,
     memberships_of,
@@ -45,6 +46,7 @@ from saas.auth.services import (
 )
 from saas.extensions import limiter
 from saas.i18n import current_locale
+from saas.lifecycle import refuse
 from saas.models import Agency, User, UserSession
 from saas.tenancy import needs_two_factor
 
@@ -295,13 +297,13 @@ def account() -> Any:
 def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not verify_password(current_user.password_hash, form.current.data):
-            form.current.errors.append(_("This is not your current password."))
+        try:
+            services.change_password(current_user, form.current.data, form.password.data)
+        except AccountError as exc:
+            refuse(form, exc)
         else:
-            set_password(current_user, form.password.data)
             sessions.revoke_other_sessions(current_user, keep=current_user.current_session.id)
             audit.record_platform("password.changed", current_user.email)
-            db.session.commit()
             flash(_("Your password has been changed. Your other sessions were signed out."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/password.html", form=form)
