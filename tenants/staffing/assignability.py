@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from saas import audit, db
 from saas.models import Membership, User
@@ -162,8 +162,8 @@ def assignability(
         select(
             StaffFile.id,
             StaffFile.staff_role,
-            StaffFile.employment_start,
-            StaffFile.employment_end,
+            StaffFile.started_by(at).label("started"),
+            StaffFile.leaves_after(at).label("staying"),
             Membership.active,
         )
         .join(Membership, Membership.id == StaffFile.membership_id)
@@ -188,7 +188,7 @@ def assignability(
             select(
                 Certificate.staff_file_id,
                 Certificate.certificate_type_id,
-                func.bool_or(or_(Certificate.expires_on.is_(None), Certificate.expires_on >= at)),
+                func.bool_or(Certificate.valid_on(at)),
                 func.max(Certificate.expires_on),
             )
             .where(
@@ -204,8 +204,7 @@ def assignability(
         select(AssignabilityOverride)
         .where(
             AssignabilityOverride.staff_file_id.in_([p.id for p in people]),
-            AssignabilityOverride.revoked_at.is_(None),
-            or_(AssignabilityOverride.expires_on.is_(None), AssignabilityOverride.expires_on >= at),
+            AssignabilityOverride.active_on(at),
         )
         .order_by(AssignabilityOverride.created_at)
     ):
@@ -216,9 +215,9 @@ def assignability(
         reasons: list[Reason] = []
         if not p.active:
             reasons.append(Reason("inactive"))
-        if p.employment_end is not None and p.employment_end <= at:
+        if not p.staying:
             reasons.append(Reason("employment_ended"))
-        if p.employment_start > at:
+        if not p.started:
             reasons.append(Reason("employment_not_started"))
         done = hours.get(p.id, Decimal(0))
         if done < settings.pre_service_hours:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from saas import audit, db
 from saas.models import User
@@ -37,13 +37,6 @@ def caseload_limit(staff: StaffFile, kind: str, settings: WorkforceSettings | No
     return staff.caseload_limit if staff.caseload_limit is not None else settings.caseload_limit_individual
 
 
-def _running(at: date) -> Any:
-    return and_(
-        CaseloadAssignment.starts_on <= at,
-        or_(CaseloadAssignment.ends_on.is_(None), CaseloadAssignment.ends_on > at),
-    )
-
-
 def load_expression() -> tuple[Any, Any]:
     """(individual clients, community residents) as SQL aggregates."""
     individual = func.count().filter(CaseloadAssignment.kind == "individual")
@@ -61,7 +54,7 @@ def current_loads(staff_ids: Iterable[uuid.UUID], at: date | None = None) -> dic
     individual, community = load_expression()
     rows = db.session.execute(
         select(CaseloadAssignment.staff_file_id, individual, community)
-        .where(CaseloadAssignment.staff_file_id.in_(ids), _running(at))
+        .where(CaseloadAssignment.staff_file_id.in_(ids), CaseloadAssignment.running_on(at))
         .group_by(CaseloadAssignment.staff_file_id)
     ).all()
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
@@ -69,25 +62,19 @@ def current_loads(staff_ids: Iterable[uuid.UUID], at: date | None = None) -> dic
 
 def _peak_load(staff_id: uuid.UUID, kind: str, starts_on: date, ends_on: date | None) -> int:
     """The highest load of this kind at any day of [starts_on, ends_on)."""
-    stmt = select(
-        CaseloadAssignment.starts_on, CaseloadAssignment.ends_on, CaseloadAssignment.residents
-    ).where(
+    stmt = select(CaseloadAssignment).where(
         CaseloadAssignment.staff_file_id == staff_id,
         CaseloadAssignment.kind == kind,
-        or_(CaseloadAssignment.ends_on.is_(None), CaseloadAssignment.ends_on > starts_on),
+        CaseloadAssignment.ends_after(starts_on),
     )
     if ends_on is not None:
         stmt = stmt.where(CaseloadAssignment.starts_on < ends_on)
-    rows = db.session.execute(stmt).all()
+    rows = db.session.scalars(stmt).all()
     # the load only rises on a start date: check the new start and each later start
     checkpoints = {starts_on} | {r.starts_on for r in rows if r.starts_on > starts_on}
     peak = 0
     for day in checkpoints:
-        load = sum(
-            (r.residents if kind == "community" else 1)
-            for r in rows
-            if r.starts_on <= day and (r.ends_on is None or r.ends_on > day)
-        )
+        load = sum((r.residents if kind == "community" else 1) for r in rows if r.running_on(day))
         peak = max(peak, load)
     return peak
 

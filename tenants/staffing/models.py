@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -23,8 +24,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from saas.db import Base, TenantScoped, tenant_fk, utcnow
@@ -126,6 +130,34 @@ class StaffFile(TenantScoped, Base):
         CheckConstraint("community_limit IS NULL OR community_limit >= 0", name="community_limit_positive"),
     )
 
+    # Employment runs from `employment_start` until `employment_end` exclusive
+    # (NULL: open-ended). Each predicate works on a loaded file and in SQL.
+
+    @hybrid_method
+    def employed_on(self, day: date) -> bool:
+        """Employed on `day` (whether their account is active is the membership's)."""
+        return self.started_by(day) and self.leaves_after(day)
+
+    @employed_on.inplace.expression
+    @classmethod
+    def _employed_on(cls, day: date) -> ColumnElement[bool]:
+        return and_(cls.started_by(day), cls.leaves_after(day))
+
+    @hybrid_method
+    def started_by(self, day: date) -> bool:
+        """Their employment has started on or before `day`."""
+        return self.employment_start <= day
+
+    @hybrid_method
+    def leaves_after(self, day: date) -> bool:
+        """Their employment has not ended by `day`: employed on it, or starting later."""
+        return self.employment_end is None or self.employment_end > day
+
+    @leaves_after.inplace.expression
+    @classmethod
+    def _leaves_after(cls, day: date) -> ColumnElement[bool]:
+        return or_(cls.employment_end.is_(None), cls.employment_end > day)
+
 
 class StaffTimeOff(TenantScoped, Base):
     __tablename__ = "staff_time_off"
@@ -195,6 +227,16 @@ class Certificate(TenantScoped, Base):
         CheckConstraint("expires_on IS NULL OR expires_on >= issued_on", name="expiry_after_issue"),
     )
 
+    @hybrid_method
+    def valid_on(self, day: date) -> bool:
+        """Counts on `day`: issued by then, and expiring on it at the earliest."""
+        return self.issued_on <= day and (self.expires_on is None or self.expires_on >= day)
+
+    @valid_on.inplace.expression
+    @classmethod
+    def _valid_on(cls, day: date) -> ColumnElement[bool]:
+        return and_(cls.issued_on <= day, or_(cls.expires_on.is_(None), cls.expires_on >= day))
+
 
 class RecruitmentRecord(TenantScoped, Base):
     __tablename__ = "recruitment_records"
@@ -249,6 +291,26 @@ class CaseloadAssignment(TenantScoped, Base):
         CheckConstraint("kind = 'community' OR residents = 1", name="individual_is_one"),
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates_ordered"),
     )
+
+    @hybrid_method
+    def running_on(self, day: date) -> bool:
+        """Counts on `day`: started, and not ended."""
+        return self.starts_on <= day and self.ends_after(day)
+
+    @running_on.inplace.expression
+    @classmethod
+    def _running_on(cls, day: date) -> ColumnElement[bool]:
+        return and_(cls.starts_on <= day, cls.ends_after(day))
+
+    @hybrid_method
+    def ends_after(self, day: date) -> bool:
+        """Not ended by `day`: running on it, or starting later."""
+        return self.ends_on is None or self.ends_on > day
+
+    @ends_after.inplace.expression
+    @classmethod
+    def _ends_after(cls, day: date) -> ColumnElement[bool]:
+        return or_(cls.ends_on.is_(None), cls.ends_on > day)
 
 
 class PerformanceReview(TenantScoped, Base):
@@ -324,6 +386,16 @@ class AssignabilityOverride(TenantScoped, Base):
         tenant_fk("staff_file_id", "staff_files", ondelete="CASCADE"),
         Index("ix_assignability_overrides_staff", "tenant_id", "staff_file_id"),
     )
+
+    @hybrid_method
+    def active_on(self, day: date) -> bool:
+        """Lifts reasons on `day`: not revoked, and expiring on it at the earliest."""
+        return self.revoked_at is None and (self.expires_on is None or self.expires_on >= day)
+
+    @active_on.inplace.expression
+    @classmethod
+    def _active_on(cls, day: date) -> ColumnElement[bool]:
+        return and_(cls.revoked_at.is_(None), or_(cls.expires_on.is_(None), cls.expires_on >= day))
 
 
 class ImportBatch(TenantScoped, Base):

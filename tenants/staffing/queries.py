@@ -33,11 +33,7 @@ def staff_list_query(
         )
     if role in STAFF_ROLES:
         stmt = stmt.where(StaffFile.staff_role == role)
-    employed = and_(
-        Membership.active.is_(True),
-        StaffFile.employment_start <= today,
-        or_(StaffFile.employment_end.is_(None), StaffFile.employment_end > today),
-    )
+    employed = and_(Membership.active.is_(True), StaffFile.employed_on(today))
     if status == "active":
         stmt = stmt.where(employed)
     elif status == "inactive":
@@ -62,8 +58,7 @@ def caseload_query(q: str, role: str, full_only: bool, sort: str, today: date) -
             community.label("community"),
         )
         .where(
-            CaseloadAssignment.starts_on <= today,
-            or_(CaseloadAssignment.ends_on.is_(None), CaseloadAssignment.ends_on > today),
+            CaseloadAssignment.running_on(today),
         )
         .group_by(CaseloadAssignment.staff_file_id)
         .subquery("loads")
@@ -99,8 +94,7 @@ def caseload_query(q: str, role: str, full_only: bool, sort: str, today: date) -
         .outerjoin(loads, loads.c.staff_file_id == StaffFile.id)
         .where(
             Membership.active.is_(True),
-            StaffFile.employment_start <= today,
-            or_(StaffFile.employment_end.is_(None), StaffFile.employment_end > today),
+            StaffFile.employed_on(today),
         )
     )
     if q:

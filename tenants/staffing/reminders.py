@@ -165,7 +165,7 @@ def certificate_dues(agency: Agency, today: date | None = None) -> list[Due]:
             Certificate.expires_on >= today - timedelta(days=EXPIRED_GRACE_DAYS + 1),
             Certificate.expires_on <= today + timedelta(days=max(thresholds, default=0)),
             Membership.active.is_(True),
-            or_(StaffFile.employment_end.is_(None), StaffFile.employment_end > today),
+            StaffFile.leaves_after(today),
             ~renewed,
         )
         .order_by(Certificate.expires_on, Certificate.id)

@@ -256,11 +256,7 @@ def user_names(user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
 
 
 def is_employed(staff: StaffFile, membership: Membership, at: date) -> bool:
-    return (
-        membership.active
-        and staff.employment_start <= at
-        and (staff.employment_end is None or staff.employment_end > at)
-    )
+    return membership.active and staff.employed_on(at)
 
 
 # -- time off ------------------------------------------------------------------------

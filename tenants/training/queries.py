@@ -84,8 +84,7 @@ def compliance_query(
         .outerjoin(hours, hours.c.staff_file_id == StaffFile.id)
         .where(
             Membership.active.is_(True),
-            StaffFile.employment_start <= today,
-            or_(StaffFile.employment_end.is_(None), StaffFile.employment_end > today),
+            StaffFile.employed_on(today),
         )
     )
     if certs is not None:

@@ -176,8 +176,8 @@ def pre_service_dues(agency: Agency, today: date | None = None) -> list[Due]:
         .where(
             Membership.active.is_(True),
             StaffFile.staff_role.in_(VISITING_ROLES),
-            or_(StaffFile.employment_end.is_(None), StaffFile.employment_end > today),
-            or_(StaffFile.employment_start <= today, has_visits),
+            StaffFile.leaves_after(today),
+            or_(StaffFile.started_by(today), has_visits),
         )
         .order_by(StaffFile.id)
     ).all()

@@ -105,7 +105,7 @@ def check_assignment(
                 CaseloadAssignment.staff_file_id.in_(staff_ids),
                 CaseloadAssignment.kind == "individual",
                 CaseloadAssignment.reference.in_([str(c) for c in clients]),
-                or_(CaseloadAssignment.ends_on.is_(None), CaseloadAssignment.ends_on > min(days)),
+                CaseloadAssignment.ends_after(min(days)),
             )
         ).all()
     )
@@ -176,7 +176,7 @@ def _ensure_caseload(
             CaseloadAssignment.staff_file_id == staff_id,
             CaseloadAssignment.kind == "individual",
             CaseloadAssignment.reference == str(visit.client_id),
-            or_(CaseloadAssignment.ends_on.is_(None), CaseloadAssignment.ends_on > visit.local_day),
+            CaseloadAssignment.ends_after(visit.local_day),
         )
     )
     if exists:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from billing.lifecycle import require_can_grow
 from saas import db
@@ -183,7 +183,7 @@ def render_file(staff: StaffFile, forms: dict[str, Any] | None = None, status: i
         select(CaseloadAssignment)
         .where(
             CaseloadAssignment.staff_file_id == staff.id,
-            or_(CaseloadAssignment.ends_on.is_(None), CaseloadAssignment.ends_on > today),
+            CaseloadAssignment.ends_after(today),
         )
         .order_by(CaseloadAssignment.starts_on.desc())
     ).all()
