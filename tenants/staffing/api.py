@@ -8,25 +8,11 @@ from flask import abort, g, jsonify
 
 from saas.api.views import bp, operation
 from tenants.staffing import services
+from tenants.staffing.certificates import CERTIFICATE_SCHEMA
 from tenants.staffing.models import StaffFile
 from tenants.staffing.settings import local_today, workforce_settings
 
 NO_FILE = {"404": {"$ref": "#/components/responses/NotFound"}}
-
-CERTIFICATE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "type": {"type": "string"},
-        "number": {"type": "string"},
-        "issuer": {"type": "string"},
-        "issued_on": {"type": "string", "format": "date"},
-        "expires_on": {"type": "string", "format": "date", "nullable": True},
-        "status": {"type": "string", "enum": ["valid", "expiring", "expired"]},
-        "has_document": {"type": "boolean"},
-        "granted_by_training": {"type": "boolean"},
-    },
-}
 STAFF_FILE_SCHEMA = {
     "type": "object",
     "properties": {
@@ -82,21 +68,6 @@ def own_staff_file() -> StaffFile:
     if staff is None:
         abort(404)
     return staff
-
-
-def certificate_json(row: services.CertificateRow) -> dict[str, Any]:
-    cert = row.certificate
-    return {
-        "id": str(cert.id),
-        "type": row.type_name,
-        "number": cert.number,
-        "issuer": cert.issuer,
-        "issued_on": cert.issued_on.isoformat(),
-        "expires_on": cert.expires_on.isoformat() if cert.expires_on else None,
-        "status": row.status,
-        "has_document": cert.document_id is not None,
-        "granted_by_training": cert.enrolment_id is not None,
-    }
 
 
 @bp.route("/my/staff-file")
@@ -176,4 +147,4 @@ def my_staff_file() -> Any:
 def my_certificates() -> Any:
     staff = own_staff_file()
     rows = services.certificates_of([staff.id]).get(staff.id, [])
-    return jsonify(certificates=[certificate_json(r) for r in rows])
+    return jsonify(certificates=[r.as_json() for r in rows])

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -212,12 +213,44 @@ def certificate_status(expires_on: date | None, today: date, window_days: int) -
     return "valid"
 
 
+# the JSON of a certificate in the API (CertificateRow.as_json), shared by the
+# staffing and training endpoints
+CERTIFICATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "type": {"type": "string"},
+        "number": {"type": "string"},
+        "issuer": {"type": "string"},
+        "issued_on": {"type": "string", "format": "date"},
+        "expires_on": {"type": "string", "format": "date", "nullable": True},
+        "status": {"type": "string", "enum": ["valid", "expiring", "expired"]},
+        "has_document": {"type": "boolean"},
+        "granted_by_training": {"type": "boolean"},
+    },
+}
+
+
 @dataclass(frozen=True)
 class CertificateRow:
     certificate: Certificate
     type_name: str
     status: str
     document: StaffDocument | None
+
+    def as_json(self) -> dict[str, Any]:
+        cert = self.certificate
+        return {
+            "id": str(cert.id),
+            "type": self.type_name,
+            "number": cert.number,
+            "issuer": cert.issuer,
+            "issued_on": cert.issued_on.isoformat(),
+            "expires_on": cert.expires_on.isoformat() if cert.expires_on else None,
+            "status": self.status,
+            "has_document": cert.document_id is not None,
+            "granted_by_training": cert.enrolment_id is not None,
+        }
 
 
 def certificates_of(

@@ -24,6 +24,7 @@ from saas.models import Membership, User
 from tenants.spreadsheets import MAX_ROWS, Column, parse_date, parse_decimal, read_table, split_list
 from tenants.staffing.certificates import CertificateInput, certificate_input_problems
 from tenants.staffing.errors import Invalid, Problem
+from tenants.staffing.labels import LABELS
 from tenants.staffing.models import STAFF_ROLES, Certificate, CertificateType, ImportBatch, StaffFile
 from tenants.staffing.settings import local_today
 from tenants.staffing.staff_files import EMAIL, StaffInput, add_staff, staff_input_problems
@@ -204,8 +205,6 @@ def with_column(problems: list[Problem]) -> list[Problem]:
 
 
 def _options(codes: tuple[str, ...], extra: dict[str, str]) -> dict[str, str]:
-    from tenants.staffing.labels import LABELS
-
     options = {code.lower(): code for code in codes}
     for code in codes:
         label = LABELS["staff_role"].get(code)

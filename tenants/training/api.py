@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import abort, g, jsonify
 
 from saas.api.views import bp, operation
-from tenants.staffing.api import CERTIFICATE_SCHEMA, NO_FILE, certificate_json, own_staff_file
+from tenants.staffing.certificates import CERTIFICATE_SCHEMA
+from tenants.staffing.staff_files import staff_of_membership
 from tenants.training.transcripts import transcript
+
+NO_FILE = {"404": {"$ref": "#/components/responses/NotFound"}}
 
 HOURS = {
     "type": "object",
@@ -65,7 +68,9 @@ def _hours(value: Any) -> float:
     }
 )
 def my_training() -> Any:
-    staff = own_staff_file()
+    staff = staff_of_membership(g.membership.id)
+    if staff is None:  # no staff file (clients included)
+        abort(404)
     t = transcript(staff)
 
     def line(item: Any) -> dict[str, Any]:
@@ -89,6 +94,6 @@ def my_training() -> Any:
         annual={"hours": _hours(t.annual_hours), "required": _hours(t.annual_required)},
         sessions=[line(x) for x in t.lines],
         upcoming=[line(x) for x in t.upcoming],
-        certificates=[certificate_json(r) for r in t.certificates],
+        certificates=[r.as_json() for r in t.certificates],
         due=t.due,
     )

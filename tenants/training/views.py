@@ -19,7 +19,7 @@ from saas.tenancy import current_membership, get_or_404, require_role
 from tenants.spreadsheets import csv_response
 from tenants.staffing import services as staffing
 from tenants.staffing.errors import Invalid, Problem
-from tenants.staffing.labels import choices
+from tenants.staffing.labels import choices, workforce_label
 from tenants.staffing.models import StaffFile
 from tenants.staffing.pages import STAFF, VIEWERS
 from tenants.staffing.pages import attempt as _attempt
@@ -445,8 +445,6 @@ def compliance() -> Any:
 @bp.route("/training/compliance.csv")
 @require_role(*VIEWERS)
 def compliance_csv() -> Any:
-    from tenants.staffing.labels import workforce_label
-
     args = _compliance_args()
     settings = workforce_settings()
     stmt = queries.compliance_query(
