@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import cast, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm.attributes import set_committed_value
 
 from saas import audit, db
+from saas.errors import DomainError, register_messages
 from saas.models import Agency
 
 TARGETS_KEY = "quality_targets"
@@ -49,10 +51,34 @@ UNIT_RANGE = {"percent": (0.0, 100.0), "score": (1.0, 5.0), "minutes": (1.0, 7 *
 MAX_WEIGHT = 100.0
 
 
-class TargetError(ValueError):
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__(",".join(f"{k}:{v}" for k, v in problems.items()))
-        self.problems = problems  # field -> code
+class TargetError(DomainError):
+    """Refused targets: the first problem, and `others` (field -> code), each
+    shown next to its own field."""
+
+    def __init__(self, code: str, field: str | None = None, *, others: dict[str, str] | None = None) -> None:
+        super().__init__(code, field)
+        self.others = others or {}
+
+    @classmethod
+    def of(cls, problems: dict[str, str]) -> TargetError:
+        (field, code), *rest = problems.items()
+        return cls(code, field, others=dict(rest))
+
+    def problems(self) -> list[DomainError]:
+        return [TargetError(self.code, self.field), *(TargetError(c, f) for f, c in self.others.items())]
+
+
+register_messages(
+    {
+        "required": _l("This field is required."),
+        "not_number": _l("Enter a number."),
+        "percent_range": _l("Enter a percentage from 0 to 100."),
+        "score_range": _l("Enter a score from 1 to 5."),
+        "minutes_range": _l("Enter a number of minutes greater than 0 (at most 7 days)."),
+        "weight_range": _l("Enter a weight from 0 to 100."),
+    },
+    error=TargetError,
+)
 
 
 @dataclass(frozen=True)
@@ -116,8 +142,15 @@ def parse(form: dict[str, Any]) -> Targets:
         else:
             weights[kpi.key] = weight
     if problems:
-        raise TargetError(problems)
+        raise TargetError.of(problems)
     return Targets(targets, weights)
+
+
+def change(agency: Agency, form: Any) -> Targets:
+    """The targets and weights of the form, checked, stored and audited."""
+    new = parse(form)
+    save(agency, new)
+    return new
 
 
 def save(agency: Agency, new: Targets) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.charts import line_chart
+from saas.errors import error_message
 from saas.i18n import format_month
 from saas.links import UrlPattern
 from saas.models import Role
@@ -21,20 +22,10 @@ from tenants.feedback.models import DIMENSIONS
 from tenants.quality import jobs as _jobs  # noqa: F401 - registers the build job
 from tenants.quality import kpis, queries, services, targets
 from tenants.quality.models import BuildState, QualitySummary
+from tenants.quality.pdf import render as render_pdf
 
 bp = Blueprint("quality", __name__, url_prefix="/a/<slug>")
 VIEWERS = (Role.ADMIN, Role.COORDINATOR)
-
-
-def target_error(code: str) -> str:
-    return {
-        "required": lambda: _("This field is required."),
-        "not_number": lambda: _("Enter a number."),
-        "percent_range": lambda: _("Enter a percentage from 0 to 100."),
-        "score_range": lambda: _("Enter a score from 1 to 5."),
-        "minutes_range": lambda: _("Enter a number of minutes greater than 0 (at most 7 days)."),
-        "weight_range": lambda: _("Enter a weight from 0 to 100."),
-    }.get(code, lambda: _("This value is not allowed."))()
 
 
 def state_label(state: str) -> str:
@@ -79,10 +70,7 @@ def build() -> Any:
     if month is None or month not in _months_open(agency):
         flash(_("Choose a month that is over."), "error")
         return redirect(url_for("quality.index"))
-    from saas import db
-
     summary, queued = services.request_build(agency, month, by=current_user)
-    db.session.commit()
     _flash_queued(queued)
     return redirect(url_for("quality.show", summary_id=summary.id))
 
@@ -143,11 +131,8 @@ def _trend_chart(figures: dict[str, Any]) -> Any:
 @bp.route("/quality/<uuid:summary_id>/rebuild", methods=["POST"])
 @require_role(Role.ADMIN)
 def rebuild(summary_id: uuid.UUID) -> Any:
-    from saas import db
-
     summary = get_or_404(QualitySummary, summary_id)
     summary, queued = services.request_build(current_agency(), summary.month, by=current_user)
-    db.session.commit()
     _flash_queued(queued)
     return redirect(url_for("quality.show", summary_id=summary.id))
 
@@ -155,13 +140,11 @@ def rebuild(summary_id: uuid.UUID) -> Any:
 @bp.route("/quality/<uuid:summary_id>/summary.pdf")
 @require_role(*VIEWERS)
 def pdf(summary_id: uuid.UUID) -> Any:
-    from tenants.quality.pdf import render
-
     summary = get_or_404(QualitySummary, summary_id)
     if summary.state != BuildState.DONE and not summary.built_at:
         flash(_("The summary is not built yet."), "error")
         return redirect(url_for("quality.show", summary_id=summary.id))
-    data = render(summary, current_agency().name)
+    data = render_pdf(summary, current_agency().name)
     name = f"quality-{summary.month:%Y-%m}.pdf"
     return Response(
         data,
@@ -173,8 +156,6 @@ def pdf(summary_id: uuid.UUID) -> Any:
 @bp.route("/quality/targets", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 def targets_page() -> Any:
-    from saas import db
-
     agency = current_agency()
     current = targets.targets_of(agency)
     values = {f"target_{k}": f"{v:g}" for k, v in current.targets.items()}
@@ -183,13 +164,11 @@ def targets_page() -> Any:
     if request.method == "POST":
         values = {key: request.form.get(key, "") for key in values}
         try:
-            new = targets.parse(request.form)
+            targets.change(agency, request.form)
         except targets.TargetError as exc:
-            errors = {field: target_error(code) for field, code in exc.problems.items()}
-            db.session.rollback()
+            # shown with 400, so nothing is kept
+            errors = {problem.field or "": error_message(problem) for problem in exc.problems()}
         else:
-            targets.save(agency, new)
-            db.session.commit()
             flash(_("Targets saved. They apply to summaries built from now on."), "info")
             return redirect(url_for("quality.targets_page"))
     status = 400 if errors else 200
