@@ -51,7 +51,7 @@ class DomainError(ValueError):
     def status_for(cls, code: str, field: str | None) -> int:
         return cls.statuses.get(code, cls.status)
 
-    def problems(self) -> list[DomainError]:
+    def by_field(self) -> list[DomainError]:
         """Each refusal this error carries (errors reporting several fields at
         once return one per field), each shown next to its own field."""
         return [self]

@@ -59,6 +59,13 @@ def is_refused() -> bool:
     return bool(g.get(_REFUSED))
 
 
+def discard() -> None:
+    """Keep nothing of this request, whatever it answers: for a failure that
+    is not a rule's (a payment provider out of reach) shown on a page."""
+    rollback()
+    mark_refused()
+
+
 def keep() -> None:
     """Commit what this request wrote even though it answers an error (a
     failed sign-in is recorded though its page says no). A refusal still
@@ -71,9 +78,8 @@ def refuse(form: Any, exc: DomainError) -> None:
     written, keep nothing at the request's end, and show each message next to
     its field (a dash path reaches into lists: "contacts-0-phone"), or flash
     it when the form has no such field (or there is no form)."""
-    rollback()
-    mark_refused()
-    for problem in exc.problems():
+    discard()
+    for problem in exc.by_field():
         message = error_message(problem)
         target = field_of(form, problem.field)
         if target is None:
@@ -225,7 +231,7 @@ def finish(response: Any) -> Any:
     commit, so nothing rides along with one: the session's idle clock)."""
     failed = response.status_code >= 400 and not g.get(_KEPT)
     if failed or is_refused() or not wrote():
-        rollback()
+        # the teardown's close rolls back, and leaves what was read readable
         return response
     try:
         db.session.commit()

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from saas.errors import DomainError
 
 
-class ClientError(ValueError):
+class ClientError(DomainError):
     """A rule refused the change. `field` is the form field it belongs next to."""
-
-    def __init__(self, code: str, field: str | None = None, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.params = params

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from saas.errors import DomainError
 
 
-class VisitError(ValueError):
-    def __init__(self, code: str, field: str | None = None, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.params = params
+class VisitError(DomainError):
+    @classmethod
+    def status_for(cls, code: str, field: str | None) -> int:
+        # what the API has always answered: a value next to a field is a bad
+        # request, a visit in the wrong state a conflict
+        return 409 if field is None else 400
