@@ -49,9 +49,10 @@ def send(
 ) -> uuid.UUID | None:
     """Queue an email rendered from `templates/mail/<template>.txt`.
 
-    The first line of the template is the subject. With a dedupe key the same
-    message is queued at most once, ever. Returns the message id, or None when
-    the dedupe key had already been used.
+    Every mail template extends `mail/_base.txt`: its `subject` block is the
+    first line, the subject; the greeting and its `body` block follow.
+    With a dedupe key the same message is queued at most once, ever. Returns
+    the message id, or None when the dedupe key had already been used.
     """
     with force_locale(locale):
         rendered = render_template(f"mail/{template}.txt", **context).strip("\n")
