@@ -7,25 +7,15 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
-from saas import db
+from saas.errors import error_message
 from saas.extensions import csrf, limiter
 from saas.fields import LOCALE_CODES
+from saas.lifecycle import mark_refused
 from tenants.surveys import services
 from tenants.surveys.services import SurveyError
 
 bp = Blueprint("survey_link", __name__)
-
-
-def answer_error(code: str) -> str:
-    messages = {
-        "answer_required": lambda: _("Please answer this question."),
-        "scale_range": lambda: _("Choose a score from 1 to 5."),
-        "choice_unknown": lambda: _("Choose one of the options shown."),
-        "answer_too_long": lambda: _("Your answer is too long (at most 4000 characters)."),
-    }
-    return messages.get(code, lambda: _("Please check this answer."))()
 
 
 def _state_page(opened: services.Opened, state: str, locale: str) -> Any:
@@ -55,15 +45,14 @@ def answer(token: str) -> Any:
             try:
                 services.submit_answers(opened, answers)
             except SurveyError as exc:
-                db.session.rollback()
+                mark_refused()  # the page says why (answered once already: with 200)
                 return _state_page(opened, exc.code.removeprefix("link_"), locale)
-            db.session.commit()
             with force_locale(locale):
                 return render_template("surveys/thanks.html", agency=opened.agency)
-        # nothing was written; no rollback, which would expire the questions
-        # and reload them one by one while the page is drawn
+        # nothing was written (and the 422 keeps nothing); no rollback, which would
+        # expire the questions and reload them one by one while the page is drawn
         with force_locale(locale):
-            errors = {qid: answer_error(code) for qid, code in codes.items()}
+            errors = {qid: error_message(SurveyError(code)) for qid, code in codes.items()}
         status = 422
     with force_locale(locale):
         return render_template(

@@ -1,13 +1,16 @@
-"""Read models of surveys: campaign tracking and anonymous results."""
+"""Read models of surveys: the lists the pages show, campaign tracking and
+anonymous results."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import Row, func, select, true
 
 from saas import db
+from tenants.clients.models import Client
 from tenants.surveys.models import (
     SurveyAnswer,
     SurveyCampaign,
@@ -124,3 +127,35 @@ def results(campaign: SurveyCampaign) -> list[QuestionResult]:
         if total:
             result.mean = round(sum(k * v for k, v in result.distribution.items()) / total, 2)
     return [by_id[q.id] for q in questions]
+
+
+def templates() -> list[SurveyTemplate]:
+    return list(db.session.scalars(select(SurveyTemplate).order_by(SurveyTemplate.name).limit(500)))
+
+
+def template_options() -> list[Row[Any]]:
+    """(id, name, purpose) of every template, by name: a campaign's choices."""
+    return list(
+        db.session.execute(
+            select(SurveyTemplate.id, SurveyTemplate.name, SurveyTemplate.purpose)
+            .order_by(SurveyTemplate.name)
+            .limit(500)
+        ).all()
+    )
+
+
+def template_of(template_id: uuid.UUID) -> SurveyTemplate | None:
+    return db.session.scalar(select(SurveyTemplate).where(SurveyTemplate.id == template_id))
+
+
+def invitations(campaign_id: uuid.UUID) -> list[Row[Any]]:
+    """A campaign's invitations with each client's name and email, by name."""
+    return list(
+        db.session.execute(
+            select(SurveyInvitation, Client.full_name, Client.email)
+            .join(Client, Client.id == SurveyInvitation.client_id)
+            .where(SurveyInvitation.campaign_id == campaign_id)
+            .order_by(Client.full_name)
+            .limit(5000)
+        ).all()
+    )

@@ -9,12 +9,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from saas import audit, db
+from saas.lifecycle import refuse
 from saas.models import Role
 from saas.tenancy import current_agency, get_or_404, require_role
-from tenants.clients.models import Client
 from tenants.surveys import queries, services
 from tenants.surveys.forms import (
     KIND_CHOICES,
@@ -37,36 +36,6 @@ bp = Blueprint("surveys", __name__, url_prefix="/a/<slug>")
 SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
 
 
-def error_message(exc: SurveyError) -> str:
-    messages = {
-        "required": lambda: _("This field is required."),
-        "too_long": lambda: _("This text is too long."),
-        "bad_choice": lambda: _("Choose one of the options."),
-        "bad_number": lambda: _("Enter a smaller number."),
-        "text_required": lambda: _("Write the question in at least one language."),
-        "choices_required": lambda: _("Write the choices, one per line."),
-        "choices_mismatch": lambda: _("Give the same number of choices in each language."),
-        "choices_distinct": lambda: _("Give at least two different choices."),
-        "choices_too_many": lambda: _("Give at most 20 choices."),
-        "too_many_questions": lambda: _("A survey has at most 60 questions."),
-        "template_locked": lambda: _(
-            "This survey has been sent, so its questions can no longer change. Copy it to make a new version."
-        ),
-        "template_empty": lambda: _("Add at least one question to this survey first."),
-        "sample_too_small": lambda: _(
-            "The sample must have at least %(n)d clients (the agency's setting).",
-            n=exc.params.get("minimum", 0),
-        ),
-        "already_sent": lambda: _("This campaign has already been sent."),
-        "already_closed": lambda: _("This campaign is already closed."),
-        "not_sent": lambda: _("This campaign has not been sent, so there is nothing to close."),
-        "campaign_closed": lambda: _("This campaign is closed or its links have expired."),
-        "already_answered": lambda: _("This client has already answered."),
-        "no_clients": lambda: _("No client is currently served (an active case is needed)."),
-    }
-    return messages.get(exc.code, lambda: _("This change is not allowed."))()
-
-
 def purpose_label(purpose: str) -> str:
     return str(dict(PURPOSE_CHOICES).get(purpose, purpose))
 
@@ -84,14 +53,6 @@ bp.app_template_global("survey_purpose_label")(purpose_label)
 bp.app_template_global("survey_status_label")(status_label)
 bp.app_template_global("survey_kind_label")(kind_label)
 bp.app_template_global("survey_text")(services.localized)
-
-
-def _field_error(form: Any, exc: SurveyError) -> None:
-    target = getattr(form, exc.field or "", None)
-    if target is not None:
-        target.errors = [*target.errors, error_message(exc)]
-    else:
-        flash(error_message(exc), "error")
 
 
 # -- the campaigns page -------------------------------------------------------------------------
@@ -123,15 +84,12 @@ def templates() -> Any:
         try:
             template = services.create_template(form.name.data, form.purpose.data, by=current_user)
         except SurveyError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Survey created. Now add its questions."), "success")
             return redirect(url_for("surveys.template", survey_template_id=template.id))
-    rows = list(db.session.scalars(select(SurveyTemplate).order_by(SurveyTemplate.name).limit(500)))
     return render_template(
-        "surveys/templates.html", rows=rows, form=form
+        "surveys/templates.html", rows=queries.templates(), form=form
     ), 422 if request.method == "POST" else 200
 
 
@@ -164,11 +122,9 @@ def template(survey_template_id: uuid.UUID) -> Any:
         try:
             services.rename_template(row, form.name.data, form.purpose.data)
         except SurveyError as exc:
-            db.session.rollback()
+            refuse(form, exc)
             row = get_or_404(SurveyTemplate, survey_template_id)
-            _field_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("surveys.template", survey_template_id=row.id))
     return _template_page(row, form=form, status=422)
@@ -193,11 +149,9 @@ def add_question(survey_template_id: uuid.UUID) -> Any:
         try:
             services.add_question(row, data)
         except SurveyError as exc:
-            db.session.rollback()
+            refuse(qform, exc)
             row = get_or_404(SurveyTemplate, survey_template_id)
-            _field_error(qform, exc)
         else:
-            db.session.commit()
             flash(_("Question added."), "success")
             return redirect(url_for("surveys.template", survey_template_id=row.id) + "#add-question")
     return _template_page(row, qform=qform, status=422)
@@ -224,10 +178,7 @@ def change_question(survey_template_id: uuid.UUID, survey_question_id: uuid.UUID
         else:
             services.move_question(row, question, -1 if action == "up" else 1)
     except SurveyError as exc:
-        db.session.rollback()
-        flash(error_message(exc), "error")
-    else:
-        db.session.commit()
+        refuse(None, exc)
     return redirect(url_for("surveys.template", survey_template_id=survey_template_id))
 
 
@@ -236,7 +187,6 @@ def change_question(survey_template_id: uuid.UUID, survey_question_id: uuid.UUID
 def copy_template(survey_template_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyTemplate, survey_template_id)
     copy = services.copy_template(row, by=current_user)
-    db.session.commit()
     flash(_("Copied: this is the new version, which you can change."), "success")
     return redirect(url_for("surveys.template", survey_template_id=copy.id))
 
@@ -245,12 +195,7 @@ def copy_template(survey_template_id: uuid.UUID) -> Any:
 
 
 def _template_choices() -> list[tuple[str, str]]:
-    rows = db.session.execute(
-        select(SurveyTemplate.id, SurveyTemplate.name, SurveyTemplate.purpose)
-        .order_by(SurveyTemplate.name)
-        .limit(500)
-    ).all()
-    return [(str(i), f"{name} ({purpose_label(purpose)})") for i, name, purpose in rows]
+    return [(str(i), f"{name} ({purpose_label(purpose)})") for i, name, purpose in queries.template_options()]
 
 
 @bp.route("/surveys/campaigns/new", methods=["GET", "POST"])
@@ -280,10 +225,8 @@ def new_campaign() -> Any:
                 by=current_user,
             )
         except SurveyError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Campaign prepared. Check it, then send it."), "success")
             return redirect(url_for("surveys.campaign", survey_campaign_id=campaign.id))
     return render_template(
@@ -298,14 +241,6 @@ def new_campaign() -> Any:
 @require_role(*SUPERVISORS)
 def campaign(survey_campaign_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyCampaign, survey_campaign_id)
-    template = db.session.scalar(select(SurveyTemplate).where(SurveyTemplate.id == row.template_id))
-    invitations = db.session.execute(
-        select(SurveyInvitation, Client.full_name, Client.email)
-        .join(Client, Client.id == SurveyInvitation.client_id)
-        .where(SurveyInvitation.campaign_id == row.id)
-        .order_by(Client.full_name)
-        .limit(5000)
-    ).all()
     eligible = (
         len(services.eligible_client_ids()) if row.status == CampaignStatus.DRAFT else row.eligible_count
     )
@@ -313,8 +248,8 @@ def campaign(survey_campaign_id: uuid.UUID) -> Any:
     return render_template(
         "surveys/campaign.html",
         campaign=row,
-        template=template,
-        invitations=invitations,
+        template=queries.template_of(row.template_id),
+        invitations=queries.invitations(row.id),
         tracking=queries.tracking(row.id),
         eligible=eligible,
         links_open=row.status == CampaignStatus.SENT
@@ -330,10 +265,8 @@ def send_campaign(survey_campaign_id: uuid.UUID) -> Any:
     try:
         invited = services.send_campaign(current_agency(), row, by=current_user)
     except SurveyError as exc:
-        db.session.rollback()
-        flash(error_message(exc), "error")
+        refuse(None, exc)
     else:
-        db.session.commit()
         flash(_("Sent to %(n)d clients.", n=invited), "success")
     return redirect(url_for("surveys.campaign", survey_campaign_id=survey_campaign_id))
 
@@ -345,10 +278,8 @@ def close_campaign(survey_campaign_id: uuid.UUID) -> Any:
     try:
         services.close_campaign(row)
     except SurveyError as exc:
-        db.session.rollback()
-        flash(error_message(exc), "error")
+        refuse(None, exc)
     else:
-        db.session.commit()
         flash(_("Campaign closed: its links no longer work."), "success")
     return redirect(url_for("surveys.campaign", survey_campaign_id=survey_campaign_id))
 
@@ -366,10 +297,8 @@ def invitation_link(survey_campaign_id: uuid.UUID, survey_invitation_id: uuid.UU
     try:
         token = services.issue_printed_link(current_agency(), row, invitation)
     except SurveyError as exc:
-        db.session.rollback()
-        flash(error_message(exc), "error")
+        refuse(None, exc)
         return redirect(url_for("surveys.campaign", survey_campaign_id=row.id))
-    db.session.commit()
     return render_template(
         "surveys/link_issued.html",
         campaign=row,

@@ -3,8 +3,9 @@ the text in the reader's language."""
 
 from __future__ import annotations
 
-from typing import Any
+from flask_babel import lazy_gettext as _l
 
+from saas.errors import DomainError, register_messages
 from saas.fields import LOCALE_CODES
 from saas.models import Agency
 
@@ -21,14 +22,41 @@ MAX_TEXT = 1000
 MAX_ANSWER = 4000
 
 
-class SurveyError(ValueError):
-    """A rule refused the change; `field` names the form field it belongs to."""
+class SurveyError(DomainError):
+    """A rule of surveys refused the change (or an answer: `parse_answers`'s codes)."""
 
-    def __init__(self, code: str, field: str | None = None, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.params = params
+
+register_messages(
+    {
+        "required": _l("This field is required."),
+        "too_long": _l("This text is too long."),
+        "bad_choice": _l("Choose one of the options."),
+        "bad_number": _l("Enter a smaller number."),
+        "text_required": _l("Write the question in at least one language."),
+        "choices_required": _l("Write the choices, one per line."),
+        "choices_mismatch": _l("Give the same number of choices in each language."),
+        "choices_distinct": _l("Give at least two different choices."),
+        "choices_too_many": _l("Give at most 20 choices."),
+        "too_many_questions": _l("A survey has at most 60 questions."),
+        "template_locked": _l(
+            "This survey has been sent, so its questions can no longer change. Copy it to make a new version."
+        ),
+        "template_empty": _l("Add at least one question to this survey first."),
+        "sample_too_small": _l("The sample must have at least %(minimum)d clients (the agency's setting)."),
+        "already_sent": _l("This campaign has already been sent."),
+        "already_closed": _l("This campaign is already closed."),
+        "not_sent": _l("This campaign has not been sent, so there is nothing to close."),
+        "campaign_closed": _l("This campaign is closed or its links have expired."),
+        "already_answered": _l("This client has already answered."),
+        "no_clients": _l("No client is currently served (an active case is needed)."),
+        # the answers on the personal link
+        "answer_required": _l("Please answer this question."),
+        "scale_range": _l("Choose a score from 1 to 5."),
+        "choice_unknown": _l("Choose one of the options shown."),
+        "answer_too_long": _l("Your answer is too long (at most 4000 characters)."),
+    },
+    error=SurveyError,
+)
 
 
 def setting(agency: Agency, key: str) -> int:
