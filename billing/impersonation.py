@@ -22,6 +22,7 @@ from sqlalchemy import select
 from billing.models import ImpersonationSession
 from billing.services import BillingError
 from saas import audit, db
+from saas.lifecycle import keep
 from saas.models import Agency, Membership, Role, User
 
 DURATION = timedelta(minutes=30)
@@ -38,9 +39,9 @@ def _current_session_id() -> uuid.UUID | None:
 def start(agency: Agency, operator: User, reason: str) -> ImpersonationSession:
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
-        raise BillingError("reason", "reason_missing")
+        raise BillingError("reason_missing", "reason")
     if not operator.is_operator:
-        raise BillingError("reason", "not_operator")
+        raise BillingError("not_operator", "reason")
     end("replaced")
     now = db.utcnow()
     with db.tenant_scope(agency.id):
@@ -120,7 +121,6 @@ def membership_for(agency: Agency) -> Membership | None:
         row.ended_at = row.expires_at
         row.end_reason = "expired"
         audit.record("impersonation.ended", str(row.id), reason="expired", pages=row.pages)
-        db.session.commit()
         session.pop(SESSION_KEY, None)
         flash(_("Your view-as session of %(name)s ended after 30 minutes.", name=agency.name), "warning")
         abort(redirect(url_for("operator.agency", agency_id=agency.id)))
@@ -143,7 +143,8 @@ def guard(agency: Agency, membership: Membership) -> Any:
         refused=refused,
     )
     row.pages += 1
-    db.session.commit()
+    # every page of a view-as session is on the record, a refused one too
+    keep()
     if refused:
         return (
             render_template(

@@ -53,7 +53,7 @@ def apply(
         services.onboard(agency, plan=plan, trial_days=days, by=by)
     if catalogue_preset:
         if catalogue_preset not in _presets():
-            raise services.BillingError("catalogue_preset", "preset_unknown")
+            raise services.BillingError("preset_unknown", "catalogue_preset")
         from tenants.catalogue.services import load_preset
 
         load_preset(agency, catalogue_preset, by=by)

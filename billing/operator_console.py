@@ -17,19 +17,14 @@ from wtforms.validators import NumberRange, Optional
 from billing import onboarding
 from billing.lifecycle import trial_days
 from billing.reports import agency_figures, platform_totals
-from billing.services import BillingError
 from saas import agencies, db
 from saas.auth.services import invite
+from saas.errors import DomainError
+from saas.lifecycle import refuse
 from saas.models import Agency, Membership, Role
 from saas.operator.forms import CreateAgencyForm
-from saas.operator.views import AGENCY_ERRORS, bp
+from saas.operator.views import bp
 from saas.pagination import paginate
-
-ONBOARDING_ERRORS = {
-    **AGENCY_ERRORS,
-    "trial_days_range": lambda: _("A trial lasts from 0 to 365 days."),
-    "preset_unknown": lambda: _("Choose a catalogue from the list."),
-}
 
 
 class OnboardingForm(CreateAgencyForm):
@@ -87,11 +82,9 @@ def create_agency() -> Any:
                 catalogue_preset=form.catalogue_preset.data or None,
                 by=current_user,
             )
-        except (agencies.AgencyError, BillingError) as exc:
-            db.session.rollback()
-            form[exc.field].errors.append(ONBOARDING_ERRORS[exc.code]())
+        except DomainError as exc:
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Agency %(name)s created.", name=agency.name), "success")
             return redirect(url_for("operator.agency", agency_id=agency.id))
     return render_template("operator/create_agency.html", form=form)

@@ -26,33 +26,12 @@ from billing.models import (
 )
 from billing.views import export_page, send_export
 from saas import db
+from saas.lifecycle import refuse
 from saas.models import Agency, User
 from saas.operator.views import operators_only
 
 bp = Blueprint("billing_operator", __name__, url_prefix="/operator")
 bp.before_request(operators_only)
-
-PLAN_ERRORS = {
-    "name_missing": lambda: _("Enter a name."),
-    "name_taken": lambda: _("Another plan already has this name."),
-    "price_negative": lambda: _("The price cannot be negative."),
-    "pricing_unknown": lambda: _("Choose how the plan is priced."),
-    "currency_invalid": lambda: _("Use a three-letter currency code, for example GBP."),
-    "limit_negative": lambda: _("A limit cannot be negative; leave it empty for no limit."),
-    "trial_days_range": lambda: _("A trial lasts from 0 to 365 days."),
-    "stripe_price_invalid": lambda: _("A Stripe price id starts with price_."),
-}
-BILLING_ERRORS = {
-    "amount_negative": lambda: _("The amount cannot be negative."),
-    "amount_not_positive": lambda: _("The amount must be more than zero."),
-    "currency_invalid": lambda: _("Use a three-letter currency code, for example GBP."),
-    "period_order": lambda: _("The period must end after it starts."),
-    "method_unknown": lambda: _("Choose how it was paid."),
-    "invoice_not_open": lambda: _("This invoice is not open for payment."),
-    "plan_on_stripe": lambda: _("This agency pays through Stripe: its plan changes there."),
-    "reason_missing": lambda: _("Write at least 10 characters, at most 1000."),
-    "not_operator": lambda: _("Only operators can do this."),
-}
 
 
 def _agency_or_404(agency_id: uuid.UUID) -> Agency:
@@ -93,10 +72,8 @@ def _plan_page(form: PlanForm, plan: Plan | None) -> Any:
                 active=form.active.data,
             )
         except services.BillingError as exc:
-            db.session.rollback()
-            form[exc.field].errors.append(PLAN_ERRORS[exc.code]())
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Plan %(name)s saved.", name=saved.name), "success")
             return redirect(url_for("billing_operator.plans"))
     status = 422 if form.is_submitted() else 200
@@ -188,10 +165,8 @@ def set_plan(agency_id: uuid.UUID) -> Any:
         try:
             services.set_plan(agency, db.session.get(Plan, uuid.UUID(form.plan.data)), by=current_user)
         except services.BillingError as exc:
-            db.session.rollback()
-            flash(BILLING_ERRORS[exc.code](), "error")
+            refuse(None, exc)
         else:
-            db.session.commit()
             flash(_("Plan changed."), "success")
     else:
         _flash_form_errors(form)
@@ -215,10 +190,8 @@ def record_invoice(agency_id: uuid.UUID) -> Any:
                 by=current_user,
             )
         except services.BillingError as exc:
-            db.session.rollback()
-            flash(BILLING_ERRORS[exc.code](), "error")
+            refuse(None, exc)
         else:
-            db.session.commit()
             flash(_("Invoice %(number)s recorded.", number=invoice.number), "success")
     else:
         _flash_form_errors(form)
@@ -245,10 +218,8 @@ def record_payment(agency_id: uuid.UUID, invoice_id: uuid.UUID) -> Any:
                 by=current_user,
             )
         except services.BillingError as exc:
-            db.session.rollback()
-            flash(BILLING_ERRORS[exc.code](), "error")
+            refuse(None, exc)
         else:
-            db.session.commit()
             flash(_("Payment recorded."), "success")
     else:
         _flash_form_errors(form)
@@ -266,7 +237,6 @@ def cancel(agency_id: uuid.UUID) -> Any:
             access_until=agency.current_period_end if agency.current_period_end else None,
             actor_id=current_user.id,
         ):
-            db.session.commit()
             flash(_("The agency is cancelled; it keeps read access until its period ends."), "success")
     else:
         _flash_form_errors(form)
@@ -279,7 +249,6 @@ def close(agency_id: uuid.UUID) -> Any:
     form = ReasonForm()
     if form.validate_on_submit():
         if lifecycle.close(agency, reason=form.reason.data, actor_id=current_user.id):
-            db.session.commit()
             flash(_("The agency is closed. Its admins can export its data for 30 days."), "success")
     else:
         _flash_form_errors(form)
@@ -299,17 +268,14 @@ def impersonate(agency_id: uuid.UUID) -> Any:
     try:
         impersonation.start(agency, current_user, form.reason.data)
     except services.BillingError as exc:
-        db.session.rollback()
-        flash(BILLING_ERRORS[exc.code](), "error")
+        refuse(None, exc)
         return redirect(url_for("operator.agency", agency_id=agency.id))
-    db.session.commit()
     return redirect(url_for("home.index", slug=agency.slug))
 
 
 @bp.route("/impersonation/end", methods=["POST"])
 def end_impersonation() -> Any:
     agency = impersonation.end("ended")
-    db.session.commit()
     flash(_("You are no longer viewing the agency."), "success")
     if agency is not None:
         return redirect(url_for("operator.agency", agency_id=agency.id))
@@ -325,7 +291,6 @@ def request_export(agency_id: uuid.UUID) -> Any:
     if agency.purged_at is not None:
         abort(404)
     export = exports.request_export(agency, by=current_user, by_operator=True)
-    db.session.commit()
     flash(_("The export is being prepared."), "success")
     return redirect(url_for("billing_operator.export", agency_id=agency.id, export_id=export.id))
 

@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from billing import lifecycle, stripe_client
 from billing.models import BillingState, Invoice, Payment, Plan, Pricing, Subscription
 from saas import audit, db
+from saas.errors import DomainError, register_messages
 from saas.models import Agency, User
 
 STRIPE_PRICE_RE = re.compile(r"^price_[A-Za-z0-9]{1,200}$")
@@ -23,13 +25,42 @@ LIVE_STRIPE_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "i
 PAYMENT_METHODS = ("bank_transfer", "card", "cash", "cheque", "other")
 
 
-class BillingError(ValueError):
+class BillingError(DomainError):
     """Refused; `field` names the form field the message belongs next to."""
 
-    def __init__(self, field: str, code: str) -> None:
-        super().__init__(code)
-        self.field = field
-        self.code = code
+
+register_messages(
+    {
+        # plans
+        "name_missing": _l("Enter a name."),
+        "name_taken": _l("Another plan already has this name."),
+        "price_negative": _l("The price cannot be negative."),
+        "pricing_unknown": _l("Choose how the plan is priced."),
+        "currency_invalid": _l("Use a three-letter currency code, for example GBP."),
+        "limit_negative": _l("A limit cannot be negative; leave it empty for no limit."),
+        "trial_days_range": _l("A trial lasts from 0 to 365 days."),
+        "stripe_price_invalid": _l("A Stripe price id starts with price_."),
+        # invoices, payments, plan changes
+        "amount_negative": _l("The amount cannot be negative."),
+        "amount_not_positive": _l("The amount must be more than zero."),
+        "period_order": _l("The period must end after it starts."),
+        "method_unknown": _l("Choose how it was paid."),
+        "invoice_not_open": _l("This invoice is not open for payment."),
+        "plan_on_stripe": _l("This agency pays through Stripe: its plan changes there."),
+        # view-as sessions
+        "reason_missing": _l("Write at least 10 characters, at most 1000."),
+        "not_operator": _l("Only operators can do this."),
+        # the agency's own subscription
+        "plan_not_on_stripe": _l("This plan cannot be subscribed to online. Contact the CareHub team."),
+        "already_subscribed": _l(
+            "Your agency already has a subscription: change it with \u201cPayment details and invoices\u201d."
+        ),
+        "no_customer": _l("Your agency has no billing account yet."),
+        # onboarding
+        "preset_unknown": _l("Choose a catalogue from the list."),
+    },
+    error=BillingError,
+)
 
 
 # -- plans ---------------------------------------------------------------------------
@@ -43,29 +74,29 @@ def save_plan(plan: Plan | None, *, by: User | None = None, **fields: Any) -> Pl
     """Create (plan=None) or change a plan, after checking every field."""
     name = (fields.get("name") or "").strip()
     if not name:
-        raise BillingError("name", "name_missing")
+        raise BillingError("name_missing", "name")
     price = fields.get("price")
     if price is None or Decimal(price) < 0:
-        raise BillingError("price", "price_negative")
+        raise BillingError("price_negative", "price")
     if fields.get("pricing") not in {p.value for p in Pricing}:
-        raise BillingError("pricing", "pricing_unknown")
+        raise BillingError("pricing_unknown", "pricing")
     currency = (fields.get("currency") or "").strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise BillingError("currency", "currency_invalid")
+        raise BillingError("currency_invalid", "currency")
     for limit in ("max_carers", "max_clients"):
         if fields.get(limit) is not None and fields[limit] < 0:
-            raise BillingError(limit, "limit_negative")
+            raise BillingError("limit_negative", limit)
     trial = fields.get("trial_days")
     if trial is None or not 0 <= trial <= 365:
-        raise BillingError("trial_days", "trial_days_range")
+        raise BillingError("trial_days_range", "trial_days")
     price_id = (fields.get("stripe_price_id") or "").strip() or None
     if price_id and not STRIPE_PRICE_RE.match(price_id):
-        raise BillingError("stripe_price_id", "stripe_price_invalid")
+        raise BillingError("stripe_price_invalid", "stripe_price_id")
     clash = select(Plan.id).where(func.lower(Plan.name) == name.lower())
     if plan is not None:
         clash = clash.where(Plan.id != plan.id)
     if db.session.scalar(clash) is not None:
-        raise BillingError("name", "name_taken")
+        raise BillingError("name_taken", "name")
     values = {
         "name": name,
         "pricing": fields["pricing"],
@@ -120,7 +151,7 @@ def billed_quantity(plan: Plan | None, carers: int) -> int:
 def onboard(agency: Agency, *, plan: Plan | None, trial_days: int, by: User | None) -> None:
     """The wizard's billing step: the plan and the length of the trial."""
     if not 0 <= trial_days <= 365:
-        raise BillingError("trial_days", "trial_days_range")
+        raise BillingError("trial_days_range", "trial_days")
     lifecycle.start_trial(agency, days=trial_days, plan=plan, actor_id=by.id if by else None)
 
 
@@ -129,7 +160,7 @@ def set_plan(agency: Agency, plan: Plan, *, by: User | None) -> None:
     Stripe (the billing portal), and the webhook follows it."""
     row = subscription_of(agency)
     if row is not None and row.provider == "stripe" and row.status in LIVE_STRIPE_STATUSES:
-        raise BillingError("plan", "plan_on_stripe")
+        raise BillingError("plan_on_stripe", "plan")
     if agency.plan_id == plan.id:
         return
     before = db.session.get(Plan, agency.plan_id) if agency.plan_id else None
@@ -154,26 +185,30 @@ def subscription_of(agency: Agency) -> Subscription | None:
 
 
 def ensure_customer(agency: Agency, email: str | None) -> str:
-    """The agency's Stripe customer, created once. The caller commits at once,
-    before anything else can fail, so the id is never lost."""
+    """The agency's Stripe customer, created once. It exists at Stripe whatever
+    becomes of the request that made it, so its id is kept at once, in a
+    transaction of its own: a failure after it never loses it."""
     if agency.stripe_customer_id:
         return agency.stripe_customer_id
     customer = stripe_client.create_customer(agency.id, agency.name, email, agency.slug)
+    with db.new_session() as own:
+        own.execute(update(Agency).where(Agency.id == agency.id).values(stripe_customer_id=customer["id"]))
+        audit.record_platform("billing.customer_created", agency.slug, agency_id=agency.id, session=own)
+        own.commit()
     agency.stripe_customer_id = customer["id"]
-    audit.record_platform("billing.customer_created", agency.slug, agency_id=agency.id)
     return customer["id"]
 
 
 def start_checkout(agency: Agency, plan: Plan, *, success_url: str, cancel_url: str, by: User) -> str:
     """A Stripe Checkout session for the plan; returns the page to send the admin to."""
     if not plan.active or not plan.stripe_price_id:
-        raise BillingError("plan", "plan_not_on_stripe")
+        raise BillingError("plan_not_on_stripe", "plan")
     row = subscription_of(agency)
     if row is not None and row.provider == "stripe" and row.status in LIVE_STRIPE_STATUSES:
         # a live subscription (even one set to end) changes or resumes in the portal
-        raise BillingError("plan", "already_subscribed")
+        raise BillingError("already_subscribed", "plan")
     if not agency.stripe_customer_id:
-        raise BillingError("plan", "no_customer")
+        raise BillingError("no_customer", "plan")
     with db.tenant_scope(agency.id):
         quantity = billed_quantity(plan, lifecycle.active_carers())
     params: dict[str, Any] = {
@@ -203,7 +238,7 @@ def start_checkout(agency: Agency, plan: Plan, *, success_url: str, cancel_url: 
 
 def portal_url(agency: Agency, *, return_url: str) -> str:
     if not agency.stripe_customer_id:
-        raise BillingError("plan", "no_customer")
+        raise BillingError("no_customer", "plan")
     session = stripe_client.create_portal_session(
         agency.id, agency.stripe_customer_id, return_url, int(time.time() // 300)
     )
@@ -361,8 +396,6 @@ SYNC_DEBOUNCE = timedelta(seconds=60)
 def request_quantity_sync(agency_ids: Any, sess: Session | None = None) -> None:
     """Staff changed: ask for the subscription quantity to follow. The sweep
     syncs once the agency has been quiet for a minute (debounce)."""
-    from sqlalchemy import update
-
     ids = list(agency_ids)
     if not ids:
         return
@@ -423,11 +456,11 @@ def record_invoice(
     by: User | None,
 ) -> Invoice:
     if amount is None or amount < 0:
-        raise BillingError("amount", "amount_negative")
+        raise BillingError("amount_negative", "amount")
     if not re.fullmatch(r"[A-Z]{3}", (currency or "").upper()):
-        raise BillingError("currency", "currency_invalid")
+        raise BillingError("currency_invalid", "currency")
     if period_start and period_end and period_end < period_start:
-        raise BillingError("period_end", "period_order")
+        raise BillingError("period_order", "period_end")
     with db.tenant_scope(agency.id):
         invoice = Invoice(
             source="manual",
@@ -464,11 +497,11 @@ def record_payment(
 ) -> Payment:
     """Money received; a fully paid invoice restores an overdue agency at once."""
     if amount is None or amount <= 0:
-        raise BillingError("amount", "amount_not_positive")
+        raise BillingError("amount_not_positive", "amount")
     if method not in PAYMENT_METHODS:
-        raise BillingError("method", "method_unknown")
+        raise BillingError("method_unknown", "method")
     if invoice.status != "open":
-        raise BillingError("amount", "invoice_not_open")
+        raise BillingError("invoice_not_open", "amount")
     with db.tenant_scope(agency.id):
         payment = Payment(
             invoice_id=invoice.id,

@@ -30,23 +30,11 @@ from billing import exports, impersonation, lifecycle, services, stripe_client
 from billing.forms import CheckoutForm
 from billing.models import DataExport, Invoice, Plan, Subscription
 from saas import audit, db, tenancy
+from saas.lifecycle import discard, refuse
 from saas.models import Role
 from saas.tenancy import current_agency, get_or_404, require_role
 
 bp = Blueprint("billing", __name__, url_prefix="/a/<slug>/billing")
-
-BILLING_ERRORS = {
-    "plan_not_on_stripe": lambda: _("This plan cannot be subscribed to online. Contact the CareHub team."),
-    "already_subscribed": lambda: _(
-        "Your agency already has a subscription: change it with \u201cPayment details and invoices\u201d."
-    ),
-    "no_customer": lambda: _("Your agency has no billing account yet."),
-}
-
-
-def billing_error(code: str) -> str:
-    return BILLING_ERRORS.get(code, lambda: _("The request could not be completed."))()
-
 
 # The billing state and view-as sessions decide what every agency request may do.
 tenancy.MEMBERSHIP_FALLBACKS.append(impersonation.membership_for)
@@ -110,7 +98,6 @@ def checkout() -> Any:
     plan = db.session.get(Plan, uuid.UUID(form.plan.data))
     try:
         services.ensure_customer(agency, current_user.email)
-        db.session.commit()  # the customer id is kept even if what follows fails
         url = services.start_checkout(
             agency,
             plan,
@@ -120,14 +107,12 @@ def checkout() -> Any:
             by=current_user,
         )
     except services.BillingError as exc:
-        db.session.rollback()
-        flash(billing_error(exc.code), "error")
+        refuse(None, exc)
         return redirect(url_for("billing.index"))
     except stripe_client.StripeUnavailable:
-        db.session.rollback()
+        discard()
         flash(_("Stripe could not be reached. Nothing was charged; try again in a few minutes."), "error")
         return redirect(url_for("billing.index"))
-    db.session.commit()
     return redirect(url, code=303)
 
 
@@ -149,9 +134,10 @@ def portal() -> Any:
     try:
         url = services.portal_url(current_agency(), return_url=url_for("billing.index", _external=True))
     except services.BillingError as exc:
-        flash(billing_error(exc.code), "error")
+        refuse(None, exc)
         return redirect(url_for("billing.index"))
     except stripe_client.StripeUnavailable:
+        discard()
         flash(_("Stripe could not be reached. Try again in a few minutes."), "error")
         return redirect(url_for("billing.index"))
     return redirect(url, code=303)
@@ -180,7 +166,6 @@ def exports_page() -> Any:
 @require_role(Role.ADMIN)
 def request_export() -> Any:
     export = exports.request_export(current_agency(), by=current_user, by_operator=False)
-    db.session.commit()
     flash(_("Your export is being prepared."), "success")
     return redirect(url_for("billing.export", export_id=export.id))
 
@@ -227,7 +212,6 @@ def send_export(row: DataExport, signature: str) -> Any:
     except exports.ExportLinkExpired:
         return render_template("billing/export_expired.html", export=row), 410
     audit.record("export.downloaded", str(row.id), by_operator=bool(current_user.is_operator))
-    db.session.commit()
     return send_file(
         io.BytesIO(exports.content_of(row)),
         mimetype="application/zip",

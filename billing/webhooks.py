@@ -80,8 +80,7 @@ def stripe_webhook() -> Any:
     try:
         outcome = handle_event(stripe_client.as_dict(event))
     except stripe_client.StripeUnavailable:
-        db.session.rollback()
-        # nothing stored: Stripe delivers the event again later
+        # nothing stored (a 503 is rolled back): Stripe delivers the event again later
         return jsonify(error={"status": 503, "message": "Stripe unavailable; retry later."}), 503
     return jsonify(received=True, outcome=outcome)
 
@@ -99,7 +98,7 @@ def signature_timestamp(header: str) -> int | None:
 
 
 def handle_event(event: dict[str, Any]) -> str:
-    """Store the event once and apply it; the caller's transaction is committed here."""
+    """Store the event once and apply it, in the request's transaction."""
     event_id = str(event.get("id") or "")
     event_type = str(event.get("type") or "")
     if not event_id:
@@ -118,7 +117,6 @@ def handle_event(event: dict[str, Any]) -> str:
         .returning(StripeEvent.id)
     )
     if stored is None:
-        db.session.rollback()
         return "duplicate"
     handler = HANDLERS.get(event_type)
     agency: Agency | None = None
@@ -134,7 +132,6 @@ def handle_event(event: dict[str, Any]) -> str:
         .where(StripeEvent.id == stored)
         .values(processed_at=db.utcnow(), agency_id=agency.id if agency else None, outcome=outcome)
     )
-    db.session.commit()
     return outcome
 
 

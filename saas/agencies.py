@@ -8,9 +8,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from zoneinfo import available_timezones
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
 from saas import audit, db
+from saas.errors import DomainError, register_messages
 from saas.fields import LOCALE_CODES, RESERVED_SLUGS, SLUG_RE
 from saas.models import Agency, AgencyStatus
 from saas.signals import AgencyCreated, agency_created
@@ -18,25 +20,31 @@ from saas.signals import AgencyCreated, agency_created
 log = logging.getLogger(__name__)
 
 
-class AgencyError(ValueError):
+class AgencyError(DomainError):
     """Refused; `field` names the form field the message belongs next to."""
 
-    def __init__(self, field: str, code: str) -> None:
-        super().__init__(code)
-        self.field = field
-        self.code = code
+
+register_messages(
+    {
+        "slug_taken": _l("This web address is already taken."),
+        "slug_invalid": _l("This address is reserved. Choose another."),
+        "timezone_unknown": _l("Choose a time zone from the list."),
+        "locale_unknown": _l("Choose a language from the list."),
+    },
+    error=AgencyError,
+)
 
 
 def create_agency(name: str, slug: str, timezone: str, locale: str) -> Agency:
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
-        raise AgencyError("slug", "slug_invalid")
+        raise AgencyError("slug_invalid", "slug")
     if timezone not in available_timezones():
-        raise AgencyError("timezone", "timezone_unknown")
+        raise AgencyError("timezone_unknown", "timezone")
     if locale not in LOCALE_CODES:
-        raise AgencyError("locale", "locale_unknown")
+        raise AgencyError("locale_unknown", "locale")
     if db.session.scalar(select(Agency.id).where(Agency.slug == slug)) is not None:
-        raise AgencyError("slug", "slug_taken")
+        raise AgencyError("slug_taken", "slug")
     agency = Agency(name=name.strip(), slug=slug, timezone=timezone, locale=locale, settings={})
     db.session.add(agency)
     db.session.flush()

@@ -190,9 +190,11 @@ def record_platform(
     *,
     agency_id: uuid.UUID | None = None,
     actor_id: uuid.UUID | None = None,
+    session: Session | None = None,
     **details: Any,
 ) -> None:
-    db.session.add(
+    """`session`: another than the request's (an entry kept whatever becomes of the request)."""
+    (session or db.session()).add(
         PlatformAuditEvent(
             action=action,
             subject=subject[:200],

@@ -142,13 +142,11 @@ def check_agency_access() -> Any:
         if not current_user.current_session.two_factor_passed:
             # enrolled since this session began (on another device, say): sign in with the code
             sessions.end_session()
-            db.session.commit()
             return redirect(url_for("auth.login", next=request.full_path))
     if sessions.session_expired_for_agency(
         agency.setting("session_idle_minutes", None), agency.setting("session_absolute_hours", None)
     ):
         sessions.end_session()
-        db.session.commit()
         return redirect(url_for("auth.login", next=request.full_path))
     for guard in ACCESS_GUARDS:
         response = guard(agency, membership)

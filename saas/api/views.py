@@ -14,12 +14,11 @@ from typing import Any
 from apispec import APISpec
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Blueprint, abort, current_app, g, jsonify, request
-from sqlalchemy import select
 
 from saas import db
-from saas.auth import tokens
+from saas.auth import queries, tokens
 from saas.auth.services import memberships_of
-from saas.models import Agency, ApiToken, Membership, Role, User
+from saas.models import Role, User
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -109,18 +108,7 @@ def authenticate() -> Any:
     # the token names its agency: in scope first, the agency then comes with
     # the token, its membership and its user, in one query
     db.set_tenant(agency_id)
-    row = db.session.execute(
-        select(ApiToken, Membership, User, Agency)
-        .join(Membership, Membership.id == ApiToken.membership_id)
-        .join(User, User.id == ApiToken.user_id)
-        .join(Agency, Agency.id == ApiToken.tenant_id)
-        .where(
-            ApiToken.token_hash == tokens.digest(secret),
-            ApiToken.revoked_at.is_(None),
-            Membership.active.is_(True),
-            User.is_active.is_(True),
-        )
-    ).first()
+    row = queries.token_holder(secret)
     if row is None:  # an unknown agency too
         db.set_tenant(None)
         return api_error(401, "A valid API token is required.")
@@ -133,9 +121,8 @@ def authenticate() -> Any:
     g.agency, g.membership, g.api_user = agency, membership, user
     now = db.utcnow()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+        # kept with the request's commit (saas.lifecycle)
         token.last_used_at = now
-        db.session.commit()
-        db.set_tenant(agency.id)
     return None
 
 
@@ -190,9 +177,7 @@ def me() -> Any:
 )
 def member(member_id: uuid.UUID) -> Any:
     require_api_role(Role.ADMIN, Role.COORDINATOR)
-    row = db.session.execute(
-        select(Membership, User).join(User, User.id == Membership.user_id).where(Membership.id == member_id)
-    ).first()
+    row = queries.member_with_user(member_id)
     if row is None:
         abort(404)
     membership, user = row

@@ -86,6 +86,16 @@ def public_link(endpoint: str, **values: object) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+def use_password_reset(reset: PasswordReset, password: str) -> User:
+    """The new password from a reset link, which then works no more."""
+    user = db.session.get(User, reset.user_id)
+    assert user is not None
+    set_password(user, password)
+    reset.used_at = db.utcnow()
+    audit.record_platform("password.reset", user.email, actor_id=user.id)
+    return user
+
+
 def reset_for_token(token: str) -> PasswordReset | None:
     parsed = tokens.split(token, 1)
     if parsed is None:
@@ -219,6 +229,30 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
     db.session.flush()
     audit.record("member.joined", user.email, actor_id=user.id, role=invitation.role)
     return membership
+
+
+def pending_two_factor_user(user_id: uuid.UUID | None) -> User | None:
+    """The person between their password and their code, locked for the
+    check, so a code is never accepted twice at once."""
+    if user_id is None:
+        return None
+    return db.session.scalar(select(User).where(User.id == user_id).with_for_update())
+
+
+def join_with_new_account(
+    invitation: Invitation, agency: Agency, existing: User | None, name: str, password: str
+) -> User:
+    """An invitation accepted by someone with no password yet: their account
+    (made now, or the one a former invitation left without a password), then
+    the membership."""
+    user = existing or User(email=invitation.email)
+    user.name = name
+    set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    accept_invitation(invitation, user)
+    audit.record_platform("auth.account_created", user.email, actor_id=user.id, agency_id=agency.id)
+    return user
 
 
 def memberships_of(user_id: uuid.UUID) -> list[tuple[Agency, Membership]]:

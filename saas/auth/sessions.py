@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from saas import db
 from saas.extensions import login_manager
+from saas.lifecycle import wrote
 from saas.models import User, UserSession
 
 # how stale the row's last_seen_at may be before a committing request updates it
@@ -71,6 +72,23 @@ def revoke_other_sessions(user: User, keep: uuid.UUID | None) -> int:
     return db.session.execute(stmt).rowcount or 0
 
 
+def pass_two_factor(session_id: uuid.UUID) -> None:
+    """This signed-in session has now passed two-factor (just enrolled)."""
+    db.session.execute(update(UserSession).where(UserSession.id == session_id).values(two_factor_passed=True))
+
+
+def live_sessions(user: User, limit: int = 50) -> list[UserSession]:
+    """The person's sessions not signed out, most recently used first."""
+    return list(
+        db.session.scalars(
+            select(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+            .order_by(UserSession.last_seen_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def _as_uuid(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
@@ -103,8 +121,8 @@ def load_user(sid: str) -> User | None:
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     absolute = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
     if now - last_seen > idle or now - us.created_at > absolute:
+        # kept with the request's commit (its answer sends them to sign in)
         us.revoked_at = now
-        db.session.commit()
         return None
     g.session_last_seen = last_seen
     g.session_created = us.created_at
@@ -131,9 +149,10 @@ def _cookie_seen() -> datetime | None:
 
 @event.listens_for(Session, "before_commit")
 def _touch_on_commit(sess: Session) -> None:
-    """The row's idle clock rides along with a commit the request makes anyway."""
+    """The row's idle clock rides along with a commit that writes anyway (a
+    page that changed nothing sends no UPDATE, and holds no row lock)."""
     touch = sess.info.pop(_TOUCH, None)
-    if touch is None:
+    if touch is None or not wrote(sess):
         return
     session_id, seen = touch
     sess.execute(

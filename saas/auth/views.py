@@ -18,9 +18,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from saas import audit, db
+from saas import audit
 from saas.auth import services, sessions, throttle, totp
 from saas.auth.forms import (
     AcceptInvitationForm,
@@ -46,8 +45,8 @@ from saas.auth.services import (
 )
 from saas.extensions import limiter
 from saas.i18n import current_locale
-from saas.lifecycle import refuse
-from saas.models import Agency, User, UserSession
+from saas.lifecycle import keep, refuse
+from saas.models import Agency, User
 from saas.tenancy import needs_two_factor
 
 bp = Blueprint("auth", __name__)
@@ -83,7 +82,6 @@ def _finish_sign_in(user: User, *, two_factor_passed: bool) -> Any:
     next_url = _safe_next(session.get("login_next"))
     sessions.start_session(user, two_factor_passed=two_factor_passed)
     audit.record_platform("auth.signed_in", user.email, actor_id=user.id)
-    db.session.commit()
     if user.is_operator and not user.has_totp:
         return redirect(url_for("auth.two_factor_setup"))
     return redirect(next_url or landing_url(user))
@@ -126,7 +124,6 @@ def login() -> Any:
             set_password(user, form.password.data)
         session["pending_2fa_user"] = str(user.id)
         session["pending_2fa_at"] = time.time()
-        db.session.commit()
         return redirect(url_for("auth.login_two_factor"))
     return _password_accepted(user, form.password.data, two_factor_passed=False)
 
@@ -134,7 +131,8 @@ def login() -> Any:
 def _record_failure(email: str, user: User | None) -> None:
     throttle.record_failure(email)
     audit.record_platform("auth.sign_in_failed", email, actor_id=user.id if user else None)
-    db.session.commit()
+    # on the record, though the page answers "wait" (429)
+    keep()
 
 
 def _must_wait(form: LoginForm, wait: int) -> Any:
@@ -158,7 +156,7 @@ def login_two_factor() -> Any:
         session.pop("pending_2fa_user", None)
         flash(_("Please sign in again."), "warning")
         return redirect(url_for("auth.login"))
-    user = db.session.scalar(select(User).where(User.id == sessions._as_uuid(user_id)).with_for_update())
+    user = services.pending_two_factor_user(sessions._as_uuid(user_id))
     if user is None:
         abort(404)
     form = TwoFactorForm()
@@ -170,7 +168,6 @@ def login_two_factor() -> Any:
         # a wrong code slows the password step for this account, like a wrong password
         throttle.record_failure(user.email)
         audit.record_platform("auth.two_factor_failed", user.email, actor_id=user.id)
-        db.session.commit()
         form.code.errors.append(_("That code is not right, or was already used. Try the next one."))
     return render_template("auth/two_factor.html", form=form)
 
@@ -181,7 +178,6 @@ def logout() -> Any:
     if form.validate_on_submit() and current_user.is_authenticated:
         audit.record_platform("auth.signed_out", current_user.email, actor_id=current_user.id)
         sessions.end_session()
-        db.session.commit()
     return redirect(url_for("auth.login"))
 
 
@@ -191,7 +187,6 @@ def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         request_password_reset(form.email.data, current_locale())
-        db.session.commit()
         return render_template("auth/forgot_sent.html")
     return render_template("auth/forgot.html", form=form)
 
@@ -203,13 +198,8 @@ def reset_password(token: str) -> Any:
         return render_template("auth/link_invalid.html"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
-        user = db.session.get(User, reset.user_id)
-        assert user is not None
-        set_password(user, form.password.data)
-        reset.used_at = db.utcnow()
+        user = services.use_password_reset(reset, form.password.data)
         sessions.revoke_other_sessions(user, keep=None)
-        audit.record_platform("password.reset", user.email, actor_id=user.id)
-        db.session.commit()
         flash(_("Your password has been changed. Sign in with it now."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)
@@ -231,20 +221,14 @@ def accept_invitation_view(token: str) -> Any:
         form = ConfirmForm()
         if form.validate_on_submit():
             accept_invitation(invitation, existing)
-            db.session.commit()
             return _after_joining(existing, agency, invitation.role)
         return render_template("auth/invitation_join.html", form=form, agency=agency, invitation=invitation)
     form = AcceptInvitationForm()
     if form.validate_on_submit():
-        user = existing or User(email=invitation.email)
-        user.name = form.name.data
-        set_password(user, form.password.data)
-        db.session.add(user)
-        db.session.flush()
-        accept_invitation(invitation, user)
-        audit.record_platform("auth.account_created", user.email, actor_id=user.id, agency_id=agency.id)
+        user = services.join_with_new_account(
+            invitation, agency, existing, form.name.data, form.password.data
+        )
         sessions.start_session(user, two_factor_passed=False)
-        db.session.commit()
         return _after_joining(user, agency, invitation.role)
     return render_template("auth/invitation.html", form=form, agency=agency, invitation=invitation)
 
@@ -269,7 +253,6 @@ def set_language() -> Any:
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
-            db.session.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("index"))
 
 
@@ -286,7 +269,6 @@ def account() -> Any:
             session["locale"] = form.locale.data
         else:
             session.pop("locale", None)
-        db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form)
@@ -326,13 +308,8 @@ def two_factor_setup() -> Any:
         else:
             current_user.totp_secret = secret
             current_user.totp_last_counter = counter
-            db.session.execute(
-                UserSession.__table__.update()
-                .where(UserSession.id == current_user.current_session.id)
-                .values(two_factor_passed=True)
-            )
+            sessions.pass_two_factor(current_user.current_session.id)
             audit.record_platform("auth.two_factor_enrolled", current_user.email)
-            db.session.commit()
             session.pop("totp_enrol_secret", None)
             flash(_("Two-factor sign-in is on."), "success")
             return redirect(_safe_next(session.pop("after_2fa", None)) or landing_url(current_user))
@@ -347,15 +324,9 @@ def account_sessions() -> Any:
     if form.validate_on_submit():
         n = sessions.revoke_other_sessions(current_user, keep=current_user.current_session.id)
         audit.record_platform("auth.other_sessions_revoked", current_user.email, count=n)
-        db.session.commit()
         flash(_("Signed out of %(n)d other sessions.", n=n), "success")
         return redirect(url_for("auth.account_sessions"))
-    rows = db.session.scalars(
-        select(UserSession)
-        .where(UserSession.user_id == current_user.id, UserSession.revoked_at.is_(None))
-        .order_by(UserSession.last_seen_at.desc())
-        .limit(50)
-    ).all()
+    rows = sessions.live_sessions(current_user)
     return render_template("auth/sessions.html", rows=rows, form=form)
 
 

@@ -11,10 +11,12 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from flask import g, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ScalarSelect, Select, func, select, update
 from sqlalchemy.sql import ColumnElement
 
 from saas import audit, db, tenancy
+from saas.errors import DomainError, register_messages
 from saas.models import Agency, Membership
 from saas.notifications import kinds, reminders
 from saas.notifications.delivery import release_digest
@@ -23,13 +25,20 @@ from saas.notifications.models import Notification, NotificationPreference, Noti
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-class NotificationError(ValueError):
+class NotificationError(DomainError):
     """Refused; `field` names the form field the message belongs next to."""
 
-    def __init__(self, code: str, field: str | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
+
+register_messages(
+    {
+        "time_invalid": _l("Write a time as HH:MM, for example 07:30."),
+        "time_required": _l("Write a time as HH:MM, for example 07:30."),
+        "quiet_both": _l("Give both the start and the end of your quiet hours, or neither."),
+        "quiet_same": _l("The quiet hours cannot start and end at the same time."),
+        "timezone_unknown": _l("Choose a time zone from the list."),
+    },
+    error=NotificationError,
+)
 
 
 def parse_time(text: str, field: str) -> time | None:

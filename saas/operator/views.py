@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from saas import agencies, db
 from saas.auth.services import AccountError, invite
+from saas.lifecycle import refuse
 from saas.models import Agency, AgencyStatus, MailMessage, Membership, PlatformAuditEvent, Role, User
 from saas.operator.forms import InviteAdminForm, ReasonForm
 from saas.pagination import paginate
@@ -20,12 +21,6 @@ from saas.pagination import paginate
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
 # the agency list and the creation wizard are billing's (billing/operator_console.py)
-AGENCY_ERRORS = {
-    "slug_taken": lambda: _("This web address is already taken."),
-    "slug_invalid": lambda: _("This address is reserved. Choose another."),
-    "timezone_unknown": lambda: _("Choose a time zone from the list."),
-    "locale_unknown": lambda: _("Choose a language from the list."),
-}
 
 
 @bp.before_request
@@ -71,11 +66,9 @@ def invite_admin(agency_id: uuid.UUID) -> Any:
         with db.tenant_scope(agency.id):
             try:
                 invite(agency, form.email.data, Role.ADMIN, invited_by=current_user)
-            except AccountError:
-                db.session.rollback()
-                flash(_("This person is already a member of the agency."), "error")
+            except AccountError as exc:
+                refuse(None, exc)
                 return redirect(url_for("operator.agency", agency_id=agency.id))
-        db.session.commit()
         flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
     else:
         for error in form.email.errors:
@@ -98,7 +91,6 @@ def _set_status(agency_id: uuid.UUID, status: AgencyStatus, message: str) -> Any
     form = ReasonForm()
     if form.validate_on_submit():
         agencies.set_status(agency, status, form.reason.data or "")
-        db.session.commit()
         flash(message, "success")
     return redirect(url_for("operator.agency", agency_id=agency.id))
 

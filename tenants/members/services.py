@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from saas import audit, db
 from saas.auth import tokens
-from saas.models import ApiToken, Membership, Role, User
+from saas.errors import DomainError, register_messages
+from saas.models import ApiToken, Invitation, Membership, Role, User
 from saas.signals import MembershipEnded, membership_ended
 
 
-class MemberError(ValueError):
-    pass
+class MemberError(DomainError):
+    """A rule refused a change of who belongs to the agency."""
+
+
+register_messages(
+    {
+        "last_admin": _l("The agency must keep at least one active admin."),
+        "self": _l("You cannot deactivate yourself."),
+    },
+    error=MemberError,
+)
 
 
 def _active_admins() -> int:
@@ -67,6 +78,14 @@ def create_token(membership: Membership, name: str) -> str:
     db.session.flush()
     audit.record("api_token.created", str(token.id), name=name)
     return tokens.compose(membership.tenant_id, secret)
+
+
+def revoke_invitation(invitation: Invitation) -> bool:
+    """Withdraw an invitation not yet accepted; False when there was nothing to withdraw."""
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        return False
+    invitation.revoked_at = db.utcnow()
+    return True
 
 
 def revoke_token(token: ApiToken) -> None:

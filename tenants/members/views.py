@@ -6,15 +6,15 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 from billing.lifecycle import growth_refusal
 from saas import audit, db
 from saas.auth.services import AccountError, invite, is_being_sent
-from saas.models import ApiToken, AuditEvent, Invitation, Membership, Role, User
-from saas.pagination import contains_pattern, paginate
+from saas.lifecycle import refuse
+from saas.models import ApiToken, Invitation, Membership, Role
+from saas.pagination import paginate
 from saas.tenancy import CARERS_TWO_FACTOR, current_agency, current_membership, get_or_404, require_role
-from tenants.members import services
+from tenants.members import queries, services
 from tenants.members.forms import (
     ChangeRoleForm,
     InviteMemberForm,
@@ -25,33 +25,13 @@ from tenants.members.forms import (
 
 bp = Blueprint("members", __name__, url_prefix="/a/<slug>")
 
-MEMBER_ERRORS = {
-    "last_admin": lambda: _("The agency must keep at least one active admin."),
-    "self": lambda: _("You cannot deactivate yourself."),
-}
-
 
 def _members_page(form: InviteMemberForm) -> str:
     """The members list (searchable, paginated) with pending invitations."""
     q = (request.args.get("q") or "").strip()[:100]
     role = request.args.get("role") or ""
-    stmt = select(Membership, User).join(User, User.id == Membership.user_id)
-    if q:
-        like = contains_pattern(q.lower())
-        stmt = stmt.where(or_(User.email.like(like, escape="\\"), User.name.ilike(like, escape="\\")))
-    if role in {r.value for r in Role}:
-        stmt = stmt.where(Membership.role == role)
-    page = paginate(db.session, stmt.order_by(Membership.active.desc(), User.email), scalars=False)
-    pending = db.session.scalars(
-        select(Invitation)
-        .where(
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > db.utcnow(),
-        )
-        .order_by(Invitation.created_at.desc())
-        .limit(100)
-    ).all()
+    page = paginate(db.session, queries.member_list(q, role), scalars=False)
+    pending = queries.pending_invitations()
     return render_template(
         "members/index.html",
         page=page,
@@ -87,11 +67,9 @@ def invite_member() -> Any:
             return _members_page(form), 403
         try:
             invite(current_agency(), form.email.data, form.role.data, invited_by=current_user)
-        except AccountError:
-            db.session.rollback()
-            form.email.errors.append(_("This person is already a member of the agency."))
+        except AccountError as exc:
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("members.index"))
     return _members_page(form), 422
@@ -108,7 +86,6 @@ def two_factor_policy() -> Any:
         if agency.setting(CARERS_TWO_FACTOR, False) != wanted:
             agency.settings = {**(agency.settings or {}), CARERS_TWO_FACTOR: wanted}
             audit.record("settings.two_factor_changed", agency.slug, carers_two_factor=str(wanted))
-        db.session.commit()
         flash(_("Saved."), "success")
     return redirect(url_for("members.index"))
 
@@ -116,10 +93,7 @@ def two_factor_policy() -> Any:
 @bp.route("/members/invitations/<uuid:invitation_id>/revoke", methods=["POST"])
 @require_role(Role.ADMIN)
 def revoke_invitation(invitation_id: uuid.UUID) -> Any:
-    invitation = get_or_404(Invitation, invitation_id)
-    if invitation.accepted_at is None and invitation.revoked_at is None:
-        invitation.revoked_at = db.utcnow()
-        db.session.commit()
+    if services.revoke_invitation(get_or_404(Invitation, invitation_id)):
         flash(_("Invitation withdrawn."), "success")
     return redirect(url_for("members.index"))
 
@@ -133,10 +107,8 @@ def change_role(member_id: uuid.UUID) -> Any:
         try:
             services.change_role(membership, form.role.data, by=current_user)
         except services.MemberError as exc:
-            db.session.rollback()
-            flash(MEMBER_ERRORS[str(exc)](), "error")
+            refuse(None, exc)
         else:
-            db.session.commit()
             flash(_("Role changed."), "success")
     return redirect(url_for("members.index"))
 
@@ -148,10 +120,8 @@ def deactivate(member_id: uuid.UUID) -> Any:
     try:
         services.deactivate(membership, by=current_user)
     except services.MemberError as exc:
-        db.session.rollback()
-        flash(MEMBER_ERRORS[str(exc)](), "error")
+        refuse(None, exc)
     else:
-        db.session.commit()
         flash(_("Member deactivated."), "success")
     return redirect(url_for("members.index"))
 
@@ -165,7 +135,6 @@ def reactivate(member_id: uuid.UUID) -> Any:
         flash(refusal, "error")
         return redirect(url_for("members.index"))
     services.reactivate(membership)
-    db.session.commit()
     flash(_("Member reactivated."), "success")
     return redirect(url_for("members.index"))
 
@@ -173,9 +142,8 @@ def reactivate(member_id: uuid.UUID) -> Any:
 @bp.route("/audit")
 @require_role(Role.ADMIN)
 def audit_log() -> Any:
-    page = paginate(db.session, select(AuditEvent).order_by(AuditEvent.at.desc()))
-    actor_ids = {e.actor_id for e in page.items if e.actor_id}
-    actors = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(actor_ids))).all())
+    page = paginate(db.session, queries.audit_log())
+    actors = queries.emails_of({e.actor_id for e in page.items if e.actor_id})
     return render_template("members/audit.html", page=page, actors=actors)
 
 
@@ -186,11 +154,8 @@ def tokens() -> Any:
     new_token = None
     if form.validate_on_submit():
         new_token = services.create_token(membership, form.name.data)
-        db.session.commit()
         form = NewTokenForm(formdata=None)
-    rows = db.session.scalars(
-        select(ApiToken).where(ApiToken.membership_id == membership.id).order_by(ApiToken.created_at.desc())
-    ).all()
+    rows = queries.tokens_of(membership)
     return render_template("members/tokens.html", form=form, rows=rows, new_token=new_token)
 
 
@@ -200,6 +165,5 @@ def revoke_token(token_id: uuid.UUID) -> Any:
     if token.membership_id != current_membership().id:
         abort(404)  # someone else's token: not theirs to know about
     services.revoke_token(token)
-    db.session.commit()
     flash(_("Token revoked."), "success")
     return redirect(url_for("members.tokens"))
