@@ -220,17 +220,19 @@ def _ended(sess: Session, transaction: SessionTransaction) -> None:
 
 
 def wrote(sess: Session | None = None) -> bool:
-    """Whether the session's transaction has written, or holds writes to make."""
+    """Whether the session's transaction has written through the ORM or a
+    statement, or holds writes to make. A SELECT of a function that writes
+    (the audit log's append) is not seen: use it for what may ride along
+    with a commit, never to decide whether to commit."""
     sess = sess or db.session()
     return bool(sess.info.get(_WROTE) or sess.new or sess.dirty or sess.deleted)
 
 
 def finish(response: Any) -> Any:
-    """after_request: commit a successful, unrefused request that wrote
-    something; roll back any other (a page that changed nothing sends no
-    commit, so nothing rides along with one: the session's idle clock)."""
+    """after_request: commit a successful, unrefused request; leave any other
+    to the teardown's close, which rolls back."""
     failed = response.status_code >= 400 and not g.get(_KEPT)
-    if failed or is_refused() or not wrote():
+    if failed or is_refused():
         # the teardown's close rolls back, and leaves what was read readable
         return response
     try:
