@@ -1,17 +1,41 @@
-"""Read models of the staff pages: the staff list and the caseload list,
-each one statement the page paginates."""
+"""Read models of the staff pages: the staff list and the caseload list
+(each one statement the page paginates), the staff file page, a review's
+ratings, the certificate types' counts, the exports, and finding a worker by
+email or staff number."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 
+from saas import db
 from saas.models import Membership, User
 from saas.pagination import contains_pattern
-from tenants.staffing.caseload import load_expression
-from tenants.staffing.models import STAFF_ROLES, CaseloadAssignment, StaffFile
+from tenants.staffing.assignability import Assignability, assignability
+from tenants.staffing.caseload import caseload_limit, current_loads, load_expression
+from tenants.staffing.certificates import CertificateRow, certificates_of
+from tenants.staffing.models import (
+    STAFF_ROLES,
+    AssignabilityOverride,
+    CaseloadAssignment,
+    Certificate,
+    CertificateType,
+    PerformanceReview,
+    RecruitmentRecord,
+    ReviewRating,
+    RewardPenalty,
+    StaffFile,
+    StaffTimeOff,
+    Team,
+)
+from tenants.staffing.reviews import ReviewSummary, review_summary
 from tenants.staffing.settings import workforce_settings
+from tenants.staffing.staff_files import availability_texts, is_employed, staff_person, user_names
+from tenants.training.transcripts import Transcript, transcript
 
 
 def staff_list_query(
@@ -109,3 +133,159 @@ def caseload_query(q: str, role: str, full_only: bool, sort: str, today: date) -
     if sort == "name":
         return stmt.order_by(func.lower(User.name), StaffFile.id)
     return stmt.order_by(share.desc(), func.lower(User.name), StaffFile.id)
+
+
+@dataclass(frozen=True)
+class StaffFilePage:
+    """What the staff file page shows of one worker on one day."""
+
+    staff: StaffFile
+    membership: Membership
+    person: User
+    team: Team | None
+    fit: Assignability | None
+    certificates: list[CertificateRow]
+    assignments: list[CaseloadAssignment]  # running or coming
+    load: tuple[int, int]
+    limits: tuple[int, int]
+    time_off: list[StaffTimeOff]  # not over
+    recruitment: RecruitmentRecord | None
+    reviews: list[PerformanceReview]
+    summaries: dict[uuid.UUID, ReviewSummary]
+    rewards: list[RewardPenalty]
+    overrides: list[AssignabilityOverride]  # the last ten
+    names: dict[uuid.UUID, str]  # of the users the entries name
+    transcript: Transcript
+    availability: dict[str, str]
+    employed: bool
+
+
+def staff_file_page(staff_id: uuid.UUID, today: date) -> StaffFilePage:
+    staff, membership, user = staff_person(staff_id)
+    settings = workforce_settings()
+    fit = assignability(staff.id, today).get(staff.id)
+    certificates = certificates_of([staff.id], today).get(staff.id, [])
+    assignments = db.session.scalars(
+        select(CaseloadAssignment)
+        .where(CaseloadAssignment.staff_file_id == staff.id, CaseloadAssignment.ends_after(today))
+        .order_by(CaseloadAssignment.starts_on.desc())
+    ).all()
+    load = current_loads([staff.id], today).get(staff.id, (0, 0))
+    time_off = db.session.scalars(
+        select(StaffTimeOff)
+        .where(StaffTimeOff.staff_file_id == staff.id, StaffTimeOff.ends_on >= today)
+        .order_by(StaffTimeOff.starts_on)
+    ).all()
+    recruitment = db.session.scalar(
+        select(RecruitmentRecord).where(RecruitmentRecord.staff_file_id == staff.id)
+    )
+    reviews = db.session.scalars(
+        select(PerformanceReview)
+        .where(PerformanceReview.staff_file_id == staff.id)
+        .order_by(PerformanceReview.period_start.desc())
+    ).all()
+    ratings = (
+        db.session.scalars(
+            select(ReviewRating).where(ReviewRating.review_id.in_([r.id for r in reviews]))
+        ).all()
+        if reviews
+        else []
+    )
+    summaries = {r.id: review_summary(r, [x for x in ratings if x.review_id == r.id]) for r in reviews}
+    rewards = db.session.scalars(
+        select(RewardPenalty)
+        .where(RewardPenalty.staff_file_id == staff.id)
+        .order_by(RewardPenalty.on_date.desc())
+    ).all()
+    overrides = db.session.scalars(
+        select(AssignabilityOverride)
+        .where(AssignabilityOverride.staff_file_id == staff.id)
+        .order_by(AssignabilityOverride.created_at.desc())
+        .limit(10)
+    ).all()
+    names = user_names(
+        [o.created_by_id for o in overrides]
+        + [o.revoked_by_id for o in overrides]
+        + [r.recorded_by_id for r in rewards]
+        + [recruitment.decided_by_id if recruitment else None]
+    )
+    return StaffFilePage(
+        staff=staff,
+        membership=membership,
+        person=user,
+        team=db.session.get(Team, (staff.tenant_id, staff.team_id)) if staff.team_id else None,
+        fit=fit,
+        certificates=certificates,
+        assignments=list(assignments),
+        load=load,
+        limits=(
+            caseload_limit(staff, "individual", settings),
+            caseload_limit(staff, "community", settings),
+        ),
+        time_off=list(time_off),
+        recruitment=recruitment,
+        reviews=list(reviews),
+        summaries=summaries,
+        rewards=list(rewards),
+        overrides=list(overrides),
+        names=names,
+        transcript=transcript(staff, today),
+        availability=availability_texts(staff.availability),
+        employed=is_employed(staff, membership, today),
+    )
+
+
+def review_ratings(review_id: uuid.UUID) -> list[ReviewRating]:
+    """A review's ratings, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ReviewRating).where(ReviewRating.review_id == review_id).order_by(ReviewRating.created_at)
+        )
+    )
+
+
+def certificate_counts() -> dict[uuid.UUID, int]:
+    """Certificate type id -> how many certificates of it the agency holds."""
+    return dict(
+        db.session.execute(
+            select(Certificate.certificate_type_id, func.count()).group_by(Certificate.certificate_type_id)
+        ).all()
+    )
+
+
+def staff_export_rows() -> list[Any]:
+    """(staff file, name, email) of every worker, by name."""
+    return list(
+        db.session.execute(
+            select(StaffFile, User.name, User.email)
+            .join(Membership, Membership.id == StaffFile.membership_id)
+            .join(User, User.id == Membership.user_id)
+            .order_by(func.lower(User.name), User.email)
+        ).all()
+    )
+
+
+def certificate_export_rows() -> list[Any]:
+    """(certificate, type name, staff number, name, email) of every certificate, by worker."""
+    return list(
+        db.session.execute(
+            select(Certificate, CertificateType.name, StaffFile.staff_number, User.name, User.email)
+            .join(CertificateType, CertificateType.id == Certificate.certificate_type_id)
+            .join(StaffFile, StaffFile.id == Certificate.staff_file_id)
+            .join(Membership, Membership.id == StaffFile.membership_id)
+            .join(User, User.id == Membership.user_id)
+            .order_by(func.lower(User.name), CertificateType.name, Certificate.issued_on)
+        ).all()
+    )
+
+
+def staff_by_email_or_number(who: str) -> StaffFile | None:
+    """The staff file of the member with this email address or staff number."""
+    who = who.strip()
+    return db.session.scalar(
+        select(StaffFile)
+        .join(Membership, Membership.id == StaffFile.membership_id)
+        .join(User, User.id == Membership.user_id)
+        .where(or_(User.email == who.lower(), StaffFile.staff_number == who))
+        .limit(1)
+    )

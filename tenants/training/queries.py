@@ -1,15 +1,21 @@
-"""Read models of the training pages: the agency-wide compliance list."""
+"""Read models of the training pages: the agency-wide compliance list, the
+courses, the sessions around today, a course's sessions and a session's
+trainees."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Date, Select, String, Uuid, and_, column, func, literal, or_, select, values
 
+from saas import db
 from saas.models import Membership, User
 from saas.pagination import contains_pattern
 from tenants.staffing.models import Certificate, StaffFile
 from tenants.staffing.settings import local_today, workforce_settings
+from tenants.training.models import Course, Enrolment, TrainingSession
 from tenants.training.transcripts import hours_subquery
 
 COMPLIANCE_REASONS = ("behind", "pre_service", "annual", "certificates", "expiring", "all")
@@ -115,3 +121,62 @@ def compliance_query(
         "certificates": ((missing + expired).desc(), expiring.desc(), func.lower(User.name)),
     }
     return stmt.order_by(*orders.get(sort, orders["name"]), StaffFile.id)
+
+
+def course_list(category: str = "") -> Select:
+    """The courses, offered ones first, by title; of one category when given."""
+    stmt = select(Course).order_by(Course.active.desc(), func.lower(Course.title))
+    if category:
+        stmt = stmt.where(Course.category == category)
+    return stmt
+
+
+def sessions_around(today: date, limit: int = 20) -> tuple[list[Any], list[Any]]:
+    """(session, course title) of the next sessions from today, and of the last before it."""
+    upcoming = db.session.execute(
+        select(TrainingSession, Course.title)
+        .join(Course, Course.id == TrainingSession.course_id)
+        .where(TrainingSession.held_on >= today)
+        .order_by(TrainingSession.held_on)
+        .limit(limit)
+    ).all()
+    recent = db.session.execute(
+        select(TrainingSession, Course.title)
+        .join(Course, Course.id == TrainingSession.course_id)
+        .where(TrainingSession.held_on < today)
+        .order_by(TrainingSession.held_on.desc())
+        .limit(limit)
+    ).all()
+    return list(upcoming), list(recent)
+
+
+def course_sessions(course_id: uuid.UUID) -> list[Any]:
+    """(session, number enrolled) of a course's last 200 sessions, newest first."""
+    return list(
+        db.session.execute(
+            select(TrainingSession, func.count(Enrolment.id))
+            .outerjoin(Enrolment, Enrolment.session_id == TrainingSession.id)
+            .where(TrainingSession.course_id == course_id)
+            .group_by(TrainingSession.tenant_id, TrainingSession.id)
+            .order_by(TrainingSession.held_on.desc())
+            .limit(200)
+        ).all()
+    )
+
+
+def session_trainees(session_id: uuid.UUID) -> list[Any]:
+    """(enrolment, name, email, staff number) of a session's trainees, by name."""
+    return list(
+        db.session.execute(
+            select(Enrolment, User.name, User.email, StaffFile.staff_number)
+            .join(StaffFile, StaffFile.id == Enrolment.staff_file_id)
+            .join(Membership, Membership.id == StaffFile.membership_id)
+            .join(User, User.id == Membership.user_id)
+            .where(Enrolment.session_id == session_id)
+            .order_by(func.lower(User.name), User.email)
+        ).all()
+    )
+
+
+def enrolment_ids(session_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(db.session.scalars(select(Enrolment.id).where(Enrolment.session_id == session_id)))

@@ -10,13 +10,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
 
 from saas import db
-from saas.models import Membership, Role, User
+from saas.models import Role
 from saas.pagination import paginate
 from saas.tenancy import current_membership, get_or_404, require_role
 from tenants.spreadsheets import csv_response
+from tenants.staffing import queries as staffing_queries
 from tenants.staffing import services as staffing
 from tenants.staffing.errors import Invalid, Problem
 from tenants.staffing.labels import choices, workforce_label
@@ -48,25 +48,8 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
 @require_role(*VIEWERS)
 def index() -> Any:
     category = request.args.get("category") or ""
-    stmt = select(Course).order_by(Course.active.desc(), func.lower(Course.title))
-    if category:
-        stmt = stmt.where(Course.category == category)
-    page = paginate(db.session, stmt)
-    today = local_today()
-    upcoming = db.session.execute(
-        select(TrainingSession, Course.title)
-        .join(Course, Course.id == TrainingSession.course_id)
-        .where(TrainingSession.held_on >= today)
-        .order_by(TrainingSession.held_on)
-        .limit(20)
-    ).all()
-    recent = db.session.execute(
-        select(TrainingSession, Course.title)
-        .join(Course, Course.id == TrainingSession.course_id)
-        .where(TrainingSession.held_on < today)
-        .order_by(TrainingSession.held_on.desc())
-        .limit(20)
-    ).all()
+    page = paginate(db.session, queries.course_list(category))
+    upcoming, recent = queries.sessions_around(local_today())
     return render_template(
         "training/index.html",
         page=page,
@@ -133,14 +116,7 @@ def edit_course(course_id: uuid.UUID) -> Any:
 
 
 def _render_course(course: Course, session_form: SessionForm | None = None, status: int = 200) -> Any:
-    sessions = db.session.execute(
-        select(TrainingSession, func.count(Enrolment.id))
-        .outerjoin(Enrolment, Enrolment.session_id == TrainingSession.id)
-        .where(TrainingSession.course_id == course.id)
-        .group_by(TrainingSession.tenant_id, TrainingSession.id)
-        .order_by(TrainingSession.held_on.desc())
-        .limit(200)
-    ).all()
+    sessions = queries.course_sessions(course.id)
     grants = None
     if course.grants_certificate_type_id:
         grants = next(
@@ -200,14 +176,7 @@ def _render_session(
     status: int = 200,
 ) -> Any:
     course_row = db.session.get(Course, (session_row.tenant_id, session_row.course_id))
-    rows = db.session.execute(
-        select(Enrolment, User.name, User.email, StaffFile.staff_number)
-        .join(StaffFile, StaffFile.id == Enrolment.staff_file_id)
-        .join(Membership, Membership.id == StaffFile.membership_id)
-        .join(User, User.id == Membership.user_id)
-        .where(Enrolment.session_id == session_row.id)
-        .order_by(func.lower(User.name), User.email)
-    ).all()
+    rows = queries.session_trainees(session_row.id)
     return render_template(
         "training/session.html",
         session_row=session_row,
@@ -246,24 +215,13 @@ def edit_session(session_id: uuid.UUID) -> Any:
     ), (422 if request.method == "POST" else 200)
 
 
-def _find_staff(who: str) -> StaffFile | None:
-    who = who.strip()
-    return db.session.scalar(
-        select(StaffFile)
-        .join(Membership, Membership.id == StaffFile.membership_id)
-        .join(User, User.id == Membership.user_id)
-        .where(or_(User.email == who.lower(), StaffFile.staff_number == who))
-        .limit(1)
-    )
-
-
 @bp.route("/training/sessions/<uuid:session_id>/enrol", methods=["POST"])
 @require_role(*VIEWERS)
 def enrol(session_id: uuid.UUID) -> Any:
     session_row = get_or_404(TrainingSession, session_id)
     form = EnrolForm()
     if form.validate_on_submit():
-        staff = _find_staff(form.who.data)
+        staff = staffing_queries.staff_by_email_or_number(form.who.data)
         if staff is None:
             form.who.errors.append(_("No staff file matches %(who)s.", who=form.who.data))
         else:
@@ -303,9 +261,7 @@ def attendance(session_id: uuid.UUID) -> Any:
     form = AttendanceForm()
     if not form.validate_on_submit():
         abort(400)
-    enrolment_ids = list(
-        db.session.scalars(select(Enrolment.id).where(Enrolment.session_id == session_row.id))
-    )
+    enrolment_ids = queries.enrolment_ids(session_row.id)
     entries: dict[uuid.UUID, services.AttendanceInput] = {}
     parse_problems: list[Problem] = []
     for enrolment_id in enrolment_ids:

@@ -10,12 +10,11 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from saas import db
 from saas.models import Role
 from saas.tenancy import current_agency, get_or_404, require_role
-from tenants.staffing import services
+from tenants.staffing import queries, services
 from tenants.staffing.forms import (
     CertificateForm,
     CertificateTypeForm,
@@ -148,13 +147,11 @@ def certificate_types() -> Any:
     ):
         flash(_("Certificate type added."), "success")
         return redirect(url_for("staffing.certificate_types"))
-    counts = dict(
-        db.session.execute(
-            select(Certificate.certificate_type_id, func.count()).group_by(Certificate.certificate_type_id)
-        ).all()
-    )
     return render_template(
-        "staffing/certificate_types.html", form=form, types=services.certificate_types(), counts=counts
+        "staffing/certificate_types.html",
+        form=form,
+        types=services.certificate_types(),
+        counts=queries.certificate_counts(),
     ), (422 if request.method == "POST" else 200)
 
 

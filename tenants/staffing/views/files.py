@@ -9,7 +9,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from billing.lifecycle import require_can_grow
 from saas import db
@@ -32,15 +31,8 @@ from tenants.staffing.forms import (
 from tenants.staffing.labels import choices
 from tenants.staffing.models import (
     WEEKDAYS,
-    AssignabilityOverride,
-    CaseloadAssignment,
-    PerformanceReview,
-    RecruitmentRecord,
-    ReviewRating,
-    RewardPenalty,
     StaffFile,
     StaffTimeOff,
-    Team,
 )
 from tenants.staffing.pages import STAFF, VIEWERS
 from tenants.staffing.pages import attempt as _attempt
@@ -49,7 +41,6 @@ from tenants.staffing.pages import is_viewer as _is_viewer
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import local_today, workforce_settings
 from tenants.staffing.views.blueprint import bp, chosen_id
-from tenants.training.transcripts import transcript
 
 
 def _list_args() -> dict[str, str]:
@@ -174,60 +165,8 @@ def file(staff_id: uuid.UUID) -> Any:
 
 
 def render_file(staff: StaffFile, forms: dict[str, Any] | None = None, status: int = 200) -> Any:
-    staff, membership, user = services.staff_person(staff.id)
     today = local_today()
-    settings = workforce_settings()
-    fit = services.assignability(staff.id, today).get(staff.id)
-    certificates = services.certificates_of([staff.id], today).get(staff.id, [])
-    assignments = db.session.scalars(
-        select(CaseloadAssignment)
-        .where(
-            CaseloadAssignment.staff_file_id == staff.id,
-            CaseloadAssignment.ends_after(today),
-        )
-        .order_by(CaseloadAssignment.starts_on.desc())
-    ).all()
-    load = services.current_loads([staff.id], today).get(staff.id, (0, 0))
-    time_off = db.session.scalars(
-        select(StaffTimeOff)
-        .where(StaffTimeOff.staff_file_id == staff.id, StaffTimeOff.ends_on >= today)
-        .order_by(StaffTimeOff.starts_on)
-    ).all()
-    recruitment = db.session.scalar(
-        select(RecruitmentRecord).where(RecruitmentRecord.staff_file_id == staff.id)
-    )
-    reviews = db.session.scalars(
-        select(PerformanceReview)
-        .where(PerformanceReview.staff_file_id == staff.id)
-        .order_by(PerformanceReview.period_start.desc())
-    ).all()
-    ratings = (
-        db.session.scalars(
-            select(ReviewRating).where(ReviewRating.review_id.in_([r.id for r in reviews]))
-        ).all()
-        if reviews
-        else []
-    )
-    summaries = {
-        r.id: services.review_summary(r, [x for x in ratings if x.review_id == r.id]) for r in reviews
-    }
-    rewards = db.session.scalars(
-        select(RewardPenalty)
-        .where(RewardPenalty.staff_file_id == staff.id)
-        .order_by(RewardPenalty.on_date.desc())
-    ).all()
-    overrides = db.session.scalars(
-        select(AssignabilityOverride)
-        .where(AssignabilityOverride.staff_file_id == staff.id)
-        .order_by(AssignabilityOverride.created_at.desc())
-        .limit(10)
-    ).all()
-    names = services.user_names(
-        [o.created_by_id for o in overrides]
-        + [o.revoked_by_id for o in overrides]
-        + [r.recorded_by_id for r in rewards]
-        + [recruitment.decided_by_id if recruitment else None]
-    )
+    page = queries.staff_file_page(staff.id, today)
     forms = forms or {}
     if _is_admin():
         forms.setdefault("time_off", TimeOffForm(formdata=None))
@@ -236,35 +175,31 @@ def render_file(staff: StaffFile, forms: dict[str, Any] | None = None, status: i
         forms.setdefault("reward", RewardForm(formdata=None, on_date=today))
         forms.setdefault("override", OverrideForm(formdata=None))
         forms.setdefault("end", EndCaseloadForm(formdata=None))
-    own = staff.membership_id == current_membership().id
     return render_template(
         "staffing/file.html",
-        staff=staff,
-        team=db.session.get(Team, (staff.tenant_id, staff.team_id)) if staff.team_id else None,
-        membership_of_staff=membership,
-        person=user,
-        fit=fit,
-        certificates=certificates,
-        assignments=assignments,
-        load=load,
-        limits=(
-            services.caseload_limit(staff, "individual", settings),
-            services.caseload_limit(staff, "community", settings),
-        ),
-        time_off=time_off,
-        recruitment=recruitment,
-        reviews=reviews,
-        summaries=summaries,
-        rewards=rewards,
-        overrides=overrides,
-        names=names,
+        staff=page.staff,
+        team=page.team,
+        membership_of_staff=page.membership,
+        person=page.person,
+        fit=page.fit,
+        certificates=page.certificates,
+        assignments=page.assignments,
+        load=page.load,
+        limits=page.limits,
+        time_off=page.time_off,
+        recruitment=page.recruitment,
+        reviews=page.reviews,
+        summaries=page.summaries,
+        rewards=page.rewards,
+        overrides=page.overrides,
+        names=page.names,
         forms=forms,
-        transcript=transcript(staff, today),
-        availability=services.availability_texts(staff.availability),
+        transcript=page.transcript,
+        availability=page.availability,
         weekdays=WEEKDAYS,
-        employed=services.is_employed(staff, membership, today),
+        employed=page.employed,
         today=today,
-        own=own,
+        own=page.staff.membership_id == current_membership().id,
         is_admin=_is_admin(),
         is_viewer=_is_viewer(),
     ), status

@@ -9,12 +9,11 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from saas import db
 from saas.models import Role
 from saas.tenancy import current_membership, get_or_404, require_role
-from tenants.staffing import services
+from tenants.staffing import queries, services
 from tenants.staffing.forms import (
     OverrideForm,
     RatingForm,
@@ -26,7 +25,6 @@ from tenants.staffing.models import (
     REVIEW_DIMENSIONS,
     AssignabilityOverride,
     PerformanceReview,
-    ReviewRating,
 )
 from tenants.staffing.pages import STAFF
 from tenants.staffing.pages import attempt as _attempt
@@ -65,9 +63,7 @@ def new_review(staff_id: uuid.UUID) -> Any:
 def _render_review(review: PerformanceReview, form: RatingForm | None = None, status: int = 200) -> Any:
     staff = _staff_or_404(review.staff_file_id, own_ok=True)
     person = services.staff_person(staff.id)
-    ratings = db.session.scalars(
-        select(ReviewRating).where(ReviewRating.review_id == review.id).order_by(ReviewRating.created_at)
-    ).all()
+    ratings = queries.review_ratings(review.id)
     own = staff.membership_id == current_membership().id
     if form is None and (_is_admin() or own):
         form = RatingForm(formdata=None)

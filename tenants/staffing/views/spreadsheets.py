@@ -9,23 +9,19 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from billing.lifecycle import can_grow, refusal_response, require_can_grow
 from saas import db
-from saas.models import Membership, Role, User
+from saas.models import Role
 from saas.tenancy import current_agency, get_or_404, require_role
 from tenants.spreadsheets import csv_response
-from tenants.staffing import imports, services
+from tenants.staffing import imports, queries, services
 from tenants.staffing.errors import Invalid
 from tenants.staffing.forms import (
     ImportForm,
 )
 from tenants.staffing.models import (
-    Certificate,
-    CertificateType,
     ImportBatch,
-    StaffFile,
 )
 from tenants.staffing.pages import VIEWERS, import_upload
 from tenants.staffing.settings import local_today, workforce_settings
@@ -110,12 +106,7 @@ def import_discard(import_id: uuid.UUID) -> Any:
 @bp.route("/staff/export.csv")
 @require_role(*VIEWERS)
 def export_staff() -> Any:
-    rows = db.session.execute(
-        select(StaffFile, User.name, User.email)
-        .join(Membership, Membership.id == StaffFile.membership_id)
-        .join(User, User.id == Membership.user_id)
-        .order_by(func.lower(User.name), User.email)
-    ).all()
+    rows = queries.staff_export_rows()
     header = [c.key for c in imports.STAFF_COLUMNS]
     return csv_response(
         "staff.csv",
@@ -143,14 +134,7 @@ def export_staff() -> Any:
 def export_certificates() -> Any:
     today = local_today()
     window = workforce_settings().certificate_expiring_days
-    rows = db.session.execute(
-        select(Certificate, CertificateType.name, StaffFile.staff_number, User.name, User.email)
-        .join(CertificateType, CertificateType.id == Certificate.certificate_type_id)
-        .join(StaffFile, StaffFile.id == Certificate.staff_file_id)
-        .join(Membership, Membership.id == StaffFile.membership_id)
-        .join(User, User.id == Membership.user_id)
-        .order_by(func.lower(User.name), CertificateType.name, Certificate.issued_on)
-    ).all()
+    rows = queries.certificate_export_rows()
     header = [c.key for c in imports.CERTIFICATE_COLUMNS]
     return csv_response(
         "certificates.csv",
