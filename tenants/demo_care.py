@@ -102,7 +102,7 @@ def seed_agency(agency: Agency) -> None:
     from tenants.catalogue.models import ServiceItem
     from tenants.catalogue.services import catalogue_is_empty, load_preset
     from tenants.clients import services as clients
-    from tenants.clients.models import Client
+    from tenants.clients.models import ASSESSMENT_DOMAINS, Client
     from tenants.scheduling import services as scheduling
     from tenants.staffing.models import StaffFile, Team
     from tenants.training.models import Course, Enrolment, TrainingSession
@@ -171,7 +171,7 @@ def seed_agency(agency: Agency) -> None:
         admin = next((u for m, u in people if m.role == Role.ADMIN), None)
         portal = [m for m, _u in people if m.role == Role.CLIENT]
         carers = [s for email, s in sorted(staff.items()) if s.staff_role == "carer"]
-        domains = {d: {"level": 2, "notes": ""} for d in clients.ASSESSMENT_DOMAINS}
+        domains = {d: {"level": 2, "notes": ""} for d in ASSESSMENT_DOMAINS}
         plans: list[tuple[Any, Any]] = []
         portal_of: dict[Any, Membership] = {}
         for i, name in enumerate(CLIENT_NAMES[language]):

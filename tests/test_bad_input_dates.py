@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from saas import db
 from saas.models import Membership
 from tenants.clients import services as clients
+from tenants.clients.models import Case
 from tenants.feedback.models import FeedbackItem
 from tenants.scheduling import services
 from tenants.scheduling.models import Visit
@@ -260,7 +261,7 @@ def test_rescheduling_to_the_end_of_the_calendar_is_refused(client, factory, dbc
 
 def draft_plan(world):
     with db.tenant_scope(world.agency.id):
-        case = db.session.scalar(select(clients.Case).where(clients.Case.id == world.case.id))
+        case = db.session.scalar(select(Case).where(Case.id == world.case.id))
         plan = clients.new_plan(case, by=world.coordinator)
         db.session.commit()
     return plan
