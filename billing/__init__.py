@@ -4,6 +4,17 @@ agency billing life cycle, data exports, purges and operator impersonation."""
 from __future__ import annotations
 
 from saas.areas import Area, Periodic
+from saas.models import Role
+from saas.permissions import Permission
+
+MANAGE_BILLING = Permission(
+    "MANAGE_BILLING",
+    "The agency's subscription and billing portal, its billing banner, the operators' view-as sessions",
+    (Role.ADMIN,),
+)
+EXPORT_AGENCY_DATA = Permission(
+    "EXPORT_AGENCY_DATA", "Export all the agency's data (also once the agency is closed)", (Role.ADMIN,)
+)
 
 AREA = Area(
     "billing",
@@ -20,4 +31,5 @@ AREA = Area(
     url_params={"invoice_id": "invoices", "export_id": "data_exports"},
     samples=("tests.samples_billing",),
     demo=".demo.seed",
+    permissions=(MANAGE_BILLING, EXPORT_AGENCY_DATA),
 )

@@ -34,6 +34,7 @@ from flask import current_app, has_app_context, has_request_context, render_temp
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from billing import EXPORT_AGENCY_DATA, MANAGE_BILLING
 from billing.models import BillingState, Plan
 from saas import audit, db, mail
 from saas.models import Agency, Invitation, Membership, Role, User
@@ -390,7 +391,7 @@ def notify_admins(agency: Agency, kind: str, *, marker: str, **context: Any) -> 
 
 def banner(agency: Agency | None, membership: Membership | None) -> dict[str, Any] | None:
     """What the admins' billing banner says on every page, if anything."""
-    if agency is None or membership is None or membership.role != Role.ADMIN:
+    if agency is None or membership is None or membership.role not in MANAGE_BILLING:
         return None
     state = agency.billing_state
     if state == BillingState.PAST_DUE:
@@ -423,13 +424,14 @@ def gate(agency: Agency, membership: Membership) -> Any:
     state = agency.billing_state
     endpoint = request.endpoint or ""
     if state == BillingState.CLOSED:
-        if membership.role == Role.ADMIN and endpoint in CLOSED_REACHABLE and export_window_open(agency):
+        may_export = membership.role in EXPORT_AGENCY_DATA and export_window_open(agency)
+        if may_export and endpoint in CLOSED_REACHABLE:
             return None
         return (
             render_template(
                 "billing/closed.html",
                 closed=agency,
-                can_export=membership.role == Role.ADMIN and export_window_open(agency),
+                can_export=may_export,
                 export_until=(agency.closed_at or db.utcnow()) + EXPORT_WINDOW,
             ),
             403,

@@ -26,13 +26,21 @@ from sqlalchemy import select
 
 import billing.jobs  # noqa: F401 - registers the billing jobs
 import billing.listeners  # noqa: F401 - staff changes ask for a quantity sync
-from billing import exports, impersonation, lifecycle, services, stripe_client
+from billing import (
+    EXPORT_AGENCY_DATA,
+    MANAGE_BILLING,
+    exports,
+    impersonation,
+    lifecycle,
+    services,
+    stripe_client,
+)
 from billing.forms import CheckoutForm
 from billing.models import DataExport, Invoice, Plan, Subscription
 from saas import audit, db, tenancy
 from saas.lifecycle import discard, refuse
-from saas.models import Role
-from saas.tenancy import current_agency, get_or_404, require_role
+from saas.permissions import require
+from saas.tenancy import current_agency, get_or_404
 
 bp = Blueprint("billing", __name__, url_prefix="/a/<slug>/billing")
 
@@ -58,7 +66,7 @@ def _plan_choices(plans: list[Plan]) -> list[tuple[str, str]]:
 
 
 @bp.route("/")
-@require_role(Role.ADMIN)
+@require(MANAGE_BILLING)
 def index() -> Any:
     agency = current_agency()
     stripe_mode = stripe_client.enabled()
@@ -85,7 +93,7 @@ def index() -> Any:
 
 
 @bp.route("/checkout", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_BILLING)
 def checkout() -> Any:
     if not stripe_client.enabled():
         abort(404)
@@ -117,7 +125,7 @@ def checkout() -> Any:
 
 
 @bp.route("/checkout/done")
-@require_role(Role.ADMIN)
+@require(MANAGE_BILLING)
 def checkout_return() -> Any:
     flash(
         _("Thank you. Your subscription starts as soon as Stripe confirms the payment (usually at once)."),
@@ -127,7 +135,7 @@ def checkout_return() -> Any:
 
 
 @bp.route("/portal", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_BILLING)
 def portal() -> Any:
     if not stripe_client.enabled():
         abort(404)
@@ -147,7 +155,7 @@ def portal() -> Any:
 
 
 @bp.route("/exports")
-@require_role(Role.ADMIN)
+@require(EXPORT_AGENCY_DATA)
 def exports_page() -> Any:
     rows = db.session.scalars(select(DataExport).order_by(DataExport.created_at.desc()).limit(50)).all()
     return render_template(
@@ -163,7 +171,7 @@ def exports_page() -> Any:
 
 
 @bp.route("/exports", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(EXPORT_AGENCY_DATA)
 def request_export() -> Any:
     export = exports.request_export(current_agency(), by=current_user, by_operator=False)
     flash(_("Your export is being prepared."), "success")
@@ -171,7 +179,7 @@ def request_export() -> Any:
 
 
 @bp.route("/exports/<uuid:export_id>")
-@require_role(Role.ADMIN)
+@require(EXPORT_AGENCY_DATA)
 def export(export_id: uuid.UUID) -> Any:
     row = get_or_404(DataExport, export_id)
     return export_page(
@@ -196,7 +204,7 @@ def export_page(row: DataExport, download_url: str | None, back_url: str, **cont
 
 
 @bp.route("/exports/<uuid:export_id>/download")
-@require_role(Role.ADMIN)
+@require(EXPORT_AGENCY_DATA)
 def download_export(export_id: uuid.UUID) -> Any:
     row = get_or_404(DataExport, export_id)
     return send_export(row, request.args.get("sig", ""))
@@ -224,6 +232,6 @@ def send_export(row: DataExport, signature: str) -> Any:
 
 
 @bp.route("/access")
-@require_role(Role.ADMIN)
+@require(MANAGE_BILLING)
 def impersonations() -> Any:
     return impersonation.render_sessions()

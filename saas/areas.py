@@ -52,12 +52,14 @@ class Periodic:
 @dataclass(frozen=True)
 class NavEntry:
     """One link of the agency menu. `order` places it among every area's
-    entries; `roles` are the membership roles that see it; `shown`, when
-    given, decides per agency and role (a setting turning a page on)."""
+    entries; `roles` are the membership roles that see it, best given as the
+    `saas.permissions.Permission` its page requires (`role in roles` either
+    way); `shown`, when given, decides per agency and role (a setting turning
+    a page on)."""
 
     endpoint: str
     label: Any  # flask_babel.LazyString
-    roles: tuple[str, ...]
+    roles: Any  # a saas.permissions.Permission, or a tuple of roles
     order: int
     shown: Callable[[Any, str], bool] | None = field(default=None, compare=False)
 

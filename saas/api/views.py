@@ -19,6 +19,7 @@ from saas import db
 from saas.auth import queries, tokens
 from saas.auth.services import memberships_of
 from saas.models import Role, User
+from saas.permissions import VIEW_MEMBERS, require
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -126,11 +127,6 @@ def authenticate() -> Any:
     return None
 
 
-def require_api_role(*roles: Role) -> None:
-    if g.membership.role not in {str(r) for r in roles}:
-        abort(403)
-
-
 def _user_json(user: User) -> dict[str, Any]:
     return {"id": str(user.id), "email": user.email, "name": user.name, "locale": user.locale}
 
@@ -175,8 +171,8 @@ def me() -> Any:
         },
     }
 )
+@require(VIEW_MEMBERS, refuse=403)
 def member(member_id: uuid.UUID) -> Any:
-    require_api_role(Role.ADMIN, Role.COORDINATOR)
     row = queries.member_with_user(member_id)
     if row is None:
         abort(404)

@@ -13,14 +13,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from saas import areas, db
-from saas.models import Role
 from saas.notifications import services
 from saas.notifications.delivery import DEFAULT_DIGEST_TIME
 from saas.notifications.forms import PreferencesForm, ReminderSettingsForm
 from saas.notifications.models import Notification
 from saas.notifications.services import NotificationError
 from saas.pagination import paginate
-from saas.tenancy import current_agency, current_membership, require_role
+from saas.permissions import MANAGE_SETTINGS, require
+from saas.tenancy import current_agency, current_membership
 
 bp = Blueprint("notifications", __name__, url_prefix="/a/<slug>")
 
@@ -149,7 +149,7 @@ def preferences() -> Any:
 
 
 @bp.route("/notifications/settings", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def agency_settings() -> Any:
     agency = current_agency()
     form = ReminderSettingsForm()

@@ -6,14 +6,23 @@ from flask_babel import lazy_gettext as _l
 
 from saas.areas import Area, NavEntry
 from saas.models import Role
+from saas.permissions import Permission
 
-MANAGERS = (Role.ADMIN, Role.COORDINATOR)
+VIEW_CATALOGUE = Permission(
+    "VIEW_CATALOGUE", "See the service catalogue and export it", (Role.ADMIN, Role.COORDINATOR)
+)
+MANAGE_CATALOGUE = Permission(
+    "MANAGE_CATALOGUE",
+    "Add, change, retire and import service items, their dated terms, categories and presets",
+    (Role.ADMIN,),
+)
 
 AREA = Area(
     "catalogue",
     models=(".models",),
     blueprints=(".views",),
-    nav=(NavEntry("catalogue.index", _l("Service catalogue"), MANAGERS, 230),),
+    permissions=(VIEW_CATALOGUE, MANAGE_CATALOGUE),
+    nav=(NavEntry("catalogue.index", _l("Service catalogue"), VIEW_CATALOGUE, 230),),
     url_params={
         "item_id": "service_items",
         "terms_id": "service_item_terms",

@@ -13,19 +13,18 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from saas import db
-from saas.models import Role
 from saas.pagination import contains_pattern, paginate
-from saas.tenancy import current_agency, get_or_404, require_role
-from tenants.catalogue import services
+from saas.permissions import can, require
+from saas.tenancy import current_agency, get_or_404
+from tenants.catalogue import MANAGE_CATALOGUE, VIEW_CATALOGUE, services
 from tenants.catalogue.forms import CategoryForm, ItemForm, NewItemForm, PresetForm, TermsForm
 from tenants.catalogue.imports import CATALOGUE_COLUMNS
 from tenants.catalogue.models import ItemTerms, ServiceCategory, ServiceItem
 from tenants.catalogue.presets import PRESETS
 from tenants.spreadsheets import csv_response
 from tenants.staffing import services as staffing
-from tenants.staffing.pages import VIEWERS, import_upload
 from tenants.staffing.pages import attempt as _attempt
-from tenants.staffing.pages import is_admin as _is_admin
+from tenants.staffing.pages import import_upload
 from tenants.staffing.settings import local_today
 
 bp = Blueprint("catalogue", __name__, url_prefix="/a/<slug>")
@@ -66,7 +65,7 @@ def _type_names() -> dict[uuid.UUID, str]:
 
 
 @bp.route("/catalogue")
-@require_role(*VIEWERS)
+@require(VIEW_CATALOGUE)
 def index() -> Any:
     q = (request.args.get("q") or "").strip()[:100]
     category = request.args.get("category") or ""
@@ -84,7 +83,7 @@ def index() -> Any:
         category=category,
         status=status,
         empty=not page.items and not q and not category and services.catalogue_is_empty(),
-        is_admin=_is_admin(),
+        is_admin=can(MANAGE_CATALOGUE),
     )
 
 
@@ -122,7 +121,7 @@ def _terms_input(form: Any) -> services.TermsInput:
 
 
 @bp.route("/catalogue/items/new", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def new_item() -> Any:
     form = NewItemForm()
     _category_choices(form)
@@ -142,7 +141,7 @@ def new_item() -> Any:
 
 
 @bp.route("/catalogue/items/<uuid:item_id>")
-@require_role(*VIEWERS)
+@require(VIEW_CATALOGUE)
 def item(item_id: uuid.UUID) -> Any:
     row = get_or_404(ServiceItem, item_id)
     category = get_or_404(ServiceCategory, row.category_id)
@@ -157,12 +156,12 @@ def item(item_id: uuid.UUID) -> Any:
         current=current,
         today=today,
         type_names=_type_names(),
-        is_admin=_is_admin(),
+        is_admin=can(MANAGE_CATALOGUE),
     )
 
 
 @bp.route("/catalogue/items/<uuid:item_id>/edit", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def edit_item(item_id: uuid.UUID) -> Any:
     row = get_or_404(ServiceItem, item_id)
     form = ItemForm(obj=row)
@@ -178,7 +177,7 @@ def edit_item(item_id: uuid.UUID) -> Any:
 
 
 @bp.route("/catalogue/items/<uuid:item_id>/terms", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def change_terms(item_id: uuid.UUID) -> Any:
     row = get_or_404(ServiceItem, item_id)
     form = TermsForm()
@@ -204,7 +203,7 @@ def change_terms(item_id: uuid.UUID) -> Any:
 
 
 @bp.route("/catalogue/terms/<uuid:terms_id>/delete", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def delete_terms(terms_id: uuid.UUID) -> Any:
     row = get_or_404(ItemTerms, terms_id)
     item_id = row.item_id
@@ -216,7 +215,7 @@ def delete_terms(terms_id: uuid.UUID) -> Any:
 
 
 @bp.route("/catalogue/items/<uuid:item_id>/retire", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def retire_item(item_id: uuid.UUID) -> Any:
     row = get_or_404(ServiceItem, item_id)
     services.set_item_active(row, False)
@@ -226,7 +225,7 @@ def retire_item(item_id: uuid.UUID) -> Any:
 
 
 @bp.route("/catalogue/items/<uuid:item_id>/reactivate", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def reactivate_item(item_id: uuid.UUID) -> Any:
     row = get_or_404(ServiceItem, item_id)
     services.set_item_active(row, True)
@@ -239,7 +238,7 @@ def reactivate_item(item_id: uuid.UUID) -> Any:
 
 
 @bp.route("/catalogue/categories", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def categories() -> Any:
     form = CategoryForm()
     if form.validate_on_submit() and _attempt(form, lambda: services.create_category(form.name.data)):
@@ -256,7 +255,7 @@ def categories() -> Any:
 
 
 @bp.route("/catalogue/categories/<uuid:category_id>/rename", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def rename_category(category_id: uuid.UUID) -> Any:
     category = get_or_404(ServiceCategory, category_id)
     form = CategoryForm()
@@ -272,7 +271,7 @@ def rename_category(category_id: uuid.UUID) -> Any:
 
 
 @bp.route("/catalogue/categories/<uuid:category_id>/delete", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def delete_category(category_id: uuid.UUID) -> Any:
     category = get_or_404(ServiceCategory, category_id)
     form = CategoryForm()
@@ -289,7 +288,7 @@ def delete_category(category_id: uuid.UUID) -> Any:
 
 
 @bp.route("/catalogue/presets", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def presets() -> Any:
     form = PresetForm()
     language = _language()
@@ -315,19 +314,19 @@ def presets() -> Any:
 
 
 @bp.route("/catalogue/import", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def import_items() -> Any:
     return import_upload("catalogue")
 
 
 @bp.route("/catalogue/import/template.csv")
-@require_role(Role.ADMIN)
+@require(MANAGE_CATALOGUE)
 def import_template() -> Any:
     return csv_response("catalogue-template.csv", [c.key for c in CATALOGUE_COLUMNS], [])
 
 
 @bp.route("/catalogue/export.csv")
-@require_role(*VIEWERS)
+@require(VIEW_CATALOGUE)
 def export() -> Any:
     today = local_today()
     current = (

@@ -16,8 +16,9 @@ from saas import db
 from saas.links import UrlPattern
 from saas.models import Membership, Role, User
 from saas.pagination import Keyset, contains_pattern, paginate
-from saas.tenancy import current_agency, get_or_404, require_role
-from tenants.clients import labels, queries, services
+from saas.permissions import MANAGE_SETTINGS, READ_AUDIT_LOG, require
+from saas.tenancy import current_agency, get_or_404
+from tenants.clients import GRANT_PORTAL_ACCESS, MANAGE_CASES, labels, queries, services
 from tenants.clients.forms import (
     AssessmentForm,
     ClientForm,
@@ -44,8 +45,6 @@ from tenants.clients.services import ClientData, ClientError, ContactData
 
 bp = Blueprint("clients", __name__, url_prefix="/a/<slug>")
 labels.register(bp)
-
-CASE_MANAGERS = (Role.ADMIN, Role.COORDINATOR)
 
 
 def error_message(exc: ClientError) -> str:
@@ -114,7 +113,7 @@ def attach_error(form: Any, exc: ClientError) -> None:
 
 
 @bp.route("/clients")
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def index() -> Any:
     q = (request.args.get("q") or "").strip()[:100]
     status = request.args.get("status") or ""
@@ -175,7 +174,7 @@ def _contacts_complete(form: ClientForm) -> bool:
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def create() -> Any:
     from sqlalchemy import func
 
@@ -202,7 +201,7 @@ def create() -> Any:
 
 
 @bp.route("/clients/<uuid:client_id>/edit", methods=["GET", "POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def edit(client_id: uuid.UUID) -> Any:
     client = get_or_404(Client, client_id)
     contacts = db.session.scalars(
@@ -235,7 +234,7 @@ def edit(client_id: uuid.UUID) -> Any:
 
 
 @bp.route("/clients/<uuid:client_id>")
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def show(client_id: uuid.UUID) -> Any:
     """One matter, one file: the client and a page of everything about them,
     newest first, in one statement that also logs the read."""
@@ -263,7 +262,7 @@ def show(client_id: uuid.UUID) -> Any:
 
 
 @bp.route("/clients/<uuid:client_id>/cases", methods=["POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def open_case(client_id: uuid.UUID) -> Any:
     client = get_or_404(Client, client_id)
     form = OpenCaseForm()
@@ -291,7 +290,7 @@ def open_case(client_id: uuid.UUID) -> Any:
 
 
 @bp.route("/clients/<uuid:client_id>/portal", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(GRANT_PORTAL_ACCESS)
 def portal(client_id: uuid.UUID) -> Any:
     client = get_or_404(Client, client_id)
     members = db.session.execute(
@@ -318,7 +317,7 @@ def portal(client_id: uuid.UUID) -> Any:
 
 
 @bp.route("/clients/<uuid:client_id>/access-log")
-@require_role(Role.ADMIN)
+@require(READ_AUDIT_LOG)
 def access_log(client_id: uuid.UUID) -> Any:
     client = get_or_404(Client, client_id)
     page = paginate(
@@ -344,7 +343,7 @@ def _case_and_client(case_id: uuid.UUID) -> tuple[Case, Client]:
 
 
 @bp.route("/cases/<uuid:case_id>")
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def case(case_id: uuid.UUID) -> Any:
     case, client = _case_and_client(case_id)
     assessments = db.session.scalars(
@@ -388,7 +387,7 @@ def case(case_id: uuid.UUID) -> Any:
 
 
 @bp.route("/cases/<uuid:case_id>/stage", methods=["POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def move_case(case_id: uuid.UUID) -> Any:
     case, _client = _case_and_client(case_id)
     target = request.form.get("to", "")
@@ -405,7 +404,7 @@ def move_case(case_id: uuid.UUID) -> Any:
 
 
 @bp.route("/cases/<uuid:case_id>/assessments/new", methods=["GET", "POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def assess(case_id: uuid.UUID) -> Any:
     case, client = _case_and_client(case_id)
     form = AssessmentForm()
@@ -444,7 +443,7 @@ def assess(case_id: uuid.UUID) -> Any:
 
 
 @bp.route("/cases/<uuid:case_id>/risks/new", methods=["GET", "POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def assess_risk(case_id: uuid.UUID) -> Any:
     from tenants.clients.forms import RiskForm
 
@@ -483,7 +482,7 @@ def assess_risk(case_id: uuid.UUID) -> Any:
 
 
 @bp.route("/cases/<uuid:case_id>/close", methods=["GET", "POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def close(case_id: uuid.UUID) -> Any:
     case, client = _case_and_client(case_id)
     form = CloseCaseForm()
@@ -511,7 +510,7 @@ def close(case_id: uuid.UUID) -> Any:
 
 
 @bp.route("/follow-ups/<uuid:follow_up_id>", methods=["GET", "POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def follow_up(follow_up_id: uuid.UUID) -> Any:
     item = get_or_404(FollowUp, follow_up_id)
     case, client = _case_and_client(item.case_id)
@@ -587,7 +586,7 @@ def _plan_forms(plan: ServicePlan) -> tuple[Any, Any]:
 
 
 @bp.route("/cases/<uuid:case_id>/plans", methods=["POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 @require_can_grow
 def new_plan(case_id: uuid.UUID) -> Any:
     case, _client = _case_and_client(case_id)
@@ -602,7 +601,7 @@ def new_plan(case_id: uuid.UUID) -> Any:
 
 
 @bp.route("/plans/<uuid:plan_id>", methods=["GET", "POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def plan(plan_id: uuid.UUID) -> Any:
     plan = get_or_404(ServicePlan, plan_id)
     form, item_form = _plan_forms(plan)
@@ -638,7 +637,7 @@ def plan(plan_id: uuid.UUID) -> Any:
 
 
 @bp.route("/plans/<uuid:plan_id>/items", methods=["POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def add_plan_item(plan_id: uuid.UUID) -> Any:
     plan = get_or_404(ServicePlan, plan_id)
     form, item_form = _plan_forms(plan)
@@ -671,7 +670,7 @@ def add_plan_item(plan_id: uuid.UUID) -> Any:
 
 
 @bp.route("/plans/<uuid:plan_id>/items/<uuid:plan_item_id>/remove", methods=["POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def remove_plan_item(plan_id: uuid.UUID, plan_item_id: uuid.UUID) -> Any:
     from tenants.clients.models import ServicePlanItem
 
@@ -688,7 +687,7 @@ def remove_plan_item(plan_id: uuid.UUID, plan_item_id: uuid.UUID) -> Any:
 
 
 @bp.route("/plans/<uuid:plan_id>/<any(submit,approve,return,activate):action>", methods=["POST"])
-@require_role(*CASE_MANAGERS)
+@require(MANAGE_CASES)
 def plan_action(plan_id: uuid.UUID, action: str) -> Any:
     from tenants.clients.services import activate_plan, approve_plan, return_plan, submit_plan
 
@@ -731,7 +730,7 @@ FOLLOW_UP_LABEL = __import__("re").compile(r"^[1-9][0-9]{0,2}[dwm]$")
 
 
 @bp.route("/settings/care", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def care_settings() -> Any:
     from saas import audit
     from tenants.clients.forms import CareSettingsForm

@@ -6,8 +6,29 @@ from flask_babel import lazy_gettext as _l
 
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
+from saas.permissions import MANAGE_SETTINGS, USE_PORTAL, Permission
 
-MANAGERS = (Role.ADMIN, Role.COORDINATOR)
+HANDLE_RATINGS = Permission(
+    "HANDLE_RATINGS",
+    "Take a visit's rating by phone, send a rating link, follow up low ratings",
+    (Role.ADMIN, Role.COORDINATOR),
+)
+HANDLE_COMPLAINTS = Permission(
+    "HANDLE_COMPLAINTS",
+    "Record opinions and complaints for someone, read them and take them to closure (pages and API)",
+    (Role.ADMIN, Role.COORDINATOR),
+)
+READ_CONFIDENTIAL_FEEDBACK = Permission(
+    "READ_CONFIDENTIAL_FEEDBACK", "Read the opinions and complaints marked confidential", (Role.ADMIN,)
+)
+MANAGE_RECTIFICATIONS = Permission(
+    "MANAGE_RECTIFICATIONS",
+    "Open rectifications and re-inspect them (never one's own)",
+    (Role.ADMIN, Role.COORDINATOR),
+)
+VIEW_SATISFACTION = Permission(
+    "VIEW_SATISFACTION", "The satisfaction page and its breakdowns", (Role.ADMIN, Role.COORDINATOR)
+)
 
 AREA = Area(
     "feedback",
@@ -21,12 +42,19 @@ AREA = Area(
         Periodic("feedback_due_soon", ".reminders.reminder_sweep", interval=900),
     ),
     nav=(
-        NavEntry("feedback.inbox", _l("Opinions and complaints"), MANAGERS, 40),
-        NavEntry("feedback.tasks", _l("Low ratings to follow up"), MANAGERS, 50),
-        NavEntry("feedback.rectifications", _l("Rectifications"), MANAGERS, 60),
-        NavEntry("feedback.statistics", _l("Satisfaction"), MANAGERS, 70),
-        NavEntry("feedback.portal_feedback", _l("Opinions and complaints"), (Role.CLIENT,), 160),
-        NavEntry("feedback.settings_page", _l("Feedback settings"), (Role.ADMIN,), 180),
+        NavEntry("feedback.inbox", _l("Opinions and complaints"), HANDLE_COMPLAINTS, 40),
+        NavEntry("feedback.tasks", _l("Low ratings to follow up"), HANDLE_RATINGS, 50),
+        NavEntry("feedback.rectifications", _l("Rectifications"), MANAGE_RECTIFICATIONS, 60),
+        NavEntry("feedback.statistics", _l("Satisfaction"), VIEW_SATISFACTION, 70),
+        NavEntry("feedback.portal_feedback", _l("Opinions and complaints"), USE_PORTAL, 160),
+        NavEntry("feedback.settings_page", _l("Feedback settings"), MANAGE_SETTINGS, 180),
+    ),
+    permissions=(
+        HANDLE_RATINGS,
+        HANDLE_COMPLAINTS,
+        READ_CONFIDENTIAL_FEEDBACK,
+        MANAGE_RECTIFICATIONS,
+        VIEW_SATISFACTION,
     ),
     url_params={
         "task_id": "feedback_tasks",

@@ -13,15 +13,15 @@ from saas import db
 from saas.api.body import boolean, json_object, page_limit, text
 from saas.api.views import api_error, bp, operation
 from saas.models import Role
+from saas.permissions import USE_PORTAL, require
 from saas.tenancy import current_membership
 from tenants.clients.services import portal_client_ids
-from tenants.feedback import services
+from tenants.feedback import HANDLE_COMPLAINTS, services
 from tenants.feedback.forms import FeedbackForm, RatingForm, TransitionForm
 from tenants.feedback.models import DIMENSIONS, FeedbackItem, FeedbackStatus, RatingChannel, VisitRating
 from tenants.feedback.services import FeedbackData, FeedbackError, Scores
 from tenants.scheduling.models import Visit
 
-STAFF = (Role.ADMIN, Role.COORDINATOR)
 RATING_SCHEMA = {
     "type": "object",
     "properties": {
@@ -101,9 +101,8 @@ def _rating_json(rating: VisitRating) -> dict[str, Any]:
         "responses": _ok(RATING_SCHEMA),
     }
 )
+@require(USE_PORTAL)
 def api_rate(visit_id: uuid.UUID) -> Any:
-    if g.membership.role != Role.CLIENT:
-        abort(404)
     visit = db.session.scalar(select(Visit).where(Visit.id == visit_id))
     if visit is None or visit.client_id not in portal_client_ids(current_membership()):
         abort(404)
@@ -137,9 +136,8 @@ def api_rate(visit_id: uuid.UUID) -> Any:
         ),
     }
 )
+@require(USE_PORTAL, refuse=404)
 def api_my_ratings() -> Any:
-    if g.membership.role != Role.CLIENT:
-        abort(404)
     clients = portal_client_ids(current_membership())
     rows = []
     if clients:
@@ -186,10 +184,9 @@ def api_my_ratings() -> Any:
         "responses": _ok(ITEM_SCHEMA),
     },
 )
+@require(HANDLE_COMPLAINTS, methods=("GET",))
 def api_feedback() -> Any:
     if request.method == "GET":
-        if g.membership.role not in STAFF:
-            abort(403)
         items = db.session.scalars(
             select(FeedbackItem)
             .where(FeedbackItem.status != FeedbackStatus.CLOSED)
@@ -268,9 +265,8 @@ def _item_json(item: FeedbackItem) -> dict[str, Any]:
         "responses": _ok(ITEM_SCHEMA),
     }
 )
+@require(HANDLE_COMPLAINTS)
 def api_feedback_transition(feedback_id: uuid.UUID) -> Any:
-    if g.membership.role not in STAFF:
-        abort(404)
     item = db.session.scalar(select(FeedbackItem).where(FeedbackItem.id == feedback_id))
     if item is None:
         abort(404)

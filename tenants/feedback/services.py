@@ -16,6 +16,7 @@ from saas import audit, db
 from saas.auth import tokens
 from saas.models import Agency, MailMessage, Membership, Role, User
 from saas.notifications.reminders import batch_size_setting, send_now
+from tenants.feedback import MANAGE_RECTIFICATIONS
 from tenants.feedback.models import (
     DIMENSIONS,
     FeedbackAbout,
@@ -38,7 +39,6 @@ from tenants.scheduling.models import Visit, VisitStatus
 
 AMEND_DAYS = 7
 LINK_DAYS = 14
-SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
 STATUS_ORDER = [s.value for s in FeedbackStatus]
 
 
@@ -484,7 +484,7 @@ def open_rectification(agency: Agency, data: RectificationData, *, by: User | No
 def reinspect(rect: Rectification, inspector: Membership, *, passed: bool, notes: str = "") -> ReInspection:
     """A supervisor who is not the owner re-inspects: a pass closes the
     rectification, a failure (re-)opens it."""
-    if inspector.role not in SUPERVISORS:
+    if inspector.role not in MANAGE_RECTIFICATIONS:
         raise FeedbackError("not_supervisor")
     if inspector.id == rect.owner_membership_id:
         raise FeedbackError("owner_cannot_inspect")

@@ -19,10 +19,20 @@ from saas import db
 from saas.extensions import csrf, limiter
 from saas.links import UrlPattern
 from saas.models import Membership, Role, User
-from saas.tenancy import current_agency, current_membership, get_or_404, public_agency_page, require_role
+from saas.permissions import MANAGE_SETTINGS, USE_PORTAL, can, require
+from saas.tenancy import current_agency, current_membership, get_or_404, public_agency_page
 from tenants.clients.models import Client, PortalLink
 from tenants.clients.services import agency_today
-from tenants.feedback import labels, queries, services
+from tenants.feedback import (
+    HANDLE_COMPLAINTS,
+    HANDLE_RATINGS,
+    MANAGE_RECTIFICATIONS,
+    READ_CONFIDENTIAL_FEEDBACK,
+    VIEW_SATISFACTION,
+    labels,
+    queries,
+    services,
+)
 from tenants.feedback.forms import (
     FeedbackForm,
     InspectionForm,
@@ -55,7 +65,6 @@ bp.app_template_global("feedback_kind_label")(labels.kind_label)
 bp.app_template_global("feedback_dimension_label")(labels.dimension_label)
 bp.app_template_global("feedback_deadline_label")(labels.deadline_label)
 
-SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
 MIN_FILL_SECONDS = 3
 FORM_MAX_AGE = 24 * 3600
 
@@ -124,7 +133,7 @@ def _rate_page(form: RatingForm, visit: Visit, rating: VisitRating | None, statu
 
 
 @bp.route("/portal/visits/<uuid:visit_id>/rate", methods=["GET", "POST"])
-@require_role(Role.CLIENT)
+@require(USE_PORTAL)
 def portal_rate(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     membership = current_membership()
@@ -165,7 +174,7 @@ def portal_rate(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/visits/<uuid:visit_id>/rating", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(HANDLE_RATINGS)
 def phone_rate(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     rating = services.rating_of(visit.id)
@@ -191,7 +200,7 @@ def phone_rate(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/visits/<uuid:visit_id>/rating-link", methods=["POST"])
-@require_role(*SUPERVISORS)
+@require(HANDLE_RATINGS)
 def issue_link(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     try:
@@ -207,7 +216,7 @@ def issue_link(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/feedback/tasks")
-@require_role(*SUPERVISORS)
+@require(HANDLE_RATINGS)
 def tasks() -> Any:
     """Open follow-ups, each with whom it is for (the carer's team supervisor,
     or any coordinator); `?mine=1` keeps the ones assigned to me."""
@@ -235,7 +244,7 @@ def tasks() -> Any:
 
 
 @bp.route("/feedback/tasks/<uuid:task_id>/done", methods=["POST"])
-@require_role(*SUPERVISORS)
+@require(HANDLE_RATINGS)
 def task_done(task_id: uuid.UUID) -> Any:
     task = get_or_404(FollowUpTask, task_id)
     services.complete_task(task, by=current_user)
@@ -304,7 +313,7 @@ def public_feedback() -> Any:
 
 
 @bp.route("/portal/feedback", methods=["GET", "POST"])
-@require_role(Role.CLIENT)
+@require(USE_PORTAL)
 def portal_feedback() -> Any:
     form = FeedbackForm()
     if form.validate_on_submit():
@@ -325,7 +334,7 @@ def portal_feedback() -> Any:
 
 
 @bp.route("/feedback/new", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(HANDLE_COMPLAINTS)
 def staff_feedback() -> Any:
     form = StaffFeedbackForm()
     if request.method == "GET":
@@ -351,11 +360,11 @@ def staff_feedback() -> Any:
 
 
 def shows_identity(item: FeedbackItem) -> bool:
-    return not item.confidential or current_membership().role == Role.ADMIN
+    return not item.confidential or can(READ_CONFIDENTIAL_FEEDBACK)
 
 
 @bp.route("/feedback/inbox")
-@require_role(*SUPERVISORS)
+@require(HANDLE_COMPLAINTS)
 def inbox() -> Any:
     show_closed = request.args.get("closed") == "1"
     page = queries.inbox(with_closed=show_closed, start=request.args.get("after"))
@@ -363,7 +372,7 @@ def inbox() -> Any:
         "feedback/inbox.html",
         page=page,
         show_closed=show_closed,
-        sees_confidential=current_membership().role == Role.ADMIN,
+        sees_confidential=can(READ_CONFIDENTIAL_FEEDBACK),
         # per page, not per row: the row links and the labels
         item_url=UrlPattern("feedback.item", "feedback_id"),
         kind_labels={k.value: labels.kind_label(k) for k in FeedbackKind},
@@ -373,7 +382,7 @@ def inbox() -> Any:
 
 
 @bp.route("/feedback/items/<uuid:feedback_id>")
-@require_role(*SUPERVISORS)
+@require(HANDLE_COMPLAINTS)
 def item(feedback_id: uuid.UUID) -> Any:
     row = get_or_404(FeedbackItem, feedback_id)
     return _item_page(row, TransitionForm(formdata=None))
@@ -403,7 +412,7 @@ def _item_page(row: FeedbackItem, form: TransitionForm, status: int = 200) -> An
 
 
 @bp.route("/feedback/items/<uuid:feedback_id>/transition", methods=["POST"])
-@require_role(*SUPERVISORS)
+@require(HANDLE_COMPLAINTS)
 def item_transition(feedback_id: uuid.UUID) -> Any:
     row = get_or_404(FeedbackItem, feedback_id)
     form = TransitionForm()
@@ -443,7 +452,7 @@ def _owner_choices() -> list[tuple[str, str]]:
 
 
 @bp.route("/rectifications")
-@require_role(*SUPERVISORS)
+@require(MANAGE_RECTIFICATIONS)
 def rectifications() -> Any:
     """Open rectifications, by the team of their owner (open ones count
     against the team), with open and overdue counts per team."""
@@ -475,7 +484,7 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
 
 
 @bp.route("/rectifications/new", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_RECTIFICATIONS)
 def new_rectification() -> Any:
     form = RectificationForm()
     form.owner.choices = _owner_choices()
@@ -516,7 +525,7 @@ def new_rectification() -> Any:
 
 
 @bp.route("/rectifications/<uuid:rectification_id>")
-@require_role(*SUPERVISORS)
+@require(MANAGE_RECTIFICATIONS)
 def rectification(rectification_id: uuid.UUID) -> Any:
     row = get_or_404(Rectification, rectification_id)
     return _rectification_page(row, InspectionForm(formdata=None))
@@ -546,7 +555,7 @@ def _rectification_page(row: Rectification, form: InspectionForm, status: int = 
 
 
 @bp.route("/rectifications/<uuid:rectification_id>/inspect", methods=["POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_RECTIFICATIONS)
 def inspect(rectification_id: uuid.UUID) -> Any:
     row = get_or_404(Rectification, rectification_id)
     form = InspectionForm()
@@ -570,7 +579,7 @@ def inspect(rectification_id: uuid.UUID) -> Any:
 
 
 @bp.route("/feedback/statistics")
-@require_role(*SUPERVISORS)
+@require(VIEW_SATISFACTION)
 def statistics() -> Any:
     """Satisfaction and complaint handling for a preset or a custom date range (GET)."""
     from saas.charts import line_chart
@@ -657,7 +666,7 @@ SETTING_DEFAULTS: dict[str, Any] = {
 
 
 @bp.route("/settings/feedback", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def settings_page() -> Any:
     """The agency's own numbers for ratings, answer deadlines and statistics;
     changes are recorded. New deadlines apply to feedback received from now on."""

@@ -11,9 +11,10 @@ from billing.lifecycle import growth_refusal
 from saas import audit, db
 from saas.auth.services import AccountError, invite, is_being_sent
 from saas.lifecycle import refuse
-from saas.models import ApiToken, Invitation, Membership, Role
+from saas.models import ApiToken, Invitation, Membership
 from saas.pagination import paginate
-from saas.tenancy import CARERS_TWO_FACTOR, current_agency, current_membership, get_or_404, require_role
+from saas.permissions import MANAGE_MEMBERS, READ_AUDIT_LOG, VIEW_MEMBERS, require
+from saas.tenancy import CARERS_TWO_FACTOR, current_agency, current_membership, get_or_404
 from tenants.members import queries, services
 from tenants.members.forms import (
     ChangeRoleForm,
@@ -50,13 +51,13 @@ def _members_page(form: InviteMemberForm) -> str:
 
 
 @bp.route("/members")
-@require_role(Role.ADMIN, Role.COORDINATOR)
+@require(VIEW_MEMBERS)
 def index() -> Any:
     return _members_page(InviteMemberForm())
 
 
 @bp.route("/members/invite", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_MEMBERS)
 def invite_member() -> Any:
     form = InviteMemberForm()
     if form.validate_on_submit():
@@ -76,7 +77,7 @@ def invite_member() -> Any:
 
 
 @bp.route("/members/two-factor", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_MEMBERS)
 def two_factor_policy() -> Any:
     """Whether carers must sign in with two-factor (admins and coordinators always do)."""
     form = TwoFactorPolicyForm()
@@ -91,7 +92,7 @@ def two_factor_policy() -> Any:
 
 
 @bp.route("/members/invitations/<uuid:invitation_id>/revoke", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_MEMBERS)
 def revoke_invitation(invitation_id: uuid.UUID) -> Any:
     if services.revoke_invitation(get_or_404(Invitation, invitation_id)):
         flash(_("Invitation withdrawn."), "success")
@@ -99,7 +100,7 @@ def revoke_invitation(invitation_id: uuid.UUID) -> Any:
 
 
 @bp.route("/members/<uuid:member_id>/role", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_MEMBERS)
 def change_role(member_id: uuid.UUID) -> Any:
     membership = get_or_404(Membership, member_id)
     form = ChangeRoleForm()
@@ -114,7 +115,7 @@ def change_role(member_id: uuid.UUID) -> Any:
 
 
 @bp.route("/members/<uuid:member_id>/deactivate", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_MEMBERS)
 def deactivate(member_id: uuid.UUID) -> Any:
     membership = get_or_404(Membership, member_id)
     try:
@@ -127,7 +128,7 @@ def deactivate(member_id: uuid.UUID) -> Any:
 
 
 @bp.route("/members/<uuid:member_id>/reactivate", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_MEMBERS)
 def reactivate(member_id: uuid.UUID) -> Any:
     membership = get_or_404(Membership, member_id)
     refusal = growth_refusal(current_agency(), membership.role)
@@ -140,7 +141,7 @@ def reactivate(member_id: uuid.UUID) -> Any:
 
 
 @bp.route("/audit")
-@require_role(Role.ADMIN)
+@require(READ_AUDIT_LOG)
 def audit_log() -> Any:
     page = paginate(db.session, queries.audit_log())
     actors = queries.emails_of({e.actor_id for e in page.items if e.actor_id})

@@ -9,8 +9,18 @@ from flask_babel import lazy_gettext as _l
 
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
+from saas.permissions import MANAGE_SETTINGS, Permission
 
-MANAGERS = (Role.ADMIN, Role.COORDINATOR)
+LOG_OPINION_BOX = Permission(
+    "LOG_OPINION_BOX",
+    "The opinion box's daily log (carers: in the menu only where the agency lets them log)",
+    (Role.ADMIN, Role.COORDINATOR, Role.CARER),
+)
+MANAGE_OUTREACH = Permission(
+    "MANAGE_OUTREACH",
+    "Stakeholder opinion rounds, funders and their return visits; every opinion box log",
+    (Role.ADMIN, Role.COORDINATOR),
+)
 
 
 def _opinion_box_shown(agency: Any, role: str) -> bool:
@@ -27,11 +37,12 @@ AREA = Area(
     reminders=(".reminders",),
     periodic=(Periodic("outreach_reminders", ".reminders.outreach_sweep", cron="43 * * * *"),),
     nav=(
-        NavEntry("outreach.rounds", _l("Stakeholder opinion rounds"), MANAGERS, 100),
-        NavEntry("outreach.funders", _l("Funder return visits"), MANAGERS, 110),
-        NavEntry("outreach.box", _l("Opinion box"), (*MANAGERS, Role.CARER), 120, shown=_opinion_box_shown),
-        NavEntry("outreach.settings_page", _l("Outreach settings"), (Role.ADMIN,), 130),
+        NavEntry("outreach.rounds", _l("Stakeholder opinion rounds"), MANAGE_OUTREACH, 100),
+        NavEntry("outreach.funders", _l("Funder return visits"), MANAGE_OUTREACH, 110),
+        NavEntry("outreach.box", _l("Opinion box"), LOG_OPINION_BOX, 120, shown=_opinion_box_shown),
+        NavEntry("outreach.settings_page", _l("Outreach settings"), MANAGE_SETTINGS, 130),
     ),
+    permissions=(LOG_OPINION_BOX, MANAGE_OUTREACH),
     url_params={
         "box_location_id": "opinion_box_locations",
         "box_log_id": "opinion_box_logs",

@@ -16,9 +16,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from saas import audit, db
-from saas.models import Agency, Membership, Role, User
-from saas.tenancy import current_agency, current_membership, get_or_404, require_role
-from tenants.outreach import labels, services
+from saas.models import Agency, Membership, User
+from saas.permissions import MANAGE_SETTINGS, can, require
+from saas.tenancy import current_agency, current_membership, get_or_404
+from tenants.feedback import HANDLE_COMPLAINTS
+from tenants.outreach import LOG_OPINION_BOX, MANAGE_OUTREACH, labels, services
 from tenants.outreach.forms import (
     BoxLogForm,
     FunderForm,
@@ -35,8 +37,6 @@ bp = Blueprint("outreach", __name__, url_prefix="/a/<slug>")
 bp.app_template_global("outreach_group_label")(labels.group_label)
 bp.app_template_global("outreach_method_label")(labels.method_label)
 
-SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
-STAFF = (Role.ADMIN, Role.COORDINATOR, Role.CARER)
 RECENT = 50
 
 
@@ -91,7 +91,7 @@ def _month_arg(today: date) -> date:
 
 
 @bp.route("/outreach/opinion-box")
-@require_role(*STAFF)
+@require(LOG_OPINION_BOX)
 def box() -> Any:
     _box_allowed()
     agency = current_agency()
@@ -102,7 +102,7 @@ def box() -> Any:
         previous=(month.month - relativedelta(months=1)).strftime("%Y-%m"),
         following=(month.month + relativedelta(months=1)).strftime("%Y-%m"),
         missed=len(month.missed),
-        supervisor=current_membership().role in SUPERVISORS,
+        supervisor=can(HANDLE_COMPLAINTS),
     )
 
 
@@ -120,7 +120,7 @@ def _log_data(form: BoxLogForm, location_id: uuid.UUID | None, day: date | None)
 
 
 @bp.route("/outreach/opinion-box/log", methods=["GET", "POST"])
-@require_role(*STAFF)
+@require(LOG_OPINION_BOX)
 def box_log_new() -> Any:
     _box_allowed()
     agency = current_agency()
@@ -161,7 +161,7 @@ def box_log_new() -> Any:
 
 
 @bp.route("/outreach/opinion-box/logs/<uuid:box_log_id>", methods=["GET", "POST"])
-@require_role(*STAFF)
+@require(LOG_OPINION_BOX)
 def box_log(box_log_id: uuid.UUID) -> Any:
     _box_allowed(object_page=True)
     row = get_or_404(BoxLog, box_log_id)
@@ -194,7 +194,7 @@ def box_log(box_log_id: uuid.UUID) -> Any:
         row=row,
         location=location,
         recorded_by=recorded_by,
-        supervisor=current_membership().role in SUPERVISORS,
+        supervisor=can(HANDLE_COMPLAINTS),
     ), _status()
 
 
@@ -202,7 +202,7 @@ def box_log(box_log_id: uuid.UUID) -> Any:
 
 
 @bp.route("/outreach/settings", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def settings_page() -> Any:
     agency = current_agency()
     form = OutreachSettingsForm()
@@ -233,7 +233,7 @@ def _settings_page(form: OutreachSettingsForm, location_form: LocationForm, stat
 
 
 @bp.route("/outreach/settings/locations", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def add_location() -> Any:
     location_form = LocationForm()
     if location_form.validate_on_submit():
@@ -252,7 +252,7 @@ def add_location() -> Any:
 
 
 @bp.route("/outreach/settings/locations/<uuid:box_location_id>/toggle", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def toggle_location(box_location_id: uuid.UUID) -> Any:
     row = get_or_404(BoxLocation, box_location_id)
     services.set_location_active(current_agency(), row, not row.active)
@@ -265,7 +265,7 @@ def toggle_location(box_location_id: uuid.UUID) -> Any:
 
 
 @bp.route("/outreach/rounds")
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def rounds() -> Any:
     agency = current_agency()
     recent = db.session.execute(
@@ -311,7 +311,7 @@ def _round_data(form: RoundForm) -> services.RoundData:
 
 
 @bp.route("/outreach/rounds/new", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def round_new() -> Any:
     form = _round_form(None)
     if request.method == "GET":
@@ -334,7 +334,7 @@ def round_new() -> Any:
 
 
 @bp.route("/outreach/rounds/<uuid:round_id>", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def round_edit(round_id: uuid.UUID) -> Any:
     row = get_or_404(StakeholderRound, round_id)
     form = _round_form(row)
@@ -364,7 +364,7 @@ def round_edit(round_id: uuid.UUID) -> Any:
 
 
 @bp.route("/outreach/funders")
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def funders() -> Any:
     agency = current_agency()
     overview = services.funder_overview(agency)
@@ -398,7 +398,7 @@ def _funder_data(form: FunderForm) -> services.FunderData:
 
 
 @bp.route("/outreach/funders/new", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def funder_new() -> Any:
     form = FunderForm()
     if form.validate_on_submit():
@@ -415,7 +415,7 @@ def funder_new() -> Any:
 
 
 @bp.route("/outreach/funders/<uuid:funder_id>", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def funder_edit(funder_id: uuid.UUID) -> Any:
     row = get_or_404(Funder, funder_id)
     form = FunderForm(obj=row if request.method == "GET" else None)
@@ -464,7 +464,7 @@ def _visit_data(form: FunderVisitForm) -> services.VisitData:
 
 
 @bp.route("/outreach/funder-visits/new", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def visit_new() -> Any:
     form = _visit_form(None)
     if request.method == "GET":
@@ -485,7 +485,7 @@ def visit_new() -> Any:
 
 
 @bp.route("/outreach/funder-visits/<uuid:funder_visit_id>", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def visit_edit(funder_visit_id: uuid.UUID) -> Any:
     row = get_or_404(FunderVisit, funder_visit_id)
     form = _visit_form(row)

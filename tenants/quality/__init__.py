@@ -6,15 +6,22 @@ from flask_babel import lazy_gettext as _l
 
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
+from saas.permissions import Permission
 
-MANAGERS = (Role.ADMIN, Role.COORDINATOR)
+VIEW_QUALITY = Permission(
+    "VIEW_QUALITY", "The monthly quality summaries, as pages and PDF", (Role.ADMIN, Role.COORDINATOR)
+)
+BUILD_QUALITY_SUMMARIES = Permission(
+    "BUILD_QUALITY_SUMMARIES", "Build a month's quality summary now, or rebuild one", (Role.ADMIN,)
+)
 
 AREA = Area(
     "quality",
     models=(".models",),
     blueprints=(".views",),
     periodic=(Periodic("quality_summaries", ".jobs.monthly_sweep", cron="7 * * * *"),),
-    nav=(NavEntry("quality.index", _l("Quality summaries"), MANAGERS, 80),),
+    permissions=(VIEW_QUALITY, BUILD_QUALITY_SUMMARIES),
+    nav=(NavEntry("quality.index", _l("Quality summaries"), VIEW_QUALITY, 80),),
     url_params={"summary_id": "quality_summaries"},
     samples=("tests.samples_quality",),
 )

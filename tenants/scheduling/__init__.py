@@ -6,8 +6,33 @@ from flask_babel import lazy_gettext as _l
 
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
+from saas.permissions import USE_PORTAL, Permission
 
-MANAGERS = (Role.ADMIN, Role.COORDINATOR)
+MANAGE_VISITS = Permission(
+    "MANAGE_VISITS",
+    "Every visit: the board, assigning, rescheduling, cancelling, one-off visits, resolving flags",
+    (Role.ADMIN, Role.COORDINATOR),
+)
+OVERRIDE_ASSIGNMENT = Permission(
+    "OVERRIDE_ASSIGNMENT",
+    "Assign a visit despite an overridable refusal, with a written reason",
+    (Role.ADMIN, Role.COORDINATOR),
+)
+VIEW_OWN_SCHEDULE = Permission(
+    "VIEW_OWN_SCHEDULE",
+    "One's own visits and private calendar feed",
+    (Role.ADMIN, Role.COORDINATOR, Role.CARER),
+)
+RECORD_VISITS = Permission(
+    "RECORD_VISITS",
+    "Check in and out of a visit and write its service record (carers: their own visits)",
+    (Role.ADMIN, Role.COORDINATOR, Role.CARER),
+)
+RECORD_RETURN_VISITS = Permission(
+    "RECORD_RETURN_VISITS",
+    "The month's return visits: see and record them",
+    (Role.ADMIN, Role.COORDINATOR, Role.CARER),
+)
 
 AREA = Area(
     "scheduling",
@@ -28,11 +53,13 @@ AREA = Area(
         Periodic("return_visit_reminders", ".reminders.return_visit_sweep", cron="33 * * * *"),
     ),
     nav=(
-        NavEntry("scheduling.board", _l("Visits"), MANAGERS, 20),
-        NavEntry("scheduling.return_visits", _l("Return visits"), MANAGERS, 30),
-        NavEntry("scheduling.my_schedule", _l("My visits"), (*MANAGERS, Role.CARER), 140),
-        NavEntry("scheduling.portal", _l("My visits"), (Role.CLIENT,), 150),
+        NavEntry("scheduling.board", _l("Visits"), MANAGE_VISITS, 20),
+        # carers may open the page too (RECORD_RETURN_VISITS); it is not in their menu
+        NavEntry("scheduling.return_visits", _l("Return visits"), MANAGE_VISITS, 30),
+        NavEntry("scheduling.my_schedule", _l("My visits"), VIEW_OWN_SCHEDULE, 140),
+        NavEntry("scheduling.portal", _l("My visits"), USE_PORTAL, 150),
     ),
+    permissions=(MANAGE_VISITS, OVERRIDE_ASSIGNMENT, VIEW_OWN_SCHEDULE, RECORD_VISITS, RECORD_RETURN_VISITS),
     url_params={"visit_id": "visits"},
     samples=("tests.samples_care",),
     reminder_settings={

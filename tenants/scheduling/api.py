@@ -14,7 +14,7 @@ from sqlalchemy import and_, select
 from saas import db
 from saas.api.body import boolean, booleans, json_object, page_limit, query_date, refuse, text
 from saas.api.views import api_error, bp, operation
-from saas.models import Role
+from saas.permissions import USE_PORTAL, require
 from tenants.scheduling import queries, services
 from tenants.scheduling.forms import CheckOutForm
 from tenants.scheduling.models import Visit, VisitStatus
@@ -293,12 +293,11 @@ def api_calendar() -> Any:
         ),
     }
 )
+@require(USE_PORTAL)
 def my_visits() -> Any:
     from tenants.clients.models import PortalLink
     from tenants.scheduling.views import portal_visits
 
-    if g.membership.role != Role.CLIENT:
-        abort(403)
     client_ids = list(
         db.session.scalars(select(PortalLink.client_id).where(PortalLink.membership_id == g.membership.id))
     )

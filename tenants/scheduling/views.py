@@ -18,10 +18,18 @@ from saas import db
 from saas.auth import tokens
 from saas.links import UrlPattern
 from saas.models import Agency, Membership, Role, User
-from saas.tenancy import current_agency, current_membership, get_or_404, require_role
+from saas.permissions import USE_PORTAL, can, require
+from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients import services as client_services
 from tenants.clients.models import Client, RiskAssessment, ServicePlan
-from tenants.scheduling import queries, services
+from tenants.scheduling import (
+    MANAGE_VISITS,
+    RECORD_RETURN_VISITS,
+    RECORD_VISITS,
+    VIEW_OWN_SCHEDULE,
+    queries,
+    services,
+)
 from tenants.scheduling.forms import (
     AssignForm,
     BulkAssignForm,
@@ -39,8 +47,6 @@ from tenants.staffing.errors import Invalid
 
 bp = Blueprint("scheduling", __name__, url_prefix="/a/<slug>")
 bp.app_template_global("visit_status_label")(visit_status_label)
-
-COORDINATORS = (Role.ADMIN, Role.COORDINATOR)
 
 
 def visit_error_message(exc: VisitError) -> str:
@@ -80,7 +86,7 @@ def _visit_for_user(visit_id: uuid.UUID) -> Visit:
     """Coordinators see every visit; a carer only theirs (another's is a 404)."""
     visit = get_or_404(Visit, visit_id)
     role = current_membership().role
-    if role in COORDINATORS:
+    if role in MANAGE_VISITS:
         return visit
     if role == Role.CARER and visit.staff_file_id is not None and visit.staff_file_id == my_staff_id():
         return visit
@@ -95,7 +101,7 @@ def _local(agency: Agency, moment: datetime | None) -> datetime | None:
 
 
 @bp.route("/visits")
-@require_role(*COORDINATORS)
+@require(MANAGE_VISITS)
 def board() -> Any:
     agency = current_agency()
     now = db.utcnow()
@@ -205,7 +211,7 @@ def _carer_choices() -> list[tuple[str, str]]:
 def visit(visit_id: uuid.UUID) -> Any:
     visit = _visit_for_user(visit_id)
     context = _sheet_context(visit)
-    if current_membership().role in COORDINATORS:
+    if can(MANAGE_VISITS):
         assign_form = AssignForm()
         assign_form.staff_id.choices = _carer_choices()
         context.update(
@@ -221,7 +227,7 @@ def visit(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/visits/<uuid:visit_id>/assign", methods=["POST"])
-@require_role(*COORDINATORS)
+@require(MANAGE_VISITS)
 def assign(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     form = AssignForm()
@@ -263,7 +269,7 @@ def assign(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/visits/<uuid:visit_id>/unassign", methods=["POST"])
-@require_role(*COORDINATORS)
+@require(MANAGE_VISITS)
 def unassign(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     try:
@@ -277,7 +283,7 @@ def unassign(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/visits/<uuid:visit_id>/reschedule", methods=["POST"])
-@require_role(*COORDINATORS)
+@require(MANAGE_VISITS)
 def reschedule(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     form = RescheduleForm()
@@ -303,7 +309,7 @@ def reschedule(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/visits/<uuid:visit_id>/cancel", methods=["POST"])
-@require_role(*COORDINATORS)
+@require(MANAGE_VISITS)
 def cancel(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     form = ReasonForm()
@@ -331,7 +337,7 @@ def cancel(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/visits/<uuid:visit_id>/resolve", methods=["POST"])
-@require_role(*COORDINATORS)
+@require(MANAGE_VISITS)
 def resolve(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     form = ReasonForm()
@@ -348,7 +354,7 @@ def resolve(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/visits/<uuid:visit_id>/attention-resolved", methods=["POST"])
-@require_role(*COORDINATORS)
+@require(MANAGE_VISITS)
 def attention_resolved(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     record = db.session.scalar(select(ServiceRecord).where(ServiceRecord.visit_id == visit.id))
@@ -361,7 +367,7 @@ def attention_resolved(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/plans/<uuid:plan_id>/bulk-assign", methods=["GET", "POST"])
-@require_role(*COORDINATORS)
+@require(MANAGE_VISITS)
 def bulk_assign(plan_id: uuid.UUID) -> Any:
     plan = get_or_404(ServicePlan, plan_id)
     form = BulkAssignForm()
@@ -380,7 +386,7 @@ def bulk_assign(plan_id: uuid.UUID) -> Any:
 
 
 @bp.route("/clients/<uuid:client_id>/visits/new", methods=["GET", "POST"])
-@require_role(*COORDINATORS)
+@require(MANAGE_VISITS)
 def one_off(client_id: uuid.UUID) -> Any:
     from tenants.catalogue.models import ServiceItem
 
@@ -425,7 +431,7 @@ def one_off(client_id: uuid.UUID) -> Any:
 
 
 @bp.route("/my/schedule")
-@require_role(Role.CARER, Role.COORDINATOR, Role.ADMIN)
+@require(VIEW_OWN_SCHEDULE)
 def my_schedule() -> Any:
     agency = current_agency()
     today = services.local_now(agency).date()
@@ -484,7 +490,7 @@ def _clock(moment: datetime) -> str:
 
 
 @bp.route("/visits/<uuid:visit_id>/check-in", methods=["POST"])
-@require_role(Role.CARER, Role.COORDINATOR, Role.ADMIN)
+@require(RECORD_VISITS)
 def check_in(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     form = CheckInForm()
@@ -509,7 +515,7 @@ def check_in(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/visits/<uuid:visit_id>/check-out", methods=["GET", "POST"])
-@require_role(Role.CARER, Role.COORDINATOR, Role.ADMIN)
+@require(RECORD_VISITS)
 def check_out(visit_id: uuid.UUID) -> Any:
     visit = _visit_for_user(visit_id)
     form = CheckOutForm()
@@ -545,7 +551,7 @@ def check_out(visit_id: uuid.UUID) -> Any:
 
 
 @bp.route("/my/calendar", methods=["GET", "POST"])
-@require_role(Role.CARER, Role.COORDINATOR, Role.ADMIN)
+@require(VIEW_OWN_SCHEDULE)
 def my_calendar() -> Any:
     staff_id = my_staff_id()
     if staff_id is None:
@@ -623,7 +629,7 @@ def render_ics(agency: Agency, rows: list[queries.ScheduleRow]) -> str:
 
 
 @bp.route("/return-visits", methods=["GET", "POST"])
-@require_role(*COORDINATORS, Role.CARER)
+@require(RECORD_RETURN_VISITS)
 def return_visits() -> Any:
     agency = current_agency()
     today = services.local_now(agency).date()
@@ -672,7 +678,7 @@ def portal_client_ids() -> list[uuid.UUID]:
 
 
 @bp.route("/portal")
-@require_role(Role.CLIENT)
+@require(USE_PORTAL)
 def portal() -> Any:
     agency = current_agency()
     client_ids = portal_client_ids()
@@ -718,7 +724,7 @@ def portal_visits(client_ids: list[uuid.UUID], condition: Any, order: Any, limit
 
 
 @bp.route("/portal/visits/<uuid:visit_id>/cancel-request", methods=["POST"])
-@require_role(Role.CLIENT)
+@require(USE_PORTAL)
 def request_cancel(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     if visit.client_id not in portal_client_ids():

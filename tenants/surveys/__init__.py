@@ -6,8 +6,13 @@ from flask_babel import lazy_gettext as _l
 
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
+from saas.permissions import Permission
 
-MANAGERS = (Role.ADMIN, Role.COORDINATOR)
+RUN_SURVEYS = Permission(
+    "RUN_SURVEYS",
+    "Survey templates, campaigns, personal links and results",
+    (Role.ADMIN, Role.COORDINATOR),
+)
 
 AREA = Area(
     "surveys",
@@ -18,7 +23,8 @@ AREA = Area(
         Periodic("outcome_survey_reminders", ".reminders.outcome_sweep", cron="53 * * * *"),
         Periodic("survey_reminders", ".jobs.remind_all", cron="5 * * * *"),
     ),
-    nav=(NavEntry("surveys.index", _l("Surveys"), MANAGERS, 90),),
+    permissions=(RUN_SURVEYS,),
+    nav=(NavEntry("surveys.index", _l("Surveys"), RUN_SURVEYS, 90),),
     url_params={
         "survey_template_id": "survey_templates",
         "survey_question_id": "survey_questions",

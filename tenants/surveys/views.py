@@ -12,9 +12,9 @@ from flask_login import current_user
 
 from saas import audit, db
 from saas.lifecycle import refuse
-from saas.models import Role
-from saas.tenancy import current_agency, get_or_404, require_role
-from tenants.surveys import queries, services
+from saas.permissions import MANAGE_SETTINGS, require
+from saas.tenancy import current_agency, get_or_404
+from tenants.surveys import RUN_SURVEYS, queries, services
 from tenants.surveys.forms import (
     KIND_CHOICES,
     PURPOSE_CHOICES,
@@ -33,7 +33,6 @@ from tenants.surveys.models import (
 from tenants.surveys.services import SurveyError
 
 bp = Blueprint("surveys", __name__, url_prefix="/a/<slug>")
-SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
 
 
 def purpose_label(purpose: str) -> str:
@@ -59,7 +58,7 @@ bp.app_template_global("survey_text")(services.localized)
 
 
 @bp.route("/surveys")
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def index() -> Any:
     agency = current_agency()
     last_outcome = services.last_outcome_sent(agency)
@@ -77,7 +76,7 @@ def index() -> Any:
 
 
 @bp.route("/surveys/templates", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def templates() -> Any:
     form = TemplateForm()
     if form.validate_on_submit():
@@ -112,7 +111,7 @@ def _template_page(
 
 
 @bp.route("/surveys/templates/<uuid:survey_template_id>", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def template(survey_template_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyTemplate, survey_template_id)
     if request.method == "GET":
@@ -135,7 +134,7 @@ def _lines(value: str | None) -> list[str]:
 
 
 @bp.route("/surveys/templates/<uuid:survey_template_id>/questions", methods=["POST"])
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def add_question(survey_template_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyTemplate, survey_template_id)
     qform = QuestionForm()
@@ -168,7 +167,7 @@ def _question(template: SurveyTemplate, question_id: uuid.UUID) -> SurveyQuestio
     "/surveys/templates/<uuid:survey_template_id>/questions/<uuid:survey_question_id>/<any(up,down,remove):action>",
     methods=["POST"],
 )
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def change_question(survey_template_id: uuid.UUID, survey_question_id: uuid.UUID, action: str) -> Any:
     row = get_or_404(SurveyTemplate, survey_template_id)
     question = _question(row, survey_question_id)
@@ -183,7 +182,7 @@ def change_question(survey_template_id: uuid.UUID, survey_question_id: uuid.UUID
 
 
 @bp.route("/surveys/templates/<uuid:survey_template_id>/copy", methods=["POST"])
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def copy_template(survey_template_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyTemplate, survey_template_id)
     copy = services.copy_template(row, by=current_user)
@@ -199,7 +198,7 @@ def _template_choices() -> list[tuple[str, str]]:
 
 
 @bp.route("/surveys/campaigns/new", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def new_campaign() -> Any:
     agency = current_agency()
     form = CampaignForm()
@@ -238,7 +237,7 @@ def new_campaign() -> Any:
 
 
 @bp.route("/surveys/campaigns/<uuid:survey_campaign_id>")
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def campaign(survey_campaign_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyCampaign, survey_campaign_id)
     eligible = (
@@ -259,7 +258,7 @@ def campaign(survey_campaign_id: uuid.UUID) -> Any:
 
 
 @bp.route("/surveys/campaigns/<uuid:survey_campaign_id>/send", methods=["POST"])
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def send_campaign(survey_campaign_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyCampaign, survey_campaign_id)
     try:
@@ -272,7 +271,7 @@ def send_campaign(survey_campaign_id: uuid.UUID) -> Any:
 
 
 @bp.route("/surveys/campaigns/<uuid:survey_campaign_id>/close", methods=["POST"])
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def close_campaign(survey_campaign_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyCampaign, survey_campaign_id)
     try:
@@ -288,7 +287,7 @@ def close_campaign(survey_campaign_id: uuid.UUID) -> Any:
     "/surveys/campaigns/<uuid:survey_campaign_id>/invitations/<uuid:survey_invitation_id>/link",
     methods=["POST"],
 )
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def invitation_link(survey_campaign_id: uuid.UUID, survey_invitation_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyCampaign, survey_campaign_id)
     invitation = get_or_404(SurveyInvitation, survey_invitation_id)
@@ -308,7 +307,7 @@ def invitation_link(survey_campaign_id: uuid.UUID, survey_invitation_id: uuid.UU
 
 
 @bp.route("/surveys/campaigns/<uuid:survey_campaign_id>/results")
-@require_role(*SUPERVISORS)
+@require(RUN_SURVEYS)
 def results(survey_campaign_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyCampaign, survey_campaign_id)
     return render_template(
@@ -323,7 +322,7 @@ def results(survey_campaign_id: uuid.UUID) -> Any:
 
 
 @bp.route("/surveys/settings", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def settings_page() -> Any:
     agency = current_agency()
     form = SurveySettingsForm()
