@@ -53,7 +53,7 @@ MAX_WEIGHT = 100.0
 
 class TargetError(DomainError):
     """Refused targets: the first problem, and `others` (field -> code), each
-    shown next to its own field."""
+    shown next to its own field (`by_field`)."""
 
     def __init__(self, code: str, field: str | None = None, *, others: dict[str, str] | None = None) -> None:
         super().__init__(code, field)
@@ -64,7 +64,7 @@ class TargetError(DomainError):
         (field, code), *rest = problems.items()
         return cls(code, field, others=dict(rest))
 
-    def problems(self) -> list[DomainError]:
+    def by_field(self) -> list[DomainError]:
         return [TargetError(self.code, self.field), *(TargetError(c, f) for f, c in self.others.items())]
 
 

@@ -15,16 +15,17 @@ from saas.charts import line_chart
 from saas.errors import error_message
 from saas.i18n import format_month
 from saas.links import UrlPattern
-from saas.permissions import MANAGE_SETTINGS, can, require
-from saas.tenancy import current_agency, get_or_404
+from saas.models import Role
+from saas.tenancy import current_agency, current_membership, get_or_404, require_role
 from tenants.feedback.labels import dimension_label
 from tenants.feedback.models import DIMENSIONS
-from tenants.quality import BUILD_QUALITY_SUMMARIES, VIEW_QUALITY, kpis, queries, services, targets
 from tenants.quality import jobs as _jobs  # noqa: F401 - registers the build job
+from tenants.quality import kpis, queries, services, targets
 from tenants.quality.models import BuildState, QualitySummary
 from tenants.quality.pdf import render as render_pdf
 
 bp = Blueprint("quality", __name__, url_prefix="/a/<slug>")
+VIEWERS = (Role.ADMIN, Role.COORDINATOR)
 
 
 def state_label(state: str) -> str:
@@ -46,7 +47,7 @@ def _months_open(agency: Any) -> list[date]:
 
 
 @bp.route("/quality/")
-@require(VIEW_QUALITY)
+@require_role(*VIEWERS)
 def index() -> Any:
     agency = current_agency()
     rows = queries.archive()
@@ -56,13 +57,13 @@ def index() -> Any:
         "quality/index.html",
         rows=rows,
         missing=missing,
-        can_build=can(BUILD_QUALITY_SUMMARIES),
+        can_build=current_membership().role == Role.ADMIN,
         summary_url=UrlPattern("quality.show", "summary_id"),
     )
 
 
 @bp.route("/quality/build", methods=["POST"])
-@require(BUILD_QUALITY_SUMMARIES)
+@require_role(Role.ADMIN)
 def build() -> Any:
     agency = current_agency()
     month = services.parse_month(request.form.get("month", ""))
@@ -82,7 +83,7 @@ def _flash_queued(queued: bool) -> None:
 
 
 @bp.route("/quality/<uuid:summary_id>")
-@require(VIEW_QUALITY)
+@require_role(*VIEWERS)
 def show(summary_id: uuid.UUID) -> Any:
     summary = get_or_404(QualitySummary, summary_id)
     figures = summary.figures or {}
@@ -96,7 +97,7 @@ def show(summary_id: uuid.UUID) -> Any:
         busy=summary.state in (BuildState.QUEUED, BuildState.BUILDING),
         trend_svg=_trend_chart(figures),
         dimensions=DIMENSIONS,
-        can_build=can(BUILD_QUALITY_SUMMARIES),
+        can_build=current_membership().role == Role.ADMIN,
         min_peers=services.MIN_PEERS,
         rv_month=date.fromisoformat(figures["return_visits"]["month"])
         if figures.get("return_visits")
@@ -128,7 +129,7 @@ def _trend_chart(figures: dict[str, Any]) -> Any:
 
 
 @bp.route("/quality/<uuid:summary_id>/rebuild", methods=["POST"])
-@require(BUILD_QUALITY_SUMMARIES)
+@require_role(Role.ADMIN)
 def rebuild(summary_id: uuid.UUID) -> Any:
     summary = get_or_404(QualitySummary, summary_id)
     summary, queued = services.request_build(current_agency(), summary.month, by=current_user)
@@ -137,7 +138,7 @@ def rebuild(summary_id: uuid.UUID) -> Any:
 
 
 @bp.route("/quality/<uuid:summary_id>/summary.pdf")
-@require(VIEW_QUALITY)
+@require_role(*VIEWERS)
 def pdf(summary_id: uuid.UUID) -> Any:
     summary = get_or_404(QualitySummary, summary_id)
     if summary.state != BuildState.DONE and not summary.built_at:
@@ -153,7 +154,7 @@ def pdf(summary_id: uuid.UUID) -> Any:
 
 
 @bp.route("/quality/targets", methods=["GET", "POST"])
-@require(MANAGE_SETTINGS)
+@require_role(Role.ADMIN)
 def targets_page() -> Any:
     agency = current_agency()
     current = targets.targets_of(agency)
@@ -166,7 +167,7 @@ def targets_page() -> Any:
             targets.change(agency, request.form)
         except targets.TargetError as exc:
             # shown with 400, so nothing is kept
-            errors = {problem.field or "": error_message(problem) for problem in exc.problems()}
+            errors = {problem.field or "": error_message(problem) for problem in exc.by_field()}
         else:
             flash(_("Targets saved. They apply to summaries built from now on."), "info")
             return redirect(url_for("quality.targets_page"))
