@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -58,3 +59,11 @@ def lowercase(value: str | None) -> str | None:
 
 def strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def uuid_or_none(value: str | None) -> uuid.UUID | None:
+    """A form's id choice as a UUID; None when empty or not an id."""
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None

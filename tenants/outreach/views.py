@@ -12,15 +12,13 @@ from dateutil.relativedelta import relativedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from saas import audit, db
-from saas.models import Agency, Membership, User
-from saas.permissions import MANAGE_SETTINGS, can, require
-from saas.tenancy import current_agency, current_membership, get_or_404
-from tenants.feedback import HANDLE_COMPLAINTS
-from tenants.outreach import LOG_OPINION_BOX, MANAGE_OUTREACH, labels, services
+from saas.fields import uuid_or_none
+from saas.lifecycle import refuse
+from saas.models import Agency, Role
+from saas.tenancy import current_agency, current_membership, get_or_404, require_role
+from tenants.outreach import labels, queries, services
 from tenants.outreach.forms import (
     BoxLogForm,
     FunderForm,
@@ -31,33 +29,17 @@ from tenants.outreach.forms import (
 )
 from tenants.outreach.models import BoxLocation, BoxLog, Funder, FunderVisit, StakeholderRound
 from tenants.outreach.services import OutreachError
-from tenants.staffing.models import Team
 
 bp = Blueprint("outreach", __name__, url_prefix="/a/<slug>")
 bp.app_template_global("outreach_group_label")(labels.group_label)
 bp.app_template_global("outreach_method_label")(labels.method_label)
 
-RECENT = 50
+SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
+STAFF = (Role.ADMIN, Role.COORDINATOR, Role.CARER)
 
 
 def _status() -> int:
     return 422 if request.method == "POST" else 200
-
-
-def _show_problems(form: FlaskForm, exc: OutreachError) -> None:
-    for name, code in exc.problems:
-        target = getattr(form, name, None)
-        if target is not None:
-            target.errors = [*target.errors, labels.error_message(code)]
-        else:
-            flash(labels.error_message(code), "error")
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 def _int(value: int | None) -> int | None:
@@ -91,7 +73,7 @@ def _month_arg(today: date) -> date:
 
 
 @bp.route("/outreach/opinion-box")
-@require(LOG_OPINION_BOX)
+@require_role(*STAFF)
 def box() -> Any:
     _box_allowed()
     agency = current_agency()
@@ -102,7 +84,7 @@ def box() -> Any:
         previous=(month.month - relativedelta(months=1)).strftime("%Y-%m"),
         following=(month.month + relativedelta(months=1)).strftime("%Y-%m"),
         missed=len(month.missed),
-        supervisor=can(HANDLE_COMPLAINTS),
+        supervisor=current_membership().role in SUPERVISORS,
     )
 
 
@@ -113,14 +95,14 @@ def _log_data(form: BoxLogForm, location_id: uuid.UUID | None, day: date | None)
         day=day,
         opened=opened,
         slips=_int(form.slips.data),
-        opened_by_membership_id=_uuid(form.opened_by.data),
+        opened_by_membership_id=uuid_or_none(form.opened_by.data),
         not_opened_reason=form.not_opened_reason.data or "",
         notes=form.notes.data or "",
     )
 
 
 @bp.route("/outreach/opinion-box/log", methods=["GET", "POST"])
-@require(LOG_OPINION_BOX)
+@require_role(*STAFF)
 def box_log_new() -> Any:
     _box_allowed()
     agency = current_agency()
@@ -139,29 +121,27 @@ def box_log_new() -> Any:
         form.slips.data = 0
         form.opened_by.data = str(current_membership().id)
         existing = (
-            _uuid(form.location.data)
+            uuid_or_none(form.location.data)
             and form.day.data
-            and services.find_log(_uuid(form.location.data), form.day.data)
+            and services.find_log(uuid_or_none(form.location.data), form.day.data)
         )
         if existing:
             return redirect(url_for("outreach.box_log", box_log_id=existing.id))
     if form.validate_on_submit():
         try:
             row = services.log_box(
-                agency, _log_data(form, _uuid(form.location.data), form.day.data), by=current_user
+                agency, _log_data(form, uuid_or_none(form.location.data), form.day.data), by=current_user
             )
         except OutreachError as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Opinion box logged."), "success")
             return redirect(url_for("outreach.box_log", box_log_id=row.id))
     return render_template("outreach/box_log.html", form=form, row=None), _status()
 
 
 @bp.route("/outreach/opinion-box/logs/<uuid:box_log_id>", methods=["GET", "POST"])
-@require(LOG_OPINION_BOX)
+@require_role(*STAFF)
 def box_log(box_log_id: uuid.UUID) -> Any:
     _box_allowed(object_page=True)
     row = get_or_404(BoxLog, box_log_id)
@@ -181,20 +161,17 @@ def box_log(box_log_id: uuid.UUID) -> Any:
                 current_agency(), row, _log_data(form, row.location_id, row.day), by=current_user
             )
         except OutreachError as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("outreach.box", month=row.day.strftime("%Y-%m")))
-    recorded_by = db.session.scalar(select(User.name).where(User.id == row.recorded_by_user_id))
     return render_template(
         "outreach/box_log.html",
         form=form,
         row=row,
         location=location,
-        recorded_by=recorded_by,
-        supervisor=can(HANDLE_COMPLAINTS),
+        recorded_by=queries.user_name(row.recorded_by_user_id),
+        supervisor=current_membership().role in SUPERVISORS,
     ), _status()
 
 
@@ -202,7 +179,7 @@ def box_log(box_log_id: uuid.UUID) -> Any:
 
 
 @bp.route("/outreach/settings", methods=["GET", "POST"])
-@require(MANAGE_SETTINGS)
+@require_role(Role.ADMIN)
 def settings_page() -> Any:
     agency = current_agency()
     form = OutreachSettingsForm()
@@ -233,17 +210,15 @@ def _settings_page(form: OutreachSettingsForm, location_form: LocationForm, stat
 
 
 @bp.route("/outreach/settings/locations", methods=["POST"])
-@require(MANAGE_SETTINGS)
+@require_role(Role.ADMIN)
 def add_location() -> Any:
     location_form = LocationForm()
     if location_form.validate_on_submit():
         try:
             services.add_location(current_agency(), location_form.name.data or "")
         except OutreachError as exc:
-            db.session.rollback()
-            _show_problems(location_form, exc)
+            refuse(location_form, exc)
         else:
-            db.session.commit()
             flash(_("Opinion box added."), "success")
             return redirect(url_for("outreach.settings_page"))
     form = OutreachSettingsForm(formdata=None)
@@ -252,11 +227,10 @@ def add_location() -> Any:
 
 
 @bp.route("/outreach/settings/locations/<uuid:box_location_id>/toggle", methods=["POST"])
-@require(MANAGE_SETTINGS)
+@require_role(Role.ADMIN)
 def toggle_location(box_location_id: uuid.UUID) -> Any:
     row = get_or_404(BoxLocation, box_location_id)
     services.set_location_active(current_agency(), row, not row.active)
-    db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("outreach.settings_page"))
 
@@ -265,29 +239,21 @@ def toggle_location(box_location_id: uuid.UUID) -> Any:
 
 
 @bp.route("/outreach/rounds")
-@require(MANAGE_OUTREACH)
+@require_role(*SUPERVISORS)
 def rounds() -> Any:
     agency = current_agency()
-    recent = db.session.execute(
-        select(StakeholderRound, Team.name, User.name)
-        .join(Team, Team.id == StakeholderRound.team_id)
-        .join(Membership, Membership.id == StakeholderRound.led_by_membership_id)
-        .join(User, User.id == Membership.user_id)
-        .order_by(StakeholderRound.held_on.desc(), StakeholderRound.created_at.desc())
-        .limit(RECENT)
-    ).all()
     return render_template(
         "outreach/rounds.html",
         grid=services.round_grid(agency),
         groups=services.GROUPS,
-        recent=recent,
+        recent=queries.recent_rounds(),
         months=services.setting(agency, "stakeholder_round_months"),
     )
 
 
 def _round_form(row: StakeholderRound | None) -> RoundForm:
     form = RoundForm()
-    teams = list(db.session.execute(select(Team.id, Team.name, Team.active).order_by(Team.name)).all())
+    teams = queries.team_options()
     form.team.choices = [("", _("Choose…"))] + [
         (str(i), n) for i, n, active in teams if active or (row is not None and row.team_id == i)
     ]
@@ -299,19 +265,19 @@ def _round_form(row: StakeholderRound | None) -> RoundForm:
 
 def _round_data(form: RoundForm) -> services.RoundData:
     return services.RoundData(
-        team_id=_uuid(form.team.data),
+        team_id=uuid_or_none(form.team.data),
         stakeholder_group=form.stakeholder_group.data,
         held_on=form.held_on.data,
         method=form.method.data,
         participants=_int(form.participants.data),
         opinions=_int(form.opinions.data),
         summary=form.summary.data or "",
-        led_by_membership_id=_uuid(form.led_by.data),
+        led_by_membership_id=uuid_or_none(form.led_by.data),
     )
 
 
 @bp.route("/outreach/rounds/new", methods=["GET", "POST"])
-@require(MANAGE_OUTREACH)
+@require_role(*SUPERVISORS)
 def round_new() -> Any:
     form = _round_form(None)
     if request.method == "GET":
@@ -324,17 +290,15 @@ def round_new() -> Any:
         try:
             services.record_round(current_agency(), _round_data(form), by=current_user)
         except OutreachError as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Opinion round recorded."), "success")
             return redirect(url_for("outreach.rounds"))
     return render_template("outreach/round_form.html", form=form, row=None), _status()
 
 
 @bp.route("/outreach/rounds/<uuid:round_id>", methods=["GET", "POST"])
-@require(MANAGE_OUTREACH)
+@require_role(*SUPERVISORS)
 def round_edit(round_id: uuid.UUID) -> Any:
     row = get_or_404(StakeholderRound, round_id)
     form = _round_form(row)
@@ -351,10 +315,8 @@ def round_edit(round_id: uuid.UUID) -> Any:
         try:
             services.update_round(current_agency(), row, _round_data(form), by=current_user)
         except OutreachError as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("outreach.rounds"))
     return render_template("outreach/round_form.html", form=form, row=row), _status()
@@ -364,25 +326,16 @@ def round_edit(round_id: uuid.UUID) -> Any:
 
 
 @bp.route("/outreach/funders")
-@require(MANAGE_OUTREACH)
+@require_role(*SUPERVISORS)
 def funders() -> Any:
     agency = current_agency()
     overview = services.funder_overview(agency)
-    recent = db.session.execute(
-        select(FunderVisit, Funder.name, User.name)
-        .join(Funder, Funder.id == FunderVisit.funder_id)
-        .join(Membership, Membership.id == FunderVisit.visited_by_membership_id)
-        .join(User, User.id == Membership.user_id)
-        .order_by(FunderVisit.visited_on.desc(), FunderVisit.created_at.desc())
-        .limit(RECENT)
-    ).all()
-    inactive = list(db.session.execute(select(Funder.id, Funder.name).where(Funder.active.is_(False))).all())
     return render_template(
         "outreach/funders.html",
         overview=overview,
         months=[c.month for c in overview[0][1]] if overview else [],
-        recent=recent,
-        inactive=inactive,
+        recent=queries.recent_funder_visits(),
+        inactive=queries.inactive_funders(),
         required=services.setting(agency, "funder_visits_per_month"),
     )
 
@@ -398,24 +351,22 @@ def _funder_data(form: FunderForm) -> services.FunderData:
 
 
 @bp.route("/outreach/funders/new", methods=["GET", "POST"])
-@require(MANAGE_OUTREACH)
+@require_role(*SUPERVISORS)
 def funder_new() -> Any:
     form = FunderForm()
     if form.validate_on_submit():
         try:
             services.create_funder(_funder_data(form))
         except OutreachError as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Funder added."), "success")
             return redirect(url_for("outreach.funders"))
     return render_template("outreach/funder_form.html", form=form, row=None, visits=[]), _status()
 
 
 @bp.route("/outreach/funders/<uuid:funder_id>", methods=["GET", "POST"])
-@require(MANAGE_OUTREACH)
+@require_role(*SUPERVISORS)
 def funder_edit(funder_id: uuid.UUID) -> Any:
     row = get_or_404(Funder, funder_id)
     form = FunderForm(obj=row if request.method == "GET" else None)
@@ -423,27 +374,19 @@ def funder_edit(funder_id: uuid.UUID) -> Any:
         try:
             services.update_funder(row, _funder_data(form))
         except OutreachError as exc:
-            db.session.rollback()
+            refuse(form, exc)
             row = get_or_404(Funder, funder_id)
-            _show_problems(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("outreach.funders"))
-    visits = list(
-        db.session.scalars(
-            select(FunderVisit)
-            .where(FunderVisit.funder_id == row.id)
-            .order_by(FunderVisit.visited_on.desc())
-            .limit(RECENT)
-        )
-    )
-    return render_template("outreach/funder_form.html", form=form, row=row, visits=visits), _status()
+    return render_template(
+        "outreach/funder_form.html", form=form, row=row, visits=queries.visits_of_funder(row.id)
+    ), _status()
 
 
 def _visit_form(row: FunderVisit | None) -> FunderVisitForm:
     form = FunderVisitForm()
-    choices = db.session.execute(select(Funder.id, Funder.name, Funder.active).order_by(Funder.name)).all()
+    choices = queries.funder_options()
     form.funder.choices = [("", _("Choose…"))] + [
         (str(i), n) for i, n, active in choices if active or (row is not None and row.funder_id == i)
     ]
@@ -453,9 +396,9 @@ def _visit_form(row: FunderVisit | None) -> FunderVisitForm:
 
 def _visit_data(form: FunderVisitForm) -> services.VisitData:
     return services.VisitData(
-        funder_id=_uuid(form.funder.data),
+        funder_id=uuid_or_none(form.funder.data),
         visited_on=form.visited_on.data,
-        visited_by_membership_id=_uuid(form.visited_by.data),
+        visited_by_membership_id=uuid_or_none(form.visited_by.data),
         attendees=form.attendees.data or "",
         topics=form.topics.data or "",
         findings=form.findings.data or "",
@@ -464,7 +407,7 @@ def _visit_data(form: FunderVisitForm) -> services.VisitData:
 
 
 @bp.route("/outreach/funder-visits/new", methods=["GET", "POST"])
-@require(MANAGE_OUTREACH)
+@require_role(*SUPERVISORS)
 def visit_new() -> Any:
     form = _visit_form(None)
     if request.method == "GET":
@@ -475,17 +418,15 @@ def visit_new() -> Any:
         try:
             services.record_visit(current_agency(), _visit_data(form), by=current_user)
         except OutreachError as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Funder visit recorded."), "success")
             return redirect(url_for("outreach.funders"))
     return render_template("outreach/visit_form.html", form=form, row=None), _status()
 
 
 @bp.route("/outreach/funder-visits/<uuid:funder_visit_id>", methods=["GET", "POST"])
-@require(MANAGE_OUTREACH)
+@require_role(*SUPERVISORS)
 def visit_edit(funder_visit_id: uuid.UUID) -> Any:
     row = get_or_404(FunderVisit, funder_visit_id)
     form = _visit_form(row)
@@ -499,10 +440,8 @@ def visit_edit(funder_visit_id: uuid.UUID) -> Any:
         try:
             services.update_visit(current_agency(), row, _visit_data(form), by=current_user)
         except OutreachError as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
+            refuse(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("outreach.funders"))
     return render_template("outreach/visit_form.html", form=form, row=row), _status()

@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from saas import db
+from saas.errors import DomainError, register_messages
 from saas.models import STAFF_ROLES, Agency, Membership, Role, User
 from tenants.outreach.models import (
     RoundMethod,
@@ -50,15 +52,49 @@ def agency_or_current(agency: Agency | None) -> Agency:
     return found
 
 
-class OutreachError(ValueError):
-    """Refused; `problems` lists (field, code) pairs."""
+class OutreachProblem(DomainError):
+    """One refusal of an outreach rule, next to its field."""
+
+
+class OutreachError(OutreachProblem):
+    """Refused, with every problem found: `problems` lists (field, code) pairs."""
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__(", ".join(f"{f}:{c}" for f, c in problems))
+        field, code = problems[0]
+        super().__init__(code, field, **PARAMS.get(code, {}))
         self.problems = problems
+
+    def by_field(self) -> list[DomainError]:
+        return [OutreachProblem(code, field, **PARAMS.get(code, {})) for field, code in self.problems]
 
     def codes(self) -> set[str]:
         return {c for _, c in self.problems}
+
+
+# the numbers some messages name
+PARAMS: dict[str, dict[str, int]] = {"too_large": {"min": 0, "max": MAX_COUNT}}
+
+register_messages(
+    {
+        "required": _l("This is required."),
+        "too_long": _l("This is too long."),
+        "negative": _l("This cannot be negative."),
+        "too_large": _l("Enter a number from %(min)s to %(max)s."),
+        "bad_choice": _l("Choose one of the options."),
+        "bad_email": _l("Enter a valid email address."),
+        "future": _l("This date is still to come: record it on the day or later."),
+        "location_unknown": _l("Choose one of the agency's opinion boxes."),
+        "location_taken": _l("There is already a box with this name."),
+        "already_logged": _l("This box has already been logged for that day: change that entry instead."),
+        "reason_required": _l("Say why the box could not be opened."),
+        "slips_unopened": _l("A box that was not opened has no slips."),
+        "staff_unknown": _l("Choose an active staff member."),
+        "team_unknown": _l("Choose an active team."),
+        "funder_unknown": _l("Choose an active funder."),
+        "funder_taken": _l("There is already a funder with this name."),
+    },
+    error=OutreachProblem,
+)
 
 
 def raise_if(problems: list[tuple[str, str]]) -> None:
