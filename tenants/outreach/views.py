@@ -16,9 +16,11 @@ from flask_login import current_user
 from saas import audit, db
 from saas.fields import uuid_or_none
 from saas.lifecycle import refuse
-from saas.models import Agency, Role
-from saas.tenancy import current_agency, current_membership, get_or_404, require_role
-from tenants.outreach import labels, queries, services
+from saas.models import Agency
+from saas.permissions import MANAGE_SETTINGS, can, require
+from saas.tenancy import current_agency, current_membership, get_or_404
+from tenants.feedback import HANDLE_COMPLAINTS
+from tenants.outreach import LOG_OPINION_BOX, MANAGE_OUTREACH, labels, queries, services
 from tenants.outreach.forms import (
     BoxLogForm,
     FunderForm,
@@ -33,9 +35,6 @@ from tenants.outreach.services import OutreachError
 bp = Blueprint("outreach", __name__, url_prefix="/a/<slug>")
 bp.app_template_global("outreach_group_label")(labels.group_label)
 bp.app_template_global("outreach_method_label")(labels.method_label)
-
-SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
-STAFF = (Role.ADMIN, Role.COORDINATOR, Role.CARER)
 
 
 def _status() -> int:
@@ -73,7 +72,7 @@ def _month_arg(today: date) -> date:
 
 
 @bp.route("/outreach/opinion-box")
-@require_role(*STAFF)
+@require(LOG_OPINION_BOX)
 def box() -> Any:
     _box_allowed()
     agency = current_agency()
@@ -84,7 +83,7 @@ def box() -> Any:
         previous=(month.month - relativedelta(months=1)).strftime("%Y-%m"),
         following=(month.month + relativedelta(months=1)).strftime("%Y-%m"),
         missed=len(month.missed),
-        supervisor=current_membership().role in SUPERVISORS,
+        supervisor=can(HANDLE_COMPLAINTS),
     )
 
 
@@ -102,7 +101,7 @@ def _log_data(form: BoxLogForm, location_id: uuid.UUID | None, day: date | None)
 
 
 @bp.route("/outreach/opinion-box/log", methods=["GET", "POST"])
-@require_role(*STAFF)
+@require(LOG_OPINION_BOX)
 def box_log_new() -> Any:
     _box_allowed()
     agency = current_agency()
@@ -141,7 +140,7 @@ def box_log_new() -> Any:
 
 
 @bp.route("/outreach/opinion-box/logs/<uuid:box_log_id>", methods=["GET", "POST"])
-@require_role(*STAFF)
+@require(LOG_OPINION_BOX)
 def box_log(box_log_id: uuid.UUID) -> Any:
     _box_allowed(object_page=True)
     row = get_or_404(BoxLog, box_log_id)
@@ -171,7 +170,7 @@ def box_log(box_log_id: uuid.UUID) -> Any:
         row=row,
         location=location,
         recorded_by=queries.user_name(row.recorded_by_user_id),
-        supervisor=current_membership().role in SUPERVISORS,
+        supervisor=can(HANDLE_COMPLAINTS),
     ), _status()
 
 
@@ -179,7 +178,7 @@ def box_log(box_log_id: uuid.UUID) -> Any:
 
 
 @bp.route("/outreach/settings", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def settings_page() -> Any:
     agency = current_agency()
     form = OutreachSettingsForm()
@@ -210,7 +209,7 @@ def _settings_page(form: OutreachSettingsForm, location_form: LocationForm, stat
 
 
 @bp.route("/outreach/settings/locations", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def add_location() -> Any:
     location_form = LocationForm()
     if location_form.validate_on_submit():
@@ -227,7 +226,7 @@ def add_location() -> Any:
 
 
 @bp.route("/outreach/settings/locations/<uuid:box_location_id>/toggle", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def toggle_location(box_location_id: uuid.UUID) -> Any:
     row = get_or_404(BoxLocation, box_location_id)
     services.set_location_active(current_agency(), row, not row.active)
@@ -239,7 +238,7 @@ def toggle_location(box_location_id: uuid.UUID) -> Any:
 
 
 @bp.route("/outreach/rounds")
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def rounds() -> Any:
     agency = current_agency()
     return render_template(
@@ -277,7 +276,7 @@ def _round_data(form: RoundForm) -> services.RoundData:
 
 
 @bp.route("/outreach/rounds/new", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def round_new() -> Any:
     form = _round_form(None)
     if request.method == "GET":
@@ -298,7 +297,7 @@ def round_new() -> Any:
 
 
 @bp.route("/outreach/rounds/<uuid:round_id>", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def round_edit(round_id: uuid.UUID) -> Any:
     row = get_or_404(StakeholderRound, round_id)
     form = _round_form(row)
@@ -326,7 +325,7 @@ def round_edit(round_id: uuid.UUID) -> Any:
 
 
 @bp.route("/outreach/funders")
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def funders() -> Any:
     agency = current_agency()
     overview = services.funder_overview(agency)
@@ -351,7 +350,7 @@ def _funder_data(form: FunderForm) -> services.FunderData:
 
 
 @bp.route("/outreach/funders/new", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def funder_new() -> Any:
     form = FunderForm()
     if form.validate_on_submit():
@@ -366,7 +365,7 @@ def funder_new() -> Any:
 
 
 @bp.route("/outreach/funders/<uuid:funder_id>", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def funder_edit(funder_id: uuid.UUID) -> Any:
     row = get_or_404(Funder, funder_id)
     form = FunderForm(obj=row if request.method == "GET" else None)
@@ -407,7 +406,7 @@ def _visit_data(form: FunderVisitForm) -> services.VisitData:
 
 
 @bp.route("/outreach/funder-visits/new", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def visit_new() -> Any:
     form = _visit_form(None)
     if request.method == "GET":
@@ -426,7 +425,7 @@ def visit_new() -> Any:
 
 
 @bp.route("/outreach/funder-visits/<uuid:funder_visit_id>", methods=["GET", "POST"])
-@require_role(*SUPERVISORS)
+@require(MANAGE_OUTREACH)
 def visit_edit(funder_visit_id: uuid.UUID) -> Any:
     row = get_or_404(FunderVisit, funder_visit_id)
     form = _visit_form(row)
