@@ -10,22 +10,21 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from saas.permissions import MANAGE_SETTINGS, can, require
 
 from saas.charts import line_chart
 from saas.errors import error_message
 from saas.i18n import format_month
 from saas.links import UrlPattern
-from saas.models import Role
-from saas.tenancy import current_agency, current_membership, get_or_404, require_role
+from saas.tenancy import current_agency, get_or_404
 from tenants.feedback.labels import dimension_label
 from tenants.feedback.models import DIMENSIONS
+from tenants.quality import BUILD_QUALITY_SUMMARIES, VIEW_QUALITY, kpis, queries, services, targets
 from tenants.quality import jobs as _jobs  # noqa: F401 - registers the build job
-from tenants.quality import kpis, queries, services, targets
 from tenants.quality.models import BuildState, QualitySummary
 from tenants.quality.pdf import render as render_pdf
 
 bp = Blueprint("quality", __name__, url_prefix="/a/<slug>")
-VIEWERS = (Role.ADMIN, Role.COORDINATOR)
 
 
 def state_label(state: str) -> str:
@@ -47,7 +46,7 @@ def _months_open(agency: Any) -> list[date]:
 
 
 @bp.route("/quality/")
-@require_role(*VIEWERS)
+@require(VIEW_QUALITY)
 def index() -> Any:
     agency = current_agency()
     rows = queries.archive()
@@ -57,13 +56,13 @@ def index() -> Any:
         "quality/index.html",
         rows=rows,
         missing=missing,
-        can_build=current_membership().role == Role.ADMIN,
+        can_build=can(BUILD_QUALITY_SUMMARIES),
         summary_url=UrlPattern("quality.show", "summary_id"),
     )
 
 
 @bp.route("/quality/build", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(BUILD_QUALITY_SUMMARIES)
 def build() -> Any:
     agency = current_agency()
     month = services.parse_month(request.form.get("month", ""))
@@ -83,7 +82,7 @@ def _flash_queued(queued: bool) -> None:
 
 
 @bp.route("/quality/<uuid:summary_id>")
-@require_role(*VIEWERS)
+@require(VIEW_QUALITY)
 def show(summary_id: uuid.UUID) -> Any:
     summary = get_or_404(QualitySummary, summary_id)
     figures = summary.figures or {}
@@ -97,7 +96,7 @@ def show(summary_id: uuid.UUID) -> Any:
         busy=summary.state in (BuildState.QUEUED, BuildState.BUILDING),
         trend_svg=_trend_chart(figures),
         dimensions=DIMENSIONS,
-        can_build=current_membership().role == Role.ADMIN,
+        can_build=can(BUILD_QUALITY_SUMMARIES),
         min_peers=services.MIN_PEERS,
         rv_month=date.fromisoformat(figures["return_visits"]["month"])
         if figures.get("return_visits")
@@ -129,7 +128,7 @@ def _trend_chart(figures: dict[str, Any]) -> Any:
 
 
 @bp.route("/quality/<uuid:summary_id>/rebuild", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(BUILD_QUALITY_SUMMARIES)
 def rebuild(summary_id: uuid.UUID) -> Any:
     summary = get_or_404(QualitySummary, summary_id)
     summary, queued = services.request_build(current_agency(), summary.month, by=current_user)
@@ -138,7 +137,7 @@ def rebuild(summary_id: uuid.UUID) -> Any:
 
 
 @bp.route("/quality/<uuid:summary_id>/summary.pdf")
-@require_role(*VIEWERS)
+@require(VIEW_QUALITY)
 def pdf(summary_id: uuid.UUID) -> Any:
     summary = get_or_404(QualitySummary, summary_id)
     if summary.state != BuildState.DONE and not summary.built_at:
@@ -154,7 +153,7 @@ def pdf(summary_id: uuid.UUID) -> Any:
 
 
 @bp.route("/quality/targets", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def targets_page() -> Any:
     agency = current_agency()
     current = targets.targets_of(agency)
