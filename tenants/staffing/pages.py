@@ -7,28 +7,25 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas import db
-from saas.models import Role
+from saas.errors import DomainError
+from saas.lifecycle import refuse
+from saas.permissions import can
 from saas.tenancy import current_membership, get_or_404
-from tenants.staffing import imports
-from tenants.staffing.errors import Invalid, show_on_form
+from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, imports
 from tenants.staffing.forms import ImportForm
 from tenants.staffing.models import ImportBatch, StaffFile
 
-VIEWERS = (Role.ADMIN, Role.COORDINATOR)
-STAFF = (Role.ADMIN, Role.COORDINATOR, Role.CARER)
-
 
 def is_viewer() -> bool:
-    return current_membership().role in {r.value for r in VIEWERS}
+    return can(VIEW_STAFF)
 
 
 def is_admin() -> bool:
-    return current_membership().role == Role.ADMIN
+    return can(MANAGE_STAFF)
 
 
 def staff_or_404(staff_id: uuid.UUID, *, own_ok: bool = False) -> StaffFile:
@@ -42,16 +39,14 @@ def staff_or_404(staff_id: uuid.UUID, *, own_ok: bool = False) -> StaffFile:
 
 
 def attempt(form: Any, action: Any) -> bool:
-    """Run a service call; on refusal roll back, put messages next to the
-    fields (the rest as flashes) and return False."""
+    """Run a service call; on refusal keep nothing, put the messages next to
+    the fields (the rest as flashes) and return False. The request commits
+    what a call kept once the page answers."""
     try:
         action()
-    except Invalid as exc:
-        db.session.rollback()
-        for message in show_on_form(form, exc):
-            flash(message, "error")
+    except DomainError as exc:
+        refuse(form, exc)
         return False
-    db.session.commit()
     return True
 
 

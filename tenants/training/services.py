@@ -23,9 +23,9 @@ from sqlalchemy import func, select
 
 from saas import audit, db
 from saas.models import User
-from tenants.staffing.errors import Invalid, Problem, raise_if, too_long
 from tenants.staffing.models import Certificate, CertificateType, StaffFile
 from tenants.staffing.settings import agency_in_scope, local_today
+from tenants.training.errors import Invalid, Problem, raise_if, too_long
 from tenants.training.models import (
     ATTENDANCE,
     CATEGORIES,

@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas import db
-from saas.models import Role
+from saas.lifecycle import refuse
 from saas.pagination import paginate
-from saas.tenancy import get_or_404, require_role
-from tenants.staffing import queries, services
+from saas.permissions import require
+from saas.tenancy import get_or_404
+from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, queries, services
 from tenants.staffing.errors import Invalid
 from tenants.staffing.forms import (
     CaseloadForm,
@@ -24,7 +25,6 @@ from tenants.staffing.labels import choices
 from tenants.staffing.models import (
     CaseloadAssignment,
 )
-from tenants.staffing.pages import VIEWERS
 from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import local_today
@@ -35,7 +35,7 @@ from tenants.staffing.views.files import render_file
 
 
 @bp.route("/staff/<uuid:staff_id>/caseload", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def assign_caseload(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = CaseloadForm()
@@ -60,7 +60,7 @@ def assign_caseload(staff_id: uuid.UUID) -> Any:
 
 
 @bp.route("/caseload/<uuid:assignment_id>/end", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def end_caseload(assignment_id: uuid.UUID) -> Any:
     assignment = get_or_404(CaseloadAssignment, assignment_id)
     form = EndCaseloadForm()
@@ -68,17 +68,14 @@ def end_caseload(assignment_id: uuid.UUID) -> Any:
     try:
         services.end_caseload(assignment, form.ends_on.data)
     except Invalid as exc:
-        db.session.rollback()
-        for message in exc.messages():
-            flash(message, "error")
+        refuse(None, exc)  # the page it goes back to shows the message above the file
     else:
-        db.session.commit()
         flash(_("Caseload entry ended."), "success")
     return redirect(url_for("staffing.file", staff_id=assignment.staff_file_id, _anchor="caseload"))
 
 
 @bp.route("/caseload")
-@require_role(*VIEWERS)
+@require(VIEW_STAFF)
 def caseload() -> Any:
     q = (request.args.get("q") or "").strip()[:100]
     role = request.args.get("role") or ""
