@@ -12,11 +12,11 @@ from flask_login import current_user
 
 from billing.lifecycle import require_can_grow
 from saas import db
+from saas.models import Role
 from saas.pagination import paginate
-from saas.permissions import require
-from saas.tenancy import current_membership, get_or_404
+from saas.tenancy import current_membership, get_or_404, require_role
 from tenants.spreadsheets import split_list
-from tenants.staffing import MANAGE_STAFF, OPEN_STAFF_FILES, VIEW_STAFF, queries, services, teams
+from tenants.staffing import queries, services, teams
 from tenants.staffing.forms import (
     CaseloadForm,
     EndCaseloadForm,
@@ -34,6 +34,7 @@ from tenants.staffing.models import (
     StaffFile,
     StaffTimeOff,
 )
+from tenants.staffing.pages import STAFF, VIEWERS
 from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import is_admin as _is_admin
 from tenants.staffing.pages import is_viewer as _is_viewer
@@ -49,7 +50,7 @@ def _list_args() -> dict[str, str]:
 
 
 @bp.route("/staff")
-@require(VIEW_STAFF)
+@require_role(*VIEWERS)
 def index() -> Any:
     args = _list_args()
     today = local_today()
@@ -116,7 +117,7 @@ def _save_staff(form: StaffForm, staff: StaffFile | None, created: list[StaffFil
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
-@require(MANAGE_STAFF)
+@require_role(Role.ADMIN)
 @require_can_grow
 def new() -> Any:
     form = NewStaffForm()
@@ -133,7 +134,7 @@ def new() -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>/edit", methods=["GET", "POST"])
-@require(MANAGE_STAFF)
+@require_role(Role.ADMIN)
 def edit(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = StaffForm(obj=staff)
@@ -157,7 +158,7 @@ def edit(staff_id: uuid.UUID) -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>")
-@require(OPEN_STAFF_FILES)
+@require_role(*STAFF)
 def file(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id, own_ok=True)
     return render_file(staff)
@@ -205,7 +206,7 @@ def render_file(staff: StaffFile, forms: dict[str, Any] | None = None, status: i
 
 
 @bp.route("/my/staff-file")
-@require(OPEN_STAFF_FILES)
+@require_role(*STAFF)
 def my_file() -> Any:
     staff = services.staff_of_membership(current_membership().id)
     if staff is None:
@@ -217,7 +218,7 @@ def my_file() -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>/time-off", methods=["POST"])
-@require(MANAGE_STAFF)
+@require_role(Role.ADMIN)
 def add_time_off(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = TimeOffForm()
@@ -231,7 +232,7 @@ def add_time_off(staff_id: uuid.UUID) -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>/time-off/<uuid:time_off_id>/delete", methods=["POST"])
-@require(MANAGE_STAFF)
+@require_role(Role.ADMIN)
 def remove_time_off(staff_id: uuid.UUID, time_off_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     entry = get_or_404(StaffTimeOff, time_off_id)
@@ -246,7 +247,7 @@ def remove_time_off(staff_id: uuid.UUID, time_off_id: uuid.UUID) -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>/recruitment", methods=["GET", "POST"])
-@require(MANAGE_STAFF)
+@require_role(Role.ADMIN)
 def recruitment(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     record = services.recruitment_of(staff)
