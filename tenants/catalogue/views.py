@@ -9,14 +9,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select, func, select
-from sqlalchemy.dialects.postgresql import distinct_on
 
-from saas import db
-from saas.pagination import contains_pattern, paginate
+from saas.fields import uuid_or_none
 from saas.permissions import can, require
 from saas.tenancy import current_agency, get_or_404
-from tenants.catalogue import MANAGE_CATALOGUE, VIEW_CATALOGUE, services
+from tenants.catalogue import MANAGE_CATALOGUE, VIEW_CATALOGUE, queries, services
 from tenants.catalogue.forms import CategoryForm, ItemForm, NewItemForm, PresetForm, TermsForm
 from tenants.catalogue.imports import CATALOGUE_COLUMNS
 from tenants.catalogue.models import ItemTerms, ServiceCategory, ServiceItem
@@ -30,34 +27,9 @@ from tenants.staffing.settings import local_today
 bp = Blueprint("catalogue", __name__, url_prefix="/a/<slug>")
 
 
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
 def _language() -> str:
     agency = current_agency()
     return "zh" if (agency.locale or "").startswith("zh") else "en"
-
-
-def catalogue_query(q: str, category: str, status: str) -> Select:
-    stmt = select(ServiceItem, ServiceCategory.name).join(
-        ServiceCategory, ServiceCategory.id == ServiceItem.category_id
-    )
-    if q:
-        stmt = stmt.where(func.lower(ServiceItem.name).like(contains_pattern(q.lower()), escape="\\"))
-    category_id = _uuid_or_none(category)
-    if category_id is not None:
-        stmt = stmt.where(ServiceItem.category_id == category_id)
-    if status == "active":
-        stmt = stmt.where(ServiceItem.active.is_(True))
-    elif status == "retired":
-        stmt = stmt.where(ServiceItem.active.is_(False))
-    return stmt.order_by(
-        ServiceCategory.position, ServiceCategory.name, func.lower(ServiceItem.name), ServiceItem.id
-    )
 
 
 def _type_names() -> dict[uuid.UUID, str]:
@@ -70,7 +42,7 @@ def index() -> Any:
     q = (request.args.get("q") or "").strip()[:100]
     category = request.args.get("category") or ""
     status = request.args.get("status") or "active"
-    page = paginate(db.session, catalogue_query(q, category, status), scalars=False)
+    page = queries.catalogue_page(q, category, status)
     today = local_today()
     terms = services.terms_on([item.id for item, _name in page.items], today)
     return render_template(
@@ -102,7 +74,7 @@ def _qualification_choices(form: Any) -> None:
 
 def _item_input(form: ItemForm) -> services.ItemInput:
     return services.ItemInput(
-        category_id=_uuid_or_none(form.category_id.data),
+        category_id=uuid_or_none(form.category_id.data),
         name=form.name.data or "",
         description=form.description.data or "",
         scope_included=form.scope_included.data or "",
@@ -116,7 +88,7 @@ def _terms_input(form: Any) -> services.TermsInput:
         unit=form.unit.data,
         duration_minutes=form.duration_minutes.data,
         checklist=services.checklist_from_text(form.checklist.data or ""),
-        required_certificate_type_id=_uuid_or_none(form.required_certificate_type_id.data),
+        required_certificate_type_id=uuid_or_none(form.required_certificate_type_id.data),
     )
 
 
@@ -219,7 +191,6 @@ def delete_terms(terms_id: uuid.UUID) -> Any:
 def retire_item(item_id: uuid.UUID) -> Any:
     row = get_or_404(ServiceItem, item_id)
     services.set_item_active(row, False)
-    db.session.commit()
     flash(_("Item retired: it can no longer be added to plans."), "success")
     return redirect(url_for("catalogue.item", item_id=row.id))
 
@@ -229,7 +200,6 @@ def retire_item(item_id: uuid.UUID) -> Any:
 def reactivate_item(item_id: uuid.UUID) -> Any:
     row = get_or_404(ServiceItem, item_id)
     services.set_item_active(row, True)
-    db.session.commit()
     flash(_("Item back in the catalogue."), "success")
     return redirect(url_for("catalogue.item", item_id=row.id))
 
@@ -244,13 +214,8 @@ def categories() -> Any:
     if form.validate_on_submit() and _attempt(form, lambda: services.create_category(form.name.data)):
         flash(_("Category added."), "success")
         return redirect(url_for("catalogue.categories"))
-    counts = dict(
-        db.session.execute(
-            select(ServiceItem.category_id, func.count()).group_by(ServiceItem.category_id)
-        ).all()
-    )
     return render_template(
-        "catalogue/categories.html", form=form, categories=services.categories(), counts=counts
+        "catalogue/categories.html", form=form, categories=services.categories(), counts=queries.item_counts()
     ), (422 if request.method == "POST" else 200)
 
 
@@ -328,20 +293,7 @@ def import_template() -> Any:
 @bp.route("/catalogue/export.csv")
 @require(VIEW_CATALOGUE)
 def export() -> Any:
-    today = local_today()
-    current = (
-        select(ItemTerms)
-        .where(ItemTerms.effective_from <= today)
-        .order_by(ItemTerms.item_id, ItemTerms.effective_from.desc())
-        .ext(distinct_on(ItemTerms.item_id))
-        .subquery("current")
-    )
-    rows = db.session.execute(
-        select(ServiceItem, ServiceCategory.name, current)
-        .join(ServiceCategory, ServiceCategory.id == ServiceItem.category_id)
-        .outerjoin(current, current.c.item_id == ServiceItem.id)
-        .order_by(ServiceCategory.position, ServiceCategory.name, func.lower(ServiceItem.name))
-    ).all()
+    rows = queries.export_rows(local_today())
     type_names = _type_names()
     return csv_response(
         "catalogue.csv",
