@@ -228,6 +228,12 @@ def wrote(sess: Session | None = None) -> bool:
     return bool(sess.info.get(_WROTE) or sess.new or sess.dirty or sess.deleted)
 
 
+def note_write(sess: Session | None = None) -> None:
+    """Count the transaction as written for a write the hooks cannot see: a
+    SELECT whose data-modifying CTE inserts (the client file's logged read)."""
+    (sess or db.session()).info[_WROTE] = True
+
+
 def finish(response: Any) -> Any:
     """after_request: commit a successful, unrefused request; leave any other
     to the teardown's close, which rolls back."""

@@ -9,16 +9,17 @@ from typing import Any
 
 from flask import abort, g, jsonify
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
 
 from saas import db
 from saas.api.body import boolean, booleans, json_object, page_limit, query_date, refuse, text
-from saas.api.views import api_error, bp, operation
+from saas.api.views import bp, operation
 from saas.permissions import USE_PORTAL, require
+from saas.tenancy import get_or_404
+from tenants.clients.services import portal_client_ids
 from tenants.scheduling import queries, services
 from tenants.scheduling.forms import CheckOutForm
 from tenants.scheduling.models import Visit, VisitStatus
-from tenants.scheduling.services import VisitError
+from tenants.staffing.services import staff_of_membership
 
 VISIT_SCHEMA = {
     "type": "object",
@@ -53,8 +54,6 @@ def _ok(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _staff_id() -> uuid.UUID:
-    from tenants.staffing.services import staff_of_membership
-
     staff = staff_of_membership(g.membership.id)
     if staff is None:
         abort(404)
@@ -118,8 +117,8 @@ def my_schedule() -> Any:
 
 
 def _my_visit(visit_id: uuid.UUID) -> Visit:
-    visit = db.session.scalar(select(Visit).where(Visit.id == visit_id))
-    if visit is None or visit.staff_file_id != _staff_id():
+    visit = get_or_404(Visit, visit_id)
+    if visit.staff_file_id != _staff_id():
         abort(404)
     return visit
 
@@ -149,12 +148,6 @@ def visit_detail(visit_id: uuid.UUID) -> Any:
     return jsonify(_one(_my_visit(visit_id)))
 
 
-def _error(exc: VisitError) -> Any:
-    from tenants.scheduling.views import visit_error_message
-
-    return api_error(409 if exc.field is None else 400, visit_error_message(exc))
-
-
 @bp.route("/visits/<uuid:visit_id>/check-in", methods=["POST"])
 @operation(
     post={
@@ -177,18 +170,14 @@ def _error(exc: VisitError) -> Any:
 def api_check_in(visit_id: uuid.UUID) -> Any:
     visit = _my_visit(visit_id)
     body = json_object(optional=True)
-    try:
-        services.check_in(
-            g.agency,
-            visit,
-            staff_id=visit.staff_file_id,
-            latitude=body.get("latitude"),
-            longitude=body.get("longitude"),
-        )
-    except VisitError as exc:
-        db.session.rollback()
-        return _error(exc)
-    db.session.commit()
+    # a refusal (VisitError) is answered with its message: 409, or 400 for a value
+    services.check_in(
+        g.agency,
+        visit,
+        staff_id=visit.staff_file_id,
+        latitude=body.get("latitude"),
+        longitude=body.get("longitude"),
+    )
     return jsonify(_one(visit))
 
 
@@ -236,18 +225,7 @@ def api_check_out(visit_id: uuid.UUID) -> Any:
         notes=record_text("notes"),
         needs_attention=boolean(body, "needs_attention"),
     )
-    try:
-        services.check_out(
-            g.agency,
-            visit,
-            record,
-            staff_id=visit.staff_file_id,
-            by=g.api_user,
-        )
-    except VisitError as exc:
-        db.session.rollback()
-        return _error(exc)
-    db.session.commit()
+    services.check_out(g.agency, visit, record, staff_id=visit.staff_file_id, by=g.api_user)
     return jsonify(_one(visit))
 
 
@@ -260,10 +238,7 @@ def api_check_out(visit_id: uuid.UUID) -> Any:
     }
 )
 def api_calendar() -> Any:
-    from tenants.scheduling.views import issue_feed
-
-    url = issue_feed(_staff_id())
-    db.session.commit()
+    url = services.issue_feed(_staff_id())
     return jsonify(url=url)
 
 
@@ -295,20 +270,10 @@ def api_calendar() -> Any:
 )
 @require(USE_PORTAL)
 def my_visits() -> Any:
-    from tenants.clients.models import PortalLink
-    from tenants.scheduling.views import portal_visits
-
-    client_ids = list(
-        db.session.scalars(select(PortalLink.client_id).where(PortalLink.membership_id == g.membership.id))
-    )
+    client_ids = portal_client_ids(g.membership)
     rows = []
     if client_ids:
-        rows = portal_visits(
-            client_ids,
-            and_(Visit.starts_at >= db.utcnow(), Visit.status == VisitStatus.SCHEDULED),
-            Visit.starts_at.asc(),
-            limit=100,
-        )
+        rows = queries.upcoming_portal_visits(client_ids, db.utcnow(), limit=100)
     tz = services.tz_of(g.agency)
     return jsonify(
         visits=[

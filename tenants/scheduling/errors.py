@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from saas.errors import DomainError
+from flask_babel import lazy_gettext as _l
+
+from saas.errors import DomainError, register_messages
 
 
 class VisitError(DomainError):
@@ -11,3 +13,29 @@ class VisitError(DomainError):
         # what the API has always answered: a value next to a field is a bad
         # request, a visit in the wrong state a conflict
         return 409 if field is None else 400
+
+
+# what each refusal says, next to its field or at the top of the page (and in
+# the API's error document); the codes are the area's own
+register_messages(
+    {
+        "not_open": _l("This visit can no longer be changed."),
+        "reason_required": _l("Give a reason."),
+        "time_format": _l("Give the time as HH:MM."),
+        "in_past": _l("A visit cannot be booked in the past."),
+        "too_far_ahead": _l("Book a visit within two years from today (until %(latest)s)."),
+        "in_future": _l("The date cannot be in the future."),
+        "item_unknown": _l("Choose an active service from the catalogue."),
+        "duration_range": _l("Between 5 minutes and 24 hours."),
+        "not_yours": _l("This visit is assigned to another carer."),
+        "already_checked_in": _l("You have already checked in to this visit."),
+        "not_checked_in": _l("Check in before checking out."),
+        "already_checked_out": _l("This visit is already checked out."),
+        "too_early": _l("It is too early to check in to this visit."),
+        "position_invalid": _l("The position is not a valid latitude and longitude."),
+        "required": _l("This field is required."),
+        "checklist_mismatch": _l("The checklist does not match this visit."),
+        "not_flagged": _l("This visit has no late or missed flag."),
+    },
+    error=VisitError,
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort
@@ -13,7 +13,6 @@ from saas.auth import tokens
 from saas.models import Agency, Membership
 from tenants.scheduling import queries, services
 from tenants.scheduling.models import CalendarFeed
-from tenants.scheduling.views import render_ics
 from tenants.staffing.models import StaffFile
 
 bp = Blueprint("calendar_feed", __name__)
@@ -49,3 +48,34 @@ def ics(token: str) -> Any:
     return Response(
         render_ics(agency, rows), mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"}
     )
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def render_ics(agency: Agency, rows: list[queries.ScheduleRow]) -> str:
+    """RFC 5545. Times in UTC; the summary carries the client's first name and
+    the service, never health data."""
+    stamp = db.utcnow().strftime("%Y%m%dT%H%M%SZ")
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//CareHub//Visits//EN",
+        "CALSCALE:GREGORIAN",
+        f"X-WR-CALNAME:{_ics_text(agency.name)}",
+    ]
+    for row in rows:
+        first = (row.client or "").split(" ")[0]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{row.id}@carehub",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{row.starts_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+            f"DTEND:{row.ends_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+            f"SUMMARY:{_ics_text(first + ' · ' + row.service)}",
+            f"LOCATION:{_ics_text(row.address or '')}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"

@@ -13,25 +13,40 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Select, String, Text, and_, bindparam, cast, func, literal, null, select, true
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from saas import db
 from saas.links import UrlPattern
-from saas.models import Agency
+from saas.models import Agency, Membership, Role, User
 from tenants.catalogue.models import ServiceItem
-from tenants.clients.models import Client
+from tenants.clients.models import Client, RiskAssessment, ServicePlan
 from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted
 from tenants.scheduling import services
 from tenants.scheduling.labels import visit_status_label
-from tenants.scheduling.models import ServiceRecord, Visit, VisitStatus
+from tenants.scheduling.models import CalendarFeed, CancellationRequest, ServiceRecord, Visit, VisitStatus
 from tenants.staffing.models import StaffFile
+from tenants.staffing.services import names_of
 
 # the most visits one schedule shows (62 days of a full-time carer fit)
 MAX_ROWS = 500
@@ -259,3 +274,187 @@ def visit_entries(lines: Sequence[TimelineLine]) -> list[TimelineEntry]:
         )
         for line in lines
     ]
+
+
+# -- the coordinator's board and the visit sheet ---------------------------------------------
+
+BOARD_ROWS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """What needs the coordinator: flagged visits not resolved, visits of the
+    next 7 days with nobody, records asking for attention, the clients'
+    cancellation requests; each (row, ..., client name), oldest first."""
+
+    flagged: list[Any]
+    unassigned: list[Any]
+    attention: list[Any]
+    requests: list[Any]
+
+
+def _visit_client() -> Any:
+    return and_(Client.tenant_id == Visit.tenant_id, Client.id == Visit.client_id)
+
+
+def board(now: datetime) -> Board:
+    flagged = db.session.execute(
+        select(Visit, Client.full_name)
+        .join(Client, _visit_client())
+        .where(
+            or_(Visit.late_flagged_at.isnot(None), Visit.missed_flagged_at.isnot(None)),
+            Visit.flag_resolved_at.is_(None),
+            Visit.checked_in_at.is_(None),
+        )
+        .order_by(Visit.starts_at)
+        .limit(BOARD_ROWS)
+    ).all()
+    unassigned = db.session.execute(
+        select(Visit, Client.full_name)
+        .join(Client, _visit_client())
+        .where(
+            Visit.staff_file_id.is_(None),
+            Visit.status == VisitStatus.SCHEDULED,
+            Visit.starts_at >= now,
+            Visit.starts_at < now + timedelta(days=7),
+        )
+        .order_by(Visit.starts_at)
+        .limit(BOARD_ROWS)
+    ).all()
+    attention = db.session.execute(
+        select(ServiceRecord, Visit, Client.full_name)
+        .join(Visit, and_(Visit.tenant_id == ServiceRecord.tenant_id, Visit.id == ServiceRecord.visit_id))
+        .join(Client, _visit_client())
+        .where(ServiceRecord.needs_attention.is_(True), ServiceRecord.attention_resolved_at.is_(None))
+        .order_by(ServiceRecord.created_at)
+        .limit(BOARD_ROWS)
+    ).all()
+    requests = db.session.execute(
+        select(CancellationRequest, Visit, Client.full_name)
+        .join(
+            Visit,
+            and_(Visit.tenant_id == CancellationRequest.tenant_id, Visit.id == CancellationRequest.visit_id),
+        )
+        .join(Client, _visit_client())
+        .where(CancellationRequest.handled_at.is_(None))
+        .order_by(CancellationRequest.created_at)
+        .limit(BOARD_ROWS)
+    ).all()
+    return Board(list(flagged), list(unassigned), list(attention), list(requests))
+
+
+@dataclass(frozen=True, slots=True)
+class VisitSheet:
+    """What the visit sheet shows besides the visit: the client, the service's
+    name, the latest risk assessment of the plan's case, the client's last
+    service record before this visit (record, starts_at), this visit's record,
+    the carer's name."""
+
+    client: Client | None
+    item_name: str | None
+    risk: RiskAssessment | None
+    last: Any
+    record: ServiceRecord | None
+    carer: str | None
+
+
+def visit_sheet(visit: Visit) -> VisitSheet:
+    """In a fixed number of queries."""
+    client = db.session.scalar(select(Client).where(Client.id == visit.client_id))
+    item_name = db.session.scalar(select(ServiceItem.name).where(ServiceItem.id == visit.service_item_id))
+    risk = db.session.scalar(
+        select(RiskAssessment)
+        .join(ServicePlan, ServicePlan.case_id == RiskAssessment.case_id, isouter=True)
+        .where(RiskAssessment.case_id.in_(select(ServicePlan.case_id).where(ServicePlan.id == visit.plan_id)))
+        .order_by(RiskAssessment.assessed_on.desc())
+        .limit(1)
+    )
+    last = db.session.execute(
+        select(ServiceRecord, Visit.starts_at)
+        .join(Visit, and_(Visit.tenant_id == ServiceRecord.tenant_id, Visit.id == ServiceRecord.visit_id))
+        .where(Visit.client_id == visit.client_id, Visit.starts_at < visit.starts_at)
+        .order_by(Visit.starts_at.desc())
+        .limit(1)
+    ).first()
+    record = record_of(visit.id)
+    carer = names_of([visit.staff_file_id]).get(visit.staff_file_id) if visit.staff_file_id else None
+    return VisitSheet(client, item_name, risk, last, record, carer)
+
+
+def record_of(visit_id: uuid.UUID) -> ServiceRecord | None:
+    return db.session.scalar(select(ServiceRecord).where(ServiceRecord.visit_id == visit_id))
+
+
+def carer_choices() -> list[tuple[str, str]]:
+    """(staff file id, name) of the active carers, by name: whom a visit may be given to."""
+    rows = db.session.execute(
+        select(StaffFile.id, User.name)
+        .join(
+            Membership,
+            and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
+        )
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.active.is_(True), Membership.role == Role.CARER)
+        .order_by(User.name)
+        .limit(2000)
+    ).all()
+    return [(str(i), n) for i, n in rows]
+
+
+def service_choices() -> list[tuple[str, str]]:
+    """(id, name) of the catalogue's active services, by name."""
+    return [
+        (str(i), n)
+        for i, n in db.session.execute(
+            select(ServiceItem.id, ServiceItem.name)
+            .where(ServiceItem.active.is_(True))
+            .order_by(ServiceItem.name)
+        )
+    ]
+
+
+def feed_active_since(staff_id: uuid.UUID) -> datetime | None:
+    """When the carer's calendar feed in use was issued (None: none is)."""
+    return db.session.scalar(
+        select(CalendarFeed.created_at).where(
+            CalendarFeed.staff_file_id == staff_id, CalendarFeed.revoked_at.is_(None)
+        )
+    )
+
+
+# -- the client portal -----------------------------------------------------------------------
+
+
+def portal_visits(client_ids: list[uuid.UUID], condition: Any, order: Any, limit: int = 30) -> list[Any]:
+    """Visits for the portal: date, time, the carer's first name, the record
+    summary; nothing else about the carer."""
+    return list(
+        db.session.execute(
+            select(Visit, ServiceItem.name, User.name, ServiceRecord.what_was_done, CancellationRequest.id)
+            .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
+            .outerjoin(StaffFile, StaffFile.id == Visit.staff_file_id)
+            .outerjoin(Membership, Membership.id == StaffFile.membership_id)
+            .outerjoin(User, User.id == Membership.user_id)
+            .outerjoin(ServiceRecord, ServiceRecord.visit_id == Visit.id)
+            .outerjoin(
+                CancellationRequest,
+                and_(CancellationRequest.visit_id == Visit.id, CancellationRequest.handled_at.is_(None)),
+            )
+            .where(Visit.client_id.in_(client_ids), condition)
+            .order_by(order)
+            .limit(limit)
+        )
+    )
+
+
+def upcoming_portal_visits(client_ids: list[uuid.UUID], now: datetime, limit: int = 30) -> list[Any]:
+    return portal_visits(
+        client_ids,
+        and_(Visit.starts_at >= now, Visit.status == VisitStatus.SCHEDULED),
+        Visit.starts_at.asc(),
+        limit,
+    )
+
+
+def past_portal_visits(client_ids: list[uuid.UUID], now: datetime, limit: int = 30) -> list[Any]:
+    return portal_visits(client_ids, Visit.starts_at < now, Visit.starts_at.desc(), limit)

@@ -18,6 +18,7 @@ from tenants.scheduling.services.assignment import (
     unassign,
     within_availability,
 )
+from tenants.scheduling.services.calendar_feed import issue_feed, revoke_feeds
 from tenants.scheduling.services.changes import (
     RecordData,
     cancel,
@@ -25,8 +26,11 @@ from tenants.scheduling.services.changes import (
     check_out,
     distance_m,
     flag_late_and_missed,
+    may_request_cancellation,
     parse_position,
+    request_cancellation,
     reschedule,
+    resolve_attention,
     resolve_flag,
 )
 from tenants.scheduling.services.generation import (
@@ -93,16 +97,21 @@ __all__ = [
     "distance_m",
     "flag_late_and_missed",
     "generate_visits",
+    "issue_feed",
     "latest_visit_day",
     "local_now",
+    "may_request_cancellation",
     "month_start",
     "parse_position",
     "record_return_visit",
     "replace_plan_visits",
+    "request_cancellation",
     "reschedule",
+    "resolve_attention",
     "resolve_flag",
     "return_visit_due_day",
     "return_visits_for",
+    "revoke_feeds",
     "suggest",
     "terms_for_day",
     "tz_of",

@@ -18,7 +18,7 @@ from saas.models import Agency, Membership, Role, User
 from saas.notifications.reminders import Due, recipients, send_now
 from tenants.clients.models import Client, PortalLink
 from tenants.scheduling.errors import VisitError
-from tenants.scheduling.models import ServiceRecord, Visit, VisitStatus
+from tenants.scheduling.models import CancellationRequest, ServiceRecord, Visit, VisitStatus
 from tenants.scheduling.services.assignment import check_assignment
 from tenants.scheduling.services.timing import DEFAULT_LATE_GRACE, at_local, check_visit_start, tz_of
 from tenants.scheduling.signals import VisitCompleted, visit_completed
@@ -96,8 +96,37 @@ def cancel(agency: Agency, visit: Visit, *, reason: str, by: User | None) -> Non
     visit.status = VisitStatus.CANCELLED
     visit.cancelled_at = db.utcnow()
     visit.cancel_reason = reason.strip()
+    # the client's request to cancel it, if any, is answered by this
+    db.session.execute(
+        CancellationRequest.__table__.update()
+        .where(
+            CancellationRequest.tenant_id == visit.tenant_id,
+            CancellationRequest.visit_id == visit.id,
+            CancellationRequest.handled_at.is_(None),
+        )
+        .values(handled_at=db.utcnow(), outcome="cancelled")
+    )
     audit.record("visit.cancelled", str(visit.id), reason=reason.strip())
     _notify_change(agency, visit, "cancelled")
+
+
+def may_request_cancellation(visit: Visit) -> bool:
+    """A client may ask to cancel a visit still to come."""
+    return visit.status == VisitStatus.SCHEDULED and visit.starts_at > db.utcnow()
+
+
+def request_cancellation(visit: Visit, membership_id: uuid.UUID, reason: str) -> None:
+    """A client (or family member) asks the agency to cancel a visit; one
+    request waits at a time."""
+    if not may_request_cancellation(visit):
+        raise VisitError("not_open")
+    pending = db.session.scalar(
+        select(CancellationRequest.id).where(
+            CancellationRequest.visit_id == visit.id, CancellationRequest.handled_at.is_(None)
+        )
+    )
+    if pending is None:
+        db.session.add(CancellationRequest(visit_id=visit.id, membership_id=membership_id, reason=reason))
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
@@ -244,6 +273,15 @@ def flag_late_and_missed(agency: Agency, now: datetime | None = None) -> tuple[i
         .values(status=VisitStatus.MISSED, missed_flagged_at=now)
     ).rowcount
     return late or 0, missed or 0
+
+
+def resolve_attention(visit: Visit) -> ServiceRecord | None:
+    """The coordinator dealt with what the visit's record asked attention for;
+    None when the visit has no record."""
+    record = db.session.scalar(select(ServiceRecord).where(ServiceRecord.visit_id == visit.id))
+    if record is not None:
+        record.attention_resolved_at = db.utcnow()
+    return record
 
 
 def resolve_flag(visit: Visit, reason: str, by: User | None) -> None:

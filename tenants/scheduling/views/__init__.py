@@ -1,0 +1,10 @@
+"""Visits' pages: the coordinator's board and the visit sheet, the carer's
+schedule and check-in/out, return visits, the client portal. One blueprint
+(`scheduling`, in `blueprint`); each module adds the routes of one topic to it."""
+
+from __future__ import annotations
+
+from tenants.scheduling.views import board, carer, portal, return_visits
+from tenants.scheduling.views.blueprint import bp
+
+__all__ = ["bp", "board", "carer", "portal", "return_visits"]
