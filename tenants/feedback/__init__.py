@@ -34,7 +34,8 @@ AREA = Area(
     "feedback",
     models=(".models",),
     blueprints=(".views", ".links"),
-    routes=(".api",),
+    # the feedback blueprint's other pages (`views.bp`), and the API's routes
+    routes=(".views_opinions", ".views_rectifications", ".views_statistics", ".api"),
     reminders=(".reminders",),
     receivers=(".receivers",),
     periodic=(

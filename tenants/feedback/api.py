@@ -7,20 +7,17 @@ import uuid
 from typing import Any
 
 from flask import abort, g, jsonify, request
-from sqlalchemy import select
 
-from saas import db
 from saas.api.body import boolean, json_object, page_limit, text
 from saas.api.views import api_error, bp, operation
 from saas.models import Role
 from saas.permissions import USE_PORTAL, require
 from saas.tenancy import current_membership
 from tenants.clients.services import portal_client_ids
-from tenants.feedback import HANDLE_COMPLAINTS, services
+from tenants.feedback import HANDLE_COMPLAINTS, queries, services
 from tenants.feedback.forms import FeedbackForm, RatingForm, TransitionForm
 from tenants.feedback.models import DIMENSIONS, FeedbackItem, FeedbackStatus, RatingChannel, VisitRating
-from tenants.feedback.services import FeedbackData, FeedbackError, Scores
-from tenants.scheduling.models import Visit
+from tenants.feedback.services import FeedbackData, Scores
 
 RATING_SCHEMA = {
     "type": "object",
@@ -52,12 +49,6 @@ CHOICE_LIMIT = 50
 
 def _ok(schema: dict[str, Any]) -> dict[str, Any]:
     return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
-
-
-def _error(exc: FeedbackError) -> Any:
-    from tenants.feedback.views import error_message
-
-    return api_error(409 if exc.field is None else 400, error_message(exc))
 
 
 def _rating_json(rating: VisitRating) -> dict[str, Any]:
@@ -103,7 +94,7 @@ def _rating_json(rating: VisitRating) -> dict[str, Any]:
 )
 @require(USE_PORTAL)
 def api_rate(visit_id: uuid.UUID) -> Any:
-    visit = db.session.scalar(select(Visit).where(Visit.id == visit_id))
+    visit = queries.visit_of(visit_id)
     if visit is None or visit.client_id not in portal_client_ids(current_membership()):
         abort(404)
     body = json_object()
@@ -111,18 +102,14 @@ def api_rate(visit_id: uuid.UUID) -> Any:
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values.values()):
         return api_error(400, "Give each of attitude, process, effect, environment, timeliness as 1 to 5.")
     comment = text(body, "comment", page_limit(RatingForm, "comment"))
-    try:
-        rating = services.rate_visit(
-            g.agency,
-            visit,
-            Scores(**values, comment=comment),
-            channel=RatingChannel.PORTAL,
-            membership_id=g.membership.id,
-        )
-    except FeedbackError as exc:
-        db.session.rollback()
-        return _error(exc)
-    db.session.commit()
+    # a refusal (FeedbackError) is answered by the core with its status and message
+    rating = services.rate_visit(
+        g.agency,
+        visit,
+        Scores(**values, comment=comment),
+        channel=RatingChannel.PORTAL,
+        membership_id=g.membership.id,
+    )
     return jsonify(_rating_json(rating))
 
 
@@ -138,15 +125,7 @@ def api_rate(visit_id: uuid.UUID) -> Any:
 )
 @require(USE_PORTAL, refuse=404)
 def api_my_ratings() -> Any:
-    clients = portal_client_ids(current_membership())
-    rows = []
-    if clients:
-        rows = db.session.scalars(
-            select(VisitRating)
-            .where(VisitRating.client_id.in_(clients))
-            .order_by(VisitRating.created_at.desc())
-            .limit(200)
-        ).all()
+    rows = queries.ratings_of_clients(portal_client_ids(current_membership()))
     return jsonify(ratings=[_rating_json(r) for r in rows])
 
 
@@ -187,13 +166,7 @@ def api_my_ratings() -> Any:
 @require(HANDLE_COMPLAINTS, methods=("GET",))
 def api_feedback() -> Any:
     if request.method == "GET":
-        items = db.session.scalars(
-            select(FeedbackItem)
-            .where(FeedbackItem.status != FeedbackStatus.CLOSED)
-            .order_by(FeedbackItem.due_at)
-            .limit(500)
-        ).all()
-        return jsonify(items=[_item_json(i) for i in items])
+        return jsonify(items=[_item_json(i) for i in queries.open_items()])
     body = json_object()
 
     def field(key: str) -> str:
@@ -210,14 +183,9 @@ def api_feedback() -> Any:
         confidential=boolean(body, "confidential"),
     )
     channel = "portal" if g.membership.role == Role.CLIENT else "phone"
-    try:
-        item = services.submit_feedback(
-            g.agency, data, channel=channel, membership_id=g.membership.id, by=g.api_user
-        )
-    except FeedbackError as exc:
-        db.session.rollback()
-        return _error(exc)
-    db.session.commit()
+    item = services.submit_feedback(
+        g.agency, data, channel=channel, membership_id=g.membership.id, by=g.api_user
+    )
     return jsonify(_item_json(item))
 
 
@@ -267,17 +235,12 @@ def _item_json(item: FeedbackItem) -> dict[str, Any]:
 )
 @require(HANDLE_COMPLAINTS)
 def api_feedback_transition(feedback_id: uuid.UUID) -> Any:
-    item = db.session.scalar(select(FeedbackItem).where(FeedbackItem.id == feedback_id))
+    item = queries.item_of(feedback_id)
     if item is None:
         abort(404)
     body = json_object()
     to_status = text(body, "to_status", CHOICE_LIMIT)
     note = text(body, "note", page_limit(TransitionForm, "note"))
     response = text(body, "response", page_limit(TransitionForm, "response"))
-    try:
-        services.transition(item, to_status, by=g.api_user, note=note, response=response)
-    except FeedbackError as exc:
-        db.session.rollback()
-        return _error(exc)
-    db.session.commit()
+    services.transition(item, to_status, by=g.api_user, note=note, response=response)
     return jsonify(_item_json(item))

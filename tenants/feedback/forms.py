@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from saas.fields import strip
+from tenants.feedback.statistics import FIRST_DAY, LAST_DAY
 
 SCORE_CHOICES = [
     ("5", _l("5 – Excellent")),
@@ -146,10 +147,6 @@ class _DayField(DateField):
 
 def _day_within_bounds(form: FlaskForm, field: DateField) -> None:
     """A day the statistics can count from and to (far years would overflow)."""
-    from flask_babel import gettext
-
-    from tenants.feedback.statistics import FIRST_DAY, LAST_DAY
-
     if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
         raise ValidationError(
             gettext(

@@ -7,12 +7,13 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
-from saas import db
+from saas.errors import error_message
 from saas.extensions import csrf, limiter
-from tenants.feedback import services
+from saas.lifecycle import mark_refused
+from tenants.feedback import queries, services
 from tenants.feedback.forms import RatingForm
 from tenants.feedback.services import FeedbackError
-from tenants.feedback.views import _scores, carer_first_name, error_message
+from tenants.feedback.views import scores_of
 
 bp = Blueprint("rating_link", __name__)
 
@@ -30,13 +31,12 @@ def rate(token: str) -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            services.rate_by_link(agency, link, visit, _scores(form))
+            services.rate_by_link(agency, link, visit, scores_of(form))
         except FeedbackError as exc:
-            db.session.rollback()
+            mark_refused()  # shown with 422: nothing is kept
             error = error_message(exc)
             status = 422
         else:
-            db.session.commit()
             return render_template("feedback/thanks.html", message=_("Thank you for your rating."))
     elif request.method == "POST":
         status = 422
@@ -46,7 +46,7 @@ def rate(token: str) -> Any:
         "feedback/rate.html",
         form=form,
         day=visit.local_day,
-        carer=carer_first_name(visit),
+        carer=queries.carer_first_name(visit.staff_file_id),
         rating=None,
         can_amend=True,
         completed=True,

@@ -9,13 +9,17 @@ from decimal import Decimal
 from typing import Any
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from saas import audit, db
+from saas import audit, db, mail
 from saas.auth import tokens
+from saas.errors import DomainError, register_messages
 from saas.models import Agency, MailMessage, Membership, Role, User
 from saas.notifications.reminders import batch_size_setting, send_now
+from saas.tenancy import open_personal_link
+from tenants.clients.models import Client
 from tenants.feedback import MANAGE_RECTIFICATIONS
 from tenants.feedback.models import (
     DIMENSIONS,
@@ -36,17 +40,42 @@ from tenants.feedback.models import (
 )
 from tenants.feedback.reminders import DUE_SOON, overdue, overdue_dues
 from tenants.scheduling.models import Visit, VisitStatus
+from tenants.staffing.teams import supervisor_of
 
 AMEND_DAYS = 7
 LINK_DAYS = 14
 STATUS_ORDER = [s.value for s in FeedbackStatus]
 
 
-class FeedbackError(ValueError):
-    def __init__(self, code: str, field: str | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
+class FeedbackError(DomainError):
+    """A rule of ratings, feedback or rectifications refused the change. The
+    API answers 400 for a value of a field, 409 for the state of things."""
+
+    @classmethod
+    def status_for(cls, code: str, field: str | None) -> int:
+        return 409 if field is None else 400
+
+
+register_messages(
+    {
+        "not_completed": _l("Only a completed visit can be rated."),
+        "score_range": _l("Choose a score from 1 to 5."),
+        "already_rated": _l("This visit has already been rated."),
+        "amend_closed": _l("A rating can only be changed within 7 days."),
+        "link_used": _l("This link has already been used."),
+        "recorded_by_required": _l("Say who took the rating."),
+        "required": _l("This field is required."),
+        "bad_choice": _l("Choose one of the options."),
+        "not_forward": _l("Choose a later step."),
+        "response_required": _l("Record the response given to the person first."),
+        "owner_unknown": _l("Choose an active staff member."),
+        "source_unknown": _l("The complaint or low rating was not found."),
+        "not_supervisor": _l("Only an admin or a coordinator can re-inspect."),
+        "owner_cannot_inspect": _l("The owner cannot re-inspect their own rectification."),
+        "already_closed": _l("This rectification is already closed."),
+    },
+    error=FeedbackError,
+)
 
 
 # -- ratings ----------------------------------------------------------------------------------
@@ -142,9 +171,6 @@ def _fill(
 def _low_rating_follow_up(agency: Agency, rating: VisitRating) -> None:
     """A task for the carer's team supervisor, or for the coordinators when
     the carer has no team supervisor; they are emailed."""
-    from saas import mail
-    from tenants.staffing.teams import supervisor_of
-
     supervisor = supervisor_of(rating.staff_file_id)
     if db.session.scalar(select(FollowUpTask.id).where(FollowUpTask.rating_id == rating.id)) is None:
         db.session.add(
@@ -218,8 +244,6 @@ def issue_rating_link(agency: Agency, visit: Visit) -> str:
 
 def open_rating_link(token: str) -> tuple[Agency, RatingLink, Visit] | None:
     """The agency, link and visit of a valid token (and the tenant in scope), or None."""
-    from saas.tenancy import open_personal_link
-
     opened = open_personal_link(token, RatingLink)
     if opened is None:
         return None
@@ -261,9 +285,6 @@ def email_rating_link(agency: Agency, visit: Visit) -> bool:
     """After check-out, email the client a personal link to rate the visit,
     once, when the agency wants it (`rating_link_email`, on by default) and
     the client has an email address. Returns whether a mail was queued."""
-    from saas import mail
-    from tenants.clients.models import Client
-
     if not agency.setting("rating_link_email", True) or visit.status != VisitStatus.COMPLETED:
         return False
     address = db.session.scalar(select(Client.email).where(Client.id == visit.client_id))
@@ -360,8 +381,6 @@ def submit_feedback(
 
 
 def _notify_admins(agency: Agency, item: FeedbackItem) -> None:
-    from saas import mail
-
     for email, locale in _people(Role.ADMIN):
         mail.send(
             email,
@@ -383,9 +402,9 @@ def transition(
 ) -> FeedbackTransition:
     """Move forward through the workflow, each step dated and attributed."""
     if to_status not in STATUS_ORDER:
-        raise FeedbackError("bad_choice", "status")
+        raise FeedbackError("bad_choice", "to_status")
     if STATUS_ORDER.index(to_status) <= STATUS_ORDER.index(item.status):
-        raise FeedbackError("not_forward", "status")
+        raise FeedbackError("not_forward", "to_status")
     now = db.utcnow()
     response = (response or "").strip()
     if response:
@@ -485,11 +504,11 @@ def reinspect(rect: Rectification, inspector: Membership, *, passed: bool, notes
     """A supervisor who is not the owner re-inspects: a pass closes the
     rectification, a failure (re-)opens it."""
     if inspector.role not in MANAGE_RECTIFICATIONS:
-        raise FeedbackError("not_supervisor")
+        raise FeedbackError("not_supervisor", "outcome")
     if inspector.id == rect.owner_membership_id:
-        raise FeedbackError("owner_cannot_inspect")
+        raise FeedbackError("owner_cannot_inspect", "outcome")
     if passed and rect.status == RectificationStatus.CLOSED:
-        raise FeedbackError("already_closed")
+        raise FeedbackError("already_closed", "outcome")
     row = ReInspection(
         rectification_id=rect.id,
         inspector_membership_id=inspector.id,
