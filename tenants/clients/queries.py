@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Uuid,
     and_,
+    bindparam,
     cast,
     func,
     insert,
@@ -59,7 +60,13 @@ from tenants.clients.models import (
     ServicePlan,
     ServicePlanItem,
 )
-from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted, timeline_parts
+from tenants.clients.signals import (
+    TimelineEntry,
+    TimelineLine,
+    TimelineWanted,
+    client_timeline,
+    timeline_parts,
+)
 
 TIMELINE_PAGE = 50
 # more than any client has; a file lists the latest ones
@@ -86,7 +93,7 @@ class ClientFile:
 # -- the clients area's own lines ------------------------------------------------------------
 
 
-def _day_start(day: Any, timezone: str) -> Any:
+def _day_start(day: Any, timezone: Any) -> Any:
     # a line with only a day is placed at the start of that day, in the agency's zone
     return func.timezone(timezone, cast(day, DateTime))
 
@@ -278,24 +285,25 @@ def _json_rows(stmt: Select[Any], order: Callable[[Any], tuple[Any, ...]]) -> An
     ).scalar_subquery()
 
 
-def file_statement(
-    agency: Agency, client_id: uuid.UUID, user_id: uuid.UUID | None, parts: list[Select[Any]], limit: int
-) -> Select[Any]:
+def file_statement(parts: list[Select[Any]], limit: int) -> Select[Any]:
     """One statement for the whole page: the read written to the access log
     (only when the client is the agency's: otherwise no row, and nothing
     written), the client's facts, and JSON arrays of its contacts, portal
-    members, cases and one page of its file merged from `parts`."""
+    members, cases and one page of its file merged from `parts`. Its values
+    are bound parameters (`client_id`, `tenant_id`, `access_id`, `user_id`,
+    `now` and the parts'), so it is built once per shape of page."""
+    client_id = bindparam("client_id", type_=Uuid)
     log = ClientFileAccess.__table__
     logged = (
         insert(log)
         .from_select(
             ["tenant_id", "id", "client_id", "user_id", "at", "section"],
             select(
-                literal(agency.id, Uuid),
-                literal(db.new_id(), Uuid),
+                bindparam("tenant_id", type_=Uuid),
+                bindparam("access_id", type_=Uuid),
                 Client.id,
-                literal(user_id, Uuid),
-                literal(db.utcnow(), DateTime(timezone=True)),
+                bindparam("user_id", type_=Uuid),
+                bindparam("now", type_=DateTime(timezone=True)),
                 literal("file", String),
             ).where(Client.id == client_id),
         )
@@ -386,22 +394,45 @@ def _line(raw: dict[str, Any]) -> TimelineLine:
     )
 
 
+# Built once per shape of page (first or later, its length) and set of parts:
+# building the statement costs several times what running it does.
+_FILE_STATEMENTS: dict[tuple[Any, ...], tuple[Select[Any], list[Any]]] = {}
+
+
+def _file_statement(paged: bool, limit: int) -> tuple[Select[Any], list[Any]]:
+    key = (paged, limit, tuple(client_timeline.receivers))
+    found = _FILE_STATEMENTS.get(key)
+    if found is None:
+        wanted = TimelineWanted(paged, limit)
+        parts: list[Select[Any]] = []
+        renderers: list[Any] = []
+        for select_ in own_lines(wanted):
+            parts.append(select_)
+            renderers.append(own_entries)
+        for part in timeline_parts(wanted):
+            parts.append(part.rows)
+            renderers.append(part.render)
+        if len(_FILE_STATEMENTS) > 16:  # receivers connected and gone (tests): keep it small
+            _FILE_STATEMENTS.clear()
+        found = _FILE_STATEMENTS[key] = (file_statement(parts, limit), renderers)
+    return found
+
+
 def client_file(
     agency: Agency, client_id: uuid.UUID, user_id: uuid.UUID | None, before: Keyset | None
 ) -> ClientFile | None:
     """The client's file with the page of its one-matter file older than
     `before` (the newest page when None), the read logged; None when the
     agency has no such client."""
-    wanted = TimelineWanted(client_id, agency.timezone, before, TIMELINE_PAGE + 1)
-    renderers: list[Any] = []
-    parts: list[Select[Any]] = []
-    for select_ in own_lines(wanted):
-        parts.append(select_)
-        renderers.append(own_entries)
-    for part in timeline_parts(wanted):
-        parts.append(part.rows)
-        renderers.append(part.render)
-    row = db.session.execute(file_statement(agency, client_id, user_id, parts, TIMELINE_PAGE + 1)).first()
+    statement, renderers = _file_statement(before is not None, TIMELINE_PAGE + 1)
+    now = db.utcnow()
+    values = {
+        **TimelineWanted.values(client_id, agency.timezone, now, before),
+        "tenant_id": agency.id,
+        "access_id": db.new_id(),
+        "user_id": user_id,
+    }
+    row = db.session.execute(statement, values).first()
     if row is None:
         return None
     note_write()  # the read was logged: the request commits it

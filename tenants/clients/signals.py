@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import Select, tuple_
+from sqlalchemy import DateTime, Select, String, Uuid, bindparam, tuple_
 from sqlalchemy.sql import ColumnElement
 
 from saas.pagination import Keyset
@@ -53,21 +53,47 @@ TIMELINE_COLUMNS = ("at", "on", "ref", "link", "kind", "label", "number", "detai
 
 @dataclass(frozen=True)
 class TimelineWanted:
-    """A page of one client's file: its lines older than `before` (the last
-    line of the page before), newest first, at most `limit` of them."""
+    """A shape of page of one client's file: the first page or a later one
+    (its lines older than where the page before stopped), newest first, at
+    most `limit` lines. The parts are SQL built once per process and shape,
+    so the client, the agency's zone, the moment of reading and where the
+    page starts are bound parameters (`values()` gives a request's), never
+    values baked into a part."""
 
-    client_id: uuid.UUID
-    timezone: str  # the agency's: a line with only a day is placed at its start
-    before: Keyset | None
+    paged: bool
     limit: int
+
+    @property
+    def client_id(self) -> ColumnElement[uuid.UUID]:
+        return bindparam("client_id", type_=Uuid)
+
+    @property
+    def timezone(self) -> ColumnElement[str]:
+        # the agency's: a line with only a day is placed at its start
+        return bindparam("timezone", type_=String)
+
+    @property
+    def now(self) -> ColumnElement[datetime]:
+        # the moment of reading: what is still to come is not in the file
+        return bindparam("now", type_=DateTime(timezone=True))
 
     def older(self, at: ColumnElement[Any], ref: ColumnElement[Any]) -> list[ColumnElement[bool]]:
         """The conditions keeping a part's lines on this page: `at` no later
         than where the page starts (an index bound, for a part with an index
         on its moment), then strictly older in the file's order."""
-        if self.before is None:
+        if not self.paged:
             return []
-        return [at <= self.before.at, tuple_(at, ref) < tuple_(self.before.at, self.before.id)]
+        before_at = bindparam("before_at", type_=DateTime(timezone=True))
+        before_ref = bindparam("before_ref", type_=Uuid)
+        return [at <= before_at, tuple_(at, ref) < tuple_(before_at, before_ref)]
+
+    @staticmethod
+    def values(client_id: uuid.UUID, timezone: str, now: datetime, before: Keyset | None) -> dict[str, Any]:
+        """A request's values for the parameters of a page's parts."""
+        values: dict[str, Any] = {"client_id": client_id, "timezone": timezone, "now": now}
+        if before is not None:
+            values.update(before_at=before.at, before_ref=before.id)
+        return values
 
 
 @dataclass(frozen=True)

@@ -251,7 +251,7 @@ def client_file_visits(wanted: TimelineWanted) -> Select[Any]:
         )
         .where(
             Visit.client_id == wanted.client_id,
-            Visit.starts_at < db.utcnow(),
+            Visit.starts_at < wanted.now,
             Visit.status != VisitStatus.SCHEDULED,
             *wanted.older(Visit.starts_at, Visit.id),
         )
