@@ -16,8 +16,8 @@ from saas import areas, db, lifecycle
 from saas.config import ROOT, Config
 from saas.extensions import babel, csrf, limiter, login_manager
 from saas.i18n import select_locale, select_timezone
-from saas.models import Role
 from saas.observability import configure_logging, health, init_request_context, init_sentry
+from saas.permissions import MANAGE_SETTINGS, can
 
 # The core's blueprints; each module exposes `bp`. The areas' come from their
 # declarations (saas/areas.py).
@@ -29,7 +29,7 @@ BLUEPRINTS = (
     "saas.notifications.views",
 )
 # The core's entries in the agency menu, placed among the areas' by their order.
-CORE_NAV = (areas.NavEntry("notifications.agency_settings", _l("Reminder settings"), (Role.ADMIN,), 250),)
+CORE_NAV = (areas.NavEntry("notifications.agency_settings", _l("Reminder settings"), MANAGE_SETTINGS, 250),)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -141,6 +141,7 @@ def _register_lifecycle(app: Flask) -> None:
 
     app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
     app.jinja_env.globals["agency_nav"] = lambda agency, role: areas.nav_entries(agency, role, CORE_NAV)
+    app.jinja_env.globals["can"] = can  # {% if can("MANAGE_CASES") %}
     app.jinja_env.filters["monthformat"] = format_month
 
     @app.context_processor

@@ -110,11 +110,17 @@ def declared() -> tuple[tuple[str, Permission], ...]:
     return tuple(found)
 
 
+@functools.cache
+def _by_name() -> dict[str, Permission]:
+    return {permission.name: permission for _where, permission in declared()}
+
+
 def by_name(name: str) -> Permission:
-    for _where, permission in declared():
-        if permission.name == name:
-            return permission
-    raise KeyError(f"no permission is named {name}")
+    """A permission by its name (templates ask for each link of the frame)."""
+    try:
+        return _by_name()[name]
+    except KeyError:
+        raise KeyError(f"no permission is named {name}") from None
 
 
 def can(permission: Permission | str, membership: Any = None) -> bool:

@@ -10,12 +10,12 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from saas.permissions import MANAGE_SETTINGS, can, require
 
 from saas.charts import line_chart
 from saas.errors import error_message
 from saas.i18n import format_month
 from saas.links import UrlPattern
+from saas.permissions import MANAGE_SETTINGS, can, require
 from saas.tenancy import current_agency, get_or_404
 from tenants.feedback.labels import dimension_label
 from tenants.feedback.models import DIMENSIONS

@@ -13,22 +13,19 @@ from flask_login import current_user
 
 from saas.errors import DomainError
 from saas.lifecycle import refuse
-from saas.models import Role
+from saas.permissions import can
 from saas.tenancy import current_membership, get_or_404
-from tenants.staffing import imports
+from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, imports
 from tenants.staffing.forms import ImportForm
 from tenants.staffing.models import ImportBatch, StaffFile
 
-VIEWERS = (Role.ADMIN, Role.COORDINATOR)
-STAFF = (Role.ADMIN, Role.COORDINATOR, Role.CARER)
-
 
 def is_viewer() -> bool:
-    return current_membership().role in {r.value for r in VIEWERS}
+    return can(VIEW_STAFF)
 
 
 def is_admin() -> bool:
-    return current_membership().role == Role.ADMIN
+    return can(MANAGE_STAFF)
 
 
 def staff_or_404(staff_id: uuid.UUID, *, own_ok: bool = False) -> StaffFile:

@@ -14,11 +14,10 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 
 from saas import audit, db
-from saas.models import Membership, Role, User
+from saas.models import Membership, User
+from tenants.staffing import SUPERVISE_TEAMS
 from tenants.staffing.errors import Problem, raise_if
 from tenants.staffing.models import StaffFile, Team
-
-SUPERVISOR_ROLES = (Role.ADMIN, Role.COORDINATOR)
 
 
 @dataclass
@@ -55,7 +54,7 @@ def team_rows() -> list[tuple[Team, str | None, int]]:
 
 
 def _may_supervise() -> ColumnElement[bool]:
-    return Membership.role.in_([r.value for r in SUPERVISOR_ROLES]) & Membership.active.is_(True)
+    return Membership.role.in_(SUPERVISE_TEAMS.roles) & Membership.active.is_(True)
 
 
 def supervisor_choices() -> list[tuple[uuid.UUID, str]]:

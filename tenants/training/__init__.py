@@ -6,8 +6,19 @@ from flask_babel import lazy_gettext as _l
 
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
+from saas.permissions import Permission
 
-MANAGERS = (Role.ADMIN, Role.COORDINATOR)
+RUN_TRAINING = Permission(
+    "RUN_TRAINING",
+    "Courses and sessions: see them, enrol staff, record attendance and evaluations; the compliance list",
+    (Role.ADMIN, Role.COORDINATOR),
+)
+MANAGE_COURSES = Permission("MANAGE_COURSES", "Add and change courses and their sessions", (Role.ADMIN,))
+VIEW_TRAINING_RECORDS = Permission(
+    "VIEW_TRAINING_RECORDS",
+    "A training transcript (carers: their own)",
+    (Role.ADMIN, Role.COORDINATOR, Role.CARER),
+)
 
 AREA = Area(
     "training",
@@ -17,10 +28,11 @@ AREA = Area(
     reminders=(".reminders",),
     periodic=(Periodic("training_reminders", ".reminders.training_sweep", cron="13 * * * *"),),
     nav=(
-        NavEntry("training.index", _l("Training"), MANAGERS, 210),
-        NavEntry("training.compliance", _l("Training compliance"), MANAGERS, 220),
-        NavEntry("training.my_training", _l("My training"), (*MANAGERS, Role.CARER), 260),
+        NavEntry("training.index", _l("Training"), RUN_TRAINING, 210),
+        NavEntry("training.compliance", _l("Training compliance"), RUN_TRAINING, 220),
+        NavEntry("training.my_training", _l("My training"), VIEW_TRAINING_RECORDS, 260),
     ),
+    permissions=(RUN_TRAINING, MANAGE_COURSES, VIEW_TRAINING_RECORDS),
     url_params={
         "course_id": "training_courses",
         "session_id": "training_sessions",

@@ -13,20 +13,18 @@ from flask_login import current_user
 
 from saas import db
 from saas.lifecycle import discard, refuse
-from saas.models import Role
 from saas.pagination import paginate
-from saas.tenancy import current_membership, get_or_404, require_role
+from saas.permissions import can, require
+from saas.tenancy import current_membership, get_or_404
 from tenants.spreadsheets import csv_response
 from tenants.staffing import queries as staffing_queries
 from tenants.staffing import services as staffing
 from tenants.staffing.labels import choices, workforce_label
 from tenants.staffing.models import StaffFile
-from tenants.staffing.pages import STAFF, VIEWERS
 from tenants.staffing.pages import attempt as _attempt
-from tenants.staffing.pages import is_admin as _is_admin
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import local_today, workforce_settings
-from tenants.training import queries, services
+from tenants.training import MANAGE_COURSES, RUN_TRAINING, VIEW_TRAINING_RECORDS, queries, services
 from tenants.training.errors import Invalid, Problem
 from tenants.training.forms import AttendanceForm, CourseForm, EnrolForm, EvaluationForm, SessionForm
 from tenants.training.models import Course, Enrolment, TrainingSession
@@ -46,7 +44,7 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
 
 
 @bp.route("/training")
-@require_role(*VIEWERS)
+@require(RUN_TRAINING)
 def index() -> Any:
     category = request.args.get("category") or ""
     page = paginate(db.session, queries.course_list(category))
@@ -58,7 +56,7 @@ def index() -> Any:
         recent=recent,
         category=category,
         categories=choices("course_category"),
-        is_admin=_is_admin(),
+        is_admin=can(MANAGE_COURSES),
     )
 
 
@@ -83,7 +81,7 @@ def _course_input(form: CourseForm) -> services.CourseInput:
 
 
 @bp.route("/training/courses/new", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_COURSES)
 def new_course() -> Any:
     form = CourseForm()
     _course_form_choices(form)
@@ -99,7 +97,7 @@ def new_course() -> Any:
 
 
 @bp.route("/training/courses/<uuid:course_id>/edit", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_COURSES)
 def edit_course(course_id: uuid.UUID) -> Any:
     course = get_or_404(Course, course_id)
     form = CourseForm(obj=course)
@@ -123,7 +121,7 @@ def _render_course(course: Course, session_form: SessionForm | None = None, stat
         grants = next(
             (t.name for t in staffing.certificate_types() if t.id == course.grants_certificate_type_id), None
         )
-    if session_form is None and _is_admin():
+    if session_form is None and can(MANAGE_COURSES):
         session_form = SessionForm(formdata=None)
     return render_template(
         "training/course.html",
@@ -131,12 +129,12 @@ def _render_course(course: Course, session_form: SessionForm | None = None, stat
         sessions=sessions,
         grants=grants,
         form=session_form,
-        is_admin=_is_admin(),
+        is_admin=can(MANAGE_COURSES),
     ), status
 
 
 @bp.route("/training/courses/<uuid:course_id>")
-@require_role(*VIEWERS)
+@require(RUN_TRAINING)
 def course(course_id: uuid.UUID) -> Any:
     return _render_course(get_or_404(Course, course_id))
 
@@ -152,7 +150,7 @@ def _session_input(form: SessionForm) -> services.SessionInput:
 
 
 @bp.route("/training/courses/<uuid:course_id>/sessions", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_COURSES)
 def new_session(course_id: uuid.UUID) -> Any:
     course_row = get_or_404(Course, course_id)
     form = SessionForm()
@@ -190,18 +188,18 @@ def _render_session(
         submitted=submitted or {},
         statuses=choices("attendance"),
         held=session_row.held_on <= local_today(),
-        is_admin=_is_admin(),
+        is_admin=can(MANAGE_COURSES),
     ), status
 
 
 @bp.route("/training/sessions/<uuid:session_id>")
-@require_role(*VIEWERS)
+@require(RUN_TRAINING)
 def session(session_id: uuid.UUID) -> Any:
     return _render_session(get_or_404(TrainingSession, session_id))
 
 
 @bp.route("/training/sessions/<uuid:session_id>/edit", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_COURSES)
 def edit_session(session_id: uuid.UUID) -> Any:
     session_row = get_or_404(TrainingSession, session_id)
     course_row = db.session.get(Course, (session_row.tenant_id, session_row.course_id))
@@ -217,7 +215,7 @@ def edit_session(session_id: uuid.UUID) -> Any:
 
 
 @bp.route("/training/sessions/<uuid:session_id>/enrol", methods=["POST"])
-@require_role(*VIEWERS)
+@require(RUN_TRAINING)
 def enrol(session_id: uuid.UUID) -> Any:
     session_row = get_or_404(TrainingSession, session_id)
     form = EnrolForm()
@@ -237,7 +235,7 @@ def enrol(session_id: uuid.UUID) -> Any:
 
 
 @bp.route("/training/enrolments/<uuid:enrolment_id>/remove", methods=["POST"])
-@require_role(*VIEWERS)
+@require(RUN_TRAINING)
 def unenrol(enrolment_id: uuid.UUID) -> Any:
     enrolment = get_or_404(Enrolment, enrolment_id)
     session_id = enrolment.session_id
@@ -251,7 +249,7 @@ def unenrol(enrolment_id: uuid.UUID) -> Any:
 
 
 @bp.route("/training/sessions/<uuid:session_id>/attendance", methods=["POST"])
-@require_role(*VIEWERS)
+@require(RUN_TRAINING)
 def attendance(session_id: uuid.UUID) -> Any:
     session_row = get_or_404(TrainingSession, session_id)
     form = AttendanceForm()
@@ -299,7 +297,7 @@ def attendance(session_id: uuid.UUID) -> Any:
 
 
 @bp.route("/training/enrolments/<uuid:enrolment_id>/evaluation", methods=["GET", "POST"])
-@require_role(*VIEWERS)
+@require(RUN_TRAINING)
 def evaluation(enrolment_id: uuid.UUID) -> Any:
     enrolment = get_or_404(Enrolment, enrolment_id)
     session_row = get_or_404(TrainingSession, enrolment.session_id)
@@ -346,14 +344,14 @@ def _render_transcript(staff: StaffFile, *, mine: bool) -> Any:
 
 
 @bp.route("/training/staff/<uuid:staff_id>")
-@require_role(*STAFF)
+@require(VIEW_TRAINING_RECORDS)
 def transcript(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id, own_ok=True)
     return _render_transcript(staff, mine=staff.membership_id == current_membership().id)
 
 
 @bp.route("/my/training")
-@require_role(*STAFF)
+@require(VIEW_TRAINING_RECORDS)
 def my_training() -> Any:
     staff = staffing.staff_of_membership(current_membership().id)
     if staff is None:
@@ -376,7 +374,7 @@ def _compliance_args() -> dict[str, str]:
 
 
 @bp.route("/training/compliance")
-@require_role(*VIEWERS)
+@require(RUN_TRAINING)
 def compliance() -> Any:
     args = _compliance_args()
     stmt = queries.compliance_query(
@@ -395,7 +393,7 @@ def compliance() -> Any:
 
 
 @bp.route("/training/compliance.csv")
-@require_role(*VIEWERS)
+@require(RUN_TRAINING)
 def compliance_csv() -> Any:
     args = _compliance_args()
     settings = workforce_settings()

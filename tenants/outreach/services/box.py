@@ -13,6 +13,7 @@ from sqlalchemy import Date, DateTime, and_, cast, func, literal, literal_column
 
 from saas import audit, db
 from saas.models import Agency, Role, User
+from tenants.outreach import MANAGE_OUTREACH
 from tenants.outreach.models import (
     BoxLocation,
     BoxLog,
@@ -29,7 +30,7 @@ from tenants.outreach.services.common import (
 
 
 def may_log_box(agency: Agency, role: str) -> bool:
-    if role in (Role.ADMIN, Role.COORDINATOR):
+    if role in MANAGE_OUTREACH:
         return True
     return role == Role.CARER and bool(setting(agency, "opinion_box_carers_may_log"))
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from saas import db
 from saas.errors import DomainError, register_messages
-from saas.models import STAFF_ROLES, Agency, Membership, Role, User
+from saas.models import STAFF_ROLES, Agency, Membership, User
 from tenants.outreach.models import (
     RoundMethod,
     StakeholderGroup,
@@ -30,7 +30,6 @@ DEFAULTS: dict[str, Any] = {
 }
 GROUPS = tuple(g.value for g in StakeholderGroup)
 METHODS = tuple(m.value for m in RoundMethod)
-SUPERVISORS = (Role.ADMIN, Role.COORDINATOR)
 # counts are stored as PostgreSQL integers: a larger number is refused with a
 # message, never left to fail the insert
 MAX_COUNT = 1_000_000

@@ -51,7 +51,6 @@ from tenants.scheduling.services.return_visits import (
     visited_pairs,
 )
 from tenants.scheduling.services.timing import (
-    COORDINATING_ROLES,
     DEFAULT_LATE_GRACE,
     DEFAULT_TRAVEL_BUFFER,
     DEFAULT_WINDOW_DAYS,
@@ -67,7 +66,6 @@ from tenants.scheduling.services.timing import (
 )
 
 __all__ = [
-    "COORDINATING_ROLES",
     "DEFAULT_LATE_GRACE",
     "DEFAULT_RETURN_VISIT_DUE_DAY",
     "DEFAULT_TRAVEL_BUFFER",

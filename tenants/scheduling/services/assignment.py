@@ -16,10 +16,10 @@ from saas import audit, db
 from saas.agencies import setting_int
 from saas.models import Agency, Membership, Role, User
 from tenants.clients.models import Client, ServicePlan
+from tenants.scheduling import OVERRIDE_ASSIGNMENT
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.models import Visit, VisitStatus
 from tenants.scheduling.services.timing import (
-    COORDINATING_ROLES,
     DEFAULT_TRAVEL_BUFFER,
     WEEKDAY_KEYS,
     at_local,
@@ -221,7 +221,7 @@ def assign(
     check = check_assignment(agency, [visit], [staff_id])[(visit.id, staff_id)]
     reason = override_reason.strip()
     if not check.ok:
-        if not reason or role not in {r.value for r in COORDINATING_ROLES}:
+        if not reason or role not in OVERRIDE_ASSIGNMENT:
             raise AssignmentRefused(check.refusals)
         blocking = [r for r in check.refusals if not r.overridable]
         if blocking:

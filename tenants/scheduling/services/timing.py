@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from saas.models import Agency, Role
+from saas.models import Agency
 from tenants.scheduling.errors import VisitError
 
 DEFAULT_WINDOW_DAYS = 28
 DEFAULT_TRAVEL_BUFFER = 15
 DEFAULT_LATE_GRACE = 15
-COORDINATING_ROLES = (Role.ADMIN, Role.COORDINATOR)
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

@@ -12,10 +12,10 @@ from flask_login import current_user
 
 from saas import db
 from saas.lifecycle import refuse
-from saas.models import Role
 from saas.pagination import paginate
-from saas.tenancy import get_or_404, require_role
-from tenants.staffing import queries, services
+from saas.permissions import require
+from saas.tenancy import get_or_404
+from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, queries, services
 from tenants.staffing.errors import Invalid
 from tenants.staffing.forms import (
     CaseloadForm,
@@ -25,7 +25,6 @@ from tenants.staffing.labels import choices
 from tenants.staffing.models import (
     CaseloadAssignment,
 )
-from tenants.staffing.pages import VIEWERS
 from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import local_today
@@ -36,7 +35,7 @@ from tenants.staffing.views.files import render_file
 
 
 @bp.route("/staff/<uuid:staff_id>/caseload", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def assign_caseload(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = CaseloadForm()
@@ -61,7 +60,7 @@ def assign_caseload(staff_id: uuid.UUID) -> Any:
 
 
 @bp.route("/caseload/<uuid:assignment_id>/end", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def end_caseload(assignment_id: uuid.UUID) -> Any:
     assignment = get_or_404(CaseloadAssignment, assignment_id)
     form = EndCaseloadForm()
@@ -76,7 +75,7 @@ def end_caseload(assignment_id: uuid.UUID) -> Any:
 
 
 @bp.route("/caseload")
-@require_role(*VIEWERS)
+@require(VIEW_STAFF)
 def caseload() -> Any:
     q = (request.args.get("q") or "").strip()[:100]
     role = request.args.get("role") or ""

@@ -11,9 +11,9 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.models import Role
-from saas.tenancy import current_agency, get_or_404, require_role
-from tenants.staffing import queries, services
+from saas.permissions import MANAGE_SETTINGS, require
+from saas.tenancy import current_agency, get_or_404
+from tenants.staffing import MANAGE_STAFF, OPEN_STAFF_FILES, queries, services
 from tenants.staffing.forms import (
     CertificateForm,
     CertificateTypeForm,
@@ -25,7 +25,6 @@ from tenants.staffing.models import (
     CertificateType,
     StaffDocument,
 )
-from tenants.staffing.pages import STAFF
 from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import NUMBERS, save_workforce_settings, workforce_settings
@@ -41,7 +40,7 @@ def _type_choices(form: CertificateForm) -> None:
 
 
 @bp.route("/staff/<uuid:staff_id>/certificates/new", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def new_certificate(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = CertificateForm()
@@ -72,7 +71,7 @@ def new_certificate(staff_id: uuid.UUID) -> Any:
 
 
 @bp.route("/certificates/<uuid:certificate_id>/delete", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def remove_certificate(certificate_id: uuid.UUID) -> Any:
     cert = get_or_404(Certificate, certificate_id)
     staff_id = cert.staff_file_id
@@ -82,7 +81,7 @@ def remove_certificate(certificate_id: uuid.UUID) -> Any:
 
 
 @bp.route("/certificates/<uuid:certificate_id>/document")
-@require_role(*STAFF)
+@require(OPEN_STAFF_FILES)
 def certificate_document(certificate_id: uuid.UUID) -> Any:
     """The scan, only as a download: attachment, its checked type, nosniff."""
     cert = get_or_404(Certificate, certificate_id)
@@ -109,7 +108,7 @@ def certificate_document(certificate_id: uuid.UUID) -> Any:
 
 
 @bp.route("/workforce/settings", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_SETTINGS)
 def settings_page() -> Any:
     agency = current_agency()
     current = workforce_settings(agency)
@@ -137,7 +136,7 @@ def settings_page() -> Any:
 
 
 @bp.route("/certificate-types", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def certificate_types() -> Any:
     form = CertificateTypeForm()
     if form.validate_on_submit() and _attempt(
@@ -154,7 +153,7 @@ def certificate_types() -> Any:
 
 
 @bp.route("/certificate-types/<uuid:certificate_type_id>/retire", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def retire_certificate_type(certificate_type_id: uuid.UUID) -> Any:
     kind = get_or_404(CertificateType, certificate_type_id)
     services.set_certificate_type_active(kind, False)
@@ -163,7 +162,7 @@ def retire_certificate_type(certificate_type_id: uuid.UUID) -> Any:
 
 
 @bp.route("/certificate-types/<uuid:certificate_type_id>/reactivate", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def reactivate_certificate_type(certificate_type_id: uuid.UUID) -> Any:
     kind = get_or_404(CertificateType, certificate_type_id)
     services.set_certificate_type_active(kind, True)

@@ -12,11 +12,11 @@ from flask_login import current_user
 
 from billing.lifecycle import require_can_grow
 from saas import db
-from saas.models import Role
 from saas.pagination import paginate
-from saas.tenancy import current_membership, get_or_404, require_role
+from saas.permissions import require
+from saas.tenancy import current_membership, get_or_404
 from tenants.spreadsheets import split_list
-from tenants.staffing import queries, services, teams
+from tenants.staffing import MANAGE_STAFF, OPEN_STAFF_FILES, VIEW_STAFF, queries, services, teams
 from tenants.staffing.forms import (
     CaseloadForm,
     EndCaseloadForm,
@@ -34,7 +34,6 @@ from tenants.staffing.models import (
     StaffFile,
     StaffTimeOff,
 )
-from tenants.staffing.pages import STAFF, VIEWERS
 from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import is_admin as _is_admin
 from tenants.staffing.pages import is_viewer as _is_viewer
@@ -50,7 +49,7 @@ def _list_args() -> dict[str, str]:
 
 
 @bp.route("/staff")
-@require_role(*VIEWERS)
+@require(VIEW_STAFF)
 def index() -> Any:
     args = _list_args()
     today = local_today()
@@ -117,7 +116,7 @@ def _save_staff(form: StaffForm, staff: StaffFile | None, created: list[StaffFil
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 @require_can_grow
 def new() -> Any:
     form = NewStaffForm()
@@ -134,7 +133,7 @@ def new() -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>/edit", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def edit(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = StaffForm(obj=staff)
@@ -158,7 +157,7 @@ def edit(staff_id: uuid.UUID) -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>")
-@require_role(*STAFF)
+@require(OPEN_STAFF_FILES)
 def file(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id, own_ok=True)
     return render_file(staff)
@@ -206,7 +205,7 @@ def render_file(staff: StaffFile, forms: dict[str, Any] | None = None, status: i
 
 
 @bp.route("/my/staff-file")
-@require_role(*STAFF)
+@require(OPEN_STAFF_FILES)
 def my_file() -> Any:
     staff = services.staff_of_membership(current_membership().id)
     if staff is None:
@@ -218,7 +217,7 @@ def my_file() -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>/time-off", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def add_time_off(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = TimeOffForm()
@@ -232,7 +231,7 @@ def add_time_off(staff_id: uuid.UUID) -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>/time-off/<uuid:time_off_id>/delete", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def remove_time_off(staff_id: uuid.UUID, time_off_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     entry = get_or_404(StaffTimeOff, time_off_id)
@@ -247,7 +246,7 @@ def remove_time_off(staff_id: uuid.UUID, time_off_id: uuid.UUID) -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>/recruitment", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def recruitment(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     record = services.recruitment_of(staff)

@@ -10,9 +10,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.models import Role
-from saas.tenancy import current_membership, get_or_404, require_role
-from tenants.staffing import queries, services
+from saas.permissions import require
+from saas.tenancy import current_membership, get_or_404
+from tenants.staffing import MANAGE_STAFF, OVERRIDE_ASSIGNABILITY, TAKE_PART_IN_REVIEWS, queries, services
 from tenants.staffing.forms import (
     OverrideForm,
     RatingForm,
@@ -25,7 +25,6 @@ from tenants.staffing.models import (
     AssignabilityOverride,
     PerformanceReview,
 )
-from tenants.staffing.pages import STAFF
 from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import is_admin as _is_admin
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
@@ -36,7 +35,7 @@ from tenants.staffing.views.files import render_file
 
 
 @bp.route("/staff/<uuid:staff_id>/reviews", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def new_review(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = ReviewForm()
@@ -83,13 +82,13 @@ def _render_review(review: PerformanceReview, form: RatingForm | None = None, st
 
 
 @bp.route("/reviews/<uuid:review_id>")
-@require_role(*STAFF)
+@require(TAKE_PART_IN_REVIEWS)
 def review(review_id: uuid.UUID) -> Any:
     return _render_review(get_or_404(PerformanceReview, review_id))
 
 
 @bp.route("/reviews/<uuid:review_id>/ratings", methods=["POST"])
-@require_role(*STAFF)
+@require(TAKE_PART_IN_REVIEWS)
 def add_rating(review_id: uuid.UUID) -> Any:
     review_row = get_or_404(PerformanceReview, review_id)
     staff = _staff_or_404(review_row.staff_file_id, own_ok=True)
@@ -114,7 +113,7 @@ def add_rating(review_id: uuid.UUID) -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>/rewards", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def add_reward(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = RewardForm()
@@ -133,7 +132,7 @@ def add_reward(staff_id: uuid.UUID) -> Any:
 
 
 @bp.route("/staff/<uuid:staff_id>/override", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(OVERRIDE_ASSIGNABILITY)
 def override(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = OverrideForm()
@@ -147,7 +146,7 @@ def override(staff_id: uuid.UUID) -> Any:
 
 
 @bp.route("/overrides/<uuid:override_id>/revoke", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(OVERRIDE_ASSIGNABILITY)
 def revoke_override(override_id: uuid.UUID) -> Any:
     row = get_or_404(AssignabilityOverride, override_id)
     services.revoke_override(row, by=current_user)

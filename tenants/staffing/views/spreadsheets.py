@@ -12,10 +12,10 @@ from flask_login import current_user
 
 from billing.lifecycle import can_grow, refusal_response, require_can_grow
 from saas.lifecycle import discard
-from saas.models import Role
-from saas.tenancy import current_agency, get_or_404, require_role
+from saas.permissions import require
+from saas.tenancy import current_agency, get_or_404
 from tenants.spreadsheets import csv_response
-from tenants.staffing import imports, queries, services
+from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, imports, queries, services
 from tenants.staffing.errors import Invalid
 from tenants.staffing.forms import (
     ImportForm,
@@ -23,7 +23,7 @@ from tenants.staffing.forms import (
 from tenants.staffing.models import (
     ImportBatch,
 )
-from tenants.staffing.pages import VIEWERS, import_upload
+from tenants.staffing.pages import import_upload
 from tenants.staffing.settings import local_today, workforce_settings
 from tenants.staffing.views.blueprint import bp, wf_hours
 
@@ -33,14 +33,14 @@ IMPORT_PAGES = {"staff": "staffing.index", "certificates": "staffing.index", "ca
 
 
 @bp.route("/staff/import", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 @require_can_grow
 def import_staff() -> Any:
     return import_upload("staff")
 
 
 @bp.route("/certificates/import", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def import_certificates() -> Any:
     return import_upload("certificates")
 
@@ -61,7 +61,7 @@ def _render_preview(batch: ImportBatch, checked: imports.Checked | None, status:
 
 
 @bp.route("/imports/<uuid:import_id>")
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def import_preview(import_id: uuid.UUID) -> Any:
     batch = _batch_or_404(import_id)
     checked = imports.check_batch(batch) if batch.status == "pending" else None
@@ -69,7 +69,7 @@ def import_preview(import_id: uuid.UUID) -> Any:
 
 
 @bp.route("/imports/<uuid:import_id>/save", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def import_save(import_id: uuid.UUID) -> Any:
     batch = _batch_or_404(import_id)
     form = ImportForm()
@@ -91,7 +91,7 @@ def import_save(import_id: uuid.UUID) -> Any:
 
 
 @bp.route("/imports/<uuid:import_id>/discard", methods=["POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def import_discard(import_id: uuid.UUID) -> Any:
     batch = _batch_or_404(import_id)
     imports.discard_batch(batch)
@@ -103,7 +103,7 @@ def import_discard(import_id: uuid.UUID) -> Any:
 
 
 @bp.route("/staff/export.csv")
-@require_role(*VIEWERS)
+@require(VIEW_STAFF)
 def export_staff() -> Any:
     rows = queries.staff_export_rows()
     header = [c.key for c in imports.STAFF_COLUMNS]
@@ -129,7 +129,7 @@ def export_staff() -> Any:
 
 
 @bp.route("/certificates/export.csv")
-@require_role(*VIEWERS)
+@require(VIEW_STAFF)
 def export_certificates() -> Any:
     today = local_today()
     window = workforce_settings().certificate_expiring_days
@@ -156,12 +156,12 @@ def export_certificates() -> Any:
 
 
 @bp.route("/staff/import/template.csv")
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def staff_template() -> Any:
     return csv_response("staff-template.csv", [c.key for c in imports.STAFF_COLUMNS], [])
 
 
 @bp.route("/certificates/import/template.csv")
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def certificates_template() -> Any:
     return csv_response("certificates-template.csv", [c.key for c in imports.CERTIFICATE_COLUMNS], [])

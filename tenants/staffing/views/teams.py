@@ -8,16 +8,15 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas.models import Role
-from saas.tenancy import get_or_404, require_role
-from tenants.staffing import teams
+from saas.permissions import require
+from saas.tenancy import get_or_404
+from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, teams
 from tenants.staffing.forms import (
     TeamForm,
 )
 from tenants.staffing.models import (
     Team,
 )
-from tenants.staffing.pages import VIEWERS
 from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import is_admin as _is_admin
 from tenants.staffing.views.blueprint import bp, chosen_id
@@ -40,7 +39,7 @@ def _team_input(form: TeamForm) -> teams.TeamInput:
 
 
 @bp.route("/teams", methods=["GET", "POST"])
-@require_role(*VIEWERS)
+@require(VIEW_STAFF)
 def team_list() -> Any:
     form = TeamForm()
     _supervisor_choices(form)
@@ -56,7 +55,7 @@ def team_list() -> Any:
 
 
 @bp.route("/teams/<uuid:team_id>/edit", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
+@require(MANAGE_STAFF)
 def team_edit(team_id: uuid.UUID) -> Any:
     team = get_or_404(Team, team_id)
     form = TeamForm(obj=team)
