@@ -6,14 +6,11 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort
-from sqlalchemy import select
 
 from saas import db
 from saas.auth import tokens
-from saas.models import Agency, Membership
+from saas.models import Agency
 from tenants.scheduling import queries, services
-from tenants.scheduling.models import CalendarFeed
-from tenants.staffing.models import StaffFile
 
 bp = Blueprint("calendar_feed", __name__)
 
@@ -28,17 +25,7 @@ def ics(token: str) -> Any:
     if agency is None or agency.is_suspended or agency.is_closed:
         abort(404)
     db.set_tenant(agency.id)
-    # the feed works only while its carer still belongs to the agency
-    feed = db.session.scalar(
-        select(CalendarFeed)
-        .join(StaffFile, StaffFile.id == CalendarFeed.staff_file_id)
-        .join(Membership, Membership.id == StaffFile.membership_id)
-        .where(
-            CalendarFeed.token_hash == tokens.digest(secret),
-            CalendarFeed.revoked_at.is_(None),
-            Membership.active.is_(True),
-        )
-    )
+    feed = queries.live_feed(tokens.digest(secret))
     if feed is None:
         abort(404)
     today = services.local_now(agency).date()

@@ -422,6 +422,27 @@ def feed_active_since(staff_id: uuid.UUID) -> datetime | None:
     )
 
 
+def live_feed(token_hash: str) -> CalendarFeed | None:
+    """The calendar feed of this secret, not revoked, while its carer still
+    belongs to the agency."""
+    return db.session.scalar(
+        select(CalendarFeed)
+        .join(
+            StaffFile,
+            and_(StaffFile.tenant_id == CalendarFeed.tenant_id, StaffFile.id == CalendarFeed.staff_file_id),
+        )
+        .join(
+            Membership,
+            and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
+        )
+        .where(
+            CalendarFeed.token_hash == token_hash,
+            CalendarFeed.revoked_at.is_(None),
+            Membership.active.is_(True),
+        )
+    )
+
+
 # -- the client portal -----------------------------------------------------------------------
 
 
