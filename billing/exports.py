@@ -26,8 +26,9 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import LargeBinary, Table, func, select, update
 
+from billing.lifecycle import external_url
 from billing.models import DataExport
-from saas import audit, db
+from saas import audit, db, mail
 from saas.db import Base
 from saas.jobs import enqueue, job
 from saas.models import Agency, Membership, User
@@ -53,6 +54,8 @@ class ExportLinkExpired(Exception):
 
 def tenant_tables() -> list[Table]:
     """Every agency-owned table, parents before children."""
+    # every area's tables: the areas import billing, so they can be loaded
+    # only once billing is, when the first export runs, not at its import
     import saas.all_models  # noqa: F401 - the complete metadata
 
     return [t for t in Base.metadata.sorted_tables if "tenant_id" in t.c]
@@ -223,15 +226,11 @@ def _people(sess: Any) -> list[Any]:
 
 
 def _tell_requester(agency: Agency, export: DataExport) -> None:
-    from saas import mail
-
     if export.requested_by_id is None or export.by_operator:
         return
     user = db.session.get(User, export.requested_by_id)
     if user is None:
         return
-    from billing.lifecycle import external_url
-
     mail.send(
         user.email,
         "billing_export_ready",

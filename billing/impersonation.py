@@ -23,7 +23,7 @@ from billing.models import ImpersonationSession
 from billing.services import BillingError
 from saas import audit, db
 from saas.lifecycle import keep
-from saas.models import Agency, Membership, Role, User
+from saas.models import Agency, AuditEvent, Membership, Role, User
 
 DURATION = timedelta(minutes=30)
 SESSION_KEY = "impersonation"
@@ -184,8 +184,6 @@ def sessions_of_agency(limit: int = 200) -> list[tuple[ImpersonationSession, str
 
 def page_views(session_ids: list[uuid.UUID]) -> dict[str, list[Any]]:
     """The pages each session visited, from the agency's audit log."""
-    from saas.models import AuditEvent
-
     if not session_ids:
         return {}
     wanted = [str(s) for s in session_ids]

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from billing import exports, lifecycle, purge, services, stripe_client
+from billing.models import DataExport
 from saas import db
 from saas.jobs import enqueue, job, periodic
 from saas.models import Agency
@@ -49,8 +50,6 @@ def dispatch_quantity_syncs(now: Any = None) -> int:
 
 
 def expire_exports(now: Any = None) -> int:
-    from billing.models import DataExport
-
     now = now or db.utcnow()
     with db.platform_reader() as reader:
         agency_ids = list(
@@ -70,20 +69,19 @@ def expire_exports(now: Any = None) -> int:
 def run_sweep() -> dict[str, Any]:
     """One pass: every step idempotent, each committed on its own."""
     done: dict[str, Any] = {}
-    done.update(lifecycle.due_transitions())
-    db.session.commit()
-    done["quantity_syncs"] = dispatch_quantity_syncs()
-    db.session.commit()
-    done["exports_expired"] = expire_exports()
-    db.session.commit()
+    with db.unit_of_work():
+        done.update(lifecycle.due_transitions())
+    with db.unit_of_work():
+        done["quantity_syncs"] = dispatch_quantity_syncs()
+    with db.unit_of_work():
+        done["exports_expired"] = expire_exports()
     purged = 0
     for agency_id in purge.due_agencies():
         try:
-            purge.purge_agency(agency_id)
-            db.session.commit()
+            with db.unit_of_work():
+                purge.purge_agency(agency_id)
             purged += 1
         except Exception:  # noqa: BLE001 - one agency's failure must not stop the others
-            db.session.rollback()
             log.exception("purge failed for an agency")
     done["purged"] = purged
     # as the owner, after the purges above committed: the app role cannot
@@ -101,8 +99,6 @@ def sweep() -> dict[str, Any]:
 def reconcile_quantities() -> int:
     """Daily: ask every Stripe-billed agency to check its quantity, so a sync
     lost on the way heals itself."""
-    from sqlalchemy import update
-
     n = (
         db.session.execute(
             update(Agency)
@@ -115,5 +111,4 @@ def reconcile_quantities() -> int:
         ).rowcount
         or 0
     )
-    db.session.commit()
     return n

@@ -35,9 +35,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from billing import EXPORT_AGENCY_DATA, MANAGE_BILLING
-from billing.models import BillingState, Plan
+from billing.models import BillingState, Invoice, Plan
 from saas import audit, db, mail
 from saas.models import Agency, Invitation, Membership, Role, User
+from saas.tenancy import current_agency
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -160,8 +161,6 @@ def require_can_grow(view: F) -> F:
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        from saas.tenancy import current_agency
-
         agency = current_agency()
         if agency is not None and not can_grow(agency):
             return refusal_response(agency)
@@ -315,8 +314,6 @@ def due_transitions(now: datetime | None = None) -> dict[str, int]:
     ):
         done["closed"] += close(agency, reason="period_ended")
     # manual billing: an operator's invoice left unpaid after its due date
-    from billing.models import Invoice
-
     with db.platform_reader() as reader:
         overdue = dict(
             reader.execute(

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session
 
-from saas.models import Membership, Role
+from saas.db import utcnow
+from saas.models import Agency, Membership, Role
 
 INFO_KEY = "billing_sync_agencies"
 
@@ -47,11 +48,6 @@ def _collect(sess: Session, flush_context: Any, instances: Any) -> None:
 def _mark(sess: Session, flush_context: Any) -> None:
     marked = sess.info.pop(INFO_KEY, None)
     if marked:
-        from sqlalchemy import update
-
-        from saas.db import utcnow
-        from saas.models import Agency
-
         table = Agency.__table__
         sess.connection().execute(
             update(table).where(table.c.id.in_(list(marked))).values(billing_sync_requested_at=utcnow())

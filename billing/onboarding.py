@@ -54,6 +54,7 @@ def apply(
     if catalogue_preset:
         if catalogue_preset not in _presets():
             raise services.BillingError("preset_unknown", "catalogue_preset")
+        # optional, as _presets() says
         from tenants.catalogue.services import load_preset
 
         load_preset(agency, catalogue_preset, by=by)

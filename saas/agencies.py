@@ -76,15 +76,16 @@ def agencies_with(stmt: Select) -> Iterator[Agency]:
 
 
 def sweep_agencies(stmt: Select, work: Callable[[Agency], int]) -> int:
-    """`work(agency)` for each agency `stmt` finds; one agency's failure is
-    rolled back and logged (agency id only) without stopping the others, then
-    raised at the end so the sweep's run is recorded as failed."""
+    """`work(agency)` for each agency `stmt` finds, each agency's work
+    committed on its own; one agency's failure is rolled back and logged
+    (agency id only) without stopping the others, then raised at the end so
+    the sweep's run is recorded as failed."""
     total, failed = 0, None
     for agency in agencies_with(stmt):
         try:
-            total += work(agency)
+            with db.unit_of_work():
+                total += work(agency)
         except Exception as exc:  # noqa: BLE001 - re-raised below, after the other agencies
-            db.session.rollback()
             # the error's type and where it happened, not its message: a database
             # error's message carries the statement's values (names, emails)
             log.error(  # noqa: TRY400 - no exc_info on purpose (see above)

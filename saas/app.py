@@ -12,12 +12,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from saas import areas, db, lifecycle
+from saas import areas, db, jobs, lifecycle
+from saas import mail as _mail  # noqa: F401 - registers the mail jobs
+from saas.auth import sessions as _sessions  # noqa: F401 - registers the user loader
+from saas.auth.forms import CsrfOnly
+from saas.auth.views import landing_url, require_two_factor_guard
 from saas.config import ROOT, Config
 from saas.extensions import babel, csrf, limiter, login_manager
-from saas.i18n import select_locale, select_timezone
+from saas.fields import LOCALES
+from saas.i18n import current_locale, format_month, role_label, select_locale, select_timezone, status_label
 from saas.observability import configure_logging, health, init_request_context, init_sentry
 from saas.permissions import MANAGE_SETTINGS, can
+from saas.tenancy import check_agency_access, inject_slug, resolve_agency
 
 # The core's blueprints; each module exposes `bp`. The areas' come from their
 # declarations (saas/areas.py).
@@ -76,8 +82,6 @@ def _register_extensions(app: Flask) -> None:
     # memory (saas/extensions.py) instead of holding the request
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter.init_app(app)
-    import saas.auth.sessions  # noqa: F401 - registers the user loader
-    import saas.mail  # noqa: F401 - registers mail jobs
 
 
 def _limiter_uri(redis_url: str) -> str:
@@ -103,16 +107,11 @@ def _register_blueprints(app: Flask) -> None:
     @app.route("/")
     def index() -> Any:
         if current_user.is_authenticated:
-            from saas.auth.views import landing_url
-
             return redirect(landing_url(current_user))
         return redirect(url_for("auth.login"))
 
 
 def _register_lifecycle(app: Flask) -> None:
-    from saas.auth.views import require_two_factor_guard
-    from saas.tenancy import check_agency_access, inject_slug, resolve_agency
-
     init_request_context(app)
     app.before_request(refuse_nul_characters)
     app.url_value_preprocessor(resolve_agency)
@@ -137,8 +136,6 @@ def _register_lifecycle(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response
 
-    from saas.i18n import format_month, role_label, status_label
-
     app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
     app.jinja_env.globals["agency_nav"] = lambda agency, role: areas.nav_entries(agency, role, CORE_NAV)
     app.jinja_env.globals["can"] = can  # {% if can("MANAGE_CASES") %}
@@ -146,10 +143,6 @@ def _register_lifecycle(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
-        from saas.auth.forms import CsrfOnly
-        from saas.fields import LOCALES
-        from saas.i18n import current_locale
-
         # the agency is named on a page only once access to it is established
         shown = g.get("agency") if (g.get("membership") or g.get("agency_public")) else None
         return {
@@ -178,3 +171,6 @@ def refuse_nul_characters() -> None:
 def job_app() -> Flask:
     """One app per worker process, for jobs that need config and templates."""
     return create_app()
+
+
+jobs.use_app(job_app)

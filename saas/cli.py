@@ -13,10 +13,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from redis.exceptions import RedisError
+from rq import Worker
+from rq.cron import CronScheduler
+from sqlalchemy import select
 
+from saas import agencies, audit, demo
+from saas import db as database
+from saas.app import create_app, job_app
+from saas.auth.services import invite
 from saas.config import INSTANCE, ROOT
+from saas.errors import DomainError
+from saas.i18n_tools import compile_catalogues
+from saas.jobs import QUEUES, redis_connection
+from saas.models import Agency, AgencyStatus, Role
+from saas.tenancy import agency_by_slug
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +48,7 @@ def ensure_services() -> None:
     global _embedded
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
         return
+    # only without servers of one's own: it brings PostgreSQL and Redis binaries in
     from saas import embedded
 
     _embedded = embedded.start(INSTANCE)
@@ -44,8 +58,6 @@ def ensure_services() -> None:
 
 def _create_app() -> Flask:
     ensure_services()
-    from saas.app import create_app
-
     return create_app()
 
 
@@ -87,10 +99,9 @@ def db_upgrade() -> None:
 @with_appcontext
 def demo_command(force: bool) -> None:
     """Seed the demo platform (refuses unless the database is empty)."""
-    from saas import demo
-
     try:
-        demo.seed(force=force)
+        with database.unit_of_work():
+            demo.seed(force=force)
     except demo.NotEmpty:
         raise click.ClickException("The database is not empty; use --force to seed anyway.") from None
     click.echo(demo.logins_text())
@@ -112,34 +123,21 @@ def tenants() -> None:
 @click.option("--admin-email", help="Invite this person as the first admin.")
 @with_appcontext
 def tenants_create(name: str, slug: str, timezone: str, locale: str, admin_email: str | None) -> None:
-    from flask import current_app
-
-    from saas import agencies
-    from saas import db as database
-    from saas.auth.services import invite
-    from saas.models import Role
-
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
         try:
-            agency = agencies.create_agency(name, slug, timezone, locale)
-            if admin_email:
-                with database.tenant_scope(agency.id):
-                    invite(agency, admin_email, Role.ADMIN, invited_by=None)
-        except agencies.AgencyError as exc:
-            database.session.rollback()
+            with database.unit_of_work():
+                agency = agencies.create_agency(name, slug, timezone, locale)
+                if admin_email:
+                    with database.tenant_scope(agency.id):
+                        invite(agency, admin_email, Role.ADMIN, invited_by=None)
+        except DomainError as exc:
             raise click.ClickException(f"{exc.field}: {exc.code}") from None
-        database.session.commit()
     click.echo(f"Created {agency.slug} ({agency.id})")
 
 
 @tenants.command("list")
 @with_appcontext
 def tenants_list() -> None:
-    from sqlalchemy import select
-
-    from saas import db as database
-    from saas.models import Agency
-
     for agency in database.session.scalars(select(Agency).order_by(Agency.slug)):
         click.echo(
             f"{agency.slug:<24} {agency.status:<10} {agency.billing_state:<11} {agency.locale:<6} "
@@ -153,16 +151,11 @@ def tenants_list() -> None:
 @click.option("--reason", default="")
 @with_appcontext
 def tenants_suspend(slug: str, reactivate: bool, reason: str) -> None:
-    from saas import agencies
-    from saas import db as database
-    from saas.models import AgencyStatus
-    from saas.tenancy import agency_by_slug
-
-    agency = agency_by_slug(slug)
-    if agency is None:
-        raise click.ClickException(f"No agency {slug}")
-    agencies.set_status(agency, AgencyStatus.ACTIVE if reactivate else AgencyStatus.SUSPENDED, reason)
-    database.session.commit()
+    with database.unit_of_work():
+        agency = agency_by_slug(slug)
+        if agency is None:
+            raise click.ClickException(f"No agency {slug}")
+        agencies.set_status(agency, AgencyStatus.ACTIVE if reactivate else AgencyStatus.SUSPENDED, reason)
     click.echo(f"{agency.slug}: {agency.status}")
 
 
@@ -180,13 +173,6 @@ def audit_group() -> None:
 def audit_verify(slug: str | None) -> None:
     """Walk each agency's hash chain; exits 1 if any entry was altered,
     removed or relinked."""
-    from sqlalchemy import select
-
-    from saas import audit
-    from saas import db as database
-    from saas.models import Agency
-    from saas.tenancy import agency_by_slug
-
     try:
         if slug:
             agency = agency_by_slug(slug)
@@ -219,8 +205,6 @@ def keep_connected(what: str, run_once: Callable[[], bool]) -> None:
     error, or a return nobody asked for (RQ gives up on some Redis errors by
     returning), is an outage: wait, longer each time, and run it again, so the
     worker and the scheduler ride out a Redis restart instead of exiting."""
-    from redis.exceptions import RedisError
-
     wait = FIRST_WAIT
     while True:
         started = time.monotonic()
@@ -254,12 +238,6 @@ def _pause(seconds: float) -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run an RQ worker on the platform's queues."""
-    from flask import current_app
-    from redis.exceptions import RedisError
-    from rq import Worker
-
-    from saas.app import job_app
-    from saas.jobs import QUEUES, redis_connection
 
     class PlatformWorker(Worker):
         asked_to_stop = False
@@ -291,11 +269,6 @@ def worker(burst: bool) -> None:
 @with_appcontext
 def cron_command() -> None:
     """Run the `rq cron` scheduler with saas/schedule.py."""
-    from flask import current_app
-    from redis.exceptions import RedisError
-    from rq.cron import CronScheduler
-
-    from saas.jobs import redis_connection
 
     class PlatformCron(CronScheduler):
         asked_to_stop = False
@@ -393,22 +366,17 @@ def run(port: int, host: str, no_demo: bool) -> None:
     A process that dies is started again (after 1 s, doubling to a minute
     while it keeps dying); Ctrl-C stops them all."""
     ensure_services()
-    from saas.i18n_tools import compile_catalogues
-
     compile_catalogues()
     os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
     app = _create_app()
     with app.app_context():
         upgrade_database()
-        from saas import demo
-
         if not no_demo and demo.database_is_empty():
-            demo.seed()
+            with database.unit_of_work():
+                demo.seed()
             click.echo(demo.logins_text())
         elif not no_demo:
             click.echo("Demo logins (if seeded earlier):\n" + demo.logins_text())
-    from saas import db as database
-
     database.get_engine().dispose()
 
     env = dict(os.environ)

@@ -19,7 +19,7 @@ import enum
 import select as _select
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -317,6 +317,23 @@ def new_session(**info: Any) -> Session:
     if isinstance(bind, Connection):
         opts["join_transaction_mode"] = "create_savepoint"
     return Session(bind=bind, info=info, **opts)
+
+
+@contextmanager
+def unit_of_work(sess: Session | None = None) -> Iterator[Session]:
+    """A job's or a command's one transaction: committed when the block ends
+    normally, rolled back when it raises (the exception goes on). A request's
+    is saas.lifecycle's."""
+    sess = sess or session()
+    try:
+        yield sess
+    except BaseException:
+        # a connection the database dropped cannot roll back: the error that
+        # ended the block is the one to report
+        with suppress(Exception):
+            sess.rollback()
+        raise
+    sess.commit()
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -34,6 +34,11 @@ RETRY = Retry(max=5, interval=[10, 30, 120, 600, 1800])
 
 _registry: dict[str, Callable[..., Any]] = {}
 _redis: dict[str, Redis] = {}
+# The app jobs run in (config, templates): saas.app gives its factory when it
+# is imported (it imports this module; this module cannot import it back).
+_app_factory: list[Callable[[], Flask]] = []
+# What is told of each periodic run (saas.sweeps records it for the operators).
+_run_recorders: list[Callable[..., None]] = []
 # After Redis failed an inline relay, requests skip theirs for this long (the
 # sweep relays what they leave), so an outage adds no wait to every request.
 INLINE_RELAY_PAUSE = 10.0
@@ -52,6 +57,23 @@ def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 def registered_jobs() -> dict[str, Callable[..., Any]]:
     return dict(_registry)
+
+
+def use_app(factory: Callable[[], Flask]) -> None:
+    """The app jobs and periodic runs get (saas.app's job_app)."""
+    _app_factory[:] = [factory]
+
+
+def on_periodic_run(recorder: Callable[..., None]) -> Callable[..., None]:
+    """`recorder(func_path, started_at, error=None)` after each periodic run."""
+    _run_recorders.append(recorder)
+    return recorder
+
+
+def _app() -> Flask:
+    if not _app_factory:
+        raise RuntimeError("no app for jobs: import saas.app first (the worker and cron commands do)")
+    return _app_factory[0]()
 
 
 def redis_connection(url: str | None = None) -> Redis:
@@ -209,55 +231,52 @@ def relay_after_commit(sess: Session) -> None:
 def run_outbox_entry(outbox_id: str) -> str:
     """The function RQ runs. Sets the agency, runs the job, marks it done, all
     in one transaction."""
-    from saas.app import job_app
-
-    app = job_app()
-    with app.app_context():
+    with _app().app_context():
         sess = db.session()
         try:
-            entry = sess.scalar(
-                select(OutboxEntry).where(OutboxEntry.id == uuid.UUID(outbox_id)).with_for_update()
-            )
-            if entry is None:
-                return "missing"
-            if entry.done_at is not None:
-                return "already done"
-            db.set_tenant(entry.agency_id, sess)
-            fn = _registry[entry.job]
-            fn(**entry.args)
-            sess.execute(update(OutboxEntry).where(OutboxEntry.id == entry.id).values(done_at=db.utcnow()))
-            sess.commit()
+            with db.unit_of_work(sess):
+                entry = sess.scalar(
+                    select(OutboxEntry).where(OutboxEntry.id == uuid.UUID(outbox_id)).with_for_update()
+                )
+                if entry is None:
+                    return "missing"
+                if entry.done_at is not None:
+                    return "already done"
+                db.set_tenant(entry.agency_id, sess)
+                _registry[entry.job](**entry.args)
+                sess.execute(
+                    update(OutboxEntry).where(OutboxEntry.id == entry.id).values(done_at=db.utcnow())
+                )
             relay_after_commit(sess)
             return "done"
-        except Exception:
-            sess.rollback()
-            raise
         finally:
             db.session.remove()
 
 
 def periodic(fn: Callable[..., Any]) -> Callable[..., Any]:
     """For functions `rq cron` runs (saas/schedule.py): inside the worker's app,
-    with the session removed afterwards, whatever happens. Each run is recorded
-    (saas.sweeps) for the operators' jobs page; a failed one goes to Sentry."""
+    committed once at the end (rolled back if it raises; a sweep over agencies
+    commits each agency's work itself), with the session removed afterwards,
+    whatever happens. Each run is told to the recorders (saas.sweeps keeps it
+    for the operators' jobs page; a failed one goes to Sentry)."""
     func_path = f"{fn.__module__}.{fn.__qualname__}"
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from saas import sweeps
-        from saas.app import job_app
-
-        with job_app().app_context():
+        with _app().app_context():
             started_at = db.utcnow()
             try:
-                result = fn(*args, **kwargs)
+                with db.unit_of_work():
+                    result = fn(*args, **kwargs)
             except Exception as exc:
                 db.session.remove()  # the sweep's transaction is over: record on a clean one
-                sweeps.record_run(func_path, started_at, exc)
+                for record in _run_recorders:
+                    record(func_path, started_at, exc)
                 raise
             finally:
                 db.session.remove()
-            sweeps.record_run(func_path, started_at)
+            for record in _run_recorders:
+                record(func_path, started_at)
             return result
 
     return run

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import sentry_sdk
@@ -34,10 +34,10 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from werkzeug.exceptions import HTTPException
 
-from saas import db
+from saas import db, jobs
+from saas.db import unit_of_work as unit_of_work  # jobs' and commands' transaction, re-exported
 from saas.errors import DomainError, error_message
 from saas.extensions import login_manager
-from saas.jobs import redis_connection, relay_after_commit
 from saas.sweeps import watch_from_web
 
 log = logging.getLogger(__name__)
@@ -111,22 +111,6 @@ def rollback(sess: Session | None = None) -> None:
     except Exception:  # noqa: BLE001 - the connection is gone (a database restart)
         if sess is None:
             release_session()
-
-
-# -- jobs and commands -----------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def unit_of_work(sess: Session | None = None) -> Iterator[Session]:
-    """A job's or a command's one transaction: committed when the block ends
-    normally, rolled back when it raises (the exception goes on)."""
-    sess = sess or db.session()
-    try:
-        yield sess
-    except BaseException:
-        rollback(sess)
-        raise
-    sess.commit()
 
 
 # -- the request's end -------------------------------------------------------------------
@@ -301,9 +285,9 @@ def init_app(app: Flask) -> None:
         # the response is made: nothing here may replace it (gunicorn would send a bare 500)
         try:
             if exc is None:
-                relay_after_commit(db.session())
+                jobs.relay_after_commit(db.session())
                 if app.config.get("WEB_SWEEP_WATCH"):
-                    watch_from_web(redis_connection(app.config["REDIS_URL"]))
+                    watch_from_web(jobs.redis_connection(app.config["REDIS_URL"]))
         except Exception as error:  # noqa: BLE001
             log.warning("after-request work failed: %s", type(error).__name__)
         finally:

@@ -130,7 +130,6 @@ def clear_undelivered_links() -> int:
         .values(body="")
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     return n or 0
 
 

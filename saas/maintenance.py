@@ -19,5 +19,4 @@ def purge_expired_sessions() -> int:
         delete(UserSession).where(or_(UserSession.revoked_at < cutoff, UserSession.last_seen_at < cutoff))
     ).rowcount
     db.session.execute(delete(PasswordReset).where(PasswordReset.expires_at < cutoff))
-    db.session.commit()
     return n or 0

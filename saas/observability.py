@@ -11,7 +11,7 @@ import sentry_sdk
 from flask import Blueprint, Flask, g, has_request_context, jsonify, request
 from sqlalchemy import inspect, text
 
-from saas import db
+from saas import db, jobs
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +146,7 @@ def readyz() -> Any:
     except Exception:  # noqa: BLE001 - readiness reports, it does not raise
         log.warning("readyz: database not answering")
     try:
-        from saas.jobs import redis_connection
-
-        checks["redis"] = bool(redis_connection().ping())
+        checks["redis"] = bool(jobs.redis_connection().ping())
     except Exception:  # noqa: BLE001
         log.warning("readyz: redis not answering")
     ok = all(checks.values())

@@ -23,9 +23,9 @@ from sqlalchemy import Boolean, Index, String, delete, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas import db
+from saas import db, jobs
 from saas.db import Base, new_id
-from saas.jobs import periodic
+from saas.jobs import on_periodic_run, periodic
 from saas.periodic import Periodic, schedule
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ def describe_error(exc: BaseException) -> str:
     return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1] + "…"
 
 
+@on_periodic_run
 def record_run(func_path: str, started_at: datetime, error: BaseException | None = None) -> None:
     """Called by `saas.jobs.periodic` after each run, in a session of its own (the
     sweep's may be broken). A failed run is reported to Sentry here; recording
@@ -268,6 +269,4 @@ def watch_from_web(conn: Redis) -> list[str]:
 @periodic
 def watch_sweeps() -> int:
     """Scheduled by rq cron: the watchdog for every other sweep."""
-    from saas.jobs import redis_connection
-
-    return len(check_sweeps(redis_connection()))
+    return len(check_sweeps(jobs.redis_connection()))

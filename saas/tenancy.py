@@ -15,12 +15,14 @@ from typing import Any, TypeVar
 import sentry_sdk
 from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import Select, and_, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import select
 
 from saas import db
-from saas.auth import sessions
+from saas.auth import sessions, tokens
 from saas.fields import SLUG_RE
+from saas.memberships import MEMBER_FIGURES as MEMBER_FIGURES
+from saas.memberships import kept_membership
+from saas.memberships import member_figure as member_figure
 from saas.models import Agency, Membership, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,11 +35,6 @@ PUBLIC_ATTR = "_agency_public"
 # established and may answer the request itself (a response) or let it through (None).
 MEMBERSHIP_FALLBACKS: list[Callable[[Agency], Membership | None]] = []
 ACCESS_GUARDS: list[Callable[[Agency, Membership], Any]] = []
-# Figures every page of an agency shows its member (the unread badge), read by
-# the one query that finds the signed-in user and their membership: a name and
-# a scalar subquery of the membership's id. Read them with `member_figure()`.
-MEMBER_FIGURES: dict[str, Callable[[ColumnElement[Any]], Any]] = {}
-_RESOLVED = "_resolved_membership"
 
 
 def public_agency_page(view: F) -> F:
@@ -75,33 +72,8 @@ def resolve_agency(endpoint: str | None, values: dict[str, Any] | None) -> Any:
     return None
 
 
-def with_membership(stmt: Select[Any], user_id: ColumnElement[Any]) -> Select[Any]:
-    """Add to a query of the user their active membership of the agency in
-    scope and its figures, so that signing in and the agency's access check
-    read them in one round trip (`keep_membership` takes the extra columns)."""
-    stmt = stmt.outerjoin(Membership, and_(Membership.user_id == user_id, Membership.active.is_(True)))
-    stmt = stmt.add_columns(Membership)
-    for name, figure in MEMBER_FIGURES.items():
-        stmt = stmt.add_columns(figure(Membership.id).label(name))
-    return stmt
-
-
-def keep_membership(agency: Agency, columns: Any) -> None:
-    """Remember what `with_membership` read, for this request and this agency."""
-    membership, *figures = columns
-    g.setdefault(_RESOLVED, {})[agency.id] = (membership, dict(zip(MEMBER_FIGURES, figures, strict=True)))
-
-
-def member_figure(membership: Membership, name: str) -> Any | None:
-    """A figure read with the membership, or None when it was read otherwise."""
-    kept = g.get(_RESOLVED, {}).get(membership.tenant_id)
-    if kept is None or kept[0] is not membership:
-        return None
-    return kept[1].get(name)
-
-
 def _active_membership(agency: Agency) -> Membership | None:
-    kept = g.get(_RESOLVED, {}).get(agency.id)
+    kept = kept_membership(agency.id)
     if kept is not None:
         return kept[0]
     return db.session.scalar(
@@ -233,8 +205,6 @@ def open_personal_link(token: str, model: type[L]) -> tuple[Agency, L] | None:
     agency put in scope, or None for an unknown, altered or foreign token or
     an agency that is suspended or closed. The token carries the agency's id
     and the row's id; only the secret's digest is stored (`token_hash`)."""
-    from saas.auth import tokens
-
     parsed = tokens.split(token, 2)
     if parsed is None:
         return None

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from saas import db
 from saas.extensions import login_manager
 from saas.lifecycle import wrote
+from saas.memberships import keep_membership, with_membership
 from saas.models import User, UserSession
 
 # how stale the row's last_seen_at may be before a committing request updates it
@@ -109,8 +110,6 @@ def load_user(sid: str) -> User | None:
     # inside an agency, the membership comes with the user: one round trip
     agency = g.get("agency")
     if agency is not None:
-        from saas.tenancy import with_membership
-
         stmt = with_membership(stmt, User.id)
     row = db.session.execute(stmt).first()
     if row is None:
@@ -131,8 +130,6 @@ def load_user(sid: str) -> User | None:
         db.session.info[_TOUCH] = (us.id, now)
     user.current_session = us  # type: ignore[attr-defined]
     if agency is not None:
-        from saas.tenancy import keep_membership
-
         keep_membership(agency, membership)
     return user
 

@@ -22,6 +22,8 @@ import time
 from flask import current_app
 from redis.exceptions import RedisError
 
+from saas import jobs
+
 log = logging.getLogger(__name__)
 
 FREE_FAILURES = 4
@@ -50,11 +52,9 @@ def _key(email: str) -> str:
 
 
 def _redis():  # noqa: ANN202 - a redis.Redis
-    from saas.jobs import redis_connection
-
     if time.monotonic() - _redis_failed_at < RETRY_REDIS_AFTER:
         raise _Resting
-    return redis_connection()
+    return jobs.redis_connection()
 
 
 def _unavailable(error: RedisError) -> None:

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from saas import areas, db
+from saas.lifecycle import refuse
 from saas.notifications import services
 from saas.notifications.delivery import DEFAULT_DIGEST_TIME
 from saas.notifications.forms import PreferencesForm, ReminderSettingsForm
@@ -74,7 +75,6 @@ def _own_or_404(notification_id: uuid.UUID) -> Notification:
 @bp.route("/notifications/<uuid:notification_id>/read", methods=["POST"])
 def mark_read(notification_id: uuid.UUID) -> Any:
     services.mark_read(_own_or_404(notification_id))
-    db.session.commit()
     return redirect(url_for("notifications.index", page=request.args.get("page") or None))
 
 
@@ -83,7 +83,6 @@ def open_subject(notification_id: uuid.UUID) -> Any:
     """Mark read and go to what it is about (only a path inside this agency)."""
     note = _own_or_404(notification_id)
     services.mark_read(note)
-    db.session.commit()
     agency = current_agency()
     prefix = f"/a/{agency.slug}/" if agency else "/"
     if note.link.startswith(prefix) and "//" not in note.link:
@@ -94,7 +93,6 @@ def open_subject(notification_id: uuid.UUID) -> Any:
 @bp.route("/notifications/read-all", methods=["POST"])
 def mark_all_read() -> Any:
     count = services.mark_all_read(_me())
-    db.session.commit()
     if count:
         flash(_("All notifications are marked as read."), "success")
     return redirect(url_for("notifications.index"))
@@ -132,11 +130,10 @@ def preferences() -> Any:
                 timezone=form.timezone.data or "",
                 digest=bool(form.digest.data),
             )
-        except NotificationError as exc:  # refused before anything was written
-            getattr(form, exc.field or "quiet_start").errors.append(_error_message(exc.code))
+        except NotificationError as exc:
+            refuse(form, exc)
             status = 422
         else:
-            db.session.commit()
             flash(_("Your notification preferences are saved."), "success")
             return redirect(url_for("notifications.preferences"))
         # keep what was ticked, so a mistake elsewhere loses nothing

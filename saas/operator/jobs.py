@@ -221,7 +221,6 @@ def retry() -> Any:
         flash(_("Redis is not answering: retry the job once it is back."), "error")
         return redirect(url_for("operator_jobs.index"))
     if outcome == "requeued":
-        db.session.commit()  # the platform audit entry
         flash(_("Job %(id)s is back on its queue.", id=form.job_id.data), "success")
     elif outcome == "missing":
         flash(_("Job %(id)s no longer exists: it expired or was removed.", id=form.job_id.data), "error")
