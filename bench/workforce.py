@@ -61,9 +61,10 @@ def _seed(app, staff_count: int, item_count: int) -> tuple[str, str]:
     from saas import agencies, db
     from saas.auth.passwords import hash_password
     from saas.models import Membership, User
+    from saas.settings import page_settings
     from tenants.catalogue.models import ItemTerms, ServiceCategory, ServiceItem
     from tenants.staffing.models import CaseloadAssignment, Certificate, CertificateType, StaffFile
-    from tenants.staffing.settings import NUMBERS, save_workforce_settings
+    from tenants.staffing.settings import save_workforce_settings
     from tenants.training.models import Course, Enrolment, TrainingSession
 
     rng = random.Random(2026)
@@ -230,7 +231,7 @@ def _seed(app, staff_count: int, item_count: int) -> tuple[str, str]:
                 for k in range(3)
             ]
             db.session.execute(insert(ItemTerms), terms)
-            numbers = {key: default for key, (default, _lo, _hi) in NUMBERS.items()}
+            numbers = {s.key: s.default for s in page_settings("workforce")}
             save_workforce_settings(
                 agency,
                 numbers,

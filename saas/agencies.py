@@ -109,12 +109,3 @@ def set_status(agency: Agency, status: AgencyStatus, reason: str = "") -> None:
     audit.record_platform(action, agency.slug, agency_id=agency.id, reason=reason)
     with db.tenant_scope(agency.id):
         audit.record(action, agency.slug, reason=reason)
-
-
-def setting_int(agency: Agency, key: str, default: int, low: int = 0, high: int = 10_000) -> int:
-    """A whole-number agency setting; a bad or out-of-range value gives the default."""
-    try:
-        value = int(agency.setting(key, default))
-    except (TypeError, ValueError):
-        return default
-    return value if low <= value <= high else default

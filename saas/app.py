@@ -23,6 +23,7 @@ from saas.fields import LOCALES
 from saas.i18n import current_locale, format_month, role_label, select_locale, select_timezone, status_label
 from saas.observability import configure_logging, health, init_request_context, init_sentry
 from saas.permissions import MANAGE_SETTINGS, can
+from saas.settings import agency_setting
 from saas.tenancy import check_agency_access, inject_slug, resolve_agency
 
 # The core's blueprints; each module exposes `bp`. The areas' come from their
@@ -138,6 +139,7 @@ def _register_lifecycle(app: Flask) -> None:
 
     app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
     app.jinja_env.globals["agency_nav"] = lambda agency, role: areas.nav_entries(agency, role, CORE_NAV)
+    app.jinja_env.globals["agency_setting"] = agency_setting  # {{ agency_setting(agency, "key") }}
     app.jinja_env.globals["can"] = can  # {% if can("MANAGE_CASES") %}
     app.jinja_env.filters["monthformat"] = format_month
 

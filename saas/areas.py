@@ -5,9 +5,10 @@ its `__init__.py`, naming in one place what the rest of the platform needs
 from it: the modules defining its tables, its blueprints, the modules adding
 routes to a core blueprint (the API, the operator console), its reminder kinds,
 the modules connecting its signal receivers, its periodic jobs, its menu
-entries, its isolation samples and URL parameters. The app factory, the
-scheduler, the reminder centre, the agency menu, `saas.all_models` and the
-tests' isolation walk read these declarations, so adding an area is adding
+entries, its isolation samples and URL parameters, its agency settings. The
+app factory, the scheduler, the reminder centre, the agency menu, the settings
+pages (`saas.settings`), `saas.all_models` and the tests' isolation walk read
+these declarations, so adding an area is adding
 its folder and its migration, nothing else.
 
 Discovery walks the packages with `pkgutil` (as Indico's
@@ -28,7 +29,10 @@ import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from saas.settings import Setting
 
 # The packages that hold areas: every sub-package of `tenants`, and `billing`
 # itself. Names, not imports: the core does not depend on them.
@@ -81,11 +85,9 @@ class Area:
     # and the test modules registering a sample row for each of its tables
     url_params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     samples: tuple[str, ...] = ()
-    # agency settings the reminder settings page shows, with their defaults
-    reminder_settings: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     demo: str | None = None  # "module.function", called with the demo agencies once they exist
-    # the places for the typed settings schema and the named permissions
-    settings: tuple[Any, ...] = ()
+    # the area's agency settings (saas.settings.Setting), each key declared once platform-wide
+    settings: tuple[Setting, ...] = ()
     permissions: tuple[Any, ...] = ()
     package: str = ""  # filled by discovery
 
@@ -157,17 +159,6 @@ def url_params() -> dict[str, str]:
     for area in discover():
         params.update(area.url_params)
     return params
-
-
-def reminder_settings() -> dict[str, object]:
-    """The settings on the reminder settings page and their defaults (each
-    named by the constant holding it, read only now)."""
-    defaults: dict[str, object] = {}
-    for area in discover():
-        for key, path in area.reminder_settings.items():
-            value = resolve(area.qualified(str(path)))
-            defaults[key] = list(value) if isinstance(value, tuple) else value  # stored as JSON lists
-    return defaults
 
 
 def resolve(path: str) -> Any:

@@ -92,9 +92,6 @@ class Agency(Base):
     def is_closed(self) -> bool:
         return self.billing_state == "closed"
 
-    def setting(self, key: str, default: Any) -> Any:
-        return (self.settings or {}).get(key, default)
-
     @property
     def zone(self) -> ZoneInfo:
         try:

@@ -24,6 +24,7 @@ from saas.memberships import MEMBER_FIGURES as MEMBER_FIGURES
 from saas.memberships import kept_membership
 from saas.memberships import member_figure as member_figure
 from saas.models import Agency, Membership, Role
+from saas.settings import agency_setting
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -116,7 +117,7 @@ def check_agency_access() -> Any:
             sessions.end_session()
             return redirect(url_for("auth.login", next=request.full_path))
     if sessions.session_expired_for_agency(
-        agency.setting("session_idle_minutes", None), agency.setting("session_absolute_hours", None)
+        agency_setting(agency, "session_idle_minutes"), agency_setting(agency, "session_absolute_hours")
     ):
         sessions.end_session()
         return redirect(url_for("auth.login", next=request.full_path))
@@ -135,7 +136,7 @@ def needs_two_factor(agency: Agency, role: Role | str) -> bool:
     two-factor; carers do when their agency says so (off unless an admin turns it on)."""
     if role in (Role.ADMIN, Role.COORDINATOR):
         return True
-    return role == Role.CARER and bool(agency.setting(CARERS_TWO_FACTOR, False))
+    return role == Role.CARER and bool(agency_setting(agency, CARERS_TWO_FACTOR))
 
 
 def require_role(*roles: Role | str) -> Callable[[F], F]:

@@ -17,7 +17,7 @@ import pytest
 from flask import g, render_template
 
 import tenants
-from saas import areas
+from saas import areas, settings
 from saas.app import CORE_NAV, create_app
 from saas.notifications import kinds
 from saas.periodic import schedule
@@ -32,6 +32,7 @@ EXAMPLE = {
 
         from saas.areas import Area, NavEntry, Periodic
         from saas.models import Role
+        from saas.settings import Kind, Setting
 
         AREA = Area(
             "example",
@@ -42,6 +43,7 @@ EXAMPLE = {
             periodic=(Periodic("example_sweep", ".jobs.sweep", interval=600),),
             nav=(NavEntry("example.index", _l("Example"), (Role.ADMIN,), 75),),
             url_params={"example_id": "memberships"},
+            settings=(Setting("example_days", Kind.INT, 3, _l("Example"), min=1, max=9, page="example"),),
         )
     ''',
     "models.py": '''
@@ -118,10 +120,13 @@ def test_a_new_area_is_found_from_its_folder_alone(example_area, services, migra
     # the reminder centre knows its kind
     assert "example.due" in kinds.load_kinds()
 
+    # its settings are declared, on their page, with their defaults
+    assert settings.page_settings("example")[0].key == "example_days"
+    out_of_range = SimpleNamespace(id="a", settings={"example_days": 99})
+    assert settings.agency_setting(out_of_range, "example_days") == 3
+
     # the agency menu shows its entry to the roles it names, in its place
-    agency = SimpleNamespace(
-        setting=lambda key, default: default, slug="sunrise", locale="en", timezone="Europe/London"
-    )
+    agency = SimpleNamespace(id="a", settings={}, slug="sunrise", locale="en", timezone="Europe/London")
     admin_menu = [e.endpoint for e in areas.nav_entries(agency, "admin", CORE_NAV)]
     assert admin_menu.index("feedback.statistics") < admin_menu.index("example.index")
     assert admin_menu.index("example.index") < admin_menu.index("quality.index")

@@ -400,10 +400,10 @@ def test_agency_may_ask_carers_for_two_factor(app, client, factory):
     )
     assert db.session.get(Agency, agency.id).settings["carers_two_factor"] is True
     with db.tenant_scope(agency.id):
-        changes = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "settings.two_factor_changed")
-        )
-        assert [e.details for e in changes] == [{"carers_two_factor": "True"}]
+        changes = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "settings.changed"))
+        assert [(e.subject, e.details) for e in changes] == [
+            ("carers_two_factor", {"old": False, "new": True})
+        ]
     asked = carer_client.get(f"/a/{agency.slug}/")
     assert asked.status_code == 302 and asked.location.endswith("/account/two-factor")
     _enrol(carer_client)

@@ -490,6 +490,7 @@ def test_care_settings_are_validated_and_recorded(client, agency_admin):
         "high_risk_score": "12",
         "elderly_from_age": "65",
         "follow_up_schedule": "1w, 1m",
+        "plan_approver_roles": "admin",
     }
     bad = client.post(f"/a/{agency.slug}/settings/care", data=dict(base, follow_up_schedule="soon"))
     assert bad.status_code == 422 and "7d, 2w or 1m" in bad.text
@@ -502,7 +503,10 @@ def test_care_settings_are_validated_and_recorded(client, agency_admin):
     assert settings["follow_up_schedule"] == ["1w", "1m"] and settings["checkin_location"] is True
     assert settings["plan_approver_roles"] == ["admin"]
     with db.tenant_scope(agency.id):
-        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "settings.care_changed"))
+        changed = db.session.scalars(
+            select(AuditEvent.subject).where(AuditEvent.action == "settings.changed")
+        ).all()
+        assert {"follow_up_schedule", "plan_approver_roles", "checkin_location"} <= set(changed)
 
 
 def test_restricted_agency_cannot_add_clients_or_plans_but_care_goes_on(client, agency_admin):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from saas import db
 from saas.models import Agency, AuditEvent, MailMessage, Membership, Role, User
+from saas.settings import agency_setting
 from tenants.outreach import services
 from tenants.outreach.models import BoxLocation, BoxLog, Funder, FunderVisit, StakeholderRound
 from tenants.outreach.services import BoxLogData, FunderData, OutreachError, RoundData, VisitData
@@ -398,8 +399,8 @@ def test_admin_settings_and_locations(app, client, factory, dbconn):
     )
     assert ok.status_code == 302
     world.agency = db.session.get(Agency, world.agency.id)
-    assert services.setting(world.agency, "stakeholder_round_months") == 3
-    assert services.setting(world.agency, "opinion_box_carers_may_log") is False
+    assert agency_setting(world.agency, "stakeholder_round_months") == 3
+    assert agency_setting(world.agency, "opinion_box_carers_may_log") is False
     assert client.post(f"/a/{slug}/outreach/settings/locations", data={"name": "Lobby"}).status_code == 302
     dup = client.post(f"/a/{slug}/outreach/settings/locations", data={"name": "lobby"})
     assert dup.status_code == 422 and "already a box" in dup.text

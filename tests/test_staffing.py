@@ -759,7 +759,9 @@ def test_workforce_settings(client, app, agency, admin):
         "required_carer": [str(type_id)],
     }
     negative = client.post(url, data={**data, "pre_service_hours": "-5"})
-    assert negative.status_code == 422 and "Enter a whole number from 0 to 1000" in negative.text
+    assert negative.status_code == 422 and "Enter a number from 0 to 1000." in negative.text
+    too_many = client.post(url, data={**data, "pre_service_hours": "5000", "caseload_limit_community": "-1"})
+    assert "Enter a number from 0 to 100000." in too_many.text, "each refused number next to its field"
     not_a_number = client.post(url, data={**data, "caseload_limit_individual": "x"})
     assert not_a_number.status_code == 422 and "Not a valid integer value" in not_a_number.text
     foreign = client.post(

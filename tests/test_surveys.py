@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 
 from saas import db
 from saas.models import Agency, MailMessage, Role
+from saas.settings import agency_setting
 from tenants.clients.models import Case, Client
 from tenants.surveys import jobs, queries, services
 from tenants.surveys.models import (
@@ -864,5 +865,5 @@ def test_admin_changes_the_survey_settings(client, factory, dbconn):
     )
     assert ok.status_code == 302
     agency = db.session.get(Agency, world.agency.id, populate_existing=True)
-    assert services.setting(agency, "survey_sample_min") == 20
-    assert services.setting(agency, "survey_reminder_days") == 3
+    assert agency_setting(agency, "survey_sample_min") == 20
+    assert agency_setting(agency, "survey_reminder_days") == 3

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from saas import db
 from saas.models import AuditEvent, MailMessage, Membership, Role
+from saas.settings import agency_setting
 from tenants.clients import services as clients
 from tenants.feedback import services as feedback
 from tenants.feedback.models import FollowUpTask, RatingLink, RectificationStatus
@@ -440,19 +441,20 @@ def test_feedback_settings_are_validated_saved_and_recorded(client, factory, dbc
     ):
         refused = client.post(f"/a/{slug}/settings/feedback", data={**good, field: bad})
         assert refused.status_code == 422
-    assert _agency(world).setting("low_rating_threshold", 2) == 2, "nothing saved from a refused form"
+    assert agency_setting(_agency(world), "low_rating_threshold") == 2, "nothing saved from a refused form"
     assert client.post(f"/a/{slug}/settings/feedback", data=good).status_code == 302
     agency = _agency(world)
-    assert agency.setting("complaint_response_days", 3) == 1
-    assert agency.setting("rating_link_email", True) is False, "an unticked box turns it off"
+    assert agency_setting(agency, "complaint_response_days") == 1
+    assert agency_setting(agency, "rating_link_email") is False, "an unticked box turns it off"
     with factory.app.test_request_context(), db.tenant_scope(world.agency.id):
         item = feedback.submit_feedback(
             agency, feedback.FeedbackData(kind="complaint", description="Cold meal"), channel="phone"
         )
         assert item.due_at - item.received_at == timedelta(days=1)
-        assert db.session.scalar(
-            select(AuditEvent.action).where(AuditEvent.action == "settings.feedback_changed")
-        )
+        changes = db.session.execute(
+            select(AuditEvent.subject, AuditEvent.details).where(AuditEvent.action == "settings.changed")
+        ).all()
+        assert ("complaint_response_days", {"old": 3, "new": 1}) in [tuple(c) for c in changes]
     coordinator = factory.app.test_client()
     login(coordinator, world.coordinator)
     assert coordinator.get(f"/a/{slug}/settings/feedback").status_code == 403

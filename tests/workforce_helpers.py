@@ -15,7 +15,7 @@ from saas.models import Agency, Membership, Role, User
 from tenants.catalogue import services as catalogue
 from tenants.staffing import services as staffing
 from tenants.staffing.models import StaffFile
-from tenants.staffing.settings import NUMBERS, save_workforce_settings, workforce_settings
+from tenants.staffing.settings import number_keys, save_workforce_settings, workforce_settings
 from tenants.training import services as training
 from tenants.training.models import Course, TrainingSession
 
@@ -63,7 +63,7 @@ def settings(
 ) -> None:
     with in_agency(app, agency):
         current = workforce_settings(agency)
-        values = {key: int(getattr(current, key)) for key in NUMBERS}
+        values = {key: int(getattr(current, key)) for key in number_keys()}
         values.update(numbers)
         req = {role: list(ids) for role, ids in current.required_certificate_types.items()}
         req.update(required or {})

@@ -35,10 +35,8 @@ from saas.notifications.reminders import (
     member_zone,
     quiet_until,
     send_reminder_mail,
-    setting_time,
 )
-
-DEFAULT_DIGEST_TIME = "17:00"
+from saas.settings import agency_setting
 
 
 def _commit() -> None:
@@ -94,7 +92,7 @@ def digest_moment(agency: Agency, zone: ZoneInfo, now: datetime) -> datetime:
     hours over its time (digest 23:00, quiet 22:00-07:00) goes when they end
     with what came before that moment, instead of waiting for a time that
     always falls inside them."""
-    at = setting_time(agency, "digest_time", DEFAULT_DIGEST_TIME)
+    at = agency_setting(agency, "digest_time")
     local_day = now.astimezone(zone).date()
     moment = datetime.combine(local_day, at, tzinfo=zone).astimezone(UTC)
     if moment <= now:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import Length
 
 from saas.fields import strip
 
@@ -28,43 +28,3 @@ class PreferencesForm(FlaskForm):
     )
     timezone = SelectField(_l("Your time zone"), choices=[], validate_choice=False)
     digest = BooleanField(_l("One daily digest email instead of one email per notification"))
-
-
-class ReminderSettingsForm(FlaskForm):
-    reminder_evening_time = StringField(
-        _l("Send carers tomorrow's visits at (HH:MM)"), filters=[strip], validators=[Length(max=5)]
-    )
-    reminder_morning_time = StringField(
-        _l("Send coordinators the visits without a carer at (HH:MM)"),
-        filters=[strip],
-        validators=[Length(max=5)],
-    )
-    digest_time = StringField(
-        _l("Send daily digests at (HH:MM)"), filters=[strip], validators=[Length(max=5)]
-    )
-    no_check_in_minutes = IntegerField(
-        _l("Remind a carer who has not checked in this many minutes before the visit"),
-        validators=[InputRequired(), NumberRange(0, 240)],
-    )
-    unassigned_horizon_days = IntegerField(
-        _l("Count visits without a carer over the next (days)"),
-        validators=[InputRequired(), NumberRange(1, 60)],
-    )
-    attention_reminder_hours = IntegerField(
-        _l("Remind about a service record still needing attention after (hours)"),
-        validators=[InputRequired(), NumberRange(0, 720)],
-    )
-    certificate_reminder_days = StringField(
-        _l("Remind about an expiring certificate this many days before"),
-        filters=[strip],
-        validators=[Length(max=40)],
-        description=_l("Up to five numbers separated by commas, for example 60, 30, 7."),
-    )
-    plan_review_reminder_days = IntegerField(
-        _l("Remind about a plan review this many days before"),
-        validators=[InputRequired(), NumberRange(0, 365)],
-    )
-    return_visit_due_day = IntegerField(
-        _l("A month's return visits are due by this day of the next month"),
-        validators=[InputRequired(), NumberRange(1, 28)],
-    )

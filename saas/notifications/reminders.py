@@ -367,17 +367,6 @@ def send_reminder_mail(
 # -- the agency clock, for sweeps -------------------------------------------------------------
 
 
-def setting_time(agency: Agency, key: str, default: str) -> time:
-    """An "HH:MM" agency setting; a bad value falls back to the default."""
-    for value in (agency.setting(key, default), default):
-        try:
-            hours, minutes = (int(x) for x in str(value).split(":"))
-            return time(hours, minutes)
-        except (TypeError, ValueError):
-            continue
-    return time(0, 0)
-
-
 def local_moment(agency: Agency, day: date, at: time) -> datetime:
     """A wall-clock time on a local day, in UTC (daylight saving resolved by zoneinfo)."""
     return datetime.combine(day, at, tzinfo=agency.zone).astimezone(UTC)

@@ -17,7 +17,7 @@ from sqlalchemy.sql import ColumnElement
 
 from saas import audit, db, tenancy
 from saas.errors import DomainError, register_messages
-from saas.models import Agency, Membership
+from saas.models import Membership
 from saas.notifications import kinds, reminders
 from saas.notifications.delivery import release_digest
 from saas.notifications.models import Notification, NotificationPreference, NotificationSettings
@@ -238,50 +238,3 @@ def save_preferences(
         quiet=f"{quiet_start}-{quiet_end}" if start else "",
         digest=digest,
     )
-
-
-# -- the agency's reminder settings (admins) ---------------------------------------------------
-
-TIME_SETTINGS = ("reminder_evening_time", "reminder_morning_time", "digest_time")
-NUMBER_SETTINGS = {
-    "no_check_in_minutes": (0, 240),
-    "unassigned_horizon_days": (1, 60),
-    "attention_reminder_hours": (0, 720),
-    "plan_review_reminder_days": (0, 365),
-    "return_visit_due_day": (1, 28),
-}
-# days before a certificate expires, as typed: "60, 30, 7"
-CERTIFICATE_DAYS = "certificate_reminder_days"
-
-
-def parse_day_list(text: str) -> list[int] | None:
-    """Up to five whole numbers of days from 1 to 365, most distant first; None if malformed."""
-    parts = [p.strip() for p in (text or "").replace("，", ",").split(",") if p.strip()]
-    # isdigit() alone takes "²", which int() refuses
-    if len(parts) > 5 or not all(p.isascii() and p.isdigit() for p in parts):
-        return None
-    days = sorted({int(p) for p in parts}, reverse=True)
-    return days if all(1 <= d <= 365 for d in days) else None
-
-
-def save_agency_settings(agency: Agency, values: dict[str, str | int]) -> None:
-    clean: dict[str, str | int] = {}
-    for key in TIME_SETTINGS:
-        parsed = parse_time(str(values.get(key) or ""), key)
-        if parsed is None:
-            raise NotificationError("time_required", key)
-        clean[key] = parsed.strftime("%H:%M")
-    for key, (low, high) in NUMBER_SETTINGS.items():
-        value = values.get(key)
-        if not isinstance(value, int) or not low <= value <= high:
-            raise NotificationError("number_range", key)
-        clean[key] = value
-    if CERTIFICATE_DAYS in values:
-        days = parse_day_list(str(values[CERTIFICATE_DAYS] or ""))
-        if days is None:
-            raise NotificationError("day_list", CERTIFICATE_DAYS)
-        clean[CERTIFICATE_DAYS] = days
-    changed = {k: str(v) for k, v in clean.items() if agency.setting(k, None) != v}
-    agency.settings = {**(agency.settings or {}), **clean}
-    if changed:
-        audit.record("settings.reminders_changed", agency.slug, **changed)

@@ -12,15 +12,15 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas import areas, db
+from saas import db
 from saas.lifecycle import refuse
 from saas.notifications import services
-from saas.notifications.delivery import DEFAULT_DIGEST_TIME
-from saas.notifications.forms import PreferencesForm, ReminderSettingsForm
+from saas.notifications.forms import PreferencesForm
 from saas.notifications.models import Notification
 from saas.notifications.services import NotificationError
 from saas.pagination import paginate
 from saas.permissions import MANAGE_SETTINGS, require
+from saas.settings_pages import settings_page
 from saas.tenancy import current_agency, current_membership
 
 bp = Blueprint("notifications", __name__, url_prefix="/a/<slug>")
@@ -46,8 +46,6 @@ def _error_message(code: str) -> str:
         "quiet_both": _("Give both the start and the end of your quiet hours, or neither."),
         "quiet_same": _("The quiet hours cannot start and end at the same time."),
         "timezone_unknown": _("Choose a time zone from the list."),
-        "number_range": _("This number is out of range."),
-        "day_list": _("Write up to five numbers of days from 1 to 365, separated by commas."),
     }.get(code, _("This value is not accepted."))
 
 
@@ -148,28 +146,11 @@ def preferences() -> Any:
 @bp.route("/notifications/settings", methods=["GET", "POST"])
 @require(MANAGE_SETTINGS)
 def agency_settings() -> Any:
-    agency = current_agency()
-    form = ReminderSettingsForm()
-    # the areas declare the settings of their reminders, with their defaults
-    defaults = {"digest_time": DEFAULT_DIGEST_TIME, **areas.reminder_settings()}
-    status = 200
-    if request.method == "GET":
-        for key, default in defaults.items():
-            getattr(form, key).data = agency.setting(key, default)
-        days = form.certificate_reminder_days.data  # stored as a list, typed as "60, 30, 7"
-        form.certificate_reminder_days.data = (
-            ", ".join(str(d) for d in days) if isinstance(days, list) else ""
-        )
-    elif form.validate_on_submit():
-        try:
-            services.save_agency_settings(agency, {key: getattr(form, key).data for key in defaults})
-        except NotificationError as exc:  # refused before anything was written
-            getattr(form, exc.field or "reminder_evening_time").errors.append(_error_message(exc.code))
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("Reminder settings saved."), "success")
-            return redirect(url_for("notifications.agency_settings"))
-    else:
-        status = 422
-    return render_template("notifications/settings.html", form=form), status
+    # the areas declare the settings of their reminders (page "reminders")
+    return settings_page(
+        "reminders",
+        title=_("Reminder settings"),
+        endpoint="notifications.agency_settings",
+        intro=_("Times are on the agency's clock (%(zone)s).", zone=current_agency().timezone),
+        saved=_("Reminder settings saved."),
+    )

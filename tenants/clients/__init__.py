@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
 from saas.permissions import MANAGE_SETTINGS, Permission
+from saas.settings import Kind, Setting
 
 MANAGE_CASES = Permission(
     "MANAGE_CASES",
@@ -41,5 +42,59 @@ AREA = Area(
         "follow_up_id": "case_follow_ups",
     },
     samples=("tests.samples_care",),
-    reminder_settings={"plan_review_reminder_days": ".reminders.DEFAULT_REVIEW_DAYS"},
+    settings=(
+        Setting(
+            "high_risk_score",
+            Kind.INT,
+            15,
+            _l("A hazard is high risk from this score (likelihood x impact)"),
+            min=1,
+            max=25,
+            page="care",
+            section=_l("Clients"),
+        ),
+        Setting(
+            "elderly_from_age",
+            Kind.INT,
+            60,
+            _l("Elderly from the age of"),
+            min=40,
+            max=100,
+            page="care",
+            section=_l("Clients"),
+        ),
+        Setting(
+            "follow_up_schedule",
+            Kind.STR_LIST,
+            ("1w", "2w", "1m", "2m"),
+            _l("Follow-ups after closure"),
+            help=_l("Intervals separated by commas: 7d, 2w, 1m ..."),
+            pattern=r"[1-9][0-9]{0,2}[dwm]",
+            min_items=1,
+            max_items=8,
+            format_message=_l("Write intervals like 7d, 2w or 1m, separated by commas."),
+            page="care",
+            section=_l("Clients"),
+        ),
+        Setting(
+            "plan_approver_roles",
+            Kind.CHOICE_SET,
+            ("admin", "coordinator"),
+            _l("Who may approve service plans"),
+            choices=(("admin", _l("Admins")), ("coordinator", _l("Coordinators"))),
+            min_items=1,
+            page="care",
+            section=_l("Clients"),
+        ),
+        Setting(
+            "plan_review_reminder_days",
+            Kind.INT,
+            7,
+            _l("Remind about a plan review this many days before"),
+            min=0,
+            max=365,
+            page="reminders",
+            section=_l("Service plans"),
+        ),
+    ),
 )

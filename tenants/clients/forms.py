@@ -261,30 +261,3 @@ class PlanItemForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)], filters=[strip])
-
-
-class CareSettingsForm(FlaskForm):
-    visit_window_days = IntegerField(
-        _l("Generate visits this many days ahead"), validators=[DataRequired(), NumberRange(1, 120)]
-    )
-    travel_buffer_minutes = IntegerField(
-        _l("Travel time between a carer's visits (minutes)"), validators=[Optional(), NumberRange(0, 240)]
-    )
-    late_grace_minutes = IntegerField(
-        _l("A visit is late after (minutes without check-in)"), validators=[Optional(), NumberRange(0, 240)]
-    )
-    checkin_location = BooleanField(_l("Ask for the phone's position at check-in"))
-    high_risk_score = IntegerField(
-        _l("A hazard is high risk from this score (likelihood x impact)"),
-        validators=[DataRequired(), NumberRange(1, 25)],
-    )
-    elderly_from_age = IntegerField(
-        _l("Elderly from the age of"), validators=[DataRequired(), NumberRange(40, 100)]
-    )
-    follow_up_schedule = StringField(
-        _l("Follow-ups after closure"),
-        validators=[DataRequired(), Length(max=100)],
-        filters=[strip],
-        description=_l("Intervals separated by commas: 7d, 2w, 1m ..."),
-    )
-    coordinators_approve = BooleanField(_l("Coordinators may approve service plans (admins always may)"))

@@ -25,18 +25,18 @@ from flask_babel import ngettext
 from sqlalchemy import distinct, func, or_, select
 
 from saas import db
-from saas.agencies import setting_int, sweep_agencies
+from saas.agencies import sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Membership, Role
 from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
+from saas.settings import agency_setting
 from tenants.clients.models import Case, CaseStatus, FollowUp, PlanStatus, ServicePlan
 from tenants.scheduling.models import Visit, VisitStatus
 from tenants.staffing.models import StaffFile
 from tenants.staffing.reminders import date_param, local_midnight
 
 REVIEW_DAYS_KEY = "plan_review_reminder_days"
-DEFAULT_REVIEW_DAYS = 7
 # a due day the sweep did not see is still told, up to this late
 FOLLOW_UP_GRACE_DAYS = 7
 REVIEW_GRACE_DAYS = 7
@@ -100,7 +100,7 @@ PLAN_REVIEW_DUE = register(
 
 
 def review_days(agency: Agency) -> int:
-    return setting_int(agency, REVIEW_DAYS_KEY, DEFAULT_REVIEW_DAYS, 0, 365)
+    return int(agency_setting(agency, REVIEW_DAYS_KEY))
 
 
 def _case_link(agency: Agency, case_id: object) -> str:

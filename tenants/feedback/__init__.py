@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
 from saas.permissions import MANAGE_SETTINGS, USE_PORTAL, Permission
+from saas.settings import Kind, Setting
 
 HANDLE_RATINGS = Permission(
     "HANDLE_RATINGS",
@@ -63,4 +64,59 @@ AREA = Area(
         "rectification_id": "rectifications",
     },
     samples=("tests.samples_feedback",),
+    settings=(
+        Setting(
+            "low_rating_threshold",
+            Kind.INT,
+            2,
+            _l("A rating is low when any score is at or below"),
+            help=_l("A low rating opens a follow-up task for the carer's supervisor."),
+            min=1,
+            max=4,
+            page="feedback",
+        ),
+        Setting(
+            "feedback_response_days",
+            Kind.INT,
+            3,
+            _l("Answer opinions and suggestions within (days)"),
+            min=1,
+            max=30,
+            page="feedback",
+        ),
+        Setting(
+            "complaint_response_days",
+            Kind.INT,
+            3,
+            _l("Answer complaints within (days)"),
+            min=1,
+            max=30,
+            page="feedback",
+        ),
+        Setting(
+            "rating_link_email",
+            Kind.BOOL,
+            True,
+            _l("Email clients a rating link when a visit is checked out"),
+            page="feedback",
+        ),
+        Setting(
+            "statistics_max_range_months",
+            Kind.INT,
+            24,
+            _l("Longest range on the statistics page (months)"),
+            min=1,
+            max=60,
+            page="feedback",
+        ),
+        # fewer pairs than this give no correlation on the satisfaction page (not on a page)
+        Setting(
+            "statistics_min_correlation_n",
+            Kind.INT,
+            3,
+            _l("Fewest ratings for a correlation"),
+            min=3,
+            max=10_000,
+        ),
+    ),
 )

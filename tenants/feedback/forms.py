@@ -7,13 +7,12 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from saas.fields import strip
 from tenants.feedback.statistics import FIRST_DAY, LAST_DAY
@@ -168,22 +167,4 @@ class StatisticsRangeForm(FlaskForm):
     )
     end = _DayField(
         _l("To"), validators=[InputRequired(message=_l("Enter the last day.")), _day_within_bounds]
-    )
-
-
-class FeedbackSettingsForm(FlaskForm):
-    low_rating_threshold = IntegerField(
-        _l("A rating is low when any score is at or below"),
-        validators=[InputRequired(), NumberRange(1, 4)],
-        description=_l("A low rating opens a follow-up task for the carer's supervisor."),
-    )
-    feedback_response_days = IntegerField(
-        _l("Answer opinions and suggestions within (days)"), validators=[InputRequired(), NumberRange(1, 30)]
-    )
-    complaint_response_days = IntegerField(
-        _l("Answer complaints within (days)"), validators=[InputRequired(), NumberRange(1, 30)]
-    )
-    rating_link_email = BooleanField(_l("Email clients a rating link when a visit is checked out"))
-    statistics_max_range_months = IntegerField(
-        _l("Longest range on the statistics page (months)"), validators=[InputRequired(), NumberRange(1, 60)]
     )

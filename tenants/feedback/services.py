@@ -18,6 +18,7 @@ from saas.auth import tokens
 from saas.errors import DomainError, register_messages
 from saas.models import Agency, MailMessage, Membership, Role, User
 from saas.notifications.reminders import batch_size_setting, send_now
+from saas.settings import agency_setting, settings_of
 from saas.tenancy import open_personal_link
 from tenants.clients.models import Client
 from tenants.feedback import MANAGE_RECTIFICATIONS
@@ -95,7 +96,7 @@ class Scores:
 
 
 def low_threshold(agency: Agency) -> int:
-    return int(agency.setting("low_rating_threshold", 2))
+    return int(agency_setting(agency, "low_rating_threshold"))
 
 
 def is_low(agency: Agency, rating: VisitRating) -> bool:
@@ -285,7 +286,7 @@ def email_rating_link(agency: Agency, visit: Visit) -> bool:
     """After check-out, email the client a personal link to rate the visit,
     once, when the agency wants it (`rating_link_email`, on by default) and
     the client has an email address. Returns whether a mail was queued."""
-    if not agency.setting("rating_link_email", True) or visit.status != VisitStatus.COMPLETED:
+    if not agency_setting(agency, "rating_link_email") or visit.status != VisitStatus.COMPLETED:
         return False
     address = db.session.scalar(select(Client.email).where(Client.id == visit.client_id))
     if not address:
@@ -326,8 +327,8 @@ class FeedbackData:
 
 def response_days(agency: Agency, kind: str) -> int:
     if kind == FeedbackKind.COMPLAINT:
-        return int(agency.setting("complaint_response_days", 3))
-    return int(agency.setting("feedback_response_days", 3))
+        return int(settings_of(agency).get("complaint_response_days"))
+    return int(settings_of(agency).get("feedback_response_days"))
 
 
 def submit_feedback(

@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from saas import db
 from saas.models import Agency, Membership, User
+from saas.settings import agency_setting
 from tenants.catalogue.models import ServiceItem
 from tenants.feedback.models import DIMENSIONS, FeedbackItem, FeedbackKind, FeedbackStatus, VisitRating
 from tenants.scheduling.models import Visit, VisitStatus
@@ -52,13 +53,13 @@ ANSWERED_STATUSES = (FeedbackStatus.RESPONDED.value, FeedbackStatus.CLOSED.value
 
 def max_range_months(agency: Agency) -> int:
     """The longest range one page may show (a per-agency setting)."""
-    return int(agency.setting("statistics_max_range_months", 24))
+    return int(agency_setting(agency, "statistics_max_range_months"))
 
 
 def min_correlation_n(agency: Agency) -> int:
     """Fewer ratings than this: no correlation is shown (a per-agency setting,
-    never under 3: with 2 ratings r is always -1 or 1)."""
-    return max(3, int(agency.setting("statistics_min_correlation_n", 3)))
+    declared never under 3: with 2 ratings r is always -1 or 1)."""
+    return int(agency_setting(agency, "statistics_min_correlation_n"))
 
 
 # -- date ranges --------------------------------------------------------------------------------

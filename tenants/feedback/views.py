@@ -12,9 +12,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas import db
 from saas.lifecycle import refuse
 from saas.permissions import MANAGE_SETTINGS, USE_PORTAL, require
+from saas.settings_pages import settings_page as generated_settings_page
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients.services import portal_client_ids
 from tenants.feedback import (
@@ -166,36 +166,17 @@ def task_done(task_id: uuid.UUID) -> Any:
 
 # -- settings ---------------------------------------------------------------------------------
 
-SETTING_DEFAULTS: dict[str, Any] = {
-    "low_rating_threshold": 2,
-    "feedback_response_days": 3,
-    "complaint_response_days": 3,
-    "rating_link_email": True,
-    "statistics_max_range_months": 24,
-}
-
 
 @bp.route("/settings/feedback", methods=["GET", "POST"])
 @require(MANAGE_SETTINGS)
 def settings_page() -> Any:
-    """The agency's own numbers for ratings, answer deadlines and statistics;
-    changes are recorded. New deadlines apply to feedback received from now on."""
-    from saas import audit
-    from tenants.feedback.forms import FeedbackSettingsForm
-
-    agency = current_agency()
-    form = FeedbackSettingsForm()
-    if request.method == "GET":
-        for key, default in SETTING_DEFAULTS.items():
-            getattr(form, key).data = agency.setting(key, default)
-    if form.validate_on_submit():
-        values = {key: getattr(form, key).data for key in SETTING_DEFAULTS}
-        values["rating_link_email"] = bool(values["rating_link_email"])
-        changed = {k: v for k, v in values.items() if agency.setting(k, SETTING_DEFAULTS[k]) != v}
-        agency.settings = {**(agency.settings or {}), **values}
-        if changed:
-            audit.record("settings.feedback_changed", agency.slug, **{k: str(v) for k, v in changed.items()})
-        db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for("feedback.settings_page"))
-    return render_template("feedback/settings.html", form=form), 200 if request.method == "GET" else 422
+    """The agency's own numbers for ratings, answer deadlines and statistics
+    (declared in the area's settings); changes are recorded. New deadlines apply
+    to feedback received from now on."""
+    return generated_settings_page(
+        "feedback",
+        title=_("Feedback settings"),
+        endpoint="feedback.settings_page",
+        intro=_("New answer deadlines apply to opinions and complaints received from now on."),
+        saved=_("Saved."),
+    )

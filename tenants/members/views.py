@@ -8,12 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from billing.lifecycle import growth_refusal
-from saas import audit, db
+from saas import db
 from saas.auth.services import AccountError, invite, is_being_sent
 from saas.lifecycle import refuse
 from saas.models import ApiToken, Invitation, Membership
 from saas.pagination import paginate
 from saas.permissions import MANAGE_MEMBERS, READ_AUDIT_LOG, VIEW_MEMBERS, require
+from saas.settings import agency_setting, update_settings
 from saas.tenancy import CARERS_TWO_FACTOR, current_agency, current_membership, get_or_404
 from tenants.members import queries, services
 from tenants.members.forms import (
@@ -45,7 +46,7 @@ def _members_page(form: InviteMemberForm) -> str:
         form=form,
         role_form=ChangeRoleForm(),
         policy_form=TwoFactorPolicyForm(
-            formdata=None, carers_two_factor=current_agency().setting(CARERS_TWO_FACTOR, False)
+            formdata=None, carers_two_factor=agency_setting(current_agency(), CARERS_TWO_FACTOR)
         ),
     )
 
@@ -84,9 +85,7 @@ def two_factor_policy() -> Any:
     if form.validate_on_submit():
         agency = current_agency()
         wanted = bool(form.carers_two_factor.data)
-        if agency.setting(CARERS_TWO_FACTOR, False) != wanted:
-            agency.settings = {**(agency.settings or {}), CARERS_TWO_FACTOR: wanted}
-            audit.record("settings.two_factor_changed", agency.slug, carers_two_factor=str(wanted))
+        update_settings(agency, {CARERS_TWO_FACTOR: wanted})
         flash(_("Saved."), "success")
     return redirect(url_for("members.index"))
 

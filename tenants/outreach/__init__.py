@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
 from saas.permissions import MANAGE_SETTINGS, Permission
+from saas.settings import Kind, Setting, agency_setting
 
 LOG_OPINION_BOX = Permission(
     "LOG_OPINION_BOX",
@@ -25,9 +26,9 @@ MANAGE_OUTREACH = Permission(
 
 def _opinion_box_shown(agency: Any, role: str) -> bool:
     # carers log the box only where the agency lets them; the page can be off
-    if role == Role.CARER and not agency.setting("opinion_box_carers_may_log", False):
+    if role == Role.CARER and not agency_setting(agency, "opinion_box_carers_may_log"):
         return False
-    return bool(agency.setting("opinion_box_enabled", True))
+    return bool(agency_setting(agency, "opinion_box_enabled"))
 
 
 AREA = Area(
@@ -51,4 +52,42 @@ AREA = Area(
         "funder_visit_id": "funder_visits",
     },
     samples=("tests.samples_outreach",),
+    settings=(
+        Setting("opinion_box_enabled", Kind.BOOL, True, _l("The agency has an opinion box"), page="outreach"),
+        # by default only admins and coordinators (the people who answer the slips) log the box
+        Setting(
+            "opinion_box_carers_may_log",
+            Kind.BOOL,
+            False,
+            _l("Carers may log the opinion box"),
+            page="outreach",
+        ),
+        Setting(
+            "opinion_box_reminder_hour",
+            Kind.INT,
+            8,
+            _l("Hour of the morning to send the missed-day reminder"),
+            min=0,
+            max=23,
+            page="outreach",
+        ),
+        Setting(
+            "stakeholder_round_months",
+            Kind.INT,
+            2,
+            _l("Months between stakeholder opinion rounds"),
+            min=1,
+            max=12,
+            page="outreach",
+        ),
+        Setting(
+            "funder_visits_per_month",
+            Kind.INT,
+            1,
+            _l("Return visits to each funder per month"),
+            min=1,
+            max=10,
+            page="outreach",
+        ),
+    ),
 )

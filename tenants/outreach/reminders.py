@@ -31,6 +31,7 @@ from saas.jobs import periodic
 from saas.models import Agency, Role
 from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
+from saas.settings import agency_setting
 from tenants.outreach import services
 from tenants.outreach.labels import group_label
 from tenants.outreach.models import BoxLocation, Funder
@@ -140,7 +141,7 @@ def funder_dues(agency: Agency, today: date | None = None) -> list[Due]:
 def box_dues(agency: Agency, now: datetime | None = None) -> list[Due]:
     """Boxes not logged on the last days, from the reminder hour (one statement)."""
     local = (now or db.utcnow()).astimezone(agency.zone)
-    hour = int(services.setting(agency, "opinion_box_reminder_hour"))
+    hour = int(agency_setting(agency, "opinion_box_reminder_hour"))
     if local.hour < hour:
         yesterday = local.date() - timedelta(days=2)  # today's reminder hour not reached yet
     else:

@@ -13,11 +13,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas import audit, db
 from saas.fields import uuid_or_none
 from saas.lifecycle import refuse
-from saas.models import Agency
 from saas.permissions import MANAGE_SETTINGS, can, require
+from saas.settings import agency_setting
+from saas.settings_pages import settings_page as generated_settings_page
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.feedback import HANDLE_COMPLAINTS
 from tenants.outreach import LOG_OPINION_BOX, MANAGE_OUTREACH, labels, queries, services
@@ -26,7 +26,6 @@ from tenants.outreach.forms import (
     FunderForm,
     FunderVisitForm,
     LocationForm,
-    OutreachSettingsForm,
     RoundForm,
 )
 from tenants.outreach.models import BoxLocation, BoxLog, Funder, FunderVisit, StakeholderRound
@@ -54,7 +53,7 @@ def _staff_choices(keep: uuid.UUID | None = None) -> list[tuple[str, str]]:
 
 def _box_allowed(object_page: bool = False) -> None:
     agency = current_agency()
-    if not services.setting(agency, "opinion_box_enabled"):
+    if not agency_setting(agency, "opinion_box_enabled"):
         abort(404)
     if not services.may_log_box(agency, current_membership().role):
         abort(404 if object_page else 403)
@@ -180,32 +179,20 @@ def box_log(box_log_id: uuid.UUID) -> Any:
 @bp.route("/outreach/settings", methods=["GET", "POST"])
 @require(MANAGE_SETTINGS)
 def settings_page() -> Any:
-    agency = current_agency()
-    form = OutreachSettingsForm()
-    if request.method == "GET":
-        _fill_settings(form, agency)
-    if form.validate_on_submit():
-        values = {key: getattr(form, key).data for key in services.DEFAULTS}
-        values = {k: bool(v) if isinstance(services.DEFAULTS[k], bool) else int(v) for k, v in values.items()}
-        changed = {k: str(v) for k, v in values.items() if services.setting(agency, k) != v}
-        agency.settings = {**(agency.settings or {}), **values}
-        if changed:
-            audit.record("settings.outreach_changed", agency.slug, **changed)
-        db.session.commit()
-        flash(_("Settings saved."), "success")
-        return redirect(url_for("outreach.settings_page"))
-    return _settings_page(form, LocationForm(formdata=None))
+    return _settings_page(LocationForm(formdata=None))
 
 
-def _fill_settings(form: OutreachSettingsForm, agency: Agency) -> None:
-    for key in services.DEFAULTS:
-        getattr(form, key).data = services.setting(agency, key)
-
-
-def _settings_page(form: OutreachSettingsForm, location_form: LocationForm, status: int | None = None) -> Any:
-    return render_template(
-        "outreach/settings.html", form=form, location_form=location_form, locations=services.locations()
-    ), status or _status()
+def _settings_page(location_form: LocationForm, status: int | None = None) -> Any:
+    """The generated page of the area's settings, with the opinion boxes below."""
+    return generated_settings_page(
+        "outreach",
+        title=_("Outreach settings"),
+        endpoint="outreach.settings_page",
+        template="outreach/settings.html",
+        status=status,
+        location_form=location_form,
+        locations=services.locations(),
+    )
 
 
 @bp.route("/outreach/settings/locations", methods=["POST"])
@@ -220,9 +207,7 @@ def add_location() -> Any:
         else:
             flash(_("Opinion box added."), "success")
             return redirect(url_for("outreach.settings_page"))
-    form = OutreachSettingsForm(formdata=None)
-    _fill_settings(form, current_agency())
-    return _settings_page(form, location_form, 422)
+    return _settings_page(location_form, 422)
 
 
 @bp.route("/outreach/settings/locations/<uuid:box_location_id>/toggle", methods=["POST"])
@@ -246,7 +231,7 @@ def rounds() -> Any:
         grid=services.round_grid(agency),
         groups=services.GROUPS,
         recent=queries.recent_rounds(),
-        months=services.setting(agency, "stakeholder_round_months"),
+        months=agency_setting(agency, "stakeholder_round_months"),
     )
 
 
@@ -335,7 +320,7 @@ def funders() -> Any:
         months=[c.month for c in overview[0][1]] if overview else [],
         recent=queries.recent_funder_visits(),
         inactive=queries.inactive_funders(),
-        required=services.setting(agency, "funder_visits_per_month"),
+        required=agency_setting(agency, "funder_visits_per_month"),
     )
 
 

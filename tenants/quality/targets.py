@@ -97,8 +97,10 @@ def _valid(kpi: Kpi, value: Any) -> float | None:
 
 
 def targets_of(agency: Agency) -> Targets:
-    stored_t = agency.setting(TARGETS_KEY, {}) or {}
-    stored_w = agency.setting(WEIGHTS_KEY, {}) or {}
+    # targets and weights are a structure of their own (validated below), not typed settings
+    stored = agency.settings or {}
+    stored_t = stored.get(TARGETS_KEY) or {}
+    stored_w = stored.get(WEIGHTS_KEY) or {}
     targets, weights = {}, {}
     for kpi in KPIS:
         value = _valid(kpi, stored_t.get(kpi.key)) if isinstance(stored_t, dict) else None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from flask_babel import lazy_gettext as _l
 
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
 from saas.permissions import USE_PORTAL, Permission
+from saas.settings import Kind, Setting
 
 MANAGE_VISITS = Permission(
     "MANAGE_VISITS",
@@ -62,13 +65,112 @@ AREA = Area(
     permissions=(MANAGE_VISITS, OVERRIDE_ASSIGNMENT, VIEW_OWN_SCHEDULE, RECORD_VISITS, RECORD_RETURN_VISITS),
     url_params={"visit_id": "visits"},
     samples=("tests.samples_care",),
-    reminder_settings={
-        "reminder_evening_time": ".visit_reminders.DEFAULT_EVENING",
-        "reminder_morning_time": ".visit_reminders.DEFAULT_MORNING",
-        "no_check_in_minutes": ".visit_reminders.DEFAULT_NO_CHECK_IN_MINUTES",
-        "unassigned_horizon_days": ".visit_reminders.DEFAULT_UNASSIGNED_DAYS",
-        "attention_reminder_hours": ".visit_reminders.DEFAULT_ATTENTION_HOURS",
-        "return_visit_due_day": ".reminders.DEFAULT_DUE_DAY",
-    },
+    settings=(
+        # the care settings page
+        Setting(
+            "visit_window_days",
+            Kind.INT,
+            28,
+            _l("Generate visits this many days ahead"),
+            min=1,
+            max=120,
+            page="care",
+            section=_l("Visits"),
+        ),
+        Setting(
+            "travel_buffer_minutes",
+            Kind.INT,
+            15,
+            _l("Travel time between a carer's visits (minutes)"),
+            min=0,
+            max=240,
+            page="care",
+            section=_l("Visits"),
+        ),
+        Setting(
+            "late_grace_minutes",
+            Kind.INT,
+            15,
+            _l("A visit is late after (minutes without check-in)"),
+            min=0,
+            max=240,
+            page="care",
+            section=_l("Visits"),
+        ),
+        Setting(
+            "checkin_location",
+            Kind.BOOL,
+            False,
+            _l("Ask for the phone's position at check-in"),
+            page="care",
+            section=_l("Visits"),
+        ),
+        # how early before its start a visit may be checked in (not on a page)
+        Setting(
+            "checkin_early_minutes",
+            Kind.INT,
+            120,
+            _l("A visit may be checked in this many minutes before it starts"),
+            min=0,
+            max=1440,
+        ),
+        # the reminder settings page
+        Setting(
+            "reminder_evening_time",
+            Kind.TIME,
+            time(18, 0),
+            _l("Send carers tomorrow's visits at (HH:MM)"),
+            page="reminders",
+            section=_l("Visits"),
+        ),
+        Setting(
+            "no_check_in_minutes",
+            Kind.INT,
+            15,
+            _l("Remind a carer who has not checked in this many minutes before the visit"),
+            min=0,
+            max=240,
+            page="reminders",
+            section=_l("Visits"),
+        ),
+        Setting(
+            "reminder_morning_time",
+            Kind.TIME,
+            time(8, 0),
+            _l("Send coordinators the visits without a carer at (HH:MM)"),
+            page="reminders",
+            section=_l("Visits"),
+        ),
+        Setting(
+            "unassigned_horizon_days",
+            Kind.INT,
+            7,
+            _l("Count visits without a carer over the next (days)"),
+            min=1,
+            max=60,
+            page="reminders",
+            section=_l("Visits"),
+        ),
+        Setting(
+            "attention_reminder_hours",
+            Kind.INT,
+            24,
+            _l("Remind about a service record still needing attention after (hours)"),
+            min=0,
+            max=720,
+            page="reminders",
+            section=_l("Visits"),
+        ),
+        Setting(
+            "return_visit_due_day",
+            Kind.INT,
+            7,
+            _l("A month's return visits are due by this day of the next month"),
+            min=1,
+            max=28,
+            page="reminders",
+            section=_l("Return visits"),
+        ),
+    ),
     demo="tenants.demo_care.seed",
 )

@@ -31,16 +31,12 @@ from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
 from tenants.scheduling.models import ReturnVisit, Visit
 from tenants.scheduling.services import (
-    DEFAULT_RETURN_VISIT_DUE_DAY,
     month_start,
     return_visit_due_day,
     visited_pairs,
 )
 from tenants.staffing.models import StaffFile
 from tenants.staffing.reminders import date_param, local_midnight
-
-# the settings page shows it (saas.notifications.views)
-DEFAULT_DUE_DAY = DEFAULT_RETURN_VISIT_DUE_DAY
 
 
 def _month(value: str) -> str:

@@ -42,22 +42,18 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import InstrumentedAttribute
 
 from saas import db
-from saas.agencies import setting_int, sweep_agencies
+from saas.agencies import sweep_agencies
 from saas.jobs import periodic
 from saas.models import Agency, Role
 from saas.notifications.kinds import Kind, register
-from saas.notifications.reminders import Due, local_moment, recipients, send_due, setting_time
+from saas.notifications.reminders import Due, local_moment, recipients, send_due
+from saas.settings import settings_of
 from tenants.scheduling.models import ServiceRecord, Visit, VisitStatus
 from tenants.staffing.models import StaffFile
 
 LOOKBACK = timedelta(days=2)
 COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
 
-DEFAULT_EVENING = "18:00"
-DEFAULT_MORNING = "08:00"
-DEFAULT_NO_CHECK_IN_MINUTES = 15
-DEFAULT_UNASSIGNED_DAYS = 7
-DEFAULT_ATTENTION_HOURS = 24
 
 # -- kinds -------------------------------------------------------------------------------------
 
@@ -194,7 +190,7 @@ def tomorrow_dues(agency: Agency, now: datetime) -> Iterator[Due]:
     (same subject and due moment, so never twice) goes in the morning with
     "today" wording, listing the visits not started yet."""
     local = now.astimezone(agency.zone)
-    evening = setting_time(agency, "reminder_evening_time", DEFAULT_EVENING)
+    evening = settings_of(agency).get("reminder_evening_time")
     send_at = local_moment(agency, local.date(), evening)
     last_evening = local_moment(agency, local.date() - timedelta(days=1), evening)
     today, tomorrow = local.date(), local.date() + timedelta(days=1)
@@ -237,7 +233,7 @@ def tomorrow_dues(agency: Agency, now: datetime) -> Iterator[Due]:
 
 
 def no_check_in_dues(agency: Agency, now: datetime) -> Iterator[Due]:
-    ahead = timedelta(minutes=setting_int(agency, "no_check_in_minutes", DEFAULT_NO_CHECK_IN_MINUTES, 0, 240))
+    ahead = timedelta(minutes=settings_of(agency).get("no_check_in_minutes"))
     rows = db.session.execute(
         select(Visit.id, Visit.starts_at, StaffFile.membership_id)
         .join(StaffFile, StaffFile.id == Visit.staff_file_id)
@@ -298,11 +294,11 @@ def missed_dues(agency: Agency, now: datetime) -> Iterator[Due]:
 
 def unassigned_dues(agency: Agency, now: datetime) -> Iterator[Due]:
     local = now.astimezone(agency.zone)
-    morning = setting_time(agency, "reminder_morning_time", DEFAULT_MORNING)
+    morning = settings_of(agency).get("reminder_morning_time")
     send_at = local_moment(agency, local.date(), morning)
     if now < send_at:
         return
-    days = setting_int(agency, "unassigned_horizon_days", DEFAULT_UNASSIGNED_DAYS, 1, 60)
+    days = settings_of(agency).get("unassigned_horizon_days")
     count, first = db.session.execute(
         select(func.count(), func.min(Visit.starts_at)).where(
             Visit.staff_file_id.is_(None),
@@ -324,7 +320,7 @@ def unassigned_dues(agency: Agency, now: datetime) -> Iterator[Due]:
 
 
 def needs_attention_dues(agency: Agency, now: datetime) -> Iterator[Due]:
-    after = timedelta(hours=setting_int(agency, "attention_reminder_hours", DEFAULT_ATTENTION_HOURS, 0, 720))
+    after = timedelta(hours=settings_of(agency).get("attention_reminder_hours"))
     rows = db.session.execute(
         select(ServiceRecord.id, ServiceRecord.visit_id, ServiceRecord.created_at, Visit.starts_at)
         .join(Visit, Visit.id == ServiceRecord.visit_id)

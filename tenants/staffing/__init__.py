@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
 from saas.permissions import MANAGE_SETTINGS, Permission
+from saas.settings import Kind, Setting
 
 VIEW_STAFF = Permission(
     "VIEW_STAFF",
@@ -73,5 +74,70 @@ AREA = Area(
         "import_id": "import_batches",
     },
     samples=("tests.samples_workforce",),
-    reminder_settings={"certificate_reminder_days": ".reminders.DEFAULT_THRESHOLDS"},
+    settings=(
+        Setting(
+            "pre_service_hours",
+            Kind.INT,
+            40,
+            _l("Pre-service training hours required"),
+            min=0,
+            max=1000,
+            page="workforce",
+            section=_l("Training"),
+        ),
+        Setting(
+            "annual_training_hours",
+            Kind.INT,
+            20,
+            _l("Annual role training hours required"),
+            min=0,
+            max=1000,
+            page="workforce",
+            section=_l("Training"),
+        ),
+        Setting(
+            "certificate_expiring_days",
+            Kind.INT,
+            60,
+            _l("Certificates are “expiring” this many days before expiry"),
+            min=0,
+            max=365,
+            page="workforce",
+            section=_l("Training"),
+        ),
+        Setting(
+            "caseload_limit_individual",
+            Kind.INT,
+            20,
+            _l("Individual clients per worker"),
+            min=0,
+            max=1000,
+            page="workforce",
+            section=_l("Caseload limits"),
+        ),
+        Setting(
+            "caseload_limit_community",
+            Kind.INT,
+            500,
+            _l("Community residents per worker"),
+            min=0,
+            max=100_000,
+            page="workforce",
+            section=_l("Caseload limits"),
+        ),
+        # days before a certificate expires, most distant first; none: only "expired" is sent
+        Setting(
+            "certificate_reminder_days",
+            Kind.INT_LIST,
+            (60, 30, 7),
+            _l("Remind about an expiring certificate this many days before"),
+            help=_l("Up to five numbers separated by commas, for example 60, 30, 7."),
+            format_message=_l("Write up to five numbers of days from 1 to 365, separated by commas."),
+            min=1,
+            max=365,
+            max_items=5,
+            page="reminders",
+            section=_l("Certificates"),
+        ),
+    ),
 )

@@ -37,12 +37,12 @@ from saas.jobs import periodic
 from saas.models import Agency, Membership, Role, User
 from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
+from saas.settings import agency_setting
 from tenants.staffing.models import Certificate, CertificateType, StaffFile
 
 log = logging.getLogger(__name__)
 
 THRESHOLDS_KEY = "certificate_reminder_days"
-DEFAULT_THRESHOLDS = (60, 30, 7)
 # an expiry the sweep did not see on the day is still told, up to this late
 EXPIRED_GRACE_DAYS = 30
 
@@ -108,19 +108,7 @@ def reminder_days(agency: Agency) -> tuple[int, ...]:
     """The agency's thresholds (days before expiry), most distant first.
     A malformed setting falls back to the default; an empty list means only
     "expired" is sent."""
-    raw = agency.setting(THRESHOLDS_KEY, list(DEFAULT_THRESHOLDS))
-    if not isinstance(raw, list | tuple):
-        return DEFAULT_THRESHOLDS
-    days = set()
-    for value in raw:
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            return DEFAULT_THRESHOLDS
-        if not 1 <= number <= 365:
-            return DEFAULT_THRESHOLDS
-        days.add(number)
-    return tuple(sorted(days, reverse=True))
+    return tuple(agency_setting(agency, THRESHOLDS_KEY))
 
 
 def certificate_stage(expires_on: date, today: date, thresholds: tuple[int, ...]) -> int | None:

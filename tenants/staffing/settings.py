@@ -1,5 +1,7 @@
-"""Per-agency workforce settings, kept in `Agency.settings` (defaults from the
-domain rules), and the agency's own calendar date."""
+"""Per-agency workforce settings, and the agency's own calendar date. The
+numbers are typed settings the area declares (`tenants.staffing.AREA`), read
+with `saas.settings`; the certificates each role requires are a structure of
+their own, kept beside them in `Agency.settings`."""
 
 from __future__ import annotations
 
@@ -16,17 +18,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from saas import audit, db
 from saas.models import Agency
+from saas.settings import page_settings, settings_of, update_settings
 from tenants.staffing.errors import Problem, raise_if
 from tenants.staffing.models import STAFF_ROLES, CertificateType
 
-# key -> (default, min, max)
-NUMBERS: dict[str, tuple[int, int, int]] = {
-    "certificate_expiring_days": (60, 0, 365),
-    "pre_service_hours": (40, 0, 1000),
-    "annual_training_hours": (20, 0, 1000),
-    "caseload_limit_individual": (20, 0, 1000),
-    "caseload_limit_community": (500, 0, 100_000),
-}
 REQUIRED_CERTIFICATES = "required_certificate_types"
 
 
@@ -59,19 +54,15 @@ def agency_in_scope() -> Agency:
     return agency
 
 
-def _int_setting(agency: Agency, key: str) -> int:
-    default, low, high = NUMBERS[key]
-    value = agency.setting(key, default)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if low <= number <= high else default
+def number_keys() -> list[str]:
+    """The workforce settings page's numbers (declared by the area)."""
+    return [s.key for s in page_settings("workforce")]
 
 
 def workforce_settings(agency: Agency | None = None) -> WorkforceSettings:
     agency = agency or agency_in_scope()
-    raw = agency.setting(REQUIRED_CERTIFICATES, {}) or {}
+    values = settings_of(agency)
+    raw = (agency.settings or {}).get(REQUIRED_CERTIFICATES) or {}
     required: dict[str, tuple[uuid.UUID, ...]] = {}
     for role in STAFF_ROLES:
         ids = []
@@ -82,11 +73,11 @@ def workforce_settings(agency: Agency | None = None) -> WorkforceSettings:
                 continue
         required[role] = tuple(ids)
     return WorkforceSettings(
-        certificate_expiring_days=_int_setting(agency, "certificate_expiring_days"),
-        pre_service_hours=Decimal(_int_setting(agency, "pre_service_hours")),
-        annual_training_hours=Decimal(_int_setting(agency, "annual_training_hours")),
-        caseload_limit_individual=_int_setting(agency, "caseload_limit_individual"),
-        caseload_limit_community=_int_setting(agency, "caseload_limit_community"),
+        certificate_expiring_days=values.get("certificate_expiring_days"),
+        pre_service_hours=Decimal(values.get("pre_service_hours")),
+        annual_training_hours=Decimal(values.get("annual_training_hours")),
+        caseload_limit_individual=values.get("caseload_limit_individual"),
+        caseload_limit_community=values.get("caseload_limit_community"),
         required_certificate_types=required,
     )
 
@@ -94,26 +85,12 @@ def workforce_settings(agency: Agency | None = None) -> WorkforceSettings:
 def save_workforce_settings(
     agency: Agency, numbers: dict[str, Any], required: dict[str, list[uuid.UUID]]
 ) -> None:
-    """Validate every value, then merge them into the agency's settings in one
-    statement (other features' keys are left as they are)."""
+    """Check the certificates, then the numbers (`update_settings`: typed,
+    range-checked, each change audited; a `SettingsError` names each refused
+    field), then merge the certificates into the agency's settings in one
+    statement (other features' keys are left as they are). Nothing is written
+    unless all are valid."""
     problems = []
-    patch: dict[str, Any] = {}
-    for key, (_default, low, high) in NUMBERS.items():
-        value = numbers.get(key)
-        if value is None:
-            problems.append(Problem("required", key))
-            continue
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            problems.append(Problem("bad_whole_number", key))
-            continue
-        if number != value and not isinstance(value, str):
-            problems.append(Problem("bad_whole_number", key))
-        elif not low <= number <= high:
-            problems.append(Problem("setting_range", key, {"min": low, "max": high}))
-        else:
-            patch[key] = number
     known = set(db.session.scalars(select(CertificateType.id).where(CertificateType.active.is_(True))))
     chosen: dict[str, list[str]] = {}
     for role in STAFF_ROLES:
@@ -122,7 +99,8 @@ def save_workforce_settings(
             problems.append(Problem("type_choose", f"required_{role}"))
         chosen[role] = [str(i) for i in ids]
     raise_if(problems)
-    patch[REQUIRED_CERTIFICATES] = chosen
+    update_settings(agency, {key: numbers.get(key) for key in number_keys()})
+    patch = {REQUIRED_CERTIFICATES: chosen}
     db.session.execute(
         update(Agency)
         .where(Agency.id == agency.id)

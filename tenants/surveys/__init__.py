@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
 from saas.permissions import Permission
+from saas.settings import Kind, Setting
 
 RUN_SURVEYS = Permission(
     "RUN_SURVEYS",
@@ -32,4 +33,42 @@ AREA = Area(
         "survey_invitation_id": "survey_invitations",
     },
     samples=("tests.samples_surveys",),
+    settings=(
+        Setting(
+            "survey_sample_min",
+            Kind.INT,
+            15,
+            _l("Smallest sample (clients)"),
+            min=1,
+            max=10_000,
+            page="surveys",
+        ),
+        Setting(
+            "survey_outcome_months",
+            Kind.INT,
+            6,
+            _l("An outcome survey at least every (months, 0: not tracked)"),
+            min=0,
+            max=60,
+            page="surveys",
+        ),
+        Setting(
+            "survey_link_days",
+            Kind.INT,
+            30,
+            _l("Personal links work for (days)"),
+            min=1,
+            max=365,
+            page="surveys",
+        ),
+        Setting(
+            "survey_reminder_days",
+            Kind.INT,
+            5,
+            _l("Remind those who have not answered after (days)"),
+            min=1,
+            max=365,
+            page="surveys",
+        ),
+    ),
 )

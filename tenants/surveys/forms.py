@@ -61,20 +61,3 @@ class CampaignForm(FlaskForm):
         validators=[InputRequired()],
     )
     sample_size = IntegerField(_l("Sample size"), validators=[Optional(), NumberRange(min=1, max=100000)])
-
-
-class SurveySettingsForm(FlaskForm):
-    survey_sample_min = IntegerField(
-        _l("Smallest sample (clients)"), validators=[DataRequired(), NumberRange(1, 10000)]
-    )
-    survey_outcome_months = IntegerField(
-        _l("An outcome survey at least every (months, 0: not tracked)"),
-        validators=[InputRequired(), NumberRange(0, 60)],
-    )
-    survey_link_days = IntegerField(
-        _l("Personal links work for (days)"), validators=[DataRequired(), NumberRange(1, 365)]
-    )
-    survey_reminder_days = IntegerField(
-        _l("Remind those who have not answered after (days)"),
-        validators=[DataRequired(), NumberRange(1, 365)],
-    )

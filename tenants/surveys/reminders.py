@@ -21,6 +21,7 @@ from saas.jobs import periodic
 from saas.models import Agency, Role
 from saas.notifications.kinds import Kind, register
 from saas.notifications.reminders import Due, recipients, send_due
+from saas.settings import agency_setting
 from tenants.staffing.reminders import date_param, local_midnight
 from tenants.surveys import services
 
@@ -52,7 +53,7 @@ def outcome_dues(agency: Agency, today: date | None = None) -> list[Due]:
             subject="outcome",
             due_at=local_midnight(agency, due),
             membership_ids=recipients(Role.ADMIN),
-            params={"date": due.isoformat(), "sample": str(services.setting(agency, "survey_sample_min"))},
+            params={"date": due.isoformat(), "sample": str(agency_setting(agency, "survey_sample_min"))},
             link=f"/a/{agency.slug}/surveys/campaigns/new",
         )
     ]

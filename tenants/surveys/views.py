@@ -10,9 +10,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas import audit, db
+from saas import db
 from saas.lifecycle import refuse
 from saas.permissions import MANAGE_SETTINGS, require
+from saas.settings import agency_setting
+from saas.settings_pages import settings_page as generated_settings_page
 from saas.tenancy import current_agency, get_or_404
 from tenants.surveys import RUN_SURVEYS, queries, services
 from tenants.surveys.forms import (
@@ -20,7 +22,6 @@ from tenants.surveys.forms import (
     PURPOSE_CHOICES,
     CampaignForm,
     QuestionForm,
-    SurveySettingsForm,
     TemplateForm,
 )
 from tenants.surveys.models import (
@@ -203,7 +204,7 @@ def new_campaign() -> Any:
     agency = current_agency()
     form = CampaignForm()
     form.template.choices = _template_choices()
-    minimum = services.setting(agency, "survey_sample_min")
+    minimum = agency_setting(agency, "survey_sample_min")
     if request.method == "GET":
         form.sample_size.data = minimum
         if request.args.get("template"):
@@ -324,17 +325,6 @@ def results(survey_campaign_id: uuid.UUID) -> Any:
 @bp.route("/surveys/settings", methods=["GET", "POST"])
 @require(MANAGE_SETTINGS)
 def settings_page() -> Any:
-    agency = current_agency()
-    form = SurveySettingsForm()
-    if request.method == "GET":
-        for key in services.SETTINGS:
-            getattr(form, key).data = services.setting(agency, key)
-    if form.validate_on_submit():
-        values = {key: int(getattr(form, key).data) for key in services.SETTINGS}
-        changed = {k: v for k, v in values.items() if agency.setting(k, None) != v}
-        agency.settings = {**(agency.settings or {}), **values}
-        audit.record("settings.surveys_changed", agency.slug, **{k: str(v) for k, v in changed.items()})
-        db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for("surveys.settings_page"))
-    return render_template("surveys/settings.html", form=form), 200 if request.method == "GET" else 422
+    return generated_settings_page(
+        "surveys", title=_("Survey settings"), endpoint="surveys.settings_page", saved=_("Saved.")
+    )

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from tenants.clients.errors import ClientError
 from tenants.clients.services.cases import (
-    DEFAULT_FOLLOW_UPS,
-    DEFAULT_HIGH_RISK,
     TRANSITIONS,
     close_case,
     follow_up_offset,
@@ -33,7 +31,6 @@ from tenants.clients.services.plans import (
     update_plan,
 )
 from tenants.clients.services.profiles import (
-    DEFAULT_ELDERLY_FROM,
     ClientData,
     ContactData,
     age_group,
@@ -46,9 +43,6 @@ from tenants.clients.services.profiles import (
 
 __all__ = [
     "APPROVER_ROLES",
-    "DEFAULT_ELDERLY_FROM",
-    "DEFAULT_FOLLOW_UPS",
-    "DEFAULT_HIGH_RISK",
     "TRANSITIONS",
     "ClientData",
     "ClientError",

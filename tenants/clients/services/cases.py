@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text, update
 
 from saas import audit, db
 from saas.models import Agency, User
+from saas.settings import settings_of
 from tenants.clients.errors import ClientError
 from tenants.clients.models import (
     ASSESSMENT_DOMAINS,
@@ -29,10 +30,6 @@ from tenants.clients.models import (
     ServicePlan,
 )
 from tenants.clients.services.profiles import agency_today
-
-DEFAULT_FOLLOW_UPS = ("1w", "2w", "1m", "2m")
-DEFAULT_HIGH_RISK = 15
-
 
 # (from, to) pairs a case may move along; closing needs a reason, re-opening a follow-up or note
 TRANSITIONS = {
@@ -190,7 +187,7 @@ def high_risks(agency: Agency, risk: RiskAssessment | None) -> list[dict[str, An
     """High risks first: the ones at or above the agency's threshold (default 15 of 25)."""
     if risk is None:
         return []
-    threshold = int(agency.setting("high_risk_score", DEFAULT_HIGH_RISK))
+    threshold = int(settings_of(agency).get("high_risk_score"))
     return [h for h in risk.hazards if risk_score(h) >= threshold]
 
 
@@ -223,7 +220,7 @@ def close_case(
         )
         .values(status=PlanStatus.CLOSED)
     )
-    labels = agency.setting("follow_up_schedule", list(DEFAULT_FOLLOW_UPS))
+    labels = settings_of(agency).get("follow_up_schedule")
     db.session.execute(
         FollowUp.__table__.delete().where(
             FollowUp.tenant_id == case.tenant_id, FollowUp.case_id == case.id, FollowUp.done_on.is_(None)

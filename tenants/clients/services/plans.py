@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from saas import audit, db
 from saas.models import Agency, Role, User
+from saas.settings import agency_setting
 from tenants.catalogue.models import ServiceItem
 from tenants.clients.errors import ClientError
 from tenants.clients.models import Case, CaseStatus, PlanStatus, ServicePlan, ServicePlanItem
@@ -181,7 +182,7 @@ def approve_plan(agency: Agency, plan: ServicePlan, case: Case, *, by: User, rol
     """Approval by someone other than the author, with a role the agency allows."""
     if plan.status != PlanStatus.SUBMITTED:
         raise ClientError("not_submitted")
-    allowed = agency.setting("plan_approver_roles", [r.value for r in APPROVER_ROLES])
+    allowed = agency_setting(agency, "plan_approver_roles")
     if role not in allowed:
         raise ClientError("approver_role")
     if plan.author_user_id == by.id or str(by.id) in (plan.editor_user_ids or []):

@@ -13,16 +13,18 @@ from sqlalchemy import select
 
 from saas import audit, db
 from saas.models import Agency, Membership, Role
+from saas.settings import default_of
 from tenants.clients.errors import ClientError
 from tenants.clients.models import Client, ClientFileAccess, EmergencyContact, PortalLink
 
-DEFAULT_ELDERLY_FROM = 60
 
-
-def age_group(dob: date | None, today: date, elderly_from: int = DEFAULT_ELDERLY_FROM) -> str | None:
-    """child (under 12), adolescent (12-17), adult, elderly (from 60 by default)."""
+def age_group(dob: date | None, today: date, elderly_from: int | None = None) -> str | None:
+    """child (under 12), adolescent (12-17), adult, elderly (from the agency's
+    `elderly_from_age`; its declared default, 60, when not given)."""
     if dob is None:
         return None
+    if elderly_from is None:
+        elderly_from = int(default_of("elderly_from_age"))
     age = relativedelta(today, dob).years
     if age < 12:
         return "child"

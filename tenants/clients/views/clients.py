@@ -16,6 +16,7 @@ from saas.links import UrlPattern
 from saas.models import Membership
 from saas.pagination import Keyset
 from saas.permissions import READ_AUDIT_LOG, require
+from saas.settings import agency_setting
 from saas.tenancy import current_agency, get_or_404
 from tenants.clients import GRANT_PORTAL_ACCESS, MANAGE_CASES, queries, services
 from tenants.clients.forms import ClientForm, OpenCaseForm, PortalLinkForm
@@ -142,7 +143,7 @@ def show(client_id: uuid.UUID) -> Any:
         paged=request.args.get("before") is not None,
         case_url=UrlPattern("clients.case", "case_id"),
         age_group=services.age_group(
-            client.date_of_birth, services.agency_today(agency), agency.setting("elderly_from_age", 60)
+            client.date_of_birth, services.agency_today(agency), agency_setting(agency, "elderly_from_age")
         ),
         open_case_form=OpenCaseForm(),
     )

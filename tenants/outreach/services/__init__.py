@@ -23,12 +23,10 @@ from tenants.outreach.services.box import (
     update_box_log,
 )
 from tenants.outreach.services.common import (
-    DEFAULTS,
     GROUPS,
     MAX_COUNT,
     METHODS,
     OutreachError,
-    setting,
     staff_choices,
 )
 from tenants.outreach.services.funders import (
@@ -53,7 +51,6 @@ from tenants.outreach.services.rounds import (
 )
 
 __all__ = [
-    "DEFAULTS",
     "GROUPS",
     "MAX_COUNT",
     "METHODS",
@@ -82,7 +79,6 @@ __all__ = [
     "record_visit",
     "round_grid",
     "set_location_active",
-    "setting",
     "staff_choices",
     "update_box_log",
     "update_funder",

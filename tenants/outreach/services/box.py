@@ -13,6 +13,7 @@ from sqlalchemy import Date, DateTime, and_, cast, func, literal, literal_column
 
 from saas import audit, db
 from saas.models import Agency, Role, User
+from saas.settings import agency_setting
 from tenants.outreach import MANAGE_OUTREACH
 from tenants.outreach.models import (
     BoxLocation,
@@ -25,14 +26,13 @@ from tenants.outreach.services.common import (
     flush_unique,
     is_staff,
     raise_if,
-    setting,
 )
 
 
 def may_log_box(agency: Agency, role: str) -> bool:
     if role in MANAGE_OUTREACH:
         return True
-    return role == Role.CARER and bool(setting(agency, "opinion_box_carers_may_log"))
+    return role == Role.CARER and bool(agency_setting(agency, "opinion_box_carers_may_log"))
 
 
 # -- opinion box: locations -------------------------------------------------------------------
@@ -181,7 +181,7 @@ def missed_days(start: date, end: date, agency: Agency | None = None) -> list[Mi
     """Days in [start, end] on which an active box was not logged, from the day
     it was set up, up to yesterday (today is not over). One statement."""
     agency = agency_or_current(agency)
-    if not setting(agency, "opinion_box_enabled"):
+    if not agency_setting(agency, "opinion_box_enabled"):
         return []
     end = min(end, agency.today() - timedelta(days=1))
     if end < start:

@@ -1,10 +1,10 @@
-"""What the outreach rules share: the agency's numbers, the refusal listing
-every problem, text and count checks, and who counts as staff."""
+"""What the outreach rules share: the refusal listing every problem, text and
+count checks, and who counts as staff. The agency's numbers are its settings
+(declared in the area, read with `saas.settings.agency_setting`)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -18,25 +18,11 @@ from tenants.outreach.models import (
     StakeholderGroup,
 )
 
-# Every number is the agency's own setting; these are the defaults of the domain.
-DEFAULTS: dict[str, Any] = {
-    "opinion_box_enabled": True,
-    # carers may log the box when the agency allows it; by default only admins
-    # and coordinators (the people who answer the slips) do
-    "opinion_box_carers_may_log": False,
-    "opinion_box_reminder_hour": 8,  # local hour from which yesterday's gaps are mailed
-    "stakeholder_round_months": 2,
-    "funder_visits_per_month": 1,
-}
 GROUPS = tuple(g.value for g in StakeholderGroup)
 METHODS = tuple(m.value for m in RoundMethod)
 # counts are stored as PostgreSQL integers: a larger number is refused with a
 # message, never left to fail the insert
 MAX_COUNT = 1_000_000
-
-
-def setting(agency: Agency, key: str) -> Any:
-    return agency.setting(key, DEFAULTS[key])
 
 
 def agency_or_current(agency: Agency | None) -> Agency:

@@ -12,6 +12,7 @@ from sqlalchemy import Date, cast, func, select
 
 from saas import audit, db
 from saas.models import Agency, User
+from saas.settings import agency_setting
 from tenants.outreach.models import (
     Funder,
     FunderVisit,
@@ -22,7 +23,6 @@ from tenants.outreach.services.common import (
     flush_unique,
     is_staff,
     raise_if,
-    setting,
 )
 
 
@@ -190,7 +190,7 @@ def funder_overview(agency: Agency, today: date | None = None) -> list[tuple[Fun
     """Each active funder, visits per month for the last 12 months (this one
     included). Two statements whatever the number of funders and visits."""
     today = today or agency.today()
-    required = int(setting(agency, "funder_visits_per_month"))
+    required = int(agency_setting(agency, "funder_visits_per_month"))
     current = today.replace(day=1)
     months = [current - relativedelta(months=i) for i in range(11, -1, -1)]
     counts = _month_counts(months[0], current + relativedelta(months=1) - timedelta(days=1))
@@ -219,7 +219,7 @@ def funders_without_visit(month: date, agency: Agency | None = None) -> list[Fun
     agency = agency_or_current(agency)
     first = month.replace(day=1)
     last = first + relativedelta(months=1) - timedelta(days=1)
-    required = int(setting(agency, "funder_visits_per_month"))
+    required = int(agency_setting(agency, "funder_visits_per_month"))
     counts = _month_counts(first, last)
     return [
         f

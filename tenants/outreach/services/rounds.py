@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from saas import audit, db
 from saas.models import Agency, User
+from saas.settings import agency_setting
 from tenants.outreach.models import (
     StakeholderRound,
 )
@@ -23,7 +24,6 @@ from tenants.outreach.services.common import (
     count_problem,
     is_staff,
     raise_if,
-    setting,
 )
 from tenants.staffing.models import Team
 
@@ -124,7 +124,7 @@ def round_grid(agency: Agency, today: date | None = None) -> list[list[RoundCell
     (last + the agency's months). A team that never held one is overdue.
     Two statements whatever the number of teams and rounds."""
     today = today or agency.today()
-    months = int(setting(agency, "stakeholder_round_months"))
+    months = int(agency_setting(agency, "stakeholder_round_months"))
     teams = db.session.execute(
         select(Team.id, Team.name).where(Team.active.is_(True)).order_by(Team.name)
     ).all()

@@ -40,7 +40,6 @@ from tenants.scheduling.services.generation import (
     terms_for_day,
 )
 from tenants.scheduling.services.return_visits import (
-    DEFAULT_RETURN_VISIT_DUE_DAY,
     RETURN_VISIT_DUE_DAY_KEY,
     RETURN_VISIT_VISITED,
     ReturnVisitRow,
@@ -51,9 +50,6 @@ from tenants.scheduling.services.return_visits import (
     visited_pairs,
 )
 from tenants.scheduling.services.timing import (
-    DEFAULT_LATE_GRACE,
-    DEFAULT_TRAVEL_BUFFER,
-    DEFAULT_WINDOW_DAYS,
     EARLIEST_DAY,
     VISIT_HORIZON_YEARS,
     WEEKDAY_KEYS,
@@ -66,10 +62,6 @@ from tenants.scheduling.services.timing import (
 )
 
 __all__ = [
-    "DEFAULT_LATE_GRACE",
-    "DEFAULT_RETURN_VISIT_DUE_DAY",
-    "DEFAULT_TRAVEL_BUFFER",
-    "DEFAULT_WINDOW_DAYS",
     "EARLIEST_DAY",
     "RETURN_VISIT_DUE_DAY_KEY",
     "RETURN_VISIT_VISITED",

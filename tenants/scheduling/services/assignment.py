@@ -13,14 +13,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from saas import audit, db
-from saas.agencies import setting_int
 from saas.models import Agency, Membership, Role, User
+from saas.settings import agency_setting
 from tenants.clients.models import Client, ServicePlan
 from tenants.scheduling import OVERRIDE_ASSIGNMENT
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.models import Visit, VisitStatus
 from tenants.scheduling.services.timing import (
-    DEFAULT_TRAVEL_BUFFER,
     WEEKDAY_KEYS,
     at_local,
     local_now,
@@ -72,7 +71,7 @@ def check_assignment(
     results: dict[tuple[uuid.UUID, uuid.UUID], Check] = {}
     if not visits or not staff_ids:
         return results
-    buffer = timedelta(minutes=setting_int(agency, "travel_buffer_minutes", DEFAULT_TRAVEL_BUFFER, 0, 240))
+    buffer = timedelta(minutes=agency_setting(agency, "travel_buffer_minutes"))
     staff = {s.id: s for s in db.session.scalars(select(StaffFile).where(StaffFile.id.in_(staff_ids)))}
     lo = min(v.starts_at for v in visits) - buffer
     hi = max(v.ends_at for v in visits) + buffer

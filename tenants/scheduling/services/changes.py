@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import select, update
 
 from saas import audit, db, mail
-from saas.agencies import setting_int
 from saas.models import Agency, Membership, Role, User
 from saas.notifications.reminders import Due, recipients, send_now
+from saas.settings import settings_of
 from tenants.clients.models import Client, PortalLink
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.models import CancellationRequest, ServiceRecord, Visit, VisitStatus
 from tenants.scheduling.services.assignment import check_assignment
-from tenants.scheduling.services.timing import DEFAULT_LATE_GRACE, at_local, check_visit_start, tz_of
+from tenants.scheduling.services.timing import at_local, check_visit_start, tz_of
 from tenants.scheduling.signals import VisitCompleted, visit_completed
 from tenants.scheduling.visit_reminders import RECORD_ATTENTION
 from tenants.staffing.models import StaffFile
@@ -167,7 +167,7 @@ def check_in(
     if visit.status not in (VisitStatus.SCHEDULED, VisitStatus.MISSED):
         raise VisitError("not_open")
     now = db.utcnow()
-    early = timedelta(minutes=setting_int(agency, "checkin_early_minutes", 120, 0, 1440))
+    early = timedelta(minutes=settings_of(agency).get("checkin_early_minutes"))
     if now < visit.starts_at - early:
         raise VisitError("too_early")
     position = parse_position(latitude, longitude)
@@ -181,7 +181,7 @@ def check_in(
                 float(position[0]), float(position[1]), float(client.latitude), float(client.longitude)
             )
             visit.checkin_outside_radius = visit.checkin_distance_m > client.checkin_radius_m
-    elif agency.setting("checkin_location", False):
+    elif settings_of(agency).get("checkin_location"):
         visit.checkin_outside_radius = True  # asked for, not given: flagged for the coordinator
     audit.record("visit.checked_in", str(visit.id), outside=visit.checkin_outside_radius)
 
@@ -256,7 +256,7 @@ def flag_late_and_missed(agency: Agency, now: datetime | None = None) -> tuple[i
     """Set-based: late once the grace period passed without check-in, missed
     once the visit's time is over without one."""
     now = now or db.utcnow()
-    grace = timedelta(minutes=setting_int(agency, "late_grace_minutes", DEFAULT_LATE_GRACE, 0, 240))
+    grace = timedelta(minutes=settings_of(agency).get("late_grace_minutes"))
     late = db.session.execute(
         update(Visit)
         .where(

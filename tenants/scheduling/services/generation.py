@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from saas import audit, db
-from saas.agencies import setting_int
 from saas.models import Agency, User
+from saas.settings import agency_setting
 from tenants.catalogue.models import ItemTerms, ServiceItem
 from tenants.clients.models import (
     Case,
@@ -26,7 +26,7 @@ from tenants.clients.models import (
 )
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.models import Visit, VisitStatus
-from tenants.scheduling.services.timing import DEFAULT_WINDOW_DAYS, at_local, check_visit_start, local_now
+from tenants.scheduling.services.timing import at_local, check_visit_start, local_now
 
 
 def _terms_by_item(item_ids: Iterable[uuid.UUID], until: date) -> dict[uuid.UUID, list[Any]]:
@@ -93,7 +93,7 @@ def generate_visits(agency: Agency, *, today: date | None = None, plan_id: uuid.
     version replacing the visits not started, in the afternoon)."""
     now = db.utcnow()
     today = today or local_now(agency).date()
-    until = today + timedelta(days=setting_int(agency, "visit_window_days", DEFAULT_WINDOW_DAYS, 1, 120))
+    until = today + timedelta(days=agency_setting(agency, "visit_window_days"))
     stmt = (
         select(ServicePlanItem, ServicePlan, Case.client_id)
         .join(ServicePlan, ServicePlan.id == ServicePlanItem.plan_id)

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from sqlalchemy import Select, and_, select
 
 from saas import audit, db
-from saas.agencies import setting_int
 from saas.models import Agency, Membership, User
+from saas.settings import agency_setting, default_of
 from tenants.clients.models import Client
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.models import ReturnVisit, Visit, VisitStatus
@@ -62,7 +62,6 @@ class ReturnVisitRow:
 
 
 RETURN_VISIT_DUE_DAY_KEY = "return_visit_due_day"
-DEFAULT_RETURN_VISIT_DUE_DAY = 7
 # the statuses that count a client as visited in a month (page, reminders)
 RETURN_VISIT_VISITED = (VisitStatus.COMPLETED, VisitStatus.IN_PROGRESS, VisitStatus.SCHEDULED)
 
@@ -70,7 +69,7 @@ RETURN_VISIT_VISITED = (VisitStatus.COMPLETED, VisitStatus.IN_PROGRESS, VisitSta
 def return_visit_due_day(agency: Agency) -> int:
     """The day of the next month by which a month's return visits are due
     (the 7th by default; the page and the reminders)."""
-    return setting_int(agency, RETURN_VISIT_DUE_DAY_KEY, DEFAULT_RETURN_VISIT_DUE_DAY, 1, 28)
+    return int(agency_setting(agency, RETURN_VISIT_DUE_DAY_KEY))
 
 
 def visited_pairs(month: date) -> Select:
@@ -110,5 +109,7 @@ def return_visits_for(month: date, agency: Agency | None = None) -> list[ReturnV
         )
         .order_by(User.name, Client.full_name)
     ).all()
-    due = hi.replace(day=return_visit_due_day(agency) if agency is not None else DEFAULT_RETURN_VISIT_DUE_DAY)
+    due = hi.replace(
+        day=return_visit_due_day(agency) if agency is not None else default_of(RETURN_VISIT_DUE_DAY_KEY)
+    )
     return [ReturnVisitRow(r[0], r[1], r[2], r[3], r[4], due) for r in rows]

@@ -9,9 +9,6 @@ from zoneinfo import ZoneInfo
 from saas.models import Agency
 from tenants.scheduling.errors import VisitError
 
-DEFAULT_WINDOW_DAYS = 28
-DEFAULT_TRAVEL_BUFFER = 15
-DEFAULT_LATE_GRACE = 15
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

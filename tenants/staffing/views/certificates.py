@@ -27,7 +27,7 @@ from tenants.staffing.models import (
 )
 from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
-from tenants.staffing.settings import NUMBERS, save_workforce_settings, workforce_settings
+from tenants.staffing.settings import number_keys, save_workforce_settings, workforce_settings
 from tenants.staffing.views.blueprint import bp, uuid_or_none
 
 # -- certificates -------------------------------------------------------------------------------
@@ -117,12 +117,12 @@ def settings_page() -> Any:
     for role in STAFF_ROLES:
         getattr(form, f"required_{role}").choices = type_choices
     if request.method == "GET":
-        for key in NUMBERS:
+        for key in number_keys():
             getattr(form, key).data = int(getattr(current, key))
         for role in STAFF_ROLES:
             getattr(form, f"required_{role}").data = [str(i) for i in current.required_for(role)]
     if form.validate_on_submit():
-        numbers = {key: getattr(form, key).data for key in NUMBERS}
+        numbers = {key: getattr(form, key).data for key in number_keys()}
         required = {
             role: [i for i in (uuid_or_none(v) for v in getattr(form, f"required_{role}").data or []) if i]
             for role in STAFF_ROLES

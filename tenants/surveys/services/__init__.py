@@ -5,7 +5,7 @@ outcome-survey cadence (`campaigns`), the personal link and its answers
 
 Eligible clients: not archived, with at least one case in the `active` status
 (a running service plan): the people currently served, who can judge the
-service and its outcome. Numbers are per-agency settings (SETTINGS)."""
+service and its outcome. Numbers are per-agency settings (declared in the area)."""
 
 from __future__ import annotations
 
@@ -32,10 +32,8 @@ from tenants.surveys.services.common import (
     MAX_CHOICES,
     MAX_QUESTIONS,
     MAX_TEXT,
-    SETTINGS,
     SurveyError,
     localized,
-    setting,
 )
 from tenants.surveys.services.templates import (
     QuestionData,
@@ -54,7 +52,6 @@ __all__ = [
     "MAX_CHOICES",
     "MAX_QUESTIONS",
     "MAX_TEXT",
-    "SETTINGS",
     "Opened",
     "QuestionData",
     "SurveyError",
@@ -84,6 +81,5 @@ __all__ = [
     "rename_template",
     "send_campaign",
     "send_reminders",
-    "setting",
     "submit_answers",
 ]

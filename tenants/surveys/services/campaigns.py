@@ -17,6 +17,7 @@ from saas import audit, db, mail
 from saas.auth import tokens
 from saas.fields import LOCALE_CODES
 from saas.models import Agency, User
+from saas.settings import agency_setting
 from tenants.clients.models import Case, CaseStatus, Client
 from tenants.surveys.models import (
     Audience,
@@ -27,7 +28,7 @@ from tenants.surveys.models import (
     SurveyPurpose,
     SurveyTemplate,
 )
-from tenants.surveys.services.common import SurveyError, setting
+from tenants.surveys.services.common import SurveyError
 from tenants.surveys.services.templates import questions_of
 
 
@@ -68,7 +69,7 @@ def create_campaign(
     if audience not in {a.value for a in Audience}:
         raise SurveyError("bad_choice", "audience")
     if audience == Audience.SAMPLE:
-        minimum = setting(agency, "survey_sample_min")
+        minimum = agency_setting(agency, "survey_sample_min")
         if sample_size is None:
             raise SurveyError("required", "sample_size")
         if sample_size < minimum:
@@ -147,7 +148,7 @@ def send_campaign(
     campaign.eligible_count = len(eligible)
     campaign.status = CampaignStatus.SENT
     campaign.sent_at = now
-    campaign.links_expire_at = links_expiry(agency, setting(agency, "survey_link_days"))
+    campaign.links_expire_at = links_expiry(agency, agency_setting(agency, "survey_link_days"))
     people = {
         row.id: row
         for row in db.session.execute(
@@ -253,7 +254,7 @@ def send_reminders(agency: Agency, now: datetime | None = None) -> int:
     """Email each invited client who has not answered, once, `survey_reminder_days`
     after the sending; never once the links expired or the campaign closed."""
     now = now or db.utcnow()
-    cutoff = now - timedelta(days=setting(agency, "survey_reminder_days"))
+    cutoff = now - timedelta(days=agency_setting(agency, "survey_reminder_days"))
     rows = db.session.execute(
         select(SurveyInvitation, SurveyCampaign.links_expire_at, Client.email)
         .join(SurveyCampaign, SurveyCampaign.id == SurveyInvitation.campaign_id)
@@ -308,7 +309,7 @@ def outcome_survey_due(agency: Agency) -> date | None:
 
 def next_outcome_due(agency: Agency, last: date | None) -> date | None:
     """`outcome_survey_due` given the last outcome survey sent (`last_outcome_sent`)."""
-    months = setting(agency, "survey_outcome_months")
+    months = agency_setting(agency, "survey_outcome_months")
     if months <= 0:
         return None
     if last is None:

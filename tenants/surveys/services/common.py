@@ -1,5 +1,6 @@
-"""What every survey rule shares: the agency's numbers, the limits, the refusal and
-the text in the reader's language."""
+"""What every survey rule shares: the limits, the refusal and the text in the
+reader's language. The agency's numbers are its settings (declared in the
+area, read with `saas.settings.agency_setting`)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from saas.errors import DomainError, register_messages
 from saas.fields import LOCALE_CODES
-from saas.models import Agency
 
-# setting key -> default (domain.md): every number is the agency's to change
-SETTINGS: dict[str, int] = {
-    "survey_sample_min": 15,  # an outcome sample has at least this many clients
-    "survey_outcome_months": 6,  # an outcome survey at least this often (0: not tracked)
-    "survey_link_days": 30,  # a personal link works this long after sending
-    "survey_reminder_days": 5,  # non-respondents are reminded once after this many days
-}
 MAX_CHOICES = 20
 MAX_QUESTIONS = 60
 MAX_TEXT = 1000
@@ -57,13 +50,6 @@ register_messages(
     },
     error=SurveyError,
 )
-
-
-def setting(agency: Agency, key: str) -> int:
-    try:
-        return int(agency.setting(key, SETTINGS[key]))
-    except (TypeError, ValueError):
-        return SETTINGS[key]
 
 
 def localized(values: dict[str, str] | None, locale: str) -> str:
