@@ -30,6 +30,9 @@ os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="carehub-test-ins
 from saas import db  # noqa: E402
 from saas.config import Config, owner_url  # noqa: E402
 
+# the common fixtures (agency, admin, coordinator, carer, signed-in clients)
+pytest_plugins = ("tests.fixtures",)
+
 TMP = Path(tempfile.mkdtemp(prefix="carehub-tests-"))
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 

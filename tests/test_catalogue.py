@@ -25,18 +25,6 @@ pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clo
 TODAY = date(2026, 6, 15)
 
 
-@pytest.fixture
-def agency(factory):
-    return factory.agency()
-
-
-@pytest.fixture
-def admin(factory, agency, client):
-    user, _ = factory.member(agency, Role.ADMIN, name="Ada Admin")
-    login(client, user)
-    return user
-
-
 def item_form(category_id, **overrides: object) -> dict[str, object]:
     data = {
         "category_id": str(category_id),

@@ -20,18 +20,6 @@ from tests import workforce_helpers as wf
 from tests.factories import login
 
 
-@pytest.fixture
-def agency(factory):
-    return factory.agency()
-
-
-@pytest.fixture
-def admin(factory, agency, client):
-    user, _ = factory.member(agency, Role.ADMIN, name="Ada Admin")
-    login(client, user)
-    return user
-
-
 def upload(client, agency, path: str, data: bytes, filename: str = "people.csv"):
     return client.post(
         f"/a/{agency.slug}/{path}",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from saas import db
@@ -18,11 +17,6 @@ from tests import workforce_helpers as wf
 
 START = date(2021, 3, 10)
 END = date(2021, 9, 20)
-
-
-@pytest.fixture
-def agency(factory):
-    return factory.agency()
 
 
 def around(*edges: date) -> list[date]:
