@@ -11,23 +11,18 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from billing import exports, impersonation, lifecycle, services, stripe_client
+from billing import exports, impersonation, lifecycle, queries, services, stripe_client
 from billing.forms import ChangePlanForm, InvoiceForm, PaymentForm, PlanForm, ReasonForm, method_choices
 from billing.models import (
     BillingState,
     DataExport,
-    ImpersonationSession,
-    Invoice,
-    Payment,
     Plan,
-    Subscription,
 )
 from billing.views import export_page, send_export
 from saas import db
 from saas.lifecycle import refuse
-from saas.models import Agency, User
+from saas.models import Agency
 from saas.operator.views import operators_only
 
 bp = Blueprint("billing_operator", __name__, url_prefix="/operator")
@@ -50,7 +45,7 @@ def _start_of(day: date | None) -> datetime | None:
 
 @bp.route("/plans")
 def plans() -> Any:
-    rows = db.session.scalars(select(Plan).order_by(Plan.active.desc(), Plan.price, Plan.name)).all()
+    rows = queries.plans_for_operators()
     return render_template("billing/operator/plans.html", rows=rows, stripe_mode=stripe_client.enabled())
 
 
@@ -109,18 +104,11 @@ def agency_billing(agency_id: uuid.UUID) -> Any:
     plan_form.plan.choices = [(str(p.id), p.name) for p in services.active_plans()]
     plan_form.plan.data = str(agency.plan_id) if agency.plan_id else None
     with db.tenant_scope(agency.id):
-        subscription = db.session.scalar(select(Subscription))
-        invoices = db.session.scalars(select(Invoice).order_by(Invoice.issued_at.desc()).limit(100)).all()
-        payments = db.session.scalars(select(Payment).order_by(Payment.paid_at.desc()).limit(200)).all()
-        export_rows = db.session.scalars(
-            select(DataExport).order_by(DataExport.created_at.desc()).limit(20)
-        ).all()
-        sessions = db.session.execute(
-            select(ImpersonationSession, User.email)
-            .join(User, User.id == ImpersonationSession.operator_id)
-            .order_by(ImpersonationSession.started_at.desc())
-            .limit(20)
-        ).all()
+        subscription = queries.subscription()
+        invoices = queries.invoices(100)
+        payments = queries.payments(200)
+        export_rows = queries.exports(20)
+        sessions = queries.impersonation_sessions(20)
         carers = lifecycle.active_carers()
     plan = db.session.get(Plan, agency.plan_id) if agency.plan_id else None
     return render_template(
@@ -202,7 +190,7 @@ def record_invoice(agency_id: uuid.UUID) -> Any:
 def record_payment(agency_id: uuid.UUID, invoice_id: uuid.UUID) -> Any:
     agency = _agency_or_404(agency_id)
     with db.tenant_scope(agency.id):
-        invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id))
+        invoice = queries.invoice(invoice_id)
     if invoice is None:
         abort(404)
     form = PaymentForm()
@@ -297,7 +285,7 @@ def request_export(agency_id: uuid.UUID) -> Any:
 
 def _export_or_404(agency: Agency, export_id: uuid.UUID) -> DataExport:
     with db.tenant_scope(agency.id):
-        row = db.session.scalar(select(DataExport).where(DataExport.id == export_id))
+        row = queries.export(export_id)
     if row is None:
         abort(404)
     return row

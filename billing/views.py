@@ -22,7 +22,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 import billing.jobs  # noqa: F401 - registers the billing jobs
 import billing.listeners  # noqa: F401 - staff changes ask for a quantity sync
@@ -32,11 +31,12 @@ from billing import (
     exports,
     impersonation,
     lifecycle,
+    queries,
     services,
     stripe_client,
 )
 from billing.forms import CheckoutForm
-from billing.models import DataExport, Invoice, Plan, Subscription
+from billing.models import DataExport, Plan
 from saas import audit, db, tenancy
 from saas.lifecycle import discard, refuse
 from saas.permissions import require
@@ -77,7 +77,7 @@ def index() -> Any:
         form.plan.data = str(agency.plan_id)
     plan = db.session.get(Plan, agency.plan_id) if agency.plan_id else None
     carers = lifecycle.active_carers()
-    invoices = db.session.scalars(select(Invoice).order_by(Invoice.issued_at.desc()).limit(50)).all()
+    invoices = queries.invoices(50)
     return render_template(
         "billing/index.html",
         stripe_mode=stripe_mode,
@@ -86,7 +86,7 @@ def index() -> Any:
         form=form,
         carers=carers,
         monthly=services.monthly_amount(plan, carers),
-        subscription=db.session.scalar(select(Subscription)),
+        subscription=queries.subscription(),
         invoices=invoices,
         can_grow=lifecycle.can_grow(agency),
     )
@@ -157,7 +157,7 @@ def portal() -> Any:
 @bp.route("/exports")
 @require(EXPORT_AGENCY_DATA)
 def exports_page() -> Any:
-    rows = db.session.scalars(select(DataExport).order_by(DataExport.created_at.desc()).limit(50)).all()
+    rows = queries.exports(50)
     return render_template(
         "billing/exports.html",
         rows=rows,

@@ -9,12 +9,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from saas import agencies, db
 from saas.auth.services import AccountError, invite
 from saas.lifecycle import refuse
-from saas.models import Agency, AgencyStatus, MailMessage, Membership, PlatformAuditEvent, Role, User
+from saas.models import Agency, AgencyStatus, MailMessage, Role
+from saas.operator import queries
 from saas.operator.forms import InviteAdminForm, ReasonForm
 from saas.pagination import paginate
 
@@ -42,13 +42,7 @@ def _agency_or_404(agency_id: uuid.UUID) -> Agency:
 @bp.route("/agencies/<uuid:agency_id>")
 def agency(agency_id: uuid.UUID) -> Any:
     agency = _agency_or_404(agency_id)
-    with db.tenant_scope(agency.id):
-        members = db.session.execute(
-            select(Membership, User)
-            .join(User, User.id == Membership.user_id)
-            .order_by(Membership.role, User.email)
-            .limit(200)
-        ).all()
+    members = queries.members_of(agency)
     return render_template(
         "operator/agency.html",
         agency=agency,
@@ -97,7 +91,7 @@ def _set_status(agency_id: uuid.UUID, status: AgencyStatus, message: str) -> Any
 
 @bp.route("/outbox")
 def outbox() -> Any:
-    page = paginate(db.session, select(MailMessage).order_by(MailMessage.created_at.desc()))
+    page = paginate(db.session, queries.outbox())
     return render_template("operator/outbox.html", page=page)
 
 
@@ -111,5 +105,5 @@ def outbox_message(message_id: uuid.UUID) -> Any:
 
 @bp.route("/audit")
 def audit_log() -> Any:
-    page = paginate(db.session, select(PlatformAuditEvent).order_by(PlatformAuditEvent.at.desc()))
+    page = paginate(db.session, queries.platform_audit())
     return render_template("operator/audit.html", page=page)
