@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from saas.labels import Labels
 
-def group_label(group: str) -> str:
-    return {
-        "clients": lambda: _("Clients"),
-        "funders": lambda: _("Funders"),
-        "partners": lambda: _("Partner organisations"),
-    }.get(group, lambda: group)()
-
-
-def method_label(method: str) -> str:
-    return {
-        "meeting": lambda: _("Meeting"),
-        "survey": lambda: _("Survey"),
-        "interviews": lambda: _("Interviews"),
-        "visit": lambda: _("Visit"),
-        "phone": lambda: _("Phone calls"),
-        "other": lambda: _("Other"),
-    }.get(method, lambda: method)()
+group_label = Labels(
+    {
+        "clients": _l("Clients"),
+        "funders": _l("Funders"),
+        "partners": _l("Partner organisations"),
+    }
+)
+method_label = Labels(
+    {
+        "meeting": _l("Meeting"),
+        "survey": _l("Survey"),
+        "interviews": _l("Interviews"),
+        "visit": _l("Visit"),
+        "phone": _l("Phone calls"),
+        "other": _l("Other"),
+    }
+)

@@ -9,11 +9,13 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from saas.charts import line_chart
 from saas.errors import error_message
 from saas.i18n import format_month
+from saas.labels import Labels
 from saas.links import UrlPattern
 from saas.permissions import MANAGE_SETTINGS, can, require
 from saas.tenancy import current_agency, get_or_404
@@ -27,13 +29,14 @@ from tenants.quality.pdf import render as render_pdf
 bp = Blueprint("quality", __name__, url_prefix="/a/<slug>")
 
 
-def state_label(state: str) -> str:
-    return {
-        "queued": lambda: _("Waiting to be built"),
-        "building": lambda: _("Being built"),
-        "done": lambda: _("Built"),
-        "failed": lambda: _("The build failed: ask for it again"),
-    }.get(state, lambda: state)()
+state_label = Labels(
+    {
+        "queued": _l("Waiting to be built"),
+        "building": _l("Being built"),
+        "done": _l("Built"),
+        "failed": _l("The build failed: ask for it again"),
+    }
+)
 
 
 bp.app_template_global("quality_state_label")(state_label)

@@ -8,9 +8,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from saas import db
+from saas.labels import Labels
 from saas.lifecycle import refuse
 from saas.permissions import MANAGE_SETTINGS, require
 from saas.settings import agency_setting
@@ -44,9 +46,7 @@ def kind_label(kind: str) -> str:
     return str(dict(KIND_CHOICES).get(kind, kind))
 
 
-def status_label(status: str) -> str:
-    labels = {"draft": _("Prepared, not sent"), "sent": _("Sent"), "closed": _("Closed")}
-    return labels.get(status, status)
+status_label = Labels({"draft": _l("Prepared, not sent"), "sent": _l("Sent"), "closed": _l("Closed")})
 
 
 bp.app_template_global("survey_purpose_label")(purpose_label)
