@@ -1,4 +1,5 @@
-"""Factories for agencies, users and memberships, through the real services."""
+"""Factories for agencies, users and memberships, and for the care loop's
+clients, cases, plans, visits, ratings, feedback and teams, through the real services."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tenants.members.services import create_token
 PASSWORD = "correct-horse-battery-9"
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 _HASH: dict[str, str] = {}
+ASSESSMENT_DOMAINS = ("physical", "psychological", "social", "family_network", "quality_of_life")
 
 
 def _hash(password: str) -> str:
@@ -111,6 +113,219 @@ class Factory:
             token = create_token(membership, "test token")
             db.session.commit()
         return token
+
+    # -- the care loop, through its services: only what the pages could make --
+
+    def client(
+        self,
+        agency: Agency,
+        name: str = "Edith Carver",
+        *,
+        contacts: tuple[tuple[str, str, str], ...] = (("Kit Carver", "daughter", "07700 900123"),),
+        **fields: object,
+    ):
+        """A client (consenting to services) with emergency contacts, each
+        (name, relationship, phone), through `save_client`."""
+        from tenants.clients import services as clients
+
+        fields.setdefault("consent_services", True)
+        data = clients.ClientData(
+            full_name=name, contacts=[clients.ContactData(*contact) for contact in contacts], **fields
+        )
+        with db.tenant_scope(agency.id):
+            row = clients.save_client(agency, data)
+            db.session.commit()
+            return row
+
+    def case(
+        self,
+        agency: Agency,
+        client=None,
+        *,
+        by: User | None = None,
+        assessed: bool = True,
+        level: int = 2,
+        channel: str = "phone",
+    ):
+        """An open case for the client (a new one if none given), its needs
+        assessed today at `level` in every domain unless `assessed` is False
+        (then it stays at intake)."""
+        from tenants.clients import services as clients
+
+        client = client if client is not None else self.client(agency)
+        with db.tenant_scope(agency.id):
+            case = clients.open_case(agency, client, channel=channel, referrer="", materials="", by=by)
+            if assessed:
+                today = clients.agency_today(agency)
+                clients.record_assessment(
+                    case,
+                    method="interview",
+                    assessed_on=today,
+                    by=by,
+                    today=today,
+                    summary="",
+                    domains={d: {"level": level} for d in ASSESSMENT_DOMAINS},
+                )
+            db.session.commit()
+            return case
+
+    def plan(
+        self,
+        agency: Agency,
+        case,
+        item_id: uuid.UUID,
+        *,
+        author: User,
+        approver: User,
+        approver_role: str = "admin",
+        weekdays: tuple[int, ...] = (1, 4),
+        start_time: str = "09:00",
+        minutes: int = 60,
+        goals: str = "Wash safely",
+        starts_on=None,
+        active: bool = False,
+    ):
+        """A care plan for an assessed case with one service item, written and
+        submitted by `author`, approved by `approver` (who must differ), and
+        activated (which books its visits) if `active`."""
+        from tenants.clients import services as clients
+
+        with db.tenant_scope(agency.id):
+            plan = clients.new_plan(case, by=author)
+            starts_on = starts_on or clients.agency_today(agency)
+            clients.update_plan(plan, clients.PlanFields(goals, None, "", None, starts_on, None))
+            clients.add_plan_item(plan, clients.PlanItemData(item_id, list(weekdays), start_time, minutes))
+            clients.submit_plan(plan, case, by=author)
+            clients.approve_plan(agency, plan, case, by=approver, role=approver_role)
+            if active:
+                clients.activate_plan(plan, case, by=approver)
+            db.session.commit()
+            return plan
+
+    def complete_visit(
+        self,
+        agency: Agency,
+        visit_id: uuid.UUID,
+        staff_id: uuid.UUID,
+        *,
+        by: User | None = None,
+        what_was_done: str = "Washed and dressed",
+        notes: str = "",
+        needs_attention: bool = False,
+        ticked: list[bool] | None = None,
+        late_minutes: int = 1,
+    ):
+        """Check the carer in and out of their visit, at its booked time (the
+        clock travels there, `late_minutes` after its start) and through the
+        scheduling services, with a service record; every checklist point is
+        ticked unless `ticked` says otherwise. Returns the visit and its record.
+        The visit must be the carer's (assigned) and not yet begun."""
+        from datetime import timedelta
+
+        import time_machine
+
+        from tenants.scheduling import services as scheduling
+        from tenants.scheduling.models import Visit
+
+        with db.tenant_scope(agency.id):
+            starts_at = db.session.scalar(select(Visit.starts_at).where(Visit.id == visit_id))
+        with (
+            time_machine.travel(starts_at + timedelta(minutes=late_minutes), tick=True),
+            self.app.test_request_context(),
+            db.tenant_scope(agency.id),
+        ):
+            visit = db.session.scalar(
+                select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
+            )
+            scheduling.check_in(agency, visit, staff_id=staff_id)
+            record = scheduling.check_out(
+                agency,
+                visit,
+                scheduling.RecordData(
+                    ticked=ticked if ticked is not None else [True] * len(visit.checklist),
+                    what_was_done=what_was_done,
+                    tools_used="",
+                    outcome="",
+                    notes=notes,
+                    needs_attention=needs_attention,
+                ),
+                staff_id=staff_id,
+                by=by,
+            )
+            db.session.commit()
+            return visit, record
+
+    def rating(
+        self,
+        agency: Agency,
+        visit_id: uuid.UUID,
+        *,
+        channel: str = "portal",
+        comment: str = "",
+        **scores: int,
+    ):
+        """A rating of a completed visit through `rate_visit`: 4 on every
+        dimension unless given (attitude=1, say, for a low one)."""
+        from tenants.feedback import services as feedback
+        from tenants.scheduling.models import Visit
+
+        values = {"attitude": 4, "process": 4, "effect": 4, "environment": 4, "timeliness": 4, **scores}
+        with self.app.test_request_context(), db.tenant_scope(agency.id):
+            visit = db.session.scalar(select(Visit).where(Visit.id == visit_id))
+            row = feedback.rate_visit(
+                agency, visit, feedback.Scores(**values, comment=comment), channel=channel
+            )
+            db.session.commit()
+            return row
+
+    def feedback_item(
+        self,
+        agency: Agency,
+        kind: str = "complaint",
+        description: str = "Nobody came on Tuesday",
+        *,
+        channel: str = "phone",
+        by: User | None = None,
+        **fields: object,
+    ):
+        """A complaint (or opinion, praise... by `kind`) received through
+        `submit_feedback`, as the office records one taken by phone."""
+        from tenants.feedback import services as feedback
+
+        with self.app.test_request_context(), db.tenant_scope(agency.id):
+            item = feedback.submit_feedback(
+                agency,
+                feedback.FeedbackData(kind=kind, description=description, **fields),
+                channel=channel,
+                by=by,
+            )
+            db.session.commit()
+            return item
+
+    def team(
+        self,
+        agency: Agency,
+        name: str = "North",
+        *,
+        supervisor: Membership | None = None,
+        staff_ids: tuple[uuid.UUID, ...] = (),
+    ):
+        """A team through the staffing service, supervised by `supervisor`
+        (a membership) if given, with these staff files placed in it. Staff
+        files and certificates are made by `tests.workforce_helpers`."""
+        from tenants.staffing import teams
+        from tenants.staffing.models import StaffFile
+
+        with db.tenant_scope(agency.id):
+            team = teams.create_team(
+                teams.TeamInput(name=name, supervisor_membership_id=supervisor.id if supervisor else None)
+            )
+            for staff_id in staff_ids:
+                teams.place_in_team(
+                    db.session.scalar(select(StaffFile).where(StaffFile.id == staff_id)), team.id
+                )
+            db.session.commit()
+            return team
 
     def last_mail_link(self, to: str) -> str:
         from saas.models import MailMessage

@@ -296,8 +296,8 @@ def test_client_ratings_provider_for_reviews(factory, app_ctx):
     from tenants.staffing.services import client_ratings_average
 
     world = completed_world(factory)
+    factory.rating(world.agency, world.visit.id, attitude=5, process=3)
     with db.tenant_scope(world.agency.id):
-        services.rate_visit(world.agency, world.visit, scores(attitude=5, process=3), channel="portal")
         day = world.visit.local_day
         average = client_ratings_average(world.staff.id, day, day)
         assert average == Decimal("4.00")  # (5 + 3 + 4 + 4 + 4) / 5
@@ -506,11 +506,7 @@ def test_anonymous_feedback_closes_without_a_response(factory, app_ctx):
 
 def test_closing_through_the_page_needs_a_response(app, client, factory, dbconn):
     world = World(factory)
-    with app.test_request_context(), db.tenant_scope(world.agency.id):
-        item = services.submit_feedback(
-            world.agency, FeedbackData(kind="complaint", description="Late", contact="0123"), channel="phone"
-        )
-        db.session.commit()
+    item = factory.feedback_item(world.agency, "complaint", "Late", contact="0123")
     login(client, world.coordinator)
     url = f"/a/{world.agency.slug}/feedback/items/{item.id}/transition"
     refused = client.post(url, data={"to_status": "closed"})

@@ -10,7 +10,6 @@ from typing import Any
 
 import flask_babel
 import pytest
-import time_machine
 from sqlalchemy import event, select
 
 from saas import db
@@ -40,22 +39,9 @@ class Week:
             assert refused == 0
             db.session.commit()
         first = world.visits()[0]
-        with time_machine.travel(first.starts_at + timedelta(minutes=1), tick=True):
-            with db.tenant_scope(self.agency.id):
-                visit = db.session.scalar(
-                    select(Visit).where(Visit.id == first.id).execution_options(populate_existing=True)
-                )
-                services.check_in(self.agency, visit, staff_id=self.carer.id)
-                record = services.RecordData(
-                    ticked=[True, True],
-                    what_was_done="Washed and dressed",
-                    tools_used="",
-                    outcome="",
-                    notes="She asked for tea without sugar",
-                    needs_attention=False,
-                )
-                services.check_out(self.agency, visit, record, staff_id=self.carer.id, by=self.carer_user)
-                db.session.commit()
+        factory.complete_visit(
+            self.agency, first.id, self.carer.id, by=self.carer_user, notes="She asked for tea without sugar"
+        )
 
     def membership(self) -> Membership:
         with db.tenant_scope(self.agency.id):

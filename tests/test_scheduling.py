@@ -49,41 +49,25 @@ class World:
                 checklist=["Safe transfer", "Skin check"],
             )
             db.session.add(self.terms)
-            self.client = clients.save_client(
-                self.agency,
-                clients.ClientData(
-                    full_name="Edith Carver",
-                    consent_services=True,
-                    address="3 Mill Lane",
-                    latitude=Decimal("51.500000"),
-                    longitude=Decimal("-0.120000"),
-                    checkin_radius_m=200,
-                ),
-            )
-            self.case = clients.open_case(
-                self.agency, self.client, channel="phone", referrer="", materials="", by=None
-            )
-            today = clients.agency_today(self.agency)
-            clients.record_assessment(
-                self.case,
-                method="interview",
-                assessed_on=today,
-                by=self.admin,
-                today=today,
-                summary="",
-                domains={
-                    d: {"level": 2}
-                    for d in ("physical", "psychological", "social", "family_network", "quality_of_life")
-                },
-            )
-            self.plan = clients.new_plan(self.case, by=self.coordinator)
-            clients.update_plan(
-                self.plan, clients.PlanFields("Wash safely", None, "", None, starts_on or today, None)
-            )
-            clients.add_plan_item(self.plan, clients.PlanItemData(self.item.id, list(weekdays), "09:00", 60))
-            clients.submit_plan(self.plan, self.case, by=self.coordinator)
-            clients.approve_plan(self.agency, self.plan, self.case, by=self.admin, role="admin")
             db.session.commit()
+        self.client = factory.client(
+            self.agency,
+            contacts=(),
+            address="3 Mill Lane",
+            latitude=Decimal("51.500000"),
+            longitude=Decimal("-0.120000"),
+            checkin_radius_m=200,
+        )
+        self.case = factory.case(self.agency, self.client, by=self.admin)
+        self.plan = factory.plan(
+            self.agency,
+            self.case,
+            self.item.id,
+            author=self.coordinator,
+            approver=self.admin,
+            weekdays=weekdays,
+            starts_on=starts_on,
+        )
 
     def activate(self):
         with db.tenant_scope(self.agency.id):
@@ -440,19 +424,9 @@ def test_needs_attention_alerts_coordinators(factory, dbconn, app):
     _u, carer = world.carer()
     visit = first_visit(world)
     assign(world, visit, carer)
-    with time_machine.travel(visit.starts_at), app.test_request_context(), db.tenant_scope(world.agency.id):
-        row = db.session.scalar(
-            select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
-        )
-        services.check_in(world.agency, row, staff_id=carer.id)
-        services.check_out(
-            world.agency,
-            row,
-            services.RecordData([True, True], "Bathed", "", "", "fell", True),
-            staff_id=carer.id,
-            by=None,
-        )
-        db.session.commit()
+    factory.complete_visit(
+        world.agency, visit.id, carer.id, what_was_done="Bathed", notes="fell", needs_attention=True
+    )
     to = set(db.session.scalars(select(MailMessage.to_address).where(MailMessage.kind == "visit.attention")))
     assert {world.coordinator.email, world.admin.email} <= to
 
