@@ -53,13 +53,7 @@ def _staff_file(factory, world: AgencyWorld) -> uuid.UUID:
 
 @sample("teams")
 def _team(factory, world: AgencyWorld) -> uuid.UUID:
-    from tenants.staffing import teams
-
-    with _in_agency(factory, world):
-        team = teams.create_team(teams.TeamInput(name="North team"))
-        teams.place_in_team(_staff(world), team.id)
-        db.session.commit()
-        return team.id
+    return factory.team(world.agency, "North team", staff_ids=(world.ids["staff_files"],)).id
 
 
 def _staff(world: AgencyWorld):
