@@ -52,7 +52,7 @@ def test_a_permission_answers_for_roles_and_members(app):
 
 def test_the_menu_shows_an_entry_to_the_permission_holders():
     entry = areas.NavEntry("clients.index", "Clients", VIEW_MEMBERS, 10)
-    agency = SimpleNamespace(setting=lambda _key, default: default)
+    agency = SimpleNamespace(id=None, settings={})
     assert entry in areas.nav_entries(agency, "coordinator", (entry,))
     assert entry not in areas.nav_entries(agency, "carer", (entry,))
 

@@ -79,7 +79,7 @@ AREA = Area(
         Setting(
             "plan_approver_roles",
             Kind.CHOICE_SET,
-            ("admin", "coordinator"),
+            APPROVE_PLANS.roles,  # the agency may name others
             _l("Who may approve service plans"),
             choices=(("admin", _l("Admins")), ("coordinator", _l("Coordinators"))),
             min_items=1,

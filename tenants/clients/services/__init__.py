@@ -18,7 +18,6 @@ from tenants.clients.services.cases import (
     transition,
 )
 from tenants.clients.services.plans import (
-    APPROVER_ROLES,
     PlanFields,
     PlanItemData,
     activate_plan,
@@ -42,7 +41,6 @@ from tenants.clients.services.profiles import (
 )
 
 __all__ = [
-    "APPROVER_ROLES",
     "TRANSITIONS",
     "ClientData",
     "ClientError",

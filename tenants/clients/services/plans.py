@@ -11,15 +11,13 @@ from decimal import Decimal
 from sqlalchemy import select, update
 
 from saas import audit, db
-from saas.models import Agency, Role, User
+from saas.models import Agency, User
 from saas.settings import agency_setting
 from tenants.catalogue.models import ServiceItem
 from tenants.clients.errors import ClientError
 from tenants.clients.models import Case, CaseStatus, PlanStatus, ServicePlan, ServicePlanItem
 from tenants.clients.services.cases import transition
 from tenants.clients.signals import PlanActivated, plan_activated
-
-APPROVER_ROLES = (Role.ADMIN, Role.COORDINATOR)
 
 
 @dataclass
