@@ -4,9 +4,12 @@ around a marker id and fills in each row's own id."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import url_for
+
+from saas.extensions import csrf, limiter
 
 
 class UrlPattern:
@@ -23,3 +26,11 @@ class UrlPattern:
 
     def __call__(self, object_id: uuid.UUID | str) -> str:
         return f"{self._head}{object_id}{self._tail}"
+
+
+def personal_link_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page opened by a personal link, without signing in (rating a visit,
+    answering a survey): the secret in the link is the credential, so the form
+    carries no CSRF token (a lost session cookie must not lose the answers),
+    and sending it is rate-limited."""
+    return limiter.limit("30 per minute", methods=["POST"])(csrf.exempt(view))

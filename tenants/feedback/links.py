@@ -8,8 +8,8 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from saas.errors import error_message
-from saas.extensions import csrf, limiter
 from saas.lifecycle import mark_refused
+from saas.links import personal_link_page
 from tenants.feedback import queries, services
 from tenants.feedback.forms import RatingForm
 from tenants.feedback.services import FeedbackError
@@ -19,8 +19,7 @@ bp = Blueprint("rating_link", __name__)
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
-@csrf.exempt  # the secret in the link is the credential; a lost session cookie must not lose the answers
+@personal_link_page
 def rate(token: str) -> Any:
     opened = services.open_rating_link(token)
     if opened is None:

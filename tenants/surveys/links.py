@@ -9,9 +9,9 @@ from flask import Blueprint, render_template, request
 from flask_babel import force_locale
 
 from saas.errors import error_message
-from saas.extensions import csrf, limiter
 from saas.fields import LOCALE_CODES
 from saas.lifecycle import mark_refused
+from saas.links import personal_link_page
 from tenants.surveys import services
 from tenants.surveys.services import SurveyError
 
@@ -26,8 +26,7 @@ def _state_page(opened: services.Opened, state: str, locale: str) -> Any:
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
-@csrf.exempt  # the secret in the link is the credential; a lost session cookie must not lose the answers
+@personal_link_page
 def answer(token: str) -> Any:
     opened = services.open_link(token)
     if opened is None:
