@@ -141,3 +141,21 @@ def test_a_dash_path_reaches_a_field_in_a_list(app_ctx):
     refuse(form, DomainError("phone_missing", "contacts-0-phone"))
     assert form.contacts[0].phone.errors == [error_message(DomainError("phone_missing"))]
     assert field_of(form, "contacts-9-phone") is None
+
+
+def test_a_job_or_command_commits_once_at_its_end_or_keeps_nothing(app_ctx):
+    from saas import agencies
+    from saas.lifecycle import unit_of_work
+    from saas.models import Agency
+    from tests.factories import unique
+
+    kept, dropped = unique("kept"), unique("dropped")
+    with unit_of_work():
+        agencies.create_agency("Kept", kept, "Europe/London", "en")
+    with pytest.raises(RuntimeError), unit_of_work():
+        agencies.create_agency("Dropped", dropped, "Europe/London", "en")
+        raise RuntimeError("the job failed after its write")
+    with pytest.raises(agencies.AgencyError), unit_of_work():
+        agencies.create_agency("Bad", dropped, "Nowhere/Atlantis", "en")
+    slugs = set(db.session.scalars(select(Agency.slug).where(Agency.slug.in_([kept, dropped]))))
+    assert slugs == {kept}
