@@ -10,10 +10,7 @@ from tests.conftest import make_config
 from tests.factories import login
 
 
-def test_unknown_agency_and_malformed_ids(client, factory):
-    agency = factory.agency()
-    admin, _ = factory.member(agency, Role.ADMIN)
-    login(client, admin)
+def test_unknown_agency_and_malformed_ids(client, agency, admin):
     assert client.get("/a/no-such-agency/").status_code == 404
     assert client.get("/a/" + "x" * 300 + "/").status_code == 404
     assert client.get(f"/a/{agency.slug}/members/not-a-uuid/role").status_code == 404

@@ -46,10 +46,7 @@ def invitation_mails(email: str) -> list[MailMessage]:
     return db.session.scalars(select(MailMessage).where(MailMessage.to_address == email)).all()
 
 
-def test_the_invitation_is_mailed_by_a_job_once(client, factory):
-    agency = factory.agency()
-    admin, _ = factory.member(agency, Role.ADMIN)
-    login(client, admin)
+def test_the_invitation_is_mailed_by_a_job_once(client, agency, admin):
     email = f"{unique('inv')}@example.net"
     assert (
         client.post(f"/a/{agency.slug}/members/invite", data={"email": email, "role": "carer"}).status_code
@@ -72,10 +69,7 @@ def test_the_invitation_is_mailed_by_a_job_once(client, factory):
     assert len(invitation_mails(email)) == 1
 
 
-def test_a_withdrawn_or_replaced_invitation_is_never_mailed(client, factory):
-    agency = factory.agency()
-    admin, _ = factory.member(agency, Role.ADMIN)
-    login(client, admin)
+def test_a_withdrawn_or_replaced_invitation_is_never_mailed(client, agency, admin):
     withdrawn, replaced = f"{unique('w')}@example.net", f"{unique('r')}@example.net"
     client.post(f"/a/{agency.slug}/members/invite", data={"email": withdrawn, "role": "carer"})
     with db.tenant_scope(agency.id):
@@ -108,10 +102,7 @@ def test_inviting_does_the_same_work_whether_the_address_has_an_account(client, 
     assert hashes == ["", ""], "no usable link before the job ran"
 
 
-def test_invite_bad_input(client, factory):
-    agency = factory.agency()
-    admin, _ = factory.member(agency, Role.ADMIN)
-    login(client, admin)
+def test_invite_bad_input(client, agency, admin):
     bad = client.post(f"/a/{agency.slug}/members/invite", data={"email": "not-an-email", "role": "carer"})
     assert bad.status_code == 422 and "Invalid email address" in bad.text
     bad_role = client.post(
