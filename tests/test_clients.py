@@ -60,7 +60,9 @@ def client_form(**overrides) -> dict:
 
 
 @pytest.fixture
-def agency_admin(factory):
+def agency_admin_coordinator(factory):
+    """Unlike the common `admin`, nobody is signed in: the agency, its admin
+    and a coordinator (plans need an author and a different approver)."""
     agency = factory.agency()
     admin, _ = factory.member(agency, Role.ADMIN)
     coordinator, _ = factory.member(agency, Role.COORDINATOR)
@@ -78,8 +80,8 @@ def test_age_groups():
     assert services.age_group(None, today) is None
 
 
-def test_create_client_with_contacts_and_file_access_log(client, agency_admin):
-    agency, admin, _ = agency_admin
+def test_create_client_with_contacts_and_file_access_log(client, agency_admin_coordinator):
+    agency, admin, _ = agency_admin_coordinator
     login(client, admin)
     response = client.post(f"/a/{agency.slug}/clients/new", data=client_form())
     assert response.status_code == 302, response.text[:2000]
@@ -114,8 +116,8 @@ def test_create_client_with_contacts_and_file_access_log(client, agency_admin):
         ({"contacts-0-phone": ""}, "both a name and a phone number"),
     ],
 )
-def test_client_bad_input_saves_nothing(client, agency_admin, overrides, message):
-    agency, admin, _ = agency_admin
+def test_client_bad_input_saves_nothing(client, agency_admin_coordinator, overrides, message):
+    agency, admin, _ = agency_admin_coordinator
     login(client, admin)
     response = client.post(f"/a/{agency.slug}/clients/new", data=client_form(**overrides))
     assert response.status_code == 422
@@ -150,8 +152,8 @@ def make_case(agency, admin):
         return person, case
 
 
-def test_case_numbers_and_one_open_case(agency_admin):
-    agency, admin, _ = agency_admin
+def test_case_numbers_and_one_open_case(agency_admin_coordinator):
+    agency, admin, _ = agency_admin_coordinator
     person, case = make_case(agency, admin)
     year = services.agency_today(agency).year
     assert case.number == f"{year}-0001" and case.status == "intake"
@@ -164,8 +166,8 @@ def test_case_numbers_and_one_open_case(agency_admin):
     assert second.number == f"{year}-0002"
 
 
-def test_transitions_are_recorded_and_checked(agency_admin):
-    agency, admin, _ = agency_admin
+def test_transitions_are_recorded_and_checked(agency_admin_coordinator):
+    agency, admin, _ = agency_admin_coordinator
     _person, case = make_case(agency, admin)
     with db.tenant_scope(agency.id):
         with pytest.raises(ClientError):
@@ -179,8 +181,8 @@ def test_transitions_are_recorded_and_checked(agency_admin):
         assert moves == ["intake", "assessment"]
 
 
-def test_assessment_levels_and_history(agency_admin):
-    agency, admin, _ = agency_admin
+def test_assessment_levels_and_history(agency_admin_coordinator):
+    agency, admin, _ = agency_admin_coordinator
     _person, case = make_case(agency, admin)
     today = services.agency_today(agency)
     with db.tenant_scope(agency.id):
@@ -226,8 +228,8 @@ def test_assessment_levels_and_history(agency_admin):
         assert history == ["first", "again"], "re-assessment keeps history"
 
 
-def test_risk_matrix_high_risks_first(agency_admin):
-    agency, admin, _ = agency_admin
+def test_risk_matrix_high_risks_first(agency_admin_coordinator):
+    agency, admin, _ = agency_admin_coordinator
     _person, case = make_case(agency, admin)
     today = services.agency_today(agency)
     with db.tenant_scope(agency.id):
@@ -256,10 +258,10 @@ def test_risk_matrix_high_risks_first(agency_admin):
 
 
 @pytest.fixture
-def service_item(factory, agency_admin):
+def service_item(factory, agency_admin_coordinator):
     from tenants.catalogue.models import ServiceCategory, ServiceItem
 
-    agency, _admin, _ = agency_admin
+    agency, _admin, _ = agency_admin_coordinator
     with db.tenant_scope(agency.id):
         category = ServiceCategory(name="Daily living")
         db.session.add(category)
@@ -281,8 +283,8 @@ def planned_case(agency, admin):
     return person, case
 
 
-def test_plan_needs_items_and_a_different_approver(agency_admin, service_item):
-    agency, admin, coordinator = agency_admin
+def test_plan_needs_items_and_a_different_approver(agency_admin_coordinator, service_item):
+    agency, admin, coordinator = agency_admin_coordinator
     _person, case = planned_case(agency, admin)
     today = services.agency_today(agency)
     with db.tenant_scope(agency.id):
@@ -306,8 +308,8 @@ def test_plan_needs_items_and_a_different_approver(agency_admin, service_item):
         db.session.commit()
 
 
-def test_change_after_approval_is_a_new_version(agency_admin, service_item):
-    agency, admin, coordinator = agency_admin
+def test_change_after_approval_is_a_new_version(agency_admin_coordinator, service_item):
+    agency, admin, coordinator = agency_admin_coordinator
     _person, case = planned_case(agency, admin)
     today = services.agency_today(agency)
     with db.tenant_scope(agency.id):
@@ -336,8 +338,8 @@ def test_change_after_approval_is_a_new_version(agency_admin, service_item):
         assert db.session.scalar(select(ServicePlan.goals).where(ServicePlan.version == 1)) == "Goal one"
 
 
-def test_plan_item_bad_input(agency_admin, service_item):
-    agency, admin, coordinator = agency_admin
+def test_plan_item_bad_input(agency_admin_coordinator, service_item):
+    agency, admin, coordinator = agency_admin_coordinator
     _person, case = planned_case(agency, admin)
     with db.tenant_scope(agency.id):
         plan = services.new_plan(case, by=coordinator)
@@ -357,8 +359,8 @@ def test_plan_item_bad_input(agency_admin, service_item):
         assert err.value.code == "end_before_start"
 
 
-def test_closing_schedules_follow_ups_and_reopening(agency_admin):
-    agency, admin, _ = agency_admin
+def test_closing_schedules_follow_ups_and_reopening(agency_admin_coordinator):
+    agency, admin, _ = agency_admin_coordinator
     _person, case = make_case(agency, admin)
     with db.tenant_scope(agency.id):
         with pytest.raises(ClientError) as err:
@@ -393,8 +395,8 @@ def test_closing_schedules_follow_ups_and_reopening(agency_admin):
         assert case.status == "assessment" and case.closed_on is None
 
 
-def test_follow_up_schedule_is_per_agency(agency_admin):
-    agency, admin, _ = agency_admin
+def test_follow_up_schedule_is_per_agency(agency_admin_coordinator):
+    agency, admin, _ = agency_admin_coordinator
     agency.settings = {"follow_up_schedule": ["3d", "1m"]}
     db.session.commit()
     _person, case = make_case(agency, admin)
@@ -404,8 +406,8 @@ def test_follow_up_schedule_is_per_agency(agency_admin):
     assert labels == ["1m", "3d"]
 
 
-def test_intake_to_active_plan_through_the_pages(client, agency_admin, service_item):
-    agency, admin, coordinator = agency_admin
+def test_intake_to_active_plan_through_the_pages(client, agency_admin_coordinator, service_item):
+    agency, admin, coordinator = agency_admin_coordinator
     login(client, coordinator)
     client.post(f"/a/{agency.slug}/clients/new", data=client_form())
     with db.tenant_scope(agency.id):
@@ -448,10 +450,10 @@ def test_intake_to_active_plan_through_the_pages(client, agency_admin, service_i
     assert "Service plan v1" in file_page.text and "Needs assessment" in file_page.text
 
 
-def test_client_file_costs_the_same_with_more_history(client, agency_admin):
+def test_client_file_costs_the_same_with_more_history(client, agency_admin_coordinator):
     from tests.sqlcount import count_statements
 
-    agency, admin, _ = agency_admin
+    agency, admin, _ = agency_admin_coordinator
     person, case = make_case(agency, admin)
     login(client, admin)
     with count_statements() as small:
@@ -474,10 +476,10 @@ def test_client_file_costs_the_same_with_more_history(client, agency_admin):
     assert large.count == small.count
 
 
-def test_care_settings_are_validated_and_recorded(client, agency_admin):
+def test_care_settings_are_validated_and_recorded(client, agency_admin_coordinator):
     from saas.models import Agency, AuditEvent
 
-    agency, admin, coordinator = agency_admin
+    agency, admin, coordinator = agency_admin_coordinator
     login(client, coordinator)
     assert client.get(f"/a/{agency.slug}/settings/care").status_code == 403
     client.post("/logout")
@@ -509,8 +511,8 @@ def test_care_settings_are_validated_and_recorded(client, agency_admin):
         assert {"follow_up_schedule", "plan_approver_roles", "checkin_location"} <= set(changed)
 
 
-def test_restricted_agency_cannot_add_clients_or_plans_but_care_goes_on(client, agency_admin):
-    agency, admin, coordinator = agency_admin
+def test_restricted_agency_cannot_add_clients_or_plans_but_care_goes_on(client, agency_admin_coordinator):
+    agency, admin, coordinator = agency_admin_coordinator
     _person, case = planned_case(agency, admin)
     agency.billing_state = "restricted"
     db.session.commit()
@@ -523,8 +525,8 @@ def test_restricted_agency_cannot_add_clients_or_plans_but_care_goes_on(client, 
     assert client.get(f"/a/{agency.slug}/cases/{case.id}").status_code == 200, "existing care stays readable"
 
 
-def test_someone_who_changed_the_plan_cannot_approve_it(agency_admin, service_item, factory):
-    agency, admin, coordinator = agency_admin
+def test_someone_who_changed_the_plan_cannot_approve_it(agency_admin_coordinator, service_item, factory):
+    agency, admin, coordinator = agency_admin_coordinator
     other, _ = factory.member(agency, Role.COORDINATOR)
     _person, case = planned_case(agency, admin)
     today = services.agency_today(agency)
