@@ -750,27 +750,29 @@ def test_workforce_settings(client, app, agency, admin):
     url = f"/a/{agency.slug}/workforce/settings"
     page = client.get(url)
     assert page.status_code == 200 and 'value="40"' in page.text and 'value="60"' in page.text
+    assert "From 0 to 1000." in page.text, "the range, from the declaration"
     data = {
         "certificate_expiring_days": "30",
         "pre_service_hours": "24",
         "annual_training_hours": "12",
         "caseload_limit_individual": "15",
         "caseload_limit_community": "400",
-        "required_carer": [str(type_id)],
     }
     negative = client.post(url, data={**data, "pre_service_hours": "-5"})
     assert negative.status_code == 422 and "Enter a number from 0 to 1000." in negative.text
+    not_a_number = client.post(url, data={**data, "caseload_limit_individual": "x"})
+    assert not_a_number.status_code == 422 and 'id="caseload_limit_individual-error"' in not_a_number.text
+    assert "Enter a whole number." in not_a_number.text
     too_many = client.post(url, data={**data, "pre_service_hours": "5000", "caseload_limit_community": "-1"})
     assert "Enter a number from 0 to 100000." in too_many.text, "each refused number next to its field"
-    not_a_number = client.post(url, data={**data, "caseload_limit_individual": "x"})
-    assert not_a_number.status_code == 422 and "Not a valid integer value" in not_a_number.text
     foreign = client.post(
-        url, data={**data, "required_coordinator": ["00000000-0000-0000-0000-000000000001"]}
+        f"{url}/certificates", data={"required_coordinator": ["00000000-0000-0000-0000-000000000001"]}
     )
     assert foreign.status_code == 422 and "Choose a certificate type" in foreign.text
     with wf.in_agency(app, agency):
         assert staffing.workforce_settings().pre_service_hours == 40
     assert client.post(url, data=data).status_code == 302
+    assert client.post(f"{url}/certificates", data={"required_carer": [str(type_id)]}).status_code == 302
     stored = db.session.scalar(select(Agency.settings).where(Agency.id == agency.id))
     assert stored["pre_service_hours"] == 24
     assert stored["required_certificate_types"]["carer"] == [str(type_id)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, Optional
 
 from saas.fields import strip
 
@@ -79,18 +79,3 @@ class FunderVisitForm(FlaskForm):
 
 class LocationForm(FlaskForm):
     name = StringField(_l("Where the box is"), validators=[Optional(), Length(max=120)], filters=[strip])
-
-
-class OutreachSettingsForm(FlaskForm):
-    opinion_box_enabled = BooleanField(_l("The agency has an opinion box"))
-    opinion_box_carers_may_log = BooleanField(_l("Carers may log the opinion box"))
-    opinion_box_reminder_hour = IntegerField(
-        _l("Hour of the morning to send the missed-day reminder"),
-        validators=[InputRequired(), NumberRange(0, 23)],
-    )
-    stakeholder_round_months = IntegerField(
-        _l("Months between stakeholder opinion rounds"), validators=[InputRequired(), NumberRange(1, 12)]
-    )
-    funder_visits_per_month = IntegerField(
-        _l("Return visits to each funder per month"), validators=[InputRequired(), NumberRange(1, 10)]
-    )

@@ -175,20 +175,9 @@ class OverrideForm(FlaskForm):
     expires_on = DateField(_l("Until"), validators=[Optional()], description=_l("Optional."))
 
 
-class SettingsForm(FlaskForm):
-    certificate_expiring_days = IntegerField(
-        _l("Certificates are “expiring” this many days before expiry"), validators=[InputRequired()]
-    )
-    pre_service_hours = IntegerField(_l("Pre-service training hours required"), validators=[InputRequired()])
-    annual_training_hours = IntegerField(
-        _l("Annual role training hours required"), validators=[InputRequired()]
-    )
-    caseload_limit_individual = IntegerField(
-        _l("Individual clients per worker"), validators=[InputRequired()]
-    )
-    caseload_limit_community = IntegerField(
-        _l("Community residents per worker"), validators=[InputRequired()]
-    )
+class RequiredCertificatesForm(FlaskForm):
+    """The certificates each role must hold (the numbers are generated settings)."""
+
     required_carer = MultiCheckboxField(_l("Carers must hold"), choices=[], validate_choice=False)
     required_social_worker = MultiCheckboxField(
         _l("Social workers must hold"), choices=[], validate_choice=False

@@ -85,11 +85,20 @@ def workforce_settings(agency: Agency | None = None) -> WorkforceSettings:
 def save_workforce_settings(
     agency: Agency, numbers: dict[str, Any], required: dict[str, list[uuid.UUID]]
 ) -> None:
-    """Check the certificates, then the numbers (`update_settings`: typed,
-    range-checked, each change audited; a `SettingsError` names each refused
-    field), then merge the certificates into the agency's settings in one
-    statement (other features' keys are left as they are). Nothing is written
-    unless all are valid."""
+    """The numbers and the certificates at once: all checked before anything
+    is written (jobs, imports and tests set both)."""
+    chosen = _check_required(required)
+    update_settings(agency, {key: numbers.get(key) for key in number_keys()})
+    _store_required(agency, chosen)
+
+
+def save_required_certificates(agency: Agency, required: dict[str, list[uuid.UUID]]) -> None:
+    """The certificate types each role must hold (active ones only), merged into
+    the agency's settings in one statement (other keys are left as they are)."""
+    _store_required(agency, _check_required(required))
+
+
+def _check_required(required: dict[str, list[uuid.UUID]]) -> dict[str, list[str]]:
     problems = []
     known = set(db.session.scalars(select(CertificateType.id).where(CertificateType.active.is_(True))))
     chosen: dict[str, list[str]] = {}
@@ -99,7 +108,10 @@ def save_workforce_settings(
             problems.append(Problem("type_choose", f"required_{role}"))
         chosen[role] = [str(i) for i in ids]
     raise_if(problems)
-    update_settings(agency, {key: numbers.get(key) for key in number_keys()})
+    return chosen
+
+
+def _store_required(agency: Agency, chosen: dict[str, list[str]]) -> None:
     patch = {REQUIRED_CERTIFICATES: chosen}
     db.session.execute(
         update(Agency)

@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.permissions import MANAGE_SETTINGS, require
+from saas.settings_pages import settings_page as generated_settings_page
 from saas.tenancy import current_agency, get_or_404
 from tenants.staffing import MANAGE_STAFF, OPEN_STAFF_FILES, queries, services
 from tenants.staffing.forms import (
     CertificateForm,
     CertificateTypeForm,
-    SettingsForm,
+    RequiredCertificatesForm,
 )
 from tenants.staffing.models import (
     STAFF_ROLES,
@@ -27,7 +28,7 @@ from tenants.staffing.models import (
 )
 from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
-from tenants.staffing.settings import number_keys, save_workforce_settings, workforce_settings
+from tenants.staffing.settings import save_required_certificates, workforce_settings
 from tenants.staffing.views.blueprint import bp, uuid_or_none
 
 # -- certificates -------------------------------------------------------------------------------
@@ -110,29 +111,49 @@ def certificate_document(certificate_id: uuid.UUID) -> Any:
 @bp.route("/workforce/settings", methods=["GET", "POST"])
 @require(MANAGE_SETTINGS)
 def settings_page() -> Any:
-    agency = current_agency()
-    current = workforce_settings(agency)
+    """The area's declared numbers (a generated page), and below them the
+    certificates each role requires (a form of its own)."""
+    return _workforce_page(_required_form(filled=True))
+
+
+def _required_form(*, filled: bool = False) -> RequiredCertificatesForm:
+    form = RequiredCertificatesForm(formdata=None) if filled else RequiredCertificatesForm()
     type_choices = [(str(t.id), t.name) for t in services.certificate_types(active_only=True)]
-    form = SettingsForm()
+    current = workforce_settings(current_agency())
     for role in STAFF_ROLES:
         getattr(form, f"required_{role}").choices = type_choices
-    if request.method == "GET":
-        for key in number_keys():
-            getattr(form, key).data = int(getattr(current, key))
-        for role in STAFF_ROLES:
+        if filled:
             getattr(form, f"required_{role}").data = [str(i) for i in current.required_for(role)]
+    return form
+
+
+def _workforce_page(required_form: RequiredCertificatesForm, status: int | None = None) -> Any:
+    return generated_settings_page(
+        "workforce",
+        title=_("Workforce settings"),
+        endpoint="staffing.settings_page",
+        template="staffing/settings.html",
+        saved=_("Workforce settings saved."),
+        status=status,
+        required_form=required_form,
+        roles=STAFF_ROLES,
+    )
+
+
+@bp.route("/workforce/settings/certificates", methods=["POST"])
+@require(MANAGE_SETTINGS)
+def required_certificates() -> Any:
+    agency = current_agency()
+    form = _required_form()
     if form.validate_on_submit():
-        numbers = {key: getattr(form, key).data for key in number_keys()}
         required = {
             role: [i for i in (uuid_or_none(v) for v in getattr(form, f"required_{role}").data or []) if i]
             for role in STAFF_ROLES
         }
-        if _attempt(form, lambda: save_workforce_settings(agency, numbers, required)):
+        if _attempt(form, lambda: save_required_certificates(agency, required)):
             flash(_("Workforce settings saved."), "success")
             return redirect(url_for("staffing.settings_page"))
-    return render_template("staffing/settings.html", form=form, roles=STAFF_ROLES), (
-        422 if request.method == "POST" else 200
-    )
+    return _workforce_page(form, 422)
 
 
 @bp.route("/certificate-types", methods=["GET", "POST"])
