@@ -695,7 +695,7 @@ def test_another_agencys_client_file_is_not_found_and_not_logged(client, dbconn,
 
 
 def test_the_client_file_pages_through_its_history_newest_first(client, dbconn, history, monkeypatch):
-    from tenants.clients import queries as files
+    from tenants.clients.queries import file as files
 
     monkeypatch.setattr(files, "TIMELINE_PAGE", 7)
     login(client, history.world.coordinator)
@@ -736,7 +736,7 @@ def test_the_client_file_pages_through_its_history_newest_first(client, dbconn, 
 
 
 def test_the_client_file_reads_a_page_of_visits_by_index_never_the_history(dbconn, history, monkeypatch):
-    from tenants.clients import queries as files
+    from tenants.clients.queries import file as files
 
     monkeypatch.setattr(files, "TIMELINE_PAGE", 5)
     person = history.world.client
