@@ -39,16 +39,6 @@ def _unread_badge() -> dict[str, Any]:
     return {"unread_notifications": unread_notifications}
 
 
-def _error_message(code: str) -> str:
-    return {
-        "time_invalid": _("Write a time as HH:MM, for example 07:30."),
-        "time_required": _("Write a time as HH:MM, for example 07:30."),
-        "quiet_both": _("Give both the start and the end of your quiet hours, or neither."),
-        "quiet_same": _("The quiet hours cannot start and end at the same time."),
-        "timezone_unknown": _("Choose a time zone from the list."),
-    }.get(code, _("This value is not accepted."))
-
-
 def _me() -> Any:
     membership = current_membership()
     if membership is None:
