@@ -92,9 +92,7 @@ def test_admin_adds_a_team_with_a_supervisor_and_places_staff_in_it(client, fact
 def test_team_edit_renames_and_deactivates_and_coordinators_only_read(client, factory, dbconn):
     world = World(factory)
     slug = world.agency.slug
-    with db.tenant_scope(world.agency.id):
-        team = teams.create_team(teams.TeamInput(name="East"))
-        db.session.commit()
+    team = factory.team(world.agency, "East")
     login(client, world.admin)
     saved = client.post(f"/a/{slug}/teams/{team.id}/edit", data={"name": "East side"})
     assert saved.status_code == 302
@@ -117,10 +115,7 @@ def test_odd_choices_are_refused_next_to_the_field_never_read_as_none(client, fa
     _carer_user, staff = world.carer(name="Nia Jones")
     coordinator = _membership(world.coordinator, world.agency)
     slug = world.agency.slug
-    with db.tenant_scope(world.agency.id):
-        team = teams.create_team(teams.TeamInput(name="North", supervisor_membership_id=coordinator.id))
-        teams.place_in_team(db.session.get(StaffFile, (world.agency.id, staff.id)), team.id)
-        db.session.commit()
+    team = factory.team(world.agency, "North", supervisor=coordinator, staff_ids=(staff.id,))
     login(client, world.admin)
 
     added = client.post(f"/a/{slug}/teams", data={"name": "South", "supervisor_membership_id": "nobody"})
@@ -186,10 +181,7 @@ def test_a_low_rating_goes_to_the_carers_team_supervisor(client, factory, dbconn
     world.activate()
     supervisor_user, supervisor = factory.member(world.agency, Role.COORDINATOR, name="Sue Pervisor")
     _carer_user, staff = world.carer(name="Cara Carer")
-    with db.tenant_scope(world.agency.id):
-        team = teams.create_team(teams.TeamInput(name="North", supervisor_membership_id=supervisor.id))
-        teams.place_in_team(db.session.get(StaffFile, (world.agency.id, staff.id)), team.id)
-        db.session.commit()
+    factory.team(world.agency, "North", supervisor=supervisor, staff_ids=(staff.id,))
     visit = _completed_visit(world, staff)
     low = Scores(attitude=1, process=4, effect=4, environment=4, timeliness=4)
     with factory.app.test_request_context(), db.tenant_scope(world.agency.id):
