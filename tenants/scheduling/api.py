@@ -7,7 +7,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, g, jsonify
+import orjson
+from flask import Response, abort, g, jsonify
 from flask_babel import gettext as _
 
 from saas import db
@@ -60,23 +61,25 @@ def _staff_id() -> uuid.UUID:
     return staff.id
 
 
-def _iso(moment: Any) -> str | None:
-    return moment.isoformat() if moment else None
+def _json(document: dict[str, Any]) -> Response:
+    # orjson writes datetimes as isoformat() does and UUIDs as text, about ten
+    # times as fast as the json module: a week's schedule is ~200 visits
+    return Response(orjson.dumps(document), mimetype="application/json")
 
 
 def _visit_json(row: queries.ScheduleRow) -> dict[str, Any]:
     return {
-        "id": str(row.id),
-        "starts_at": _iso(row.starts),
-        "ends_at": _iso(row.ends),
+        "id": row.id,
+        "starts_at": row.starts,
+        "ends_at": row.ends,
         "status": row.status,
         "client": row.client,
         "address": row.address or "",
         "service": row.service,
         "checklist": row.checklist,
         "last_notes": row.last_notes,
-        "checked_in_at": _iso(row.checked_in_at),
-        "checked_out_at": _iso(row.checked_out_at),
+        "checked_in_at": row.checked_in_at,
+        "checked_out_at": row.checked_out_at,
     }
 
 
@@ -113,7 +116,7 @@ def my_schedule() -> Any:
     rows = queries.member_schedule(g.agency, g.membership.id, first, last + timedelta(days=1))
     if rows is None:  # no staff file in this agency
         abort(404)
-    return jsonify(visits=[_visit_json(r) for r in rows])
+    return _json({"visits": [_visit_json(r) for r in rows]})
 
 
 def _my_visit(visit_id: uuid.UUID) -> Visit:
@@ -145,7 +148,7 @@ def _one(visit: Visit) -> dict[str, Any]:
     }
 )
 def visit_detail(visit_id: uuid.UUID) -> Any:
-    return jsonify(_one(_my_visit(visit_id)))
+    return _json(_one(_my_visit(visit_id)))
 
 
 @bp.route("/visits/<uuid:visit_id>/check-in", methods=["POST"])
@@ -178,7 +181,7 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
         latitude=body.get("latitude"),
         longitude=body.get("longitude"),
     )
-    return jsonify(_one(visit))
+    return _json(_one(visit))
 
 
 @bp.route("/visits/<uuid:visit_id>/check-out", methods=["POST"])
@@ -226,7 +229,7 @@ def api_check_out(visit_id: uuid.UUID) -> Any:
         needs_attention=boolean(body, "needs_attention"),
     )
     services.check_out(g.agency, visit, record, staff_id=visit.staff_file_id, by=g.api_user)
-    return jsonify(_one(visit))
+    return _json(_one(visit))
 
 
 @bp.route("/my/calendar", methods=["POST"])
