@@ -20,7 +20,15 @@ from saas.auth.views import landing_url, require_two_factor_guard
 from saas.config import ROOT, Config
 from saas.extensions import babel, csrf, limiter, login_manager
 from saas.fields import LOCALES
-from saas.i18n import current_locale, format_month, role_label, select_locale, select_timezone, status_label
+from saas.i18n import (
+    current_locale,
+    format_day,
+    format_month,
+    role_label,
+    select_locale,
+    select_timezone,
+    status_label,
+)
 from saas.observability import configure_logging, health, init_request_context, init_sentry
 from saas.permissions import MANAGE_SETTINGS, can
 from saas.settings import agency_setting
@@ -77,6 +85,7 @@ def _register_extensions(app: Flask) -> None:
     login_manager.session_protection = None  # server-side sessions do this job
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["dateformat"] = format_day  # Flask-Babel's, with days' words kept
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "carehub-limits")
     # an unreachable Redis is noticed at once and the limiter falls back to
