@@ -23,7 +23,9 @@ from typing import Any, TypeVar
 
 from flask import abort, request
 
+from saas import areas
 from saas.models import Role
+from saas.tenancy import current_membership
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,8 +96,6 @@ def declared() -> tuple[tuple[str, Permission], ...]:
     """Every permission, with where it is declared ("core" or the area's
     name): the core's, then each area's in discovery order. A name declared
     twice is an error, so a name means one thing."""
-    from saas import areas
-
     found = [("core", p) for p in CORE]
     found += [(area.name, p) for area in areas.discover() for p in area.permissions]
     seen: dict[str, str] = {}
@@ -129,8 +129,6 @@ def can(permission: Permission | str, membership: Any = None) -> bool:
     if isinstance(permission, str):
         permission = by_name(permission)
     if membership is None:
-        from saas.tenancy import current_membership
-
         membership = current_membership()
     return membership is not None and membership.role in permission
 
@@ -150,8 +148,6 @@ def require(
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            from saas.tenancy import current_membership
-
             if only and request.method not in only:
                 return view(*args, **kwargs)
             membership = current_membership()

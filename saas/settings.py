@@ -32,12 +32,16 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import cast, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm.attributes import set_committed_value
 
+from saas import areas, audit, db
 from saas.errors import DomainError, register_messages
+from saas.models import Agency
 
 if TYPE_CHECKING:
     from saas.areas import Area
-    from saas.models import Agency
 
 log = logging.getLogger(__name__)
 
@@ -364,8 +368,6 @@ def build(groups: Iterable[Iterable[Setting]]) -> dict[str, Setting]:
 def declared() -> dict[str, Setting]:
     """Every declared setting: each area's and the core's, in that order (read
     once per discovery of the areas)."""
-    from saas import areas
-
     found = areas.discover()
     if _schema.areas is not found:
         _schema.settings = build([*(area.settings for area in found), CORE])
@@ -434,13 +436,6 @@ def update_settings(agency: Agency, values: Mapping[str, Any]) -> dict[str, tupl
     (old and new value) in the agency's audit log. Returns key -> (old, new)
     for the settings that changed. Raises `SettingsError` (every refused field)
     and `KeyError` for an undeclared key."""
-    from sqlalchemy import cast, select, update
-    from sqlalchemy.dialects.postgresql import JSONB
-    from sqlalchemy.orm.attributes import set_committed_value
-
-    from saas import audit, db
-    from saas.models import Agency
-
     known = declared()
     settings = [known[key] for key in values]  # KeyError before anything else
     problems: dict[str, Invalid] = {}

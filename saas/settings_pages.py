@@ -19,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas.lifecycle import discard
 from saas.settings import Kind, Setting, SettingsError, page_settings, settings_of, update_settings
+from saas.tenancy import current_agency
 
 
 class _ChoiceSet(SelectMultipleField):
@@ -114,8 +115,6 @@ def settings_page(
     role). A refused value is shown next to its field with a 422, nothing saved;
     a saved page redirects to itself. With `status`, the page is only shown
     with the stored values (another form of the page was refused)."""
-    from saas.tenancy import current_agency
-
     agency = current_agency()
     settings = page_settings(page)
     # shown only: not bound to another form's post
