@@ -29,7 +29,7 @@ AREA = Area(
         Periodic("billing_reconcile", ".jobs.reconcile_quantities", queue="low", cron="41 4 * * *"),
     ),
     url_params={"invoice_id": "invoices", "export_id": "data_exports"},
-    samples=("tests.samples_billing",),
+    samples=("tests.billing.samples_billing",),
     demo=".demo.seed",
     permissions=(MANAGE_BILLING, EXPORT_AGENCY_DATA),
 )

@@ -88,7 +88,7 @@ class Area:
     demo: str | None = None  # "module.function", called with the demo agencies once they exist
     # the area's agency settings (saas.settings.Setting), each key declared once platform-wide
     settings: tuple[Setting, ...] = ()
-    permissions: tuple[Any, ...] = ()
+    permissions: tuple[Any, ...] = ()  # saas.permissions.Permission, each named once platform-wide
     package: str = ""  # filled by discovery
 
     def qualified(self, name: str) -> str:

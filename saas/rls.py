@@ -9,7 +9,7 @@ Neither can remove or alter an audit entry: UPDATE, DELETE, TRUNCATE, TRIGGER
 and REFERENCES on the logs are revoked, a trigger refuses changes and
 truncation, and the retention purge (`purge_agency_audit`) is executable only
 by the owner, checking a closing time the app cannot date in the past
-(`tests/test_secrets.py` tries each path as the app role).
+(`tests/core/test_secrets.py` tries each path as the app role).
 """
 
 from __future__ import annotations

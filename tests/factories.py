@@ -312,7 +312,7 @@ class Factory:
     ):
         """A team through the staffing service, supervised by `supervisor`
         (a membership) if given, with these staff files placed in it. Staff
-        files and certificates are made by `tests.workforce_helpers`."""
+        files and certificates are made by `tests.staffing.workforce_helpers`."""
         from tenants.staffing import teams
         from tenants.staffing.models import StaffFile
 

@@ -36,7 +36,7 @@ def coordinator(factory, agency) -> User:
 @pytest.fixture
 def carer(factory, agency) -> User:
     """A carer with a staff file made through the staffing service."""
-    from tests.workforce_helpers import staff
+    from tests.staffing.workforce_helpers import staff
 
     user, _membership, _staff_id = staff(factory, agency, name="Casey Carer")
     return user

@@ -133,6 +133,6 @@ def load_area_samples() -> None:
     URL_PARAMS.update(areas.url_params())
 
 
-import tests.samples_notifications  # noqa: E402, F401 - the core's reminders, notifications, preferences
+import tests.core.samples_notifications  # noqa: E402, F401 - the core's reminders, notifications, preferences
 
 load_area_samples()

@@ -15,7 +15,7 @@ def _hold_the_sweep_watch() -> None:
     # After a response, a web process checks the sweeps at most once a minute
     # (saas.sweeps.watch_from_web): that read is not the page's work, and
     # falling inside a count at random made counts flaky. It is tested on its
-    # own (tests/test_operator_jobs.py); here its minute starts now.
+    # own (tests/core/test_operator_jobs.py); here its minute starts now.
     sweeps._last_web_watch = time.monotonic()
 
 

@@ -28,5 +28,5 @@ AREA = Area(
         "terms_id": "service_item_terms",
         "category_id": "service_categories",
     },
-    samples=("tests.samples_workforce",),
+    samples=("tests.staffing.samples_workforce",),
 )

@@ -41,7 +41,7 @@ AREA = Area(
         "plan_item_id": "service_plan_items",
         "follow_up_id": "case_follow_ups",
     },
-    samples=("tests.samples_care",),
+    samples=("tests.clients.samples_care",),
     settings=(
         Setting(
             "high_risk_score",

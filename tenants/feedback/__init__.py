@@ -63,7 +63,7 @@ AREA = Area(
         "feedback_id": "feedback_items",
         "rectification_id": "rectifications",
     },
-    samples=("tests.samples_feedback",),
+    samples=("tests.feedback.samples_feedback",),
     settings=(
         Setting(
             "low_rating_threshold",

@@ -4,7 +4,7 @@ statement bounded by the page, never by the agency's history.
 The inbox lists what is still open by its deadline (the partial index
 ix_feedback_items_open_due holds only open items), a page at a time; with the
 closed ones, everything, the latest received first (ix_feedback_items_received),
-a page at a time. tests/test_performance.py reads the plans.
+a page at a time. tests/core/test_performance.py reads the plans.
 """
 
 from __future__ import annotations

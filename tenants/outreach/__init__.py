@@ -51,7 +51,7 @@ AREA = Area(
         "funder_id": "funders",
         "funder_visit_id": "funder_visits",
     },
-    samples=("tests.samples_outreach",),
+    samples=("tests.outreach.samples_outreach",),
     settings=(
         Setting("opinion_box_enabled", Kind.BOOL, True, _l("The agency has an opinion box"), page="outreach"),
         # by default only admins and coordinators (the people who answer the slips) log the box

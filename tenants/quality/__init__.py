@@ -23,5 +23,5 @@ AREA = Area(
     permissions=(VIEW_QUALITY, BUILD_QUALITY_SUMMARIES),
     nav=(NavEntry("quality.index", _l("Quality summaries"), VIEW_QUALITY, 80),),
     url_params={"summary_id": "quality_summaries"},
-    samples=("tests.samples_quality",),
+    samples=("tests.quality.samples_quality",),
 )

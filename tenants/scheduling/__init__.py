@@ -64,7 +64,7 @@ AREA = Area(
     ),
     permissions=(MANAGE_VISITS, OVERRIDE_ASSIGNMENT, VIEW_OWN_SCHEDULE, RECORD_VISITS, RECORD_RETURN_VISITS),
     url_params={"visit_id": "visits"},
-    samples=("tests.samples_care",),
+    samples=("tests.clients.samples_care",),
     settings=(
         # the care settings page
         Setting(

@@ -4,7 +4,7 @@ an agency's history.
 
 `week_statement` is what the schedule page, the API and the calendar feed
 run; `client_file_visits` is the visits' part of a page of the client's file;
-tests/test_performance.py reads their plans.
+tests/core/test_performance.py reads their plans.
 """
 
 from __future__ import annotations

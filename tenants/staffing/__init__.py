@@ -73,7 +73,7 @@ AREA = Area(
         "override_id": "assignability_overrides",
         "import_id": "import_batches",
     },
-    samples=("tests.samples_workforce",),
+    samples=("tests.staffing.samples_workforce",),
     settings=(
         Setting(
             "pre_service_hours",

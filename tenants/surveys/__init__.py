@@ -32,7 +32,7 @@ AREA = Area(
         "survey_campaign_id": "survey_campaigns",
         "survey_invitation_id": "survey_invitations",
     },
-    samples=("tests.samples_surveys",),
+    samples=("tests.surveys.samples_surveys",),
     settings=(
         Setting(
             "survey_sample_min",

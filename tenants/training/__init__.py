@@ -38,5 +38,5 @@ AREA = Area(
         "session_id": "training_sessions",
         "enrolment_id": "training_enrolments",
     },
-    samples=("tests.samples_workforce",),
+    samples=("tests.staffing.samples_workforce",),
 )

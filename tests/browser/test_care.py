@@ -14,7 +14,7 @@ from saas import db
 from saas.models import Role
 from tests.browser.helpers import sign_in
 from tests.factories import TOTP_SECRET
-from tests.test_scheduling import World
+from tests.scheduling.test_scheduling import World
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from saas import db
 from tenants.feedback import services
 from tenants.feedback.models import VisitRating
-from tests.test_feedback import completed_world
+from tests.feedback.test_feedback import completed_world
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from saas import db
 from tests.browser.helpers import sign_in
 from tests.factories import TOTP_SECRET
-from tests.test_feedback_statistics import build
+from tests.feedback.test_feedback_statistics import build
 
 pytestmark = pytest.mark.browser
 

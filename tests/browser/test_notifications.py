@@ -11,7 +11,7 @@ from saas import db
 from saas.notifications.models import NotificationPreference
 from saas.notifications.reminders import Due, send_due
 from tests.browser.helpers import sign_in
-from tests.samples_notifications import Care
+from tests.core.samples_notifications import Care
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,8 @@ from saas.jobs import QUEUES, redis_connection, relay_outbox
 from tenants.quality import jobs, services
 from tests.browser.helpers import sign_in
 from tests.factories import TOTP_SECRET
-from tests.test_quality import generate
-from tests.test_scheduling import World
+from tests.quality.test_quality import generate
+from tests.scheduling.test_scheduling import World
 
 pytestmark = pytest.mark.browser
 

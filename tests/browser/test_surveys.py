@@ -15,7 +15,7 @@ from tenants.clients.models import Client
 from tenants.surveys.models import SurveyAnswer, SurveyInvitation
 from tests.browser.helpers import sign_in
 from tests.factories import TOTP_SECRET
-from tests.test_surveys import Survey
+from tests.surveys.test_surveys import Survey
 
 pytestmark = pytest.mark.browser
 

@@ -14,9 +14,9 @@ from saas import db
 from saas.models import Role, User
 from tenants.staffing.models import Certificate, StaffDocument, StaffFile
 from tenants.training.models import Enrolment
-from tests import workforce_helpers as wf
 from tests.browser.helpers import sign_in
 from tests.factories import TOTP_SECRET, unique
+from tests.staffing import workforce_helpers as wf
 
 
 def menu(page, name: str) -> None:

@@ -5,7 +5,7 @@ file, newest first, merged from the clients area's own lines and each other
 area's part (`signals.client_timeline`), every part bounded by the page, so the
 file costs the same for a client with three visits or three thousand.
 
-tests/test_performance.py counts its round trips and reads its plan.
+tests/core/test_performance.py counts its round trips and reads its plan.
 """
 
 from __future__ import annotations
