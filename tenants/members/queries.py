@@ -47,7 +47,8 @@ def audit_log() -> Select:
 
 
 def emails_of(user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids))).tuples().all())
+    rows = db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids))).all()
+    return {user_id: email for user_id, email in rows}
 
 
 def tokens_of(membership: Membership) -> list[ApiToken]:
