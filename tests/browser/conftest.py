@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from werkzeug.serving import make_server
 
 from saas import db
+from saas.app import job_app
 from tests.conftest import make_config
 from tests.factories import Factory
 
@@ -89,6 +90,9 @@ def live_server(live_app) -> Iterator[str]:
     # environment as `saas worker` does: its emailed links name this server too
     previous_base_url = os.environ.get("BASE_URL")
     os.environ["BASE_URL"] = base_url
+    # a worker started now: one made earlier in this process (a job run by
+    # another test first) would still mail links to the earlier base URL
+    job_app.cache_clear()
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -98,6 +102,7 @@ def live_server(live_app) -> Iterator[str]:
             os.environ.pop("BASE_URL", None)
         else:
             os.environ["BASE_URL"] = previous_base_url
+        job_app.cache_clear()
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
