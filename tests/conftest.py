@@ -223,6 +223,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and os.name == "posix" and os.geteuid() == 0:
+        # run as root, pgserver starts PostgreSQL as a system user it creates
+        # on first use; made here once, before the xdist workers race to
+        # create it (the loser's initdb then fails on a fresh machine)
+        from pgserver.utils import ensure_user_exists
+
+        ensure_user_exists("pgserver")
     when = config.getoption("--moved-to")
     if not when:
         return
