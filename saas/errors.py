@@ -59,6 +59,11 @@ class DomainError(ValueError):
     def message(self) -> str:
         return error_message(self)
 
+    def own_message(self) -> str | None:
+        """The message, for an error that words its own (the typed settings'
+        declarations do); None: looked up by code among the registered ones."""
+        return None
+
 
 def register_messages(messages: Mapping[str, Any], *, error: type[DomainError] | None = None) -> None:
     """Give codes their lazy translated message (`lazy_gettext`). Without
@@ -85,6 +90,9 @@ def _msgid(message: Any) -> Any:
 def error_message(exc: DomainError) -> str:
     """The error's message in the current language; a generic one for a code
     nobody registered (the code itself is never shown)."""
+    own = exc.own_message()
+    if own is not None:
+        return own
     message = None
     for cls in type(exc).__mro__:
         message = _CLASS_MESSAGES.get(cls, {}).get(exc.code)

@@ -18,6 +18,12 @@ stays a JSON object keyed by each setting's `key`, so nothing is migrated.
 
 Settings pages are generated from the declarations (`saas.settings_pages`):
 each setting names the `page` showing it ("" for one set elsewhere).
+
+A structured value (the certificates each staff role requires, the quality
+targets) is a `Kind.MAPPING` whose declaration carries its `Shape`: how it is
+read and checked (by parts, each refusal named by its form field), stored, and
+what the database must confirm before it is written. It is read and written
+like any other setting, and shown on a page of its area's own.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm.attributes import set_committed_value
 
 from saas import areas, audit, db
-from saas.errors import DomainError, register_messages
+from saas.errors import DomainError
 from saas.models import Agency
 
 if TYPE_CHECKING:
@@ -56,6 +62,7 @@ class Kind(StrEnum):
     INT_LIST = "int_list"  # whole numbers, each within min..max, most first
     STR_LIST = "str_list"  # short words, each matching `pattern`
     CHOICE_SET = "choice_set"  # some of `choices`
+    MAPPING = "mapping"  # a structured value: its declaration's `shape` reads, checks and stores it
 
 
 _TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:：]([0-5][0-9])$")
@@ -63,12 +70,38 @@ _WHOLE = re.compile(r"^[+-]?[0-9]{1,12}$")
 
 
 class Invalid(ValueError):
-    """One value refused: a code and its message's parameters."""
+    """One value refused: a code and its message's parameters. A structured
+    value refused in parts carries each in `parts`, by the name of the form
+    field its message goes next to."""
 
-    def __init__(self, code: str, **params: Any) -> None:
+    def __init__(self, code: str, *, parts: Mapping[str, Invalid] | None = None, **params: Any) -> None:
         super().__init__(code)
         self.code = code
         self.params = params
+        self.parts = dict(parts or {})
+
+
+class Shape:
+    """How a MAPPING setting's value is read, checked and stored; an area
+    subclasses it for each structured setting it declares.
+
+    - `clean(raw)`: the typed value of a stored or submitted one (read-only:
+      a `MappingProxyType`, so a caller cannot change the default), or
+      `Invalid` with `parts` naming each refused part's form field;
+    - `dump(value)`: what is stored in the JSON object;
+    - `check(value)`: the rules that need the database, on writing only;
+    - `messages`: code -> message, for the codes the shape's parts use."""
+
+    messages: Mapping[str, Any] = {}
+
+    def clean(self, raw: Any) -> Any:
+        raise NotImplementedError
+
+    def dump(self, value: Any) -> Any:
+        return dict(value)
+
+    def check(self, value: Any) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -76,7 +109,8 @@ class Setting:
     """One agency setting. `default` is the typed value (int, bool, Decimal,
     str, `time`, tuple for the list kinds); `min`/`max` bound numbers (and each
     item of an INT_LIST); `choices` are (value, label) pairs; `page` names the
-    generated settings page showing it and `section` its heading there."""
+    generated settings page showing it and `section` its heading there;
+    `shape` reads, checks and stores a MAPPING's value."""
 
     key: str
     kind: Kind
@@ -94,6 +128,7 @@ class Setting:
     format_message: Any = None
     page: str = ""
     section: Any = None
+    shape: Shape | None = None  # MAPPING
 
     # -- values ------------------------------------------------------------------------------
 
@@ -102,6 +137,8 @@ class Setting:
         typed); `Invalid` when it is not one this setting takes."""
         if self.kind is Kind.BOOL:
             return self._bool(raw)
+        if self.kind is Kind.MAPPING:
+            return self._shape().clean(raw)
         if self.kind in (Kind.INT_LIST, Kind.STR_LIST, Kind.CHOICE_SET):
             return self._list(raw)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -130,6 +167,8 @@ class Setting:
 
     def dump(self, value: Any) -> Any:
         """The typed value as stored in the JSON object."""
+        if self.kind is Kind.MAPPING:
+            return self._shape().dump(value)
         if self.kind is Kind.DECIMAL:
             return str(value)
         if self.kind is Kind.TIME:
@@ -145,6 +184,17 @@ class Setting:
         if self.kind in (Kind.INT_LIST, Kind.STR_LIST):
             return ", ".join(str(v) for v in value)
         return str(value)
+
+    def check(self, value: Any) -> None:
+        """The rules a typed value must also meet to be written (a structured
+        value's, needing the database); `Invalid` when it does not."""
+        if self.kind is Kind.MAPPING:
+            self._shape().check(value)
+
+    def _shape(self) -> Shape:
+        if self.shape is None:
+            raise TypeError(f"the setting {self.key!r} is a mapping without a shape")
+        return self.shape
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -245,6 +295,9 @@ class Setting:
 
     def message(self, problem: Invalid) -> str:
         """What is wrong with a refused value, in the user's language."""
+        own = self.shape.messages.get(problem.code) if self.shape is not None else None
+        if own is not None:
+            return str(own) % problem.params if problem.params else str(own)
         if problem.code in ("format", "too_few", "too_many", "list_item") and self.format_message is not None:
             return str(self.format_message)
         return str(MESSAGES.get(problem.code, MESSAGES["format"])) % problem.params
@@ -273,27 +326,37 @@ MESSAGES: dict[str, Any] = {
 
 class SettingsError(DomainError):
     """Settings refused, nothing written: `problems` maps each refused key to
-    why; `messages()` words each in the user's language (a domain error whose
-    `field` and `code` are the first refused key's)."""
+    why; `messages()` words each in the user's language, by field (a domain
+    error whose `field` and `code` are the first refusal's). A field is the
+    setting's key, or for a structured value refused in parts, each part's."""
 
     def __init__(self, problems: Mapping[str, Invalid]) -> None:
-        key, first = next(iter(problems.items()))
-        super().__init__(first.code, key, **first.params)
         self.problems = dict(problems)
+        # (setting key, field, problem) for each refusal
+        self.refusals = [
+            (key, field, part)
+            for key, problem in self.problems.items()
+            for field, part in (problem.parts.items() if problem.parts else [(key, problem)])
+        ]
+        self.key, field, first = self.refusals[0]
+        super().__init__(first.code, field, **first.params)
 
     def by_field(self) -> list[DomainError]:
         """One error per refused field, each shown next to its own field."""
-        if len(self.problems) == 1:
+        if len(self.refusals) == 1:
             return [self]
-        return [SettingsError({key: problem}) for key, problem in self.problems.items()]
+        return [
+            SettingsError({key: problem if field == key else Invalid("parts", parts={field: problem})})
+            for key, field, problem in self.refusals
+        ]
 
     def messages(self) -> dict[str, str]:
         known = declared()
-        return {key: known[key].message(problem) for key, problem in self.problems.items()}
+        return {field: known[key].message(problem) for key, field, problem in self.refusals}
 
-
-# the first refusal's message, where an error escapes to the request's end (the API)
-register_messages(MESSAGES, error=SettingsError)
+    def own_message(self) -> str:
+        # the declaration words its refusals (where the error escapes to the API too)
+        return declared()[self.key].message(self.refusals[0][2])
 
 
 # -- the core's own settings -------------------------------------------------------------------
@@ -356,6 +419,8 @@ def build(groups: Iterable[Iterable[Setting]]) -> dict[str, Setting]:
                 raise TypeError(f"{setting!r} is not a Setting")
             if setting.key in found:
                 raise ValueError(f"the setting {setting.key!r} is declared twice")
+            if (setting.kind is Kind.MAPPING) != (setting.shape is not None):
+                raise ValueError(f"the setting {setting.key!r}: a mapping has a shape, nothing else has one")
             try:
                 if setting.clean(setting.dump(setting.default)) != setting.default:
                     raise Invalid("default")
@@ -443,6 +508,7 @@ def update_settings(agency: Agency, values: Mapping[str, Any]) -> dict[str, tupl
     for setting in settings:
         try:
             clean[setting.key] = setting.clean(values[setting.key])
+            setting.check(clean[setting.key])
         except Invalid as exc:
             problems[setting.key] = exc
     if problems:

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
 from saas.permissions import Permission
+from tenants.quality.targets import SETTINGS
 
 VIEW_QUALITY = Permission(
     "VIEW_QUALITY", "The monthly quality summaries, as pages and PDF", (Role.ADMIN, Role.COORDINATOR)
@@ -24,4 +25,5 @@ AREA = Area(
     nav=(NavEntry("quality.index", _l("Quality summaries"), VIEW_QUALITY, 80),),
     url_params={"summary_id": "quality_summaries"},
     samples=("tests.quality.samples_quality",),
+    settings=SETTINGS,
 )

@@ -1,20 +1,20 @@
-"""KPI targets and weights: per agency, in `Agency.settings` (defaults from the
-domain rules), editable by its admins, every change audited. `evaluate()` turns
-a month's raw figures into KPIs against the targets."""
+"""KPI targets and weights: per agency, two structured typed settings the area
+declares (`quality_targets` and `quality_weights`, KPI -> number, defaults from
+the domain rules), read and written through `saas.settings` (so every change is
+checked and audited there), set by the agency's admins on the targets page.
+`evaluate()` turns a month's raw figures into KPIs against the targets."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import cast, select, update
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm.attributes import set_committed_value
 
-from saas import audit, db
-from saas.errors import DomainError, register_messages
 from saas.models import Agency
+from saas.settings import Invalid, Kind, Setting, Shape, settings_of, update_settings
 
 TARGETS_KEY = "quality_targets"
 WEIGHTS_KEY = "quality_weights"
@@ -51,128 +51,98 @@ UNIT_RANGE = {"percent": (0.0, 100.0), "score": (1.0, 5.0), "minutes": (1.0, 7 *
 MAX_WEIGHT = 100.0
 
 
-class TargetError(DomainError):
-    """Refused targets: the first problem, and `others` (field -> code), each
-    shown next to its own field (`by_field`)."""
+class KpiNumbers(Shape):
+    """KPI -> a number: each KPI's target (within its unit's range) or weight
+    (0 to `MAX_WEIGHT`; 0 leaves the KPI out of the score). A KPI not given
+    keeps its default; one given blank is refused. Each part's form field is
+    `<prefix>_<kpi>` ("target_coverage")."""
 
-    def __init__(self, code: str, field: str | None = None, *, others: dict[str, str] | None = None) -> None:
-        super().__init__(code, field)
-        self.others = others or {}
-
-    @classmethod
-    def of(cls, problems: dict[str, str]) -> TargetError:
-        (field, code), *rest = problems.items()
-        return cls(code, field, others=dict(rest))
-
-    def by_field(self) -> list[DomainError]:
-        return [TargetError(self.code, self.field), *(TargetError(c, f) for f, c in self.others.items())]
-
-
-register_messages(
-    {
+    messages = {
         "required": _l("This field is required."),
         "not_number": _l("Enter a number."),
         "percent_range": _l("Enter a percentage from 0 to 100."),
         "score_range": _l("Enter a score from 1 to 5."),
         "minutes_range": _l("Enter a number of minutes greater than 0 (at most 7 days)."),
         "weight_range": _l("Enter a weight from 0 to 100."),
-    },
-    error=TargetError,
+    }
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def default(self) -> Mapping[str, float]:
+        if self.prefix == "target":
+            return MappingProxyType({k.key: k.default_target for k in KPIS})
+        return MappingProxyType({k.key: k.default_weight for k in KPIS})
+
+    def _range(self, kpi: Kpi) -> tuple[tuple[float, float], str]:
+        if self.prefix == "target":
+            return UNIT_RANGE[kpi.unit], f"{kpi.unit}_range"
+        return (0.0, MAX_WEIGHT), "weight_range"
+
+    def clean(self, raw: Any) -> Mapping[str, float]:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping) or not set(raw) <= set(BY_KEY):
+            raise Invalid("format")
+        value = dict(self.default())
+        parts: dict[str, Invalid] = {}
+        for kpi in KPIS:
+            if kpi.key not in raw:
+                continue
+            field = f"{self.prefix}_{kpi.key}"
+            item = raw[kpi.key]
+            if item is None or (isinstance(item, str) and not item.strip()):
+                parts[field] = Invalid("required")
+                continue
+            try:
+                if isinstance(item, bool):
+                    raise ValueError(item)
+                number = float(item.strip() if isinstance(item, str) else item)
+            except (TypeError, ValueError):
+                parts[field] = Invalid("not_number")
+                continue
+            (low, high), out_of_range = self._range(kpi)
+            if number != number or not low <= number <= high:  # NaN too
+                parts[field] = Invalid(out_of_range)
+                continue
+            value[kpi.key] = number
+        if parts:
+            raise Invalid("parts", parts=parts)
+        return MappingProxyType(value)
+
+
+TARGETS, WEIGHTS = KpiNumbers("target"), KpiNumbers("weight")
+
+# declared in `tenants.quality.AREA`; set on the targets page (`quality/targets.html`)
+SETTINGS = (
+    Setting(TARGETS_KEY, Kind.MAPPING, TARGETS.default(), _l("Quality targets"), shape=TARGETS),
+    Setting(WEIGHTS_KEY, Kind.MAPPING, WEIGHTS.default(), _l("Weight"), shape=WEIGHTS),
 )
 
 
 @dataclass(frozen=True)
 class Targets:
-    targets: dict[str, float]
-    weights: dict[str, float]
-
-
-def _valid(kpi: Kpi, value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    low, high = UNIT_RANGE[kpi.unit]
-    return number if low <= number <= high else None
+    targets: Mapping[str, float]
+    weights: Mapping[str, float]
 
 
 def targets_of(agency: Agency) -> Targets:
-    # targets and weights are a structure of their own (validated below), not typed settings
-    stored = agency.settings or {}
-    stored_t = stored.get(TARGETS_KEY) or {}
-    stored_w = stored.get(WEIGHTS_KEY) or {}
-    targets, weights = {}, {}
-    for kpi in KPIS:
-        value = _valid(kpi, stored_t.get(kpi.key)) if isinstance(stored_t, dict) else None
-        targets[kpi.key] = kpi.default_target if value is None else value
-        try:
-            weight = float(stored_w.get(kpi.key, kpi.default_weight)) if isinstance(stored_w, dict) else None
-        except (TypeError, ValueError):
-            weight = None
-        weights[kpi.key] = kpi.default_weight if weight is None or not 0 <= weight <= MAX_WEIGHT else weight
-    return Targets(targets, weights)
+    values = settings_of(agency)
+    return Targets(values.get(TARGETS_KEY), values.get(WEIGHTS_KEY))
 
 
-def parse(form: dict[str, Any]) -> Targets:
-    """Check every target and weight; nothing is saved unless all are valid.
-    Codes: required, not_number, percent_range, score_range, minutes_range, weight_range."""
-    problems: dict[str, str] = {}
-    targets, weights = {}, {}
-    for kpi in KPIS:
-        raw = str(form.get(f"target_{kpi.key}", "") or "").strip()
-        if not raw:
-            problems[f"target_{kpi.key}"] = "required"
-        else:
-            try:
-                number = float(raw)
-            except ValueError:
-                problems[f"target_{kpi.key}"] = "not_number"
-            else:
-                low, high = UNIT_RANGE[kpi.unit]
-                if number != number or not low <= number <= high:  # NaN too
-                    problems[f"target_{kpi.key}"] = f"{kpi.unit}_range"
-                else:
-                    targets[kpi.key] = number
-        raw_w = str(form.get(f"weight_{kpi.key}", "") or "").strip()
-        try:
-            weight = float(raw_w)
-        except ValueError:
-            problems[f"weight_{kpi.key}"] = "not_number" if raw_w else "required"
-            continue
-        if weight != weight or not 0 <= weight <= MAX_WEIGHT:
-            problems[f"weight_{kpi.key}"] = "weight_range"
-        else:
-            weights[kpi.key] = weight
-    if problems:
-        raise TargetError.of(problems)
-    return Targets(targets, weights)
-
-
-def change(agency: Agency, form: Any) -> Targets:
-    """The targets and weights of the form, checked, stored and audited."""
-    new = parse(form)
-    save(agency, new)
-    return new
-
-
-def save(agency: Agency, new: Targets) -> dict[str, Any]:
-    """Merge into the agency's settings in one statement and audit what changed."""
-    old = targets_of(agency)
-    changes = {f"target_{k}": [old.targets[k], v] for k, v in new.targets.items() if old.targets[k] != v} | {
-        f"weight_{k}": [old.weights[k], v] for k, v in new.weights.items() if old.weights[k] != v
-    }
-    patch = {TARGETS_KEY: new.targets, WEIGHTS_KEY: new.weights}
-    db.session.execute(
-        update(Agency)
-        .where(Agency.id == agency.id)
-        .values(settings=Agency.settings.op("||")(cast(patch, JSONB)))
+def change(agency: Agency, form: Mapping[str, Any]) -> Targets:
+    """The targets and weights of the form (`target_<kpi>`, `weight_<kpi>`),
+    every one checked before any is stored; each changed setting audited.
+    Raises `saas.settings.SettingsError` naming each refused field."""
+    update_settings(
+        agency,
+        {
+            TARGETS_KEY: {k.key: form.get(f"target_{k.key}", "") for k in KPIS},
+            WEIGHTS_KEY: {k.key: form.get(f"weight_{k.key}", "") for k in KPIS},
+        },
     )
-    set_committed_value(
-        agency, "settings", db.session.scalar(select(Agency.settings).where(Agency.id == agency.id))
-    )
-    if changes:
-        audit.record("quality.targets_changed", agency.slug, changes=changes)
-    return changes
+    return targets_of(agency)
 
 
 def _pct(num: float, den: float) -> float | None:

@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from saas.charts import line_chart
-from saas.errors import error_message
 from saas.i18n import format_month
 from saas.labels import Labels
 from saas.links import UrlPattern
 from saas.permissions import MANAGE_SETTINGS, can, require
+from saas.settings import SettingsError
 from saas.tenancy import current_agency, get_or_404
 from tenants.feedback.labels import dimension_label
 from tenants.feedback.models import DIMENSIONS
@@ -167,9 +167,9 @@ def targets_page() -> Any:
         values = {key: request.form.get(key, "") for key in values}
         try:
             targets.change(agency, request.form)
-        except targets.TargetError as exc:
+        except SettingsError as exc:
             # shown with 400, so nothing is kept
-            errors = {problem.field or "": error_message(problem) for problem in exc.by_field()}
+            errors = exc.messages()
         else:
             flash(_("Targets saved. They apply to summaries built from now on."), "info")
             return redirect(url_for("quality.targets_page"))

@@ -8,6 +8,7 @@ from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
 from saas.permissions import MANAGE_SETTINGS, Permission
 from saas.settings import Kind, Setting
+from tenants.staffing.required import NONE_REQUIRED, REQUIRED_CERTIFICATES, RequiredCertificates
 
 VIEW_STAFF = Permission(
     "VIEW_STAFF",
@@ -138,6 +139,14 @@ AREA = Area(
             max_items=5,
             page="reminders",
             section=_l("Certificates"),
+        ),
+        # shown on the workforce page, below its numbers, by a form of the area's own
+        Setting(
+            REQUIRED_CERTIFICATES,
+            Kind.MAPPING,
+            NONE_REQUIRED,
+            _l("Certificates each role requires"),
+            shape=RequiredCertificates(),
         ),
     ),
 )

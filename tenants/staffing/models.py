@@ -32,9 +32,8 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from saas.db import Base, TenantScoped, tenant_fk, utcnow
+from tenants.staffing.required import STAFF_ROLES
 
-# The job a staff file is for (not the membership's access role).
-STAFF_ROLES = ("carer", "social_worker", "coordinator")
 CASELOAD_KINDS = ("individual", "community")
 STAGE_RESULTS = ("pending", "passed", "failed")
 DECISIONS = ("pending", "hired", "rejected")

@@ -1,28 +1,24 @@
-"""Per-agency workforce settings, and the agency's own calendar date. The
-numbers are typed settings the area declares (`tenants.staffing.AREA`), read
-with `saas.settings`; the certificates each role requires are a structure of
-their own, kept beside them in `Agency.settings`."""
+"""Per-agency workforce settings, and the agency's own calendar date. Every
+one is a typed setting the area declares (`tenants.staffing.AREA`): the
+numbers, and the certificates each role requires (a structured one, see
+`tenants.staffing.required`), read and written through `saas.settings`.
+`WorkforceSettings` is their typed read model, holding no default of its own."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import cast, select, update
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm.attributes import set_committed_value
 
-from saas import audit, db
+from saas import db
 from saas.models import Agency
 from saas.settings import page_settings, settings_of, update_settings
-from tenants.staffing.errors import Problem, raise_if
-from tenants.staffing.models import STAFF_ROLES, CertificateType
-
-REQUIRED_CERTIFICATES = "required_certificate_types"
+from tenants.staffing.required import REQUIRED_CERTIFICATES
 
 
 @dataclass(frozen=True)
@@ -33,7 +29,7 @@ class WorkforceSettings:
     caseload_limit_individual: int
     caseload_limit_community: int
     # staff role -> certificate type ids that role must hold, valid
-    required_certificate_types: dict[str, tuple[uuid.UUID, ...]]
+    required_certificate_types: Mapping[str, tuple[uuid.UUID, ...]]
 
     def required_for(self, staff_role: str) -> tuple[uuid.UUID, ...]:
         return self.required_certificate_types.get(staff_role, ())
@@ -60,87 +56,37 @@ def number_keys() -> list[str]:
 
 
 def workforce_settings(agency: Agency | None = None) -> WorkforceSettings:
-    agency = agency or agency_in_scope()
-    values = settings_of(agency)
-    raw = (agency.settings or {}).get(REQUIRED_CERTIFICATES) or {}
-    required: dict[str, tuple[uuid.UUID, ...]] = {}
-    for role in STAFF_ROLES:
-        ids = []
-        for value in raw.get(role, []) if isinstance(raw, dict) else []:
-            try:
-                ids.append(uuid.UUID(str(value)))
-            except ValueError:
-                continue
-        required[role] = tuple(ids)
+    values = settings_of(agency or agency_in_scope())
     return WorkforceSettings(
         certificate_expiring_days=values.get("certificate_expiring_days"),
         pre_service_hours=Decimal(values.get("pre_service_hours")),
         annual_training_hours=Decimal(values.get("annual_training_hours")),
         caseload_limit_individual=values.get("caseload_limit_individual"),
         caseload_limit_community=values.get("caseload_limit_community"),
-        required_certificate_types=required,
+        required_certificate_types=values.get(REQUIRED_CERTIFICATES),
     )
 
 
 def save_workforce_settings(
-    agency: Agency, numbers: dict[str, Any], required: dict[str, list[uuid.UUID]]
+    agency: Agency, numbers: dict[str, Any], required: Mapping[str, list[uuid.UUID]]
 ) -> None:
     """The numbers and the certificates at once: all checked before anything
     is written (jobs, imports and tests set both)."""
-    chosen = _check_required(required)
-    update_settings(agency, {key: numbers.get(key) for key in number_keys()})
-    _store_required(agency, chosen)
+    values: dict[str, Any] = {key: numbers.get(key) for key in number_keys()}
+    update_settings(agency, {**values, REQUIRED_CERTIFICATES: required})
 
 
-def save_required_certificates(agency: Agency, required: dict[str, list[uuid.UUID]]) -> None:
-    """The certificate types each role must hold (active ones only), merged into
-    the agency's settings in one statement (other keys are left as they are)."""
-    _store_required(agency, _check_required(required))
-
-
-def _check_required(required: dict[str, list[uuid.UUID]]) -> dict[str, list[str]]:
-    problems = []
-    known = set(db.session.scalars(select(CertificateType.id).where(CertificateType.active.is_(True))))
-    chosen: dict[str, list[str]] = {}
-    for role in STAFF_ROLES:
-        ids = list(dict.fromkeys(required.get(role, [])))
-        if any(i not in known for i in ids):
-            problems.append(Problem("type_choose", f"required_{role}"))
-        chosen[role] = [str(i) for i in ids]
-    raise_if(problems)
-    return chosen
-
-
-def _store_required(agency: Agency, chosen: dict[str, list[str]]) -> None:
-    patch = {REQUIRED_CERTIFICATES: chosen}
-    db.session.execute(
-        update(Agency)
-        .where(Agency.id == agency.id)
-        .values(settings=Agency.settings.op("||")(cast(patch, JSONB)))
-    )
-    _reload_settings(agency)
-    audit.record("workforce.settings_changed", agency.slug, **patch)
+def save_required_certificates(agency: Agency, required: Mapping[str, list[Any]]) -> None:
+    """The certificate types each role must hold (types in use only)."""
+    update_settings(agency, {REQUIRED_CERTIFICATES: required})
 
 
 def forget_certificate_type(agency: Agency, type_id: uuid.UUID) -> None:
     """A retired certificate type is no longer required of any role."""
     current = workforce_settings(agency).required_certificate_types
-    if not any(type_id in ids for ids in current.values()):
-        return
-    chosen = {role: [str(i) for i in ids if i != type_id] for role, ids in current.items()}
-    db.session.execute(
-        update(Agency)
-        .where(Agency.id == agency.id)
-        .values(settings=Agency.settings.op("||")(cast({REQUIRED_CERTIFICATES: chosen}, JSONB)))
-    )
-    _reload_settings(agency)
-
-
-def _reload_settings(agency: Agency) -> None:
-    """The merged settings back on the object, attached to the session or not."""
-    set_committed_value(
-        agency, "settings", db.session.scalar(select(Agency.settings).where(Agency.id == agency.id))
-    )
+    if any(type_id in ids for ids in current.values()):
+        chosen = {role: [i for i in ids if i != type_id] for role, ids in current.items()}
+        update_settings(agency, {REQUIRED_CERTIFICATES: chosen})
 
 
 def local_today(agency: Agency | None = None) -> date:

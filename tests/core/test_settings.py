@@ -6,6 +6,7 @@ pages generated from the declarations."""
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import time
 from decimal import Decimal
 
@@ -71,6 +72,8 @@ def test_a_key_declared_twice_or_a_bad_default_is_refused():
         build([(Setting("y_days", Kind.INT, 30, _l("Days"), min=1, max=9),)])
     with pytest.raises(ValueError, match="default"):
         build([(Setting("y_time", Kind.TIME, "8am", _l("At")),)])
+    with pytest.raises(ValueError, match="shape"):
+        build([(Setting("y_map", Kind.MAPPING, {}, _l("Map")),)])
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -110,6 +113,22 @@ def test_stored_values_are_typed(factory):
     assert got.get("plan_approver_roles") == ("admin", "coordinator"), "in the declared order"
 
 
+def test_structured_values_are_typed_and_read_only(factory):
+    type_id = uuid.uuid4()
+    agency = _store(
+        factory.agency(),
+        {"quality_targets": {"response_time": 30}, "required_certificate_types": {"carer": [str(type_id)]}},
+    )
+    got = settings_of(agency)
+    targets = got.get("quality_targets")
+    assert targets["response_time"] == 30 and targets["coverage"] == 100, "a KPI not stored: its default"
+    required = got.get("required_certificate_types")
+    assert required == {"carer": (type_id,), "social_worker": (), "coordinator": ()}
+    with pytest.raises(TypeError):
+        targets["coverage"] = 0  # the default is no caller's to change
+    assert agency_setting(factory.agency(), "quality_targets")["coverage"] == 100
+
+
 @pytest.mark.parametrize(
     ("key", "stored"),
     [
@@ -129,6 +148,13 @@ def test_stored_values_are_typed(factory):
         ("follow_up_schedule", []),
         ("plan_approver_roles", ["carer"]),
         ("plan_approver_roles", []),
+        ("quality_targets", {"coverage": 120}),
+        ("quality_targets", {"no_such_kpi": 1}),
+        ("quality_targets", [95]),
+        ("quality_weights", {"coverage": -1}),
+        ("required_certificate_types", {"carer": ["not-an-id"]}),
+        ("required_certificate_types", {"carer": "00000000-0000-0000-0000-000000000001"}),
+        ("required_certificate_types", {"cook": []}),
     ],
 )
 def test_a_bad_stored_value_gives_the_default_and_is_reported(factory, caplog, key, stored):
@@ -239,6 +265,42 @@ def test_a_refused_value_saves_nothing_and_names_its_field_in_both_languages(app
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in m) for m in chinese.values()), chinese
         assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "settings.changed")) is None
     assert _stored(agency) == {"low_rating_threshold": 3}, "nothing half-saved"
+
+
+def test_a_structured_value_is_checked_by_parts_written_and_audited_by_the_one_writer(app, factory):
+    agency = factory.agency()
+    with db.tenant_scope(agency.id):
+        with pytest.raises(SettingsError) as refused:
+            update_settings(
+                agency,
+                {
+                    "quality_targets": {"coverage": "120", "satisfaction": "x", "training": "90"},
+                    # a well-formed id, but of no certificate type in use
+                    "required_certificate_types": {"carer": [str(uuid.uuid4())]},
+                    "low_rating_threshold": "3",
+                },
+            )
+    assert _stored(agency) == {}, "nothing half-saved"
+    with app.test_request_context(), force_locale("en"):
+        assert refused.value.messages() == {
+            "target_coverage": "Enter a percentage from 0 to 100.",
+            "target_satisfaction": "Enter a number.",
+            "required_carer": "Choose a certificate type from the agency's list.",
+        }, "each refused part, next to its own field"
+        assert [(e.field, e.message()) for e in refused.value.by_field()][0] == (
+            "target_coverage",
+            "Enter a percentage from 0 to 100.",
+        )
+    with db.tenant_scope(agency.id):
+        changed = update_settings(agency, {"quality_targets": {"response_time": "30"}})
+        assert changed["quality_targets"][1]["response_time"] == 30
+        db.session.commit()
+        entry = db.session.execute(
+            select(AuditEvent.subject, AuditEvent.details).where(AuditEvent.action == "settings.changed")
+        ).one()
+    assert entry.subject == "quality_targets"
+    assert (entry.details["old"]["response_time"], entry.details["new"]["response_time"]) == (120, 30)
+    assert _stored(agency)["quality_targets"]["response_time"] == 30
 
 
 # -- the generated pages ----------------------------------------------------------------------------

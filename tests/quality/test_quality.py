@@ -598,8 +598,12 @@ def test_targets_are_saved_per_agency_and_recorded(factory, client, dbconn):
     saved = targets.targets_of(agency)
     assert saved.targets["response_time"] == 30 and saved.weights["training"] == 0
     with db.tenant_scope(world.agency.id):
-        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "quality.targets_changed"))
-    assert event is not None and "target_response_time" in str(event.details)
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "settings.changed")).all()
+    changed = {e.subject: e.details for e in events}
+    assert set(changed) == {targets.TARGETS_KEY, targets.WEIGHTS_KEY}, "each changed setting, by the writer"
+    assert changed[targets.TARGETS_KEY]["old"]["response_time"] == 120
+    assert changed[targets.TARGETS_KEY]["new"]["response_time"] == 30
+    assert changed[targets.WEIGHTS_KEY]["new"]["training"] == 0
 
 
 # a month no other test builds: browser tests leave committed October

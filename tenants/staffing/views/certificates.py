@@ -146,10 +146,8 @@ def required_certificates() -> Any:
     agency = current_agency()
     form = _required_form()
     if form.validate_on_submit():
-        required = {
-            role: [i for i in (uuid_or_none(v) for v in getattr(form, f"required_{role}").data or []) if i]
-            for role in STAFF_ROLES
-        }
+        # each id is checked by the setting's declaration (saas.settings)
+        required = {role: getattr(form, f"required_{role}").data or [] for role in STAFF_ROLES}
         if _attempt(form, lambda: save_required_certificates(agency, required)):
             flash(_("Workforce settings saved."), "success")
             return redirect(url_for("staffing.settings_page"))
