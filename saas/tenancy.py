@@ -6,7 +6,6 @@ slug that does not exist: nobody learns which agencies exist.
 
 from __future__ import annotations
 
-import functools
 import uuid
 import weakref
 from collections.abc import Callable
@@ -137,29 +136,6 @@ def needs_two_factor(agency: Agency, role: Role | str) -> bool:
     if role in (Role.ADMIN, Role.COORDINATOR):
         return True
     return role == Role.CARER and bool(agency_setting(agency, CARERS_TWO_FACTOR))
-
-
-def require_role(*roles: Role | str) -> Callable[[F], F]:
-    """Restrict an agency view to some roles. Other members get 403 on pages
-    that name no object (they may know the page exists, it is their own
-    agency), and 404 on pages about one object: whether that object exists
-    is not theirs to learn, and never a 403 for another agency's id."""
-
-    allowed = {str(r) for r in roles}
-
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            membership = current_membership()
-            if membership is None:
-                abort(404)
-            if membership.role not in allowed:
-                abort(404 if any(isinstance(v, uuid.UUID) for v in kwargs.values()) else 403)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
 
 
 def get_or_404(model: type, object_id: uuid.UUID) -> Any:

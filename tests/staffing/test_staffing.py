@@ -30,7 +30,7 @@ from tests.staffing import workforce_helpers as wf
 pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
 
 TODAY = date(2026, 6, 15)
-# a role refused: 403 on a page, 403 or 404 on a page about one object (saas.tenancy.require_role)
+# a role refused: 403 on a page, 403 or 404 on a page about one object (saas.permissions.require)
 REFUSED = (403, 404)
 
 
