@@ -91,6 +91,12 @@ def refuse(form: Any, exc: DomainError) -> None:
         target.errors.append(message)
 
 
+def form_status() -> int:
+    """The status of a form page: 200 when it is asked for, 422 when a post
+    shows it again (a refused or invalid form: nothing is kept)."""
+    return 422 if request.method == "POST" else 200
+
+
 def field_of(form: Any, path: str | None) -> Any | None:
     """The form's field at `path` ("name", "contacts-0-phone"), or None."""
     if form is None or not path:

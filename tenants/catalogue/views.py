@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.fields import uuid_or_none
+from saas.lifecycle import form_status
 from saas.permissions import can, require
 from saas.tenancy import current_agency, get_or_404
 from tenants.catalogue import MANAGE_CATALOGUE, VIEW_CATALOGUE, queries, services
@@ -107,9 +108,7 @@ def new_item() -> Any:
     ):
         flash(_("Item added to the catalogue."), "success")
         return redirect(url_for("catalogue.item", item_id=created[0].id))
-    return render_template("catalogue/item_form.html", form=form, item=None), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template("catalogue/item_form.html", form=form, item=None), (form_status())
 
 
 @bp.route("/catalogue/items/<uuid:item_id>")
@@ -143,9 +142,7 @@ def edit_item(item_id: uuid.UUID) -> Any:
     if form.validate_on_submit() and _attempt(form, lambda: services.update_item(row, _item_input(form))):
         flash(_("Item saved."), "success")
         return redirect(url_for("catalogue.item", item_id=row.id))
-    return render_template("catalogue/item_form.html", form=form, item=row), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template("catalogue/item_form.html", form=form, item=row), (form_status())
 
 
 @bp.route("/catalogue/items/<uuid:item_id>/terms", methods=["GET", "POST"])
@@ -169,9 +166,7 @@ def change_terms(item_id: uuid.UUID) -> Any:
     ):
         flash(_("New terms saved from %(day)s.", day=form.effective_from.data), "success")
         return redirect(url_for("catalogue.item", item_id=row.id))
-    return render_template("catalogue/terms_form.html", form=form, item=row, current=current), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template("catalogue/terms_form.html", form=form, item=row, current=current), (form_status())
 
 
 @bp.route("/catalogue/terms/<uuid:terms_id>/delete", methods=["POST"])
@@ -216,7 +211,7 @@ def categories() -> Any:
         return redirect(url_for("catalogue.categories"))
     return render_template(
         "catalogue/categories.html", form=form, categories=services.categories(), counts=queries.item_counts()
-    ), (422 if request.method == "POST" else 200)
+    ), form_status()
 
 
 @bp.route("/catalogue/categories/<uuid:category_id>/rename", methods=["POST"])
@@ -272,7 +267,7 @@ def presets() -> Any:
         presets=PRESETS,
         language=language,
         empty=services.catalogue_is_empty(),
-    ), (422 if request.method == "POST" else 200)
+    ), form_status()
 
 
 # -- import and export ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from saas.extensions import csrf, limiter
-from saas.lifecycle import refuse
+from saas.lifecycle import form_status, refuse
 from saas.links import UrlPattern
 from saas.permissions import USE_PORTAL, can, require
 from saas.tenancy import current_agency, current_membership, get_or_404, public_agency_page
@@ -88,9 +88,7 @@ def portal_feedback() -> Any:
         else:
             flash(_("Thank you. The agency will answer you."), "success")
             return redirect(url_for("scheduling.portal"))
-    return render_template(
-        "feedback/portal_feedback.html", form=form
-    ), 422 if request.method == "POST" else 200
+    return render_template("feedback/portal_feedback.html", form=form), form_status()
 
 
 @bp.route("/feedback/new", methods=["GET", "POST"])
@@ -112,9 +110,7 @@ def staff_feedback() -> Any:
         else:
             flash(_("Recorded."), "success")
             return redirect(url_for("feedback.item", feedback_id=item.id))
-    return render_template(
-        "feedback/staff_feedback.html", form=form
-    ), 422 if request.method == "POST" else 200
+    return render_template("feedback/staff_feedback.html", form=form), form_status()
 
 
 def shows_identity(item: FeedbackItem) -> bool:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.fields import uuid_or_none
-from saas.lifecycle import refuse
+from saas.lifecycle import form_status, refuse
 from saas.permissions import require
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients.services import agency_today
@@ -67,9 +67,7 @@ def new_rectification() -> Any:
         else:
             flash(_("Rectification opened."), "success")
             return redirect(url_for("feedback.rectification", rectification_id=row.id))
-    return render_template(
-        "feedback/rectification_new.html", form=form
-    ), 422 if request.method == "POST" else 200
+    return render_template("feedback/rectification_new.html", form=form), form_status()
 
 
 @bp.route("/rectifications/<uuid:rectification_id>")

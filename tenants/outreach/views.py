@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.fields import uuid_or_none
-from saas.lifecycle import refuse
+from saas.lifecycle import form_status, refuse
 from saas.permissions import MANAGE_SETTINGS, can, require
 from saas.settings import agency_setting
 from saas.settings_pages import settings_page as generated_settings_page
@@ -34,10 +34,6 @@ from tenants.outreach.services import OutreachError
 bp = Blueprint("outreach", __name__, url_prefix="/a/<slug>")
 bp.app_template_global("outreach_group_label")(labels.group_label)
 bp.app_template_global("outreach_method_label")(labels.method_label)
-
-
-def _status() -> int:
-    return 422 if request.method == "POST" else 200
 
 
 def _int(value: int | None) -> int | None:
@@ -135,7 +131,7 @@ def box_log_new() -> Any:
         else:
             flash(_("Opinion box logged."), "success")
             return redirect(url_for("outreach.box_log", box_log_id=row.id))
-    return render_template("outreach/box_log.html", form=form, row=None), _status()
+    return render_template("outreach/box_log.html", form=form, row=None), form_status()
 
 
 @bp.route("/outreach/opinion-box/logs/<uuid:box_log_id>", methods=["GET", "POST"])
@@ -170,7 +166,7 @@ def box_log(box_log_id: uuid.UUID) -> Any:
         location=location,
         recorded_by=queries.user_name(row.recorded_by_user_id),
         supervisor=can(HANDLE_COMPLAINTS),
-    ), _status()
+    ), form_status()
 
 
 # -- settings and box locations (admins) -------------------------------------------------------
@@ -278,7 +274,7 @@ def round_new() -> Any:
         else:
             flash(_("Opinion round recorded."), "success")
             return redirect(url_for("outreach.rounds"))
-    return render_template("outreach/round_form.html", form=form, row=None), _status()
+    return render_template("outreach/round_form.html", form=form, row=None), form_status()
 
 
 @bp.route("/outreach/rounds/<uuid:round_id>", methods=["GET", "POST"])
@@ -303,7 +299,7 @@ def round_edit(round_id: uuid.UUID) -> Any:
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("outreach.rounds"))
-    return render_template("outreach/round_form.html", form=form, row=row), _status()
+    return render_template("outreach/round_form.html", form=form, row=row), form_status()
 
 
 # -- funders and return visits ----------------------------------------------------------------
@@ -346,7 +342,7 @@ def funder_new() -> Any:
         else:
             flash(_("Funder added."), "success")
             return redirect(url_for("outreach.funders"))
-    return render_template("outreach/funder_form.html", form=form, row=None, visits=[]), _status()
+    return render_template("outreach/funder_form.html", form=form, row=None, visits=[]), form_status()
 
 
 @bp.route("/outreach/funders/<uuid:funder_id>", methods=["GET", "POST"])
@@ -365,7 +361,7 @@ def funder_edit(funder_id: uuid.UUID) -> Any:
             return redirect(url_for("outreach.funders"))
     return render_template(
         "outreach/funder_form.html", form=form, row=row, visits=queries.visits_of_funder(row.id)
-    ), _status()
+    ), form_status()
 
 
 def _visit_form(row: FunderVisit | None) -> FunderVisitForm:
@@ -406,7 +402,7 @@ def visit_new() -> Any:
         else:
             flash(_("Funder visit recorded."), "success")
             return redirect(url_for("outreach.funders"))
-    return render_template("outreach/visit_form.html", form=form, row=None), _status()
+    return render_template("outreach/visit_form.html", form=form, row=None), form_status()
 
 
 @bp.route("/outreach/funder-visits/<uuid:funder_visit_id>", methods=["GET", "POST"])
@@ -428,4 +424,4 @@ def visit_edit(funder_visit_id: uuid.UUID) -> Any:
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("outreach.funders"))
-    return render_template("outreach/visit_form.html", form=form, row=row), _status()
+    return render_template("outreach/visit_form.html", form=form, row=row), form_status()

@@ -7,12 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.errors import DomainError
-from saas.lifecycle import refuse
+from saas.lifecycle import form_status, refuse
 from saas.permissions import can
 from saas.tenancy import current_membership, get_or_404
 from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, imports
@@ -72,4 +72,4 @@ def import_upload(kind: str) -> Any:
         kind=kind,
         columns=importer.columns,
         max_rows=importer.max_rows,
-    ), (422 if request.method == "POST" else 200)
+    ), form_status()

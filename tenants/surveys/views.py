@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from saas import db
 from saas.labels import Labels
-from saas.lifecycle import refuse
+from saas.lifecycle import form_status, refuse
 from saas.permissions import MANAGE_SETTINGS, require
 from saas.settings import agency_setting
 from saas.settings_pages import settings_page as generated_settings_page
@@ -88,9 +88,7 @@ def templates() -> Any:
         else:
             flash(_("Survey created. Now add its questions."), "success")
             return redirect(url_for("surveys.template", survey_template_id=template.id))
-    return render_template(
-        "surveys/templates.html", rows=queries.templates(), form=form
-    ), 422 if request.method == "POST" else 200
+    return render_template("surveys/templates.html", rows=queries.templates(), form=form), form_status()
 
 
 def _template_page(
@@ -234,7 +232,7 @@ def new_campaign() -> Any:
         form=form,
         minimum=minimum,
         eligible=len(services.eligible_client_ids()),
-    ), 422 if request.method == "POST" else 200
+    ), form_status()
 
 
 @bp.route("/surveys/campaigns/<uuid:survey_campaign_id>")

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas import db
-from saas.lifecycle import discard, refuse
+from saas.lifecycle import discard, form_status, refuse
 from saas.pagination import paginate
 from saas.permissions import can, require
 from saas.tenancy import current_membership, get_or_404
@@ -91,9 +91,7 @@ def new_course() -> Any:
     ):
         flash(_("Course added."), "success")
         return redirect(url_for("training.course", course_id=created[0].id))
-    return render_template("training/course_form.html", form=form, course=None), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template("training/course_form.html", form=form, course=None), (form_status())
 
 
 @bp.route("/training/courses/<uuid:course_id>/edit", methods=["GET", "POST"])
@@ -109,9 +107,7 @@ def edit_course(course_id: uuid.UUID) -> Any:
     ):
         flash(_("Course saved."), "success")
         return redirect(url_for("training.course", course_id=course.id))
-    return render_template("training/course_form.html", form=form, course=course), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template("training/course_form.html", form=form, course=course), (form_status())
 
 
 def _render_course(course: Course, session_form: SessionForm | None = None, status: int = 200) -> Any:
@@ -211,7 +207,7 @@ def edit_session(session_id: uuid.UUID) -> Any:
         return redirect(url_for("training.session", session_id=session_row.id))
     return render_template(
         "training/session_form.html", form=form, session_row=session_row, course=course_row
-    ), (422 if request.method == "POST" else 200)
+    ), form_status()
 
 
 @bp.route("/training/sessions/<uuid:session_id>/enrol", methods=["POST"])
@@ -325,7 +321,7 @@ def evaluation(enrolment_id: uuid.UUID) -> Any:
         session_row=session_row,
         course=course_row,
         name=name,
-    ), (422 if request.method == "POST" else 200)
+    ), form_status()
 
 
 # -- transcripts ------------------------------------------------------------------------------------

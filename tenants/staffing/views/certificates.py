@@ -7,10 +7,11 @@ import io
 import uuid
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from saas.lifecycle import form_status
 from saas.permissions import MANAGE_SETTINGS, require
 from saas.settings_pages import settings_page as generated_settings_page
 from saas.tenancy import current_agency, get_or_404
@@ -67,7 +68,7 @@ def new_certificate(staff_id: uuid.UUID) -> Any:
             return redirect(url_for("staffing.file", staff_id=staff.id, _anchor="certificates"))
     person = services.staff_person(staff.id)
     return render_template("staffing/certificate_new.html", form=form, staff=staff, person=person), (
-        422 if request.method == "POST" else 200
+        form_status()
     )
 
 
@@ -168,7 +169,7 @@ def certificate_types() -> Any:
         form=form,
         types=services.certificate_types(),
         counts=queries.certificate_counts(),
-    ), (422 if request.method == "POST" else 200)
+    ), form_status()
 
 
 @bp.route("/certificate-types/<uuid:certificate_type_id>/retire", methods=["POST"])

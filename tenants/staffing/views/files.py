@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from billing.lifecycle import require_can_grow
 from saas import db
+from saas.lifecycle import form_status
 from saas.pagination import paginate
 from saas.permissions import require
 from saas.tenancy import current_membership, get_or_404
@@ -127,9 +128,7 @@ def new() -> Any:
     if form.validate_on_submit() and _attempt(form, lambda: _save_staff(form, None, created)):
         flash(_("Staff file opened."), "success")
         return redirect(url_for("staffing.file", staff_id=created[0].id))
-    return render_template(
-        "staffing/edit.html", form=form, staff=None
-    ), 422 if request.method == "POST" else 200
+    return render_template("staffing/edit.html", form=form, staff=None), form_status()
 
 
 @bp.route("/staff/<uuid:staff_id>/edit", methods=["GET", "POST"])
@@ -148,9 +147,7 @@ def edit(staff_id: uuid.UUID) -> Any:
         flash(_("Staff file saved."), "success")
         return redirect(url_for("staffing.file", staff_id=staff.id))
     person = services.staff_person(staff_id)
-    return render_template("staffing/edit.html", form=form, staff=staff, person=person), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template("staffing/edit.html", form=form, staff=staff, person=person), (form_status())
 
 
 # -- the staff file -------------------------------------------------------------------------
@@ -265,4 +262,4 @@ def recruitment(staff_id: uuid.UUID) -> Any:
     )
     return render_template(
         "staffing/recruitment.html", form=form, staff=staff, person=person, decided_by=decided_by
-    ), (422 if request.method == "POST" else 200)
+    ), form_status()

@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from saas.lifecycle import form_status
 from saas.permissions import require
 from saas.tenancy import get_or_404
 from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, teams
@@ -49,9 +50,7 @@ def team_list() -> Any:
         if form.validate_on_submit() and _attempt(form, lambda: teams.create_team(_team_input(form))):
             flash(_("Team added."), "success")
             return redirect(url_for("staffing.team_list"))
-    return render_template("staffing/teams.html", form=form, rows=teams.team_rows()), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template("staffing/teams.html", form=form, rows=teams.team_rows()), (form_status())
 
 
 @bp.route("/teams/<uuid:team_id>/edit", methods=["GET", "POST"])
@@ -65,6 +64,4 @@ def team_edit(team_id: uuid.UUID) -> Any:
     if form.validate_on_submit() and _attempt(form, lambda: teams.update_team(team, _team_input(form))):
         flash(_("Team saved."), "success")
         return redirect(url_for("staffing.team_list"))
-    return render_template("staffing/team_edit.html", form=form, team=team), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template("staffing/team_edit.html", form=form, team=team), (form_status())
