@@ -19,6 +19,11 @@ def plans_for_operators() -> list[Plan]:
     return list(db.session.scalars(select(Plan).order_by(Plan.active.desc(), Plan.price, Plan.name)))
 
 
+def plan(plan_id: uuid.UUID | None) -> Plan | None:
+    """A plan (one of the platform's, not the agency's); None for no id."""
+    return db.session.get(Plan, plan_id) if plan_id else None
+
+
 def subscription() -> Subscription | None:
     return db.session.scalar(select(Subscription))
 

@@ -37,7 +37,7 @@ from billing import (
 )
 from billing.forms import CheckoutForm
 from billing.models import DataExport, Plan
-from saas import audit, db, tenancy
+from saas import audit, tenancy
 from saas.lifecycle import discard, refuse
 from saas.permissions import require
 from saas.tenancy import current_agency, get_or_404
@@ -75,7 +75,7 @@ def index() -> Any:
     form.plan.choices = _plan_choices([p for p in plans if p.stripe_price_id])
     if agency.plan_id:
         form.plan.data = str(agency.plan_id)
-    plan = db.session.get(Plan, agency.plan_id) if agency.plan_id else None
+    plan = queries.plan(agency.plan_id)
     carers = lifecycle.active_carers()
     invoices = queries.invoices(50)
     return render_template(
@@ -103,7 +103,7 @@ def checkout() -> Any:
     if not form.validate_on_submit():
         flash(_("Choose a plan."), "error")
         return redirect(url_for("billing.index"))
-    plan = db.session.get(Plan, uuid.UUID(form.plan.data))
+    plan = queries.plan(uuid.UUID(form.plan.data))
     try:
         services.ensure_customer(agency, current_user.email)
         url = services.start_checkout(

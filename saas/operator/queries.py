@@ -1,8 +1,9 @@
-"""What the operators' pages read: an agency's members, the mail outbox and
-the platform audit log (the last two for `paginate`)."""
+"""What the operators' pages read: an agency, its members, the mail outbox and
+a message of it, and the platform audit log (the lists for `paginate`)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -11,6 +12,14 @@ from saas import db
 from saas.models import Agency, MailMessage, Membership, PlatformAuditEvent, User
 
 MEMBERS_SHOWN = 200
+
+
+def agency(agency_id: uuid.UUID) -> Agency | None:
+    return db.session.get(Agency, agency_id)
+
+
+def mail_message(message_id: uuid.UUID) -> MailMessage | None:
+    return db.session.get(MailMessage, message_id)
 
 
 def members_of(agency: Agency) -> list[Any]:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from saas import agencies, db
 from saas.auth.services import AccountError, invite
 from saas.lifecycle import refuse
-from saas.models import Agency, AgencyStatus, MailMessage, Role
+from saas.models import Agency, AgencyStatus, Role
 from saas.operator import queries
 from saas.operator.forms import InviteAdminForm, ReasonForm
 from saas.pagination import paginate
@@ -33,7 +33,7 @@ def operators_only() -> Any:
 
 
 def _agency_or_404(agency_id: uuid.UUID) -> Agency:
-    agency = db.session.get(Agency, agency_id)
+    agency = queries.agency(agency_id)
     if agency is None:
         abort(404)
     return agency
@@ -97,7 +97,7 @@ def outbox() -> Any:
 
 @bp.route("/outbox/<uuid:message_id>")
 def outbox_message(message_id: uuid.UUID) -> Any:
-    message = db.session.get(MailMessage, message_id)
+    message = queries.mail_message(message_id)
     if message is None:
         abort(404)
     return render_template("operator/outbox_message.html", message=message)

@@ -123,6 +123,23 @@ def compliance_query(
     return stmt.order_by(*orders.get(sort, orders["name"]), StaffFile.id)
 
 
+# the most rows the compliance export writes
+COMPLIANCE_EXPORT_LIMIT = 100_000
+
+
+def compliance_rows(
+    *, q: str = "", staff_role: str = "", reason: str = "behind", sort: str = "name"
+) -> list[Any]:
+    """The compliance list's rows for its export (at most `COMPLIANCE_EXPORT_LIMIT`)."""
+    stmt = compliance_query(q=q, staff_role=staff_role, reason=reason, sort=sort)
+    return list(db.session.execute(stmt.limit(COMPLIANCE_EXPORT_LIMIT)).all())
+
+
+def course_of(session_row: TrainingSession) -> Course:
+    """The course a session is of."""
+    return db.session.get(Course, (session_row.tenant_id, session_row.course_id))
+
+
 def course_list(category: str = "") -> Select:
     """The courses, offered ones first, by title; of one category when given."""
     stmt = select(Course).order_by(Course.active.desc(), func.lower(Course.title))

@@ -170,7 +170,7 @@ def _render_session(
     submitted: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
-    course_row = db.session.get(Course, (session_row.tenant_id, session_row.course_id))
+    course_row = queries.course_of(session_row)
     rows = queries.session_trainees(session_row.id)
     return render_template(
         "training/session.html",
@@ -198,7 +198,7 @@ def session(session_id: uuid.UUID) -> Any:
 @require(MANAGE_COURSES)
 def edit_session(session_id: uuid.UUID) -> Any:
     session_row = get_or_404(TrainingSession, session_id)
-    course_row = db.session.get(Course, (session_row.tenant_id, session_row.course_id))
+    course_row = queries.course_of(session_row)
     form = SessionForm(obj=session_row)
     if form.validate_on_submit() and _attempt(
         form, lambda: services.update_session(session_row, _session_input(form))
@@ -297,7 +297,7 @@ def attendance(session_id: uuid.UUID) -> Any:
 def evaluation(enrolment_id: uuid.UUID) -> Any:
     enrolment = get_or_404(Enrolment, enrolment_id)
     session_row = get_or_404(TrainingSession, enrolment.session_id)
-    course_row = db.session.get(Course, (session_row.tenant_id, session_row.course_id))
+    course_row = queries.course_of(session_row)
     form = EvaluationForm(obj=enrolment)
     if request.method == "GET":
         form.comment.data = enrolment.evaluation_comment
@@ -393,10 +393,9 @@ def compliance() -> Any:
 def compliance_csv() -> Any:
     args = _compliance_args()
     settings = workforce_settings()
-    stmt = queries.compliance_query(
+    rows = queries.compliance_rows(
         q=args["q"], staff_role=args["role"], reason=args["reason"], sort=args["sort"]
     )
-    rows = db.session.execute(stmt.limit(100_000)).all()
     header = [
         "name", "email", "staff_role", "pre_service_hours", "pre_service_required", "annual_hours",
         "annual_required", "certificates_missing", "certificates_expired", "certificates_expiring", "behind",
