@@ -54,7 +54,7 @@ def index() -> Any:
                 .group_by(Membership.tenant_id)
             ).all()
         )
-    page = paginate(db.session, select(Agency).order_by(Agency.created_at.desc()))
+    page = paginate(select(Agency).order_by(Agency.created_at.desc()))
     return render_template(
         "operator/index.html",
         page=page,

@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import request
 from sqlalchemy import Select
-from sqlalchemy.orm import Session
+
+from saas import db
 
 
 @dataclass
@@ -31,10 +32,12 @@ def current_page_number() -> int:
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
-def paginate(sess: Session, stmt: Select, per_page: int = 50, *, scalars: bool = True) -> Page:
+def paginate(stmt: Select, per_page: int = 50, *, scalars: bool = True) -> Page:
+    """The request's page of the statement's rows (`?page=`), read in the
+    request's session: a view hands it its read model's statement."""
     number = current_page_number()
     stmt = stmt.limit(per_page + 1).offset((number - 1) * per_page)
-    rows = list(sess.scalars(stmt) if scalars else sess.execute(stmt))
+    rows = list(db.session.scalars(stmt) if scalars else db.session.execute(stmt))
     return Page(items=rows[:per_page], number=number, per_page=per_page, has_next=len(rows) > per_page)
 
 

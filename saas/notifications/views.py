@@ -12,7 +12,6 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas import db
 from saas.lifecycle import refuse
 from saas.notifications import services
 from saas.notifications.forms import PreferencesForm
@@ -49,7 +48,7 @@ def _me() -> Any:
 @bp.route("/notifications")
 def index() -> Any:
     me = _me()
-    page = paginate(db.session, services.list_query(me), per_page=PER_PAGE)
+    page = paginate(services.list_query(me), per_page=PER_PAGE)
     return render_template("notifications/index.html", page=page)
 
 

@@ -91,7 +91,7 @@ def _set_status(agency_id: uuid.UUID, status: AgencyStatus, message: str) -> Any
 
 @bp.route("/outbox")
 def outbox() -> Any:
-    page = paginate(db.session, queries.outbox())
+    page = paginate(queries.outbox())
     return render_template("operator/outbox.html", page=page)
 
 
@@ -105,5 +105,5 @@ def outbox_message(message_id: uuid.UUID) -> Any:
 
 @bp.route("/audit")
 def audit_log() -> Any:
-    page = paginate(db.session, queries.platform_audit())
+    page = paginate(queries.platform_audit())
     return render_template("operator/audit.html", page=page)

@@ -64,4 +64,4 @@ def export_rows(today: date) -> list[Row[Any]]:
 
 def catalogue_page(q: str, category: str, status: str) -> Page:
     """The page of the item list the request asks for (`catalogue_query`)."""
-    return paginate(db.session, catalogue_query(q, category, status), scalars=False)
+    return paginate(catalogue_query(q, category, status), scalars=False)

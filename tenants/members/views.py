@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from billing.lifecycle import growth_refusal
-from saas import db
 from saas.auth.services import AccountError, invite, is_being_sent
 from saas.lifecycle import refuse
 from saas.models import ApiToken, Invitation, Membership
@@ -32,7 +31,7 @@ def _members_page(form: InviteMemberForm) -> str:
     """The members list (searchable, paginated) with pending invitations."""
     q = (request.args.get("q") or "").strip()[:100]
     role = request.args.get("role") or ""
-    page = paginate(db.session, queries.member_list(q, role), scalars=False)
+    page = paginate(queries.member_list(q, role), scalars=False)
     pending = queries.pending_invitations()
     return render_template(
         "members/index.html",
@@ -142,7 +141,7 @@ def reactivate(member_id: uuid.UUID) -> Any:
 @bp.route("/audit")
 @require(READ_AUDIT_LOG)
 def audit_log() -> Any:
-    page = paginate(db.session, queries.audit_log())
+    page = paginate(queries.audit_log())
     actors = queries.emails_of({e.actor_id for e in page.items if e.actor_id})
     return render_template("members/audit.html", page=page, actors=actors)
 

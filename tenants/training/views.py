@@ -11,7 +11,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas import db
 from saas.lifecycle import discard, form_status, refuse
 from saas.pagination import paginate
 from saas.permissions import can, require
@@ -47,7 +46,7 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
 @require(RUN_TRAINING)
 def index() -> Any:
     category = request.args.get("category") or ""
-    page = paginate(db.session, queries.course_list(category))
+    page = paginate(queries.course_list(category))
     upcoming, recent = queries.sessions_around(local_today())
     return render_template(
         "training/index.html",
@@ -376,7 +375,7 @@ def compliance() -> Any:
     stmt = queries.compliance_query(
         q=args["q"], staff_role=args["role"], reason=args["reason"], sort=args["sort"]
     )
-    page = paginate(db.session, stmt, scalars=False)
+    page = paginate(stmt, scalars=False)
     return render_template(
         "training/compliance.html",
         page=page,

@@ -47,7 +47,7 @@ def client_list(q: str, status: str) -> Page:
         stmt = stmt.where(Case.id.is_(None))
     elif status in {s.value for s in CaseStatus if s != CaseStatus.CLOSED}:
         stmt = stmt.where(Case.status == status)
-    return paginate(db.session, stmt.order_by(Client.full_name, Client.id), scalars=False)
+    return paginate(stmt.order_by(Client.full_name, Client.id), scalars=False)
 
 
 def active_client_count() -> int:
@@ -76,7 +76,6 @@ def portal_candidates() -> list[Any]:
 def access_log(client_id: uuid.UUID) -> Page:
     """A page of who read the client's file, newest first."""
     return paginate(
-        db.session,
         select(ClientFileAccess, User)
         .outerjoin(User, User.id == ClientFileAccess.user_id)
         .where(ClientFileAccess.client_id == client_id)

@@ -10,7 +10,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas import db
 from saas.lifecycle import refuse
 from saas.pagination import paginate
 from saas.permissions import require
@@ -82,7 +81,7 @@ def caseload() -> Any:
     full_only = request.args.get("full") == "1"
     sort = request.args.get("sort") or "load"
     stmt = queries.caseload_query(q, role, full_only, sort, local_today())
-    page = paginate(db.session, stmt, scalars=False)
+    page = paginate(stmt, scalars=False)
     return render_template(
         "staffing/caseload.html",
         page=page,

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from billing.lifecycle import require_can_grow
-from saas import db
 from saas.lifecycle import form_status
 from saas.pagination import paginate
 from saas.permissions import require
@@ -55,7 +54,6 @@ def index() -> Any:
     args = _list_args()
     today = local_today()
     page = paginate(
-        db.session,
         queries.staff_list_query(
             args["q"], args["role"], args["status"], args["area"], args["skill"], args["language"], today
         ),
