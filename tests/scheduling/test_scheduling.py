@@ -324,6 +324,21 @@ def test_suggestions_rank_continuity_and_fairness(factory, dbconn):
     assert any("visited this client" in r for r in ranked[0].reasons)
 
 
+def test_suggestions_leave_out_who_has_left_by_the_visit_day(factory, dbconn):
+    """Employment ends on `employment_end`, exclusive (StaffFile.leaves_after):
+    a carer whose last day was the day before is not suggested, one leaving
+    the day after still is."""
+    world = World(factory)
+    world.activate()
+    day = world.visits()[1].local_day
+    world.carer(name="Gone Gina", employment_end=day)
+    world.carer(name="Staying Sam", employment_end=day + timedelta(days=1))
+    with db.tenant_scope(world.agency.id):
+        target = db.session.scalar(select(Visit).where(Visit.id == world.visits()[1].id))
+        names = [s.name for s in services.suggest(world.agency, target)]
+    assert "Staying Sam" in names and "Gone Gina" not in names
+
+
 def test_bulk_assign_plan(factory, dbconn):
     world = World(factory)
     world.activate()

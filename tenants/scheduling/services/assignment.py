@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from saas import audit, db
 from saas.models import Agency, Membership, Role, User
@@ -301,7 +301,8 @@ def suggest(agency: Agency, visit: Visit, limit: int = 5) -> list[Suggestion]:
         .join(Membership, Membership.id == StaffFile.membership_id)
         .join(User, User.id == Membership.user_id)
         .where(Membership.active.is_(True), Membership.role == Role.CARER)
-        .where(or_(StaffFile.employment_end.is_(None), StaffFile.employment_end >= visit.local_day))
+        # not gone by the visit's day (employment ends on its end day, exclusive)
+        .where(StaffFile.leaves_after(visit.local_day))
     ).all()
     if not candidates:
         return []
