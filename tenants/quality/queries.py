@@ -5,7 +5,8 @@ kept for a short while so that the page does not open a second transaction
 
 The position only changes when another comparable agency builds or rebuilds
 the same month; it is read again at most every PEERS_KEPT per process and
-summary, and an answer of "too few peers yet" is never kept.
+summary, an answer of "too few peers yet" included: a new peer shows within
+PEERS_KEPT.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ _peers_lock = threading.Lock()
 
 
 def peer_positions(summary: QualitySummary) -> dict[str, int] | None:
-    """`services.peer_percentiles` of a built summary, kept PEERS_KEPT seconds."""
+    """`services.peer_percentiles` of a built summary, kept PEERS_KEPT seconds,
+    "too few peers" too: an agency without peers (the largest, the smallest)
+    would otherwise read every comparable summary of the month on each view."""
     figures = summary.figures or {}
     if not figures or figures.get("empty"):
         return None
@@ -75,12 +78,11 @@ def peer_positions(summary: QualitySummary) -> dict[str, int] | None:
             _peers.move_to_end(key)
             return kept[1]
     found = services.peer_percentiles(summary.tenant_id, summary.month, figures)
-    if found is not None:
-        with _peers_lock:
-            _peers[key] = (now + PEERS_KEPT, found)
-            _peers.move_to_end(key)
-            while len(_peers) > PEERS_KEPT_MAX:
-                _peers.popitem(last=False)
+    with _peers_lock:
+        _peers[key] = (now + PEERS_KEPT, found)
+        _peers.move_to_end(key)
+        while len(_peers) > PEERS_KEPT_MAX:
+            _peers.popitem(last=False)
     return found
 
 

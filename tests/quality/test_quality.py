@@ -21,6 +21,7 @@ from saas import db
 from saas.models import Agency, AuditEvent, MailMessage, OutboxEntry, Role
 from tenants.feedback.models import DIMENSIONS, FeedbackItem, FeedbackTransition, Rectification, VisitRating
 from tenants.quality import jobs, kpis, services, targets
+from tenants.quality import queries as quality_queries
 from tenants.quality.models import BuildState, QualitySummary
 from tenants.scheduling.models import ReturnVisit, Visit
 from tests.factories import login
@@ -641,6 +642,10 @@ def test_peer_position_without_any_other_agencys_name_or_figures(factory, client
     page = client.get(url).get_data(as_text=True)
     assert "better than or equal to" not in page
     peers.append(_peer(factory, "Peer Agency Zeta4", planned, 55.57))
+    # "too few peers" is kept PEERS_KEPT seconds too (not read again on every view)...
+    assert "better than or equal to" not in client.get(url).get_data(as_text=True)
+    # ...and a process that has not kept it reads the fifth peer
+    quality_queries.forget_peer_positions()
     page = client.get(url).get_data(as_text=True)
     assert "better than or equal to" in page
     pdf_text = PdfReader(io.BytesIO(client.get(url + "/summary.pdf").data)).pages[0].extract_text()
