@@ -47,14 +47,7 @@ def staff_list_query(
         .join(User, User.id == Membership.user_id)
     )
     if q:
-        like = contains_pattern(q.lower())
-        stmt = stmt.where(
-            or_(
-                func.lower(User.name).like(like, escape="\\"),
-                User.email.like(like, escape="\\"),
-                StaffFile.staff_number == q,
-            )
-        )
+        stmt = stmt.where(or_(*_name_or_email_like(q), StaffFile.staff_number == q))
     if role in STAFF_ROLES:
         stmt = stmt.where(StaffFile.staff_role == role)
     employed = and_(Membership.active.is_(True), StaffFile.employed_on(today))
@@ -69,6 +62,34 @@ def staff_list_query(
     if language:
         stmt = stmt.where(StaffFile.languages.contains([language]))
     return stmt.order_by(func.lower(User.name), User.email, StaffFile.id)
+
+
+def _name_or_email_like(q: str) -> tuple[Any, Any]:
+    """The worker's name or email contains `q` (case-insensitive, literally)."""
+    like = contains_pattern(q.lower())
+    return func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\")
+
+
+def employed_staff_query(today: date, q: str, *columns: Any) -> Select:
+    """Each worker employed on `today` with an active membership, whose name or
+    email contains `q` (all when empty): their file's id, name, email and staff
+    role, then `columns`. The base of the caseload and the training compliance
+    lists."""
+    stmt = (
+        select(
+            StaffFile.id.label("staff_file_id"),
+            User.name.label("name"),
+            User.email.label("email"),
+            StaffFile.staff_role.label("staff_role"),
+            *columns,
+        )
+        .join(Membership, Membership.id == StaffFile.membership_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.active.is_(True), StaffFile.employed_on(today))
+    )
+    if q:
+        stmt = stmt.where(or_(*_name_or_email_like(q)))
+    return stmt
 
 
 def caseload_query(q: str, role: str, full_only: bool, sort: str, today: date) -> Select:
@@ -101,31 +122,15 @@ def caseload_query(q: str, role: str, full_only: bool, sort: str, today: date) -
             else_=case((com > 0, literal(999.0)), else_=0.0),
         ),
     )
-    stmt = (
-        select(
-            StaffFile.id.label("staff_file_id"),
-            User.name.label("name"),
-            User.email.label("email"),
-            StaffFile.staff_role.label("staff_role"),
-            ind.label("individual"),
-            ind_limit.label("individual_limit"),
-            com.label("community"),
-            com_limit.label("community_limit"),
-            share.label("share"),
-        )
-        .join(Membership, Membership.id == StaffFile.membership_id)
-        .join(User, User.id == Membership.user_id)
-        .outerjoin(loads, loads.c.staff_file_id == StaffFile.id)
-        .where(
-            Membership.active.is_(True),
-            StaffFile.employed_on(today),
-        )
-    )
-    if q:
-        like = contains_pattern(q.lower())
-        stmt = stmt.where(
-            or_(func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\"))
-        )
+    stmt = employed_staff_query(
+        today,
+        q,
+        ind.label("individual"),
+        ind_limit.label("individual_limit"),
+        com.label("community"),
+        com_limit.label("community_limit"),
+        share.label("share"),
+    ).outerjoin(loads, loads.c.staff_file_id == StaffFile.id)
     if role in STAFF_ROLES:
         stmt = stmt.where(StaffFile.staff_role == role)
     if full_only:

@@ -12,8 +12,8 @@ from sqlalchemy import Date, Select, String, Uuid, and_, column, func, literal, 
 
 from saas import db
 from saas.models import Membership, User
-from saas.pagination import contains_pattern
 from tenants.staffing.models import Certificate, StaffFile
+from tenants.staffing.queries import employed_staff_query
 from tenants.staffing.settings import local_today, workforce_settings
 from tenants.training.models import Course, Enrolment, TrainingSession
 from tenants.training.transcripts import hours_subquery
@@ -73,33 +73,17 @@ def compliance_query(
     else:
         certs = None
         missing = expired = expiring = literal(0)
-    stmt = (
-        select(
-            StaffFile.id.label("staff_file_id"),
-            User.name.label("name"),
-            User.email.label("email"),
-            StaffFile.staff_role.label("staff_role"),
-            pre.label("pre_service_hours"),
-            annual.label("annual_hours"),
-            missing.label("missing"),
-            expired.label("expired"),
-            expiring.label("expiring"),
-        )
-        .join(Membership, Membership.id == StaffFile.membership_id)
-        .join(User, User.id == Membership.user_id)
-        .outerjoin(hours, hours.c.staff_file_id == StaffFile.id)
-        .where(
-            Membership.active.is_(True),
-            StaffFile.employed_on(today),
-        )
-    )
+    stmt = employed_staff_query(
+        today,
+        q,
+        pre.label("pre_service_hours"),
+        annual.label("annual_hours"),
+        missing.label("missing"),
+        expired.label("expired"),
+        expiring.label("expiring"),
+    ).outerjoin(hours, hours.c.staff_file_id == StaffFile.id)
     if certs is not None:
         stmt = stmt.outerjoin(certs, certs.c.staff_file_id == StaffFile.id)
-    if q:
-        like = contains_pattern(q.lower())
-        stmt = stmt.where(
-            or_(func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\"))
-        )
     if staff_role:
         stmt = stmt.where(StaffFile.staff_role == staff_role)
     pre_short = pre < settings.pre_service_hours
