@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -145,37 +146,35 @@ class RowParser:
         self.values = values
         self.problems: list[Problem] = []
 
-    def text(self, key: str, *, required: bool = False, limit: int | None = None) -> str:
+    def _given(self, key: str, required: bool) -> str:
+        """The cell's text, stripped; an empty one is a problem when required."""
         value = (self.values.get(key) or "").strip()
         if required and not value:
             self.problems.append(Problem("required", key))
+        return value
+
+    def _parsed(self, key: str, required: bool, parse: Callable[[str], Any], bad: str) -> Any:
+        """The cell parsed, or None when empty or when `parse` refuses it (problem `bad`)."""
+        value = self._given(key, required)
+        if not value:
+            return None
+        try:
+            return parse(value)
+        except ValueError:
+            self.problems.append(Problem(bad, key))
+            return None
+
+    def text(self, key: str, *, required: bool = False, limit: int | None = None) -> str:
+        value = self._given(key, required)
         if limit and len(value) > limit:
             self.problems.append(Problem("too_long", key, {"max": limit}))
         return value
 
     def date(self, key: str, *, required: bool = False) -> Any:
-        value = (self.values.get(key) or "").strip()
-        if not value:
-            if required:
-                self.problems.append(Problem("required", key))
-            return None
-        try:
-            return parse_date(value)
-        except ValueError:
-            self.problems.append(Problem("bad_date", key))
-            return None
+        return self._parsed(key, required, parse_date, "bad_date")
 
     def decimal(self, key: str, *, required: bool = False) -> Decimal | None:
-        value = (self.values.get(key) or "").strip()
-        if not value:
-            if required:
-                self.problems.append(Problem("required", key))
-            return None
-        try:
-            return parse_decimal(value)
-        except ValueError:
-            self.problems.append(Problem("bad_number", key))
-            return None
+        return self._parsed(key, required, parse_decimal, "bad_number")
 
     def whole(self, key: str, *, required: bool = False) -> int | None:
         number = self.decimal(key, required=required)
@@ -187,10 +186,8 @@ class RowParser:
         return int(number)
 
     def choice(self, key: str, options: dict[str, str], *, required: bool = True) -> str | None:
-        value = (self.values.get(key) or "").strip()
+        value = self._given(key, required)
         if not value:
-            if required:
-                self.problems.append(Problem("required", key))
             return None
         found = options.get(value.lower())
         if found is None:
