@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -92,6 +93,22 @@ def index() -> Any:
     )
 
 
+def _to_stripe(stripe_url: Callable[[], str], unreachable: str) -> Any:
+    """Send the admin to the Stripe page `stripe_url()` opens; when a billing
+    rule refuses or Stripe is out of reach, keep nothing and go back to the
+    billing page with the refusal or the `unreachable` message."""
+    try:
+        url = stripe_url()
+    except services.BillingError as exc:
+        refuse(None, exc)
+    except stripe_client.StripeUnavailable:
+        discard()
+        flash(unreachable, "error")
+    else:
+        return redirect(url, code=303)
+    return redirect(url_for("billing.index"))
+
+
 @bp.route("/checkout", methods=["POST"])
 @require(MANAGE_BILLING)
 def checkout() -> Any:
@@ -104,9 +121,10 @@ def checkout() -> Any:
         flash(_("Choose a plan."), "error")
         return redirect(url_for("billing.index"))
     plan = queries.plan(uuid.UUID(form.plan.data))
-    try:
+
+    def checkout_url() -> str:
         services.ensure_customer(agency, current_user.email)
-        url = services.start_checkout(
+        return services.start_checkout(
             agency,
             plan,
             success_url=url_for("billing.checkout_return", _external=True)
@@ -114,14 +132,10 @@ def checkout() -> Any:
             cancel_url=url_for("billing.index", _external=True),
             by=current_user,
         )
-    except services.BillingError as exc:
-        refuse(None, exc)
-        return redirect(url_for("billing.index"))
-    except stripe_client.StripeUnavailable:
-        discard()
-        flash(_("Stripe could not be reached. Nothing was charged; try again in a few minutes."), "error")
-        return redirect(url_for("billing.index"))
-    return redirect(url, code=303)
+
+    return _to_stripe(
+        checkout_url, _("Stripe could not be reached. Nothing was charged; try again in a few minutes.")
+    )
 
 
 @bp.route("/checkout/done")
@@ -139,16 +153,10 @@ def checkout_return() -> Any:
 def portal() -> Any:
     if not stripe_client.enabled():
         abort(404)
-    try:
-        url = services.portal_url(current_agency(), return_url=url_for("billing.index", _external=True))
-    except services.BillingError as exc:
-        refuse(None, exc)
-        return redirect(url_for("billing.index"))
-    except stripe_client.StripeUnavailable:
-        discard()
-        flash(_("Stripe could not be reached. Try again in a few minutes."), "error")
-        return redirect(url_for("billing.index"))
-    return redirect(url, code=303)
+    return _to_stripe(
+        lambda: services.portal_url(current_agency(), return_url=url_for("billing.index", _external=True)),
+        _("Stripe could not be reached. Try again in a few minutes."),
+    )
 
 
 # -- exports ------------------------------------------------------------------------------
