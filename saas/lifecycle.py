@@ -97,6 +97,19 @@ def form_status() -> int:
     return 422 if request.method == "POST" else 200
 
 
+def attempt(form: Any, action: Callable[[], object]) -> bool:
+    """Run a service call for a page: True when it went through; when a rule
+    refuses it, `refuse(form, exc)` (nothing kept, the messages next to the
+    form's fields, the rest as flashes) and False. The request commits what a
+    call kept once the page answers."""
+    try:
+        action()
+    except DomainError as exc:
+        refuse(form, exc)
+        return False
+    return True
+
+
 def field_of(form: Any, path: str | None) -> Any | None:
     """The form's field at `path` ("name", "contacts-0-phone"), or None."""
     if form is None or not path:

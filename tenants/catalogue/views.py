@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.fields import uuid_or_none
-from saas.lifecycle import form_status
+from saas.lifecycle import attempt, form_status
 from saas.permissions import can, require
 from saas.tenancy import current_agency, get_or_404
 from tenants.catalogue import MANAGE_CATALOGUE, VIEW_CATALOGUE, queries, services
@@ -21,7 +21,6 @@ from tenants.catalogue.models import ItemTerms, ServiceCategory, ServiceItem
 from tenants.catalogue.presets import PRESETS
 from tenants.spreadsheets import csv_response
 from tenants.staffing import services as staffing
-from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import import_upload
 from tenants.staffing.settings import local_today
 
@@ -102,7 +101,7 @@ def new_item() -> Any:
     if request.method == "GET" and request.args.get("category"):
         form.category_id.data = request.args.get("category")
     created: list[ServiceItem] = []
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form,
         lambda: created.append(services.create_item(_item_input(form), _terms_input(form), by=current_user)),
     ):
@@ -139,7 +138,7 @@ def edit_item(item_id: uuid.UUID) -> Any:
     _category_choices(form)
     if request.method == "GET":
         form.category_id.data = str(row.category_id)
-    if form.validate_on_submit() and _attempt(form, lambda: services.update_item(row, _item_input(form))):
+    if form.validate_on_submit() and attempt(form, lambda: services.update_item(row, _item_input(form))):
         flash(_("Item saved."), "success")
         return redirect(url_for("catalogue.item", item_id=row.id))
     return render_template("catalogue/item_form.html", form=form, item=row), (form_status())
@@ -160,7 +159,7 @@ def change_terms(item_id: uuid.UUID) -> Any:
         form.checklist.data = "\n".join(current.checklist or [])
         form.required_certificate_type_id.data = str(current.required_certificate_type_id or "")
         form.effective_from.data = today
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form,
         lambda: services.change_terms(row, form.effective_from.data, _terms_input(form), by=current_user),
     ):
@@ -176,7 +175,7 @@ def delete_terms(terms_id: uuid.UUID) -> Any:
     item_id = row.item_id
     form = CategoryForm()  # CSRF only
     form.validate_on_submit()
-    if _attempt(form, lambda: services.delete_future_terms(row)):
+    if attempt(form, lambda: services.delete_future_terms(row)):
         flash(_("Planned terms deleted."), "success")
     return redirect(url_for("catalogue.item", item_id=item_id))
 
@@ -206,7 +205,7 @@ def reactivate_item(item_id: uuid.UUID) -> Any:
 @require(MANAGE_CATALOGUE)
 def categories() -> Any:
     form = CategoryForm()
-    if form.validate_on_submit() and _attempt(form, lambda: services.create_category(form.name.data)):
+    if form.validate_on_submit() and attempt(form, lambda: services.create_category(form.name.data)):
         flash(_("Category added."), "success")
         return redirect(url_for("catalogue.categories"))
     return render_template(
@@ -219,7 +218,7 @@ def categories() -> Any:
 def rename_category(category_id: uuid.UUID) -> Any:
     category = get_or_404(ServiceCategory, category_id)
     form = CategoryForm()
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form, lambda: services.rename_category(category, form.name.data)
     ):
         flash(_("Category renamed."), "success")
@@ -236,7 +235,7 @@ def delete_category(category_id: uuid.UUID) -> Any:
     category = get_or_404(ServiceCategory, category_id)
     form = CategoryForm()
     form.validate_on_submit()
-    if _attempt(form, lambda: services.delete_category(category)):
+    if attempt(form, lambda: services.delete_category(category)):
         flash(_("Category deleted."), "success")
     else:
         for message in form.name.errors:
@@ -255,7 +254,7 @@ def presets() -> Any:
     form.preset.choices = [(key, p.title[language]) for key, p in PRESETS.items()]
     if form.validate_on_submit():
         counted: list[int] = []
-        if _attempt(
+        if attempt(
             form,
             lambda: counted.append(services.load_preset(current_agency(), form.preset.data, by=current_user)),
         ):

@@ -1,6 +1,5 @@
 """What the workforce pages share (staffing, training and the catalogue):
-who may view, the staff file a page is about, running a service call with its
-refusals shown next to the fields, and the spreadsheet upload page."""
+who may view, the staff file a page is about, and the spreadsheet upload page."""
 
 from __future__ import annotations
 
@@ -11,8 +10,7 @@ from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.errors import DomainError
-from saas.lifecycle import form_status, refuse
+from saas.lifecycle import attempt, form_status
 from saas.permissions import can
 from saas.tenancy import current_membership, get_or_404
 from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, imports
@@ -36,18 +34,6 @@ def staff_or_404(staff_id: uuid.UUID, *, own_ok: bool = False) -> StaffFile:
     if own_ok and staff.membership_id == current_membership().id:
         return staff
     abort(404)
-
-
-def attempt(form: Any, action: Any) -> bool:
-    """Run a service call; on refusal keep nothing, put the messages next to
-    the fields (the rest as flashes) and return False. The request commits
-    what a call kept once the page answers."""
-    try:
-        action()
-    except DomainError as exc:
-        refuse(form, exc)
-        return False
-    return True
 
 
 def import_upload(kind: str) -> Any:

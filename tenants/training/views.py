@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.lifecycle import discard, form_status, refuse
+from saas.lifecycle import attempt, discard, form_status, refuse
 from saas.pagination import paginate
 from saas.permissions import can, require
 from saas.tenancy import current_membership, get_or_404
@@ -20,7 +20,6 @@ from tenants.staffing import queries as staffing_queries
 from tenants.staffing import services as staffing
 from tenants.staffing.labels import choices, workforce_label
 from tenants.staffing.models import StaffFile
-from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import local_today, workforce_settings
 from tenants.training import MANAGE_COURSES, RUN_TRAINING, VIEW_TRAINING_RECORDS, queries, services
@@ -85,7 +84,7 @@ def new_course() -> Any:
     form = CourseForm()
     _course_form_choices(form)
     created: list[Course] = []
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form, lambda: created.append(services.create_course(_course_input(form)))
     ):
         flash(_("Course added."), "success")
@@ -101,7 +100,7 @@ def edit_course(course_id: uuid.UUID) -> Any:
     _course_form_choices(form)
     if request.method == "GET":
         form.grants_certificate_type_id.data = str(course.grants_certificate_type_id or "")
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form, lambda: services.update_course(course, _course_input(form))
     ):
         flash(_("Course saved."), "success")
@@ -150,7 +149,7 @@ def new_session(course_id: uuid.UUID) -> Any:
     course_row = get_or_404(Course, course_id)
     form = SessionForm()
     created: list[TrainingSession] = []
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form, lambda: created.append(services.create_session(course_row, _session_input(form)))
     ):
         flash(_("Session planned."), "success")
@@ -199,7 +198,7 @@ def edit_session(session_id: uuid.UUID) -> Any:
     session_row = get_or_404(TrainingSession, session_id)
     course_row = queries.course_of(session_row)
     form = SessionForm(obj=session_row)
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form, lambda: services.update_session(session_row, _session_input(form))
     ):
         flash(_("Session saved."), "success")
@@ -309,7 +308,7 @@ def evaluation(enrolment_id: uuid.UUID) -> Any:
             transfer_rating=form.transfer_rating.data,
             comment=form.comment.data or "",
         )
-        if _attempt(form, lambda: services.record_evaluation(enrolment, data, by=current_user)):
+        if attempt(form, lambda: services.record_evaluation(enrolment, data, by=current_user)):
             flash(_("Evaluation saved."), "success")
             return redirect(url_for("training.session", session_id=session_row.id))
     name = staffing.names_of([enrolment.staff_file_id]).get(enrolment.staff_file_id, "")

@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.lifecycle import refuse
+from saas.lifecycle import attempt, refuse
 from saas.pagination import paginate
 from saas.permissions import require
 from saas.tenancy import get_or_404
@@ -24,7 +24,6 @@ from tenants.staffing.labels import choices
 from tenants.staffing.models import (
     CaseloadAssignment,
 )
-from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import local_today
 from tenants.staffing.views.blueprint import bp
@@ -47,7 +46,7 @@ def assign_caseload(staff_id: uuid.UUID) -> Any:
             starts_on=form.starts_on.data,
             ends_on=form.ends_on.data,
         )
-        if _attempt(
+        if attempt(
             form,
             lambda: services.assign_caseload(
                 staff, data, by=current_user, override_reason=form.override_reason.data or None

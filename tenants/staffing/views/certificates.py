@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.lifecycle import form_status
+from saas.lifecycle import attempt, form_status
 from saas.permissions import MANAGE_SETTINGS, require
 from saas.settings_pages import settings_page as generated_settings_page
 from saas.tenancy import current_agency, get_or_404
@@ -27,7 +27,6 @@ from tenants.staffing.models import (
     CertificateType,
     StaffDocument,
 )
-from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import save_required_certificates, workforce_settings
 from tenants.staffing.views.blueprint import bp, uuid_or_none
@@ -61,7 +60,7 @@ def new_certificate(staff_id: uuid.UUID) -> Any:
             issued_on=form.issued_on.data,
             expires_on=form.expires_on.data,
         )
-        if _attempt(
+        if attempt(
             form, lambda: services.add_certificate(staff, data_in, document=document, by=current_user)
         ):
             flash(_("Certificate added."), "success")
@@ -149,7 +148,7 @@ def required_certificates() -> Any:
     if form.validate_on_submit():
         # each id is checked by the setting's declaration (saas.settings)
         required = {role: getattr(form, f"required_{role}").data or [] for role in STAFF_ROLES}
-        if _attempt(form, lambda: save_required_certificates(agency, required)):
+        if attempt(form, lambda: save_required_certificates(agency, required)):
             flash(_("Workforce settings saved."), "success")
             return redirect(url_for("staffing.settings_page"))
     return _workforce_page(form, 422)
@@ -159,7 +158,7 @@ def required_certificates() -> Any:
 @require(MANAGE_STAFF)
 def certificate_types() -> Any:
     form = CertificateTypeForm()
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form, lambda: services.create_certificate_type(form.name.data, form.description.data or "")
     ):
         flash(_("Certificate type added."), "success")

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from billing.lifecycle import require_can_grow
-from saas.lifecycle import form_status
+from saas.lifecycle import attempt, form_status
 from saas.pagination import paginate
 from saas.permissions import require
 from saas.tenancy import current_membership, get_or_404
@@ -34,7 +34,6 @@ from tenants.staffing.models import (
     StaffFile,
     StaffTimeOff,
 )
-from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import is_admin as _is_admin
 from tenants.staffing.pages import is_viewer as _is_viewer
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
@@ -123,7 +122,7 @@ def new() -> Any:
     if request.method == "GET":
         form.employment_start.data = local_today()
     created: list[StaffFile] = []
-    if form.validate_on_submit() and _attempt(form, lambda: _save_staff(form, None, created)):
+    if form.validate_on_submit() and attempt(form, lambda: _save_staff(form, None, created)):
         flash(_("Staff file opened."), "success")
         return redirect(url_for("staffing.file", staff_id=created[0].id))
     return render_template("staffing/edit.html", form=form, staff=None), form_status()
@@ -141,7 +140,7 @@ def edit(staff_id: uuid.UUID) -> Any:
         form.languages.data = ", ".join(staff.languages or [])
         for day, text in services.availability_texts(staff.availability).items():
             getattr(form, f"availability_{day}").data = text
-    if form.validate_on_submit() and _attempt(form, lambda: _save_staff(form, staff, [])):
+    if form.validate_on_submit() and attempt(form, lambda: _save_staff(form, staff, [])):
         flash(_("Staff file saved."), "success")
         return redirect(url_for("staffing.file", staff_id=staff.id))
     person = services.staff_person(staff_id)
@@ -216,7 +215,7 @@ def my_file() -> Any:
 def add_time_off(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = TimeOffForm()
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form,
         lambda: services.add_time_off(staff, form.starts_on.data, form.ends_on.data, form.reason.data or ""),
     ):
@@ -251,7 +250,7 @@ def recruitment(staff_id: uuid.UUID) -> Any:
             **{name: getattr(form, name).data for name in services.RecruitmentInput.__dataclass_fields__}
         )
         data.notes = data.notes or ""
-        if _attempt(form, lambda: services.update_recruitment(record, data, by=current_user)):
+        if attempt(form, lambda: services.update_recruitment(record, data, by=current_user)):
             flash(_("Recruitment record saved."), "success")
             return redirect(url_for("staffing.file", staff_id=staff.id, _anchor="recruitment"))
     person = services.staff_person(staff.id)

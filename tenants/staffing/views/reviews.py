@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from saas.lifecycle import attempt
 from saas.permissions import require
 from saas.tenancy import current_membership, get_or_404
 from tenants.staffing import MANAGE_STAFF, OVERRIDE_ASSIGNABILITY, TAKE_PART_IN_REVIEWS, queries, services
@@ -25,7 +26,6 @@ from tenants.staffing.models import (
     AssignabilityOverride,
     PerformanceReview,
 )
-from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import is_admin as _is_admin
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.views.blueprint import bp
@@ -40,7 +40,7 @@ def new_review(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = ReviewForm()
     created: list[PerformanceReview] = []
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form,
         lambda: created.append(
             services.create_review(
@@ -101,7 +101,7 @@ def add_rating(review_id: uuid.UUID) -> Any:
             form.source.errors.append(_("You can only add your own self-assessment."))
         else:
             scores = {d: getattr(form, d).data for d in REVIEW_DIMENSIONS}
-            if _attempt(
+            if attempt(
                 form,
                 lambda: services.add_rating(
                     review_row, form.source.data, scores, form.comment.data or "", by=current_user
@@ -117,7 +117,7 @@ def add_rating(review_id: uuid.UUID) -> Any:
 def add_reward(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = RewardForm()
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form,
         lambda: services.add_reward_penalty(
             staff, form.kind.data, form.on_date.data, form.reason.data or "", by=current_user
@@ -136,7 +136,7 @@ def add_reward(staff_id: uuid.UUID) -> Any:
 def override(staff_id: uuid.UUID) -> Any:
     staff = _staff_or_404(staff_id)
     form = OverrideForm()
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
         form,
         lambda: services.grant_override(staff, form.reason.data or "", form.expires_on.data, by=current_user),
     ):

@@ -8,7 +8,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas.lifecycle import form_status
+from saas.lifecycle import attempt, form_status
 from saas.permissions import require
 from saas.tenancy import get_or_404
 from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, teams
@@ -18,7 +18,6 @@ from tenants.staffing.forms import (
 from tenants.staffing.models import (
     Team,
 )
-from tenants.staffing.pages import attempt as _attempt
 from tenants.staffing.pages import is_admin as _is_admin
 from tenants.staffing.views.blueprint import bp, chosen_id
 
@@ -47,7 +46,7 @@ def team_list() -> Any:
     if request.method == "POST":
         if not _is_admin():
             abort(403)
-        if form.validate_on_submit() and _attempt(form, lambda: teams.create_team(_team_input(form))):
+        if form.validate_on_submit() and attempt(form, lambda: teams.create_team(_team_input(form))):
             flash(_("Team added."), "success")
             return redirect(url_for("staffing.team_list"))
     return render_template("staffing/teams.html", form=form, rows=teams.team_rows()), (form_status())
@@ -61,7 +60,7 @@ def team_edit(team_id: uuid.UUID) -> Any:
     _supervisor_choices(form)
     if request.method == "GET":
         form.supervisor_membership_id.data = str(team.supervisor_membership_id or "")
-    if form.validate_on_submit() and _attempt(form, lambda: teams.update_team(team, _team_input(form))):
+    if form.validate_on_submit() and attempt(form, lambda: teams.update_team(team, _team_input(form))):
         flash(_("Team saved."), "success")
         return redirect(url_for("staffing.team_list"))
     return render_template("staffing/team_edit.html", form=form, team=team), (form_status())
