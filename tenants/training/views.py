@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from saas.fields import uuid_or_none
 from saas.lifecycle import attempt, discard, form_status, refuse
 from saas.pagination import paginate
 from saas.permissions import can, require
@@ -29,13 +30,6 @@ from tenants.training.models import Course, Enrolment, TrainingSession
 from tenants.training.transcripts import transcript as transcript_of
 
 bp = Blueprint("training", __name__, url_prefix="/a/<slug>")
-
-
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 # -- courses -------------------------------------------------------------------------------
@@ -72,7 +66,7 @@ def _course_input(form: CourseForm) -> services.CourseInput:
         hours=form.hours.data,
         counts_as=form.counts_as.data,
         description=form.description.data or "",
-        grants_certificate_type_id=_uuid_or_none(form.grants_certificate_type_id.data),
+        grants_certificate_type_id=uuid_or_none(form.grants_certificate_type_id.data),
         certificate_validity_months=form.certificate_validity_months.data,
         active=bool(form.active.data),
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from saas.fields import uuid_or_none
 from tenants.staffing.labels import workforce_label
 
 bp = Blueprint("staffing", __name__, url_prefix="/a/<slug>")
@@ -35,10 +36,3 @@ def chosen_id(value: str | None) -> uuid.UUID | None:
     if not value:
         return None
     return uuid_or_none(value) or NOT_A_CHOICE
-
-
-def uuid_or_none(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None

@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from saas.fields import uuid_or_none
 from saas.lifecycle import attempt, form_status
 from saas.permissions import MANAGE_SETTINGS, require
 from saas.settings_pages import settings_page as generated_settings_page
@@ -29,7 +30,7 @@ from tenants.staffing.models import (
 )
 from tenants.staffing.pages import staff_or_404 as _staff_or_404
 from tenants.staffing.settings import save_required_certificates, workforce_settings
-from tenants.staffing.views.blueprint import bp, uuid_or_none
+from tenants.staffing.views.blueprint import bp
 
 # -- certificates -------------------------------------------------------------------------------
 
