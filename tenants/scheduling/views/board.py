@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from saas import db
 from saas.errors import DomainError
-from saas.lifecycle import discard, refuse
+from saas.lifecycle import attempt, discard, refuse
 from saas.permissions import can, require
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients.models import Client, ServicePlan
@@ -129,10 +129,7 @@ def assign(visit_id: uuid.UUID) -> Any:
 @require(MANAGE_VISITS)
 def unassign(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
-    try:
-        services.unassign(visit)
-    except DomainError as exc:
-        refuse(None, exc)
+    attempt(None, lambda: services.unassign(visit))
     return redirect(url_for("scheduling.visit", visit_id=visit.id))
 
 
@@ -141,22 +138,20 @@ def unassign(visit_id: uuid.UUID) -> Any:
 def reschedule(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     form = RescheduleForm()
-    if form.validate_on_submit():
-        try:
-            services.reschedule(
-                current_agency(),
-                visit,
-                day=form.day.data,
-                start=form.start_time.data,
-                reason=form.reason.data,
-                by=current_user,
-            )
-        except DomainError as exc:
-            refuse(None, exc)
-        else:
-            flash(_("Visit moved; the carer and the client are told."), "success")
-    else:
+    if not form.validate_on_submit():
         flash(_("Give the new date, time and a reason."), "error")
+    elif attempt(
+        None,
+        lambda: services.reschedule(
+            current_agency(),
+            visit,
+            day=form.day.data,
+            start=form.start_time.data,
+            reason=form.reason.data,
+            by=current_user,
+        ),
+    ):
+        flash(_("Visit moved; the carer and the client are told."), "success")
     return redirect(url_for("scheduling.visit", visit_id=visit.id))
 
 
@@ -165,15 +160,12 @@ def reschedule(visit_id: uuid.UUID) -> Any:
 def cancel(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            services.cancel(current_agency(), visit, reason=form.reason.data, by=current_user)
-        except DomainError as exc:
-            refuse(None, exc)
-        else:
-            flash(_("Visit cancelled; the carer and the client are told."), "success")
-    else:
+    if not form.validate_on_submit():
         flash(_("Give a reason."), "error")
+    elif attempt(
+        None, lambda: services.cancel(current_agency(), visit, reason=form.reason.data, by=current_user)
+    ):
+        flash(_("Visit cancelled; the carer and the client are told."), "success")
     return redirect(url_for("scheduling.visit", visit_id=visit.id))
 
 
@@ -182,13 +174,10 @@ def cancel(visit_id: uuid.UUID) -> Any:
 def resolve(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            services.resolve_flag(visit, form.reason.data, current_user)
-        except DomainError as exc:
-            refuse(None, exc)
-        else:
-            flash(_("Resolved."), "success")
+    if form.validate_on_submit() and attempt(
+        None, lambda: services.resolve_flag(visit, form.reason.data, current_user)
+    ):
+        flash(_("Resolved."), "success")
     return redirect(url_for("scheduling.board"))
 
 
@@ -226,9 +215,11 @@ def one_off(client_id: uuid.UUID) -> Any:
     client = get_or_404(Client, client_id)
     form = OneOffVisitForm()
     form.service_item_id.choices = queries.service_choices()
-    if form.validate_on_submit():
-        try:
-            visit = services.add_one_off_visit(
+    booked: list[Visit] = []
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: booked.append(
+            services.add_one_off_visit(
                 current_agency(),
                 client,
                 service_item_id=uuid.UUID(form.service_item_id.data),
@@ -237,11 +228,10 @@ def one_off(client_id: uuid.UUID) -> Any:
                 duration_minutes=form.duration_minutes.data,
                 by=current_user,
             )
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Visit booked."), "success")
-            return redirect(url_for("scheduling.visit", visit_id=visit.id))
+        ),
+    ):
+        flash(_("Visit booked."), "success")
+        return redirect(url_for("scheduling.visit", visit_id=booked[0].id))
     return render_template("scheduling/one_off.html", form=form, client=client), (
         200 if request.method == "GET" else 422
     )
