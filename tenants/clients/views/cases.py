@@ -9,8 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.errors import DomainError
-from saas.lifecycle import refuse
+from saas.lifecycle import attempt
 from saas.permissions import require
 from saas.tenancy import current_agency, get_or_404
 from tenants.clients import MANAGE_CASES, queries, services
@@ -48,10 +47,12 @@ def move_case(case_id: uuid.UUID) -> Any:
     target = request.form.get("to", "")
     if target not in {s.value for s in CaseStatus} or target == CaseStatus.CLOSED:
         abort(400)
-    try:
-        services.transition(case, target, by=current_user, note=(request.form.get("note") or "")[:500])
-    except DomainError as exc:
-        refuse(None, exc)
+    attempt(
+        None,
+        lambda: services.transition(
+            case, target, by=current_user, note=(request.form.get("note") or "")[:500]
+        ),
+    )
     return redirect(url_for("clients.case", case_id=case.id))
 
 
@@ -67,8 +68,9 @@ def assess(case_id: uuid.UUID) -> Any:
             d: {"level": form[f"{d}_level"].data, "notes": form[f"{d}_notes"].data}
             for d in ASSESSMENT_DOMAINS
         }
-        try:
-            services.record_assessment(
+        if attempt(
+            form,
+            lambda: services.record_assessment(
                 case,
                 method=form.method.data,
                 assessed_on=form.assessed_on.data,
@@ -76,10 +78,8 @@ def assess(case_id: uuid.UUID) -> Any:
                 summary=form.summary.data or "",
                 by=current_user,
                 today=services.agency_today(current_agency()),
-            )
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
+            ),
+        ):
             flash(_("Assessment recorded."), "success")
             return redirect(url_for("clients.case", case_id=case.id))
     return render_template(
@@ -109,17 +109,16 @@ def assess_risk(case_id: uuid.UUID) -> Any:
             }
             for h in form.hazards
         ]
-        try:
-            services.record_risks(
+        if attempt(
+            form,
+            lambda: services.record_risks(
                 case,
                 assessed_on=form.assessed_on.data,
                 hazards=hazards,
                 by=current_user,
                 today=services.agency_today(current_agency()),
-            )
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
+            ),
+        ):
             flash(_("Risk assessment recorded."), "success")
             return redirect(url_for("clients.case", case_id=case.id))
     return render_template("clients/risk_form.html", form=form, case=case, client=client), (
@@ -134,20 +133,18 @@ def close(case_id: uuid.UUID) -> Any:
     form = CloseCaseForm()
     if request.method == "GET":
         form.closed_on.data = services.agency_today(current_agency())
-    if form.validate_on_submit():
-        try:
-            services.close_case(
-                current_agency(),
-                case,
-                reason=form.reason.data,
-                closed_on=form.closed_on.data,
-                by=current_user,
-            )
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Case closed. Follow-ups are scheduled."), "success")
-            return redirect(url_for("clients.case", case_id=case.id))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: services.close_case(
+            current_agency(),
+            case,
+            reason=form.reason.data,
+            closed_on=form.closed_on.data,
+            by=current_user,
+        ),
+    ):
+        flash(_("Case closed. Follow-ups are scheduled."), "success")
+        return redirect(url_for("clients.case", case_id=case.id))
     return render_template("clients/close.html", form=form, case=case, client=client), (
         200 if request.method == "GET" else 422
     )
@@ -161,24 +158,22 @@ def follow_up(follow_up_id: uuid.UUID) -> Any:
     form = FollowUpForm(obj=item)
     if request.method == "GET" and item.done_on is None:
         form.done_on.data = services.agency_today(current_agency())
-    if form.validate_on_submit():
-        try:
-            services.record_follow_up(
-                item,
-                case,
-                done_on=form.done_on.data,
-                method=form.method.data,
-                outcome=form.outcome.data,
-                new_intervention=bool(form.new_intervention.data),
-                reopen=bool(form.reopen.data),
-                by=current_user,
-                today=services.agency_today(current_agency()),
-            )
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Follow-up recorded."), "success")
-            return redirect(url_for("clients.case", case_id=case.id))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: services.record_follow_up(
+            item,
+            case,
+            done_on=form.done_on.data,
+            method=form.method.data,
+            outcome=form.outcome.data,
+            new_intervention=bool(form.new_intervention.data),
+            reopen=bool(form.reopen.data),
+            by=current_user,
+            today=services.agency_today(current_agency()),
+        ),
+    ):
+        flash(_("Follow-up recorded."), "success")
+        return redirect(url_for("clients.case", case_id=case.id))
     return render_template("clients/follow_up.html", form=form, item=item, case=case, client=client), (
         200 if request.method == "GET" else 422
     )

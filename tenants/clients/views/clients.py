@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from billing.lifecycle import client_limit_refusal
 from saas.errors import DomainError
-from saas.lifecycle import refuse
+from saas.lifecycle import attempt, refuse
 from saas.links import UrlPattern
 from saas.models import Membership
 from saas.pagination import Keyset
@@ -82,13 +82,10 @@ def create() -> Any:
         return render_template("billing/refused.html", message=refusal), 403
     form = ClientForm()
     if form.validate_on_submit() and _contacts_complete(form):
-        try:
-            client = services.save_client(current_agency(), _client_data(form))
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
+        added: list[Client] = []
+        if attempt(form, lambda: added.append(services.save_client(current_agency(), _client_data(form)))):
             flash(_("Client added."), "success")
-            return redirect(url_for("clients.show", client_id=client.id))
+            return redirect(url_for("clients.show", client_id=added[0].id))
     return render_template(
         "clients/form.html", form=form, client=None
     ), 200 if request.method == "GET" else 422
@@ -109,14 +106,13 @@ def edit(client_id: uuid.UUID) -> Any:
                 contact.phone,
             )
         services.log_file_access(client.id, current_user.id, "edit")
-    if form.validate_on_submit() and _contacts_complete(form):
-        try:
-            services.save_client(current_agency(), _client_data(form), client)
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("clients.show", client_id=client.id))
+    if (
+        form.validate_on_submit()
+        and _contacts_complete(form)
+        and attempt(form, lambda: services.save_client(current_agency(), _client_data(form), client))
+    ):
+        flash(_("Saved."), "success")
+        return redirect(url_for("clients.show", client_id=client.id))
     return render_template(
         "clients/form.html", form=form, client=client
     ), 200 if request.method == "GET" else 422
@@ -184,11 +180,7 @@ def portal(client_id: uuid.UUID) -> Any:
     form.membership_id.choices = [(str(m.id), f"{u.name} <{u.email}>") for m, u in members]
     if form.validate_on_submit():
         membership = get_or_404(Membership, uuid.UUID(form.membership_id.data))
-        try:
-            services.link_portal_member(client, membership, form.relationship.data)
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
+        if attempt(form, lambda: services.link_portal_member(client, membership, form.relationship.data)):
             flash(_("Linked to the client portal."), "success")
             return redirect(url_for("clients.show", client_id=client.id))
     return render_template("clients/portal.html", client=client, form=form)

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from billing.lifecycle import require_can_grow
 from saas.errors import DomainError
-from saas.lifecycle import keep, refuse
+from saas.lifecycle import attempt, keep, refuse
 from saas.permissions import require
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients import MANAGE_CASES, queries, services
@@ -93,25 +93,23 @@ def plan(plan_id: uuid.UUID) -> Any:
 def add_plan_item(plan_id: uuid.UUID) -> Any:
     plan = get_or_404(ServicePlan, plan_id)
     form, item_form = _plan_forms(plan)
-    if item_form.validate_on_submit():
-        try:
-            services.add_plan_item(
-                plan,
-                services.PlanItemData(
-                    service_item_id=uuid.UUID(item_form.service_item_id.data),
-                    weekdays=item_form.weekdays.data or [],
-                    start_time=item_form.start_time.data,
-                    duration_minutes=item_form.duration_minutes.data,
-                    preferred_staff_ids=[uuid.UUID(s) for s in item_form.preferred_staff.data or []],
-                    notes=item_form.notes.data or "",
-                ),
-                by=current_user,
-            )
-        except DomainError as exc:
-            refuse(item_form, exc)
-        else:
-            flash(_("Service added to the plan."), "success")
-            return redirect(url_for("clients.plan", plan_id=plan.id))
+    if item_form.validate_on_submit() and attempt(
+        item_form,
+        lambda: services.add_plan_item(
+            plan,
+            services.PlanItemData(
+                service_item_id=uuid.UUID(item_form.service_item_id.data),
+                weekdays=item_form.weekdays.data or [],
+                start_time=item_form.start_time.data,
+                duration_minutes=item_form.duration_minutes.data,
+                preferred_staff_ids=[uuid.UUID(s) for s in item_form.preferred_staff.data or []],
+                notes=item_form.notes.data or "",
+            ),
+            by=current_user,
+        ),
+    ):
+        flash(_("Service added to the plan."), "success")
+        return redirect(url_for("clients.plan", plan_id=plan.id))
     context = _plan_context(plan)
     return render_template("clients/plan.html", form=form, item_form=item_form, **context), 422
 
@@ -121,10 +119,7 @@ def add_plan_item(plan_id: uuid.UUID) -> Any:
 def remove_plan_item(plan_id: uuid.UUID, plan_item_id: uuid.UUID) -> Any:
     plan = get_or_404(ServicePlan, plan_id)
     item = get_or_404(ServicePlanItem, plan_item_id)
-    try:
-        services.remove_plan_item(plan, item, by=current_user)
-    except DomainError as exc:
-        refuse(None, exc)
+    attempt(None, lambda: services.remove_plan_item(plan, item, by=current_user))
     return redirect(url_for("clients.plan", plan_id=plan.id))
 
 
