@@ -9,8 +9,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas.errors import DomainError
-from saas.lifecycle import refuse
+from saas.lifecycle import attempt
 from saas.models import Role
 from saas.permissions import require
 from saas.tenancy import current_agency, current_membership
@@ -43,17 +42,16 @@ def return_visits() -> Any:
         staff_id = uuid.UUID(form.staff_id.data)
         if role == Role.CARER and staff_id != own:
             abort(403)
-        try:
-            services.record_return_visit(
+        if attempt(
+            form,
+            lambda: services.record_return_visit(
                 agency,
                 staff_id=staff_id,
                 client_id=uuid.UUID(form.client_id.data),
                 visited_on=form.visited_on.data,
                 notes=form.notes.data or "",
-            )
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
+            ),
+        ):
             flash(_("Return visit recorded."), "success")
             return redirect(url_for("scheduling.return_visits", month=month.strftime("%Y-%m")))
     return render_template("scheduling/return_visits.html", rows=rows, month=month, today=today, form=form)
