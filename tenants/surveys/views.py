@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from saas import db
 from saas.labels import Labels
-from saas.lifecycle import form_status, refuse
+from saas.lifecycle import attempt, form_status, refuse
 from saas.permissions import MANAGE_SETTINGS, require
 from saas.settings import agency_setting
 from saas.settings_pages import settings_page as generated_settings_page
@@ -81,13 +81,15 @@ def index() -> Any:
 def templates() -> Any:
     form = TemplateForm()
     if form.validate_on_submit():
-        try:
-            template = services.create_template(form.name.data, form.purpose.data, by=current_user)
-        except SurveyError as exc:
-            refuse(form, exc)
-        else:
+        created: list[SurveyTemplate] = []
+        if attempt(
+            form,
+            lambda: created.append(
+                services.create_template(form.name.data, form.purpose.data, by=current_user)
+            ),
+        ):
             flash(_("Survey created. Now add its questions."), "success")
-            return redirect(url_for("surveys.template", survey_template_id=template.id))
+            return redirect(url_for("surveys.template", survey_template_id=created[0].id))
     return render_template("surveys/templates.html", rows=queries.templates(), form=form), form_status()
 
 
@@ -213,20 +215,22 @@ def new_campaign() -> Any:
         except (TypeError, ValueError):
             abort(404)
         template = get_or_404(SurveyTemplate, template_id)
-        try:
-            campaign = services.create_campaign(
-                agency,
-                template,
-                form.title.data or "",
-                form.audience.data,
-                form.sample_size.data,
-                by=current_user,
-            )
-        except SurveyError as exc:
-            refuse(form, exc)
-        else:
+        created: list[SurveyCampaign] = []
+        if attempt(
+            form,
+            lambda: created.append(
+                services.create_campaign(
+                    agency,
+                    template,
+                    form.title.data or "",
+                    form.audience.data,
+                    form.sample_size.data,
+                    by=current_user,
+                )
+            ),
+        ):
             flash(_("Campaign prepared. Check it, then send it."), "success")
-            return redirect(url_for("surveys.campaign", survey_campaign_id=campaign.id))
+            return redirect(url_for("surveys.campaign", survey_campaign_id=created[0].id))
     return render_template(
         "surveys/campaign_new.html",
         form=form,
@@ -260,12 +264,9 @@ def campaign(survey_campaign_id: uuid.UUID) -> Any:
 @require(RUN_SURVEYS)
 def send_campaign(survey_campaign_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyCampaign, survey_campaign_id)
-    try:
-        invited = services.send_campaign(current_agency(), row, by=current_user)
-    except SurveyError as exc:
-        refuse(None, exc)
-    else:
-        flash(_("Sent to %(n)d clients.", n=invited), "success")
+    invited: list[int] = []
+    if attempt(None, lambda: invited.append(services.send_campaign(current_agency(), row, by=current_user))):
+        flash(_("Sent to %(n)d clients.", n=invited[0]), "success")
     return redirect(url_for("surveys.campaign", survey_campaign_id=survey_campaign_id))
 
 
@@ -273,11 +274,7 @@ def send_campaign(survey_campaign_id: uuid.UUID) -> Any:
 @require(RUN_SURVEYS)
 def close_campaign(survey_campaign_id: uuid.UUID) -> Any:
     row = get_or_404(SurveyCampaign, survey_campaign_id)
-    try:
-        services.close_campaign(row)
-    except SurveyError as exc:
-        refuse(None, exc)
-    else:
+    if attempt(None, lambda: services.close_campaign(row)):
         flash(_("Campaign closed: its links no longer work."), "success")
     return redirect(url_for("surveys.campaign", survey_campaign_id=survey_campaign_id))
 
