@@ -14,7 +14,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from saas.extensions import csrf, limiter
-from saas.lifecycle import form_status, refuse
+from saas.lifecycle import attempt, form_status, refuse
 from saas.links import UrlPattern
 from saas.permissions import USE_PORTAL, can, require
 from saas.tenancy import current_agency, current_membership, get_or_404, public_agency_page
@@ -61,13 +61,10 @@ def public_feedback() -> Any:
             started = None
         if not isinstance(started, (int, float)) or time.time() - started < MIN_FILL_SECONDS:
             flash(_("Please take a moment to fill in the form, then send it again."), "error")
-        elif form.validate():
-            try:
-                services.submit_feedback(agency, _data(form), channel="public")
-            except FeedbackError as exc:
-                refuse(form, exc)
-            else:
-                return render_template("feedback/thanks.html"), 201
+        elif form.validate() and attempt(
+            form, lambda: services.submit_feedback(agency, _data(form), channel="public")
+        ):
+            return render_template("feedback/thanks.html"), 201
         form.started.data = _serializer().dumps(time.time())
         return render_template("feedback/public.html", form=form, agency=agency), 422
     form.started.data = _serializer().dumps(time.time())
@@ -78,16 +75,14 @@ def public_feedback() -> Any:
 @require(USE_PORTAL)
 def portal_feedback() -> Any:
     form = FeedbackForm()
-    if form.validate_on_submit():
-        try:
-            services.submit_feedback(
-                current_agency(), _data(form), channel="portal", membership_id=current_membership().id
-            )
-        except FeedbackError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Thank you. The agency will answer you."), "success")
-            return redirect(url_for("scheduling.portal"))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: services.submit_feedback(
+            current_agency(), _data(form), channel="portal", membership_id=current_membership().id
+        ),
+    ):
+        flash(_("Thank you. The agency will answer you."), "success")
+        return redirect(url_for("scheduling.portal"))
     return render_template("feedback/portal_feedback.html", form=form), form_status()
 
 
@@ -101,15 +96,17 @@ def staff_feedback() -> Any:
         if request.args.get("channel") in offered:
             form.channel.data = request.args["channel"]
     if form.validate_on_submit():
-        try:
-            item = services.submit_feedback(
-                current_agency(), _data(form), channel=form.channel.data, by=current_user
-            )
-        except FeedbackError as exc:
-            refuse(form, exc)
-        else:
+        created: list[FeedbackItem] = []
+        if attempt(
+            form,
+            lambda: created.append(
+                services.submit_feedback(
+                    current_agency(), _data(form), channel=form.channel.data, by=current_user
+                )
+            ),
+        ):
             flash(_("Recorded."), "success")
-            return redirect(url_for("feedback.item", feedback_id=item.id))
+            return redirect(url_for("feedback.item", feedback_id=created[0].id))
     return render_template("feedback/staff_feedback.html", form=form), form_status()
 
 

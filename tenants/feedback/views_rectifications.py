@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.fields import uuid_or_none
-from saas.lifecycle import form_status, refuse
+from saas.lifecycle import attempt, form_status, refuse
 from saas.permissions import require
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients.services import agency_today
@@ -47,26 +47,28 @@ def new_rectification() -> Any:
             form.source.data = "low_rating"
         form.deadline.data = agency_today(current_agency()) + timedelta(days=14)
     if form.validate_on_submit():
-        try:
-            row = services.open_rectification(
-                current_agency(),
-                services.RectificationData(
-                    source=form.source.data,
-                    problem=form.problem.data or "",
-                    measures=form.measures.data or "",
-                    owner_membership_id=uuid_or_none(form.owner.data),
-                    deadline=form.deadline.data,
-                    feedback_item_id=uuid_or_none(form.feedback_item_id.data),
-                    rating_id=uuid_or_none(form.rating_id.data),
-                    finding=form.finding.data or "",
-                ),
-                by=current_user,
-            )
-        except FeedbackError as exc:
-            refuse(form, exc)
-        else:
+        opened: list[Rectification] = []
+        if attempt(
+            form,
+            lambda: opened.append(
+                services.open_rectification(
+                    current_agency(),
+                    services.RectificationData(
+                        source=form.source.data,
+                        problem=form.problem.data or "",
+                        measures=form.measures.data or "",
+                        owner_membership_id=uuid_or_none(form.owner.data),
+                        deadline=form.deadline.data,
+                        feedback_item_id=uuid_or_none(form.feedback_item_id.data),
+                        rating_id=uuid_or_none(form.rating_id.data),
+                        finding=form.finding.data or "",
+                    ),
+                    by=current_user,
+                )
+            ),
+        ):
             flash(_("Rectification opened."), "success")
-            return redirect(url_for("feedback.rectification", rectification_id=row.id))
+            return redirect(url_for("feedback.rectification", rectification_id=opened[0].id))
     return render_template("feedback/rectification_new.html", form=form), form_status()
 
 
