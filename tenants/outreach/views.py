@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.fields import uuid_or_none
-from saas.lifecycle import form_status, refuse
+from saas.lifecycle import attempt, form_status, refuse
 from saas.permissions import MANAGE_SETTINGS, can, require
 from saas.settings import agency_setting
 from saas.settings_pages import settings_page as generated_settings_page
@@ -122,15 +122,17 @@ def box_log_new() -> Any:
         if existing:
             return redirect(url_for("outreach.box_log", box_log_id=existing.id))
     if form.validate_on_submit():
-        try:
-            row = services.log_box(
-                agency, _log_data(form, uuid_or_none(form.location.data), form.day.data), by=current_user
-            )
-        except OutreachError as exc:
-            refuse(form, exc)
-        else:
+        logged: list[BoxLog] = []
+        if attempt(
+            form,
+            lambda: logged.append(
+                services.log_box(
+                    agency, _log_data(form, uuid_or_none(form.location.data), form.day.data), by=current_user
+                )
+            ),
+        ):
             flash(_("Opinion box logged."), "success")
-            return redirect(url_for("outreach.box_log", box_log_id=row.id))
+            return redirect(url_for("outreach.box_log", box_log_id=logged[0].id))
     return render_template("outreach/box_log.html", form=form, row=None), form_status()
 
 
@@ -149,16 +151,14 @@ def box_log(box_log_id: uuid.UUID) -> Any:
         form.not_opened_reason.data = row.not_opened_reason
         form.opened_by.data = str(row.opened_by_membership_id)
         form.notes.data = row.notes
-    if form.validate_on_submit():
-        try:
-            services.update_box_log(
-                current_agency(), row, _log_data(form, row.location_id, row.day), by=current_user
-            )
-        except OutreachError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("outreach.box", month=row.day.strftime("%Y-%m")))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: services.update_box_log(
+            current_agency(), row, _log_data(form, row.location_id, row.day), by=current_user
+        ),
+    ):
+        flash(_("Saved."), "success")
+        return redirect(url_for("outreach.box", month=row.day.strftime("%Y-%m")))
     return render_template(
         "outreach/box_log.html",
         form=form,
@@ -195,14 +195,11 @@ def _settings_page(location_form: LocationForm, status: int | None = None) -> An
 @require(MANAGE_SETTINGS)
 def add_location() -> Any:
     location_form = LocationForm()
-    if location_form.validate_on_submit():
-        try:
-            services.add_location(current_agency(), location_form.name.data or "")
-        except OutreachError as exc:
-            refuse(location_form, exc)
-        else:
-            flash(_("Opinion box added."), "success")
-            return redirect(url_for("outreach.settings_page"))
+    if location_form.validate_on_submit() and attempt(
+        location_form, lambda: services.add_location(current_agency(), location_form.name.data or "")
+    ):
+        flash(_("Opinion box added."), "success")
+        return redirect(url_for("outreach.settings_page"))
     return _settings_page(location_form, 422)
 
 
@@ -266,14 +263,11 @@ def round_new() -> Any:
         form.held_on.data = current_agency().today()
         form.method.data = "meeting"
         form.led_by.data = str(current_membership().id)
-    if form.validate_on_submit():
-        try:
-            services.record_round(current_agency(), _round_data(form), by=current_user)
-        except OutreachError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Opinion round recorded."), "success")
-            return redirect(url_for("outreach.rounds"))
+    if form.validate_on_submit() and attempt(
+        form, lambda: services.record_round(current_agency(), _round_data(form), by=current_user)
+    ):
+        flash(_("Opinion round recorded."), "success")
+        return redirect(url_for("outreach.rounds"))
     return render_template("outreach/round_form.html", form=form, row=None), form_status()
 
 
@@ -291,14 +285,11 @@ def round_edit(round_id: uuid.UUID) -> Any:
         form.opinions.data = row.opinions
         form.summary.data = row.summary
         form.led_by.data = str(row.led_by_membership_id)
-    if form.validate_on_submit():
-        try:
-            services.update_round(current_agency(), row, _round_data(form), by=current_user)
-        except OutreachError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("outreach.rounds"))
+    if form.validate_on_submit() and attempt(
+        form, lambda: services.update_round(current_agency(), row, _round_data(form), by=current_user)
+    ):
+        flash(_("Saved."), "success")
+        return redirect(url_for("outreach.rounds"))
     return render_template("outreach/round_form.html", form=form, row=row), form_status()
 
 
@@ -334,14 +325,9 @@ def _funder_data(form: FunderForm) -> services.FunderData:
 @require(MANAGE_OUTREACH)
 def funder_new() -> Any:
     form = FunderForm()
-    if form.validate_on_submit():
-        try:
-            services.create_funder(_funder_data(form))
-        except OutreachError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Funder added."), "success")
-            return redirect(url_for("outreach.funders"))
+    if form.validate_on_submit() and attempt(form, lambda: services.create_funder(_funder_data(form))):
+        flash(_("Funder added."), "success")
+        return redirect(url_for("outreach.funders"))
     return render_template("outreach/funder_form.html", form=form, row=None, visits=[]), form_status()
 
 
@@ -394,14 +380,11 @@ def visit_new() -> Any:
         form.funder.data = request.args.get("funder", "")
         form.visited_on.data = current_agency().today()
         form.visited_by.data = str(current_membership().id)
-    if form.validate_on_submit():
-        try:
-            services.record_visit(current_agency(), _visit_data(form), by=current_user)
-        except OutreachError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Funder visit recorded."), "success")
-            return redirect(url_for("outreach.funders"))
+    if form.validate_on_submit() and attempt(
+        form, lambda: services.record_visit(current_agency(), _visit_data(form), by=current_user)
+    ):
+        flash(_("Funder visit recorded."), "success")
+        return redirect(url_for("outreach.funders"))
     return render_template("outreach/visit_form.html", form=form, row=None), form_status()
 
 
@@ -416,12 +399,9 @@ def visit_edit(funder_visit_id: uuid.UUID) -> Any:
         form.visited_by.data = str(row.visited_by_membership_id)
         for name in ("attendees", "topics", "findings", "follow_up"):
             getattr(form, name).data = getattr(row, name)
-    if form.validate_on_submit():
-        try:
-            services.update_visit(current_agency(), row, _visit_data(form), by=current_user)
-        except OutreachError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("outreach.funders"))
+    if form.validate_on_submit() and attempt(
+        form, lambda: services.update_visit(current_agency(), row, _visit_data(form), by=current_user)
+    ):
+        flash(_("Saved."), "success")
+        return redirect(url_for("outreach.funders"))
     return render_template("outreach/visit_form.html", form=form, row=row), form_status()
