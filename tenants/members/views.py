@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from billing.lifecycle import growth_refusal
-from saas.auth.services import AccountError, invite, is_being_sent
-from saas.lifecycle import refuse
+from saas.auth.services import invite, is_being_sent
+from saas.lifecycle import attempt
 from saas.models import ApiToken, Invitation, Membership
 from saas.pagination import paginate
 from saas.permissions import MANAGE_MEMBERS, READ_AUDIT_LOG, VIEW_MEMBERS, require
@@ -66,11 +66,9 @@ def invite_member() -> Any:
         if refusal:
             form.role.errors.append(refusal)
             return _members_page(form), 403
-        try:
-            invite(current_agency(), form.email.data, form.role.data, invited_by=current_user)
-        except AccountError as exc:
-            refuse(form, exc)
-        else:
+        if attempt(
+            form, lambda: invite(current_agency(), form.email.data, form.role.data, invited_by=current_user)
+        ):
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("members.index"))
     return _members_page(form), 422
@@ -102,13 +100,10 @@ def revoke_invitation(invitation_id: uuid.UUID) -> Any:
 def change_role(member_id: uuid.UUID) -> Any:
     membership = get_or_404(Membership, member_id)
     form = ChangeRoleForm()
-    if form.validate_on_submit():
-        try:
-            services.change_role(membership, form.role.data, by=current_user)
-        except services.MemberError as exc:
-            refuse(None, exc)
-        else:
-            flash(_("Role changed."), "success")
+    if form.validate_on_submit() and attempt(
+        None, lambda: services.change_role(membership, form.role.data, by=current_user)
+    ):
+        flash(_("Role changed."), "success")
     return redirect(url_for("members.index"))
 
 
@@ -116,11 +111,7 @@ def change_role(member_id: uuid.UUID) -> Any:
 @require(MANAGE_MEMBERS)
 def deactivate(member_id: uuid.UUID) -> Any:
     membership = get_or_404(Membership, member_id)
-    try:
-        services.deactivate(membership, by=current_user)
-    except services.MemberError as exc:
-        refuse(None, exc)
-    else:
+    if attempt(None, lambda: services.deactivate(membership, by=current_user)):
         flash(_("Member deactivated."), "success")
     return redirect(url_for("members.index"))
 
