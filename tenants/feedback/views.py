@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.lifecycle import refuse
+from saas.lifecycle import attempt, refuse
 from saas.permissions import MANAGE_SETTINGS, USE_PORTAL, require
 from saas.settings_pages import settings_page as generated_settings_page
 from saas.tenancy import current_agency, current_membership, get_or_404
@@ -84,20 +84,19 @@ def portal_rate(visit_id: uuid.UUID) -> Any:
     _prefill(form, rating)
     status = 200
     if form.validate_on_submit():
-        try:
-            services.rate_visit(
+        if attempt(
+            None,
+            lambda: services.rate_visit(
                 current_agency(),
                 visit,
                 scores_of(form),
                 channel=RatingChannel.PORTAL,
                 membership_id=membership.id,
-            )
-        except FeedbackError as exc:
-            refuse(None, exc)
-            status = 422
-        else:
+            ),
+        ):
             flash(_("Thank you for your rating."), "success")
             return redirect(url_for("scheduling.portal"))
+        status = 422
     elif request.method == "POST":
         status = 422
     return _rate_page(form, visit, rating, status)
@@ -115,16 +114,15 @@ def phone_rate(visit_id: uuid.UUID) -> Any:
     _prefill(form, rating)
     status = 200
     if form.validate_on_submit():
-        try:
-            services.rate_visit(
+        if attempt(
+            None,
+            lambda: services.rate_visit(
                 current_agency(), visit, scores_of(form), channel=RatingChannel.PHONE, by=current_user
-            )
-        except FeedbackError as exc:
-            refuse(None, exc)
-            status = 422
-        else:
+            ),
+        ):
             flash(_("Rating recorded."), "success")
             return redirect(url_for("scheduling.visit", visit_id=visit.id))
+        status = 422
     elif request.method == "POST":
         status = 422
     return _rate_page(form, visit, rating, status, by_phone=True)

@@ -14,14 +14,13 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from saas.extensions import csrf, limiter
-from saas.lifecycle import attempt, form_status, refuse
+from saas.lifecycle import attempt, form_status
 from saas.links import UrlPattern
 from saas.permissions import USE_PORTAL, can, require
 from saas.tenancy import current_agency, current_membership, get_or_404, public_agency_page
 from tenants.feedback import HANDLE_COMPLAINTS, READ_CONFIDENTIAL_FEEDBACK, labels, queries, services
 from tenants.feedback.forms import FeedbackForm, PublicFeedbackForm, StaffFeedbackForm, TransitionForm
 from tenants.feedback.models import FeedbackItem, FeedbackKind, FeedbackStatus
-from tenants.feedback.services import FeedbackError
 from tenants.feedback.views import bp
 
 MIN_FILL_SECONDS = 3
@@ -163,16 +162,16 @@ def item_transition(feedback_id: uuid.UUID) -> Any:
     form = TransitionForm()
     form.to_status.choices = _next_choices(row)
     if form.validate_on_submit():
-        try:
-            services.transition(
+        if not attempt(
+            form,
+            lambda: services.transition(
                 row,
                 form.to_status.data,
                 by=current_user,
                 note=form.note.data or "",
                 response=form.response.data or "",
-            )
-        except FeedbackError as exc:
-            refuse(form, exc)
+            ),
+        ):
             return _item_page(get_or_404(FeedbackItem, feedback_id), form, 422)
         flash(_("Saved."), "success")
         return redirect(url_for("feedback.item", feedback_id=row.id))

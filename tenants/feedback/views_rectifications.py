@@ -13,14 +13,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.fields import uuid_or_none
-from saas.lifecycle import attempt, form_status, refuse
+from saas.lifecycle import attempt, form_status
 from saas.permissions import require
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients.services import agency_today
 from tenants.feedback import MANAGE_RECTIFICATIONS, queries, services
 from tenants.feedback.forms import InspectionForm, RectificationForm
 from tenants.feedback.models import Rectification
-from tenants.feedback.services import FeedbackError
 from tenants.feedback.views import bp
 
 
@@ -96,12 +95,12 @@ def inspect(rectification_id: uuid.UUID) -> Any:
     row = get_or_404(Rectification, rectification_id)
     form = InspectionForm()
     if form.validate_on_submit():
-        try:
-            services.reinspect(
+        if not attempt(
+            form,
+            lambda: services.reinspect(
                 row, current_membership(), passed=form.outcome.data == "pass", notes=form.notes.data or ""
-            )
-        except FeedbackError as exc:
-            refuse(form, exc)
+            ),
+        ):
             return _rectification_page(get_or_404(Rectification, rectification_id), form, 422)
         flash(_("Re-inspection recorded."), "success")
         return redirect(url_for("feedback.rectification", rectification_id=row.id))

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.fields import uuid_or_none
-from saas.lifecycle import attempt, form_status, refuse
+from saas.lifecycle import attempt, form_status
 from saas.permissions import MANAGE_SETTINGS, can, require
 from saas.settings import agency_setting
 from saas.settings_pages import settings_page as generated_settings_page
@@ -29,7 +29,6 @@ from tenants.outreach.forms import (
     RoundForm,
 )
 from tenants.outreach.models import BoxLocation, BoxLog, Funder, FunderVisit, StakeholderRound
-from tenants.outreach.services import OutreachError
 
 bp = Blueprint("outreach", __name__, url_prefix="/a/<slug>")
 bp.app_template_global("outreach_group_label")(labels.group_label)
@@ -337,14 +336,10 @@ def funder_edit(funder_id: uuid.UUID) -> Any:
     row = get_or_404(Funder, funder_id)
     form = FunderForm(obj=row if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            services.update_funder(row, _funder_data(form))
-        except OutreachError as exc:
-            refuse(form, exc)
-            row = get_or_404(Funder, funder_id)
-        else:
+        if attempt(form, lambda: services.update_funder(row, _funder_data(form))):
             flash(_("Saved."), "success")
             return redirect(url_for("outreach.funders"))
+        row = get_or_404(Funder, funder_id)
     return render_template(
         "outreach/funder_form.html", form=form, row=row, visits=queries.visits_of_funder(row.id)
     ), form_status()

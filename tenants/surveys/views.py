@@ -119,14 +119,10 @@ def template(survey_template_id: uuid.UUID) -> Any:
         return _template_page(row)
     form = TemplateForm()
     if form.validate_on_submit():
-        try:
-            services.rename_template(row, form.name.data, form.purpose.data)
-        except SurveyError as exc:
-            refuse(form, exc)
-            row = get_or_404(SurveyTemplate, survey_template_id)
-        else:
+        if attempt(form, lambda: services.rename_template(row, form.name.data, form.purpose.data)):
             flash(_("Saved."), "success")
             return redirect(url_for("surveys.template", survey_template_id=row.id))
+        row = get_or_404(SurveyTemplate, survey_template_id)
     return _template_page(row, form=form, status=422)
 
 
@@ -146,14 +142,10 @@ def add_question(survey_template_id: uuid.UUID) -> Any:
             choices={"en": _lines(qform.choices_en.data), "zh_CN": _lines(qform.choices_zh_CN.data)},
             required=bool(qform.required.data),
         )
-        try:
-            services.add_question(row, data)
-        except SurveyError as exc:
-            refuse(qform, exc)
-            row = get_or_404(SurveyTemplate, survey_template_id)
-        else:
+        if attempt(qform, lambda: services.add_question(row, data)):
             flash(_("Question added."), "success")
             return redirect(url_for("surveys.template", survey_template_id=row.id) + "#add-question")
+        row = get_or_404(SurveyTemplate, survey_template_id)
     return _template_page(row, qform=qform, status=422)
 
 

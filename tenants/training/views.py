@@ -227,11 +227,7 @@ def enrol(session_id: uuid.UUID) -> Any:
 def unenrol(enrolment_id: uuid.UUID) -> Any:
     enrolment = get_or_404(Enrolment, enrolment_id)
     session_id = enrolment.session_id
-    try:
-        services.unenrol(enrolment)
-    except Invalid as exc:
-        refuse(None, exc)
-    else:
+    if attempt(None, lambda: services.unenrol(enrolment)):
         flash(_("Removed from the session."), "success")
     return redirect(url_for("training.session", session_id=session_id))
 

@@ -61,8 +61,9 @@ def plan(plan_id: uuid.UUID) -> Any:
     form, item_form = _plan_forms(plan)
     status = 200
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            services.update_plan(
+        if attempt(
+            form,
+            lambda: services.update_plan(
                 plan,
                 services.PlanFields(
                     goals=form.goals.data or "",
@@ -73,13 +74,11 @@ def plan(plan_id: uuid.UUID) -> Any:
                     ends_on=form.ends_on.data,
                 ),
                 by=current_user,
-            )
-        except DomainError as exc:
-            refuse(form, exc)
-            status = 422
-        else:
+            ),
+        ):
             flash(_("Saved."), "success")
             return redirect(url_for("clients.plan", plan_id=plan.id))
+        status = 422
     elif request.method == "POST":
         status = 422
     context = _plan_context(plan)
