@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.lifecycle import attempt, refuse
+from saas.lifecycle import attempt
 from saas.permissions import MANAGE_SETTINGS, USE_PORTAL, require
 from saas.settings_pages import settings_page as generated_settings_page
 from saas.tenancy import current_agency, current_membership, get_or_404
@@ -32,7 +32,6 @@ from tenants.feedback.models import (
     RatingChannel,
     VisitRating,
 )
-from tenants.feedback.services import FeedbackError
 from tenants.scheduling.models import Visit
 
 bp = Blueprint("feedback", __name__, url_prefix="/a/<slug>")
@@ -132,13 +131,11 @@ def phone_rate(visit_id: uuid.UUID) -> Any:
 @require(HANDLE_RATINGS)
 def issue_link(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
-    try:
-        token = services.issue_rating_link(current_agency(), visit)
-    except FeedbackError as exc:
-        refuse(None, exc)
+    issued: list[str] = []
+    if not attempt(None, lambda: issued.append(services.issue_rating_link(current_agency(), visit))):
         return redirect(url_for("scheduling.visit", visit_id=visit.id))
     return render_template(
-        "feedback/link_issued.html", url=url_for("rating_link.rate", token=token, _external=True)
+        "feedback/link_issued.html", url=url_for("rating_link.rate", token=issued[0], _external=True)
     )
 
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from saas import db
 from saas.labels import Labels
-from saas.lifecycle import attempt, form_status, refuse
+from saas.lifecycle import attempt, form_status
 from saas.permissions import MANAGE_SETTINGS, require
 from saas.settings import agency_setting
 from saas.settings_pages import settings_page as generated_settings_page
@@ -33,7 +33,6 @@ from tenants.surveys.models import (
     SurveyQuestion,
     SurveyTemplate,
 )
-from tenants.surveys.services import SurveyError
 
 bp = Blueprint("surveys", __name__, url_prefix="/a/<slug>")
 
@@ -164,13 +163,10 @@ def _question(template: SurveyTemplate, question_id: uuid.UUID) -> SurveyQuestio
 def change_question(survey_template_id: uuid.UUID, survey_question_id: uuid.UUID, action: str) -> Any:
     row = get_or_404(SurveyTemplate, survey_template_id)
     question = _question(row, survey_question_id)
-    try:
-        if action == "remove":
-            services.remove_question(row, question)
-        else:
-            services.move_question(row, question, -1 if action == "up" else 1)
-    except SurveyError as exc:
-        refuse(None, exc)
+    if action == "remove":
+        attempt(None, lambda: services.remove_question(row, question))
+    else:
+        attempt(None, lambda: services.move_question(row, question, -1 if action == "up" else 1))
     return redirect(url_for("surveys.template", survey_template_id=survey_template_id))
 
 
@@ -281,15 +277,15 @@ def invitation_link(survey_campaign_id: uuid.UUID, survey_invitation_id: uuid.UU
     invitation = get_or_404(SurveyInvitation, survey_invitation_id)
     if invitation.campaign_id != row.id:
         abort(404)
-    try:
-        token = services.issue_printed_link(current_agency(), row, invitation)
-    except SurveyError as exc:
-        refuse(None, exc)
+    issued: list[str] = []
+    if not attempt(
+        None, lambda: issued.append(services.issue_printed_link(current_agency(), row, invitation))
+    ):
         return redirect(url_for("surveys.campaign", survey_campaign_id=row.id))
     return render_template(
         "surveys/link_issued.html",
         campaign=row,
-        url=services.link_url(token),
+        url=services.link_url(issued[0]),
         expires_at=row.links_expire_at,
     )
 

@@ -10,8 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from billing.lifecycle import client_limit_refusal
-from saas.errors import DomainError
-from saas.lifecycle import attempt, refuse
+from saas.lifecycle import attempt
 from saas.links import UrlPattern
 from saas.models import Membership
 from saas.pagination import Keyset
@@ -20,7 +19,7 @@ from saas.settings import agency_setting
 from saas.tenancy import current_agency, get_or_404
 from tenants.clients import GRANT_PORTAL_ACCESS, MANAGE_CASES, queries, services
 from tenants.clients.forms import ClientForm, OpenCaseForm, PortalLinkForm
-from tenants.clients.models import Client
+from tenants.clients.models import Case, Client
 from tenants.clients.services import ClientData, ContactData
 from tenants.clients.views.blueprint import bp
 
@@ -155,20 +154,23 @@ def open_case(client_id: uuid.UUID) -> Any:
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("clients.show", client_id=client.id))
-    try:
-        case = services.open_case(
-            current_agency(),
-            client,
-            channel=form.intake_channel.data,
-            referrer=form.referrer.data or "",
-            materials=form.materials_received.data or "",
-            by=current_user,
-        )
-    except DomainError as exc:
-        refuse(None, exc)
+    opened: list[Case] = []
+    if not attempt(
+        None,
+        lambda: opened.append(
+            services.open_case(
+                current_agency(),
+                client,
+                channel=form.intake_channel.data,
+                referrer=form.referrer.data or "",
+                materials=form.materials_received.data or "",
+                by=current_user,
+            )
+        ),
+    ):
         return redirect(url_for("clients.show", client_id=client.id))
-    flash(_("Case %(n)s opened.", n=case.number), "success")
-    return redirect(url_for("clients.case", case_id=case.id))
+    flash(_("Case %(n)s opened.", n=opened[0].number), "success")
+    return redirect(url_for("clients.case", case_id=opened[0].id))
 
 
 @bp.route("/clients/<uuid:client_id>/portal", methods=["GET", "POST"])

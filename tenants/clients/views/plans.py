@@ -10,8 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from billing.lifecycle import require_can_grow
-from saas.errors import DomainError
-from saas.lifecycle import attempt, keep, refuse
+from saas.lifecycle import attempt, keep
 from saas.permissions import require
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients import MANAGE_CASES, queries, services
@@ -46,12 +45,10 @@ def _plan_forms(plan: ServicePlan) -> tuple[Any, Any]:
 @require_can_grow
 def new_plan(case_id: uuid.UUID) -> Any:
     case, _client = case_and_client(case_id)
-    try:
-        plan = services.new_plan(case, by=current_user)
-    except DomainError as exc:
-        refuse(None, exc)
+    created: list[ServicePlan] = []
+    if not attempt(None, lambda: created.append(services.new_plan(case, by=current_user))):
         return redirect(url_for("clients.case", case_id=case.id))
-    return redirect(url_for("clients.plan", plan_id=plan.id))
+    return redirect(url_for("clients.plan", plan_id=created[0].id))
 
 
 @bp.route("/plans/<uuid:plan_id>", methods=["GET", "POST"])
@@ -133,7 +130,8 @@ def plan_action(plan_id: uuid.UUID, action: str) -> Any:
         "return": _("Plan returned to its author."),
         "activate": _("Plan is now active."),
     }
-    try:
+
+    def act() -> None:
         if action == "submit":
             submit_plan(plan, case, by=current_user)
         elif action == "approve":
@@ -142,9 +140,8 @@ def plan_action(plan_id: uuid.UUID, action: str) -> Any:
             return_plan(plan, case, by=current_user, note=request.form.get("note", ""))
         else:
             activate_plan(plan, case, by=current_user)
-    except DomainError as exc:
-        refuse(None, exc)
-    else:
+
+    if attempt(None, act):
         flash(messages[action], "success")
     return redirect(url_for("clients.plan", plan_id=plan.id))
 
