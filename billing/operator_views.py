@@ -17,11 +17,12 @@ from billing.forms import ChangePlanForm, InvoiceForm, PaymentForm, PlanForm, Re
 from billing.models import (
     BillingState,
     DataExport,
+    Invoice,
     Plan,
 )
 from billing.views import export_page, send_export
 from saas import db
-from saas.lifecycle import refuse
+from saas.lifecycle import attempt
 from saas.models import Agency
 from saas.operator.views import operators_only
 
@@ -51,25 +52,27 @@ def plans() -> Any:
 
 def _plan_page(form: PlanForm, plan: Plan | None) -> Any:
     if form.validate_on_submit():
-        try:
-            saved = services.save_plan(
-                plan,
-                by=current_user,
-                name=form.name.data,
-                pricing=form.pricing.data,
-                price=form.price.data,
-                currency=form.currency.data,
-                max_carers=form.max_carers.data,
-                max_clients=form.max_clients.data,
-                features=(form.features.data or "").splitlines(),
-                trial_days=form.trial_days.data,
-                stripe_price_id=form.stripe_price_id.data,
-                active=form.active.data,
-            )
-        except services.BillingError as exc:
-            refuse(form, exc)
-        else:
-            flash(_("Plan %(name)s saved.", name=saved.name), "success")
+        saved: list[Plan] = []
+        if attempt(
+            form,
+            lambda: saved.append(
+                services.save_plan(
+                    plan,
+                    by=current_user,
+                    name=form.name.data,
+                    pricing=form.pricing.data,
+                    price=form.price.data,
+                    currency=form.currency.data,
+                    max_carers=form.max_carers.data,
+                    max_clients=form.max_clients.data,
+                    features=(form.features.data or "").splitlines(),
+                    trial_days=form.trial_days.data,
+                    stripe_price_id=form.stripe_price_id.data,
+                    active=form.active.data,
+                )
+            ),
+        ):
+            flash(_("Plan %(name)s saved.", name=saved[0].name), "success")
             return redirect(url_for("billing_operator.plans"))
     status = 422 if form.is_submitted() else 200
     return render_template("billing/operator/plan_form.html", form=form, plan=plan), status
@@ -150,11 +153,12 @@ def set_plan(agency_id: uuid.UUID) -> Any:
     form = ChangePlanForm()
     form.plan.choices = [(str(p.id), p.name) for p in services.active_plans()]
     if form.validate_on_submit():
-        try:
-            services.set_plan(agency, db.session.get(Plan, uuid.UUID(form.plan.data)), by=current_user)
-        except services.BillingError as exc:
-            refuse(None, exc)
-        else:
+        if attempt(
+            None,
+            lambda: services.set_plan(
+                agency, db.session.get(Plan, uuid.UUID(form.plan.data)), by=current_user
+            ),
+        ):
             flash(_("Plan changed."), "success")
     else:
         _flash_form_errors(form)
@@ -166,21 +170,23 @@ def record_invoice(agency_id: uuid.UUID) -> Any:
     agency = _agency_or_404(agency_id)
     form = InvoiceForm()
     if form.validate_on_submit():
-        try:
-            invoice = services.record_invoice(
-                agency,
-                amount=form.amount.data,
-                currency=form.currency.data,
-                description=form.description.data,
-                period_start=_start_of(form.period_start.data),
-                period_end=_start_of(form.period_end.data),
-                due_at=_start_of(form.due_on.data),
-                by=current_user,
-            )
-        except services.BillingError as exc:
-            refuse(None, exc)
-        else:
-            flash(_("Invoice %(number)s recorded.", number=invoice.number), "success")
+        recorded: list[Invoice] = []
+        if attempt(
+            None,
+            lambda: recorded.append(
+                services.record_invoice(
+                    agency,
+                    amount=form.amount.data,
+                    currency=form.currency.data,
+                    description=form.description.data,
+                    period_start=_start_of(form.period_start.data),
+                    period_end=_start_of(form.period_end.data),
+                    due_at=_start_of(form.due_on.data),
+                    by=current_user,
+                )
+            ),
+        ):
+            flash(_("Invoice %(number)s recorded.", number=recorded[0].number), "success")
     else:
         _flash_form_errors(form)
     return _back(agency)
@@ -195,8 +201,9 @@ def record_payment(agency_id: uuid.UUID, invoice_id: uuid.UUID) -> Any:
         abort(404)
     form = PaymentForm()
     if form.validate_on_submit():
-        try:
-            services.record_payment(
+        if attempt(
+            None,
+            lambda: services.record_payment(
                 agency,
                 invoice,
                 amount=form.amount.data,
@@ -204,10 +211,8 @@ def record_payment(agency_id: uuid.UUID, invoice_id: uuid.UUID) -> Any:
                 reference=form.reference.data or "",
                 paid_at=_start_of(form.paid_on.data),
                 by=current_user,
-            )
-        except services.BillingError as exc:
-            refuse(None, exc)
-        else:
+            ),
+        ):
             flash(_("Payment recorded."), "success")
     else:
         _flash_form_errors(form)
@@ -253,10 +258,7 @@ def impersonate(agency_id: uuid.UUID) -> Any:
     if not form.validate_on_submit():
         _flash_form_errors(form)
         return redirect(url_for("operator.agency", agency_id=agency.id))
-    try:
-        impersonation.start(agency, current_user, form.reason.data)
-    except services.BillingError as exc:
-        refuse(None, exc)
+    if not attempt(None, lambda: impersonation.start(agency, current_user, form.reason.data)):
         return redirect(url_for("operator.agency", agency_id=agency.id))
     return redirect(url_for("home.index", slug=agency.slug))
 
