@@ -10,12 +10,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.lifecycle import attempt, refuse
+from saas.lifecycle import attempt
 from saas.pagination import paginate
 from saas.permissions import require
 from saas.tenancy import get_or_404
 from tenants.staffing import MANAGE_STAFF, VIEW_STAFF, queries, services
-from tenants.staffing.errors import Invalid
 from tenants.staffing.forms import (
     CaseloadForm,
     EndCaseloadForm,
@@ -63,11 +62,8 @@ def end_caseload(assignment_id: uuid.UUID) -> Any:
     assignment = get_or_404(CaseloadAssignment, assignment_id)
     form = EndCaseloadForm()
     form.validate_on_submit()
-    try:
-        services.end_caseload(assignment, form.ends_on.data)
-    except Invalid as exc:
-        refuse(None, exc)  # the page it goes back to shows the message above the file
-    else:
+    # a refusal: the page it goes back to shows the message above the file
+    if attempt(None, lambda: services.end_caseload(assignment, form.ends_on.data)):
         flash(_("Caseload entry ended."), "success")
     return redirect(url_for("staffing.file", staff_id=assignment.staff_file_id, _anchor="caseload"))
 
