@@ -88,6 +88,16 @@ def operation(**spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     return decorator
 
 
+def ok(schema: dict[str, Any]) -> dict[str, Any]:
+    """An operation's `responses`: 200 with this JSON schema."""
+    return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
+
+
+def uuid_path(name: str) -> dict[str, Any]:
+    """The parameter of a `<uuid:name>` in the route."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+
+
 def api_error(status: int, message: str) -> Any:
     response = jsonify(error={"status": status, "message": message})
     response.status_code = status
@@ -158,14 +168,7 @@ def me() -> Any:
     get={
         "summary": "One member of the token's agency (admins and coordinators)",
         "tags": ["agency"],
-        "parameters": [
-            {
-                "name": "member_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "format": "uuid"},
-            }
-        ],
+        "parameters": [uuid_path("member_id")],
         "responses": {
             "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Member"}}}}
         },

@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, g, jsonify, request
 
 from saas.api.body import boolean, json_object, page_limit, text
-from saas.api.views import api_error, bp, operation
+from saas.api.views import api_error, bp, ok, operation, uuid_path
 from saas.models import Role
 from saas.permissions import USE_PORTAL, require
 from saas.tenancy import current_membership
@@ -47,10 +47,6 @@ ITEM_SCHEMA = {
 CHOICE_LIMIT = 50
 
 
-def _ok(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
-
-
 def _rating_json(rating: VisitRating) -> dict[str, Any]:
     return {
         "visit_id": str(rating.visit_id),
@@ -66,14 +62,7 @@ def _rating_json(rating: VisitRating) -> dict[str, Any]:
     post={
         "summary": "Rate a completed visit of one of my clients (or amend it within 7 days)",
         "tags": ["client"],
-        "parameters": [
-            {
-                "name": "visit_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "format": "uuid"},
-            }
-        ],
+        "parameters": [uuid_path("visit_id")],
         "requestBody": {
             "required": True,
             "content": {
@@ -89,7 +78,7 @@ def _rating_json(rating: VisitRating) -> dict[str, Any]:
                 }
             },
         },
-        "responses": _ok(RATING_SCHEMA),
+        "responses": ok(RATING_SCHEMA),
     }
 )
 @require(USE_PORTAL)
@@ -118,7 +107,7 @@ def api_rate(visit_id: uuid.UUID) -> Any:
     get={
         "summary": "The ratings given for my clients' visits",
         "tags": ["client"],
-        "responses": _ok(
+        "responses": ok(
             {"type": "object", "properties": {"ratings": {"type": "array", "items": RATING_SCHEMA}}}
         ),
     }
@@ -134,9 +123,7 @@ def api_my_ratings() -> Any:
     get={
         "summary": "Opinions and complaints not yet closed, with their deadlines (admins and coordinators)",
         "tags": ["feedback"],
-        "responses": _ok(
-            {"type": "object", "properties": {"items": {"type": "array", "items": ITEM_SCHEMA}}}
-        ),
+        "responses": ok({"type": "object", "properties": {"items": {"type": "array", "items": ITEM_SCHEMA}}}),
     },
     post={
         "summary": "Submit an opinion, suggestion, complaint or praise",
@@ -160,7 +147,7 @@ def api_my_ratings() -> Any:
                 }
             },
         },
-        "responses": _ok(ITEM_SCHEMA),
+        "responses": ok(ITEM_SCHEMA),
     },
 )
 @require(HANDLE_COMPLAINTS, methods=("GET",))
@@ -206,14 +193,7 @@ def _item_json(item: FeedbackItem) -> dict[str, Any]:
     post={
         "summary": "Move an opinion or complaint forward (acknowledged, investigating, responded, closed)",
         "tags": ["feedback"],
-        "parameters": [
-            {
-                "name": "feedback_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "format": "uuid"},
-            }
-        ],
+        "parameters": [uuid_path("feedback_id")],
         "requestBody": {
             "required": True,
             "content": {
@@ -230,7 +210,7 @@ def _item_json(item: FeedbackItem) -> dict[str, Any]:
                 }
             },
         },
-        "responses": _ok(ITEM_SCHEMA),
+        "responses": ok(ITEM_SCHEMA),
     }
 )
 @require(HANDLE_COMPLAINTS)

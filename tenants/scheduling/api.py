@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from saas import db
 from saas.api.body import boolean, booleans, json_object, page_limit, query_date, refuse, text
-from saas.api.views import bp, operation
+from saas.api.views import bp, ok, operation, uuid_path
 from saas.permissions import USE_PORTAL, require
 from saas.tenancy import get_or_404
 from tenants.clients.services import portal_client_ids
@@ -38,20 +38,10 @@ VISIT_SCHEMA = {
         "checked_out_at": {"type": "string", "format": "date-time", "nullable": True},
     },
 }
-UUID_PARAM = {
-    "name": "visit_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "format": "uuid"},
-}
 
 
 # the longest schedule one request reads
 MAX_SCHEDULE_DAYS = 62
-
-
-def _ok(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
 
 
 def _staff_id() -> uuid.UUID:
@@ -92,7 +82,7 @@ def _visit_json(row: queries.ScheduleRow) -> dict[str, Any]:
             {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
             {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
         ],
-        "responses": _ok(
+        "responses": ok(
             {"type": "object", "properties": {"visits": {"type": "array", "items": VISIT_SCHEMA}}}
         ),
     }
@@ -143,8 +133,8 @@ def _one(visit: Visit) -> dict[str, Any]:
     get={
         "summary": "One of my visits",
         "tags": ["carer"],
-        "parameters": [UUID_PARAM],
-        "responses": _ok(VISIT_SCHEMA),
+        "parameters": [uuid_path("visit_id")],
+        "responses": ok(VISIT_SCHEMA),
     }
 )
 def visit_detail(visit_id: uuid.UUID) -> Any:
@@ -156,7 +146,7 @@ def visit_detail(visit_id: uuid.UUID) -> Any:
     post={
         "summary": "Check in (server time); latitude and longitude optional",
         "tags": ["carer"],
-        "parameters": [UUID_PARAM],
+        "parameters": [uuid_path("visit_id")],
         "requestBody": {
             "content": {
                 "application/json": {
@@ -167,7 +157,7 @@ def visit_detail(visit_id: uuid.UUID) -> Any:
                 }
             }
         },
-        "responses": _ok(VISIT_SCHEMA),
+        "responses": ok(VISIT_SCHEMA),
     }
 )
 def api_check_in(visit_id: uuid.UUID) -> Any:
@@ -189,7 +179,7 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
     post={
         "summary": "Check out with the service record",
         "tags": ["carer"],
-        "parameters": [UUID_PARAM],
+        "parameters": [uuid_path("visit_id")],
         "requestBody": {
             "required": True,
             "content": {
@@ -209,7 +199,7 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
                 }
             },
         },
-        "responses": _ok(VISIT_SCHEMA),
+        "responses": ok(VISIT_SCHEMA),
     }
 )
 def api_check_out(visit_id: uuid.UUID) -> Any:
@@ -237,7 +227,7 @@ def api_check_out(visit_id: uuid.UUID) -> Any:
     post={
         "summary": "Issue my private iCalendar feed URL (the previous one stops working)",
         "tags": ["carer"],
-        "responses": _ok({"type": "object", "properties": {"url": {"type": "string"}}}),
+        "responses": ok({"type": "object", "properties": {"url": {"type": "string"}}}),
     }
 )
 def api_calendar() -> Any:
@@ -250,7 +240,7 @@ def api_calendar() -> Any:
     get={
         "summary": "A client's (or family member's) upcoming visits",
         "tags": ["client"],
-        "responses": _ok(
+        "responses": ok(
             {
                 "type": "object",
                 "properties": {
