@@ -6,6 +6,7 @@ tasks) and settings. Its other pages add their routes to `bp` from
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -68,6 +69,25 @@ def _rate_page(form: RatingForm, visit: Visit, rating: VisitRating | None, statu
     ), status
 
 
+def _rating_form(
+    visit: Visit, rate: Callable[[services.Scores], object], done: str, then: str, **extra: Any
+) -> Any:
+    """A visit's rating form, shown with its rating: a valid answer is given to
+    `rate`; once it went through, `done` is said and the page goes on to `then`."""
+    rating = services.rating_of(visit.id)
+    form = RatingForm()
+    _prefill(form, rating)
+    status = 200
+    if form.validate_on_submit():
+        if attempt(None, lambda: rate(scores_of(form))):
+            flash(done, "success")
+            return redirect(then)
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    return _rate_page(form, visit, rating, status, **extra)
+
+
 # -- ratings in the portal --------------------------------------------------------------------
 
 
@@ -78,27 +98,14 @@ def portal_rate(visit_id: uuid.UUID) -> Any:
     membership = current_membership()
     if visit.client_id not in portal_client_ids(membership):
         abort(404)
-    rating = services.rating_of(visit.id)
-    form = RatingForm()
-    _prefill(form, rating)
-    status = 200
-    if form.validate_on_submit():
-        if attempt(
-            None,
-            lambda: services.rate_visit(
-                current_agency(),
-                visit,
-                scores_of(form),
-                channel=RatingChannel.PORTAL,
-                membership_id=membership.id,
-            ),
-        ):
-            flash(_("Thank you for your rating."), "success")
-            return redirect(url_for("scheduling.portal"))
-        status = 422
-    elif request.method == "POST":
-        status = 422
-    return _rate_page(form, visit, rating, status)
+    return _rating_form(
+        visit,
+        lambda scores: services.rate_visit(
+            current_agency(), visit, scores, channel=RatingChannel.PORTAL, membership_id=membership.id
+        ),
+        _("Thank you for your rating."),
+        url_for("scheduling.portal"),
+    )
 
 
 # -- ratings taken by staff -------------------------------------------------------------------
@@ -108,23 +115,15 @@ def portal_rate(visit_id: uuid.UUID) -> Any:
 @require(HANDLE_RATINGS)
 def phone_rate(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
-    rating = services.rating_of(visit.id)
-    form = RatingForm()
-    _prefill(form, rating)
-    status = 200
-    if form.validate_on_submit():
-        if attempt(
-            None,
-            lambda: services.rate_visit(
-                current_agency(), visit, scores_of(form), channel=RatingChannel.PHONE, by=current_user
-            ),
-        ):
-            flash(_("Rating recorded."), "success")
-            return redirect(url_for("scheduling.visit", visit_id=visit.id))
-        status = 422
-    elif request.method == "POST":
-        status = 422
-    return _rate_page(form, visit, rating, status, by_phone=True)
+    return _rating_form(
+        visit,
+        lambda scores: services.rate_visit(
+            current_agency(), visit, scores, channel=RatingChannel.PHONE, by=current_user
+        ),
+        _("Rating recorded."),
+        url_for("scheduling.visit", visit_id=visit.id),
+        by_phone=True,
+    )
 
 
 @bp.route("/visits/<uuid:visit_id>/rating-link", methods=["POST"])
