@@ -20,7 +20,7 @@ from tenants.clients.models import Client, PortalLink
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.models import CancellationRequest, ServiceRecord, Visit, VisitStatus
 from tenants.scheduling.services.assignment import check_assignment
-from tenants.scheduling.services.timing import at_local, check_visit_start, tz_of
+from tenants.scheduling.services.timing import future_start, tz_of
 from tenants.scheduling.signals import VisitCompleted, visit_completed
 from tenants.scheduling.visit_reminders import RECORD_ATTENTION
 from tenants.staffing.models import StaffFile
@@ -67,13 +67,7 @@ def reschedule(agency: Agency, visit: Visit, *, day: date, start: str, reason: s
         raise VisitError("not_open")
     if not reason.strip():
         raise VisitError("reason_required", "reason")
-    check_visit_start(agency, day, start)
-    try:
-        starts = at_local(agency, day, start)
-    except ValueError:
-        raise VisitError("time_format", "start_time") from None
-    if starts <= db.utcnow():
-        raise VisitError("in_past", "day")
+    starts = future_start(agency, day, start)
     length = visit.ends_at - visit.starts_at
     visit.rescheduled_from = visit.rescheduled_from or visit.starts_at
     visit.starts_at, visit.ends_at = starts, starts + length

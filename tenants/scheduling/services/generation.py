@@ -26,7 +26,7 @@ from tenants.clients.models import (
 )
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.models import Visit, VisitStatus
-from tenants.scheduling.services.timing import at_local, check_visit_start, local_now
+from tenants.scheduling.services.timing import at_local, future_start, local_now
 
 
 def _terms_by_item(item_ids: Iterable[uuid.UUID], until: date) -> dict[uuid.UUID, list[Any]]:
@@ -168,13 +168,7 @@ def add_one_off_visit(
         raise VisitError("item_unknown", "service_item_id")
     if not 5 <= duration_minutes <= 1440:
         raise VisitError("duration_range", "duration_minutes")
-    check_visit_start(agency, day, start)
-    try:
-        starts = at_local(agency, day, start)
-    except ValueError:
-        raise VisitError("time_format", "start_time") from None
-    if starts <= db.utcnow():
-        raise VisitError("in_past", "day")
+    starts = future_start(agency, day, start)
     terms = terms_for_day(_terms_by_item([item.id], day)[item.id], day)
     visit = Visit(
         client_id=client.id,

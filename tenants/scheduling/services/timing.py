@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from saas import db
 from saas.models import Agency
 from tenants.scheduling.errors import VisitError
 
@@ -56,6 +57,19 @@ def check_visit_day(agency: Agency, day: date, field: str = "day") -> None:
         raise VisitError("in_past", field)
     if day > latest_visit_day(agency):
         raise VisitError("too_far_ahead", field, latest=latest_visit_day(agency).isoformat())
+
+
+def future_start(agency: Agency, day: date, hhmm: str) -> datetime:
+    """When a visit booked or moved to `hhmm` on `day` starts, as an aware UTC
+    datetime: the rules of `check_visit_start`, and not a moment already past."""
+    check_visit_start(agency, day, hhmm)
+    try:
+        starts = at_local(agency, day, hhmm)
+    except ValueError:
+        raise VisitError("time_format", "start_time") from None
+    if starts <= db.utcnow():
+        raise VisitError("in_past", "day")
+    return starts
 
 
 def at_local(agency: Agency, day: date, hhmm: str) -> datetime:
