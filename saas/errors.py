@@ -65,6 +65,15 @@ class DomainError(ValueError):
         return None
 
 
+class FieldOrStateError(DomainError):
+    """A domain error the API answers by what was refused: 400 (a bad request)
+    for a value next to a field, 409 (a conflict) for the state of things."""
+
+    @classmethod
+    def status_for(cls, code: str, field: str | None) -> int:
+        return 409 if field is None else 400
+
+
 def register_messages(messages: Mapping[str, Any], *, error: type[DomainError] | None = None) -> None:
     """Give codes their lazy translated message (`lazy_gettext`). Without
     `error`, for every class: registering a code again with another message

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from saas import audit, db, mail
 from saas.auth import tokens
-from saas.errors import DomainError, register_messages
+from saas.errors import FieldOrStateError, register_messages
 from saas.models import Agency, MailMessage, Membership, Role, User
 from saas.notifications.reminders import batch_size_setting, send_now
 from saas.settings import agency_setting, settings_of
@@ -48,13 +48,9 @@ LINK_DAYS = 14
 STATUS_ORDER = [s.value for s in FeedbackStatus]
 
 
-class FeedbackError(DomainError):
+class FeedbackError(FieldOrStateError):
     """A rule of ratings, feedback or rectifications refused the change. The
     API answers 400 for a value of a field, 409 for the state of things."""
-
-    @classmethod
-    def status_for(cls, code: str, field: str | None) -> int:
-        return 409 if field is None else 400
 
 
 register_messages(

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from saas.errors import DomainError, register_messages
+from saas.errors import FieldOrStateError, register_messages
 
 
-class VisitError(DomainError):
-    @classmethod
-    def status_for(cls, code: str, field: str | None) -> int:
-        # what the API has always answered: a value next to a field is a bad
-        # request, a visit in the wrong state a conflict
-        return 409 if field is None else 400
+class VisitError(FieldOrStateError):
+    """A scheduling rule refused the change (the API has always answered 400
+    for a value next to a field, 409 for a visit in the wrong state)."""
 
 
 # what each refusal says, next to its field or at the top of the page (and in
