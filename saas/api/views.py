@@ -93,6 +93,12 @@ def ok(schema: dict[str, Any]) -> dict[str, Any]:
     return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
 
 
+def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    """An operation's `requestBody`: a JSON document of this schema."""
+    content = {"application/json": {"schema": schema}}
+    return {"required": True, "content": content} if required else {"content": content}
+
+
 def uuid_path(name: str) -> dict[str, Any]:
     """The parameter of a `<uuid:name>` in the route."""
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}

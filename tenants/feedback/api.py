@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, g, jsonify, request
 
 from saas.api.body import boolean, json_object, page_limit, text
-from saas.api.views import api_error, bp, ok, operation, uuid_path
+from saas.api.views import api_error, bp, json_body, ok, operation, uuid_path
 from saas.models import Role
 from saas.permissions import USE_PORTAL, require
 from saas.tenancy import current_membership
@@ -63,21 +63,16 @@ def _rating_json(rating: VisitRating) -> dict[str, Any]:
         "summary": "Rate a completed visit of one of my clients (or amend it within 7 days)",
         "tags": ["client"],
         "parameters": [uuid_path("visit_id")],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": list(DIMENSIONS),
-                        "properties": {
-                            **{d: {"type": "integer", "minimum": 1, "maximum": 5} for d in DIMENSIONS},
-                            "comment": {"type": "string"},
-                        },
-                    }
-                }
-            },
-        },
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "required": list(DIMENSIONS),
+                "properties": {
+                    **{d: {"type": "integer", "minimum": 1, "maximum": 5} for d in DIMENSIONS},
+                    "comment": {"type": "string"},
+                },
+            }
+        ),
         "responses": ok(RATING_SCHEMA),
     }
 )
@@ -128,25 +123,20 @@ def api_my_ratings() -> Any:
     post={
         "summary": "Submit an opinion, suggestion, complaint or praise",
         "tags": ["feedback"],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["kind", "description"],
-                        "properties": {
-                            "kind": {"type": "string"},
-                            "category": {"type": "string"},
-                            "about": {"type": "string", "enum": ["visit", "carer", "service_item", "agency"]},
-                            "description": {"type": "string"},
-                            "contact": {"type": "string"},
-                            "confidential": {"type": "boolean"},
-                        },
-                    }
-                }
-            },
-        },
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "required": ["kind", "description"],
+                "properties": {
+                    "kind": {"type": "string"},
+                    "category": {"type": "string"},
+                    "about": {"type": "string", "enum": ["visit", "carer", "service_item", "agency"]},
+                    "description": {"type": "string"},
+                    "contact": {"type": "string"},
+                    "confidential": {"type": "boolean"},
+                },
+            }
+        ),
         "responses": ok(ITEM_SCHEMA),
     },
 )
@@ -194,22 +184,17 @@ def _item_json(item: FeedbackItem) -> dict[str, Any]:
         "summary": "Move an opinion or complaint forward (acknowledged, investigating, responded, closed)",
         "tags": ["feedback"],
         "parameters": [uuid_path("feedback_id")],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["to_status"],
-                        "properties": {
-                            "to_status": {"type": "string"},
-                            "note": {"type": "string"},
-                            "response": {"type": "string"},
-                        },
-                    }
-                }
-            },
-        },
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "required": ["to_status"],
+                "properties": {
+                    "to_status": {"type": "string"},
+                    "note": {"type": "string"},
+                    "response": {"type": "string"},
+                },
+            }
+        ),
         "responses": ok(ITEM_SCHEMA),
     }
 )

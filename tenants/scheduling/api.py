@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from saas import db
 from saas.api.body import boolean, booleans, json_object, page_limit, query_date, refuse, text
-from saas.api.views import bp, ok, operation, uuid_path
+from saas.api.views import bp, json_body, ok, operation, uuid_path
 from saas.permissions import USE_PORTAL, require
 from saas.tenancy import get_or_404
 from tenants.clients.services import portal_client_ids
@@ -147,16 +147,13 @@ def visit_detail(visit_id: uuid.UUID) -> Any:
         "summary": "Check in (server time); latitude and longitude optional",
         "tags": ["carer"],
         "parameters": [uuid_path("visit_id")],
-        "requestBody": {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
-                    }
-                }
-            }
-        },
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
+            },
+            required=False,
+        ),
         "responses": ok(VISIT_SCHEMA),
     }
 )
@@ -180,25 +177,20 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
         "summary": "Check out with the service record",
         "tags": ["carer"],
         "parameters": [uuid_path("visit_id")],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["what_was_done", "checklist"],
-                        "properties": {
-                            "checklist": {"type": "array", "items": {"type": "boolean"}},
-                            "what_was_done": {"type": "string"},
-                            "tools_used": {"type": "string"},
-                            "outcome": {"type": "string"},
-                            "notes": {"type": "string"},
-                            "needs_attention": {"type": "boolean"},
-                        },
-                    }
-                }
-            },
-        },
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "required": ["what_was_done", "checklist"],
+                "properties": {
+                    "checklist": {"type": "array", "items": {"type": "boolean"}},
+                    "what_was_done": {"type": "string"},
+                    "tools_used": {"type": "string"},
+                    "outcome": {"type": "string"},
+                    "notes": {"type": "string"},
+                    "needs_attention": {"type": "boolean"},
+                },
+            }
+        ),
         "responses": ok(VISIT_SCHEMA),
     }
 )
