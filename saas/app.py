@@ -29,6 +29,7 @@ from saas.i18n import (
     select_timezone,
     status_label,
 )
+from saas.menu import menu_links_for
 from saas.observability import configure_logging, health, init_request_context, init_sentry
 from saas.permissions import MANAGE_SETTINGS, can
 from saas.settings import agency_setting
@@ -148,6 +149,7 @@ def _register_lifecycle(app: Flask) -> None:
 
     app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
     app.jinja_env.globals["agency_nav"] = lambda agency, role: areas.nav_entries(agency, role, CORE_NAV)
+    app.jinja_env.globals["menu_links"] = menu_links_for(app.jinja_env.globals["agency_nav"])
     app.jinja_env.globals["agency_setting"] = agency_setting  # {{ agency_setting(agency, "key") }}
     app.jinja_env.globals["can"] = can  # {% if can("MANAGE_CASES") %}
     app.jinja_env.filters["monthformat"] = format_month

@@ -73,6 +73,7 @@ def test_the_schedule_page_translates_as_much_for_a_longer_week(client, week, mo
 
     login(client, week.carer_user)
     url = f"/a/{week.agency.slug}/my/schedule"
+    client.get(url)  # the menu's links are rendered once per process (saas.menu)
     monkeypatch.setattr(flask_babel.Domain, "get_translations", counting)
     long_page = client.get(url)
     long_lookups = len(lookups)
@@ -212,3 +213,28 @@ def test_a_weeks_checklists_are_parsed_once_each(client, factory, week, monkeypa
     assert len(visits) >= 6
     assert all(v["checklist"] == ["Safe transfer", "Skin check"] for v in visits)
     assert parsed == ['["Safe transfer", "Skin check"]']
+
+
+def test_the_menu_is_rendered_once_for_each_kind_of_reader(client, factory, week, monkeypatch):
+    """The frame's menu links are the same for one agency, role and language:
+    made once per process, and made anew when one of those changes."""
+    import saas.menu
+
+    renders: list[str] = []
+    real = saas.menu.render_template
+
+    def counting(name: str, **context: Any) -> str:
+        renders.append(name)
+        return real(name, **context)
+
+    monkeypatch.setattr(saas.menu, "render_template", counting)
+    login(client, week.carer_user)
+    first = client.get(f"/a/{week.agency.slug}/my/schedule")
+    client.get(f"/a/{week.agency.slug}/my/schedule")
+    assert renders.count("_menu_links.html") == 1  # each test's agency is new
+    assert f'href="/a/{week.agency.slug}/my/schedule"' in first.text and "Switch agency" in first.text
+    renders.clear()
+    client.post("/language", data={"locale": "zh_CN", "next": f"/a/{week.agency.slug}/my/schedule"})
+    chinese = client.get(f"/a/{week.agency.slug}/my/schedule")
+    assert renders == ["_menu_links.html"]
+    assert "切换机构" in chinese.text and "Switch agency" not in chinese.text
