@@ -30,7 +30,7 @@ from saas.i18n import (
     status_label,
 )
 from saas.menu import menu_links_for
-from saas.observability import configure_logging, health, init_request_context, init_sentry
+from saas.observability import answer_liveness, configure_logging, health, init_request_context, init_sentry
 from saas.permissions import MANAGE_SETTINGS, can
 from saas.settings import agency_setting
 from saas.tenancy import check_agency_access, inject_slug, resolve_agency
@@ -103,6 +103,7 @@ def _limiter_uri(redis_url: str) -> str:
 
 def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
+    app.wsgi_app = answer_liveness(app.wsgi_app)  # type: ignore[method-assign]
     core = [importlib.import_module(name) for name in BLUEPRINTS]
     # what the areas add: tables, signal receivers, routes on the core's
     # blueprints (API, operator console; before those are registered), their own

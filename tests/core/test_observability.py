@@ -6,6 +6,7 @@ import io
 import json
 import logging
 
+import pytest
 import sentry_sdk
 from sentry_sdk.transport import Transport
 
@@ -97,8 +98,14 @@ def test_logs_carry_request_and_agency_ids(services, dbconn, factory):
     assert "RuntimeError" in output and CLIENT_NAME not in output
 
 
-def test_health_and_readiness(client):
-    assert client.get("/healthz").json == {"status": "ok"}
+def test_health_and_readiness(client, app, monkeypatch):
+    # liveness is answered before Flask: no hook of a page's runs for it
+    monkeypatch.setattr(app, "preprocess_request", lambda: pytest.fail("/healthz went through Flask"))
+    live = client.get("/healthz")
+    assert live.status_code == 200 and live.json == {"status": "ok"}
+    assert live.headers["Cache-Control"] == "no-store"
+    assert client.head("/healthz").status_code == 200
+    monkeypatch.undo()
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json["checks"] == {"database": True, "redis": True}
 
