@@ -24,7 +24,7 @@ from saas import agencies, audit, demo
 from saas import db as database
 from saas.app import create_app, job_app
 from saas.auth.services import invite
-from saas.config import INSTANCE, ROOT
+from saas.config import INSTANCE, ROOT, owner_url
 from saas.errors import DomainError
 from saas.i18n_tools import compile_catalogues
 from saas.jobs import QUEUES, redis_connection
@@ -89,6 +89,37 @@ def db_upgrade() -> None:
     """Migrate to the latest schema (runs as the owner role)."""
     upgrade_database()
     click.echo("Database is up to date.")
+
+
+@db.command("distribute")
+@with_appcontext
+def db_distribute() -> None:
+    """Shard the schema on Citus (as the owner, after every upgrade)."""
+    from sqlalchemy import create_engine, pool
+
+    from saas import distribute
+
+    engine = create_engine(owner_url(current_app.config["DATABASE_URL"]), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            with conn.begin():
+                report = distribute.distribute(conn, say=click.echo)
+            if report.reference:
+                click.echo(f"Made {len(report.reference)} reference tables: {', '.join(report.reference)}.")
+            if report.distributed:
+                click.echo(f"Distributed {len(report.distributed)} tenant tables by tenant_id.")
+            if report.keys_readded:
+                click.echo(f"Dropped and added back {report.keys_readded} foreign keys.")
+            for setting in report.settings:
+                click.echo(f"Set {setting} for the database (restart the app to use it).")
+            if not (report.reference or report.distributed or report.settings):
+                click.echo("Nothing to change.")
+            for line in distribute.summary(conn, report.placement):
+                click.echo(line)
+    except (distribute.NotCitus, distribute.CannotPlace) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
 
 
 # -- demo --------------------------------------------------------------------
