@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, pool
 import saas.all_models  # noqa: F401
 from saas.config import owner_url
 from saas.db import Base
+from saas.distribute import new_tables_follow
 
 config = context.config
 if config.config_file_name and not config.attributes.get("skip_logging"):
@@ -36,7 +37,8 @@ def run_migrations_online() -> None:
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
-        with context.begin_transaction():
+        # on a database `saas db distribute` sharded, a new tenant table is distributed as it is made
+        with context.begin_transaction(), new_tables_follow(connection):
             context.run_migrations()
     engine.dispose()
 

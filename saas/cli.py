@@ -105,11 +105,11 @@ def db_distribute() -> None:
             with conn.begin():
                 report = distribute.distribute(conn, say=click.echo)
             if report.reference:
-                click.echo(f"Made {len(report.reference)} reference tables: {', '.join(report.reference)}.")
+                click.echo(f"Made reference tables: {', '.join(report.reference)}.")
             if report.distributed:
-                click.echo(f"Distributed {len(report.distributed)} tenant tables by tenant_id.")
+                click.echo(f"Distributed by tenant_id: {len(report.distributed)} tenant table(s).")
             if report.keys_readded:
-                click.echo(f"Dropped and added back {report.keys_readded} foreign keys.")
+                click.echo(f"Dropped and added back {report.keys_readded} foreign key(s).")
             for setting in report.settings:
                 click.echo(f"Set {setting} for the database (restart the app to use it).")
             if not (report.reference or report.distributed or report.settings):

@@ -27,14 +27,21 @@ as they were (`pg_get_constraintdef`). The database also gets the two settings
 the app needs on Citus: `SET LOCAL app.tenant_id` travels to the workers
 (`citus.propagate_set_commands`), and the append-only triggers are allowed on
 shards (`citus.enable_unsafe_triggers`; they only raise).
+
+Once a database is distributed, `migrations/env.py` runs every migration inside
+`new_tables_follow`, which distributes a new tenant table as it is created:
+Citus would refuse the CREATE TABLE of a table with a key to a distributed one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, ForeignKeyConstraint, Table, event, text
+from sqlalchemy.schema import AddConstraint
 
 TENANT_COLUMN = "tenant_id"
 DATABASE_SETTINGS = {"citus.propagate_set_commands": "local", "citus.enable_unsafe_triggers": "on"}
@@ -356,3 +363,65 @@ def summary(conn: Connection, placement: Placement) -> Iterable[str]:
     ).all()
     for host, port, count in rows:
         yield f"  {host}:{port}: {count} shard placements"
+
+
+@contextmanager
+def new_tables_follow(conn: Connection) -> Iterator[None]:
+    """While migrating a database already distributed, distribute each tenant
+    table a migration creates as soon as it exists, then add its foreign keys.
+
+    Citus refuses a key from a local table to a distributed one, so the
+    migration's CREATE TABLE itself would fail: here it is issued without the
+    table's keys, the table is distributed (colocated with the others), a
+    platform table it references is made a reference table if it is not one,
+    and the keys are added. On plain PostgreSQL, or before the first
+    `saas db distribute`, nothing changes."""
+    if citus_version(conn) is None:
+        yield
+        return
+    anchor = conn.scalar(
+        text(
+            "select logicalrelid::regclass::text from pg_dist_partition"
+            " where partmethod = 'h' and column_to_column_name(logicalrelid, partkey) = :c"
+            " order by colocationid, logicalrelid limit 1"
+        ),
+        {"c": TENANT_COLUMN},
+    )
+    if anchor is None:
+        yield
+        return
+    conn.execute(text("set local citus.multi_shard_modify_mode to 'sequential'"))
+    held: dict[str, list[ForeignKeyConstraint]] = {}
+
+    def before_create(table: Table, connection: Connection, **kw: Any) -> None:
+        columns = list(table.primary_key.columns)
+        if columns and columns[0].name == TENANT_COLUMN:
+            keys = [fk for fk in table.foreign_key_constraints if not fk.use_alter]
+            for fk in keys:
+                fk.use_alter = True  # left out of CREATE TABLE
+            held[table.name] = keys
+
+    def after_create(table: Table, connection: Connection, **kw: Any) -> None:
+        keys = held.pop(table.name, None)
+        if keys is None:
+            return
+        connection.execute(
+            text("select create_distributed_table(:t, :c, colocate_with => :w)"),
+            {"t": table.name, "c": TENANT_COLUMN, "w": anchor},
+        )
+        placed = _citus_tables(connection)
+        for fk in keys:
+            referred = fk.elements[0].target_fullname.rsplit(".", 1)[0]
+            if referred not in placed:
+                connection.execute(text("select create_reference_table(:t)"), {"t": referred})
+                placed = _citus_tables(connection)
+            fk.use_alter = False
+            connection.execute(AddConstraint(fk))
+
+    event.listen(Table, "before_create", before_create)
+    event.listen(Table, "after_create", after_create)
+    try:
+        yield
+    finally:
+        event.remove(Table, "before_create", before_create)
+        event.remove(Table, "after_create", after_create)
