@@ -89,7 +89,9 @@ class Report:
 
 
 def read_schema(conn: Connection) -> Schema:
-    """The tables of `public` and their foreign keys, from pg_catalog."""
+    """The tables of `public` and their foreign keys, from pg_catalog; on
+    Citus without the shards the coordinator holds, hidden or not."""
+    shards = " and not relation_is_a_known_shard({}.oid)" if citus_version(conn) else ""
     rows = conn.execute(
         text(
             """
@@ -101,6 +103,7 @@ def read_schema(conn: Connection) -> Schema:
               left join pg_constraint pk on pk.conrelid = c.oid and pk.contype = 'p'
              where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition
             """
+            + shards.format("c")
         )
     ).all()
     keys = conn.execute(
@@ -119,8 +122,9 @@ def read_schema(conn: Connection) -> Schema:
               join pg_class dst on dst.oid = fk.confrelid
               join pg_namespace n on n.oid = src.relnamespace
              where fk.contype = 'f' and n.nspname = 'public' and not src.relispartition
-             order by src.relname, fk.conname
             """
+            + shards.format("src")
+            + " order by src.relname, fk.conname"
         )
     ).all()
     return Schema(
