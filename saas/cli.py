@@ -116,6 +116,10 @@ def db_distribute() -> None:
                 click.echo("Nothing to change.")
             for line in distribute.summary(conn, report.placement):
                 click.echo(line)
+            unsafe = distribute.shards_without_rls(conn)
+            if unsafe:
+                raise click.ClickException("\n".join(unsafe))
+            click.echo("Every shard has its table's forced row-level security and policies.")
     except (distribute.NotCitus, distribute.CannotPlace) as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -342,6 +342,32 @@ def verify(conn: Connection, placement: Placement, foreign_keys: int) -> None:
         raise CannotPlace("Not placed as intended: " + ", ".join(problems))
 
 
+def shards_without_rls(conn: Connection) -> list[str]:
+    """Ask each worker, over connections of its own (so after the commit),
+    whether every shard kept its table's forced row-level security."""
+    problems = []
+    for host, port, answered, result in conn.execute(
+        text("select * from run_command_on_workers(:q)"), {"q": _RLS_ON_SHARDS}
+    ):
+        if not answered or result != "0":
+            problems.append(f"{host}:{port}: {result} shard(s) without their table's row-level security")
+    return problems
+
+
+# run on each worker: how many shards of tables with forced row-level security
+# lack it, or lack one of their table's policies
+_RLS_ON_SHARDS = """
+select count(*)
+  from pg_dist_shard s
+  join pg_class parent on parent.oid = s.logicalrelid
+  join pg_class shard on shard.oid = to_regclass(shard_name(s.logicalrelid, s.shardid))
+ where parent.relforcerowsecurity
+   and not (shard.relrowsecurity and shard.relforcerowsecurity
+            and (select count(*) from pg_policy where polrelid = shard.oid)
+              = (select count(*) from pg_policy where polrelid = parent.oid))
+"""
+
+
 def summary(conn: Connection, placement: Placement) -> Iterable[str]:
     """Where the tables are now, and how many shard placements each node holds."""
     current = _citus_tables(conn)
