@@ -369,8 +369,39 @@ def totp_now(secret: str = TOTP_SECRET) -> str:
     return for_secret(secret).now()
 
 
-def login(client, user: User, password: str = PASSWORD) -> None:
-    """Sign in through the real pages, two-factor included."""
+def login(client, user: User, password: str = PASSWORD, *, through_pages: bool = False) -> None:
+    """Sign `client` in as `user`, both factors passed as the pages would.
+
+    By default the session is made by the service the sign-in pages end with
+    (`start_session`) and written into the client's cookie by the app's own
+    session interface: the state after a successful sign-in, without the two
+    argon2 checks each page sign-in costs. A test about signing in itself
+    (passwords, two-factor, throttling, rate limits, the audit of sign-ins,
+    session rotation) passes `through_pages=True`; a password other than the
+    default always goes through the pages, where it can be refused."""
+    if through_pages or password != PASSWORD:
+        sign_in_through_pages(client, user, password)
+        return
+    from flask.ctx import RequestContext
+    from flask.testing import EnvironBuilder
+
+    from saas.auth.services import user_by_email
+    from saas.auth.sessions import start_session
+
+    # the account as the pages find it, and only one they would let in
+    user = user_by_email(user.email)
+    assert user is not None and user.is_active and user.password_hash, "the sign-in pages would refuse this"
+    app = client.application
+    with client.session_transaction() as cookie_session:
+        # a request context given the client's session: push() opens no other
+        environ = EnvironBuilder(app, "/login", method="POST").get_environ()
+        with RequestContext(app, environ, session=cookie_session):
+            start_session(user, two_factor_passed=user.has_totp)
+            db.session.commit()
+
+
+def sign_in_through_pages(client, user: User, password: str = PASSWORD) -> None:
+    """Sign in through the real pages: POST /login, then /login/two-factor."""
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.text[:500]
     if response.location.endswith("/login/two-factor"):

@@ -73,10 +73,10 @@ def test_wrong_password_says_nothing_about_the_account(client, factory):
 def test_session_id_rotates_at_sign_in(client, factory):
     agency = factory.agency()
     user, _ = factory.member(agency, Role.CARER)
-    login(client, user)
+    login(client, user, through_pages=True)
     first = db.session.scalar(select(UserSession.id).where(UserSession.user_id == user.id))
     client.post("/logout")
-    login(client, user)
+    login(client, user, through_pages=True)
     ids = list(db.session.scalars(select(UserSession.id).where(UserSession.user_id == user.id)))
     assert len(ids) == 2 and first in ids
     revoked = db.session.scalar(select(UserSession.revoked_at).where(UserSession.id == first))
@@ -227,14 +227,14 @@ def test_idle_and_absolute_timeouts(client, factory):
     agency = factory.agency()
     user, _ = factory.member(agency, Role.CARER)
     with time_machine.travel(db.utcnow(), tick=True) as traveller:
-        login(client, user)
+        login(client, user, through_pages=True)
         assert client.get(f"/a/{agency.slug}/").status_code == 200
         traveller.shift(timedelta(minutes=29))
         assert client.get(f"/a/{agency.slug}/").status_code == 200
         traveller.shift(timedelta(minutes=31))
         assert client.get(f"/a/{agency.slug}/").status_code == 302, "idle for 31 minutes"
     with time_machine.travel(db.utcnow(), tick=True) as traveller:
-        login(client, user)
+        login(client, user, through_pages=True)
         for _ in range(25):  # active every 29 minutes for over 12 hours
             traveller.shift(timedelta(minutes=29))
             client.get(f"/a/{agency.slug}/")
@@ -246,7 +246,7 @@ def test_an_active_person_stays_signed_in_on_read_only_pages(client, factory):
     agency = factory.agency()
     user, _ = factory.member(agency, Role.CARER)
     with time_machine.travel(db.utcnow(), tick=True) as traveller:
-        login(client, user)
+        login(client, user, through_pages=True)
         for minute in range(20, 300, 20):  # a page every 20 minutes for almost 5 hours
             traveller.shift(timedelta(minutes=20))
             assert client.get(f"/a/{agency.slug}/").status_code == 200, f"signed out at minute {minute}"
@@ -261,7 +261,7 @@ def test_a_read_only_page_sends_no_session_update(client, factory):
     agency = factory.agency()
     user, _ = factory.member(agency, Role.CARER)
     with time_machine.travel(db.utcnow(), tick=True) as traveller:
-        login(client, user)
+        login(client, user, through_pages=True)
         traveller.shift(timedelta(minutes=10))
         with count_statements() as counter:
             assert client.get(f"/a/{agency.slug}/").status_code == 200
@@ -285,7 +285,7 @@ def test_agency_may_shorten_idle_timeout(client, factory):
     db.session.commit()
     user, _ = factory.member(agency, Role.CARER)
     with time_machine.travel(db.utcnow(), tick=True) as traveller:
-        login(client, user)
+        login(client, user, through_pages=True)
         traveller.shift(timedelta(minutes=6))
         assert client.get(f"/a/{agency.slug}/").status_code == 302
 
@@ -323,7 +323,7 @@ def test_two_factor_required_and_codes_single_use(client, factory):
 def test_admin_without_two_factor_must_enrol(client, factory):
     agency = factory.agency()
     admin, _ = factory.member(agency, Role.ADMIN, totp=False)
-    login(client, admin)
+    login(client, admin, through_pages=True)
     response = client.get(f"/a/{agency.slug}/members")
     assert response.status_code == 302 and response.location.endswith("/account/two-factor")
     page = client.get("/account/two-factor")
@@ -351,7 +351,7 @@ def _enrol(client) -> None:
 def test_coordinator_without_two_factor_must_enrol(client, factory):
     agency = factory.agency()
     coordinator, _ = factory.member(agency, Role.COORDINATOR, totp=False)
-    login(client, coordinator)
+    login(client, coordinator, through_pages=True)
     for path in ("/", "/members"):
         refused = client.get(f"/a/{agency.slug}{path}")
         assert refused.status_code == 302 and refused.location.endswith("/account/two-factor")
@@ -364,9 +364,9 @@ def test_a_session_older_than_the_enrolment_must_sign_in_with_the_code(app, clie
     password alone no longer opens the agency's files."""
     agency = factory.agency()
     coordinator, _ = factory.member(agency, Role.COORDINATOR, totp=False)
-    login(client, coordinator)
+    login(client, coordinator, through_pages=True)
     other_device = app.test_client()
-    login(other_device, coordinator)
+    login(other_device, coordinator, through_pages=True)
     _enrol(other_device)
     assert other_device.get(f"/a/{agency.slug}/members").status_code == 200
     stale = client.get(f"/a/{agency.slug}/members")
@@ -389,9 +389,9 @@ def test_agency_may_ask_carers_for_two_factor(app, client, factory):
     admin, _ = factory.member(agency, Role.ADMIN)
     carer, _ = factory.member(agency, Role.CARER)
     carer_client = app.test_client()
-    login(carer_client, carer)
+    login(carer_client, carer, through_pages=True)
     assert carer_client.get(f"/a/{agency.slug}/").status_code == 200, "off unless the agency turns it on"
-    login(client, admin)
+    login(client, admin, through_pages=True)
     members = client.get(f"/a/{agency.slug}/members")
     assert "Carers sign in with two-factor too" in members.text
     assert (
@@ -410,7 +410,7 @@ def test_agency_may_ask_carers_for_two_factor(app, client, factory):
     assert carer_client.get(f"/a/{agency.slug}/").status_code == 200
     coordinator, _ = factory.member(agency, Role.COORDINATOR)
     coordinator_client = app.test_client()
-    login(coordinator_client, coordinator)
+    login(coordinator_client, coordinator, through_pages=True)
     refused = coordinator_client.post(f"/a/{agency.slug}/members/two-factor", data={})
     assert refused.status_code == 403, "only admins change it"
     client.post(f"/a/{agency.slug}/members/two-factor", data={})
@@ -419,7 +419,7 @@ def test_agency_may_ask_carers_for_two_factor(app, client, factory):
 
 def test_operator_must_enrol_before_anything(client, factory):
     operator = factory.user(operator=True)
-    login(client, operator)
+    login(client, operator, through_pages=True)
     assert client.get("/operator/").location.endswith("/account/two-factor")
 
 
@@ -445,8 +445,8 @@ def test_change_password_signs_out_other_sessions(client, factory, app):
     agency = factory.agency()
     user, _ = factory.member(agency, Role.CARER)
     other = app.test_client()
-    login(other, user)
-    login(client, user)
+    login(other, user, through_pages=True)
+    login(client, user, through_pages=True)
     refused = client.post(
         "/account/password",
         data={
@@ -472,8 +472,8 @@ def test_sign_out_everywhere_else(client, factory, app):
     agency = factory.agency()
     user, _ = factory.member(agency, Role.CARER)
     other = app.test_client()
-    login(other, user)
-    login(client, user)
+    login(other, user, through_pages=True)
+    login(client, user, through_pages=True)
     assert client.post("/account/sessions").status_code == 302
     assert other.get(f"/a/{agency.slug}/").status_code == 302
     assert client.get(f"/a/{agency.slug}/").status_code == 200
@@ -591,7 +591,7 @@ def test_one_person_in_two_agencies(client, factory):
     user, _ = factory.member(a, Role.CARER)
     _inv, token = factory.invitation(b, user.email, Role.COORDINATOR)
     assert client.get(f"/invite/{token}").location.endswith("/login")
-    login(client, user)
+    login(client, user, through_pages=True)
     join = client.post(f"/invite/{token}")
     assert join.status_code == 302 and join.location.endswith("/account/two-factor"), "coordinators use it"
     listing = client.get("/agencies")
@@ -622,7 +622,7 @@ def test_invitation_does_the_same_whether_the_person_has_an_account(client, fact
     agency = factory.agency()
     admin, _ = factory.member(agency, Role.ADMIN)
     elsewhere = factory.user()
-    login(client, admin)
+    login(client, admin, through_pages=True)
     client.get(f"/a/{agency.slug}/members")
     with count_statements() as known:
         first = client.post(
@@ -645,7 +645,7 @@ def test_language_choice_order(client, factory):
     user, _ = factory.member(zh, Role.CARER)
     assert 'lang="en"' in client.get("/login").text
     assert 'lang="zh-Hans"' in client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
-    login(client, user)
+    login(client, user, through_pages=True)
     assert 'lang="zh-Hans"' in client.get(f"/a/{zh.slug}/").text, "the agency's language"
     client.post("/language", data={"locale": "en", "next": f"/a/{zh.slug}/"})
     assert 'lang="en"' in client.get(f"/a/{zh.slug}/").text, "the user's own choice wins"

@@ -50,5 +50,5 @@ def test_plain_http_has_no_hsts_and_the_plain_cookie(client, factory):
     carer, _ = factory.member(agency, Role.CARER)
     page = client.get("/login")
     assert "Strict-Transport-Security" not in page.headers
-    login(client, carer)
+    login(client, carer, through_pages=True)  # the cookie the sign-in answer sets
     assert client.get_cookie("session") is not None

@@ -9,9 +9,9 @@ from saas.models import Agency, AuditEvent, MailMessage, Membership, PlatformAud
 from tests.factories import login, run_jobs, unique
 
 
-def operator_client(client, factory):
+def operator_client(client, factory, *, through_pages: bool = False):
     operator = factory.user(operator=True, totp=True)
-    login(client, operator)
+    login(client, operator, through_pages=through_pages)
     return operator
 
 
@@ -122,7 +122,7 @@ def test_invite_admin_to_existing_agency(client, factory):
 
 
 def test_platform_audit_log_visible_to_operators(client, factory):
-    operator = operator_client(client, factory)
+    operator = operator_client(client, factory, through_pages=True)  # its sign-in is on the log
     page = client.get("/operator/audit")
     assert page.status_code == 200 and "auth.signed_in" in page.text and operator.email in page.text
 
