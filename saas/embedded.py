@@ -19,6 +19,12 @@ class Embedded:
     _redis: Any
 
     def stop(self) -> None:
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # the server closes the connection on SHUTDOWN: that error is the
+        # answer, not a failure to retry (redis-py's default backs off ~10 s)
+        self._redis.set_retry(Retry(NoBackoff(), 0))
         try:
             self._redis.shutdown(nosave=False)
         except Exception:  # noqa: BLE001 - already stopped
