@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-import schemathesis
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.journeys.browser import by_testid
 from tests.journeys.conftest import DEMO_TOTP, Stack
@@ -198,6 +196,11 @@ def test_every_operation_answers_each_role_as_documented(stack: Stack, api):
     stack.world["member_id"] = next(
         m["membership_id"] for m in me["memberships"] if m["agency"]["slug"] == SLUG
     )
+
+    # imported here: schemathesis (and hypothesis) take a second to import,
+    # and every pytest process collects this module
+    import schemathesis
+    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
     schema = schemathesis.openapi.from_url(f"{stack.base_url}/api/v1/openapi.json")
     operations = {
