@@ -1,5 +1,7 @@
 """Factories for agencies, users and memberships, and for the care loop's
-clients, cases, plans, visits, ratings, feedback and teams, through the real services."""
+clients, cases, plans, visits, ratings, feedback and teams, service items and
+surveys (templates, campaigns, responses), through the real services. Staff
+files, certificates, courses and attendance: `tests.staffing.workforce_helpers`."""
 
 from __future__ import annotations
 
@@ -326,6 +328,199 @@ class Factory:
                 )
             db.session.commit()
             return team
+
+    def service_item(
+        self,
+        agency: Agency,
+        name: str = "Bathing",
+        *,
+        category: str = "Personal care",
+        price: str = "25.00",
+        checklist: tuple[str, ...] = ("Safe transfer", "Skin check"),
+        minutes: int = 60,
+    ) -> uuid.UUID:
+        """A service item in `category` (made if the agency has none of that
+        name), its terms in effect from today, through the catalogue services
+        (`tests.staffing.workforce_helpers.category` and `item`)."""
+        from tenants.catalogue.models import ServiceCategory
+        from tests.staffing import workforce_helpers as wf
+
+        with db.tenant_scope(agency.id):
+            category_id = db.session.scalar(
+                select(ServiceCategory.id).where(ServiceCategory.name == category)
+            )
+        if category_id is None:
+            category_id = wf.category(self.app, agency, category)
+        return wf.item(self.app, agency, category_id, name, price=price, checklist=checklist, minutes=minutes)
+
+    # -- visits booked one by one, through the scheduling services -----------------------------
+
+    def visit(
+        self,
+        agency: Agency,
+        client_id: uuid.UUID,
+        item_id: uuid.UUID,
+        starts_at,
+        *,
+        minutes: int = 60,
+        staff_id: uuid.UUID | None = None,
+        by: User | None = None,
+    ):
+        """A one-off visit booked through `add_one_off_visit` at `starts_at`
+        (its local day and time in the agency's zone) and, if `staff_id` is
+        given, assigned to that worker through `assign` (a refusal fails the
+        test). A visit in the past is booked the way it was then: the clock
+        travels to an hour before it. The item's terms in effect on its day
+        give it its price and checklist (none if the item is newer)."""
+        from datetime import timedelta
+
+        import time_machine
+
+        from tenants.clients.models import Client
+        from tenants.scheduling import services as scheduling
+
+        booked_at = min(db.utcnow(), starts_at - timedelta(hours=1))
+        local = starts_at.astimezone(agency.zone)
+        with (
+            time_machine.travel(booked_at, tick=False),
+            self.app.test_request_context(),
+            db.tenant_scope(agency.id),
+        ):
+            client = db.session.scalar(select(Client).where(Client.id == client_id))
+            row = scheduling.add_one_off_visit(
+                agency,
+                client,
+                service_item_id=item_id,
+                day=local.date(),
+                start=local.strftime("%H:%M"),
+                duration_minutes=minutes,
+                by=by,
+            )
+            if staff_id is not None:
+                scheduling.assign(agency, row, staff_id, by=by, role="coordinator")
+            db.session.commit()
+            return row
+
+    def check_in(self, agency: Agency, visit_id: uuid.UUID, staff_id: uuid.UUID, at):
+        """The worker checks in to their visit at `at` (the clock travels
+        there), through `check_in`; the visit stays in progress."""
+        import time_machine
+
+        from tenants.scheduling import services as scheduling
+        from tenants.scheduling.models import Visit
+
+        with (
+            time_machine.travel(at, tick=False),
+            self.app.test_request_context(),
+            db.tenant_scope(agency.id),
+        ):
+            row = db.session.scalar(
+                select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
+            )
+            scheduling.check_in(agency, row, staff_id=staff_id)
+            db.session.commit()
+            return row
+
+    # -- surveys, through the survey services ---------------------------------------------------
+
+    def survey_template(
+        self,
+        agency: Agency,
+        name: str = "Satisfaction",
+        purpose: str = "satisfaction",
+        *,
+        questions=None,
+        by: User | None = None,
+    ):
+        """A survey template with its questions (`QuestionData`s; by default a
+        required 1-5 scale and an optional free text), through `create_template`
+        and `add_question` as the template page makes them. Returns the template;
+        its questions are `questions_of(template.id)`."""
+        from tenants.surveys import services as surveys
+
+        if questions is None:
+            questions = (
+                surveys.QuestionData("scale5", {"en": "How satisfied are you?"}),
+                surveys.QuestionData("text", {"en": "Anything else?"}, required=False),
+            )
+        with self.app.test_request_context(), db.tenant_scope(agency.id):
+            template = surveys.create_template(name, purpose, by=by)
+            for question in questions:
+                surveys.add_question(template, question)
+            db.session.commit()
+            return template
+
+    def served_client(
+        self, agency: Agency, name: str, *, item_id: uuid.UUID, author: User, approver: User, **fields
+    ):
+        """A client currently served: a case whose plan (one item, Mon and Thu)
+        is active, so surveys count them eligible. `fields` go to the client
+        (an `email` to be sent survey links, `languages`...)."""
+        client = self.client(agency, name, contacts=(), **fields)
+        case = self.case(agency, client, by=author)
+        self.plan(agency, case, item_id, author=author, approver=approver, active=True)
+        return client
+
+    def survey_campaign(
+        self,
+        agency: Agency,
+        template,
+        *,
+        title: str = "Spring survey",
+        audience: str = "all",
+        sample_size: int | None = None,
+        seed: int | None = None,
+        by: User | None = None,
+    ):
+        """A campaign created and sent through `create_campaign` and
+        `send_campaign`: the clients currently served (or a sample of them)
+        are invited, and those with an email are mailed their personal link."""
+        from tenants.surveys import services as surveys
+
+        with self.app.test_request_context(), db.tenant_scope(agency.id):
+            campaign = surveys.create_campaign(agency, template, title, audience, sample_size, by=by)
+            surveys.send_campaign(agency, campaign, by=by, seed=seed)
+            db.session.commit()
+            return campaign
+
+    def survey_response(self, agency: Agency, campaign, client_id: uuid.UUID, answers: dict):
+        """The client answers the campaign through their personal link, as the
+        answer page takes it: the link mailed to them (a printed one through
+        `issue_printed_link` if they have no email) is opened, the form read by
+        `parse_answers` and recorded by `submit_answers`. `answers` maps a
+        question's id to the form's value ("4", "c1", a list for a multiple
+        choice, the text). Returns the invitation."""
+        from werkzeug.datastructures import MultiDict
+
+        from tenants.clients.models import Client
+        from tenants.surveys import services as surveys
+        from tenants.surveys.models import SurveyInvitation, SurveyLink
+
+        with self.app.test_request_context(), db.tenant_scope(agency.id):
+            invitation = db.session.scalar(
+                select(SurveyInvitation).where(
+                    SurveyInvitation.campaign_id == campaign.id, SurveyInvitation.client_id == client_id
+                )
+            )
+            assert invitation is not None, "the client was not invited"
+            email = db.session.scalar(select(Client.email).where(Client.id == client_id))
+            mailed = db.session.scalar(select(SurveyLink.id).where(SurveyLink.invitation_id == invitation.id))
+            if email and mailed is not None:
+                token = self.last_mail_link(email).rsplit("/", 1)[-1]
+            else:
+                token = surveys.issue_printed_link(agency, campaign, invitation)
+                db.session.commit()
+            opened = surveys.open_link(token)
+            assert opened is not None and opened.state == "open", opened and opened.state
+            form = MultiDict()
+            for question_id, value in answers.items():
+                for one in value if isinstance(value, list | tuple) else [value]:
+                    form.add(f"q_{question_id}", one)
+            parsed, errors = surveys.parse_answers(surveys.questions_of(campaign.template_id), form)
+            assert not errors, errors
+            surveys.submit_answers(opened, parsed)
+            db.session.commit()
+            return invitation
 
     def last_mail_link(self, to: str) -> str:
         from saas.models import MailMessage

@@ -25,9 +25,10 @@ from tenants.feedback.models import (
     VisitRating,
 )
 from tenants.feedback.services import FeedbackData, FeedbackError, RectificationData, Scores
-from tenants.scheduling.models import Visit
+from tenants.scheduling import services as scheduling
 from tests.factories import login
 from tests.scheduling.test_scheduling import World
+from tests.staffing import workforce_helpers as wf
 
 pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
 
@@ -41,20 +42,24 @@ GOOD = {
 
 
 def completed_world(factory, *, carer_name="Joan Smith"):
-    """A World with an active plan, one carer and its first visit completed."""
-    world = World(factory)
-    world.activate()
-    world.carer_user, world.staff = world.carer(name=carer_name)
-    with db.tenant_scope(world.agency.id):
-        visit = db.session.scalar(select(Visit).order_by(Visit.starts_at).limit(1))
-        visit.staff_file_id = world.staff.id
-        visit.starts_at = db.utcnow() - timedelta(hours=3)  # a visit that took place
-        visit.ends_at = db.utcnow() - timedelta(hours=2)
-        visit.status = "completed"
-        visit.checked_in_at = visit.starts_at
-        visit.checked_out_at = visit.ends_at
-        db.session.commit()
-        world.visit = visit
+    """A World whose plan went active five days ago, one carer (a staff file
+    through the staffing service) and the plan's first visit assigned to them
+    and completed at its time: checked in and out through the services, the
+    clock travelling there."""
+    with time_machine.travel(db.utcnow() - timedelta(days=5), tick=True):
+        world = World(factory)
+        world.activate()
+        world.carer_user, _membership, staff_id = wf.staff(
+            factory, world.agency, name=carer_name, contracted_hours=Decimal(20)
+        )
+        with db.tenant_scope(world.agency.id):
+            world.staff = wf.staff_file(staff_id)
+        first = world.visits()[0]
+        with db.tenant_scope(world.agency.id):
+            scheduling.assign(world.agency, first, staff_id, by=world.coordinator, role="coordinator")
+            db.session.commit()
+    # Monday and Thursday visits: the first is at most four days after the plan went active
+    world.visit, _record = factory.complete_visit(world.agency, first.id, staff_id, by=world.carer_user)
     return world
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from saas import db
 from saas.models import AuditEvent, MailMessage, Membership, Role
 from saas.settings import agency_setting
 from tenants.clients import services as clients
+from tenants.clients.models import Client
 from tenants.feedback import services as feedback
 from tenants.feedback.models import FollowUpTask, RatingLink, RectificationStatus
 from tenants.feedback.services import RectificationData, Scores
@@ -22,6 +22,7 @@ from tenants.scheduling.models import Visit
 from tenants.staffing import teams
 from tenants.staffing.models import StaffFile, Team
 from tests.factories import login
+from tests.feedback.test_feedback import completed_world
 from tests.scheduling.test_scheduling import World
 from tests.sqlcount import count_statements
 
@@ -163,26 +164,11 @@ def test_a_worker_stays_in_a_team_deactivated_since(client, factory, dbconn):
 # -- the supervisor follows up low ratings ------------------------------------------------------
 
 
-def _completed_visit(world, staff):
-    with db.tenant_scope(world.agency.id):
-        visit = db.session.scalar(select(Visit).order_by(Visit.starts_at).limit(1))
-        visit.staff_file_id = staff.id
-        visit.starts_at = db.utcnow() - timedelta(hours=3)
-        visit.ends_at = db.utcnow() - timedelta(hours=2)
-        visit.status = "completed"
-        visit.checked_in_at = visit.starts_at
-        visit.checked_out_at = visit.ends_at
-        db.session.commit()
-        return visit
-
-
 def test_a_low_rating_goes_to_the_carers_team_supervisor(client, factory, dbconn):
-    world = World(factory)
-    world.activate()
+    world = completed_world(factory, carer_name="Cara Carer")
     supervisor_user, supervisor = factory.member(world.agency, Role.COORDINATOR, name="Sue Pervisor")
-    _carer_user, staff = world.carer(name="Cara Carer")
-    factory.team(world.agency, "North", supervisor=supervisor, staff_ids=(staff.id,))
-    visit = _completed_visit(world, staff)
+    factory.team(world.agency, "North", supervisor=supervisor, staff_ids=(world.staff.id,))
+    visit = world.visit
     low = Scores(attitude=1, process=4, effect=4, environment=4, timeliness=4)
     with factory.app.test_request_context(), db.tenant_scope(world.agency.id):
         feedback.rate_visit(world.agency, visit, low, channel="portal")
@@ -207,10 +193,8 @@ def test_a_low_rating_goes_to_the_carers_team_supervisor(client, factory, dbconn
 
 
 def test_without_a_team_supervisor_the_coordinators_follow_up(factory, app_ctx):
-    world = World(factory)
-    world.activate()
-    _u, staff = world.carer()
-    visit = _completed_visit(world, staff)
+    world = completed_world(factory)
+    visit = world.visit
     with db.tenant_scope(world.agency.id):
         feedback.rate_visit(
             world.agency,
@@ -271,27 +255,29 @@ def test_rectifications_are_listed_per_team_with_open_and_overdue_counts(client,
 
 
 def _check_out(world, staff, *, email="edith@example.org"):
-    with db.tenant_scope(world.agency.id):
-        world.client.email = email
-        visit = db.session.scalar(select(Visit).order_by(Visit.starts_at).limit(1))
-        visit.staff_file_id = staff.id
-        db.session.commit()
-        starts = visit.starts_at
-    with (
-        time_machine.travel(starts + timedelta(minutes=2), tick=False),
-        world.factory.app.test_request_context(),
-        db.tenant_scope(world.agency.id),
-    ):
-        row = _fresh(Visit, visit.id)
-        scheduling.check_in(world.agency, row, staff_id=staff.id)
-        scheduling.check_out(
+    """The client's email recorded on their file, the plan's first visit
+    assigned to `staff`, who checks in and out of it at its time."""
+    with world.factory.app.test_request_context(), db.tenant_scope(world.agency.id):
+        row = _fresh(Client, world.client.id)
+        clients.save_client(
             world.agency,
+            clients.ClientData(
+                full_name=row.full_name,
+                email=email,
+                address=row.address,
+                latitude=row.latitude,
+                longitude=row.longitude,
+                checkin_radius_m=row.checkin_radius_m,
+                consent_services=row.consent_services,
+            ),
             row,
-            scheduling.RecordData([True, True], "Bathed", "", "calm", "", False),
-            staff_id=staff.id,
-            by=None,
         )
+        visit = db.session.scalar(select(Visit).order_by(Visit.starts_at).limit(1))
+        scheduling.assign(world.agency, visit, staff.id, by=world.coordinator, role="coordinator")
         db.session.commit()
+    visit, _record = world.factory.complete_visit(
+        world.agency, visit.id, staff.id, what_was_done="Bathed", late_minutes=2
+    )
     return visit
 
 
