@@ -11,12 +11,12 @@ import time_machine
 from sqlalchemy import func, select
 
 from saas import db
-from saas.models import Agency, AuditEvent, MailMessage, Role
+from saas.models import Agency, AuditEvent, MailMessage, Membership, Role
 from saas.notifications import delivery, services
 from saas.notifications.models import EmailState, Notification, NotificationSettings, Reminder
 from saas.notifications.reminders import Due, quiet_until, recipients, send_due
+from tenants.members import services as members
 from tenants.scheduling import visit_reminders as sweeps
-from tenants.scheduling.models import ServiceRecord
 from tenants.scheduling.services import flag_late_and_missed
 from tests.core.samples_notifications import Care
 from tests.factories import login
@@ -151,8 +151,7 @@ def test_a_missed_evening_is_caught_up_in_the_morning_once(app_ctx, factory):
 
 def test_evening_time_is_an_agency_setting(app_ctx, factory):
     care = Care(factory)
-    care.agency.settings = {**care.agency.settings, "reminder_evening_time": "20:30"}
-    db.session.commit()
+    care.settings(reminder_evening_time="20:30")
     _user, member, staff = care.carer()
     care.visit(at(2026, 11, 24, 9, 0), staff)
     with time_machine.travel(at(2026, 11, 23, 20, 29), tick=False):
@@ -208,8 +207,7 @@ def test_no_check_in_then_late_then_missed(app_ctx, factory):
 
 def test_no_check_in_minutes_is_a_setting(app_ctx, factory):
     care = Care(factory)
-    care.agency.settings = {**care.agency.settings, "no_check_in_minutes": 45}
-    db.session.commit()
+    care.settings(no_check_in_minutes=45)
     _user, carer, staff = care.carer()
     care.visit(at(2026, 11, 23, 9, 0), staff)
     with time_machine.travel(at(2026, 11, 23, 8, 16), tick=False):
@@ -244,32 +242,34 @@ def test_unassigned_once_a_day_in_the_agencys_morning(app_ctx, factory):
 
 
 def test_needs_attention_reminds_after_the_setting_hours(app_ctx, factory):
+    from tenants.scheduling.models import Visit
+    from tenants.scheduling.services import resolve_attention
+
     care = Care(factory)
     _user, _carer, staff = care.carer()
-    visit = care.visit(
-        at(2026, 11, 23, 9, 0), staff, status="completed", checked_in_at=at(2026, 11, 23, 9, 0)
+    # checked in an hour late and out at 10:00: the record asking attention is written then
+    visit, _record = factory.complete_visit(
+        care.agency,
+        care.visit(at(2026, 11, 23, 9, 0), staff).id,
+        staff.id,
+        needs_attention=True,
+        late_minutes=60,
     )
-    resolved_visit = care.visit(at(2026, 11, 23, 11, 0), staff, status="completed")
-    with time_machine.travel(at(2026, 11, 23, 10, 0), tick=False), db.tenant_scope(care.agency.id):
-        db.session.add(ServiceRecord(visit_id=visit.id, what_was_done="x", needs_attention=True))
-        db.session.add(
-            ServiceRecord(
-                visit_id=resolved_visit.id,
-                what_was_done="x",
-                needs_attention=True,
-                attention_resolved_at=at(2026, 11, 23, 12, 0),
-            )
-        )
+    resolved_visit, _record = factory.complete_visit(
+        care.agency, care.visit(at(2026, 11, 23, 11, 0), staff).id, staff.id, needs_attention=True
+    )
+    with time_machine.travel(at(2026, 11, 23, 12, 0), tick=False), db.tenant_scope(care.agency.id):
+        resolve_attention(db.session.get(Visit, (care.agency.id, resolved_visit.id)))
         db.session.commit()
+    # the alert at check-out itself is `record.attention` (see below)
     with time_machine.travel(at(2026, 11, 24, 9, 59), tick=False):
         run(sweeps.needs_attention_all)
-    assert notes(care) == []
+    assert notes(care, kind="record.needs_attention") == []
     with time_machine.travel(at(2026, 11, 24, 10, 1), tick=False):
         run(sweeps.needs_attention_all)
         run(sweeps.needs_attention_all)
-    got = notes(care)
-    assert len(got) == 2 and {n.kind for n in got} == {"record.needs_attention"}
-    assert all(n.link.endswith(str(visit.id)) for n in got)
+    got = notes(care, kind="record.needs_attention")
+    assert len(got) == 2 and all(n.link.endswith(str(visit.id)) for n in got)
 
 
 # -- send_due itself -----------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_send_due_claims_each_key_once_and_skips_those_who_left(app_ctx, factory
     with db.tenant_scope(care.agency.id):
         carers = recipients(Role.CARER)
         assert set(carers) == {first.id, second.id}
-        second.active = False
+        members.deactivate(db.session.get(Membership, (care.agency.id, second.id)), by=care.admin_user)
         db.session.commit()
         dues = [Due("visit.unassigned", "day", due_at, carers, {"count": "2", "days": "7", "first": "x"})] * 2
         assert send_due(dues) == 1
@@ -551,13 +551,14 @@ def test_an_occurrence_nobody_can_receive_is_not_claimed(app_ctx, factory):
     """No carer yet, or the only recipient left: the occurrence stays due and
     goes once someone can be told (never skipped)."""
     care = Care(factory)
+    other_admin, _ = factory.member(care.agency, Role.ADMIN)
     due_at = at(2026, 11, 23, 8, 0)
     params = {"start": "09:00", "date": "2026-11-23"}
     with db.tenant_scope(care.agency.id):
         assert recipients(Role.CARER) == ()
         assert send_due([Due("visit.missed", "v", due_at, recipients(Role.CARER), params)]) == 0
         assert send_due([Due("visit.missed", "v", due_at, (care.coordinator.id,), params)]) == 1
-        care.admin.active = False
+        members.deactivate(db.session.get(Membership, (care.agency.id, care.admin.id)), by=other_admin)
         db.session.commit()
         assert send_due([Due("visit.late", "v", due_at, (care.admin.id,), params)]) == 0
         assert db.session.scalar(select(func.count()).select_from(Reminder)) == 1
