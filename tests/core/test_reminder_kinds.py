@@ -20,7 +20,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from saas import db
 from saas.models import Agency, MailMessage, Membership
 from saas.notifications.models import Notification, NotificationPreference, Reminder
+from saas.settings import update_settings
 from tenants.clients import reminders as case_reminders
+from tenants.clients import services as clients
 from tenants.clients.models import Case, FollowUp, ServicePlan
 from tenants.feedback import jobs as feedback_jobs
 from tenants.feedback import reminders as feedback_reminders
@@ -30,8 +32,9 @@ from tenants.outreach import reminders as outreach_reminders
 from tenants.outreach.models import BoxLocation, Funder, StakeholderRound
 from tenants.scheduling import reminders as return_reminders
 from tenants.scheduling.models import ReturnVisit, Visit
+from tenants.scheduling.services import assign
 from tenants.staffing import reminders as certificate_reminders
-from tenants.staffing.models import StaffFile, Team
+from tenants.staffing.models import Team
 from tenants.surveys import reminders as survey_reminders
 from tenants.training import reminders as training_reminders
 from tests.factories import our_reminders
@@ -90,32 +93,41 @@ def membership_of(agency: Agency, user) -> uuid.UUID:
 
 
 def set_settings(agency: Agency, **values: Any) -> None:
-    merged = {**(agency.settings or {}), **values}
-    db.session.execute(update(Agency).where(Agency.id == agency.id).values(settings=merged))
-    db.session.commit()
-    set_committed_value(agency, "settings", merged)
-
-
-def add_visit(world: World, staff_id: uuid.UUID, day: date, status: str = "completed") -> None:
-    starts = midnight(world.agency.timezone, day) + timedelta(hours=10)
-    with db.tenant_scope(world.agency.id):
-        db.session.add(
-            Visit(
-                client_id=world.client.id,
-                plan_id=world.plan.id,
-                service_item_id=world.item.id,
-                local_day=day,
-                starts_at=starts,
-                ends_at=starts + timedelta(hours=1),
-                status=status,
-                staff_file_id=staff_id,
-            )
-        )
+    """Through `update_settings`, as the settings pages change them."""
+    with db.tenant_scope(agency.id):
+        fresh = db.session.get(Agency, agency.id, populate_existing=True)
+        update_settings(fresh, values)
         db.session.commit()
+    set_committed_value(agency, "settings", fresh.settings)
+
+
+def add_visit(
+    world: World, staff_id: uuid.UUID, day: date, status: str = "completed", *, override: str = ""
+) -> None:
+    """A one-off visit at 10:00 on `day`, booked and assigned to the worker
+    through the scheduling services (an hour before it, if it is past) and,
+    if `completed`, checked in and out at its time (an `override` reason
+    assigns a worker the rules would refuse, as a coordinator may)."""
+    starts = midnight(world.agency.timezone, day) + timedelta(hours=10)
+    factory = world.factory
+    visit = factory.visit(
+        world.agency, world.client.id, world.item.id, starts, staff_id=staff_id, override_reason=override
+    )
+    if status == "completed":
+        factory.complete_visit(world.agency, visit.id, staff_id)
+    else:
+        assert status == "scheduled", status
+
+
+# the worlds are set up on this day, before every date the tests here use
+SET_UP_ON = datetime(2026, 11, 2, 12, tzinfo=UTC)
 
 
 def make_world(factory, tz: str) -> World:
-    world = World(factory, tz=tz)
+    """A World set up on 2 November 2026 (its plan approved, not active) and
+    one carer, Casey Carer."""
+    with time_machine.travel(min(SET_UP_ON, db.utcnow()), tick=True):
+        world = World(factory, tz=tz)
     world.carer_user, world.staff = world.carer(name="Casey Carer")
     world.people = {
         "admin": membership_of(world.agency, world.admin),
@@ -145,28 +157,67 @@ def training_behind(world: World, day: date) -> None:
 
 def pre_service(world: World, day: date) -> None:
     set_settings(world.agency, pre_service_hours=40)
-    with db.tenant_scope(world.agency.id):
-        db.session.execute(
-            update(StaffFile).where(StaffFile.id == world.staff.id).values(employment_start=day)
-        )
-        db.session.commit()
+    wf.change_staff(world.factory.app, world.agency, world.staff.id, employment_start=day)
 
 
-def follow_up(world: World, day: date) -> None:
-    add_visit(world, world.staff.id, day - timedelta(days=20))
-    with db.tenant_scope(world.agency.id):
-        db.session.execute(
-            update(Case)
-            .where(Case.id == world.case.id)
-            .values(status="closed", closed_on=day - timedelta(days=7), closure_reason="Goals met")
-        )
-        db.session.add(FollowUp(case_id=world.case.id, label="1w", due_on=day))
+def follow_up(world: World, day: date, *, done: str | None = None) -> None:
+    """A case closed a week before `day`, its 1-week follow-up due on `day`;
+    its plan went active 25 days before, and the carer did its first visit.
+    With `done`, a follow-up of that label, also due on `day`, is done then."""
+    agency, factory = world.agency, world.factory
+    if done:
+        set_settings(agency, follow_up_schedule=["1w", done, "1m"])
+    with at(midnight(agency.timezone, day - timedelta(days=25)) + timedelta(hours=8)):
+        with db.tenant_scope(agency.id):
+            # loaded here: a request context (a factory's) ends the session the World's rows were in
+            case = db.session.get(Case, (agency.id, world.case.id), populate_existing=True)
+            plan = db.session.get(ServicePlan, (agency.id, world.plan.id), populate_existing=True)
+            clients.activate_plan(plan, case, by=world.admin)
+            first = db.session.scalar(
+                select(Visit).where(Visit.plan_id == world.plan.id).order_by(Visit.starts_at).limit(1)
+            )
+            assign(agency, first, world.staff.id, by=world.coordinator, role="coordinator")
+            db.session.commit()
+    factory.complete_visit(agency, first.id, world.staff.id)
+    closed_on = day - timedelta(days=7)
+    with at(midnight(agency.timezone, closed_on) + timedelta(hours=12)), db.tenant_scope(agency.id):
+        case = db.session.get(Case, (agency.id, world.case.id), populate_existing=True)
+        clients.close_case(agency, case, reason="Goals met", closed_on=closed_on, by=world.coordinator)
         db.session.commit()
+    if done:
+        with at(midnight(agency.timezone, day) + timedelta(hours=9)), db.tenant_scope(agency.id):
+            case = db.session.get(Case, (agency.id, world.case.id))
+            row = db.session.scalar(
+                select(FollowUp).where(FollowUp.case_id == case.id, FollowUp.label == done)
+            )
+            clients.record_follow_up(
+                row,
+                case,
+                done_on=day,
+                method="phone",
+                outcome="Doing well",
+                new_intervention=False,
+                reopen=False,
+                by=world.coordinator,
+                today=day,
+            )
+            db.session.commit()
 
 
 def review(world: World, on: date) -> None:
-    with db.tenant_scope(world.agency.id):
-        db.session.execute(update(ServicePlan).where(ServicePlan.id == world.plan.id).values(review_on=on))
+    """A revision of the plan with a review on `on`, drafted and submitted by
+    the coordinator and approved by the admin eight days before (or now)."""
+    agency = world.agency
+    with at(min(midnight(agency.timezone, on - timedelta(days=8)), db.utcnow())), db.tenant_scope(agency.id):
+        case = db.session.get(Case, (agency.id, world.case.id), populate_existing=True)
+        plan = clients.new_plan(case, by=world.coordinator)
+        clients.update_plan(
+            plan,
+            clients.PlanFields(plan.goals, plan.budget, plan.risk_plan, on, plan.starts_on, plan.ends_on),
+            by=world.coordinator,
+        )
+        clients.submit_plan(plan, case, by=world.coordinator)
+        clients.approve_plan(agency, plan, case, by=world.admin, role="admin")
         db.session.commit()
 
 
@@ -473,7 +524,11 @@ def test_certificate_thresholds_are_an_agency_setting(app, factory, dbconn):
         date(2027, 2, 15),
     ]
     assert certificate_reminders.reminder_days(world.agency) == (90, 14)
-    set_settings(world.agency, certificate_reminder_days="soon")
+    # a stored value the settings pages would refuse (an older release's, say)
+    bad = {**world.agency.settings, "certificate_reminder_days": "soon"}
+    db.session.execute(update(Agency).where(Agency.id == world.agency.id).values(settings=bad))
+    db.session.commit()
+    set_committed_value(world.agency, "settings", bad)
     assert certificate_reminders.reminder_days(world.agency) == (60, 30, 7), "bad setting: defaults"
 
 
@@ -502,11 +557,7 @@ def test_quarter_end_counts_hours_to_the_quarter_and_pro_rata(app, factory, dbco
     _, on_track = world.carer(name="Olive Ontrack")
     _, behind = world.carer(name="Bea Behind")
     _, newcomer = world.carer(name="Nina New")
-    with db.tenant_scope(world.agency.id):
-        db.session.execute(
-            update(StaffFile).where(StaffFile.id == newcomer.id).values(employment_start=date(2027, 2, 1))
-        )
-        db.session.commit()
+    wf.change_staff(app, world.agency, newcomer.id, employment_start=date(2027, 2, 1))
     with at(datetime(2027, 4, 3, 9, tzinfo=UTC)):
         course = wf.course(app, world.agency, hours="6", counts_as="annual")
         january, february = (wf.session(app, world.agency, course, date(2027, m, 10)) for m in (1, 2))
@@ -531,20 +582,18 @@ def test_pre_service_reminder_once_and_not_once_trained(app, factory, dbconn):
     wf.pre_service_done(app, world.agency, trained.id)
     _, future = world.carer(name="Finn Future")
     _, coordinator = world.carer(name="Cora Coordinator")
-    with db.tenant_scope(world.agency.id):
-        db.session.execute(
-            update(StaffFile).where(StaffFile.id == future.id).values(employment_start=date(2027, 6, 1))
-        )
-        db.session.execute(
-            update(StaffFile).where(StaffFile.id == coordinator.id).values(staff_role="coordinator")
-        )
-        db.session.commit()
+    wf.change_staff(app, world.agency, future.id, employment_start=date(2027, 6, 1))
+    wf.change_staff(app, world.agency, coordinator.id, staff_role="coordinator")
     with at(datetime(2027, 2, 1, 9, tzinfo=UTC)):
         run(app, training_reminders.training_sweep)
         assert {r.subject for r in occurrences(world.agency, "training.pre_service_missing")} == {
             str(world.staff.id)
         }, "not the trained one, not the coordinator, not one starting later without visits"
-    add_visit(world, future.id, date(2027, 2, 10), status="scheduled")
+    # Finn is given a visit while due to start on 1 February (untrained: a coordinator
+    # overrides that), then his start moves to June: a visit assigned before starting
+    wf.change_staff(app, world.agency, future.id, employment_start=date(2027, 2, 1))
+    add_visit(world, future.id, date(2027, 2, 10), status="scheduled", override="Shadows Casey first")
+    wf.change_staff(app, world.agency, future.id, employment_start=date(2027, 6, 1))
     with at(datetime(2027, 2, 2, 9, tzinfo=UTC)):
         run(app, training_reminders.training_sweep)
         run(app, training_reminders.training_sweep)
@@ -649,12 +698,8 @@ def test_overdue_escalates_to_the_agency_head_through_the_centre_mandatory(app, 
 
 def test_follow_up_done_or_reopened_case_is_not_reminded(app, factory, dbconn):
     world = make_world(factory, LONDON)
-    follow_up(world, date(2027, 2, 1))
-    with db.tenant_scope(world.agency.id):
-        db.session.add(
-            FollowUp(case_id=world.case.id, label="2w", due_on=date(2027, 2, 1), done_on=date(2027, 2, 1))
-        )
-        db.session.commit()
+    # two follow-ups due on the day (1 week and 7 days after closure): the 7-day one done
+    follow_up(world, date(2027, 2, 1), done="7d")
     with at(datetime(2027, 2, 1, 9, tzinfo=UTC)):
         assert run(app, case_reminders.case_sweep) == 2, "coordinators' and workers' occurrences of 1w"
     subjects = {r.subject for r in occurrences(world.agency, "case.follow_up_due")}

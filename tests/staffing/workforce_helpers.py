@@ -58,6 +58,32 @@ def staff_file(staff_id: uuid.UUID) -> StaffFile:
     return db.session.scalar(select(StaffFile).where(StaffFile.id == staff_id))
 
 
+def change_staff(app, agency: Agency, staff_id: uuid.UUID, **changes: object) -> None:
+    """Change fields of a staff file (`employment_start`, `staff_role`...)
+    through `update_staff`, the others as they are, as its edit page does."""
+    with in_agency(app, agency):
+        row = db.session.scalar(
+            select(StaffFile).where(StaffFile.id == staff_id).execution_options(populate_existing=True)
+        )
+        data = staffing.StaffInput(
+            staff_role=row.staff_role,
+            employment_start=row.employment_start,
+            employment_end=row.employment_end,
+            staff_number=row.staff_number,
+            contracted_hours=row.contracted_hours,
+            home_area=row.home_area,
+            skills=list(row.skills or []),
+            languages=list(row.languages or []),
+            availability={k: v for k, v in staffing.availability_texts(row.availability).items() if v},
+            caseload_limit=row.caseload_limit,
+            community_limit=row.community_limit,
+            notes=row.notes,
+        )
+        for name, value in changes.items():
+            setattr(data, name, value)
+        staffing.update_staff(row, data)
+
+
 def settings(
     app, agency: Agency, *, required: dict[str, list[uuid.UUID]] | None = None, **numbers: int
 ) -> None:
