@@ -1,6 +1,7 @@
 """Factories for agencies, users and memberships, and for the care loop's
-clients, cases, plans, visits, ratings, feedback and teams, service items and
-surveys (templates, campaigns, responses), through the real services. Staff
+clients, cases, plans, visits, ratings, feedback and teams, service items,
+outreach (boxes and their logs, funders, stakeholder rounds) and surveys
+(templates, campaigns, responses), through the real services. Staff
 files, certificates, courses and attendance: `tests.staffing.workforce_helpers`."""
 
 from __future__ import annotations
@@ -525,6 +526,93 @@ class Factory:
             surveys.submit_answers(opened, parsed)
             db.session.commit()
             return invitation
+
+    # -- outreach, through its services ---------------------------------------------------------
+
+    def _on_day(self, agency: Agency, day):
+        """The clock at noon on the agency's local `day`."""
+        from datetime import datetime, time
+
+        import time_machine
+
+        return time_machine.travel(datetime.combine(day, time(12), tzinfo=agency.zone), tick=False)
+
+    def box_location(self, agency: Agency, name: str = "Front desk", *, since=None):
+        """An opinion box set up through `add_location`: on the agency's local
+        day `since` (the clock travels there), else today."""
+        from contextlib import nullcontext
+
+        from tenants.outreach import services as outreach
+
+        with (
+            self._on_day(agency, since) if since is not None else nullcontext(),
+            self.app.test_request_context(),
+            db.tenant_scope(agency.id),
+        ):
+            row = outreach.add_location(agency, name)
+            db.session.commit()
+            return row
+
+    def box_log(self, agency: Agency, location_id: uuid.UUID, day, *, by: Membership, slips: int = 0):
+        """The box opened on `day` by `by` (a membership), logged through
+        `log_box` on that day itself (the clock travels there)."""
+        from tenants.outreach import services as outreach
+
+        with self._on_day(agency, day), self.app.test_request_context(), db.tenant_scope(agency.id):
+            row = outreach.log_box(
+                agency,
+                outreach.BoxLogData(location_id, day, True, slips, opened_by_membership_id=by.id),
+                by=None,
+            )
+            db.session.commit()
+            return row
+
+    def funder(self, agency: Agency, name: str = "City Welfare Office", *, at=None):
+        """A funder put on the list through `create_funder`, at the instant
+        `at` (the clock travels there), else now."""
+        from contextlib import nullcontext
+
+        import time_machine
+
+        from tenants.outreach import services as outreach
+
+        with (
+            time_machine.travel(at, tick=False) if at is not None else nullcontext(),
+            self.app.test_request_context(),
+            db.tenant_scope(agency.id),
+        ):
+            row = outreach.create_funder(outreach.FunderData(name=name))
+            db.session.commit()
+            return row
+
+    def stakeholder_round(
+        self,
+        agency: Agency,
+        team_id: uuid.UUID,
+        group: str,
+        held_on,
+        *,
+        led_by: Membership,
+        method: str = "meeting",
+        participants: int = 6,
+        opinions: int = 4,
+        summary: str = "Heard them",
+        by: User | None = None,
+    ):
+        """A team's round with a stakeholder group (clients, funders,
+        partners), recorded through `record_round` on the day it was held."""
+        from tenants.outreach import services as outreach
+
+        with self._on_day(agency, held_on), self.app.test_request_context(), db.tenant_scope(agency.id):
+            row = outreach.record_round(
+                agency,
+                outreach.RoundData(
+                    team_id, group, held_on, method, participants, opinions, summary, led_by.id
+                ),
+                by=by,
+            )
+            db.session.commit()
+            return row
 
     def last_mail_link(self, to: str) -> str:
         from saas.models import MailMessage

@@ -27,14 +27,12 @@ from tenants.clients.models import Case, FollowUp, ServicePlan
 from tenants.feedback import jobs as feedback_jobs
 from tenants.feedback import reminders as feedback_reminders
 from tenants.feedback.models import FeedbackItem
-from tenants.feedback.services import FeedbackData, submit_feedback
+from tenants.feedback.services import FeedbackData, response_days, submit_feedback
 from tenants.outreach import reminders as outreach_reminders
-from tenants.outreach.models import BoxLocation, Funder, StakeholderRound
 from tenants.scheduling import reminders as return_reminders
-from tenants.scheduling.models import ReturnVisit, Visit
-from tenants.scheduling.services import assign
+from tenants.scheduling.models import Visit
+from tenants.scheduling.services import assign, record_return_visit
 from tenants.staffing import reminders as certificate_reminders
-from tenants.staffing.models import Team
 from tenants.surveys import reminders as survey_reminders
 from tenants.training import reminders as training_reminders
 from tests.factories import our_reminders
@@ -238,37 +236,28 @@ def return_visit(world: World, day: date) -> None:
 def box_missed(world: World, day: date) -> None:
     """A box set up the day before `day`, never logged; reminders from midnight."""
     set_settings(world.agency, opinion_box_reminder_hour=0)
-    with db.tenant_scope(world.agency.id):
-        db.session.add(BoxLocation(name="Front desk", since=day - timedelta(days=1)))
-        db.session.commit()
+    world.factory.box_location(world.agency, "Front desk", since=day - timedelta(days=1))
 
 
 def round_due(world: World, day: date) -> None:
     """A team whose last round with every group was two months before `day`."""
     with db.tenant_scope(world.agency.id):
-        team = Team(name="North team", supervisor_membership_id=world.people["admin"])
-        db.session.add(team)
-        db.session.flush()
-        for group in ("clients", "funders", "partners"):
-            db.session.add(
-                StakeholderRound(
-                    team_id=team.id,
-                    stakeholder_group=group,
-                    held_on=day - relativedelta(months=2),
-                    method="meeting",
-                    summary="Heard them",
-                    led_by_membership_id=world.people["coordinator"],
-                )
-            )
-        db.session.commit()
+        admin, coordinator = (
+            db.session.get(Membership, (world.agency.id, world.people[role]))
+            for role in ("admin", "coordinator")
+        )
+    team = world.factory.team(world.agency, "North team", supervisor=admin)
+    for group in ("clients", "funders", "partners"):
+        world.factory.stakeholder_round(
+            world.agency, team.id, group, day - relativedelta(months=2), led_by=coordinator
+        )
 
 
 def funder_missing(world: World, day: date) -> None:
     """A funder on the list since the month before `day`, never visited."""
-    with db.tenant_scope(world.agency.id):
-        created = midnight(world.agency.timezone, day - timedelta(days=22))
-        db.session.add(Funder(name="City Welfare Office", created_at=created))
-        db.session.commit()
+    world.factory.funder(
+        world.agency, "City Welfare Office", at=midnight(world.agency.timezone, day - timedelta(days=22))
+    )
 
 
 def outcome_due(world: World, day: date) -> None:
@@ -609,15 +598,17 @@ def test_pre_service_reminder_once_and_not_once_trained(app, factory, dbconn):
 
 
 def complaint(app, world: World, due_at: datetime) -> FeedbackItem:
-    with app.test_request_context(), db.tenant_scope(world.agency.id):
+    """A complaint taken by phone, received the agency's response days before `due_at`."""
+    received = due_at - timedelta(days=response_days(world.agency, "complaint"))
+    with at(received), app.test_request_context(), db.tenant_scope(world.agency.id):
         item = submit_feedback(
             world.agency,
             FeedbackData(kind="complaint", description="Nobody came on Tuesday"),
             channel="phone",
         )
-        item.due_at = due_at
         db.session.commit()
-        return item
+    assert item.due_at == due_at
+    return item
 
 
 def test_due_in_24_hours_once_to_managers_with_the_local_deadline(app, factory, dbconn):
@@ -735,14 +726,13 @@ def test_return_visits_recorded_clear_the_reminder_and_escalation(app, factory, 
     add_visit(world, world.staff.id, date(2027, 1, 12))
     add_visit(world, world.staff.id, date(2027, 1, 19))
     add_visit(world, second.id, date(2027, 1, 20))
-    with db.tenant_scope(world.agency.id):
-        db.session.add(
-            ReturnVisit(
-                staff_file_id=second.id,
-                client_id=world.client.id,
-                month=date(2027, 1, 1),
-                visited_on=date(2027, 1, 28),
-            )
+    with at(midnight(SHANGHAI, date(2027, 1, 28)) + timedelta(hours=15)), db.tenant_scope(world.agency.id):
+        record_return_visit(
+            world.agency,
+            staff_id=second.id,
+            client_id=world.client.id,
+            visited_on=date(2027, 1, 28),
+            notes="",
         )
         db.session.commit()
     with at(datetime(2027, 2, 3, 2, tzinfo=UTC)):
@@ -799,9 +789,7 @@ def test_kinds_have_labels_and_escalations_are_mandatory(app_ctx):
 
 def test_opinion_box_missed_day_is_due_at_the_agency_reminder_hour(app, factory, dbconn):
     world = make_world(factory, SHANGHAI)
-    with db.tenant_scope(world.agency.id):
-        db.session.add(BoxLocation(name="Lobby", since=date(2027, 2, 1)))
-        db.session.commit()
+    factory.box_location(world.agency, "Lobby", since=date(2027, 2, 1))
     eight = datetime(2027, 2, 2, 8, tzinfo=ZoneInfo(SHANGHAI))  # the default hour, the next morning
     with at(eight - MINUTE):
         assert run(app, outreach_reminders.outreach_sweep) == 0
