@@ -497,9 +497,9 @@ class Factory:
         choice, the text). Returns the invitation."""
         from werkzeug.datastructures import MultiDict
 
-        from tenants.clients.models import Client
+        from saas.models import MailMessage
         from tenants.surveys import services as surveys
-        from tenants.surveys.models import SurveyInvitation, SurveyLink
+        from tenants.surveys.models import SurveyInvitation
 
         with self.app.test_request_context(), db.tenant_scope(agency.id):
             invitation = db.session.scalar(
@@ -508,15 +508,20 @@ class Factory:
                 )
             )
             assert invitation is not None, "the client was not invited"
-            email = db.session.scalar(select(Client.email).where(Client.id == client_id))
-            mailed = db.session.scalar(select(SurveyLink.id).where(SurveyLink.invitation_id == invitation.id))
-            if email and mailed is not None:
-                token = self.last_mail_link(email).rsplit("/", 1)[-1]
+            mail = db.session.scalar(
+                select(MailMessage.body).where(
+                    MailMessage.dedupe_key == f"{agency.id}:survey.invitation:{invitation.id}"
+                )
+            )
+            if mail is not None:
+                link = next(line for line in mail.splitlines() if "/s/" in line)
+                token = link.strip().rsplit("/", 1)[-1]
             else:
                 token = surveys.issue_printed_link(agency, campaign, invitation)
                 db.session.commit()
             opened = surveys.open_link(token)
             assert opened is not None and opened.state == "open", opened and opened.state
+            assert opened.invitation.id == invitation.id
             form = MultiDict()
             for question_id, value in answers.items():
                 for one in value if isinstance(value, list | tuple) else [value]:

@@ -36,47 +36,45 @@ pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clo
 
 
 class Survey:
-    """An agency with staff, `n` clients currently served (an active case) and
-    a few who are not, and a survey of four questions (one of each kind)."""
+    """An agency with staff, `n` clients currently served (an active plan)
+    and a few who are not (archived, or their case closed), and a survey of
+    four questions (one of each kind), all through the services."""
 
     def __init__(self, factory, n: int = 20, *, emails: bool = True, locale: str = "en", settings=None):
+        from saas.settings import update_settings
+
         self.factory = factory
         self.app = factory.app
         self.agency = factory.agency(locale=locale)
-        self.agency.settings = dict(settings or {})
-        db.session.commit()
+        if settings:
+            with self.scope():
+                update_settings(self.agency, settings)
+                db.session.commit()
         self.admin, _ = factory.member(self.agency, Role.ADMIN)
         self.coordinator, _ = factory.member(self.agency, Role.COORDINATOR)
         self.slug = self.agency.slug
-        with self.scope():
-            self.client_ids = [self.add_client(f"Client {i:03d}", emails) for i in range(n)]
-            self.archived = self.add_client("Archived Person", emails, archived=True)
-            self.closed = self.add_client("Closed Case", emails, status="closed")
-            self.template = services.create_template("Satisfaction", "satisfaction", by=None)
-            self.q_scale = services.add_question(
-                self.template, QuestionData("scale5", {"en": "How satisfied are you?", "zh_CN": "您满意吗？"})
-            )
-            self.q_single = services.add_question(
-                self.template,
-                QuestionData(
-                    "single",
-                    {"en": "Would you recommend us?"},
-                    {"en": ["Yes", "No", "Not sure"]},
-                ),
-            )
-            self.q_multi = services.add_question(
-                self.template,
+        self.item_id = factory.service_item(self.agency)
+        self.client_ids = [self.add_client(f"Client {i:03d}", emails) for i in range(n)]
+        self.archived = self.add_client("Archived Person", emails, archived=True)
+        self.closed = self.add_client("Closed Case", emails, status="closed")
+        self.template = factory.survey_template(
+            self.agency,
+            "Satisfaction",
+            "satisfaction",
+            questions=(
+                QuestionData("scale5", {"en": "How satisfied are you?", "zh_CN": "您满意吗？"}),
+                QuestionData("single", {"en": "Would you recommend us?"}, {"en": ["Yes", "No", "Not sure"]}),
                 QuestionData(
                     "multiple",
                     {"en": "What helps you most?"},
                     {"en": ["Meals", "Company", "Cleaning"]},
                     required=False,
                 ),
-            )
-            self.q_text = services.add_question(
-                self.template, QuestionData("text", {"en": "Anything else?"}, required=False)
-            )
-            db.session.commit()
+                QuestionData("text", {"en": "Anything else?"}, required=False),
+            ),
+        )
+        with db.tenant_scope(self.agency.id):
+            self.q_scale, self.q_single, self.q_multi, self.q_text = services.questions_of(self.template.id)
 
     def scope(self):
         from contextlib import ExitStack
@@ -87,34 +85,54 @@ class Survey:
         return stack
 
     def add_client(self, name, email=True, *, archived=False, status="active", languages=None) -> uuid.UUID:
-        row = Client(
-            full_name=name,
+        """A client served through a plan made active (Factory.served_client),
+        their case then closed if `status` is "closed"; `archived` stamps the
+        file archived (no service archives a client yet)."""
+        from tenants.clients import services as clients
+
+        row = self.factory.served_client(
+            self.agency,
+            name,
+            item_id=self.item_id,
+            author=self.coordinator,
+            approver=self.admin,
             email=f"{uuid.uuid4().hex[:8]}@client.example" if email else "",
-            consent_services=True,
             languages=languages or [],
-            archived_at=db.utcnow() if archived else None,
         )
-        db.session.add(row)
-        db.session.flush()
-        db.session.add(
-            Case(
-                client_id=row.id,
-                number=f"C-{uuid.uuid4().hex[:8]}",
-                status=status,
-                intake_channel="phone",
-                opened_on=date(2026, 1, 1),
-            )
-        )
-        db.session.flush()
+        if status == "closed" or archived:
+            with self.scope():
+                if status == "closed":
+                    case = db.session.scalar(select(Case).where(Case.client_id == row.id))
+                    clients.close_case(
+                        self.agency,
+                        case,
+                        reason="Moved away",
+                        closed_on=clients.agency_today(self.agency),
+                        by=self.coordinator,
+                    )
+                if archived:
+                    db.session.execute(
+                        Client.__table__.update().where(Client.id == row.id).values(archived_at=db.utcnow())
+                    )
+                db.session.commit()
+        else:
+            assert status == "active", status
         return row.id
 
     def campaign(self, audience="sample", size=15, *, send=True, seed=None, template=None) -> SurveyCampaign:
+        if send:
+            return self.factory.survey_campaign(
+                self.agency,
+                template or self.template,
+                title="Spring",
+                audience=audience,
+                sample_size=size,
+                seed=seed,
+            )
         with self.scope():
             campaign = services.create_campaign(
                 self.agency, template or self.template, "Spring", audience, size, by=None
             )
-            if send:
-                services.send_campaign(self.agency, campaign, by=None, seed=seed)
             db.session.commit()
             return campaign
 
@@ -140,9 +158,13 @@ class Survey:
 
 
 def set_settings(world, **values) -> None:
-    agency = db.session.get(Agency, world.agency.id, populate_existing=True)
-    agency.settings = values
-    db.session.commit()
+    """Through `update_settings`, as the settings page changes them."""
+    from saas.settings import update_settings
+
+    with world.scope():
+        agency = db.session.get(Agency, world.agency.id, populate_existing=True)
+        update_settings(agency, values)
+        db.session.commit()
     world.agency = agency
 
 
@@ -545,9 +567,7 @@ def test_script_in_questions_and_answers_is_shown_as_text(client, factory, dbcon
 
 def test_the_respondent_sees_their_language_with_a_fallback(client, factory, dbconn):
     world = Survey(factory, n=0)
-    with world.scope():
-        world.add_client("Wang Fang", True, languages=["Mandarin"])
-        db.session.commit()
+    world.add_client("Wang Fang", True, languages=["Mandarin"])
     campaign = world.campaign("all", None)
     invitation = world.invitations(campaign.id)[0]
     assert invitation.locale == "zh_CN"
@@ -625,11 +645,16 @@ def test_pages_cost_the_same_whatever_the_number_of_campaigns_and_answers(client
         small.append(counter.count)
     for _ in range(4):
         world.campaign("all", None)
+    answers = {
+        world.q_scale.id: "4",
+        world.q_single.id: "c1",
+        world.q_multi.id: ["c1", "c3"],
+        world.q_text.id: "Fine",
+    }
     for invitation in world.invitations(first.id)[:6]:
-        _answer(
-            client, world, first, invitation,
-            **{**world.good(), f"q_{world.q_multi.id}": ["c1", "c3"], f"q_{world.q_text.id}": "Fine"},
-        )  # fmt: skip
+        factory.survey_response(world.agency, first, invitation.client_id, answers)
+    with db.tenant_scope(world.agency.id):
+        assert queries.tracking(first.id).responded == 6
     large = []
     for url in urls:
         with count_statements() as counter:
@@ -653,9 +678,7 @@ def _mails(world, kind):
 
 def test_reminders_go_once_after_the_delay_to_those_who_have_not_answered(app, client, factory, dbconn):
     world = Survey(factory, n=4)
-    with world.scope():
-        world.add_client("No Email", False)
-        db.session.commit()
+    world.add_client("No Email", False)
     start = datetime(2030, 5, 1, 9, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
         campaign = world.campaign("all", None)
@@ -739,9 +762,7 @@ def test_outcome_survey_due_every_six_months_or_as_set(client, factory, dbconn):
 
 def test_coordinator_prepares_and_sends_through_the_pages(client, factory, dbconn):
     world = Survey(factory, n=18)
-    with world.scope():
-        world.add_client("Paper Only", False)
-        db.session.commit()
+    world.add_client("Paper Only", False)
     login(client, world.coordinator)
     form = client.get(f"/a/{world.slug}/surveys/campaigns/new")
     assert form.status_code == 200 and 'value="15"' in form.text
