@@ -31,6 +31,7 @@ class Agencyset:
     coordinator_m: Membership
     carer: User
     carer_m: Membership
+    factory: object
 
 
 def make_agency(factory, tz: str = "Europe/London") -> Agencyset:
@@ -38,16 +39,12 @@ def make_agency(factory, tz: str = "Europe/London") -> Agencyset:
     admin, _ = factory.member(agency, Role.ADMIN)
     coordinator, coordinator_m = factory.member(agency, Role.COORDINATOR, name="Cora Ordinator")
     carer, carer_m = factory.member(agency, Role.CARER, name="Carl Carer")
-    return Agencyset(agency, admin, coordinator, coordinator_m, carer, carer_m)
+    return Agencyset(agency, admin, coordinator, coordinator_m, carer, carer_m, factory)
 
 
 def add_location(world: Agencyset, name: str = "Front office", since: date | None = None) -> BoxLocation:
-    with db.tenant_scope(world.agency.id):
-        row = services.add_location(world.agency, name)
-        if since:
-            row.since = since
-        db.session.commit()
-        return row
+    """A box set up on `since` (the clock travels there), else today."""
+    return world.factory.box_location(world.agency, name, since=since)
 
 
 def log(world: Agencyset, location: BoxLocation, day: date, **kw) -> BoxLog:
@@ -71,9 +68,13 @@ def rows(model) -> int:
 
 
 def set_settings(world: Agencyset, **values) -> None:
-    agency = db.session.get(Agency, world.agency.id)  # the requests may have ended the session
-    agency.settings = {**(agency.settings or {}), **values}
-    db.session.commit()
+    """Through `update_settings`, as the settings page changes them."""
+    from saas.settings import update_settings
+
+    with db.tenant_scope(world.agency.id):
+        agency = db.session.get(Agency, world.agency.id, populate_existing=True)
+        update_settings(agency, values)
+        db.session.commit()
     world.agency = agency
 
 
@@ -161,18 +162,9 @@ def test_missed_days_for_a_range(app, factory, dbconn):
 
 
 def _logged_until(world: Agencyset, location: BoxLocation, last_day: int) -> None:
-    with db.tenant_scope(world.agency.id):
-        for day in range(1, last_day + 1):
-            db.session.add(
-                BoxLog(
-                    location_id=location.id,
-                    day=date(2026, 3, day),
-                    opened=True,
-                    slips=0,
-                    opened_by_membership_id=world.coordinator_m.id,
-                )
-            )
-        db.session.commit()
+    """The box logged on each day of March 2026 up to `last_day`, each on its day."""
+    for day in range(1, last_day + 1):
+        world.factory.box_log(world.agency, location.id, date(2026, 3, day), by=world.coordinator_m)
 
 
 def _reminders(world: Agencyset) -> list[tuple[str, str]]:
@@ -657,26 +649,18 @@ def test_another_agency_objects_are_404(client, factory, dbconn):
 
 
 def _grow(world: Agencyset, n: int) -> None:
-    with db.tenant_scope(world.agency.id):
-        for i in range(n):
-            location = services.add_location(world.agency, f"Box {n}-{i}")
-            location.since = date(2025, 1, 1)
+    for i in range(n):
+        location = add_location(world, f"Box {n}-{i}", since=date(2025, 1, 1))
+        for d in range(1, 4):
+            world.factory.box_log(
+                world.agency, location.id, date(2025, 1, d), by=world.coordinator_m, slips=d
+            )
+        with db.tenant_scope(world.agency.id):
             team = teams.create_team(teams.TeamInput(name=f"Team {n}-{i}"))
             funder = services.create_funder(FunderData(name=f"Funder {n}-{i}"))
-            for d in range(1, 4):
-                db.session.add(
-                    BoxLog(
-                        location_id=location.id,
-                        day=date(2025, 1, d),
-                        opened=True,
-                        slips=d,
-                        opened_by_membership_id=world.coordinator_m.id,
-                    )
-                )
-            db.session.flush()
             services.record_round(world.agency, round_data(world, team.id, held_on=date(2025, 1, 5)), by=None)
             visit(world, funder, date(2025, 1, 6))
-        db.session.commit()
+            db.session.commit()
 
 
 def test_list_pages_cost_the_same_whatever_the_data(client, factory, dbconn):
