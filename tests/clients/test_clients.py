@@ -259,17 +259,12 @@ def test_risk_matrix_high_risks_first(agency_admin_coordinator):
 
 @pytest.fixture
 def service_item(factory, agency_admin_coordinator):
-    from tenants.catalogue.models import ServiceCategory, ServiceItem
+    from tenants.catalogue.models import ServiceItem
 
     agency, _admin, _ = agency_admin_coordinator
+    item_id = factory.service_item(agency, "Housekeeping", category="Daily living")
     with db.tenant_scope(agency.id):
-        category = ServiceCategory(name="Daily living")
-        db.session.add(category)
-        db.session.flush()
-        item = ServiceItem(category_id=category.id, name="Housekeeping")
-        db.session.add(item)
-        db.session.commit()
-        return item
+        return db.session.get(ServiceItem, (agency.id, item_id))
 
 
 def planned_case(agency, admin):
