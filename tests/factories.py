@@ -341,18 +341,32 @@ class Factory:
         minutes: int = 60,
     ) -> uuid.UUID:
         """A service item in `category` (made if the agency has none of that
-        name), its terms in effect from today, through the catalogue services
-        (`tests.staffing.workforce_helpers.category` and `item`)."""
+        name), its terms in effect from today, through the catalogue services.
+        No request context: the caller's rows stay in its session (leaving a
+        request context ends the session)."""
+        from decimal import Decimal
+
+        from tenants.catalogue import services as catalogue
         from tenants.catalogue.models import ServiceCategory
-        from tests.staffing import workforce_helpers as wf
 
         with db.tenant_scope(agency.id):
             category_id = db.session.scalar(
                 select(ServiceCategory.id).where(ServiceCategory.name == category)
             )
-        if category_id is None:
-            category_id = wf.category(self.app, agency, category)
-        return wf.item(self.app, agency, category_id, name, price=price, checklist=checklist, minutes=minutes)
+            if category_id is None:
+                category_id = catalogue.create_category(category).id
+            item = catalogue.create_item(
+                catalogue.ItemInput(category_id=category_id, name=name),
+                catalogue.TermsInput(
+                    price=Decimal(price),
+                    unit="per_visit",
+                    duration_minutes=minutes,
+                    checklist=list(checklist),
+                ),
+                by=None,
+            )
+            db.session.commit()
+            return item.id
 
     # -- visits booked one by one, through the scheduling services -----------------------------
 

@@ -22,34 +22,27 @@ pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clo
 
 
 class World:
-    """An agency with a client, an active plan (Mon + Thu 09:00, 60 min) and carers."""
+    """An agency with a client, an active plan (Mon + Thu 09:00, 60 min) and
+    carers, all through the services (carers need no pre-service training in
+    this agency). The service item's terms are in effect from the day the
+    World is made: make it before the visits a test books."""
 
     def __init__(self, factory, *, tz="Europe/London", starts_on=None, weekdays=(1, 4)):
-        from tenants.catalogue.models import ItemTerms, ServiceCategory, ServiceItem
+        from saas.settings import update_settings
+        from tenants.catalogue.models import ServiceItem
 
         self.factory = factory
         self.agency = factory.agency(tz=tz)
-        self.agency.settings = {"pre_service_hours": 0}
-        db.session.commit()
+        with db.tenant_scope(self.agency.id):
+            update_settings(self.agency, {"pre_service_hours": 0})
+            db.session.commit()
         self.admin, _ = factory.member(self.agency, Role.ADMIN)
         self.coordinator, _ = factory.member(self.agency, Role.COORDINATOR)
+        item_id = factory.service_item(
+            self.agency, "Bathing", category="Personal care", checklist=("Safe transfer", "Skin check")
+        )
         with db.tenant_scope(self.agency.id):
-            category = ServiceCategory(name="Personal care")
-            db.session.add(category)
-            db.session.flush()
-            self.item = ServiceItem(category_id=category.id, name="Bathing")
-            db.session.add(self.item)
-            db.session.flush()
-            self.terms = ItemTerms(
-                item_id=self.item.id,
-                effective_from=date(2020, 1, 1),
-                price=Decimal("25.00"),
-                unit="per_visit",
-                duration_minutes=60,
-                checklist=["Safe transfer", "Skin check"],
-            )
-            db.session.add(self.terms)
-            db.session.commit()
+            self.item = db.session.get(ServiceItem, (self.agency.id, item_id))
         self.client = factory.client(
             self.agency,
             contacts=(),
@@ -75,18 +68,26 @@ class World:
             db.session.commit()
 
     def carer(self, **fields):
-        from tenants.staffing.models import StaffFile
+        """A carer's membership and staff file through `add_staff` (20
+        contracted hours unless `hours`; `availability` as {"mon": [["08:00",
+        "12:00"]]}), in the caller's session: no request context, which would
+        end it."""
+        from tenants.staffing import services as staffing
 
         user, membership = self.factory.member(self.agency, Role.CARER, name=fields.pop("name", "Cara Carer"))
+        availability = {
+            day: ", ".join(f"{a}-{b}" for a, b in spans)
+            for day, spans in fields.pop("availability", {}).items()
+        }
+        data = staffing.StaffInput(
+            staff_role="carer",
+            employment_start=date(2020, 1, 1),
+            contracted_hours=Decimal(fields.pop("hours", 20)),
+            availability=availability,
+            **fields,
+        )
         with db.tenant_scope(self.agency.id):
-            staff = StaffFile(
-                membership_id=membership.id,
-                staff_role="carer",
-                employment_start=date(2020, 1, 1),
-                contracted_hours=Decimal(fields.pop("hours", 20)),
-                **fields,
-            )
-            db.session.add(staff)
+            staff = staffing.add_staff(user.email, "", data, by=None)
             db.session.commit()
         return user, staff
 
@@ -128,23 +129,25 @@ def test_generation_is_idempotent_and_windowed(factory, dbconn):
 
 
 def test_visit_keeps_its_booked_terms(factory, dbconn):
-    from tenants.catalogue.models import ItemTerms
+    from tenants.catalogue import services as catalogue
+    from tenants.catalogue.models import ServiceItem
 
     world = World(factory)
     world.activate()
+    # new terms from tomorrow (today's are in effect), through the catalogue service
     with db.tenant_scope(world.agency.id):
-        db.session.add(
-            ItemTerms(
-                item_id=world.item.id,
-                effective_from=clients.agency_today(world.agency),
-                price=Decimal("99.00"),
-                unit="per_hour",
-                duration_minutes=60,
-                checklist=["New"],
-            )
+        catalogue.change_terms(
+            db.session.get(ServiceItem, (world.agency.id, world.item.id)),
+            clients.agency_today(world.agency) + timedelta(days=1),
+            catalogue.TermsInput(
+                price=Decimal("99.00"), unit="per_hour", duration_minutes=60, checklist=["New"]
+            ),
+            by=None,
         )
         db.session.commit()
-    assert {(v.price, tuple(v.checklist)) for v in world.visits()} == {
+    visits = world.visits()
+    assert any(v.local_day > clients.agency_today(world.agency) for v in visits)
+    assert {(v.price, tuple(v.checklist)) for v in visits} == {
         (Decimal("25.00"), ("Safe transfer", "Skin check"))
     }
 

@@ -189,18 +189,15 @@ def item(
     *,
     price: str = "20.00",
     required: uuid.UUID | None = None,
-    checklist: tuple[str, ...] = ("Arrive on time", "Leave the place tidy"),
-    minutes: int = 60,
 ) -> uuid.UUID:
-    """A service item through `create_item`, its terms in effect from today."""
     with in_agency(app, agency):
         return catalogue.create_item(
             catalogue.ItemInput(category_id=category_id, name=name or f"Item {uuid.uuid4().hex[:6]}"),
             catalogue.TermsInput(
                 price=Decimal(price),
                 unit="per_visit",
-                duration_minutes=minutes,
-                checklist=list(checklist),
+                duration_minutes=60,
+                checklist=["Arrive on time", "Leave the place tidy"],
                 required_certificate_type_id=required,
             ),
             by=None,
