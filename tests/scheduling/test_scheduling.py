@@ -215,7 +215,10 @@ def refusal_codes(world, visit, staff):
 
 
 def test_assignment_checks_each_alone(factory, dbconn):
-    from tenants.staffing.models import CertificateType, StaffTimeOff
+    from tenants.catalogue import services as catalogue
+    from tenants.catalogue.models import ServiceItem
+    from tenants.staffing import services as staffing
+    from tenants.staffing.models import StaffFile
 
     world = World(factory)
     world.activate()
@@ -224,40 +227,45 @@ def test_assignment_checks_each_alone(factory, dbconn):
     assign(world, visit, ok)
     _u, busy = world.carer()
     # overlap including the travel buffer: another visit ending 10 minutes before
-    with db.tenant_scope(world.agency.id):
-        other = Visit(
-            client_id=world.client.id,
-            service_item_id=world.item.id,
-            local_day=visit.local_day,
-            starts_at=visit.starts_at - timedelta(minutes=70),
-            ends_at=visit.starts_at - timedelta(minutes=10),
-            staff_file_id=busy.id,
-        )
-        db.session.add(other)
-        db.session.commit()
+    factory.visit(
+        world.agency,
+        world.client.id,
+        world.item.id,
+        visit.starts_at - timedelta(minutes=70),
+        staff_id=busy.id,
+    )
     _u, unavailable = world.carer(availability={"sun": [["08:00", "12:00"]]})
     _u, away = world.carer()
     with db.tenant_scope(world.agency.id):
-        db.session.add(
-            StaffTimeOff(staff_file_id=away.id, starts_on=visit.local_day, ends_on=visit.local_day)
+        staffing.add_time_off(
+            db.session.get(StaffFile, (world.agency.id, away.id)), visit.local_day, visit.local_day, "Leave"
         )
-        db.session.commit()
-    with db.tenant_scope(world.agency.id):
-        db.session.execute(Visit.__table__.update().where(Visit.id == visit.id).values(staff_file_id=None))
+        services.unassign(db.session.get(Visit, (world.agency.id, visit.id), populate_existing=True))
         db.session.commit()
     assert refusal_codes(world, visit, busy) == {"overlap"}
     assert refusal_codes(world, visit, unavailable) == {"unavailable"}
     assert refusal_codes(world, visit, away) == {"time_off"}
-    # the qualification the service requires
+    # the qualification the service requires: terms asking for one from a later day, and a visit then
+    later = visit.local_day + timedelta(days=14)
     with db.tenant_scope(world.agency.id):
-        kind = CertificateType(name="Manual handling")
-        db.session.add(kind)
-        db.session.flush()
-        db.session.execute(
-            Visit.__table__.update().where(Visit.id == visit.id).values(required_certificate_type_id=kind.id)
+        kind = staffing.create_certificate_type("Manual handling")
+        catalogue.change_terms(
+            db.session.get(ServiceItem, (world.agency.id, world.item.id)),
+            later,
+            catalogue.TermsInput(
+                price=Decimal("25.00"),
+                unit="per_visit",
+                duration_minutes=60,
+                checklist=["Safe transfer", "Skin check"],
+                required_certificate_type_id=kind.id,
+            ),
+            by=None,
         )
         db.session.commit()
-    assert refusal_codes(world, visit, ok) == {"certificate_missing"}
+    at_noon = datetime.combine(later, datetime.min.time().replace(hour=12), world.agency.zone)
+    needs_it = factory.visit(world.agency, world.client.id, world.item.id, at_noon)
+    assert needs_it.required_certificate_type_id == kind.id
+    assert refusal_codes(world, needs_it, ok) == {"certificate_missing"}
 
 
 def test_pre_service_training_and_caseload_and_all_reasons_together(factory, dbconn):

@@ -892,10 +892,10 @@ def test_caseload_page_costs_the_same_at_any_size(client, factory, agency, admin
         _u, _m, staff_id = wf.staff(factory, agency, name=f"Worker {i}")
         if i % 5 == 0:
             with db.tenant_scope(agency.id):
-                db.session.add(
-                    CaseloadAssignment(
-                        staff_file_id=staff_id, kind="individual", label="X", starts_on=date(2020, 1, 1)
-                    )
+                staffing.assign_caseload(
+                    wf.staff_file(staff_id),
+                    staffing.CaseloadInput("individual", "X", starts_on=date(2020, 1, 1)),
+                    by=None,
                 )
                 db.session.commit()
     with count_statements() as large:
