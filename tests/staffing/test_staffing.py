@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from saas import db
 from saas.models import Agency, AuditEvent, Invitation, MailMessage, Membership, Role, User
+from tenants.members import services as members
 from tenants.staffing import services as staffing
 from tenants.staffing.models import (
     CaseloadAssignment,
@@ -644,22 +645,16 @@ def test_each_reason_not_to_assign(app, factory, agency):
             result.reasons[0].message() == "No valid Manual handling certificate, which this work requires."
         )
 
-    # employment: ended, not started
-    with wf.in_agency(app, agency):
-        staff = wf.staff_file(staff_id)
-        staff.employment_end = TODAY
+    # employment: ended, not started (the staff file changed through update_staff)
+    wf.change_staff(app, agency, staff_id, employment_end=TODAY)
     assert fit(app, agency, staff_id).reason_codes == ["employment_ended"]
     assert fit(app, agency, staff_id, at=TODAY - timedelta(days=1)).assignable
-    with wf.in_agency(app, agency):
-        staff = wf.staff_file(staff_id)
-        staff.employment_end = None
-        staff.employment_start = TODAY + timedelta(days=1)
+    wf.change_staff(app, agency, staff_id, employment_end=None, employment_start=TODAY + timedelta(days=1))
     assert fit(app, agency, staff_id).reason_codes == ["employment_not_started"]
+    wf.change_staff(app, agency, staff_id, employment_start=date(2020, 1, 1))
+    admin, _ = factory.member(agency, Role.ADMIN)
     with wf.in_agency(app, agency):
-        wf.staff_file(staff_id).employment_start = date(2020, 1, 1)
-        db.session.execute(
-            Membership.__table__.update().where(Membership.id == membership.id).values(active=False)
-        )
+        members.deactivate(db.session.get(Membership, (agency.id, membership.id)), by=admin)
     assert fit(app, agency, staff_id).reason_codes == ["inactive"]
 
 
@@ -690,20 +685,14 @@ def test_override_makes_assignable_and_is_shown_and_audited(client, app, factory
     assert event.actor_id == admin.id
 
     # an override cannot make a deactivated member assignable
-    with db.tenant_scope(agency.id):
-        db.session.execute(
-            Membership.__table__.update().where(Membership.id == membership.id).values(active=False)
-        )
-        db.session.commit()
+    with wf.in_agency(app, agency):
+        members.deactivate(db.session.get(Membership, (agency.id, membership.id)), by=admin)
     result = fit(app, agency, staff_id, at=date.today())
     assert not result.assignable and "inactive" in result.reason_codes
 
     # withdrawn
-    with db.tenant_scope(agency.id):
-        db.session.execute(
-            Membership.__table__.update().where(Membership.id == membership.id).values(active=True)
-        )
-        db.session.commit()
+    with wf.in_agency(app, agency):
+        members.reactivate(db.session.get(Membership, (agency.id, membership.id)))
     client.post(f"/a/{agency.slug}/overrides/{result.override.id}/revoke")
     result = fit(app, agency, staff_id, at=date.today())
     assert not result.assignable and result.override is None

@@ -418,9 +418,22 @@ def test_training_records_are_kept(client, app, factory, agency, admin):
         f"/a/{agency.slug}/training/enrolments/{enrolment_id}/remove", follow_redirects=True
     )
     assert "this training record is kept" in removed.text and len(enrolments(agency)) == 1
-    with db.tenant_scope(agency.id):
-        db.session.execute(Course.__table__.update().where(Course.id == course_id).values(active=False))
-        db.session.commit()
+    with wf.in_agency(app, agency):  # the course retired through update_course
+        course = db.session.get(Course, (agency.id, course_id))
+        training.update_course(
+            course,
+            training.CourseInput(
+                title=course.title,
+                category=course.category,
+                form=course.form,
+                hours=course.hours,
+                counts_as=course.counts_as,
+                description=course.description,
+                grants_certificate_type_id=course.grants_certificate_type_id,
+                certificate_validity_months=course.certificate_validity_months,
+                active=False,
+            ),
+        )
     retired = client.post(
         f"/a/{agency.slug}/training/courses/{course_id}/sessions",
         data={"held_on": "2026-07-01", "trainer": "Tess", "capacity": "5"},
