@@ -31,6 +31,7 @@ from saas.notifications import reminders
 from saas.notifications.models import Notification, Reminder
 from tenants.scheduling import visit_reminders as sweeps
 from tenants.scheduling.models import Visit
+from tenants.scheduling.services.changes import flag_late_and_missed
 from tests.core.samples_notifications import Care
 from tests.factories import Factory
 
@@ -56,10 +57,25 @@ def missed_visits(care: Care, count: int) -> list[Visit]:
     _user, _carer, staff = care.carer()
     now = db.utcnow()
     visits = []
+    # 10-minute visits, 15 minutes of travel between them
+    first = now - timedelta(minutes=26 * count + 30)
     for i in range(count):
-        start = now - timedelta(hours=3) + timedelta(seconds=30 * i)
-        visits.append(care.visit(start, staff, status="missed", missed_flagged_at=start + timedelta(hours=1)))
-    return visits
+        visits.append(care.visit(first + timedelta(minutes=26 * i), staff, minutes=10))
+    # flagged by the scheduling service as its periodic job does, each visit
+    # just after it ended: missed, and not yet late (15 minutes' grace)
+    with db.tenant_scope(care.agency.id):
+        for visit in visits:
+            assert flag_late_and_missed(care.agency, visit.ends_at + timedelta(seconds=30)) == (0, 1)
+        db.session.commit()
+        flagged = {
+            v.id: v
+            for v in db.session.scalars(
+                select(Visit)
+                .where(Visit.id.in_([v.id for v in visits]))
+                .execution_options(populate_existing=True)
+            )
+        }
+    return [flagged[v.id] for v in visits]
 
 
 def counts(care: Care) -> dict[str, int]:
