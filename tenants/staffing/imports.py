@@ -26,7 +26,7 @@ from tenants.spreadsheets import MAX_ROWS, Column, parse_date, parse_decimal, re
 from tenants.staffing.certificates import CertificateInput, certificate_input_problems
 from tenants.staffing.errors import Invalid, Problem
 from tenants.staffing.labels import LABELS
-from tenants.staffing.models import STAFF_ROLES, Certificate, CertificateType, ImportBatch, StaffFile
+from tenants.staffing.models import JOB_ROLES, Certificate, CertificateType, ImportBatch, StaffFile
 from tenants.staffing.settings import local_today
 from tenants.staffing.staff_files import EMAIL, StaffInput, add_staff, staff_input_problems
 
@@ -266,7 +266,7 @@ class StaffImporter(Importer):
                 select(StaffFile.staff_number).where(StaffFile.staff_number.in_(list(numbers_in_file)))
             )
         )
-        options = _options(STAFF_ROLES, ROLE_WORDS)
+        options = _options(JOB_ROLES, ROLE_WORDS)
         checked = []
         plan = []
         for number, values in zip(numbers, rows, strict=True):

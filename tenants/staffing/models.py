@@ -32,7 +32,7 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from saas.db import Base, TenantScoped, tenant_fk, utcnow
-from tenants.staffing.required import STAFF_ROLES
+from tenants.staffing.required import JOB_ROLES
 
 CASELOAD_KINDS = ("individual", "community")
 STAGE_RESULTS = ("pending", "passed", "failed")
@@ -120,7 +120,7 @@ class StaffFile(TenantScoped, Base):
         Index("ix_staff_files_tenant_end", "tenant_id", "employment_end"),
         Index("ix_staff_files_skills", "skills", postgresql_using="gin"),
         Index("ix_staff_files_languages", "languages", postgresql_using="gin"),
-        CheckConstraint(_in("staff_role", STAFF_ROLES), name="staff_role_known"),
+        CheckConstraint(_in("staff_role", JOB_ROLES), name="staff_role_known"),
         CheckConstraint(
             "employment_end IS NULL OR employment_end >= employment_start", name="employment_dates"
         ),

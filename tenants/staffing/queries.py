@@ -19,7 +19,7 @@ from tenants.staffing.assignability import Assignability, assignability
 from tenants.staffing.caseload import caseload_limit, current_loads, load_expression
 from tenants.staffing.certificates import CertificateRow, certificates_of
 from tenants.staffing.models import (
-    STAFF_ROLES,
+    JOB_ROLES,
     AssignabilityOverride,
     CaseloadAssignment,
     Certificate,
@@ -48,7 +48,7 @@ def staff_list_query(
     )
     if q:
         stmt = stmt.where(or_(*_name_or_email_like(q), StaffFile.staff_number == q))
-    if role in STAFF_ROLES:
+    if role in JOB_ROLES:
         stmt = stmt.where(StaffFile.staff_role == role)
     employed = and_(Membership.active.is_(True), StaffFile.employed_on(today))
     if status == "active":
@@ -131,7 +131,7 @@ def caseload_query(q: str, role: str, full_only: bool, sort: str, today: date) -
         com_limit.label("community_limit"),
         share.label("share"),
     ).outerjoin(loads, loads.c.staff_file_id == StaffFile.id)
-    if role in STAFF_ROLES:
+    if role in JOB_ROLES:
         stmt = stmt.where(StaffFile.staff_role == role)
     if full_only:
         stmt = stmt.where(or_(ind >= ind_limit, com >= com_limit))

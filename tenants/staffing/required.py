@@ -13,8 +13,9 @@ from typing import Any
 from saas.settings import Invalid, Shape
 from tenants.staffing.errors import MESSAGES
 
-# The job a staff file is for (not the membership's access role).
-STAFF_ROLES = ("carer", "social_worker", "coordinator")
+# The job a staff file is for (`StaffFile.staff_role`), not the membership's access
+# role: saas.models.STAFF_ROLES are the roles of the agency's staff members.
+JOB_ROLES = ("carer", "social_worker", "coordinator")
 
 REQUIRED_CERTIFICATES = "required_certificate_types"
 
@@ -34,11 +35,11 @@ class RequiredCertificates(Shape):
     def clean(self, raw: Any) -> Mapping[str, tuple[uuid.UUID, ...]]:
         if raw is None:
             raw = {}
-        if not isinstance(raw, Mapping) or not set(raw) <= set(STAFF_ROLES):
+        if not isinstance(raw, Mapping) or not set(raw) <= set(JOB_ROLES):
             raise Invalid("format")
         value: dict[str, tuple[uuid.UUID, ...]] = {}
         parts: dict[str, Invalid] = {}
-        for role in STAFF_ROLES:
+        for role in JOB_ROLES:
             items = raw.get(role) or ()
             try:
                 if isinstance(items, str | bytes) or not isinstance(items, list | tuple | set | frozenset):
@@ -74,4 +75,4 @@ class RequiredCertificates(Shape):
             raise Invalid("parts", parts=parts)
 
 
-NONE_REQUIRED: Mapping[str, tuple[uuid.UUID, ...]] = MappingProxyType({role: () for role in STAFF_ROLES})
+NONE_REQUIRED: Mapping[str, tuple[uuid.UUID, ...]] = MappingProxyType({role: () for role in JOB_ROLES})

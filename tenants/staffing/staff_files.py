@@ -19,7 +19,7 @@ from saas.auth.services import invite
 from saas.models import Membership, Role, User
 from tenants.staffing.errors import Problem, raise_if, too_long
 from tenants.staffing.models import (
-    STAFF_ROLES,
+    JOB_ROLES,
     WEEKDAYS,
     RecruitmentRecord,
     StaffFile,
@@ -99,7 +99,7 @@ class StaffInput:
 def staff_input_problems(data: StaffInput) -> tuple[list[Problem], dict[str, list[list[str]]]]:
     """Checks that need no database; returns the problems and the parsed availability."""
     problems: list[Problem] = []
-    if data.staff_role not in STAFF_ROLES:
+    if data.staff_role not in JOB_ROLES:
         problems.append(Problem("role_unknown", "staff_role"))
     if data.employment_start is None:
         problems.append(Problem("required", "employment_start"))

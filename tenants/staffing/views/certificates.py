@@ -23,7 +23,7 @@ from tenants.staffing.forms import (
     RequiredCertificatesForm,
 )
 from tenants.staffing.models import (
-    STAFF_ROLES,
+    JOB_ROLES,
     Certificate,
     CertificateType,
     StaffDocument,
@@ -121,7 +121,7 @@ def _required_form(*, filled: bool = False) -> RequiredCertificatesForm:
     form = RequiredCertificatesForm(formdata=None) if filled else RequiredCertificatesForm()
     type_choices = [(str(t.id), t.name) for t in services.certificate_types(active_only=True)]
     current = workforce_settings(current_agency())
-    for role in STAFF_ROLES:
+    for role in JOB_ROLES:
         getattr(form, f"required_{role}").choices = type_choices
         if filled:
             getattr(form, f"required_{role}").data = [str(i) for i in current.required_for(role)]
@@ -137,7 +137,7 @@ def _workforce_page(required_form: RequiredCertificatesForm, status: int | None 
         saved=_("Workforce settings saved."),
         status=status,
         required_form=required_form,
-        roles=STAFF_ROLES,
+        roles=JOB_ROLES,
     )
 
 
@@ -148,7 +148,7 @@ def required_certificates() -> Any:
     form = _required_form()
     if form.validate_on_submit():
         # each id is checked by the setting's declaration (saas.settings)
-        required = {role: getattr(form, f"required_{role}").data or [] for role in STAFF_ROLES}
+        required = {role: getattr(form, f"required_{role}").data or [] for role in JOB_ROLES}
         if attempt(form, lambda: save_required_certificates(agency, required)):
             flash(_("Workforce settings saved."), "success")
             return redirect(url_for("staffing.settings_page"))
