@@ -32,6 +32,8 @@ def escalated_unsent(now: datetime) -> list[Any]:
         FeedbackItem.escalated_at > now - REPAIR_WINDOW,
         ~exists(
             select(Reminder.id).where(
+                # with the agency: across agencies (the sweep's) Citus joins shards only on it
+                Reminder.tenant_id == FeedbackItem.tenant_id,
                 Reminder.kind == FEEDBACK_OVERDUE.name,
                 Reminder.subject == cast(FeedbackItem.id, String),
                 Reminder.due_at == FeedbackItem.due_at,

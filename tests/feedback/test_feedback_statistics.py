@@ -238,7 +238,8 @@ def test_only_completed_visits_and_their_ratings_count(world, app):
     with app.test_request_context(), scoped(world):
         result = stats.monthly(date(2026, 11, 1), date(2026, 11, 30))
         all_ratings = sql(
-            "SELECT count(*) AS n FROM visit_ratings r JOIN visits v ON v.id = r.visit_id "
+            "SELECT count(*) AS n FROM visit_ratings r"
+            " JOIN visits v ON v.tenant_id = r.tenant_id AND v.id = r.visit_id "
             "WHERE v.local_day BETWEEN '2026-11-01' AND '2026-11-30'"
         )[0]["n"]
     assert result.total.n == all_ratings - 1, "the rating of the cancelled visit is left out"

@@ -243,7 +243,8 @@ def independent(world: World, month: date, as_of: datetime, response_target: int
             " and status = 'completed') x"
         ),
         "ratings": one(
-            "select count(*) from visit_ratings r join visits v on v.id = r.visit_id"
+            "select count(*) from visit_ratings r"
+            " join visits v on v.tenant_id = r.tenant_id and v.id = r.visit_id"
             " where (v.starts_at at time zone :tz)::date >= :m0"
             " and (v.starts_at at time zone :tz)::date < :m1"
         ),
@@ -287,7 +288,8 @@ def independent(world: World, month: date, as_of: datetime, response_target: int
         ),
         "month_hours": one(
             "select coalesce(sum(e.attended_hours), 0) from training_enrolments e"
-            " join training_sessions s on s.id = e.session_id where s.held_on >= :m0 and s.held_on < :m1"
+            " join training_sessions s on s.tenant_id = e.tenant_id and s.id = e.session_id"
+            " where s.held_on >= :m0 and s.held_on < :m1"
         ),
         "expired": one(
             "select count(*) from staff_certificates where expires_on >= :m0 and expires_on < :m1"
@@ -298,7 +300,7 @@ def independent(world: World, month: date, as_of: datetime, response_target: int
         means[d] = db.session.execute(
             text(
                 f"select avg(r.{d}), stddev_pop(r.{d}) from visit_ratings r join visits v on"
-                " v.id = r.visit_id"
+                " v.tenant_id = r.tenant_id and v.id = r.visit_id"
                 " where (v.starts_at at time zone :tz)::date >= :m0 and (v.starts_at at time"
                 " zone :tz)::date < :m1"
             ),
