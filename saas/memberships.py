@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import g
-from sqlalchemy import Select, and_
+from sqlalchemy import Select, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from saas.models import Agency, Membership
@@ -22,14 +23,26 @@ MEMBER_FIGURES: dict[str, Callable[[ColumnElement[Any]], Any]] = {}
 _RESOLVED = "_resolved_membership"
 
 
-def with_membership(stmt: Select[Any], user_id: ColumnElement[Any]) -> Select[Any]:
+def with_membership(stmt: Select[Any], user_id: ColumnElement[Any], tenant_id: uuid.UUID) -> Select[Any]:
     """Add to a query of the user their active membership of the agency in
     scope and its figures, so that signing in and the agency's access check
-    read them in one round trip (`keep_membership` takes the extra columns)."""
-    stmt = stmt.outerjoin(Membership, and_(Membership.user_id == user_id, Membership.active.is_(True)))
-    stmt = stmt.add_columns(Membership)
+    read them in one round trip (`keep_membership` takes the extra columns).
+
+    The agency's active memberships are outer-joined as a subquery, not as the
+    table: Citus 13.2 crashes the coordinator (SIGSEGV) planning the sessions
+    table joined to `users` and outer-joined to the distributed `memberships`
+    under its row-level security. PostgreSQL pulls the subquery up: the plan
+    is the same."""
+    active = aliased(
+        Membership,
+        select(Membership)
+        .where(Membership.tenant_id == tenant_id, Membership.active.is_(True))
+        .subquery("memberships"),
+    )
+    stmt = stmt.outerjoin(active, active.user_id == user_id)
+    stmt = stmt.add_columns(active)
     for name, figure in MEMBER_FIGURES.items():
-        stmt = stmt.add_columns(figure(Membership.id).label(name))
+        stmt = stmt.add_columns(figure(active.id).label(name))
     return stmt
 
 

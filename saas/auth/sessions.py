@@ -110,7 +110,7 @@ def load_user(sid: str) -> User | None:
     # inside an agency, the membership comes with the user: one round trip
     agency = g.get("agency")
     if agency is not None:
-        stmt = with_membership(stmt, User.id)
+        stmt = with_membership(stmt, User.id, agency.id)
     row = db.session.execute(stmt).first()
     if row is None:
         return None

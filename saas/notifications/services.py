@@ -75,7 +75,8 @@ def unread_figure(membership_id: ColumnElement[Any] | uuid.UUID) -> ScalarSelect
         )
         .limit(UNREAD_SHOWN + 1)
         # read with the membership: its id comes from the enclosing query
-        .correlate(Membership)
+        # (the table or the subquery `memberships.with_membership` joins)
+        .correlate_except(Notification)
         .subquery()
     )
     return select(func.count()).select_from(unread).scalar_subquery()
