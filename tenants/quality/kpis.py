@@ -221,7 +221,7 @@ TRAINING = """
              count(*) filter (where coalesce(h.ytd_annual, 0) < b.ytd_required) as behind
       from staff_files f
       left join (
-        select e.staff_file_id,
+        select e.tenant_id, e.staff_file_id,
                sum(e.attended_hours) filter (where s.held_on >= b.m0) as month_hours,
                sum(e.attended_hours) filter (where c.counts_as = 'annual') as ytd_annual
         from training_sessions s
@@ -229,8 +229,8 @@ TRAINING = """
         join training_courses c on c.tenant_id = s.tenant_id and c.id = s.course_id
         where s.tenant_id = b.tenant_id and s.held_on >= b.y0 and s.held_on < b.m1
           and e.attended_hours is not null
-        group by e.staff_file_id
-      ) h on h.staff_file_id = f.id
+        group by e.tenant_id, e.staff_file_id
+      ) h on h.tenant_id = f.tenant_id and h.staff_file_id = f.id
       where f.tenant_id = b.tenant_id
         and f.employment_start < b.m1 and (f.employment_end is null or f.employment_end >= b.m0)
     )"""
@@ -278,13 +278,13 @@ RETURN_VISITS = """
              count(r.id) filter (where r.visited_on > b.p_due) as late,
              count(*) - count(r.id) as missing
       from (
-        select distinct v.staff_file_id, v.client_id
+        select distinct v.tenant_id, v.staff_file_id, v.client_id
         from visits v
         where v.tenant_id = b.tenant_id and v.starts_at >= b.p_lo and v.starts_at < b.lo
           and v.staff_file_id is not null and v.status in ('completed', 'in_progress', 'scheduled')
       ) p
       left join return_visits r
-        on r.tenant_id = b.tenant_id and r.staff_file_id = p.staff_file_id and r.client_id = p.client_id
+        on r.tenant_id = p.tenant_id and r.staff_file_id = p.staff_file_id and r.client_id = p.client_id
        and r.month = b.p0
     )"""
 
