@@ -234,6 +234,14 @@ def client_file_visits(wanted: TimelineWanted) -> Select[Any]:
     """A page of a client's past visits (not those still only booked), newest
     first, each with what its record says was done or why it was cancelled:
     ix_visits_client_start read backwards from where the page starts."""
+    # the record (one per visit) read by a subquery, not an outer join: inside
+    # the file's statement Citus refuses the join on PostgreSQL 15 and 16
+    # ("Distributed queries with outer joins and pseudoconstant quals")
+    recorded = (
+        select(ServiceRecord.what_was_done)
+        .where(ServiceRecord.tenant_id == Visit.tenant_id, ServiceRecord.visit_id == Visit.id)
+        .scalar_subquery()
+    )
     return (
         select(
             Visit.starts_at.label("at"),
@@ -243,11 +251,7 @@ def client_file_visits(wanted: TimelineWanted) -> Select[Any]:
             literal("visit", String).label("kind"),
             Visit.status.label("label"),
             null().cast(Integer).label("number"),
-            func.coalesce(func.nullif(ServiceRecord.what_was_done, ""), Visit.cancel_reason).label("detail"),
-        )
-        .outerjoin(
-            ServiceRecord,
-            and_(ServiceRecord.tenant_id == Visit.tenant_id, ServiceRecord.visit_id == Visit.id),
+            func.coalesce(func.nullif(recorded, ""), Visit.cancel_reason).label("detail"),
         )
         .where(
             Visit.client_id == wanted.client_id,
