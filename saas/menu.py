@@ -43,5 +43,4 @@ def menu_links_for(nav: Callable[[Any, str], list[Any]]) -> Callable[[], Markup]
         )
         return rendered(key)
 
-    menu_links.cache_clear = rendered.cache_clear  # type: ignore[attr-defined]
     return menu_links
