@@ -64,7 +64,7 @@ def create_app(config: Config | None = None) -> Flask:
     init_sentry(
         app.config["SENTRY_DSN"], app.config["SENTRY_ENVIRONMENT"], app.config.get("SENTRY_TRANSPORT")
     )
-    db.init_engine(app.config["APP_DATABASE_URL"])
+    db.init_engine(app.config["APP_DATABASE_URL"], app.config.get("READER_DATABASE_URL", ""))
     hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
     if hops:
         # the client's address and scheme as the trusted proxies saw them (rate

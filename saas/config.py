@@ -20,9 +20,10 @@ APP_ROLE = "saas_app"
 PLATFORM_READER_ROLE = "saas_platform_reader"
 
 
-def app_url_from_owner(owner_url: str, password: str) -> str:
-    """Same server and database as the owner URL, as the app role."""
-    url = make_url(owner_url).set(drivername="postgresql+psycopg", username=APP_ROLE, password=password)
+def app_url_from_owner(owner_url: str, password: str, role: str = APP_ROLE) -> str:
+    """Same server and database as the owner URL, as the app role (or the
+    platform reader's)."""
+    url = make_url(owner_url).set(drivername="postgresql+psycopg", username=role, password=password)
     return url.render_as_string(hide_password=False)
 
 
@@ -49,6 +50,11 @@ class Config:
     DATABASE_URL: str = ""
     APP_DATABASE_URL: str = ""
     APP_DB_PASSWORD: str = "saas-app-local"  # noqa: S105 - local default; set in production
+    # reads across agencies log in as their own role on their own connections
+    # (saas.db.platform_reader): on Citus a role switched to inside the app's
+    # transaction cannot reach the workers
+    READER_DATABASE_URL: str = ""
+    READER_DB_PASSWORD: str = "saas-reader-local"  # noqa: S105 - local default; set in production
     REDIS_URL: str = ""
     SMTP_URL: str = ""
     MAIL_FROM: str = "CareHub <no-reply@carehub.example>"
@@ -86,6 +92,8 @@ class Config:
             DATABASE_URL=env.get("DATABASE_URL", ""),
             APP_DATABASE_URL=env.get("APP_DATABASE_URL", ""),
             APP_DB_PASSWORD=env.get("APP_DB_PASSWORD", "saas-app-local"),
+            READER_DATABASE_URL=env.get("READER_DATABASE_URL", ""),
+            READER_DB_PASSWORD=env.get("READER_DB_PASSWORD", "saas-reader-local"),
             REDIS_URL=env.get("REDIS_URL", ""),
             SMTP_URL=env.get("SMTP_URL", ""),
             MAIL_FROM=env.get("MAIL_FROM", cls.MAIL_FROM),
@@ -105,6 +113,10 @@ class Config:
             setattr(cfg, key, value)
         if cfg.DATABASE_URL and not cfg.APP_DATABASE_URL:
             cfg.APP_DATABASE_URL = app_url_from_owner(cfg.DATABASE_URL, cfg.APP_DB_PASSWORD)
+        if (cfg.DATABASE_URL or cfg.APP_DATABASE_URL) and not cfg.READER_DATABASE_URL:
+            cfg.READER_DATABASE_URL = app_url_from_owner(
+                cfg.DATABASE_URL or cfg.APP_DATABASE_URL, cfg.READER_DB_PASSWORD, PLATFORM_READER_ROLE
+            )
         return cfg
 
     def flask_mapping(self) -> dict[str, object]:

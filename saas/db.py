@@ -120,10 +120,18 @@ def _assign_id(target: Any, args: Any, kwargs: dict) -> None:
 SessionLocal = sessionmaker(expire_on_commit=False)
 session: scoped_session[Session] = scoped_session(SessionLocal)
 _engine: Engine | None = None
+_reader_engine: Engine | None = None
 
 
-def init_engine(url: str, **kwargs: Any) -> Engine:
-    global _engine
+def init_engine(url: str, reader_url: str = "", **kwargs: Any) -> Engine:
+    """The app's engine (as `saas_app`) and, when given, the platform
+    reader's (as `saas_platform_reader`, a small pool of its own)."""
+    global _engine, _reader_engine
+    if reader_url and (
+        _reader_engine is None or _reader_engine.url.render_as_string(hide_password=False) != reader_url
+    ):
+        _reader_engine = create_engine(reader_url, pool_size=2, max_overflow=4, **kwargs)
+        event.listen(_reader_engine, "checkout", _refuse_closed_connection)
     if _engine is not None and _engine.url.render_as_string(hide_password=False) == url:
         return _engine
     # No pre-ping: it costs a round trip on every checkout. A connection the
@@ -259,8 +267,12 @@ def tenant_scope(tenant_id: uuid.UUID, sess: Session | None = None) -> Iterator[
 
 @event.listens_for(Session, "after_begin")
 def _after_begin(sess: Session, transaction: Any, connection: Connection) -> None:
-    if sess.info.get("platform_reader"):
+    if sess.info.get("platform_reader") == "nested":
+        # a test's reader, inside the test's one transaction (see platform_reader)
         connection.execute(text("set local role saas_platform_reader"))
+        return
+    if sess.info.get("platform_reader"):
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
         return
     _apply_setting(connection, sess.info.get("tenant_id"))
 
@@ -340,10 +352,26 @@ def unit_of_work(sess: Session | None = None) -> Iterator[Session]:
 def platform_reader() -> Iterator[Session]:
     """The one named path for reading across agencies.
 
-    Runs in its own transaction under the `saas_platform_reader` role, which
-    has SELECT only; the transaction is always rolled back.
+    Runs on a connection of its own, logged in as `saas_platform_reader`
+    (SELECT only, a policy seeing every agency), in a read-only transaction
+    that is always rolled back. Never a role switched to inside the app's
+    transaction: on Citus the workers are reached as the current role, and
+    placements written in a transaction cannot be read in it as another one.
+
+    Tests that run inside one rolled-back transaction (`tests/conftest.py`)
+    cannot see their rows from another connection: there, and only there
+    (the session is bound to a connection, not the engine), the reader nests
+    in a savepoint under `SET LOCAL ROLE`.
     """
-    reader = new_session(platform_reader=True)
+    bind = session().get_bind()
+    if isinstance(bind, Connection):
+        reader = Session(
+            bind=bind, info={"platform_reader": "nested"}, join_transaction_mode="create_savepoint"
+        )
+    else:
+        if _reader_engine is None:
+            raise RuntimeError("platform reader engine not initialised")
+        reader = Session(bind=_reader_engine, info={"platform_reader": "own"}, expire_on_commit=False)
     try:
         yield reader
     finally:

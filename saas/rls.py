@@ -3,7 +3,10 @@
 - `saas_app`: the role the app connects as. Not the owner, NOBYPASSRLS,
   NOINHERIT, so it holds only privileges granted to it directly.
 - `saas_platform_reader`: SELECT everywhere plus a policy seeing every agency;
-  reachable only by `SET ROLE` inside `db.platform_reader()`.
+  used only by `db.platform_reader()`, which logs in as it on a connection of
+  its own (made a login role by migration e1f4a9c3b7d2). The app role keeps
+  membership in it only so that a test's reader can nest in the test's one
+  transaction (`SET LOCAL ROLE`, tests only).
 
 Neither can remove or alter an audit entry: UPDATE, DELETE, TRUNCATE, TRIGGER
 and REFERENCES on the logs are revoked, a trigger refuses changes and

@@ -80,8 +80,19 @@ def test_platform_reader_reads_across_and_writes_nothing(factory, dbconn):
     with db.platform_reader() as reader:
         tenants = set(reader.scalars(select(Membership.tenant_id)))
         assert {a.id, b.id} <= tenants
-        with pytest.raises(Exception, match="permission denied"):
+        assert reader.execute(text("select current_user")).scalar() == "saas_platform_reader"
+        # refused as read-only on its own connection, as without the right when nested in a test's
+        with pytest.raises(Exception, match="permission denied|read-only transaction"):
             reader.execute(text("update memberships set role = 'admin'"))
+    with db.platform_reader() as reader:
+        # and the role holds no right to write anyway
+        assert not reader.execute(
+            text(
+                "select bool_or(has_table_privilege('saas_platform_reader', c.oid, p))"
+                " from pg_class c cross join unnest(array['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p"
+                " where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'"
+            )
+        ).scalar()
     with db.platform_reader() as reader:
         reader.add(Membership(tenant_id=a.id, user_id=factory.user().id, role="carer"))
         with pytest.raises(RuntimeError, match="read-only"):
