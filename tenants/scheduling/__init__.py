@@ -18,8 +18,9 @@ MANAGE_VISITS = Permission(
 )
 OVERRIDE_ASSIGNMENT = Permission(
     "OVERRIDE_ASSIGNMENT",
-    "Assign a visit despite an overridable refusal, with a written reason",
-    (Role.ADMIN, Role.COORDINATOR),
+    "Assign a visit despite an overridable refusal (caseload limit, pre-service training, required "
+    "certificates, availability, time off, travel time), with a written reason; never a double booking",
+    (Role.ADMIN,),
 )
 VIEW_OWN_SCHEDULE = Permission(
     "VIEW_OWN_SCHEDULE",

@@ -33,6 +33,10 @@ register_messages(
         "required": _l("This field is required."),
         "checklist_mismatch": _l("The checklist does not match this visit."),
         "not_flagged": _l("This visit has no late or missed flag."),
+        "override_not_allowed": _l(
+            "Only someone allowed to override assignments (an admin) may assign despite these checks."
+        ),
+        "override_too_long": _l("At most %(max)d characters."),
     },
     error=VisitError,
 )

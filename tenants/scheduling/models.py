@@ -117,6 +117,28 @@ class Visit(TenantScoped, Base):
     )
 
 
+class AssignmentOverride(TenantScoped, Base):
+    """A visit given to a worker despite refusals someone allowed to override
+    them lifted: who, when, which refusals (their codes), and why. Kept when
+    the visit changes hands later: the record of the decision stays."""
+
+    __tablename__ = "assignment_overrides"
+
+    visit_id: Mapped[uuid.UUID]
+    staff_file_id: Mapped[uuid.UUID]
+    refusals: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    reason: Mapped[str] = mapped_column(Text)
+    by_user_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        tenant_fk("visit_id", "visits", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files"),
+        Index("ix_assignment_overrides_visit", "tenant_id", "visit_id", "created_at"),
+        Index("ix_assignment_overrides_staff", "tenant_id", "staff_file_id", "created_at"),
+    )
+
+
 class ServiceRecord(TenantScoped, Base):
     """What the carer did, written at check-out."""
 

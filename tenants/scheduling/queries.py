@@ -43,8 +43,15 @@ from tenants.catalogue.models import ServiceItem
 from tenants.clients.models import Client, RiskAssessment, ServicePlan
 from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted
 from tenants.scheduling import services
-from tenants.scheduling.labels import visit_status_label
-from tenants.scheduling.models import CalendarFeed, CancellationRequest, ServiceRecord, Visit, VisitStatus
+from tenants.scheduling.labels import refusal_labels, visit_status_label
+from tenants.scheduling.models import (
+    AssignmentOverride,
+    CalendarFeed,
+    CancellationRequest,
+    ServiceRecord,
+    Visit,
+    VisitStatus,
+)
 from tenants.staffing.models import StaffFile
 from tenants.staffing.services import names_of
 
@@ -360,6 +367,64 @@ class VisitSheet:
     last: Any
     record: ServiceRecord | None
     carer: str | None
+    overrides: list[OverrideRow]
+
+
+@dataclass
+class OverrideRow:
+    """One assignment despite refusals: when, by whom, to whom, which checks, why."""
+
+    at: datetime
+    by: str | None
+    carer: str | None
+    refusals: list[str]
+    reason: str
+    visit_id: uuid.UUID
+    visit_starts_at: datetime | None = None
+
+    @property
+    def checks(self) -> str:
+        """The checks it lifted, in the reader's language."""
+        return refusal_labels(self.refusals)
+
+
+def overrides_of(
+    *, visit_id: uuid.UUID | None = None, staff_id: uuid.UUID | None = None
+) -> list[OverrideRow]:
+    """The assignment overrides of one visit or of one worker (the last 20),
+    newest first, in one statement."""
+    by_user = aliased(User)
+    carer_user = aliased(User)
+    stmt = (
+        select(AssignmentOverride, by_user.name, carer_user.name, Visit.starts_at)
+        .join(
+            Visit,
+            and_(Visit.tenant_id == AssignmentOverride.tenant_id, Visit.id == AssignmentOverride.visit_id),
+        )
+        .join(
+            StaffFile,
+            and_(
+                StaffFile.tenant_id == AssignmentOverride.tenant_id,
+                StaffFile.id == AssignmentOverride.staff_file_id,
+            ),
+        )
+        .join(
+            Membership,
+            and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
+        )
+        .join(carer_user, carer_user.id == Membership.user_id)
+        .outerjoin(by_user, by_user.id == AssignmentOverride.by_user_id)
+        .order_by(AssignmentOverride.created_at.desc())
+        .limit(20)
+    )
+    if visit_id is not None:
+        stmt = stmt.where(AssignmentOverride.visit_id == visit_id)
+    if staff_id is not None:
+        stmt = stmt.where(AssignmentOverride.staff_file_id == staff_id)
+    return [
+        OverrideRow(o.created_at, by, carer, list(o.refusals or []), o.reason, o.visit_id, starts)
+        for o, by, carer, starts in db.session.execute(stmt)
+    ]
 
 
 def visit_sheet(visit: Visit) -> VisitSheet:
@@ -382,7 +447,7 @@ def visit_sheet(visit: Visit) -> VisitSheet:
     ).first()
     record = record_of(visit.id)
     carer = names_of([visit.staff_file_id]).get(visit.staff_file_id) if visit.staff_file_id else None
-    return VisitSheet(client, item_name, risk, last, record, carer)
+    return VisitSheet(client, item_name, risk, last, record, carer, overrides_of(visit_id=visit.id))
 
 
 def record_of(visit_id: uuid.UUID) -> ServiceRecord | None:

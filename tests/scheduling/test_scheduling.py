@@ -242,7 +242,7 @@ def test_assignment_checks_each_alone(factory, dbconn):
         )
         services.unassign(db.session.get(Visit, (world.agency.id, visit.id), populate_existing=True))
         db.session.commit()
-    assert refusal_codes(world, visit, busy) == {"overlap"}
+    assert refusal_codes(world, visit, busy) == {"travel_time"}
     assert refusal_codes(world, visit, unavailable) == {"unavailable"}
     assert refusal_codes(world, visit, away) == {"time_off"}
     # the qualification the service requires: terms asking for one from a later day, and a visit then
@@ -280,30 +280,35 @@ def test_pre_service_training_and_caseload_and_all_reasons_together(factory, dbc
 
 def test_override_needs_a_reason_and_the_right_role(factory, dbconn):
     from saas.models import AuditEvent
+    from tenants.scheduling.models import AssignmentOverride
 
     world = World(factory)
     world.activate()
     visit = first_visit(world)
     _u, away = world.carer(availability={"sun": [["08:00", "09:00"]]})
-    with db.tenant_scope(world.agency.id), pytest.raises(AssignmentRefused):
-        services.assign(
-            world.agency,
-            db.session.scalar(
-                select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
-            ),
-            away.id,
-            by=world.coordinator,
-            role="carer",
-            override_reason="please",
-        )
-    db.session.rollback()
-    assign(world, visit, away, override_reason="Client asked for her; she agreed to the extra hour")
+    for role in ("carer", "coordinator"):
+        with db.tenant_scope(world.agency.id), pytest.raises(VisitError) as err:
+            services.assign(
+                world.agency,
+                db.session.scalar(
+                    select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
+                ),
+                away.id,
+                by=world.coordinator,
+                role=role,
+                override_reason="please",
+            )
+        db.session.rollback()
+        assert (err.value.code, err.value.field) == ("override_not_allowed", "override_reason")
+    assign(world, visit, away, role="admin", override_reason="Client asked for her; she agreed to the extra hour")
     with db.tenant_scope(world.agency.id):
         row = db.session.scalar(
             select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
         )
         assert row.staff_file_id == away.id and row.assignment_override_reason.startswith("Client asked")
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visit.assignment_override"))
+        kept = db.session.scalars(select(AssignmentOverride)).all()
+        assert [(o.visit_id, o.staff_file_id, o.refusals) for o in kept] == [(visit.id, away.id, ["unavailable"])]
 
 
 def test_refusal_page_names_every_reason(client, factory, dbconn):

@@ -18,7 +18,7 @@ from saas.settings import agency_setting
 from tenants.clients.models import Client, ServicePlan
 from tenants.scheduling import OVERRIDE_ASSIGNMENT
 from tenants.scheduling.errors import VisitError
-from tenants.scheduling.models import Visit, VisitStatus
+from tenants.scheduling.models import AssignmentOverride, Visit, VisitStatus
 from tenants.scheduling.services.timing import (
     WEEKDAY_KEYS,
     at_local,
@@ -139,19 +139,36 @@ def check_assignment(
                 )
             if any(a <= visit.local_day <= b for a, b in time_off[sid]):
                 check.refusals.append(Refusal("time_off", _("On time off that day.")))
-            window = (visit.starts_at - buffer, visit.ends_at + buffer)
-            clash = [(s, e) for s, e in busy[sid] + taken[sid] if s < window[1] and e > window[0]]
-            if clash:
+            tz = tz_of(agency)
+            others = busy[sid] + taken[sid]
+            # a double booking is never allowed, whoever asks and whatever the reason
+            overlap = [(s, e) for s, e in others if s < visit.ends_at and e > visit.starts_at]
+            if overlap:
                 check.refusals.append(
                     Refusal(
                         "overlap",
                         _(
-                            "Another visit at %(time)s leaves no travel time (%(m)d minutes).",
-                            time=clash[0][0].astimezone(tz_of(agency)).strftime("%H:%M"),
-                            m=int(buffer.total_seconds() // 60),
+                            "Overlaps another of their visits (%(start)s–%(end)s).",
+                            start=overlap[0][0].astimezone(tz).strftime("%H:%M"),
+                            end=overlap[0][1].astimezone(tz).strftime("%H:%M"),
                         ),
+                        False,
                     )
                 )
+            else:
+                window = (visit.starts_at - buffer, visit.ends_at + buffer)
+                near = [(s, e) for s, e in others if s < window[1] and e > window[0]]
+                if near:
+                    check.refusals.append(
+                        Refusal(
+                            "travel_time",
+                            _(
+                                "Another visit at %(time)s leaves no travel time (%(m)d minutes).",
+                                time=near[0][0].astimezone(tz).strftime("%H:%M"),
+                                m=int(buffer.total_seconds() // 60),
+                            ),
+                        )
+                    )
             if (sid, str(visit.client_id)) not in serving:
                 individual = loads.get(sid, (0, 0))[0]
                 limit = staffing.caseload_limit(worker, "individual", settings)
@@ -196,9 +213,16 @@ def _ensure_caseload(
 
 
 class AssignmentRefused(VisitError):
-    def __init__(self, refusals: list[Refusal]) -> None:
+    """Every reason a worker cannot take a visit; `overridable`: someone
+    allowed to may still assign with a written reason."""
+
+    def __init__(self, refusals: list[Refusal], *, overridable: bool = True) -> None:
         super().__init__("refused")
         self.refusals = refusals
+        self.overridable = overridable and all(r.overridable for r in refusals)
+
+
+OVERRIDE_REASON_MAX = 1000
 
 
 def assign(
@@ -210,34 +234,50 @@ def assign(
     role: str,
     override_reason: str = "",
 ) -> None:
-    """Give a visit to a worker. A refusal names every reason; a coordinator
-    or admin may override the overridable ones with a written reason."""
+    """Give a visit to a worker. A refusal names every reason. Someone holding
+    OVERRIDE_ASSIGNMENT may lift the overridable ones (caseload, training,
+    certificates, availability, time off, travel time) with a written reason,
+    which is kept with who, when and which; a double booking is never lifted."""
     if visit.status != VisitStatus.SCHEDULED or visit.checked_in_at is not None:
         raise VisitError("not_open")
+    reason = override_reason.strip()
+    if len(reason) > OVERRIDE_REASON_MAX:
+        raise VisitError("override_too_long", "override_reason", max=OVERRIDE_REASON_MAX)
     # one assignment at a time per worker, so two cannot both take the same slot
-
     db.session.execute(select(StaffFile.id).where(StaffFile.id == staff_id).with_for_update())
     check = check_assignment(agency, [visit], [staff_id])[(visit.id, staff_id)]
-    reason = override_reason.strip()
     if not check.ok:
-        if not reason or role not in OVERRIDE_ASSIGNMENT:
-            raise AssignmentRefused(check.refusals)
         blocking = [r for r in check.refusals if not r.overridable]
         if blocking:
-            raise AssignmentRefused(blocking)
+            raise AssignmentRefused(blocking, overridable=False)
+        if not reason:
+            raise AssignmentRefused(check.refusals)
+        if role not in OVERRIDE_ASSIGNMENT:
+            raise VisitError("override_not_allowed", "override_reason")
         visit.assignment_override_reason = reason
         visit.assignment_override_by = by.id if by else None
+        codes = [r.code for r in check.refusals]
+        db.session.add(
+            AssignmentOverride(
+                visit_id=visit.id,
+                staff_file_id=staff_id,
+                refusals=codes,
+                reason=reason,
+                by_user_id=by.id if by else None,
+            )
+        )
         audit.record(
             "visit.assignment_override",
             str(visit.id),
             staff=str(staff_id),
             reason=reason,
-            refusals=[r.code for r in check.refusals],
+            refusals=codes,
         )
     else:
         visit.assignment_override_reason = None
         visit.assignment_override_by = None
-    _ensure_caseload(agency, visit, staff_id, by, reason or None)
+    overridden = not check.ok
+    _ensure_caseload(agency, visit, staff_id, by, reason if overridden else None)
     previous = visit.staff_file_id
     visit.staff_file_id = staff_id
     audit.record(

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from saas import db
 from saas.errors import DomainError
-from saas.lifecycle import attempt, discard, refuse
+from saas.lifecycle import attempt, discard, field_of, refuse
 from saas.permissions import can, require
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients.models import Client, ServicePlan
@@ -60,6 +60,7 @@ def _sheet_context(visit: Visit) -> dict[str, Any]:
         "last": sheet.last,
         "record": sheet.record,
         "carer": sheet.carer,
+        "overrides": sheet.overrides,
         "starts": local(agency, visit.starts_at),
         "ends": local(agency, visit.ends_at),
         "local": lambda m: local(agency, m),
@@ -85,6 +86,23 @@ def visit(visit_id: uuid.UUID) -> Any:
     return render_template("scheduling/visit.html", **context)
 
 
+def _assign_page(visit_id: uuid.UUID, form: AssignForm, refused: AssignmentRefused | None = None) -> Any:
+    """The visit sheet again with the assignment form's refusals and messages
+    (nothing of the post kept)."""
+    discard()
+    context = _sheet_context(get_or_404(Visit, visit_id))
+    context.update(
+        assign_form=form,
+        reschedule_form=RescheduleForm(formdata=None),
+        reason_form=ReasonForm(formdata=None),
+        suggestions=[],
+        refusals=refused.refusals if refused else [],
+        refusals_overridable=bool(refused and refused.overridable),
+        checkin_form=CheckInForm(formdata=None),
+    )
+    return render_template("scheduling/visit.html", **context), 422
+
+
 @bp.route("/visits/<uuid:visit_id>/assign", methods=["POST"])
 @require(MANAGE_VISITS)
 def assign(visit_id: uuid.UUID) -> Any:
@@ -92,8 +110,7 @@ def assign(visit_id: uuid.UUID) -> Any:
     form = AssignForm()
     form.staff_id.choices = queries.carer_choices()
     if not form.validate_on_submit():
-        flash(_("Choose a carer from the list."), "error")
-        return redirect(url_for("scheduling.visit", visit_id=visit.id))
+        return _assign_page(visit_id, form)
     try:
         services.assign(
             current_agency(),
@@ -104,21 +121,14 @@ def assign(visit_id: uuid.UUID) -> Any:
             override_reason=form.override_reason.data or "",
         )
     except AssignmentRefused as exc:
-        discard()
-        context = _sheet_context(get_or_404(Visit, visit_id))
-        context.update(
-            assign_form=form,
-            reschedule_form=RescheduleForm(formdata=None),
-            reason_form=ReasonForm(formdata=None),
-            suggestions=[],
-            refusals=exc.refusals,
-            checkin_form=CheckInForm(formdata=None),
-        )
-        return render_template("scheduling/visit.html", **context), 422
+        return _assign_page(visit_id, form, exc)
     except Invalid as exc:  # the workforce package's caseload rule
         discard()
         flash(" ".join(p.message() for p in exc.problems), "error")
     except DomainError as exc:
+        if field_of(form, exc.field) is not None:
+            refuse(form, exc)
+            return _assign_page(visit_id, form)
         refuse(None, exc)
     else:
         flash(_("Visit assigned."), "success")

@@ -15,6 +15,7 @@ from saas.lifecycle import attempt, form_status
 from saas.pagination import paginate
 from saas.permissions import require
 from saas.tenancy import current_membership, get_or_404
+from tenants.scheduling.queries import overrides_of
 from tenants.spreadsheets import split_list
 from tenants.staffing import MANAGE_STAFF, OPEN_STAFF_FILES, VIEW_STAFF, queries, services, teams
 from tenants.staffing.forms import (
@@ -185,6 +186,7 @@ def render_file(staff: StaffFile, forms: dict[str, Any] | None = None, status: i
         summaries=page.summaries,
         rewards=page.rewards,
         overrides=page.overrides,
+        visit_overrides=overrides_of(staff_id=page.staff.id) if _is_viewer() else [],
         names=page.names,
         forms=forms,
         transcript=page.transcript,
