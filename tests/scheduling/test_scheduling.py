@@ -300,7 +300,9 @@ def test_override_needs_a_reason_and_the_right_role(factory, dbconn):
             )
         db.session.rollback()
         assert (err.value.code, err.value.field) == ("override_not_allowed", "override_reason")
-    assign(world, visit, away, role="admin", override_reason="Client asked for her; she agreed to the extra hour")
+    assign(
+        world, visit, away, role="admin", override_reason="Client asked for her; she agreed to the extra hour"
+    )
     with db.tenant_scope(world.agency.id):
         row = db.session.scalar(
             select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
@@ -308,7 +310,9 @@ def test_override_needs_a_reason_and_the_right_role(factory, dbconn):
         assert row.staff_file_id == away.id and row.assignment_override_reason.startswith("Client asked")
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visit.assignment_override"))
         kept = db.session.scalars(select(AssignmentOverride)).all()
-        assert [(o.visit_id, o.staff_file_id, o.refusals) for o in kept] == [(visit.id, away.id, ["unavailable"])]
+        assert [(o.visit_id, o.staff_file_id, o.refusals) for o in kept] == [
+            (visit.id, away.id, ["unavailable"])
+        ]
 
 
 def test_refusal_page_names_every_reason(client, factory, dbconn):
