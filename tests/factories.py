@@ -385,7 +385,7 @@ class Factory:
         """A one-off visit booked through `add_one_off_visit` at `starts_at`
         (its local day and time in the agency's zone) and, if `staff_id` is
         given, assigned to that worker through `assign` (a refusal fails the
-        test, unless a coordinator's `override_reason` may override it). A
+        test, unless an admin's `override_reason` may override it). A
         visit in the past is booked the way it was then: the clock travels to
         an hour before it. The item's terms in effect on its day give it its
         price and checklist (none if the item is newer)."""
@@ -414,9 +414,9 @@ class Factory:
                 by=by,
             )
             if staff_id is not None:
-                scheduling.assign(
-                    agency, row, staff_id, by=by, role="coordinator", override_reason=override_reason
-                )
+                # only an admin may override the checks
+                role = "admin" if override_reason else "coordinator"
+                scheduling.assign(agency, row, staff_id, by=by, role=role, override_reason=override_reason)
             db.session.commit()
             return row
 

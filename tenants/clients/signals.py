@@ -1,7 +1,8 @@
 """What the clients area tells the others, and what it asks of them.
 
 - `plan_activated` (`PlanActivated`): a service plan became the active one, in
-  the activating transaction (scheduling books its visits).
+  the activating transaction (scheduling books its visits and gives them to
+  their preferred carers, answering `PlanBooked`).
 - `client_timeline` (`TimelineWanted`): the client's one-matter file asks each
   receiver for its part of a page of the file (`TimelinePart`: visits,
   ratings ...): a SELECT of `TIMELINE_COLUMNS` bounded by the page, which the
@@ -41,6 +42,19 @@ class TimelineEntry:
 class PlanActivated:
     plan: ServicePlan
     case: Case
+    by: Any = None  # the user who activated it, if any
+
+
+@dataclass(frozen=True)
+class PlanBooked:
+    """A receiver's answer to `plan_activated`: the visits it booked, how
+    many it gave to their preferred carer, how many with a preferred carer
+    stay open, and why (each check that refused, worded, with its count)."""
+
+    booked: int
+    assigned: int
+    left_open: int
+    reasons: dict[str, int]
 
 
 # What each part of the file selects, named so, in this order: the moment that

@@ -25,6 +25,11 @@ def refusal_label(code: str) -> str:
         "unavailable": _("availability"),
         "time_off": _("time off"),
         "travel_time": _("travel time"),
+        "overlap": _("another visit at the same time"),
+        "inactive": _("account deactivated"),
+        "employment_ended": _("employment ended"),
+        "employment_not_started": _("employment not started"),
+        "unknown": _("not a member of staff"),
     }
     kind = code.split(":", 1)[0]
     return labels.get(kind, kind)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tenants.clients.signals import (
     PlanActivated,
+    PlanBooked,
     TimelinePart,
     TimelineWanted,
     client_timeline,
@@ -15,9 +16,11 @@ from tenants.scheduling.services import replace_plan_visits
 from tenants.staffing.settings import agency_in_scope
 
 
-def book_plan_visits(event: PlanActivated) -> None:
-    """A plan became active: its visits are (re)booked in the same transaction."""
-    replace_plan_visits(agency_in_scope(), event.plan, event.case)
+def book_plan_visits(event: PlanActivated) -> PlanBooked:
+    """A plan became active: its visits are (re)booked in the same
+    transaction, each given to its preferred carer where every check passes."""
+    booked, outcome = replace_plan_visits(agency_in_scope(), event.plan, event.case, by=event.by)
+    return PlanBooked(booked, outcome.assigned, outcome.open, dict(outcome.reasons.most_common()))
 
 
 def visits_in_client_file(event: TimelineWanted) -> TimelinePart:

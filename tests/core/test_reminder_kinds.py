@@ -105,7 +105,7 @@ def add_visit(
     """A one-off visit at 10:00 on `day`, booked and assigned to the worker
     through the scheduling services (an hour before it, if it is past) and,
     if `completed`, checked in and out at its time (an `override` reason
-    assigns a worker the rules would refuse, as a coordinator may)."""
+    assigns a worker the rules would refuse, as an admin may)."""
     starts = midnight(world.agency.timezone, day) + timedelta(hours=10)
     factory = world.factory
     visit = factory.visit(

@@ -17,7 +17,7 @@ from tenants.catalogue.models import ServiceItem
 from tenants.clients.errors import ClientError
 from tenants.clients.models import Case, CaseStatus, PlanStatus, ServicePlan, ServicePlanItem
 from tenants.clients.services.cases import transition
-from tenants.clients.signals import PlanActivated, plan_activated
+from tenants.clients.signals import PlanActivated, PlanBooked, plan_activated
 
 
 @dataclass
@@ -201,9 +201,11 @@ def return_plan(plan: ServicePlan, case: Case, *, by: User, note: str) -> None:
     audit.record("plan.returned", case.number, version=plan.version, note=note[:500])
 
 
-def activate_plan(plan: ServicePlan, case: Case, *, by: User | None) -> None:
+def activate_plan(plan: ServicePlan, case: Case, *, by: User | None) -> list[PlanBooked]:
     """The approved version becomes the one visits are generated from; the
-    version it replaces stays readable as superseded."""
+    version it replaces stays readable as superseded. Returns what the
+    receivers booked (scheduling: the visits, and those given to their
+    preferred carer)."""
     if plan.status != PlanStatus.APPROVED:
         raise ClientError("not_approved")
     if case.status == CaseStatus.CLOSED:
@@ -223,4 +225,5 @@ def activate_plan(plan: ServicePlan, case: Case, *, by: User | None) -> None:
             transition(case, CaseStatus.PLANNING, by=by)
         transition(case, CaseStatus.ACTIVE, by=by, note=f"plan v{plan.version} active")
     audit.record("plan.activated", case.number, version=plan.version)
-    plan_activated.send(PlanActivated(plan, case))
+    answers = plan_activated.send(PlanActivated(plan, case, by))
+    return [answer for _receiver, answer in answers if isinstance(answer, PlanBooked)]

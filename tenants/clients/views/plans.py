@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from billing.lifecycle import require_can_grow
@@ -17,6 +18,7 @@ from tenants.clients import MANAGE_CASES, queries, services
 from tenants.clients.forms import PlanForm, PlanItemForm
 from tenants.clients.models import ServicePlan, ServicePlanItem
 from tenants.clients.services import activate_plan, approve_plan, return_plan, submit_plan
+from tenants.clients.signals import PlanBooked
 from tenants.clients.views.blueprint import bp, case_and_client
 
 
@@ -139,11 +141,41 @@ def plan_action(plan_id: uuid.UUID, action: str) -> Any:
         elif action == "return":
             return_plan(plan, case, by=current_user, note=request.form.get("note", ""))
         else:
-            activate_plan(plan, case, by=current_user)
+            booked.extend(activate_plan(plan, case, by=current_user))
 
+    booked: list[PlanBooked] = []
     if attempt(None, act):
         flash(messages[action], "success")
+        for answer in booked:
+            _flash_booked(answer)
     return redirect(url_for("clients.plan", plan_id=plan.id))
+
+
+def _flash_booked(answer: PlanBooked) -> None:
+    """How many visits were booked and given to their preferred carer, and
+    why the others stay open, for the coordinator to take up."""
+    flash(
+        ngettext(
+            "%(num)d visit booked; %(assigned)d given to their preferred carer.",
+            "%(num)d visits booked; %(assigned)d given to their preferred carer.",
+            answer.booked,
+            assigned=answer.assigned,
+        ),
+        "success",
+    )
+    if answer.left_open:
+        reasons = "; ".join(f"{reason} ({count})" for reason, count in answer.reasons.items())
+        flash(
+            ngettext(
+                "%(num)d visit stays without a carer: the preferred carer did not pass the checks "
+                "(%(reasons)s).",
+                "%(num)d visits stay without a carer: the preferred carer did not pass the checks "
+                "(%(reasons)s).",
+                answer.left_open,
+                reasons=reasons,
+            ),
+            "warning",
+        )
 
 
 def g_role() -> str:

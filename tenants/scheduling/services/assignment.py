@@ -4,20 +4,21 @@ recorded override; bulk assignment; suggestions."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from saas import audit, db
 from saas.models import Agency, Membership, Role, User
 from saas.settings import agency_setting
-from tenants.clients.models import Client, ServicePlan
+from tenants.clients.models import Client, ServicePlan, ServicePlanItem
 from tenants.scheduling import OVERRIDE_ASSIGNMENT
 from tenants.scheduling.errors import VisitError
+from tenants.scheduling.labels import refusal_label
 from tenants.scheduling.models import AssignmentOverride, Visit, VisitStatus
 from tenants.scheduling.services.timing import (
     WEEKDAY_KEYS,
@@ -320,6 +321,128 @@ def bulk_assign(
         _ensure_caseload(agency, next(v for v in visits if v.staff_file_id == staff_id), staff_id, by, None)
         audit.record("visit.bulk_assigned", str(plan.id), staff=str(staff_id), count=assigned)
     return assigned, len(visits) - assigned
+
+
+@dataclass
+class PreferredOutcome:
+    """What giving a plan's new visits to their preferred carers did: how many
+    were given, and why the others with a preferred carer stay open (each
+    check that refused, with the number of visits it kept open)."""
+
+    assigned: int = 0
+    open: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+def preferred_staff(plan_id: uuid.UUID) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Each line of the plan -> its preferred carers' staff files, in the
+    order chosen. The plan page stores a carer's membership; a staff file's
+    own id is read as itself."""
+    lines = db.session.execute(
+        select(ServicePlanItem.id, ServicePlanItem.preferred_staff_ids).where(
+            ServicePlanItem.plan_id == plan_id
+        )
+    ).all()
+    wanted: set[uuid.UUID] = set()
+    for _id, ids in lines:
+        for raw in ids or []:
+            try:
+                wanted.add(uuid.UUID(str(raw)))
+            except ValueError:
+                continue
+    if not wanted:
+        return {}
+    by_either: dict[uuid.UUID, uuid.UUID] = {}
+    for sid, mid in db.session.execute(
+        select(StaffFile.id, StaffFile.membership_id).where(
+            or_(StaffFile.id.in_(wanted), StaffFile.membership_id.in_(wanted))
+        )
+    ):
+        by_either[sid] = sid
+        by_either[mid] = sid
+    out: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for line_id, ids in lines:
+        staff: list[uuid.UUID] = []
+        for raw in ids or []:
+            try:
+                found = by_either.get(uuid.UUID(str(raw)))
+            except ValueError:
+                found = None
+            if found is not None and found not in staff:
+                staff.append(found)
+        if staff:
+            out[line_id] = staff
+    return out
+
+
+def assign_preferred(agency: Agency, plan: ServicePlan, *, by: User | None) -> PreferredOutcome:
+    """Give the plan's future open visits to their line's preferred carer
+    where every check passes (overlap, travel time, availability, time off,
+    caseload, training, certificates), never by override: the first
+    preferred carer who passes takes the visit; the rest stay open, counted
+    by the checks that refused them (the first preferred carer's)."""
+    outcome = PreferredOutcome()
+    preferred = preferred_staff(plan.id)
+    if not preferred:
+        return outcome
+    visits = db.session.scalars(
+        select(Visit)
+        .where(
+            Visit.plan_id == plan.id,
+            Visit.plan_item_id.in_(list(preferred)),
+            Visit.staff_file_id.is_(None),
+            Visit.status == VisitStatus.SCHEDULED,
+            Visit.starts_at > db.utcnow(),
+        )
+        .order_by(Visit.starts_at)
+    ).all()
+    if not visits:
+        return outcome
+    staff_ids = list(dict.fromkeys(s for ids in preferred.values() for s in ids))
+    checks = check_assignment(agency, list(visits), staff_ids)
+    buffer = timedelta(minutes=agency_setting(agency, "travel_buffer_minutes"))
+    # the checks read the visits booked before; these count against each other too
+    given: dict[uuid.UUID, list[Visit]] = defaultdict(list)
+    for visit in visits:
+        candidates = preferred[visit.plan_item_id]
+        chosen = None
+        for sid in candidates:
+            clash = any(
+                v.starts_at - buffer < visit.ends_at and v.ends_at + buffer > visit.starts_at
+                for v in given.get(sid, ())
+            )
+            if checks[(visit.id, sid)].ok and not clash:
+                chosen = sid
+                break
+        if chosen is None:
+            outcome.open += 1
+            first = checks[(visit.id, candidates[0])]
+            codes = [r.code for r in first.refusals]
+            if not codes:  # one of this plan's own visits, given a moment ago
+                same_time = any(
+                    v.starts_at < visit.ends_at and v.ends_at > visit.starts_at
+                    for v in given.get(candidates[0], ())
+                )
+                codes = ["overlap" if same_time else "travel_time"]
+            outcome.reasons.update({refusal_label(c): 1 for c in codes})
+            continue
+        visit.staff_file_id = chosen
+        given[chosen].append(visit)
+        outcome.assigned += 1
+    for sid, taken in given.items():
+        try:
+            with db.session.begin_nested():
+                _ensure_caseload(agency, taken[0], sid, by, None)
+        except staffing.Invalid:
+            # full on a later day of the caseload: the visits stay open, never by override
+            for visit in taken:
+                visit.staff_file_id = None
+            outcome.assigned -= len(taken)
+            outcome.open += len(taken)
+            outcome.reasons[refusal_label("caseload_full")] += len(taken)
+            continue
+        audit.record("visit.preferred_assigned", str(plan.id), staff=str(sid), count=len(taken))
+    return outcome
 
 
 @dataclass

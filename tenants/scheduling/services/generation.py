@@ -26,6 +26,7 @@ from tenants.clients.models import (
 )
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.models import Visit, VisitStatus
+from tenants.scheduling.services.assignment import PreferredOutcome, assign_preferred
 from tenants.scheduling.services.timing import at_local, future_start, local_now
 
 
@@ -131,9 +132,13 @@ def generate_visits(agency: Agency, *, today: date | None = None, plan_id: uuid.
     return created
 
 
-def replace_plan_visits(agency: Agency, plan: ServicePlan, case: Case) -> None:
+def replace_plan_visits(
+    agency: Agency, plan: ServicePlan, case: Case, *, by: User | None = None
+) -> tuple[int, PreferredOutcome]:
     """A new plan version replaces the visits the earlier versions had booked
-    from now on (those not started); then the new version's are generated."""
+    from now on (those not started); then the new version's are generated
+    from the next slot to come, and given to their preferred carer where every
+    check passes. Returns (visits booked, what the preferred carers got)."""
     now = db.utcnow()
     db.session.execute(
         update(Visit)
@@ -149,7 +154,8 @@ def replace_plan_visits(agency: Agency, plan: ServicePlan, case: Case) -> None:
             status=VisitStatus.CANCELLED, cancelled_at=now, cancel_reason=f"replaced by plan v{plan.version}"
         )
     )
-    generate_visits(agency, plan_id=plan.id)
+    booked = generate_visits(agency, plan_id=plan.id)
+    return booked, assign_preferred(agency, plan, by=by)
 
 
 def add_one_off_visit(

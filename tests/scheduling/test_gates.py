@@ -1,0 +1,292 @@
+"""The assignment gates nobody talks past, overrides only by those allowed
+(and kept), visits never booked in the past, and a plan's preferred carer
+given its visits where every check passes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from saas import db
+from saas.models import AuditEvent
+from tenants.clients import services as clients
+from tenants.clients.models import ServicePlanItem
+from tenants.scheduling import services
+from tenants.scheduling.models import AssignmentOverride, Visit
+from tenants.scheduling.services import AssignmentRefused
+from tests.factories import login
+from tests.scheduling.test_scheduling import World, first_visit
+
+pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
+
+
+def fresh(visit_id):
+    return db.session.scalar(
+        select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
+    )
+
+
+def try_assign(world, visit, staff, *, role, reason=""):
+    """The refusal `assign` raised (None: it went through, and is committed)."""
+    with db.tenant_scope(world.agency.id):
+        try:
+            services.assign(
+                world.agency, fresh(visit.id), staff.id, by=world.admin, role=role, override_reason=reason
+            )
+        except services.VisitError as exc:
+            db.session.rollback()
+            return exc
+        db.session.commit()
+    return None
+
+
+def busy_with(world, visit, staff, *, minutes_before):
+    """Another visit for `staff` ending `minutes_before` the visit starts
+    (negative: it runs into the visit)."""
+    world.factory.visit(
+        world.agency,
+        world.client.id,
+        world.item.id,
+        visit.starts_at - timedelta(minutes=60 + minutes_before),
+        staff_id=staff.id,
+    )
+
+
+def test_a_double_booking_is_refused_whoever_asks_whatever_the_reason(factory, dbconn):
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    _u, busy = world.carer()
+    busy_with(world, visit, busy, minutes_before=-30)
+    refused = try_assign(world, visit, busy, role="admin", reason="She said she can do both")
+    assert isinstance(refused, AssignmentRefused) and not refused.overridable
+    assert [r.code for r in refused.refusals] == ["overlap"]
+    assert "Overlaps another of their visits" in refused.refusals[0].message
+    assert "travel time" not in refused.refusals[0].message
+    with db.tenant_scope(world.agency.id):
+        assert fresh(visit.id).staff_file_id is None
+        assert db.session.scalars(select(AssignmentOverride)).all() == []
+
+
+def test_a_near_miss_is_travel_time_which_only_an_admin_overrides(factory, dbconn):
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    _u, near = world.carer()
+    busy_with(world, visit, near, minutes_before=10)
+    refused = try_assign(world, visit, near, role="coordinator")
+    assert isinstance(refused, AssignmentRefused) and refused.overridable
+    assert [r.code for r in refused.refusals] == ["travel_time"]
+    assert "leaves no travel time (15 minutes)" in refused.refusals[0].message
+    refused = try_assign(world, visit, near, role="coordinator", reason="Next door")
+    assert (refused.code, refused.field) == ("override_not_allowed", "override_reason")
+    assert try_assign(world, visit, near, role="admin", reason="Next door") is None
+    with db.tenant_scope(world.agency.id):
+        kept = db.session.scalar(select(AssignmentOverride))
+        assert (kept.refusals, kept.reason, kept.by_user_id) == (["travel_time"], "Next door", world.admin.id)
+
+
+def test_certificate_training_and_caseload_gates_need_an_admin_and_are_kept(factory, dbconn):
+    from saas.settings import update_settings
+    from tenants.staffing import services as staffing
+
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    with db.tenant_scope(world.agency.id):
+        kind = staffing.create_certificate_type("First aid")
+        update_settings(
+            world.agency,
+            {
+                "required_certificate_types": {"carer": [str(kind.id)]},
+                "pre_service_hours": 40,
+                "caseload_limit_individual": 0,
+            },
+        )
+        db.session.commit()
+    _u, novice = world.carer()
+    refused = try_assign(world, visit, novice, role="coordinator")
+    assert {r.code.split(":")[0] for r in refused.refusals} == {
+        "certificate_missing",
+        "pre_service_hours",
+        "caseload_full",
+    }
+    assert try_assign(world, visit, novice, role="coordinator", reason="x").code == "override_not_allowed"
+    assert try_assign(world, visit, novice, role="admin", reason="Shadowing an experienced carer") is None
+    with db.tenant_scope(world.agency.id):
+        kept = db.session.scalar(select(AssignmentOverride))
+        assert {c.split(":")[0] for c in kept.refusals} == {
+            "certificate_missing",
+            "pre_service_hours",
+            "caseload_full",
+        }
+        entry = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visit.assignment_override"))
+        assert entry.details["reason"] == "Shadowing an experienced carer"
+        assert fresh(visit.id).staff_file_id == novice.id
+
+
+def test_the_pages_offer_the_override_to_admins_only(client, factory, dbconn):
+    from saas.settings import update_settings
+
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    with db.tenant_scope(world.agency.id):
+        update_settings(world.agency, {"pre_service_hours": 40})
+        db.session.commit()
+    _u, novice = world.carer(name="Nina Novice")
+    url = f"/a/{world.agency.slug}/visits/{visit.id}"
+
+    login(client, world.coordinator)
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="override_reason"' not in page.text
+    refused = client.post(f"{url}/assign", data={"staff_id": str(novice.id)})
+    assert refused.status_code == 422 and "pre-service training" in refused.text
+    assert 'name="override_reason"' not in refused.text and "Only an admin can assign" in refused.text
+    # posted all the same: refused next to the field, nothing kept
+    forced = client.post(f"{url}/assign", data={"staff_id": str(novice.id), "override_reason": "Trust me"})
+    assert forced.status_code == 422
+    assert "Only someone allowed to override assignments" in forced.text
+    assert 'name="override_reason"' in forced.text
+    with db.tenant_scope(world.agency.id):
+        assert fresh(visit.id).staff_file_id is None
+        assert db.session.scalars(select(AssignmentOverride)).all() == []
+
+    login(client, world.admin)
+    assert 'name="override_reason"' in client.get(url).text
+    too_long = client.post(f"{url}/assign", data={"staff_id": str(novice.id), "override_reason": "x" * 1001})
+    assert too_long.status_code == 422
+    done = client.post(
+        f"{url}/assign", data={"staff_id": str(novice.id), "override_reason": "Shadowing Rosa on this visit"}
+    )
+    assert done.status_code == 302
+    sheet = client.get(url).text
+    assert "Assigned despite the checks" in sheet and "Shadowing Rosa on this visit" in sheet
+    assert "pre-service training" in sheet
+    staff_file = client.get(f"/a/{world.agency.slug}/staff/{novice.id}").text
+    assert "Visits assigned despite the checks" in staff_file and "Shadowing Rosa on this visit" in staff_file
+
+
+# -- never in the past ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Europe/London", "America/New_York"])
+def test_a_plan_activated_at_night_books_nothing_earlier_that_day(factory, dbconn, tz):
+    # 21:20 local on a Wednesday; the plan's visits are every day at 10:00
+    at = datetime(2027, 6, 16, 21, 20, tzinfo=ZoneInfo(tz))
+    with time_machine.travel(at, tick=False):
+        world = World(factory, tz=tz, weekdays=(1, 2, 3, 4, 5, 6, 7))
+        world.activate()
+        visits = world.visits()
+    assert visits and min(v.local_day for v in visits) == at.date() + timedelta(days=1)
+    assert all(v.starts_at > at for v in visits)
+
+
+def test_a_plan_activated_now_books_only_slots_to_come(factory, dbconn):
+    """At whatever instant the run is moved to: a line a minute before the
+    agency's clock, one a minute after; the first is booked from tomorrow,
+    the second from today (when today still has that minute)."""
+    world = World(factory, tz="Asia/Shanghai", weekdays=(1, 2, 3, 4, 5, 6, 7))
+    now = world.agency.local_now()
+    before, after = now - timedelta(minutes=1), now + timedelta(minutes=2)
+    with db.tenant_scope(world.agency.id):
+        v2 = clients.new_plan(world.case, by=world.coordinator)
+        for line in db.session.scalars(select(ServicePlanItem).where(ServicePlanItem.plan_id == v2.id)):
+            clients.remove_plan_item(v2, line)
+        for moment in (before, after):
+            clients.add_plan_item(
+                v2, clients.PlanItemData(world.item.id, list(range(1, 8)), moment.strftime("%H:%M"), 30)
+            )
+        clients.submit_plan(v2, world.case, by=world.coordinator)
+        clients.approve_plan(world.agency, v2, world.case, by=world.admin, role="admin")
+        clients.activate_plan(v2, world.case, by=world.admin)
+        db.session.commit()
+    visits = world.visits()
+    cutoff = db.utcnow()
+    assert visits and all(v.starts_at > cutoff - timedelta(seconds=5) for v in visits)
+    by_time = {}
+    for v in visits:
+        by_time.setdefault(v.starts_at.astimezone(world.agency.zone).strftime("%H:%M"), []).append(
+            v.local_day
+        )
+    today = now.date()
+    if before.date() == today:
+        assert min(by_time[before.strftime("%H:%M")]) == today + timedelta(days=1)
+    if after.date() == today:
+        assert min(by_time[after.strftime("%H:%M")]) == today
+
+
+# -- the preferred carer ---------------------------------------------------------------------------
+
+
+def plan_with_preferred(world, preferred, *, weekdays=(1, 2, 3, 4, 5, 6, 7), start="10:00"):
+    """A new version of the world's plan: one line with `preferred` carers
+    (their memberships, as the plan page stores them), approved, not active."""
+    with db.tenant_scope(world.agency.id):
+        plan = clients.new_plan(world.case, by=world.coordinator)
+        for line in db.session.scalars(select(ServicePlanItem).where(ServicePlanItem.plan_id == plan.id)):
+            clients.remove_plan_item(plan, line)
+        clients.add_plan_item(
+            plan,
+            clients.PlanItemData(
+                world.item.id,
+                list(weekdays),
+                start,
+                60,
+                preferred_staff_ids=[s.membership_id for s in preferred],
+            ),
+        )
+        clients.submit_plan(plan, world.case, by=world.coordinator)
+        clients.approve_plan(world.agency, plan, world.case, by=world.admin, role="admin")
+        db.session.commit()
+        return plan
+
+
+def test_activation_gives_visits_to_the_preferred_carer_where_every_check_passes(client, factory, dbconn):
+    with time_machine.travel(datetime(2027, 6, 14, 8, tzinfo=UTC), tick=False):  # a Monday, 09:00 London
+        world = World(factory)
+        _u, rosa = world.carer(name="Rosa Regular")
+        _u, other = world.carer(name="Other Olga")
+        plan = plan_with_preferred(world, [rosa])
+        # Rosa is already out on Thursday at 10:00 for another client
+        thursday = datetime(2027, 6, 17, 10, tzinfo=world.agency.zone)
+        factory.visit(world.agency, world.client.id, world.item.id, thursday, staff_id=rosa.id)
+        login(client, world.admin)
+        response = client.post(f"/a/{world.agency.slug}/plans/{plan.id}/activate", follow_redirects=True)
+        assert response.status_code == 200
+        visits = [v for v in world.visits() if v.plan_id == plan.id]
+    open_days = [v.local_day for v in visits if v.staff_file_id is None]
+    assert open_days == [thursday.date()]
+    assert {v.staff_file_id for v in visits if v.staff_file_id} == {rosa.id}
+    assert f"{len(visits)} visits booked; {len(visits) - 1} given to their preferred carer." in response.text
+    assert (
+        "1 visit stays without a carer" in response.text
+        and "another visit at the same time (1)" in response.text
+    )
+    assert other.id not in {v.staff_file_id for v in visits}
+
+
+def test_activation_never_overrides_a_gate_for_the_preferred_carer(factory, dbconn):
+    from saas.settings import update_settings
+
+    with time_machine.travel(datetime(2027, 6, 14, 8, tzinfo=UTC), tick=False):
+        world = World(factory)
+        with db.tenant_scope(world.agency.id):
+            update_settings(world.agency, {"pre_service_hours": 40})
+            db.session.commit()
+        _u, novice = world.carer(name="Nina Novice")
+        plan = plan_with_preferred(world, [novice])
+        with db.tenant_scope(world.agency.id):
+            answers = clients.activate_plan(plan, world.case, by=world.admin)
+            db.session.commit()
+        visits = [v for v in world.visits() if v.plan_id == plan.id]
+    assert visits and all(v.staff_file_id is None for v in visits)
+    [answer] = answers
+    assert (answer.booked, answer.assigned, answer.left_open) == (len(visits), 0, len(visits))
+    assert answer.reasons == {"pre-service training": len(visits)}
+    with db.tenant_scope(world.agency.id):
+        assert db.session.scalars(select(AssignmentOverride)).all() == []
