@@ -14,24 +14,30 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import (
     Integer,
     Select,
     String,
     Text,
+    Uuid,
     and_,
     bindparam,
     cast,
+    column,
     func,
     literal,
     null,
     or_,
     select,
     true,
+    union,
+    values,
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
@@ -548,3 +554,198 @@ def upcoming_portal_visits(client_ids: list[uuid.UUID], now: datetime, limit: in
 
 def past_portal_visits(client_ids: list[uuid.UUID], now: datetime, limit: int = 30) -> list[Any]:
     return portal_visits(client_ids, Visit.starts_at < now, Visit.starts_at.desc(), limit)
+
+
+# -- visits at risk -----------------------------------------------------------------------------
+
+AT_RISK_ROWS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskRow:
+    """A visit to come whose carer would no longer pass a check on its day:
+    a required certificate missing or expired by then, or pre-service
+    training short of the agency's hours."""
+
+    visit_id: uuid.UUID
+    starts_at: datetime
+    client: str
+    carer: str
+    staff_file_id: uuid.UUID
+    code: str  # certificate_expired, certificate_missing, pre_service_hours
+    type_name: str = ""
+    expired_on: date | None = None
+    hours: Decimal | None = None
+    required: Decimal | None = None
+
+    @property
+    def reason(self) -> str:
+        if self.code == "certificate_expired":
+            return _(
+                "Their %(type)s certificate expires before the visit (%(date)s).",
+                type=self.type_name,
+                date=format_date(self.expired_on, "medium") if self.expired_on else "",
+            )
+        if self.code == "certificate_missing":
+            return _("No valid %(type)s certificate on the day of the visit.", type=self.type_name)
+        return _(
+            "%(hours)s of the %(required)s hours of pre-service training done.",
+            hours=f"{(self.hours or Decimal(0)).normalize():f}",
+            required=f"{(self.required or Decimal(0)).normalize():f}",
+        )
+
+
+def visits_at_risk(agency: Agency, now: datetime, limit: int = AT_RISK_ROWS) -> list[AtRiskRow]:
+    """The assigned visits to come whose carer fails, on the visit's day, a
+    check that lets nobody through without an override: each required
+    certificate (of the carer's role, and the service's own) valid that day,
+    and the pre-service hours. Read when asked, never stored, so a certificate
+    expiring or a rule changing shows at once; a worker an admin's
+    assignability override covers that day is left out. Three statements
+    whatever the number of visits."""
+    from tenants.staffing.models import AssignabilityOverride, Certificate, CertificateType
+    from tenants.staffing.settings import workforce_settings
+    from tenants.training.models import Course, Enrolment, TrainingSession
+
+    settings = workforce_settings(agency)
+    covered = (
+        select(AssignabilityOverride.id)
+        .where(
+            AssignabilityOverride.tenant_id == Visit.tenant_id,
+            AssignabilityOverride.staff_file_id == Visit.staff_file_id,
+            AssignabilityOverride.active_on(Visit.local_day),
+        )
+        .exists()
+    )
+    upcoming = (
+        select(
+            Visit.tenant_id,
+            Visit.id.label("visit_id"),
+            Visit.staff_file_id,
+            Visit.local_day,
+            Visit.starts_at,
+            Visit.required_certificate_type_id,
+            StaffFile.staff_role,
+        )
+        .join(StaffFile, and_(StaffFile.tenant_id == Visit.tenant_id, StaffFile.id == Visit.staff_file_id))
+        .where(
+            Visit.status == VisitStatus.SCHEDULED,
+            Visit.checked_in_at.is_(None),
+            Visit.starts_at > now,
+            ~covered,
+        )
+        .cte("upcoming")
+    )
+    # each certificate type a visit's carer needs that day: the service's, and their role's
+    needed_parts = [
+        select(
+            upcoming.c.tenant_id,
+            upcoming.c.visit_id,
+            upcoming.c.staff_file_id,
+            upcoming.c.local_day,
+            upcoming.c.starts_at,
+            upcoming.c.required_certificate_type_id.label("type_id"),
+        ).where(upcoming.c.required_certificate_type_id.isnot(None))
+    ]
+    pairs = [(role, type_id) for role, ids in settings.required_certificate_types.items() for type_id in ids]
+    if pairs:
+        by_role = values(column("role", String), column("type_id", Uuid), name="by_role").data(pairs)
+        needed_parts.append(
+            select(
+                upcoming.c.tenant_id,
+                upcoming.c.visit_id,
+                upcoming.c.staff_file_id,
+                upcoming.c.local_day,
+                upcoming.c.starts_at,
+                by_role.c.type_id,
+            ).join(by_role, by_role.c.role == upcoming.c.staff_role)
+        )
+    needed = union(*needed_parts).subquery("needed") if len(needed_parts) > 1 else needed_parts[0].subquery()
+    held = and_(
+        Certificate.tenant_id == needed.c.tenant_id,
+        Certificate.staff_file_id == needed.c.staff_file_id,
+        Certificate.certificate_type_id == needed.c.type_id,
+        Certificate.issued_on <= needed.c.local_day,
+    )
+    valid = select(Certificate.id).where(held, Certificate.valid_on(needed.c.local_day)).exists()
+    latest = select(func.max(Certificate.expires_on)).where(held).scalar_subquery()
+    found: dict[uuid.UUID, list[tuple[uuid.UUID, str, str, date | None]]] = {}
+    certificate_rows = db.session.execute(
+        select(needed.c.visit_id, needed.c.staff_file_id, CertificateType.name, latest.label("latest"))
+        .join(
+            CertificateType,
+            and_(CertificateType.tenant_id == needed.c.tenant_id, CertificateType.id == needed.c.type_id),
+        )
+        .where(~valid)
+        .order_by(needed.c.starts_at, needed.c.visit_id)
+        .limit(limit * 4)
+    ).all()
+    for visit_id, staff_id, type_name, expired in certificate_rows:
+        code = "certificate_expired" if expired is not None else "certificate_missing"
+        found.setdefault(visit_id, []).append((staff_id, code, type_name, expired))
+    training: dict[uuid.UUID, Decimal] = {}
+    if settings.pre_service_hours > 0:
+        hours = (
+            select(func.coalesce(func.sum(Enrolment.attended_hours), 0))
+            .join(
+                TrainingSession,
+                and_(
+                    TrainingSession.tenant_id == Enrolment.tenant_id,
+                    TrainingSession.id == Enrolment.session_id,
+                ),
+            )
+            .join(
+                Course,
+                and_(Course.tenant_id == TrainingSession.tenant_id, Course.id == TrainingSession.course_id),
+            )
+            .where(
+                Enrolment.tenant_id == upcoming.c.tenant_id,
+                Enrolment.staff_file_id == upcoming.c.staff_file_id,
+                Course.counts_as == "pre_service",
+                TrainingSession.held_on <= upcoming.c.local_day,
+                Enrolment.attended_hours.isnot(None),
+            )
+            .scalar_subquery()
+        )
+        for visit_id, staff_id, done in db.session.execute(
+            select(upcoming.c.visit_id, upcoming.c.staff_file_id, hours.label("done"))
+            .where(hours < settings.pre_service_hours)
+            .order_by(upcoming.c.starts_at, upcoming.c.visit_id)
+            .limit(limit)
+        ):
+            training[visit_id] = Decimal(done)
+            found.setdefault(visit_id, []).append((staff_id, "pre_service_hours", "", None))
+    if not found:
+        return []
+    carer_user = aliased(User)
+    shown = db.session.execute(
+        select(Visit.id, Visit.starts_at, Client.preferred_name, Client.full_name, carer_user.name)
+        .join(Client, _visit_client())
+        .join(StaffFile, and_(StaffFile.tenant_id == Visit.tenant_id, StaffFile.id == Visit.staff_file_id))
+        .join(
+            Membership,
+            and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
+        )
+        .join(carer_user, carer_user.id == Membership.user_id)
+        .where(Visit.id.in_(list(found)))
+        .order_by(Visit.starts_at, Visit.id)
+        .limit(limit)
+    ).all()
+    rows = []
+    for visit_id, starts_at, preferred, full, carer in shown:
+        for staff_id, code, type_name, expired in found[visit_id]:
+            rows.append(
+                AtRiskRow(
+                    visit_id,
+                    starts_at,
+                    preferred or full,
+                    carer,
+                    staff_id,
+                    code,
+                    type_name,
+                    expired,
+                    training.get(visit_id) if code == "pre_service_hours" else None,
+                    settings.pre_service_hours if code == "pre_service_hours" else None,
+                )
+            )
+    return rows

@@ -5,6 +5,7 @@ given its visits where every check passes."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from datetime import date as date_
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -290,3 +291,92 @@ def test_activation_never_overrides_a_gate_for_the_preferred_carer(factory, dbco
     assert answer.reasons == {"pre-service training": len(visits)}
     with db.tenant_scope(world.agency.id):
         assert db.session.scalars(select(AssignmentOverride)).all() == []
+
+
+# -- visits at risk ----------------------------------------------------------------------------------
+
+
+def test_visits_whose_carer_lapses_are_listed_and_the_carer_warned_at_check_in(client, factory, dbconn):
+    from saas.settings import update_settings
+    from tenants.scheduling import queries
+    from tenants.staffing import services as staffing
+    from tenants.staffing.models import StaffFile
+    from tests.sqlcount import count_statements
+
+    with time_machine.travel(datetime(2027, 6, 13, 12, tzinfo=UTC), tick=False):  # a Sunday
+        world = World(factory)
+        world.activate()
+        visits = world.visits()
+        _u, lapsing = world.carer(name="Lena Lapsing")
+        carer_user, never = world.carer(name="Ned Never")
+        with db.tenant_scope(world.agency.id):
+            kind = staffing.create_certificate_type("First aid")
+            staffing.add_certificate(
+                db.session.get(StaffFile, (world.agency.id, lapsing.id)),
+                staffing.CertificateInput(
+                    kind.id, "FA-1", "Red Cross", date_(2026, 6, 1), date_(2027, 6, 20)
+                ),
+                by=None,
+            )
+            db.session.commit()
+        for visit in visits[:3]:
+            assert try_assign(world, visit, lapsing, role="coordinator") is None
+        assert try_assign(world, visits[3], never, role="coordinator") is None
+        with db.tenant_scope(world.agency.id):
+            assert queries.visits_at_risk(world.agency, db.utcnow()) == []
+            # the agency now requires first aid of its carers: nobody was refused, so re-check
+            update_settings(world.agency, {"required_certificate_types": {"carer": [str(kind.id)]}})
+            db.session.commit()
+            with count_statements() as counted:
+                rows = queries.visits_at_risk(world.agency, db.utcnow())
+        # Mon 14 and Thu 17 are covered by Lena's certificate; Mon 21 is not, nor anything of Ned's
+        assert [(r.visit_id, r.carer, r.code) for r in rows] == [
+            (visits[2].id, "Lena Lapsing", "certificate_expired"),
+            (visits[3].id, "Ned Never", "certificate_missing"),
+        ]
+        assert counted.count <= 4
+
+        login(client, world.coordinator)
+        board = client.get(f"/a/{world.agency.slug}/visits")
+        assert board.status_code == 200 and "Visits at risk" in board.text
+        assert "Ned Never" in board.text and "No valid First aid certificate" in board.text
+        assert "Their First aid certificate expires before the visit" in board.text
+
+    # Ned checks in all the same: warned, not refused
+    with time_machine.travel(visits[3].starts_at - timedelta(minutes=5), tick=False):
+        login(client, carer_user)
+        response = client.post(
+            f"/a/{world.agency.slug}/visits/{visits[3].id}/check-in", follow_redirects=True
+        )
+        assert response.status_code == 200
+        assert "Checked in." in response.text and "Tell your coordinator" in response.text
+        with db.tenant_scope(world.agency.id):
+            assert fresh(visits[3].id).checked_in_at is not None
+            entry = db.session.scalar(
+                select(AuditEvent)
+                .where(AuditEvent.action == "visit.checked_in")
+                .order_by(AuditEvent.at.desc())
+            )
+            assert entry.details["lapsed"] == [f"certificate_missing:{kind.id}"]
+
+
+def test_training_short_of_a_raised_requirement_puts_visits_at_risk(factory, dbconn):
+    from saas.settings import update_settings
+    from tenants.scheduling import queries
+    from tests.sqlcount import count_statements
+
+    world = World(factory)
+    world.activate()
+    visits = world.visits()
+    _u, carer = world.carer(name="Tia Trainee")
+    for visit in visits[:2]:
+        assert try_assign(world, visit, carer, role="coordinator") is None
+    with db.tenant_scope(world.agency.id):
+        update_settings(world.agency, {"pre_service_hours": 40})
+        db.session.commit()
+        with count_statements() as counted:
+            rows = queries.visits_at_risk(world.agency, db.utcnow())
+    assert [(r.visit_id, r.code, r.hours, r.required) for r in rows] == [
+        (v.id, "pre_service_hours", 0, 40) for v in visits[:2]
+    ]
+    assert counted.count <= 4

@@ -23,6 +23,7 @@ from tenants.scheduling.services.assignment import check_assignment
 from tenants.scheduling.services.timing import future_start, tz_of
 from tenants.scheduling.signals import VisitCompleted, visit_completed
 from tenants.scheduling.visit_reminders import RECORD_ATTENTION
+from tenants.staffing import services as staffing
 from tenants.staffing.models import StaffFile
 
 
@@ -151,10 +152,13 @@ def _own_visit(visit: Visit, staff_id: uuid.UUID | None) -> None:
 
 def check_in(
     agency: Agency, visit: Visit, *, staff_id: uuid.UUID | None, latitude: Any = None, longitude: Any = None
-) -> None:
+) -> list[str]:
     """Server time; the position, when the agency asks for it, is compared to
     the client's address and a check-in outside the radius is flagged, never
-    refused (rural signal is poor)."""
+    refused (rural signal is poor). Returns the warnings for the carer: a
+    required certificate lapsed or training short since the visit was given
+    to them. Care does not stop for it (the client is waiting), so it warns;
+    the coordinators see the visit among those at risk, and the audit keeps it."""
     _own_visit(visit, staff_id)
     if visit.checked_in_at is not None:
         raise VisitError("already_checked_in")
@@ -177,7 +181,28 @@ def check_in(
             visit.checkin_outside_radius = visit.checkin_distance_m > client.checkin_radius_m
     elif settings_of(agency).get("checkin_location"):
         visit.checkin_outside_radius = True  # asked for, not given: flagged for the coordinator
-    audit.record("visit.checked_in", str(visit.id), outside=visit.checkin_outside_radius)
+    lapsed = _lapsed_checks(visit)
+    audit.record(
+        "visit.checked_in",
+        str(visit.id),
+        outside=visit.checkin_outside_radius,
+        **({"lapsed": [r.code for r in lapsed]} if lapsed else {}),
+    )
+    return [r.message() for r in lapsed]
+
+
+def _lapsed_checks(visit: Visit) -> list[Any]:
+    """What the carer no longer meets on the visit's day (certificates,
+    pre-service training), unless an admin's assignability override covers it."""
+    if visit.staff_file_id is None:
+        return []
+    require = [visit.required_certificate_type_id] if visit.required_certificate_type_id else []
+    fit = staffing.assignability([visit.staff_file_id], visit.local_day, require=require).get(
+        visit.staff_file_id
+    )
+    if fit is None or fit.assignable:
+        return []
+    return [r for r in fit.reasons if r.overridable]
 
 
 @dataclass

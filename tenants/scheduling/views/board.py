@@ -44,6 +44,7 @@ def board() -> Any:
         unassigned=found.unassigned,
         attention=found.attention,
         requests=found.requests,
+        at_risk=queries.visits_at_risk(agency, now),
         local=lambda m: local(agency, m),
     )
 

@@ -91,7 +91,7 @@ def check_in(visit_id: uuid.UUID) -> Any:
     form = CheckInForm()
     form.validate_on_submit()
     try:
-        services.check_in(
+        warnings = services.check_in(
             current_agency(),
             visit,
             staff_id=my_staff_id(),
@@ -104,6 +104,8 @@ def check_in(visit_id: uuid.UUID) -> Any:
         refuse(None, exc)
     else:
         flash(_("Checked in."), "success")
+        for warning in warnings:
+            flash(_("Warning: %(reason)s Tell your coordinator.", reason=warning), "warning")
     return redirect(url_for("scheduling.visit", visit_id=visit.id))
 
 
