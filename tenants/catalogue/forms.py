@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from saas.fields import strip
@@ -51,3 +59,8 @@ class CategoryForm(FlaskForm):
 
 class PresetForm(FlaskForm):
     preset = SelectField(_l("Preset"), choices=[], validate_choice=False)
+    require_certificates = BooleanField(
+        _l("Require the certificates the preset suggests of each role"),
+        default=True,
+        description=_l("Change them at any time on the workforce settings page."),
+    )

@@ -31,11 +31,30 @@ class PresetCategory:
 
 
 @dataclass(frozen=True)
+class PresetCertificate:
+    """A certificate the preset suggests some roles must hold (valid) before
+    they are given work: made a certificate type, and required of those roles
+    (`StaffFile.staff_role`: carer, social_worker, coordinator)."""
+
+    name: dict[str, str]
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Preset:
     key: str
     title: dict[str, str]
     summary: dict[str, str]
     categories: tuple[PresetCategory, ...]
+    certificates: tuple[PresetCertificate, ...] = ()
+
+    def required_by_role(self, language: str) -> dict[str, list[str]]:
+        """Role -> the names of the certificates the preset suggests it holds."""
+        out: dict[str, list[str]] = {}
+        for cert in self.certificates:
+            for role in cert.roles:
+                out.setdefault(role, []).append(cert.name[language])
+        return out
 
     @property
     def item_count(self) -> int:
@@ -575,6 +594,18 @@ PARENTING = PresetItem(
     price=_price("10.00", "30.00"),
 )
 
+# -- the certificates each kind of agency usually asks of its staff ---------------------------
+
+FIRST_AID = PresetCertificate(_t("First aid", "急救证"), ("carer", "social_worker", "coordinator"))
+HEALTH_CERTIFICATE = PresetCertificate(_t("Health certificate", "健康证"), ("carer",))
+CARE_WORKER = PresetCertificate(
+    _t("Elderly care worker qualification", "养老护理员职业技能等级证书"), ("carer",)
+)
+SOCIAL_WORKER = PresetCertificate(
+    _t("Social worker qualification", "社会工作者职业资格证书"), ("social_worker", "coordinator")
+)
+FOOD_HANDLING = PresetCertificate(_t("Food handling", "食品安全培训合格证"), ("carer",))
+
 PRESETS: dict[str, Preset] = {
     "home_care": Preset(
         key="home_care",
@@ -589,6 +620,7 @@ PRESETS: dict[str, Preset] = {
             PresetCategory(_t("Personal care", "个人护理"), (BATHING, DRESSING, MOBILITY)),
             PresetCategory(_t("Companionship", "陪伴服务"), (COMPANIONSHIP, ESCORT)),
         ),
+        certificates=(CARE_WORKER, HEALTH_CERTIFICATE, FIRST_AID),
     ),
     "social_work": Preset(
         key="social_work",
@@ -603,6 +635,7 @@ PRESETS: dict[str, Preset] = {
             PresetCategory(_t("Psychological support", "心理支持"), (EMOTIONAL, CRISIS)),
             PresetCategory(_t("Education", "教育服务"), (LIFE_SKILLS, PARENTING)),
         ),
+        certificates=(SOCIAL_WORKER, FIRST_AID),
     ),
     "community_service": Preset(
         key="community_service",
@@ -617,5 +650,6 @@ PRESETS: dict[str, Preset] = {
             PresetCategory(_t("Health", "健康服务"), (HEALTH_TALK, HEALTH_ADVICE)),
             PresetCategory(_t("Daily living", "生活照料"), (CANTEEN, MEALS, REPAIRS)),
         ),
+        certificates=(FIRST_AID, FOOD_HANDLING),
     ),
 }

@@ -18,10 +18,15 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from saas import audit, db
 from saas.models import Agency, User
 from tenants.catalogue.models import UNITS, ItemTerms, ServiceCategory, ServiceItem
-from tenants.catalogue.presets import PRESETS
+from tenants.catalogue.presets import PRESETS, Preset
+from tenants.staffing.certificates import (
+    certificate_types,
+    create_certificate_type,
+    set_certificate_type_active,
+)
 from tenants.staffing.errors import Invalid, Problem, raise_if
 from tenants.staffing.models import CertificateType
-from tenants.staffing.settings import local_today
+from tenants.staffing.settings import local_today, save_required_certificates, workforce_settings
 
 MAX_POINTS = 30
 MAX_POINT_LENGTH = 300
@@ -300,11 +305,16 @@ def catalogue_is_empty() -> bool:
 # -- presets ------------------------------------------------------------------------------
 
 
-def load_preset(agency: Agency, preset_key: str, *, by: User | None = None) -> int:
+def load_preset(
+    agency: Agency, preset_key: str, *, by: User | None = None, require_certificates: bool = True
+) -> int:
     """Fill an empty catalogue from a preset, in the agency's language. Works
     inside or outside a request (the onboarding wizard, the CLI, jobs): it puts
-    the agency in scope itself. Returns the number of items created; the
-    caller commits."""
+    the agency in scope itself. Unless `require_certificates` is False, the
+    certificates the preset suggests become certificate types required of
+    their roles (added to what the agency already requires): without it no
+    certificate is ever checked before a visit is given. Returns the number
+    of items created; the caller commits."""
     preset = PRESETS.get(preset_key)
     if preset is None:
         raise Invalid.one("preset_unknown", "preset")
@@ -341,5 +351,27 @@ def load_preset(agency: Agency, preset_key: str, *, by: User | None = None) -> i
                 )
                 created += 1
         db.session.flush()
+        if require_certificates and preset.certificates:
+            require_suggested_certificates(agency, preset, language)
         audit.record("catalogue.preset_loaded", preset_key, items=created, language=language)
     return created
+
+
+def require_suggested_certificates(agency: Agency, preset: Preset, language: str) -> None:
+    """The preset's certificates as types (one of the same name is reused, and
+    put back in use), each required of the roles the preset names, on top of
+    what the agency requires already. One settings change, audited."""
+    existing = {t.name.lower(): t for t in certificate_types()}
+    chosen = {role: list(ids) for role, ids in workforce_settings(agency).required_certificate_types.items()}
+    for suggestion in preset.certificates:
+        name = suggestion.name[language]
+        kind = existing.get(name.lower())
+        if kind is None:
+            kind = create_certificate_type(name)
+        elif not kind.active:
+            set_certificate_type_active(kind, True)
+        for role in suggestion.roles:
+            ids = chosen.setdefault(role, [])
+            if kind.id not in ids:
+                ids.append(kind.id)
+    save_required_certificates(agency, chosen)

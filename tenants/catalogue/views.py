@@ -21,6 +21,7 @@ from tenants.catalogue.models import ItemTerms, ServiceCategory, ServiceItem
 from tenants.catalogue.presets import PRESETS
 from tenants.spreadsheets import csv_response
 from tenants.staffing import services as staffing
+from tenants.staffing.labels import choices as label_choices
 from tenants.staffing.pages import import_upload
 from tenants.staffing.settings import local_today
 
@@ -246,6 +247,10 @@ def delete_category(category_id: uuid.UUID) -> Any:
 # -- presets ----------------------------------------------------------------------------------
 
 
+def job_role_labels() -> dict[str, str]:
+    return dict(label_choices("staff_role"))
+
+
 @bp.route("/catalogue/presets", methods=["GET", "POST"])
 @require(MANAGE_CATALOGUE)
 def presets() -> Any:
@@ -256,7 +261,14 @@ def presets() -> Any:
         counted: list[int] = []
         if attempt(
             form,
-            lambda: counted.append(services.load_preset(current_agency(), form.preset.data, by=current_user)),
+            lambda: counted.append(
+                services.load_preset(
+                    current_agency(),
+                    form.preset.data,
+                    by=current_user,
+                    require_certificates=bool(form.require_certificates.data),
+                )
+            ),
         ):
             flash(_("%(count)d items loaded. Review the prices before use.", count=counted[0]), "success")
             return redirect(url_for("catalogue.index"))
@@ -265,6 +277,7 @@ def presets() -> Any:
         form=form,
         presets=PRESETS,
         language=language,
+        role_labels=job_role_labels(),
         empty=services.catalogue_is_empty(),
     ), form_status()
 

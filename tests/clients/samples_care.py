@@ -186,6 +186,23 @@ def _visit(factory, world: AgencyWorld) -> uuid.UUID:
         return row.id
 
 
+@sample("assignment_overrides")
+def _assignment_override(factory, world: AgencyWorld) -> uuid.UUID:
+    from tenants.scheduling.models import AssignmentOverride
+
+    visit_id = world.ids["visits"]
+    with _scoped(world):
+        row = AssignmentOverride(
+            visit_id=visit_id,
+            staff_file_id=_staff_file(factory, world),
+            refusals=["time_off"],
+            reason="Cover",
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
 @sample("service_records")
 def _record(factory, world: AgencyWorld) -> uuid.UUID:
     from tenants.scheduling.models import ServiceRecord
