@@ -104,7 +104,8 @@ def seed_agency(agency: Agency) -> None:
     from tenants.clients import services as clients
     from tenants.clients.models import ASSESSMENT_DOMAINS, Client
     from tenants.scheduling import services as scheduling
-    from tenants.staffing.models import StaffFile, Team
+    from tenants.staffing.models import Certificate, StaffFile, Team
+    from tenants.staffing.settings import workforce_settings
     from tenants.training.models import Course, Enrolment, TrainingSession
 
     language = "zh" if agency.locale.startswith("zh") else "en"
@@ -131,6 +132,20 @@ def seed_agency(agency: Agency) -> None:
             db.session.add(record)
             staff[user.email] = record
         db.session.flush()
+        # the certificates the preset made required of their roles, held and valid
+        required = workforce_settings(agency)
+        for number, record in enumerate(staff.values(), start=1):
+            for type_id in required.required_for(record.staff_role):
+                db.session.add(
+                    Certificate(
+                        staff_file_id=record.id,
+                        certificate_type_id=type_id,
+                        number=f"DEMO-{number:03d}",
+                        issuer="—",
+                        issued_on=today - timedelta(days=400),
+                        expires_on=today + timedelta(days=730),
+                    )
+                )
         lead = next((m for m, _u in people if m.role == Role.COORDINATOR), None)
         team = Team(
             name="东区服务队" if language == "zh" else "East team",
