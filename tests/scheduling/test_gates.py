@@ -380,3 +380,17 @@ def test_training_short_of_a_raised_requirement_puts_visits_at_risk(factory, dbc
         (v.id, "pre_service_hours", 0, 40) for v in visits[:2]
     ]
     assert counted.count <= 4
+
+
+def test_bad_assignment_input_is_shown_next_to_its_field_and_keeps_nothing(client, factory, dbconn):
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    login(client, world.admin)
+    url = f"/a/{world.agency.slug}/visits/{visit.id}/assign"
+    unknown = client.post(url, data={"staff_id": "not-a-carer"})
+    assert unknown.status_code == 422 and "Choose a carer from the list." in unknown.text
+    missing = client.post(url, data={"staff_id": str(visit.id)})
+    assert missing.status_code == 422
+    with db.tenant_scope(world.agency.id):
+        assert fresh(visit.id).staff_file_id is None

@@ -111,6 +111,8 @@ def assign(visit_id: uuid.UUID) -> Any:
     form = AssignForm()
     form.staff_id.choices = queries.carer_choices()
     if not form.validate_on_submit():
+        if form.staff_id.errors:
+            form.staff_id.errors = [_("Choose a carer from the list.")]
         return _assign_page(visit_id, form)
     try:
         services.assign(
