@@ -1,7 +1,7 @@
 """assignment overrides: each visit given to a worker despite refusals, with who, when, which and why
 
 Revision ID: e5f1a9c3b7d4
-Revises: d8b3f5a61c2e
+Revises: e1f4a9c3b7d2
 Create Date: 2026-12-05 16:00:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from saas import rls
 
 revision: str = "e5f1a9c3b7d4"
-down_revision: str | None = "d8b3f5a61c2e"
+down_revision: str | None = "e1f4a9c3b7d2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
