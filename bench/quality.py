@@ -21,9 +21,9 @@ neither always finds the caches the other left):
 
 - the build: the monthly sweep's real path from the moment it starts, as the
   app role: `due_agencies` (the agencies, and which already have the month's
-  summary), then `build_due`: the due agencies' figures in one statement
-  through the platform reader, each summary stored under its own agency's
-  row-level security with its audit entry, the outbox rows of the jobs that
+  summary), then `build_due`: each due agency's figures in one statement
+  about it alone, under its own scope, each summary stored under its own
+  agency's row-level security with its audit entry, the outbox rows of the jobs that
   email the admins, one commit per 100 agencies, and the relay of those jobs
   to Redis after each commit. Delivering the emails is the worker's, after the
   commit, and is not timed. Before each round the month's summaries are

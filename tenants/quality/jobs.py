@@ -74,10 +74,6 @@ def due_agencies(now: datetime | None = None) -> list[tuple[Agency, object]]:
 # agencies per transaction of the sweep: one commit each; a failure loses at
 # most one batch, which falls back to one build job each
 SWEEP_BATCH = 100
-# agencies whose figures are read in one statement: the satisfaction part is
-# joined across them, so a statement per small batch would read the ratings
-# and visits it joins once per batch
-READ_BATCH = 1000
 FALLBACK = "quality summaries: %s %d agencies failed; one build job each"
 
 
@@ -95,36 +91,23 @@ def queue_builds(due: list[tuple[Agency, date]]) -> int:
 
 
 def build_due(due: list[tuple[Agency, date]]) -> int:
-    """Build the due agencies' summaries: their figures in one statement across
-    them (up to `READ_BATCH` at a time), then stored under each agency's own
-    scope in transactions of `SWEEP_BATCH`. Agencies whose figures could not be
-    read, or whose transaction failed (rolled back whole), are handed to the
-    per-agency build jobs (with their retries and failed state) instead.
-    Returns how many summaries were stored or queued."""
+    """Build the due agencies' summaries in transactions of `SWEEP_BATCH`:
+    each agency's figures in one statement under its own scope, then the
+    batch stored, each under its own scope (`services.build_batch`). A batch
+    whose figures could not be read or whose transaction failed is rolled back
+    whole and handed to the per-agency build jobs (with their retries and
+    failed state) instead. Returns how many summaries were stored or queued."""
     done = 0
-    for start in range(0, len(due), READ_BATCH):
-        chunk = due[start : start + READ_BATCH]
+    for first in range(0, len(due), SWEEP_BATCH):
+        batch = due[first : first + SWEEP_BATCH]
         try:
-            figures = services.compute_batch(chunk)
+            done += services.build_batch(batch)
+            db.session.commit()
         except Exception:
-            log.warning(
-                "quality summaries: figures of %d agencies failed; one job each", len(chunk), exc_info=True
-            )
-            done += queue_builds(chunk)
-            relay_after_commit(db.session())
-            continue
-        for first in range(0, len(chunk), SWEEP_BATCH):
-            batch = chunk[first : first + SWEEP_BATCH]
-            try:
-                done += services.store_batch(batch, figures)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                log.warning(
-                    "quality summaries: a batch of %d failed; one job each", len(batch), exc_info=True
-                )
-                done += queue_builds(batch)
-            relay_after_commit(db.session())
+            db.session.rollback()
+            log.warning(FALLBACK, "a batch of", len(batch), exc_info=True)
+            done += queue_builds(batch)
+        relay_after_commit(db.session())
     return done
 
 

@@ -1,18 +1,17 @@
-"""The month's figures: one statement, each part bounded to the month (plus the
-6 months of the satisfaction trend, the previous month's return visits and the
-year-to-date training hours), so the cost follows the month's activity.
+"""The month's figures of one agency: one statement, each part bounded to the
+month (plus the 6 months of the satisfaction trend, the previous month's return
+visits and the year-to-date training hours), so the cost follows the month's
+activity.
 
-One statement serves both paths, driven by `bounds` (one row per agency: its
-month's UTC bounds from its own time zone and its settings): the per-agency
-build runs it with its own row in the agency's transaction, where row-level
-security (`app.tenant_id`, set by `saas.db`) scopes every table to the agency;
-the monthly sweep runs it for all the due agencies through
-`db.platform_reader()`. Every part but one is a LATERAL subquery of one agency,
-bounded by its tenant_id and its own window, the leading columns of the indexes
-it uses, so it costs that agency's month whatever the other agencies hold. The
-satisfaction part is joined across the agencies by tenant_id and grouped by
-agency: ratings are not indexed by the time of their visit, so one agency at a
-time would look up each of its ratings' visits.
+The statement is about one agency: every tenant table it reads is filtered by
+`tenant_id = :tenant_id` (the same bound parameter everywhere), every join
+between tenant tables pairs tenant_id, and the month's window and the agency's
+settings are bound parameters, so on Citus it runs as a router query on the
+agency's one shard. The per-agency build runs it in the agency's transaction,
+where row-level security (`app.tenant_id`, set by `saas.db`) shows the agency
+only its own rows anyway; the monthly sweep runs it once per due agency, each
+under that agency's scope (`services.compute_batch`), so a sweep costs the sum
+of its agencies' months.
 
 Definitions (also shown on the summary page):
 - planned visits: visits starting in the month, in the agency's time zone, not
@@ -34,7 +33,6 @@ Definitions (also shown on the summary page):
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -87,37 +85,17 @@ class Window:
 
 # -- the statement ---------------------------------------------------------------------------
 #
-# One statement for any number of agencies: one row per agency in `bounds`,
-# read from the agencies table, with its own month (UTC instants from its time
-# zone) and settings passed as one JSON object keyed by agency id. Each part is
-# a LATERAL subquery of one agency: bounded by its tenant_id and its own window
-# (the leading columns of the index it uses), aggregated without GROUP BY, so
-# it always gives exactly one row (zeros when the agency had nothing). A batch
-# therefore costs the sum of its agencies' months: no part reads a whole table,
-# and nothing depends on how many other agencies or months there are. The
-# per-agency build passes one agency, and row-level security shows it only its
-# own rows anyway; the monthly sweep passes a batch through the platform reader.
+# One statement for one agency. Every part reads each tenant table it touches
+# with `tenant_id = :tenant_id` (the one bound parameter, the leading column of
+# the indexes it uses) and every join between tenant tables pairs tenant_id, so
+# on Citus the whole statement goes to the agency's one shard (a router query),
+# and on one PostgreSQL it costs that agency's month whatever the other
+# agencies hold. The month's window and the agency's settings come in as bound
+# parameters (`_params`): nothing reads the agencies table. Each part is
+# aggregated without GROUP BY at its top, so it always gives exactly one row
+# (zeros when the agency had nothing).
 
-BOUNDS = """
-    bounds as (
-      select a.id as tenant_id,
-             (a.p ->> 'lo')::timestamptz as lo, (a.p ->> 'hi')::timestamptz as hi,
-             (a.p ->> 'm0')::date as m0, (a.p ->> 'm1')::date as m1, (a.p ->> 'p0')::date as p0,
-             (a.p ->> 'p_lo')::timestamptz as p_lo, (a.p ->> 'p_due')::date as p_due,
-             (a.p ->> 't_lo')::timestamptz as t_lo, (a.p ->> 'y0')::date as y0,
-             (a.p ->> 'as_of')::timestamptz as as_of, (a.p ->> 'response_target')::int as response_target,
-             (a.p ->> 'ytd_required')::numeric as ytd_required,
-             (a.p ->> 'expiring_until')::date as expiring_until,
-             (a.p ->> 'limit_individual')::int as limit_individual,
-             (a.p ->> 'limit_community')::int as limit_community
-      from (
-        select id, cast(:bounds as jsonb) -> id::text as p
-        from agencies where id = any(cast(:tenant_ids as uuid[]))
-      ) a
-    )"""
-
-# grouped by client first (a small in-memory aggregate per agency) for the
-# clients planned and served
+# grouped by client first (a small in-memory aggregate) for the clients planned and served
 VISITS = """
     (
       select count(*) filter (where c.planned > 0) as clients_planned,
@@ -138,35 +116,30 @@ VISITS = """
                                   or (v.missed_flagged_at is not null and v.status <> 'completed')) as missed,
                count(*) filter (where v.status = 'cancelled') as cancelled
         from visits v
-        where v.tenant_id = b.tenant_id and v.starts_at >= b.lo and v.starts_at < b.hi
+        where v.tenant_id = :tenant_id and v.starts_at >= :lo and v.starts_at < :hi
         group by v.client_id
       ) c
     )"""
 
-# the month's dimension means and spreads, and the 6-month trend: the one part
-# read for all the agencies together (joined to them by tenant_id, then grouped
-# by agency), as the ratings are not indexed by the time of their visit: the
-# planner joins the agencies' ratings to their visits whichever way costs less
-# for the number of agencies, where one agency at a time would look up each
-# rating's visit
+# the dimension means and spreads of each of the last 6 months (the month's and the trend)
 SATISFACTION = (
     """
-    satisfaction_months as (
-      select v.tenant_id, date_trunc('month', v.local_day)::date as month, count(*) as n,
-             """
-    + ",\n             ".join(
+    (
+      select coalesce(json_agg(s order by s.month), '[]') as rows
+      from (
+        select date_trunc('month', v.local_day)::date as month, count(*) as n,
+               """
+    + ",\n               ".join(
         f"avg(r.{d})::float8 as {d}_mean, coalesce(stddev_pop(r.{d}), 0)::float8 as {d}_sd"
         for d in DIMENSIONS
     )
     + """
-      from bounds b
-      join visits v on v.tenant_id = b.tenant_id and v.starts_at >= b.t_lo and v.starts_at < b.hi
-      join visit_ratings r on r.tenant_id = v.tenant_id and r.visit_id = v.id
-      group by v.tenant_id, 2
-    ), satisfaction_part as (
-      select tenant_id, json_agg(s order by s.month) as rows
-      from satisfaction_months s
-      group by tenant_id
+        from visits v
+        join visit_ratings r on r.tenant_id = v.tenant_id and r.visit_id = v.id
+        where v.tenant_id = :tenant_id and r.tenant_id = :tenant_id
+          and v.starts_at >= :t_lo and v.starts_at < :hi
+        group by 1
+      ) s
     )"""
 )
 
@@ -181,34 +154,36 @@ FEEDBACK = """
                  as answered_on_time,
                count(*) filter (where i.responded_at is not null and i.responded_at > i.due_at)
                  as answered_late,
-               count(*) filter (where i.responded_at is null and i.due_at < b.as_of) as overdue,
+               count(*) filter (where i.responded_at is null and i.due_at < :as_of) as overdue,
                count(*) filter (where i.closed_at is not null and i.response <> '') as resolved,
                count(s.first_step) as stepped,
                coalesce(sum(extract(epoch from s.first_step - i.received_at) / 60), 0)::float8
                  as step_minutes,
                count(*) filter (
-                 where s.first_step - i.received_at <= make_interval(mins => b.response_target)
+                 where s.first_step - i.received_at <= make_interval(mins => cast(:response_target as int))
                ) as stepped_in_target
         from feedback_items i
         cross join lateral (
           select min(t.at) as first_step from feedback_transitions t
-          where t.tenant_id = i.tenant_id and t.item_id = i.id and t.to_status <> 'received'
+          where t.tenant_id = :tenant_id and t.tenant_id = i.tenant_id and t.item_id = i.id
+            and t.to_status <> 'received'
         ) s
-        where i.tenant_id = b.tenant_id and i.received_at >= b.lo and i.received_at < b.hi
+        where i.tenant_id = :tenant_id and i.received_at >= :lo and i.received_at < :hi
         group by 1, 2
       ) g
     )"""
 
 RECTIFICATIONS = """
     (
-      select count(*) filter (where r.created_at >= b.lo and r.created_at < b.hi) as opened,
-             count(*) filter (where r.closed_at >= b.lo and r.closed_at < b.hi) as closed,
-             count(*) filter (where r.status = 'open' and r.deadline < b.m1 and r.deadline < (b.as_of)::date)
-               as overdue
+      select count(*) filter (where r.created_at >= :lo and r.created_at < :hi) as opened,
+             count(*) filter (where r.closed_at >= :lo and r.closed_at < :hi) as closed,
+             count(*) filter (
+               where r.status = 'open' and r.deadline < :m1 and r.deadline < cast(:as_of as timestamptz)::date
+             ) as overdue
       from rectifications r
-      where r.tenant_id = b.tenant_id
-        and ((r.created_at >= b.lo and r.created_at < b.hi)
-             or (r.closed_at >= b.lo and r.closed_at < b.hi)
+      where r.tenant_id = :tenant_id
+        and ((r.created_at >= :lo and r.created_at < :hi)
+             or (r.closed_at >= :lo and r.closed_at < :hi)
              or r.status = 'open')
     )"""
 
@@ -218,31 +193,32 @@ TRAINING = """
       select count(*) as workers,
              coalesce(sum(h.month_hours), 0)::float8 as month_hours,
              coalesce(sum(h.ytd_annual), 0)::float8 as ytd_hours,
-             count(*) filter (where coalesce(h.ytd_annual, 0) < b.ytd_required) as behind
+             count(*) filter (where coalesce(h.ytd_annual, 0) < cast(:ytd_required as numeric)) as behind
       from staff_files f
       left join (
         select e.tenant_id, e.staff_file_id,
-               sum(e.attended_hours) filter (where s.held_on >= b.m0) as month_hours,
+               sum(e.attended_hours) filter (where s.held_on >= :m0) as month_hours,
                sum(e.attended_hours) filter (where c.counts_as = 'annual') as ytd_annual
         from training_sessions s
         join training_enrolments e on e.tenant_id = s.tenant_id and e.session_id = s.id
         join training_courses c on c.tenant_id = s.tenant_id and c.id = s.course_id
-        where s.tenant_id = b.tenant_id and s.held_on >= b.y0 and s.held_on < b.m1
-          and e.attended_hours is not null
+        where s.tenant_id = :tenant_id and e.tenant_id = :tenant_id and c.tenant_id = :tenant_id
+          and s.held_on >= :y0 and s.held_on < :m1 and e.attended_hours is not null
         group by e.tenant_id, e.staff_file_id
       ) h on h.tenant_id = f.tenant_id and h.staff_file_id = f.id
-      where f.tenant_id = b.tenant_id
-        and f.employment_start < b.m1 and (f.employment_end is null or f.employment_end >= b.m0)
+      where f.tenant_id = :tenant_id
+        and f.employment_start < :m1 and (f.employment_end is null or f.employment_end >= :m0)
     )"""
 
 CERTIFICATES = """
     (
-      select count(*) filter (where c.expires_on >= b.m1) as expiring,
-             count(*) filter (where c.expires_on < b.m1) as expired
+      select count(*) filter (where c.expires_on >= :m1) as expiring,
+             count(*) filter (where c.expires_on < :m1) as expired
       from staff_certificates c
       join staff_files f on f.tenant_id = c.tenant_id and f.id = c.staff_file_id
-      where c.tenant_id = b.tenant_id and c.expires_on >= b.m0 and c.expires_on < b.expiring_until
-        and (f.employment_end is null or f.employment_end >= b.m1)
+      where c.tenant_id = :tenant_id and f.tenant_id = :tenant_id
+        and c.expires_on >= :m0 and c.expires_on < :expiring_until
+        and (f.employment_end is null or f.employment_end >= :m1)
     )"""
 
 # each worker's load on the last day of the month against their limit
@@ -257,14 +233,14 @@ CASELOAD = """
       from (
         select count(a.id) filter (where a.kind = 'individual') as individual,
                coalesce(sum(a.residents) filter (where a.kind = 'community'), 0) as community,
-               coalesce(f.caseload_limit, b.limit_individual) as individual_limit,
-               coalesce(f.community_limit, b.limit_community) as community_limit
+               coalesce(f.caseload_limit, cast(:limit_individual as int)) as individual_limit,
+               coalesce(f.community_limit, cast(:limit_community as int)) as community_limit
         from staff_files f
         left join caseload_assignments a
-          on a.tenant_id = f.tenant_id and a.staff_file_id = f.id
-         and a.starts_on < b.m1 and (a.ends_on is null or a.ends_on >= b.m1)
-        where f.tenant_id = b.tenant_id
-          and f.employment_start < b.m1 and (f.employment_end is null or f.employment_end >= b.m1)
+          on a.tenant_id = f.tenant_id and a.staff_file_id = f.id and a.tenant_id = :tenant_id
+         and a.starts_on < :m1 and (a.ends_on is null or a.ends_on >= :m1)
+        where f.tenant_id = :tenant_id
+          and f.employment_start < :m1 and (f.employment_end is null or f.employment_end >= :m1)
         group by f.tenant_id, f.id
       ) l
     )"""
@@ -274,18 +250,18 @@ CASELOAD = """
 RETURN_VISITS = """
     (
       select count(*) as expected,
-             count(r.id) filter (where r.visited_on <= b.p_due) as on_time,
-             count(r.id) filter (where r.visited_on > b.p_due) as late,
+             count(r.id) filter (where r.visited_on <= :p_due) as on_time,
+             count(r.id) filter (where r.visited_on > :p_due) as late,
              count(*) - count(r.id) as missing
       from (
         select distinct v.tenant_id, v.staff_file_id, v.client_id
         from visits v
-        where v.tenant_id = b.tenant_id and v.starts_at >= b.p_lo and v.starts_at < b.lo
+        where v.tenant_id = :tenant_id and v.starts_at >= :p_lo and v.starts_at < :lo
           and v.staff_file_id is not null and v.status in ('completed', 'in_progress', 'scheduled')
       ) p
       left join return_visits r
         on r.tenant_id = p.tenant_id and r.staff_file_id = p.staff_file_id and r.client_id = p.client_id
-       and r.month = b.p0
+       and r.tenant_id = :tenant_id and r.month = :p0
     )"""
 
 FOLLOW_UPS = """
@@ -295,12 +271,13 @@ FOLLOW_UPS = """
              count(*) filter (where u.done_on is not null and u.done_on > u.due_on) as late,
              count(*) filter (where u.done_on is null) as not_done
       from case_follow_ups u
-      where u.tenant_id = b.tenant_id and u.due_on >= b.m0 and u.due_on < b.m1
+      where u.tenant_id = :tenant_id and u.due_on >= :m0 and u.due_on < :m1
     )"""
 
 
 PARTS = (
     ("visits_part", VISITS),
+    ("satisfaction_part", SATISFACTION),
     ("feedback_part", FEEDBACK),
     ("rectifications_part", RECTIFICATIONS),
     ("training_part", TRAINING),
@@ -310,24 +287,16 @@ PARTS = (
     ("follow_ups_part", FOLLOW_UPS),
 )
 
-# Every part as one statement: one round trip and one plan for any number of
-# agencies, one row per agency (each part as JSON).
+# Every part as one statement: one round trip and one plan, one row (each part as JSON).
 FIGURES = text(
-    "with"
-    + BOUNDS
-    + ","
-    + SATISFACTION
-    + """
-    select b.tenant_id,
-           to_json(visits_part) as visits, coalesce(satisfaction_part.rows, '[]') as satisfaction,
+    """
+    select to_json(visits_part) as visits, satisfaction_part.rows as satisfaction,
            feedback_part.rows as feedback, to_json(rectifications_part) as rectifications,
            to_json(training_part) as training, to_json(certificates_part) as certificates,
            to_json(caseload_part) as caseload, to_json(return_visits_part) as return_visits,
            to_json(follow_ups_part) as follow_ups
-    from bounds b
-    left join satisfaction_part on satisfaction_part.tenant_id = b.tenant_id
-    """
-    + "\n    ".join(f"cross join lateral {sql} {name}" for name, sql in PARTS)
+    from """
+    + ",\n    ".join(f"{sql} {name}" for name, sql in PARTS)
 )
 
 
@@ -348,61 +317,33 @@ class Settings:
         return round(float(self.annual_training_hours) * month.month / 12, 2)
 
 
-@dataclass(frozen=True)
-class Bounds:
-    """One row of `bounds`: an agency, its month and its settings."""
-
-    tenant_id: uuid.UUID
-    window: Window
-    settings: Settings
-
-
-def _bounds_row(b: Bounds) -> dict[str, Any]:
-    """One agency's row of `bounds`, as JSON values (dates and instants in ISO
-    8601, with their offset)."""
-    w, s = b.window, b.settings
-    prev = add_months(w.month, -1)
-    row = {
-        **w.params(),
-        "p_lo": w.lo_of(prev),
-        "p_due": w.month.replace(day=s.return_visit_due_day),
-        "response_target": int(s.response_target_minutes),
-        "ytd_required": str(Decimal(str(s.ytd_required(w.month)))),
-        "expiring_until": w.next_month + timedelta(days=s.certificate_expiring_days),
-        "limit_individual": int(s.limit_individual),
-        "limit_community": int(s.limit_community),
-    }
-    return {k: v.isoformat() if isinstance(v, (date, datetime)) else v for k, v in row.items()}
-
-
-def compute_many(sess: Session, agencies: list[Bounds]) -> dict[uuid.UUID, dict[str, Any]]:
-    """The raw figures of each agency's month, in one statement, by agency.
-
-    Under an agency's row-level security only its own row has data; through
-    the platform reader, every agency in `agencies` (one month each)."""
-    if not agencies:
-        return {}
-    if len({b.tenant_id for b in agencies}) != len(agencies):
-        raise ValueError("one month per agency")
-    params = {
-        "tenant_ids": [b.tenant_id for b in agencies],
-        "bounds": json.dumps({str(b.tenant_id): _bounds_row(b) for b in agencies}),
-    }
-    by_tenant = {b.tenant_id: b for b in agencies}
+def _params(tenant_id: uuid.UUID, window: Window, settings: Settings) -> dict[str, Any]:
+    """The statement's bound parameters: the agency, its month's window (UTC
+    instants from its own time zone) and its settings."""
+    prev = add_months(window.month, -1)
     return {
-        row["tenant_id"]: _shape(row, by_tenant[row["tenant_id"]])
-        for row in sess.execute(FIGURES, params).mappings()
+        **window.params(),
+        "tenant_id": tenant_id,
+        "p_lo": window.lo_of(prev),
+        "p_due": window.month.replace(day=settings.return_visit_due_day),
+        "response_target": int(settings.response_target_minutes),
+        "ytd_required": Decimal(str(settings.ytd_required(window.month))),
+        "expiring_until": window.next_month + timedelta(days=settings.certificate_expiring_days),
+        "limit_individual": int(settings.limit_individual),
+        "limit_community": int(settings.limit_community),
     }
 
 
 def compute(sess: Session, window: Window, settings: Settings) -> dict[str, Any]:
     """All raw figures of the month of the agency in scope (counts and sums;
-    the KPIs are derived from them in `targets.evaluate`): the same statement
-    as the sweep's, with one row of bounds."""
+    the KPIs are derived from them in `targets.evaluate`), in one statement
+    about that agency only. The monthly sweep calls it once per agency, each
+    in its own scope (`services.compute_batch`)."""
     tenant_id = current_tenant_id(sess)
     if tenant_id is None:
         raise TenantNotSet("quality figures")
-    return compute_many(sess, [Bounds(tenant_id, window, settings)])[tenant_id]
+    row = sess.execute(FIGURES, _params(tenant_id, window, settings)).mappings().one()
+    return _shape(row, window, settings)
 
 
 def _part(value: dict[str, Any]) -> dict[str, Any]:
@@ -410,9 +351,8 @@ def _part(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _shape(row: Any, bounds: Bounds) -> dict[str, Any]:
-    """One agency's row of the statement as the stored figures."""
-    window, settings = bounds.window, bounds.settings
+def _shape(row: Any, window: Window, settings: Settings) -> dict[str, Any]:
+    """The statement's row as the stored figures."""
     prev = add_months(window.month, -1)
     ytd_required = settings.ytd_required(window.month)
     figures: dict[str, Any] = {"visits": _part(row["visits"])}

@@ -144,18 +144,27 @@ def compute_figures(agency: Agency, month: date, as_of: datetime | None = None) 
 def compute_batch(
     due: list[tuple[Agency, date]], as_of: datetime | None = None
 ) -> dict[uuid.UUID, dict[str, Any]]:
-    """Every agency's figures (the same statement as `compute_figures`, one
-    bounds row per agency, each with its own month, time zone and settings), in
-    one statement through the platform reader, whatever the number of agencies."""
+    """Each due agency's figures (one month each, with its own time zone and
+    settings): the statement of `compute_figures`, once per agency, each run
+    under that agency's own scope in the caller's transaction, so every one is
+    about one agency (a router query on Citus) and row-level security checks
+    it; the scope goes back to the caller's at the end. The agencies were
+    chosen through the platform reader (`jobs.due_agencies`)."""
     as_of = as_of or db.utcnow()
-    plans = []
-    for agency, month in due:
-        goals = targets.targets_of(agency)
-        window = kpis.Window.of(month, agency.zone, as_of)
-        plans.append((agency, month, window, goals, build_settings(agency, goals)))
-    with db.platform_reader() as reader:
-        raw = kpis.compute_many(reader, [kpis.Bounds(a.id, w, s) for a, _m, w, _g, s in plans])
-    return {a.id: _with_kpis(a, m, w, g, raw[a.id]) for a, m, w, g, _s in plans}
+    sess = db.session()
+    previous = db.current_tenant_id(sess)
+    out: dict[uuid.UUID, dict[str, Any]] = {}
+    try:
+        for agency, month in due:
+            # one SET LOCAL per agency, none back to the caller's in between
+            db.set_tenant(agency.id, sess)
+            goals = targets.targets_of(agency)
+            window = kpis.Window.of(month, agency.zone, as_of)
+            raw = kpis.compute(sess, window, build_settings(agency, goals))
+            out[agency.id] = _with_kpis(agency, month, window, goals, raw)
+    finally:
+        db.set_tenant(previous, sess)
+    return out
 
 
 # the sweep's first builds of a batch of agencies, each under its own scope in
@@ -204,9 +213,10 @@ def store_batch(due: list[tuple[Agency, date]], figures: dict[uuid.UUID, dict[st
 
 
 def build_batch(due: list[tuple[Agency, date]], as_of: datetime | None = None) -> int:
-    """The sweep's bulk path for a batch of agencies (one month each): their
-    figures in one read across them, then each stored under its own scope
-    (`store_batch`), in the caller's transaction. Returns how many were stored."""
+    """The sweep's bulk path for a batch of agencies (one month each): each
+    agency's figures under its own scope (`compute_batch`), then each stored
+    under its own scope (`store_batch`), all in the caller's transaction.
+    Returns how many were stored."""
     return store_batch(due, compute_batch(due, as_of))
 
 

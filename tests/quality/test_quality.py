@@ -1009,23 +1009,23 @@ def test_the_sweep_hands_agencies_whose_figures_cannot_be_read_to_their_own_jobs
         assert [e.args["summary_id"] for e in entries] == [str(summary.id)]
 
 
-# statements of one batch of the bulk path, whatever its size: the figures of
-# all its agencies, their summaries and audit entries (each agency in scope in
-# turn, inside quality_store_first_builds), and the outbox rows of the jobs
-# that email their admins (the platform's table, one INSERT)
-BATCH_STATEMENTS = 3
+# statements of one batch of the bulk path besides one statement of figures per
+# agency (each about that agency only): their summaries and audit entries (each
+# agency in scope in turn, inside quality_store_first_builds), and the outbox
+# rows of the jobs that email their admins (the platform's table, one INSERT)
+BATCH_STATEMENTS = 2
 
 
-def test_bulk_statement_count_grows_only_by_each_agencys_store(factory, dbconn, app_ctx):
-    """The same round trips for a batch of one agency as for a batch of three:
-    one statement for the figures of the whole batch, whatever its size or the
-    data, one storing every agency's summary and audit entry, and one for its
-    email jobs; no SET LOCAL per agency."""
+def test_bulk_statement_count_is_one_statement_per_agency_and_the_store(factory, dbconn, app_ctx):
+    """A batch costs one statement of figures per agency, whatever the data,
+    each under its agency's own scope (one SET LOCAL per agency, none back to
+    the caller's in between), then one statement storing every agency's
+    summary and audit entry, and one for its email jobs."""
     small = [make_world(factory)]
     big = [make_world(factory, tz=tz) for tz in ("Asia/Shanghai", "Europe/London", "Asia/Shanghai")]
     for seed, world in enumerate(big):
         generate(world, OCTOBER, seed=20 + seed, visits=150)
-    counts, trips, settings = [], [], []
+    counts, settings, figures = [], [], []
     for worlds in (small, big):
         due = [(db.session.get(Agency, w.agency.id), OCTOBER) for w in worlds]
         db.session.commit()
@@ -1033,9 +1033,10 @@ def test_bulk_statement_count_grows_only_by_each_agencys_store(factory, dbconn, 
             assert services.build_batch(due) == len(worlds)
         db.session.commit()
         counts.append(counter.count)
-        trips.append(all_.count)
+        figures.append([s for s in counter.statements if "from visits v" in s])
         settings.append(sum(1 for s in all_.statements if s.startswith("SET LOCAL app.tenant_id")))
-    assert counts == [BATCH_STATEMENTS, BATCH_STATEMENTS]
-    # at most the one that begins the transaction
-    assert max(settings) <= 1
-    assert trips[1] <= trips[0]
+    assert counts == [1 + BATCH_STATEMENTS, 3 + BATCH_STATEMENTS]
+    assert [len(f) for f in figures] == [1, 3]
+    # each agency's, and the caller's back once at the end (and the one that begins the transaction)
+    assert settings[0] <= 1 + 2 and settings[1] <= 3 + 2
+    assert settings[1] - settings[0] == 2
