@@ -105,7 +105,11 @@ VISITS = """
              coalesce(sum(c.delivered_on_time), 0)::int as delivered_on_time,
              coalesce(sum(c.late), 0)::int as late,
              coalesce(sum(c.missed), 0)::int as missed,
-             coalesce(sum(c.cancelled), 0)::int as cancelled
+             coalesce(sum(c.cancelled), 0)::int as cancelled,
+             coalesce(sum(c.cost), 0)::float8 as cost,
+             coalesce(sum(c.delivered_hours), 0)::float8 as delivered_hours,
+             coalesce(sum(c.contracted_hours), 0)::float8 as contracted_hours,
+             coalesce(sum(c.delivered_plan_hours), 0)::float8 as delivered_plan_hours
       from (
         select count(*) filter (where v.status <> 'cancelled') as planned,
                count(*) filter (where v.status = 'completed') as delivered,
@@ -114,7 +118,19 @@ VISITS = """
                count(*) filter (where v.status <> 'cancelled' and v.late_flagged_at is not null) as late,
                count(*) filter (where v.status = 'missed'
                                   or (v.missed_flagged_at is not null and v.status <> 'completed')) as missed,
-               count(*) filter (where v.status = 'cancelled') as cancelled
+               count(*) filter (where v.status = 'cancelled') as cancelled,
+               -- at the price and unit each visit was booked under, for its booked length
+               sum(case when v.unit = 'per_hour'
+                        then v.price * extract(epoch from v.ends_at - v.starts_at) / 3600
+                        else v.price end) filter (where v.status = 'completed') as cost,
+               sum(extract(epoch from coalesce(v.checked_out_at - v.checked_in_at, v.ends_at - v.starts_at)))
+                 filter (where v.status = 'completed') / 3600 as delivered_hours,
+               -- what the service plans set: every visit generated from a plan item, at its booked length
+               sum(extract(epoch from v.ends_at - v.starts_at))
+                 filter (where v.plan_item_id is not null) / 3600 as contracted_hours,
+               sum(extract(epoch from coalesce(v.checked_out_at - v.checked_in_at, v.ends_at - v.starts_at)))
+                 filter (where v.plan_item_id is not null and v.status = 'completed') / 3600
+                 as delivered_plan_hours
         from visits v
         where v.tenant_id = :tenant_id and v.starts_at >= :lo and v.starts_at < :hi
         group by v.client_id
@@ -147,29 +163,38 @@ FEEDBACK = """
     (
       select coalesce(json_agg(g), '[]') as rows
       from (
-        select i.kind = 'complaint' as complaint, i.category,
+        select i.kind = 'complaint' as complaint, i.category, a.community,
                count(*) as received,
-               count(*) filter (where i.responded_at is not null) as answered,
-               count(*) filter (where i.responded_at is not null and i.responded_at <= i.due_at)
-                 as answered_on_time,
-               count(*) filter (where i.responded_at is not null and i.responded_at > i.due_at)
-                 as answered_late,
-               count(*) filter (where i.responded_at is null and i.due_at < :as_of) as overdue,
-               count(*) filter (where i.closed_at is not null and i.response <> '') as resolved,
+               count(*) filter (where a.answered_at is not null) as answered,
+               count(*) filter (where a.answered_at <= i.due_at) as answered_on_time,
+               count(*) filter (where a.answered_at > i.due_at) as answered_late,
+               count(*) filter (where a.answered_at is null and i.due_at < :as_of) as overdue,
+               count(*) filter (where i.closed_at is not null and (i.response <> '' or a.anonymous))
+                 as resolved,
                count(s.first_step) as stepped,
                coalesce(sum(extract(epoch from s.first_step - i.received_at) / 60), 0)::float8
                  as step_minutes,
                count(*) filter (
-                 where s.first_step - i.received_at <= make_interval(mins => cast(:response_target as int))
+                 where s.first_step - i.received_at <= make_interval(mins => case when a.community
+                   then cast(:response_target_community as int) else cast(:response_target as int) end)
                ) as stepped_in_target
         from feedback_items i
+        -- the one rule for anonymous items (nobody to answer): they may be closed without
+        -- a response, and that closing is their answer in every figure
+        cross join lateral (
+          select i.membership_id is null and i.contact = '' and i.contact_name = '' as anonymous,
+                 coalesce(i.responded_at,
+                          case when i.membership_id is null and i.contact = '' and i.contact_name = ''
+                               then i.closed_at end) as answered_at,
+                 lower(i.category) = any(cast(:community_topics as text[])) as community
+        ) a
         cross join lateral (
           select min(t.at) as first_step from feedback_transitions t
           where t.tenant_id = :tenant_id and t.tenant_id = i.tenant_id and t.item_id = i.id
             and t.to_status <> 'received'
         ) s
         where i.tenant_id = :tenant_id and i.received_at >= :lo and i.received_at < :hi
-        group by 1, 2
+        group by 1, 2, 3
       ) g
     )"""
 
@@ -245,19 +270,22 @@ CASELOAD = """
       ) l
     )"""
 
-# the previous month's return visits, due by the agency's day (`return_visit_due_day`) of this summary's month
-# (the month just summarised): each worker x client pair visited that month
+# the previous month's return visits, due by the agency's day (`return_visit_due_day`) of this
+# summary's month (the month just summarised): one for each client on each worker's individual
+# caseload at any time in that month (an assignment naming the client, as assigning visits makes
+# them), on time when recorded by the end of the due day on the agency's clock
 RETURN_VISITS = """
     (
       select count(*) as expected,
-             count(r.id) filter (where r.visited_on <= :p_due) as on_time,
-             count(r.id) filter (where r.visited_on > :p_due) as late,
+             count(r.id) filter (where r.recorded_at < :p_due_until) as on_time,
+             count(r.id) filter (where r.recorded_at >= :p_due_until) as late,
              count(*) - count(r.id) as missing
       from (
-        select distinct v.tenant_id, v.staff_file_id, v.client_id
-        from visits v
-        where v.tenant_id = :tenant_id and v.starts_at >= :p_lo and v.starts_at < :lo
-          and v.staff_file_id is not null and v.status in ('completed', 'in_progress', 'scheduled')
+        select distinct a.tenant_id, a.staff_file_id, c.id as client_id
+        from caseload_assignments a
+        join clients c on c.tenant_id = a.tenant_id and c.id::text = a.reference
+        where a.tenant_id = :tenant_id and c.tenant_id = :tenant_id and a.kind = 'individual'
+          and a.starts_on < :m0 and (a.ends_on is null or a.ends_on > :p0)
       ) p
       left join return_visits r
         on r.tenant_id = p.tenant_id and r.staff_file_id = p.staff_file_id and r.client_id = p.client_id
@@ -304,13 +332,16 @@ FIGURES = text(
 class Settings:
     """The agency's own numbers the figures depend on."""
 
-    response_target_minutes: int
+    response_target_minutes: int  # general requests
     annual_training_hours: float
     certificate_expiring_days: int
     limit_individual: int
     limit_community: int
     # the day of the next month a month's return visits are due by
     return_visit_due_day: int = 7
+    community_response_target_minutes: int = 30
+    # topics (lower case) of the opinions and complaints that are community-service requests
+    community_topics: tuple[str, ...] = ()
 
     def ytd_required(self, month: date) -> float:
         # the annual requirement spread evenly over the year, up to the end of the month
@@ -321,12 +352,16 @@ def _params(tenant_id: uuid.UUID, window: Window, settings: Settings) -> dict[st
     """The statement's bound parameters: the agency, its month's window (UTC
     instants from its own time zone) and its settings."""
     prev = add_months(window.month, -1)
+    due = window.month.replace(day=settings.return_visit_due_day)
     return {
         **window.params(),
         "tenant_id": tenant_id,
         "p_lo": window.lo_of(prev),
-        "p_due": window.month.replace(day=settings.return_visit_due_day),
+        # the end of the due day on the agency's clock
+        "p_due_until": window.lo_of(due + timedelta(days=1)),
         "response_target": int(settings.response_target_minutes),
+        "response_target_community": int(settings.community_response_target_minutes),
+        "community_topics": [t.lower() for t in settings.community_topics],
         "ytd_required": Decimal(str(settings.ytd_required(window.month))),
         "expiring_until": window.next_month + timedelta(days=settings.certificate_expiring_days),
         "limit_individual": int(settings.limit_individual),
@@ -355,7 +390,19 @@ def _shape(row: Any, window: Window, settings: Settings) -> dict[str, Any]:
     """The statement's row as the stored figures."""
     prev = add_months(window.month, -1)
     ytd_required = settings.ytd_required(window.month)
-    figures: dict[str, Any] = {"visits": _part(row["visits"])}
+    visits = _part(row["visits"])
+    cost = visits.pop("cost")
+    figures: dict[str, Any] = {"visits": visits}
+    figures["cost"] = {
+        "total": round(cost, 2),
+        "per_visit": round(cost / visits["delivered"], 2) if visits["delivered"] else None,
+        "per_client": round(cost / visits["clients_served"], 2) if visits["clients_served"] else None,
+    }
+    figures["hours"] = {
+        "contracted": round(visits.pop("contracted_hours"), 2),
+        "delivered": round(visits.pop("delivered_hours"), 2),
+        "delivered_on_plans": round(visits.pop("delivered_plan_hours"), 2),
+    }
     month = window.month.isoformat()
     trend = []
     month_row = None
@@ -392,10 +439,14 @@ def _shape(row: Any, window: Window, settings: Settings) -> dict[str, Any]:
         "overdue": 0,
         "resolved": 0,
     }
+    community = {"received": 0, "stepped": 0, "step_minutes": 0.0, "stepped_in_target": 0}
     categories: dict[str, dict[str, int]] = {}
     for r in row["feedback"]:
         for key in feedback:
             feedback[key] += r[key]
+        if r["community"]:
+            for key in community:
+                community[key] += r[key]
         if r["complaint"]:
             for key in complaints:
                 complaints[key] += r[key]
@@ -405,6 +456,8 @@ def _shape(row: Any, window: Window, settings: Settings) -> dict[str, Any]:
             for key in cat:
                 cat[key] += r[key]
     feedback["step_minutes"] = round(float(feedback["step_minutes"]), 1)
+    community["step_minutes"] = round(float(community["step_minutes"]), 1)
+    feedback["community"] = community
     complaints["by_category"] = [{"category": k, **v} for k, v in sorted(categories.items())]
     figures["feedback"] = feedback
     figures["complaints"] = complaints

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, format_decimal
 from flask_babel import gettext as _
 from fontTools import subset
 from fontTools.pens.cu2quPen import Cu2QuPen
@@ -172,7 +172,7 @@ def _write(doc: _Lines, summary: QualitySummary, agency_name: str) -> None:
             doc.text_line(_("Overall score against the targets: %(score)s%%", score=f"{score:g}"), size=11)
         doc.ln(2)
         doc.text_line(_("Key performance indicators"), size=12, height=8)
-        for kpi in targets.KPIS:
+        for kpi in targets.kpis_in(figures):
             doc.text_line("• " + services.describe(kpi.key, figures["kpis"][kpi.key]))
         doc.ln(2)
         _details(doc, figures)
@@ -190,6 +190,22 @@ def _details(doc: _Lines, f: dict[str, Any]) -> None:
             missed=v["missed"],
         )
     )
+    if "hours" in f:
+        doc.text_line(
+            _(
+                "Contracted hours (service plans) %(contracted)s, delivered %(delivered)s.",
+                contracted=f"{f['hours']['contracted']:g}",
+                delivered=f"{f['hours']['delivered_on_plans']:g}",
+            )
+        )
+    if f.get("cost", {}).get("per_visit") is not None:
+        doc.text_line(
+            _(
+                "Cost per delivered visit %(per_visit)s; per client served %(per_client)s.",
+                per_visit=format_decimal(f["cost"]["per_visit"], format="#,##0.00"),
+                per_client=format_decimal(f["cost"]["per_client"], format="#,##0.00"),
+            )
+        )
     doc.text_line(_("Satisfaction"), size=12, height=8)
     for d, row in (sat.get("dimensions") or {}).items():
         doc.text_line(f"{dimension_label(d)}: {row['mean']:.2f} ± {row['sd']:.2f}")

@@ -117,6 +117,8 @@ def build_settings(agency: Agency, goals: targets.Targets) -> kpis.Settings:
         limit_individual=workforce.caseload_limit_individual,
         limit_community=workforce.caseload_limit_community,
         return_visit_due_day=return_visit_due_day(agency),
+        community_response_target_minutes=int(goals.targets["response_time_community"]),
+        community_topics=tuple(goals.community_topics),
     )
 
 
@@ -354,7 +356,7 @@ def peer_percentiles(agency_id: uuid.UUID, month: date, own: dict[str, Any]) -> 
         return None
     out: dict[str, int] = {}
     for i, key in enumerate(keys):
-        mine = own["kpis"][key]["value"]
+        mine = own["kpis"].get(key, {}).get("value")
         values = [r[i] for r in rows if r[i] is not None]
         if mine is None or len(values) < MIN_PEERS:
             continue
@@ -367,12 +369,14 @@ def peer_percentiles(agency_id: uuid.UUID, month: date, own: dict[str, Any]) -> 
 # -- wording ----------------------------------------------------------------------------------
 
 
-# each msgid translated only when used (a summary's email words 12 of them)
+# each msgid translated only when used (a summary's email words 14 of them)
 LABELS = {
     "visits_delivered": _l("Planned visits delivered"),
     "visits_on_time": _l("Visits on time"),
     "coverage": _l("Coverage of planned clients"),
-    "response_time": _l("Response time"),
+    "hours_delivered": _l("Contracted hours delivered"),
+    "response_time_community": _l("Response time, community-service requests"),
+    "response_time": _l("Response time, general requests"),
     "resolution_rate": _l("Resolution rate"),
     "responses_on_time": _l("Opinions and complaints answered on time"),
     "complaints_on_time": _l("Complaints answered on time"),
@@ -403,6 +407,10 @@ SHORT_WORDS = {
     "visits_delivered": _l("%(short)d of %(of)d planned visits were not delivered"),
     "visits_on_time": _l("%(short)d of %(of)d delivered visits were late"),
     "coverage": _l("%(short)d of %(of)d clients had no delivered visit"),
+    "hours_delivered": _l("%(short)d of %(of)d contracted hours were not delivered"),
+    "response_time_community": _l(
+        "%(short)d of %(of)d requests waited longer than the target for a first response"
+    ),
     "response_time": _l("%(short)d of %(of)d items waited longer than the target for a first response"),
     "resolution_rate": _l("%(short)d of %(of)d items are not closed with a response"),
     "responses_on_time": _l("%(short)d of %(of)d were not answered on time"),
@@ -447,7 +455,7 @@ def describe(key: str, k: dict[str, Any]) -> str:
 def key_lines(figures: dict[str, Any]) -> list[str]:
     if not figures or figures.get("empty"):
         return [_("There was no activity to report this month.")]
-    return [describe(k.key, figures["kpis"][k.key]) for k in targets.KPIS]
+    return [describe(k.key, figures["kpis"][k.key]) for k in targets.kpis_in(figures)]
 
 
 def archive() -> list[QualitySummary]:

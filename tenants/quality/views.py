@@ -94,7 +94,7 @@ def show(summary_id: uuid.UUID) -> Any:
         "quality/show.html",
         summary=summary,
         f=figures,
-        kpis=targets.KPIS,
+        kpis=targets.kpis_in(figures),
         peers=peers,
         busy=summary.state in (BuildState.QUEUED, BuildState.BUILDING),
         trend_svg=_trend_chart(figures),
@@ -162,6 +162,7 @@ def targets_page() -> Any:
     current = targets.targets_of(agency)
     values = {f"target_{k}": f"{v:g}" for k, v in current.targets.items()}
     values |= {f"weight_{k}": f"{v:g}" for k, v in current.weights.items()}
+    values[targets.COMMUNITY_TOPICS_KEY] = ", ".join(current.community_topics)
     errors: dict[str, str] = {}
     if request.method == "POST":
         values = {key: request.form.get(key, "") for key in values}
@@ -174,7 +175,13 @@ def targets_page() -> Any:
             flash(_("Targets saved. They apply to summaries built from now on."), "info")
             return redirect(url_for("quality.targets_page"))
     status = 400 if errors else 200
-    return render_template("quality/targets.html", kpis=targets.KPIS, values=values, errors=errors), status
+    return render_template(
+        "quality/targets.html",
+        kpis=targets.KPIS,
+        values=values,
+        errors=errors,
+        topics_key=targets.COMMUNITY_TOPICS_KEY,
+    ), status
 
 
 bp.app_template_global("quality_kpi_label")(services.kpi_label)

@@ -164,6 +164,8 @@ def generate(world: World, month: date, seed: int = 7, visits: int = 120) -> Non
                         staff_file_id=s.id,
                         kind="individual",
                         label=f"c{seed}-{j}",
+                        # naming a client, as assigning a visit does (a return visit is owed)
+                        reference=str(clients[(j + seed) % len(clients)]),
                         starts_on=prev,
                         ends_on=rng.choice([None, month + timedelta(days=3)]),
                     )
@@ -281,10 +283,12 @@ def independent(world: World, month: date, as_of: datetime, response_target: int
         "follow_ups_not_done": one(
             "select count(*) from case_follow_ups where due_on >= :m0 and due_on < :m1 and done_on is null"
         ),
+        # each client on each worker's individual caseload on any day of the previous month
         "return_expected": one(
-            "select count(*) from (select distinct staff_file_id, client_id from visits"
-            " where staff_file_id is not null and status in ('completed','in_progress','scheduled')"
-            " and (starts_at at time zone :tz)::date >= :prev and (starts_at at time zone :tz)::date < :m0) x"
+            "select count(*) from (select distinct a.staff_file_id, c.id from caseload_assignments a"
+            " join clients c on c.tenant_id = a.tenant_id and c.id::text = a.reference"
+            " where a.kind = 'individual' and a.starts_on <= :m0 - 1"
+            " and coalesce(a.ends_on, :m0) > :prev) x"
         ),
         "month_hours": one(
             "select coalesce(sum(e.attended_hours), 0) from training_enrolments e"
@@ -310,24 +314,83 @@ def independent(world: World, month: date, as_of: datetime, response_target: int
     return out
 
 
-def test_return_visits_on_time_follow_the_agencys_due_day(factory, dbconn, app_ctx):
-    """The same due day as the return-visits page and the reminders
-    (`return_visit_due_day`), counted independently from the rows."""
-    world = make_world(factory)
-    generate(world, OCTOBER)
-    for due_day in (7, 3, 12):
-        agency = db.session.get(Agency, world.agency.id)
-        agency.settings = {**(agency.settings or {}), "return_visit_due_day": due_day}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _caseload(world: World, staff, person, starts_on: date, ends_on: date | None = None) -> None:
+    """A client on a worker's individual caseload, as assigning a visit records it."""
+    from tenants.staffing import services as staffing
+
+    with db.tenant_scope(world.agency.id):
+        staffing.assign_caseload(
+            staff,
+            staffing.CaseloadInput(
+                kind="individual",
+                label=person.full_name,
+                reference=str(person.id),
+                starts_on=starts_on,
+                ends_on=ends_on,
+            ),
+            by=world.admin,
+        )
         db.session.commit()
+
+
+def _return_visit(world: World, staff, person, visited_on: date, recorded: datetime) -> None:
+    from tenants.scheduling import services as scheduling
+
+    with time_machine.travel(recorded, tick=False), db.tenant_scope(world.agency.id):
+        scheduling.record_return_visit(
+            world.agency, staff_id=staff.id, client_id=person.id, visited_on=visited_on, notes=""
+        )
+        db.session.commit()
+
+
+def test_return_visits_are_owed_for_the_whole_caseload_and_on_time_when_recorded_by_the_due_day(
+    factory, dbconn, app_ctx
+):
+    """September's return visits in October's summary, all made through the
+    services with the clock moved: one is owed for each client on each
+    worker's caseload in September, seen that month or not; on time means
+    recorded by the end of the agency's due day on its own clock (Shanghai,
+    8 hours ahead of UTC), whenever the visit itself was made."""
+    world = make_world(factory, tz="Asia/Shanghai")
+    a, b, c = world.staff
+    mei, lan, hua, jun = (
+        world.client,
+        *(factory.client(world.agency, name, contacts=()) for name in ("Lan Zhou", "Hua Li", "Jun Wu")),
+    )
+    _caseload(world, a, mei, date(2026, 8, 1))  # all along
+    _caseload(world, a, lan, date(2026, 9, 10), date(2026, 9, 20))  # part of September
+    _caseload(world, b, hua, date(2026, 9, 1))  # never visited: missing
+    _caseload(world, b, jun, date(2026, 8, 1), date(2026, 9, 1))  # ended before September
+    _caseload(world, c, jun, date(2026, 10, 5))  # only from October
+    sep = datetime(2026, 9, 25, 10, tzinfo=SHANGHAI)
+    _return_visit(world, a, mei, date(2026, 9, 25), sep)
+    # visited in September, recorded at 23:30 on 7 October in Shanghai (15:30 UTC)
+    _return_visit(world, a, lan, date(2026, 9, 18), datetime(2026, 10, 7, 23, 30, tzinfo=SHANGHAI))
+    # an October visit counts for October, not for September's list
+    _return_visit(world, c, jun, date(2026, 10, 6), datetime(2026, 10, 6, 12, tzinfo=SHANGHAI))
+
+    def september(due_day: int) -> dict:
+        _settle(world, {"return_visit_due_day": due_day})
+        agency = db.session.get(Agency, world.agency.id)
         with time_machine.travel(NOW, tick=False), db.tenant_scope(world.agency.id):
-            f = services.compute_figures(agency, OCTOBER)["return_visits"]
-            done = db.session.scalars(
-                select(ReturnVisit.visited_on).where(ReturnVisit.month == kpis.add_months(OCTOBER, -1))
-            ).all()
-        due = OCTOBER.replace(day=due_day)
-        assert f["due_on"] == due.isoformat()
-        assert (f["on_time"], f["late"]) == (sum(d <= due for d in done), sum(d > due for d in done))
-        assert f["on_time"] + f["late"] == len(done) > 0
+            return services.compute_figures(agency, OCTOBER)
+
+    f = september(7)
+    rv = f["return_visits"]
+    assert (rv["month"], rv["due_on"]) == ("2026-09-01", "2026-10-07")
+    assert (rv["expected"], rv["on_time"], rv["late"], rv["missing"]) == (3, 2, 0, 1)
+    assert f["kpis"]["return_visits"]["value"] == round(100 * 2 / 3, 1)
+    # with the 6th as the due day the record of the 7th is late
+    rv = september(6)["return_visits"]
+    assert (rv["expected"], rv["on_time"], rv["late"], rv["missing"]) == (3, 1, 1, 1)
+    # recorded on 8 October at 00:30 in Shanghai, still 7 October in UTC: late by the agency's clock
+    _return_visit(world, b, hua, date(2026, 9, 30), datetime(2026, 10, 8, 0, 30, tzinfo=SHANGHAI))
+    rv = september(7)["return_visits"]
+    assert (rv["expected"], rv["on_time"], rv["late"], rv["missing"]) == (3, 2, 1, 0)
+    assert september(8)["return_visits"]["on_time"] == 3
 
 
 def test_every_figure_matches_an_independent_count(factory, dbconn, app_ctx):
@@ -363,7 +426,7 @@ def test_every_figure_matches_an_independent_count(factory, dbconn, app_ctx):
     assert f["rectifications"]["closed"] == want["rect_closed"]
     assert f["follow_ups"]["on_time"] == want["follow_ups_on_time"]
     assert f["follow_ups"]["not_done"] == want["follow_ups_not_done"]
-    assert f["return_visits"]["expected"] == want["return_expected"]
+    assert f["return_visits"]["expected"] == want["return_expected"] > 0
     assert f["training"]["month_hours"] == pytest.approx(float(want["month_hours"]))
     assert f["certificates"]["expired"] == want["expired"]
     assert f["caseload"]["workers"] == 3
@@ -1040,3 +1103,217 @@ def test_bulk_statement_count_is_one_statement_per_agency_and_the_store(factory,
     # each agency's, and the caller's back once at the end (and the one that begins the transaction)
     assert settings[0] <= 1 + 2 and settings[1] <= 3 + 2
     assert settings[1] - settings[0] == 2
+
+
+# -- cost, hours, anonymous items and the two response-time targets, through the services ----------
+
+
+def _feedback(world: World, at: datetime, *, steps: dict[str, timedelta], **fields) -> None:
+    """An item received at `at` through `submit_feedback`, then moved on through
+    `transition` at `at` + each step's delay (the clock moved each time)."""
+    from tenants.feedback import services as feedback
+    from tenants.feedback.models import FeedbackItem
+
+    with time_machine.travel(at, tick=False):
+        item = world.factory.feedback_item(world.agency, **fields)
+    for status, after in steps.items():
+        with time_machine.travel(at + after, tick=False), db.tenant_scope(world.agency.id):
+            row = db.session.scalar(
+                select(FeedbackItem)
+                .where(FeedbackItem.id == item.id)
+                .execution_options(populate_existing=True)
+            )
+            response = "We called back." if status == "responded" else ""
+            feedback.transition(row, status, by=world.admin, response=response)
+            db.session.commit()
+
+
+def test_anonymous_items_closed_without_a_response_are_answered_and_resolved(factory, dbconn, app_ctx):
+    """One rule in every figure: an anonymous item (nobody to answer) may be
+    closed without a response, and that closing is its answer: on time when
+    closed by its deadline, resolved, never overdue."""
+    world = make_world(factory)
+    day = datetime(2026, 10, 6, 9, tzinfo=UTC)
+    # anonymous, closed the next day without a response (its deadline is 3 days)
+    _feedback(world, day, kind="opinion", steps={"closed": timedelta(days=1)})
+    # anonymous, closed after its deadline: answered late
+    _feedback(world, day, kind="complaint", steps={"closed": timedelta(days=5)})
+    # named, answered on time and closed
+    named = {"contact_name": "Kit Carver", "contact": "07700 900123"}
+    _feedback(
+        world,
+        day,
+        kind="complaint",
+        steps={"responded": timedelta(days=1), "closed": timedelta(days=2)},
+        **named,
+    )
+    # named, never answered: overdue
+    _feedback(world, day, kind="opinion", steps={}, **named)
+    with time_machine.travel(NOW, tick=False), db.tenant_scope(world.agency.id):
+        f = services.compute_figures(world.agency, OCTOBER)
+    fb, c = f["feedback"], f["complaints"]
+    assert (fb["received"], fb["answered"], fb["answered_on_time"], fb["resolved"]) == (4, 3, 2, 3)
+    assert (c["received"], c["answered_on_time"], c["answered_late"], c["overdue"], c["resolved"]) == (
+        2,
+        1,
+        1,
+        0,
+        2,
+    )
+    assert f["kpis"]["resolution_rate"]["value"] == 75.0
+    assert f["kpis"]["responses_on_time"]["value"] == 50.0
+    assert f["kpis"]["complaints_on_time"]["value"] == 50.0
+
+
+def test_community_service_requests_and_general_ones_have_their_own_response_target(factory, client, dbconn):
+    world = make_world(factory)
+    login(client, world.admin)
+    form = {f"target_{k.key}": f"{k.default_target:g}" for k in targets.KPIS}
+    form |= {f"weight_{k.key}": f"{k.default_weight:g}" for k in targets.KPIS}
+    form[targets.COMMUNITY_TOPICS_KEY] = "Community canteen, 社区活动"
+    assert client.post(f"/a/{world.agency.slug}/quality/targets", data=form).status_code == 302
+    page = client.get(f"/a/{world.agency.slug}/quality/targets").get_data(as_text=True)
+    assert "community canteen, 社区活动" in page
+    goals = targets.targets_of(db.session.get(Agency, world.agency.id))
+    assert goals.targets["response_time_community"] == 30 and goals.targets["response_time"] == 120
+    day = datetime(2026, 10, 12, 9, tzinfo=UTC)
+    ack = "acknowledged"
+    # community-service requests: 20 and 45 minutes to the first step (target 30)
+    _feedback(world, day, kind="opinion", category="Community canteen", steps={ack: timedelta(minutes=20)})
+    _feedback(world, day, kind="complaint", category="社区活动", steps={ack: timedelta(minutes=45)})
+    # general: 45 and 150 minutes (target 120)
+    _feedback(world, day, kind="opinion", category="Punctuality", steps={ack: timedelta(minutes=45)})
+    _feedback(world, day, kind="opinion", steps={ack: timedelta(minutes=150)})
+    agency = db.session.get(Agency, world.agency.id)
+    with time_machine.travel(NOW, tick=False), db.tenant_scope(world.agency.id):
+        f = services.compute_figures(agency, OCTOBER)
+    community, general = f["kpis"]["response_time_community"], f["kpis"]["response_time"]
+    assert (community["value"], community["target"], community["short"], community["of"]) == (32.5, 30, 1, 2)
+    assert community["met"] is False
+    assert (general["value"], general["target"], general["short"], general["of"]) == (97.5, 120, 1, 2)
+    assert general["met"] is True
+    assert f["feedback"]["stepped_in_target"] == 2
+    summary = _build(agency, OCTOBER)
+    page = client.get(f"/a/{world.agency.slug}/quality/{summary.id}").get_data(as_text=True)
+    assert "Response time, community-service requests" in page and "Response time, general requests" in page
+
+
+def _check_in_and_out(world: World, visit_id, staff, minutes: int) -> None:
+    """The worker checks in at the visit's start and out `minutes` later, through the services."""
+    from tenants.scheduling import services as scheduling
+
+    with db.tenant_scope(world.agency.id):
+        starts_at = db.session.scalar(select(Visit.starts_at).where(Visit.id == visit_id))
+    world.factory.check_in(world.agency, visit_id, staff.id, starts_at)
+    with (
+        time_machine.travel(starts_at + timedelta(minutes=minutes), tick=False),
+        APP[0].test_request_context(),
+        db.tenant_scope(world.agency.id),
+    ):
+        visit = db.session.scalar(
+            select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
+        )
+        scheduling.check_out(
+            world.agency,
+            visit,
+            scheduling.RecordData(
+                ticked=[True] * len(visit.checklist),
+                what_was_done="Washed and dressed",
+                tools_used="",
+                outcome="",
+                notes="",
+                needs_attention=False,
+            ),
+            staff_id=staff.id,
+            by=None,
+        )
+        db.session.commit()
+
+
+def test_cost_from_the_booked_prices_and_contracted_hours_from_the_service_plans(factory, dbconn, app_ctx):
+    """Cost per delivered visit and per client from the price and unit each
+    visit was booked under (a per-visit item at 25.00, a per-hour one at
+    30.00 for 90 minutes); contracted hours are what the service plan set
+    for the month (Mondays and Thursdays, 60 minutes), delivered hours the
+    time checked in on its visits."""
+    from tenants.catalogue import services as catalogue
+    from tenants.catalogue.models import ServiceItem
+    from tenants.scheduling import services as scheduling
+
+    with time_machine.travel(datetime(2026, 9, 1, 9, tzinfo=UTC), tick=False):
+        world = make_world(factory)
+        with db.tenant_scope(world.agency.id):
+            category = db.session.scalar(
+                select(ServiceItem.category_id).where(ServiceItem.id == world.item.id)
+            )
+            hourly = catalogue.create_item(
+                catalogue.ItemInput(category_id=category, name="Companionship"),
+                catalogue.TermsInput(
+                    price=Decimal("30.00"), unit="per_hour", duration_minutes=90, checklist=[]
+                ),
+                by=None,
+            ).id
+            db.session.commit()
+    carer = world.staff[0]
+    with time_machine.travel(datetime(2026, 9, 30, 12, tzinfo=UTC), tick=False):
+        world.activate()
+    with (
+        time_machine.travel(datetime(2026, 10, 15, 12, tzinfo=UTC), tick=False),
+        db.tenant_scope(world.agency.id),
+    ):
+        scheduling.generate_visits(world.agency)
+        db.session.commit()
+    october = [v for v in world.visits() if v.local_day.replace(day=1) == OCTOBER and v.plan_item_id]
+    assert [v.local_day.day for v in october] == [1, 5, 8, 12, 15, 19, 22, 26, 29]
+    for visit in october[:2]:
+        with time_machine.travel(visit.starts_at - timedelta(days=1), tick=False):
+            with db.tenant_scope(world.agency.id):
+                row = db.session.scalar(select(Visit).where(Visit.id == visit.id))
+                scheduling.assign(world.agency, row, carer.id, by=world.coordinator, role="coordinator")
+                db.session.commit()
+        _check_in_and_out(world, visit.id, carer, 45)
+    one_off = factory.visit(
+        world.agency,
+        world.client.id,
+        hourly,
+        datetime(2026, 10, 14, 13, tzinfo=UTC),
+        minutes=90,
+        staff_id=carer.id,
+        by=world.coordinator,
+    )
+    _check_in_and_out(world, one_off.id, carer, 90)
+    with time_machine.travel(NOW, tick=False), db.tenant_scope(world.agency.id):
+        f = services.compute_figures(world.agency, OCTOBER)
+    assert f["visits"]["delivered"] == 3 and f["visits"]["clients_served"] == 1
+    assert f["cost"] == {"total": 95.0, "per_visit": 31.67, "per_client": 95.0}
+    assert f["hours"] == {"contracted": 9.0, "delivered": 3.0, "delivered_on_plans": 1.5}
+    k = f["kpis"]["hours_delivered"]
+    assert (k["value"], k["short"], k["of"], k["met"]) == (16.7, 8, 9, False)
+
+
+def test_the_summary_page_shows_hours_cost_and_the_stated_rules(factory, client, dbconn):
+    world = make_world(factory)
+    generate(world, OCTOBER, seed=41, visits=40)
+    with time_machine.travel(NOW, tick=False):
+        summary = _build(world.agency, OCTOBER)
+    login(client, world.admin)
+    page = client.get(f"/a/{world.agency.slug}/quality/{summary.id}").get_data(as_text=True)
+    assert 'data-testid="quality-hours"' in page and "Contracted hours (service plans)" in page
+    assert "contracted hours are not counted here" in page
+    assert "Anonymous items (no contact, nobody to answer) may be closed without a response" in page
+    # a summary built before hours, cost and the community target existed still shows
+    with db.tenant_scope(world.agency.id):
+        old = dict(summary.figures)
+        old.pop("hours"), old.pop("cost")
+        old["kpis"] = {
+            k: v for k, v in old["kpis"].items() if k not in ("hours_delivered", "response_time_community")
+        }
+        db.session.execute(
+            QualitySummary.__table__.update()
+            .where(QualitySummary.__table__.c.id == summary.id)
+            .values(figures=old)
+        )
+        db.session.commit()
+    page = client.get(f"/a/{world.agency.slug}/quality/{summary.id}")
+    assert page.status_code == 200 and 'data-testid="quality-hours"' not in page.get_data(as_text=True)
+    assert client.get(f"/a/{world.agency.slug}/quality/{summary.id}/summary.pdf").status_code == 200
