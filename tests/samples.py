@@ -84,7 +84,10 @@ URL_PARAMS: dict[str, str] = {
     "token_id": "api_tokens",
 }
 # parameters that name no agency-owned object (platform objects, link secrets)
-NON_TENANT_PARAMS = {"slug", "token", "agency_id", "message_id", "filename", "billing_plan_id", "action"}
+# ("month": YYYY-MM, the public quality page's)
+NON_TENANT_PARAMS = {
+    "slug", "token", "agency_id", "message_id", "filename", "billing_plan_id", "action", "month",
+}  # fmt: skip
 
 
 def url_values(rule, slug: str, ids: dict[str, uuid.UUID]) -> dict[str, object]:

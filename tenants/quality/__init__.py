@@ -15,13 +15,18 @@ VIEW_QUALITY = Permission(
 BUILD_QUALITY_SUMMARIES = Permission(
     "BUILD_QUALITY_SUMMARIES", "Build a month's quality summary now, or rebuild one", (Role.ADMIN,)
 )
+PUBLISH_QUALITY_SUMMARIES = Permission(
+    "PUBLISH_QUALITY_SUMMARIES",
+    "Publish or unpublish a month's quality summary on its public page; send funders its link",
+    (Role.ADMIN,),
+)
 
 AREA = Area(
     "quality",
     models=(".models",),
     blueprints=(".views",),
     periodic=(Periodic("quality_summaries", ".jobs.monthly_sweep", cron="7 * * * *"),),
-    permissions=(VIEW_QUALITY, BUILD_QUALITY_SUMMARIES),
+    permissions=(VIEW_QUALITY, BUILD_QUALITY_SUMMARIES, PUBLISH_QUALITY_SUMMARIES),
     nav=(NavEntry("quality.index", _l("Quality summaries"), VIEW_QUALITY, 80),),
     url_params={"summary_id": "quality_summaries"},
     samples=("tests.quality.samples_quality",),

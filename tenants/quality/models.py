@@ -6,10 +6,11 @@ shows what was sent."""
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,6 +39,12 @@ class QualitySummary(TenantScoped, Base):
     # how many times a built summary was rebuilt, and when the last rebuild replaced it
     rebuilds: Mapped[int] = mapped_column(Integer, default=0)
     replaced_at: Mapped[datetime | None]
+    # published to the agency's public page of the month (residents and funders),
+    # with the KPIs the admin chose; unpublishing clears published_at (the audit log keeps it)
+    published_at: Mapped[datetime | None]
+    # a server default too: the sweep's first builds insert summaries in SQL (quality_store_first_builds)
+    published_kpis: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    published_by_user_id: Mapped[uuid.UUID | None]
 
     __table_args__ = (
         UniqueConstraint("tenant_id", "month"),

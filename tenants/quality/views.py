@@ -7,7 +7,8 @@ import uuid
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,14 +16,25 @@ from flask_login import current_user
 from saas.charts import line_chart
 from saas.i18n import format_month
 from saas.labels import Labels
+from saas.lifecycle import attempt
 from saas.links import UrlPattern
 from saas.permissions import MANAGE_SETTINGS, can, require
 from saas.settings import SettingsError
-from saas.tenancy import current_agency, get_or_404
+from saas.tenancy import current_agency, get_or_404, public_agency_page
 from tenants.feedback.labels import dimension_label
 from tenants.feedback.models import DIMENSIONS
-from tenants.quality import BUILD_QUALITY_SUMMARIES, VIEW_QUALITY, kpis, queries, services, targets
+from tenants.quality import (
+    BUILD_QUALITY_SUMMARIES,
+    PUBLISH_QUALITY_SUMMARIES,
+    VIEW_QUALITY,
+    kpis,
+    publishing,
+    queries,
+    services,
+    targets,
+)
 from tenants.quality import jobs as _jobs  # noqa: F401 - registers the build job
+from tenants.quality.forms import PublishForm
 from tenants.quality.models import BuildState, QualitySummary
 from tenants.quality.pdf import render as render_pdf
 
@@ -87,11 +99,27 @@ def _flash_queued(queued: bool) -> None:
 @bp.route("/quality/<uuid:summary_id>")
 @require(VIEW_QUALITY)
 def show(summary_id: uuid.UUID) -> Any:
-    summary = get_or_404(QualitySummary, summary_id)
+    return _show(get_or_404(QualitySummary, summary_id))
+
+
+def _publish_form(summary: QualitySummary, form: PublishForm | None = None) -> PublishForm:
+    form = form or PublishForm(formdata=None, kpis=summary.published_kpis or [k.key for k in targets.KPIS])
+    form.kpis.choices = [(k.key, services.kpi_label(k.key)) for k in targets.kpis_in(summary.figures or {})]
+    return form
+
+
+def _show(summary: QualitySummary, publish_form: PublishForm | None = None) -> Any:
     figures = summary.figures or {}
     peers = queries.peer_positions(summary)
+    can_publish = can(PUBLISH_QUALITY_SUMMARIES) and summary.built_at is not None
+    published = summary.published_at is not None
     return render_template(
         "quality/show.html",
+        can_publish=can_publish,
+        publish_form=_publish_form(summary, publish_form) if can_publish and not published else None,
+        public_url=publishing.public_url(current_agency(), summary.month) if published else None,
+        # read only for who may send the link, once the month is published
+        funders=publishing.funders_with_email() if can_publish and published else [],
         summary=summary,
         f=figures,
         kpis=targets.kpis_in(figures),
@@ -127,6 +155,74 @@ def _trend_chart(figures: dict[str, Any]) -> Any:
         title=_("Satisfaction, last 6 months"),
         no_data_text=_("No ratings in these months."),
         chart_id="quality-trend",
+    )
+
+
+@bp.route("/quality/<uuid:summary_id>/publish", methods=["POST"])
+@require(PUBLISH_QUALITY_SUMMARIES)
+def publish(summary_id: uuid.UUID) -> Any:
+    summary = get_or_404(QualitySummary, summary_id)
+    form = _publish_form(summary, PublishForm())
+    if form.validate() and attempt(
+        form, lambda: publishing.publish(current_agency(), summary, form.kpis.data or [], by=current_user)
+    ):
+        flash(_("Published. Copy the link to share it with residents and funders."), "info")
+        return redirect(url_for("quality.show", summary_id=summary.id))
+    return _show(summary, form), 422
+
+
+@bp.route("/quality/<uuid:summary_id>/unpublish", methods=["POST"])
+@require(PUBLISH_QUALITY_SUMMARIES)
+def unpublish(summary_id: uuid.UUID) -> Any:
+    summary = get_or_404(QualitySummary, summary_id)
+    if attempt(None, lambda: publishing.unpublish(summary, by=current_user)):
+        flash(_("Unpublished: the public page is no longer available."), "info")
+    return redirect(url_for("quality.show", summary_id=summary.id))
+
+
+@bp.route("/quality/<uuid:summary_id>/send-to-funders", methods=["POST"])
+@require(PUBLISH_QUALITY_SUMMARIES)
+def send_to_funders(summary_id: uuid.UUID) -> Any:
+    summary = get_or_404(QualitySummary, summary_id)
+    sent: list[int] = []
+    if attempt(
+        None, lambda: sent.append(publishing.send_to_funders(current_agency(), summary, by=current_user))
+    ):
+        flash(_("The link is on its way to %(n)d funders.", n=sent[0]), "info")
+    return redirect(url_for("quality.show", summary_id=summary.id))
+
+
+@bp.route("/quality/public/<month>")
+@public_agency_page
+def public(month: str) -> Any:
+    """A published month's figures, for anyone (no sign-in), in the agency's
+    language; not found when not published (or unpublished since)."""
+    agency = current_agency()
+    day = publishing.month_of(month)
+    found = publishing.published(day) if day is not None else None
+    if found is None:
+        abort(404)
+    with force_locale(agency.locale):
+        return render_template(
+            "quality/public.html",
+            agency=agency,
+            summary=found,
+            trend_svg=_public_trend(found) if found.trend else None,
+        )
+
+
+def _public_trend(found: publishing.PublicSummary) -> Any:
+    start = kpis.add_months(found.month, -5)
+    by_month = {t["month"]: t["mean"] for t in found.trend}
+    months = [kpis.add_months(start, i) for i in range(6)]
+    return line_chart(
+        [format_month(m, "yMMM") for m in months],
+        {_("Average satisfaction"): [by_month.get(m.isoformat()) for m in months]},
+        y_min=1,
+        y_max=5,
+        title=_("Satisfaction, last 6 months"),
+        no_data_text=_("No ratings in these months."),
+        chart_id="quality-public-trend",
     )
 
 

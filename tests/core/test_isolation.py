@@ -114,3 +114,30 @@ def test_operator_routes_are_404_for_agency_members(app, client, two_agencies):
         for method in methods(rule):
             url = adapter.build(rule.endpoint, url_values(rule, a.agency.slug, a.ids), method=method)
             assert client.open(url, method=method).status_code == 404, url
+
+
+def test_a_published_quality_page_under_another_agencys_slug_is_404(app, client, two_agencies):
+    """The public quality page (open to anyone, so outside the walks above):
+    agency A's published month is not found under agency B's slug, signed in
+    as A's admin or not at all."""
+    from saas import db
+    from tenants.quality import publishing
+    from tenants.quality.models import QualitySummary
+
+    a, b = two_agencies
+    with app.test_request_context(), db.tenant_scope(a.agency.id):
+        summary = db.session.get(QualitySummary, (a.agency.id, a.ids["quality_summaries"]))
+        publishing.publish(a.agency, summary, ["coverage"], by=a.people["admin"])
+        db.session.commit()
+        month = f"{summary.month:%Y-%m}"
+    adapter = app.url_map.bind("localhost")
+    public = [r for r in rules(app) if r.endpoint == "quality.public"]
+    assert public, "the public quality page is a route"
+    for rule in public:
+        own = adapter.build(rule.endpoint, {"slug": a.agency.slug, "month": month})
+        other = adapter.build(rule.endpoint, {"slug": b.agency.slug, "month": month})
+        assert client.get(own).status_code == 200
+        response = client.get(other)
+        assert response.status_code == 404 and a.agency.name not in response.text
+        login(client, a.people["admin"])
+        assert client.get(other).status_code == 404
