@@ -115,7 +115,11 @@ REFERENCE = text(
     ), sat_json as (
       select tenant_id, json_agg(sat order by month) as months from sat group by tenant_id
     ), fb as (
-      select i.tenant_id, i.kind, i.category, i.due_at, i.responded_at, i.closed_at, i.response,
+      select i.tenant_id, i.kind, i.category, i.due_at, i.closed_at, i.response,
+             -- anonymous (no member, no contact): may be closed without a response, which answers it
+             (i.membership_id is null and i.contact = '' and i.contact_name = '') as anonymous,
+             coalesce(i.responded_at, case when i.membership_id is null and i.contact = ''
+                                                and i.contact_name = '' then i.closed_at end) as responded_at,
              i.due_at < now() as past_due, st.first_at - i.received_at as waited, a.response_target
       from a join feedback_items i on i.tenant_id = a.id and i.received_at >= a.lo and i.received_at < a.hi
       left join lateral (
@@ -129,7 +133,7 @@ REFERENCE = text(
              count(*) filter (where responded_at <= due_at) as answered_on_time,
              count(*) filter (where responded_at > due_at) as answered_late,
              count(*) filter (where responded_at is null and past_due) as overdue,
-             count(*) filter (where closed_at is not null and response <> '') as resolved,
+             count(*) filter (where closed_at is not null and (response <> '' or anonymous)) as resolved,
              count(waited) as stepped,
              sum(extract(epoch from waited)) / 60 as step_minutes,
              count(*) filter (where waited <= response_target * interval '1 minute') as stepped_in_target
@@ -191,20 +195,19 @@ REFERENCE = text(
       where f.employment_end is null or f.employment_end > date '2026-10-31'
       group by a.id
     ), pairs as (
-      -- each agency's previous month read from the index (one scan of every agency's visits
-      -- would read their whole history)
-      select a.id as tenant_id, p.staff_file_id, p.client_id
-      from a cross join lateral (
-        select distinct v.staff_file_id, v.client_id from visits v
-        where v.tenant_id = a.id and v.starts_at >= a.prev_lo and v.starts_at < a.lo
-          and v.staff_file_id is not null and v.status in ('completed', 'in_progress', 'scheduled')
-      ) p
+      -- each client on each worker's individual caseload on any day of September
+      select distinct a.id as tenant_id, c.staff_file_id, k.id as client_id
+      from a join caseload_assignments c on c.tenant_id = a.id and c.kind = 'individual'
+       and c.starts_on <= date '2026-09-30' and (c.ends_on is null or c.ends_on > date '2026-09-01')
+      join clients k on k.tenant_id = c.tenant_id and k.id::text = c.reference
     ), ret as (
+      -- on time: recorded by the end of 7 October on the agency's clock
       select p.tenant_id, count(*) as expected,
-             count(*) filter (where r.visited_on <= date '2026-10-07') as on_time,
-             count(*) filter (where r.visited_on > date '2026-10-07') as late,
+             count(*) filter (where r.recorded_at < make_timestamptz(2026, 10, 8, 0, 0, 0, a.tz)) as on_time,
+             count(*) filter (where r.recorded_at >= make_timestamptz(2026, 10, 8, 0, 0, 0, a.tz)) as late,
              count(*) filter (where r.id is null) as missing
-      from pairs p left join return_visits r on r.tenant_id = p.tenant_id
+      from pairs p join a on a.id = p.tenant_id
+      left join return_visits r on r.tenant_id = p.tenant_id
        and (r.staff_file_id, r.client_id, r.month) = (p.staff_file_id, p.client_id, date '2026-09-01')
       group by p.tenant_id
     ), fu as (
@@ -314,7 +317,10 @@ def seed(engine, agencies: int, visits: int) -> None:
         insert into caseload_assignments (tenant_id, id, staff_file_id, kind, label, reference, residents,
           starts_on, ends_on, created_at)
         select md5('agency-' || a)::uuid, gen_random_uuid(), md5('staff-' || a || '-' || s)::uuid,
-               case when j = 3 and s % 2 = 0 then 'community' else 'individual' end, 'c' || j, '',
+               case when j = 3 and s % 2 = 0 then 'community' else 'individual' end, 'c' || j,
+               -- an individual one names its client (carer s serves clients s + 10, s + 20, ...)
+               case when j = 3 and s % 2 = 0 then ''
+                    else md5('client-' || a || '-' || (s + 10 * j))::uuid::text end,
                case when j = 3 and s % 2 = 0 then 5 + s else 1 end, '2026-09-01',
                case when j = 2 and s % 3 = 0 then date '2026-10-20' end, now()
         from generate_series(1, :n) a, generate_series(1, 10) s, generate_series(1, 3) j
@@ -377,14 +383,14 @@ def seed(engine, agencies: int, visits: int) -> None:
                case i % 3 when 1 then date '2026-09-19' + i * 8 when 2 then date '2026-09-22' + i * 8 end, ''
         from generate_series(1, :n) a, generate_series(1, 6) i
         """,
-        # September's return visits for some carer x client pairs visited then (carer s visits
-        # clients s, s + 10, ...), some after the 7th
+        # September's return visits for some carer x client pairs of the caseloads (carer s serves
+        # clients s + 10, s + 20, ...), made in September and recorded before or after the 7th
         """
         insert into return_visits (tenant_id, id, staff_file_id, client_id, month, visited_on, notes,
           recorded_at)
         select md5('agency-' || a)::uuid, gen_random_uuid(), md5('staff-' || a || '-' || s)::uuid,
-               md5('client-' || a || '-' || (s + 10 * j))::uuid, '2026-09-01', date '2026-10-01' + j * 3,
-               '', now()
+               md5('client-' || a || '-' || (s + 10 * j))::uuid, '2026-09-01', date '2026-09-20' + j,
+               '', timestamptz '2026-09-28 10:00+00' + j * interval '4 days'
         from generate_series(1, :n) a, generate_series(1, 10) s, generate_series(0, 3) j
         where (s + j) % 2 = 0
         """,
