@@ -19,13 +19,29 @@ Definitions (also shown on the summary page):
   missed: marked or flagged missed; on time: delivered and never flagged late.
 - coverage: clients with a planned visit in the month who had at least one
   delivered visit.
+- contracted hours: what the service plans set for the month, i.e. each visit
+  generated from a plan item (cancelled ones included) at its booked length
+  (workers' contracted hours are not this); delivered hours: check-in to
+  check-out of the completed visits (their booked length when either is
+  missing), in all and on the plans' visits.
+- cost: each completed visit at the price and unit it was booked under (per
+  visit, or per hour of its booked length); per delivered visit and per client
+  served.
 - response time: from an opinion or complaint's receipt to the first step staff
   took on it (acknowledged or any later status), in minutes, averaged over the
-  items received in the month that had such a step.
+  items received in the month that had such a step; community-service requests
+  (the topics the agency names) and general ones apart, each against its own
+  target.
+- anonymous items (no member, no contact) may be closed without a response:
+  that closing is their answer in every figure (answered, on time by the
+  deadline, resolved, never overdue).
 - resolution rate: items received in the month that are closed with a
-  response, over the items received.
-- answered on time: a response recorded by the item's deadline; overdue: no
-  response and the deadline passed when the summary was built.
+  response (or anonymous and closed), over the items received.
+- answered on time: answered by the item's deadline; overdue: not answered and
+  the deadline passed when the summary was built.
+- return visits (of the previous month): one owed for each client on each
+  worker's individual caseload at any time that month, on time when recorded
+  by the end of the agency's due day on its own clock.
 - satisfaction: the visit ratings of the month's visits, mean and (population)
   standard deviation per dimension; the trend is the mean of the five
   dimensions for each of the last 6 months.
