@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -144,7 +144,12 @@ def _trend_chart(figures: dict[str, Any]) -> Any:
     month = figures.get("month")
     if not month:
         return None
-    start = kpis.add_months(date.fromisoformat(month), -5)
+    return _satisfaction_chart(date.fromisoformat(month), trend, "quality-trend")
+
+
+def _satisfaction_chart(month: date, trend: list[dict[str, Any]], chart_id: str) -> Any:
+    """The mean satisfaction of the 6 months up to `month` (the page's and the public page's)."""
+    start = kpis.add_months(month, -5)
     by_month = {t["month"]: t["mean"] for t in trend}
     months = [kpis.add_months(start, i) for i in range(6)]
     return line_chart(
@@ -154,7 +159,7 @@ def _trend_chart(figures: dict[str, Any]) -> Any:
         y_max=5,
         title=_("Satisfaction, last 6 months"),
         no_data_text=_("No ratings in these months."),
-        chart_id="quality-trend",
+        chart_id=chart_id,
     )
 
 
@@ -188,7 +193,14 @@ def send_to_funders(summary_id: uuid.UUID) -> Any:
     if attempt(
         None, lambda: sent.append(publishing.send_to_funders(current_agency(), summary, by=current_user))
     ):
-        flash(_("The link is on its way to %(n)d funders.", n=sent[0]), "info")
+        flash(
+            ngettext(
+                "The link is on its way to %(num)d funder.",
+                "The link is on its way to %(num)d funders.",
+                sent[0],
+            ),
+            "info",
+        )
     return redirect(url_for("quality.show", summary_id=summary.id))
 
 
@@ -207,23 +219,10 @@ def public(month: str) -> Any:
             "quality/public.html",
             agency=agency,
             summary=found,
-            trend_svg=_public_trend(found) if found.trend else None,
+            trend_svg=_satisfaction_chart(found.month, found.trend, "quality-public-trend")
+            if found.trend
+            else None,
         )
-
-
-def _public_trend(found: publishing.PublicSummary) -> Any:
-    start = kpis.add_months(found.month, -5)
-    by_month = {t["month"]: t["mean"] for t in found.trend}
-    months = [kpis.add_months(start, i) for i in range(6)]
-    return line_chart(
-        [format_month(m, "yMMM") for m in months],
-        {_("Average satisfaction"): [by_month.get(m.isoformat()) for m in months]},
-        y_min=1,
-        y_max=5,
-        title=_("Satisfaction, last 6 months"),
-        no_data_text=_("No ratings in these months."),
-        chart_id="quality-public-trend",
-    )
 
 
 @bp.route("/quality/<uuid:summary_id>/rebuild", methods=["POST"])

@@ -156,7 +156,8 @@ def test_funders_with_an_email_get_the_link_through_the_outbox(factory, client, 
     client.post(f"{base}/publish", data={"kpis": ["coverage"]})
     page = client.get(base).get_data(as_text=True)
     assert "Email the link to 1 funder" in page
-    client.post(f"{base}/send-to-funders")
+    page = client.post(f"{base}/send-to-funders", follow_redirects=True).get_data(as_text=True)
+    assert "The link is on its way to 1 funder." in page
     client.post(f"{base}/send-to-funders")  # once per publication
     mails = db.session.scalars(
         select(MailMessage).where(
