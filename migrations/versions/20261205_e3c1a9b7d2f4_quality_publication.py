@@ -1,7 +1,7 @@
 """quality publication: a month's summary published to the agency's public page
 
 Revision ID: e3c1a9b7d2f4
-Revises: e1f4a9c3b7d2
+Revises: e5f1a9c3b7d4
 Create Date: 2026-12-05 16:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "e3c1a9b7d2f4"
-down_revision: str | None = "e1f4a9c3b7d2"
+down_revision: str | None = "e5f1a9c3b7d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
