@@ -120,3 +120,8 @@ class ReasonForm(FlaskForm):
         ],
         filters=[strip],
     )
+
+
+class PlatformSettingsForm(FlaskForm):
+    # a number as typed: the service checks it and says why next to the field
+    export_window_days = StringField(_l("Export window of a closed agency (days)"), filters=[strip])

@@ -4,7 +4,7 @@
       │               │  ▲              ▲                    │
       └─trial ended───┼──┼──────────────┘        paid ───────┘ (at once)
                       ▼  │ resumed
-                  cancelled ──period end──▶ closed ──30 days──▶ purged
+                  cancelled ──period end──▶ closed ──export window and retention──▶ purged
 
 - past_due: a banner and emails to the agency's admins; nothing is refused.
 - restricted (after the grace period, default 14 days): admins cannot add
@@ -13,8 +13,12 @@
   reason. Paying restores the agency at once.
 - cancelled: the agency chose to leave. Admins and coordinators keep read
   access until the paid period ends; carers and clients are not affected.
-- closed: only the agency's admins, only to export their data, for 30 days;
-  then a job purges it (billing.purge).
+- closed: a read-only archive. Only the agency's admins reach it: they read
+  every page and export the data, and nothing can be changed. The data is
+  purged (billing.purge) once the export window has passed (an operator's
+  setting, default 30 days) and every client file's retention has ended
+  (tenants.records: 3 years after the last case closed, 5 for a special
+  programme; cases open at the closing count from it).
 
 Every transition is recorded in the agency's audit log and the platform's.
 A subscription Stripe ends while the agency owes money does not close it:
@@ -32,18 +36,32 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context, has_request_context, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from billing import EXPORT_AGENCY_DATA, MANAGE_BILLING
 from billing.models import BillingState, Invoice, Plan
 from saas import audit, db, mail
 from saas.models import Agency, Invitation, Membership, Role, User
+from saas.platform_settings import IntSetting, declare, platform_setting
 from saas.tenancy import current_agency
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 GROWING_STATES = frozenset({BillingState.TRIAL, BillingState.ACTIVE, BillingState.PAST_DUE})
-EXPORT_WINDOW = timedelta(days=30)
+EXPORT_WINDOW_DAYS = declare(
+    IntSetting(
+        "export_window_days",
+        30,
+        _l("Export window of a closed agency (days)"),
+        min=7,
+        max=365,
+        help=_l(
+            "A closed agency's data is purged no earlier than this many days after it closed, "
+            "and never before every client file's retention has ended."
+        ),
+    )
+)
 DEFAULT_TRIAL_DAYS = 14
 DEFAULT_GRACE_DAYS = 14
 
@@ -82,13 +100,21 @@ def can_grow(agency: Agency) -> bool:
     return agency.billing_state in GROWING_STATES
 
 
+def export_window() -> timedelta:
+    """How long at least a closed agency's admins may export before the purge."""
+    return timedelta(days=platform_setting(EXPORT_WINDOW_DAYS.key))
+
+
+def export_until(agency: Agency) -> datetime:
+    """The earliest moment a closed agency's data may be purged."""
+    return (agency.closed_at or db.utcnow()) + export_window()
+
+
 def export_window_open(agency: Agency, now: datetime | None = None) -> bool:
-    """A closed agency's admins may export for 30 days, until the purge."""
-    if agency.purged_at is not None:
-        return False
-    if agency.billing_state != BillingState.CLOSED or agency.closed_at is None:
-        return True
-    return (now or db.utcnow()) < agency.closed_at + EXPORT_WINDOW
+    """A closed agency's admins may read and export its archive until it is
+    purged (no earlier than the export window, and not while a file's
+    retention runs)."""
+    return agency.purged_at is None
 
 
 def active_carers(sess: Any = None) -> int:
@@ -281,7 +307,7 @@ def close(agency: Agency, *, reason: str, actor_id: uuid.UUID | None = None) -> 
         agency,
         "closed",
         marker=agency.closed_at.strftime("%Y%m%d"),
-        export_until=agency.closed_at + EXPORT_WINDOW,
+        export_until=export_until(agency),
     )
     return True
 
@@ -391,6 +417,8 @@ def banner(agency: Agency | None, membership: Membership | None) -> dict[str, An
     if agency is None or membership is None or membership.role not in MANAGE_BILLING:
         return None
     state = agency.billing_state
+    if state == BillingState.CLOSED:
+        return {"kind": "closed", "until": export_until(agency)}
     if state == BillingState.PAST_DUE:
         restrict_on = (agency.past_due_since or db.utcnow()) + grace_period()
         return {"kind": "past_due", "restrict_on": restrict_on}
@@ -410,10 +438,8 @@ def banner(agency: Agency | None, membership: Membership | None) -> dict[str, An
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # what a cancelled agency's admins may still change: their subscription and exports
 CANCELLED_WRITABLE = frozenset({"billing.checkout", "billing.portal", "billing.request_export"})
-# all a closed agency's admins may still reach
-CLOSED_REACHABLE = frozenset(
-    {"billing.exports_page", "billing.request_export", "billing.export", "billing.download_export"}
-)
+# all a closed agency's admins may still do besides reading: export
+CLOSED_WRITABLE = frozenset({"billing.request_export"})
 
 
 def gate(agency: Agency, membership: Membership) -> Any:
@@ -421,15 +447,13 @@ def gate(agency: Agency, membership: Membership) -> Any:
     state = agency.billing_state
     endpoint = request.endpoint or ""
     if state == BillingState.CLOSED:
-        may_export = membership.role in EXPORT_AGENCY_DATA and export_window_open(agency)
-        if may_export and endpoint in CLOSED_REACHABLE:
+        # the read-only archive: its admins read everything and export, nobody changes anything
+        may_read = membership.role in EXPORT_AGENCY_DATA and export_window_open(agency)
+        if may_read and (request.method in SAFE_METHODS or endpoint in CLOSED_WRITABLE):
             return None
         return (
             render_template(
-                "billing/closed.html",
-                closed=agency,
-                can_export=may_export,
-                export_until=(agency.closed_at or db.utcnow()) + EXPORT_WINDOW,
+                "billing/closed.html", closed=agency, can_export=may_read, export_until=export_until(agency)
             ),
             403,
         )

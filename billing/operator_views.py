@@ -13,7 +13,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from billing import exports, impersonation, lifecycle, queries, services, stripe_client
-from billing.forms import ChangePlanForm, InvoiceForm, PaymentForm, PlanForm, ReasonForm, method_choices
+from billing.forms import (
+    ChangePlanForm,
+    InvoiceForm,
+    PaymentForm,
+    PlanForm,
+    PlatformSettingsForm,
+    ReasonForm,
+    method_choices,
+)
 from billing.models import (
     BillingState,
     DataExport,
@@ -25,6 +33,7 @@ from saas import db
 from saas.lifecycle import attempt
 from saas.models import Agency
 from saas.operator.views import operators_only
+from saas.platform_settings import platform_setting, update_platform_setting
 
 bp = Blueprint("billing_operator", __name__, url_prefix="/operator")
 bp.before_request(operators_only)
@@ -39,6 +48,25 @@ def _agency_or_404(agency_id: uuid.UUID) -> Agency:
 
 def _start_of(day: date | None) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=UTC) if day else None
+
+
+# -- platform settings -----------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def platform_settings() -> Any:
+    key = lifecycle.EXPORT_WINDOW_DAYS.key
+    form = PlatformSettingsForm()
+    if form.validate_on_submit() and attempt(
+        form, lambda: update_platform_setting(key, form.export_window_days.data, by=current_user.id)
+    ):
+        flash(_("Saved."), "success")
+        return redirect(url_for("billing_operator.platform_settings"))
+    if not form.is_submitted():
+        form.export_window_days.data = str(platform_setting(key))
+    return render_template(
+        "billing/operator/platform_settings.html", form=form, setting=lifecycle.EXPORT_WINDOW_DAYS
+    ), (422 if form.is_submitted() else 200)
 
 
 # -- plans -----------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Purging a closed agency's data, 30 days after it closed.
+"""Purging a closed agency's data once the export window (an operator's
+setting, default 30 days) has passed and every client file's retention has
+ended (tenants.records: the latest end of retention of its files, cases still
+open at the closing counted from it, and the review date of any kept file).
 
 Every agency-owned table is emptied of that agency's rows, children before
 parents (the metadata's dependency order, so tables added later are included).
@@ -22,17 +25,19 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import Engine, String, cast, create_engine, delete, func, insert, pool, select, text, update
 
 from billing.exports import tenant_tables
-from billing.lifecycle import EXPORT_WINDOW
+from billing.lifecycle import export_window
 from billing.models import BillingState
 from saas import audit, db
 from saas.config import owner_url
 from saas.models import Agency, MailMessage, Membership, OutboxEntry, PlatformAuditEvent, User, UserSession
+from tenants.records import services as retention
 
 log = logging.getLogger(__name__)
 
@@ -55,29 +60,45 @@ class NotDue(RuntimeError):
     pass
 
 
+def retention_held_until(agency: Agency) -> date | None:
+    """The last day a file of this closed agency must still be kept, or None."""
+    closed_on = (agency.closed_at or db.utcnow()).astimezone(agency.zone).date()
+    with db.tenant_scope(agency.id):
+        return retention.held_until(agency, closed_on)
+
+
+def is_due(agency: Agency, now: datetime) -> bool:
+    if (
+        agency.billing_state != BillingState.CLOSED
+        or agency.closed_at is None
+        or agency.closed_at > now - export_window()
+        or agency.purged_at is not None
+    ):
+        return False
+    held = retention_held_until(agency)
+    return held is None or held < now.astimezone(agency.zone).date()
+
+
 def due_agencies(now: Any = None) -> list[uuid.UUID]:
+    """Closed agencies past the export window whose files' retention is over
+    (one read of the candidates, then one of each candidate's retention)."""
     now = now or db.utcnow()
-    return list(
+    candidates = list(
         db.session.scalars(
-            select(Agency.id).where(
+            select(Agency).where(
                 Agency.billing_state == BillingState.CLOSED,
-                Agency.closed_at <= now - EXPORT_WINDOW,
+                Agency.closed_at <= now - export_window(),
                 Agency.purged_at.is_(None),
             )
         )
     )
+    return [a.id for a in candidates if is_due(a, now)]
 
 
 def purge_agency(agency_id: uuid.UUID) -> dict[str, int]:
     """Remove everything the agency owns; the caller commits."""
     agency = db.session.scalar(select(Agency).where(Agency.id == agency_id).with_for_update())
-    if (
-        agency is None
-        or agency.billing_state != BillingState.CLOSED
-        or agency.closed_at is None
-        or agency.closed_at > db.utcnow() - EXPORT_WINDOW
-        or agency.purged_at is not None
-    ):
+    if agency is None or not is_due(agency, db.utcnow()):
         raise NotDue(str(agency_id))
     removed: dict[str, int] = {}
     with db.tenant_scope(agency.id):

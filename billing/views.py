@@ -172,9 +172,7 @@ def exports_page() -> Any:
         request_url=url_for("billing.request_export"),
         export_url=lambda e: url_for("billing.export", export_id=e.id),
         closed=current_agency().is_closed,
-        export_until=(current_agency().closed_at + lifecycle.EXPORT_WINDOW)
-        if current_agency().closed_at
-        else None,
+        export_until=lifecycle.export_until(current_agency()) if current_agency().closed_at else None,
     )
 
 

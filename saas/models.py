@@ -186,6 +186,18 @@ class PlatformAuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class PlatformSetting(Base):
+    """A value operators set for the whole platform (`saas.platform_settings`
+    declares each key, its default and range)."""
+
+    __tablename__ = "platform_settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[uuid.UUID | None]
+
+
 class OutboxEntry(Base):
     """Work to do after commit. Written in the same transaction as the change
     that causes it, relayed to RQ only once that transaction has committed."""

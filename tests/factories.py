@@ -149,15 +149,24 @@ class Factory:
         assessed: bool = True,
         level: int = 2,
         channel: str = "phone",
+        special_programme: bool = False,
     ):
         """An open case for the client (a new one if none given), its needs
         assessed today at `level` in every domain unless `assessed` is False
-        (then it stays at intake)."""
+        (then it stays at intake); of a special programme if asked."""
         from tenants.clients import services as clients
 
         client = client if client is not None else self.client(agency)
         with db.tenant_scope(agency.id):
-            case = clients.open_case(agency, client, channel=channel, referrer="", materials="", by=by)
+            case = clients.open_case(
+                agency,
+                client,
+                channel=channel,
+                referrer="",
+                materials="",
+                by=by,
+                special_programme=special_programme,
+            )
             if assessed:
                 today = clients.agency_today(agency)
                 clients.record_assessment(
@@ -169,6 +178,20 @@ class Factory:
                     summary="",
                     domains={d: {"level": level} for d in ASSESSMENT_DOMAINS},
                 )
+            db.session.commit()
+            return case
+
+    def close_case(self, agency: Agency, case, *, by: User | None = None, reason: str = "Goals met"):
+        """Close the case today (the agency's day) through `close_case`: its
+        client is archived once none of their cases is open."""
+        from tenants.clients import services as clients
+        from tenants.clients.models import Case
+
+        with db.tenant_scope(agency.id):
+            case = db.session.scalar(
+                select(Case).where(Case.id == case.id).execution_options(populate_existing=True)
+            )
+            clients.close_case(agency, case, reason=reason, closed_on=clients.agency_today(agency), by=by)
             db.session.commit()
             return case
 

@@ -24,6 +24,7 @@ register_messages(
         "consent_needed": _l("Services need the client's recorded consent."),
         "channel_unknown": _l("Choose how the client reached us."),
         "case_open": _l("This client already has an open case."),
+        "client_anonymised": _l("This client's file was anonymised: open a new file for them."),
         "transition_not_allowed": _l("A case cannot move from this stage to that one."),
         "case_closed": _l("The case is closed."),
         "method_unknown": _l("Choose a method from the list."),

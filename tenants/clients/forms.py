@@ -160,6 +160,9 @@ class OpenCaseForm(FlaskForm):
     materials_received = TextAreaField(
         _l("Materials received"), validators=[Optional(), Length(max=2000)], filters=[strip]
     )
+    special_programme = BooleanField(
+        _l("Part of a special programme"), description=_l("Its file is kept for the longer retention period.")
+    )
 
 
 class AssessmentForm(FlaskForm):

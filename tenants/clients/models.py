@@ -123,7 +123,10 @@ class Client(TenantScoped, Base):
     consent_data: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_recorded_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # set when the client's last case closes, cleared when one opens again
     archived_at: Mapped[datetime | None]
+    # after an appraisal: names, contacts and free text gone, the counts kept
+    anonymised_at: Mapped[datetime | None]
 
     __table_args__ = (
         enum_check("gender", Gender, "gender_known"),
@@ -183,6 +186,8 @@ class Case(TenantScoped, Base):
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     closure_reason: Mapped[str] = mapped_column(Text, default="")
+    # a case of a programme the agency marks special: its file is kept longer
+    special_programme: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (

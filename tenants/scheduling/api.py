@@ -16,6 +16,7 @@ from saas.api.body import boolean, booleans, json_object, page_limit, query_date
 from saas.api.views import bp, json_body, ok, operation, uuid_path
 from saas.permissions import USE_PORTAL, require
 from saas.tenancy import get_or_404
+from tenants.clients.read_log import log_reads
 from tenants.clients.services import portal_client_ids
 from tenants.scheduling import queries, services
 from tenants.scheduling.forms import CheckOutForm
@@ -103,7 +104,9 @@ def my_schedule() -> Any:
             refuse(422, message)
     if last < first or (last - first).days > MAX_SCHEDULE_DAYS:
         refuse(422, _("Choose from and to at most %(days)d days apart, from first.", days=MAX_SCHEDULE_DAYS))
-    rows = queries.member_schedule(g.agency, g.membership.id, first, last + timedelta(days=1))
+    rows = queries.member_schedule(
+        g.agency, g.membership.id, first, last + timedelta(days=1), section="api", reader=g.membership.user_id
+    )
     if rows is None:  # no staff file in this agency
         abort(404)
     return _json({"visits": [_visit_json(r) for r in rows]})
@@ -125,6 +128,7 @@ def _one(visit: Visit) -> dict[str, Any]:
     ]
     if not rows:
         abort(404)
+    log_reads([visit.client_id], "api", g.membership.user_id)
     return _visit_json(rows[0])
 
 

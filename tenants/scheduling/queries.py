@@ -43,10 +43,12 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from saas import db
+from saas.lifecycle import note_write
 from saas.links import UrlPattern
 from saas.models import Agency, Membership, Role, User
 from tenants.catalogue.models import ServiceItem
 from tenants.clients.models import Client, RiskAssessment, ServicePlan
+from tenants.clients.read_log import log_reads, logged_reads, read_values
 from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted
 from tenants.scheduling import services
 from tenants.scheduling.labels import refusal_labels, visit_status_label
@@ -125,6 +127,7 @@ def _week(staff_id: ColumnElement[Any]) -> Select[Any]:
             ServiceItem.name.label("service"),
             last.c.notes,
             last.c.what_was_done,
+            Visit.client_id,  # for the read log (`logged`)
         )
         .join(Client, and_(Client.tenant_id == Visit.tenant_id, Client.id == Visit.client_id))
         .join(
@@ -160,6 +163,14 @@ def _member_week() -> Select[Any]:
 @cache
 def _staff_week() -> Select[Any]:
     return _week(bindparam("staff_id"))
+
+
+@cache
+def _logged(statement: Select[Any], section: str) -> Select[Any]:
+    """The statement's rows, each client shown logged as read (`section`) in
+    the same statement: the rows are a CTE read twice, run once."""
+    rows = statement.cte("shown")
+    return select(rows).order_by(rows.c.starts_at).add_cte(logged_reads(rows, section))
 
 
 def _bounds(agency: Agency, first: date, last: date) -> dict[str, datetime]:
@@ -207,7 +218,7 @@ def _rows(agency: Agency, result: Any) -> list[ScheduleRow]:
             service,
             notes,
             what_was_done,
-            *_staff_id,
+            *_client_and_staff_id,
         ) in result
         if id_ is not None
     ]
@@ -222,22 +233,62 @@ def _checklist(checklist: str | None) -> list[Any]:
     return list(_parsed(checklist)) if checklist else []
 
 
+def _run(
+    statement: Select[Any], values: dict[str, Any], section: str | None, reader: uuid.UUID | None
+) -> Any:
+    """Run a schedule statement; with a `section`, each client shown is logged
+    as read by `reader` in the same statement."""
+    if section is None:
+        return db.session.execute(statement, values).all()
+    result = db.session.execute(_logged(statement, section), {**values, **read_values(reader)}).all()
+    note_write()
+    return result
+
+
 def member_schedule(
-    agency: Agency, membership_id: uuid.UUID, first: date, last: date
+    agency: Agency,
+    membership_id: uuid.UUID,
+    first: date,
+    last: date,
+    *,
+    section: str | None = None,
+    reader: uuid.UUID | None = None,
 ) -> list[ScheduleRow] | None:
     """The member's visits from local day `first` up to (not including) `last`,
-    or None when they have no staff file in this agency."""
+    or None when they have no staff file in this agency. With a `section`, the
+    read of each client shown is logged for `reader`."""
     values = {"membership_id": membership_id, **_bounds(agency, first, last)}
-    result = db.session.execute(_member_week(), values).all()
+    result = _run(_member_week(), values, section, reader)
     if not result:
         return None
     return _rows(agency, result)
 
 
-def staff_schedule(agency: Agency, staff_id: uuid.UUID, first: date, last: date) -> list[ScheduleRow]:
-    """A staff file's visits from local day `first` up to (not including) `last`."""
+def staff_schedule(
+    agency: Agency,
+    staff_id: uuid.UUID,
+    first: date,
+    last: date,
+    *,
+    section: str | None = None,
+    reader: uuid.UUID | None = None,
+) -> list[ScheduleRow]:
+    """A staff file's visits from local day `first` up to (not including) `last`
+    (with a `section`, each client shown logged as read by `reader`)."""
     values = {"staff_id": staff_id, **_bounds(agency, first, last)}
-    return _rows(agency, db.session.execute(_staff_week(), values).all())
+    return _rows(agency, _run(_staff_week(), values, section, reader))
+
+
+def feed_reader(staff_id: uuid.UUID) -> uuid.UUID | None:
+    """Whose calendar feed it is: the staff file's person, named in the read log."""
+    return db.session.scalar(
+        select(Membership.user_id)
+        .join(
+            StaffFile,
+            and_(StaffFile.tenant_id == Membership.tenant_id, StaffFile.membership_id == Membership.id),
+        )
+        .where(StaffFile.id == staff_id)
+    )
 
 
 # -- the client's file -----------------------------------------------------------------------
@@ -433,9 +484,10 @@ def overrides_of(
     ]
 
 
-def visit_sheet(visit: Visit) -> VisitSheet:
-    """In a fixed number of queries."""
+def visit_sheet(visit: Visit, *, reader: uuid.UUID | None) -> VisitSheet:
+    """In a fixed number of queries; the read of the client's part logged for `reader`."""
     client = db.session.scalar(select(Client).where(Client.id == visit.client_id))
+    log_reads([visit.client_id], "visit", reader)
     item_name = db.session.scalar(select(ServiceItem.name).where(ServiceItem.id == visit.service_item_id))
     risk = db.session.scalar(
         select(RiskAssessment)

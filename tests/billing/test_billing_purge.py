@@ -1,4 +1,5 @@
-"""Purging a closed agency 30 days after it closed: every row it owns, its
+"""Purging a closed agency once the export window (30 days by default) has
+passed and every client file's retention has ended: every row it owns, its
 append-only audit log as the owner through the one database function allowed
 to, and a record of what was removed.
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import time_machine
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine, create_engine, func, pool, select, text
 
 from billing import exports, lifecycle, purge
@@ -70,6 +73,12 @@ def close_long_ago(agency, owner: Engine, days: int = 31) -> None:
     db.session.expire_all()
 
 
+def retention_over():
+    """Past every sample file's retention (5 years at most): the app's clock
+    only, the database's (the audit purge's check) stays today."""
+    return time_machine.travel(db.utcnow() + relativedelta(years=6), tick=False)
+
+
 def test_purge_removes_everything_the_agency_owns(app, committed, owner):
     factory = committed
     world = build_world(factory)
@@ -80,7 +89,8 @@ def test_purge_removes_everything_the_agency_owns(app, committed, owner):
         # nothing of this test's agencies stays live for the other tests of this process
         if db.session.get(Agency, keep.agency.id, populate_existing=True).purged_at is None:
             close_long_ago(keep.agency, owner)
-            run_sweep()
+            with retention_over():
+                run_sweep()
             db.session.commit()
 
 
@@ -88,11 +98,17 @@ def _purge_and_check(app, factory, owner, world, keep) -> None:
     shared, _ = factory.member(keep.agency, Role.CARER)
     factory.member(world.agency, Role.CARER, user=shared)  # also works for another agency
     lone, _ = factory.member(world.agency, Role.CLIENT, name="Lone Client", totp=True)
+    # paying: years later its trial has not ended, so the sweep leaves it as it is
+    lifecycle.mark_paid(db.session.get(Agency, keep.agency.id), reason="paid")
+    db.session.commit()
     before_keep = counts(keep.agency.id)
     assert all(counts(world.agency.id).values()), "a sample row in every table"
     close_long_ago(world.agency, owner)
+    assert run_sweep()["purged"] == 0, "its files' retention runs"
+    db.session.commit()
 
-    done = run_sweep()
+    with retention_over():
+        done = run_sweep()
     db.session.commit()
     assert done["purged"] >= 1 and done["audit_logs_purged"] >= 1
     assert set(counts(world.agency.id).values()) == {0}, "nothing of the agency is left"
@@ -129,7 +145,8 @@ def _purge_and_check(app, factory, owner, world, keep) -> None:
     shared = db.session.get(User, shared.id, populate_existing=True)
     assert shared.is_active and "@purged.invalid" not in shared.email, "still a carer elsewhere"
 
-    again = run_sweep()
+    with retention_over():
+        again = run_sweep()
     db.session.commit()
     assert again["purged"] == 0 and again["audit_logs_purged"] == 0, "once"
 

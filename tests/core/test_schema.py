@@ -21,6 +21,7 @@ PLATFORM_TABLES = {
     "plans", "stripe_events",
     # when each scheduled sweep ran (the operator's jobs page)
     "sweep_runs",
+    "platform_settings",
 }  # fmt: skip
 
 

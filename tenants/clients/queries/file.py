@@ -365,6 +365,8 @@ def file_statement(parts: list[Select[Any]], limit: int) -> Select[Any]:
             Client.psychological_state,
             Client.consent_services,
             Client.consent_data,
+            Client.archived_at,
+            Client.anonymised_at,
             contacts.label("contacts"),
             portal.label("portal"),
             cases.label("cases"),

@@ -31,11 +31,13 @@ from tenants.clients.models import (
 def client_list(q: str, status: str) -> Page:
     """The clients list: active clients with their open case, by name,
     matching `q` in the name or preferred name, with the case stage `status`
-    ("none": no open case)."""
+    ("none": no open case). "archived": the clients whose cases are all
+    closed, kept apart from the others (their files wait for their appraisal)."""
     open_case = and_(
         Case.tenant_id == Client.tenant_id, Case.client_id == Client.id, Case.status != CaseStatus.CLOSED
     )
-    stmt = select(Client, Case).outerjoin(Case, open_case).where(Client.archived_at.is_(None))
+    archived = Client.archived_at.is_not(None) if status == "archived" else Client.archived_at.is_(None)
+    stmt = select(Client, Case).outerjoin(Case, open_case).where(archived)
     if q:
         stmt = stmt.where(
             or_(

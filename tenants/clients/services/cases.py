@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select, text, update
 
 from saas import audit, db
@@ -55,10 +56,19 @@ def _next_case_number(agency_id: uuid.UUID, year: int) -> str:
 
 
 def open_case(
-    agency: Agency, client: Client, *, channel: str, referrer: str, materials: str, by: User | None
+    agency: Agency,
+    client: Client,
+    *,
+    channel: str,
+    referrer: str,
+    materials: str,
+    by: User | None,
+    special_programme: bool = False,
 ) -> Case:
     if channel not in {c.value for c in IntakeChannel}:
         raise ClientError("channel_unknown", "intake_channel")
+    if client.anonymised_at is not None:
+        raise ClientError("client_anonymised", "intake_channel")
     open_cases = db.session.scalar(
         select(func.count()).where(Case.client_id == client.id, Case.status != CaseStatus.CLOSED)
     )
@@ -73,12 +83,30 @@ def open_case(
         referrer=referrer.strip(),
         materials_received=materials.strip(),
         opened_on=today,
+        special_programme=special_programme,
     )
     db.session.add(case)
     db.session.flush()
     _record_transition(case, None, CaseStatus.INTAKE, by, "")
-    audit.record("case.opened", case.number, client=str(client.id))
+    audit.record("case.opened", case.number, client=str(client.id), special_programme=special_programme)
+    mark_archived(client.id)
     return case
+
+
+def mark_archived(client_id: uuid.UUID) -> None:
+    """A client is archived from the moment none of their cases is open (the
+    last one closed) until one opens again: their file leaves the current list
+    and its retention runs from the closure."""
+    db.session.flush()
+    still_open = select(Case.id).where(Case.client_id == client_id, Case.status != CaseStatus.CLOSED).exists()
+    db.session.execute(
+        update(Client)
+        .where(Client.id == client_id)
+        .values(
+            archived_at=sql_case((still_open, None), else_=func.coalesce(Client.archived_at, db.utcnow()))
+        )
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _record_transition(case: Case, old: str | None, new: str, by: User | None, note: str) -> None:
@@ -105,6 +133,8 @@ def transition(case: Case, new: CaseStatus | str, *, by: User | None, note: str 
         case.closure_reason = ""
     _record_transition(case, old, new, by, note)
     audit.record("case.status_changed", case.number, old=old.value, new=new.value)
+    if CaseStatus.CLOSED in (old, new):
+        mark_archived(case.client_id)
 
 
 def record_assessment(

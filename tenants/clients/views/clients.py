@@ -165,6 +165,7 @@ def open_case(client_id: uuid.UUID) -> Any:
                 referrer=form.referrer.data or "",
                 materials=form.materials_received.data or "",
                 by=current_user,
+                special_programme=bool(form.special_programme.data),
             )
         ),
     ):

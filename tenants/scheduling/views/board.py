@@ -52,7 +52,7 @@ def board() -> Any:
 def _sheet_context(visit: Visit) -> dict[str, Any]:
     """Everything the visit sheet shows, in a fixed number of queries."""
     agency = current_agency()
-    sheet = queries.visit_sheet(visit)
+    sheet = queries.visit_sheet(visit, reader=current_user.id)
     return {
         "visit": visit,
         "client": sheet.client,

@@ -30,7 +30,14 @@ from tenants.scheduling.views.blueprint import bp, my_staff_id, visit_for_user
 def my_schedule() -> Any:
     agency = current_agency()
     today = services.local_now(agency).date()
-    rows = queries.member_schedule(agency, current_membership().id, today, today + timedelta(days=7))
+    rows = queries.member_schedule(
+        agency,
+        current_membership().id,
+        today,
+        today + timedelta(days=7),
+        section="schedule",
+        reader=current_user.id,
+    )
     return render_template(
         "scheduling/my_schedule.html", days=schedule_days(rows or []), today=today, has_file=rows is not None
     )

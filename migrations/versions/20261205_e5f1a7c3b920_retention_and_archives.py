@@ -1,0 +1,91 @@
+"""retention and archives: the appraisal of files at the end of their
+retention, anonymised clients, special programmes, platform settings
+
+Revision ID: e5f1a7c3b920
+Revises: d8b3f5a61c2e
+Create Date: 2026-12-05 16:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from alembic import op
+
+from saas import rls
+
+revision: str = "e5f1a7c3b920"
+down_revision: str | None = "d8b3f5a61c2e"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("clients", sa.Column("anonymised_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "cases", sa.Column("special_programme", sa.Boolean(), server_default="false", nullable=False)
+    )
+    op.create_table(
+        "platform_settings",
+        sa.Column("key", sa.String(length=60), nullable=False),
+        sa.Column("value", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.Uuid(), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_platform_settings")),
+    )
+    op.create_table(
+        "retention_reviews",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("client_id", sa.Uuid(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("listed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decision", sa.String(length=20), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("review_on", sa.Date(), nullable=True),
+        sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "decision is null or decision in ('keep', 'anonymise')",
+            name=op.f("ck_retention_reviews_decision_known"),
+        ),
+        sa.CheckConstraint(
+            "decision is null or length(btrim(reason)) > 0", name=op.f("ck_retention_reviews_reason_present")
+        ),
+        sa.CheckConstraint(
+            "decision is distinct from 'keep' or review_on is not null",
+            name=op.f("ck_retention_reviews_keep_has_review"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "client_id"],
+            ["clients.tenant_id", "clients.id"],
+            name=op.f("fk_retention_reviews_tenant_id_client_id_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["agencies.id"], name=op.f("fk_retention_reviews_tenant_id_agencies")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_retention_reviews")),
+        sa.UniqueConstraint(
+            "tenant_id", "client_id", "due_on", name=op.f("uq_retention_reviews_tenant_id_client_id_due_on")
+        ),
+    )
+    op.create_index(
+        "ix_retention_reviews_pending",
+        "retention_reviews",
+        ["tenant_id", "due_on"],
+        unique=False,
+        postgresql_where=sa.text("decision IS NULL"),
+    )
+    rls.enable_tenant_rls("retention_reviews")
+    rls.grant_all_tables()
+
+
+def downgrade() -> None:
+    op.drop_index(
+        "ix_retention_reviews_pending", table_name="retention_reviews", postgresql_where=sa.text("decision IS NULL")
+    )
+    op.drop_table("retention_reviews")
+    op.drop_table("platform_settings")
+    op.drop_column("cases", "special_programme")
+    op.drop_column("clients", "anonymised_at")
