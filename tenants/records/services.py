@@ -10,7 +10,6 @@ anonymised file holds nothing personal any more, so it is not appraised again.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 
