@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
-from saas.permissions import Permission
+from saas.permissions import MANAGE_SETTINGS, Permission
 from saas.settings import Kind, Setting
 
 APPRAISE_RECORDS = Permission(
@@ -25,7 +25,10 @@ AREA = Area(
     # daily, idempotent: the list changes once a month (files whose retention
     # ends in the agency's current month); a missed day is made up the next
     periodic=(Periodic("retention_sweep", ".jobs.retention_sweep", cron="17 3 * * *"),),
-    nav=(NavEntry("records.appraisal", _l("Appraisal of records"), APPRAISE_RECORDS, 175),),
+    nav=(
+        NavEntry("records.appraisal", _l("Appraisal of records"), APPRAISE_RECORDS, 175),
+        NavEntry("records.settings", _l("Retention settings"), MANAGE_SETTINGS, 176),
+    ),
     permissions=(APPRAISE_RECORDS,),
     url_params={"review_id": "retention_reviews"},
     samples=("tests.records.samples_records",),
@@ -37,7 +40,7 @@ AREA = Area(
             _l("Keep a client's file this many years after their last case closed"),
             min=3,
             max=50,
-            page="care",
+            page="records",
             section=_l("Records and archives"),
         ),
         Setting(
@@ -47,7 +50,7 @@ AREA = Area(
             _l("For a case of a special programme, this many years"),
             min=5,
             max=50,
-            page="care",
+            page="records",
             section=_l("Records and archives"),
         ),
     ),

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.lifecycle import attempt, form_status
-from saas.permissions import require
+from saas.permissions import MANAGE_SETTINGS, require
+from saas.settings_pages import settings_page
 from saas.tenancy import current_agency
 from tenants.records import APPRAISE_RECORDS, queries, services
 from tenants.records.forms import DecisionForm
@@ -52,3 +53,12 @@ def decide(review_id: uuid.UUID) -> Any:
     return render_template(
         "records/decide.html", found=found, review=review, form=form, today=current_agency().today()
     ), form_status()
+
+
+@bp.route("/settings/records", methods=["GET", "POST"])
+@require(MANAGE_SETTINGS)
+def settings() -> Any:
+    """How long the agency keeps a client's file (page "records")."""
+    return settings_page(
+        "records", title=_("Retention settings"), endpoint="records.settings", saved=_("Saved.")
+    )

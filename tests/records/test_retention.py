@@ -340,3 +340,25 @@ def test_the_appraisal_page_shows_the_reason_missing_next_to_its_field(client, f
         )
         assert kept.status_code == 302
     assert reviews(agency)[0].decision == "keep"
+
+
+def test_the_retention_settings_refuse_less_than_the_rules(client, factory):
+    from saas.settings import agency_setting
+
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    login(client, admin)
+    url = f"/a/{agency.slug}/settings/records"
+    assert client.get(url).status_code == 200
+    refused = client.post(url, data={"retention_years": "2", "special_programme_retention_years": "5"})
+    assert refused.status_code == 422 and 'class="error"' in refused.text
+    assert (
+        client.post(url, data={"retention_years": "4", "special_programme_retention_years": "7"}).status_code
+        == 302
+    )
+    with db.tenant_scope(agency.id):
+        stored = db.session.get(type(agency), agency.id, populate_existing=True)
+        assert (
+            agency_setting(stored, "retention_years"),
+            agency_setting(stored, "special_programme_retention_years"),
+        ) == (4, 7)

@@ -15,7 +15,8 @@ from saas import audit, db
 from saas.models import Agency, Membership, Role
 from saas.settings import default_of
 from tenants.clients.errors import ClientError
-from tenants.clients.models import Client, ClientFileAccess, EmergencyContact, PortalLink
+from tenants.clients.models import Client, EmergencyContact, PortalLink
+from tenants.clients.read_log import log_reads
 
 
 def age_group(dob: date | None, today: date, elderly_from: int | None = None) -> str | None:
@@ -152,7 +153,8 @@ def link_portal_member(client: Client, membership: Membership, relationship: str
 
 
 def log_file_access(client_id: uuid.UUID, user_id: uuid.UUID | None, section: str) -> None:
-    db.session.add(ClientFileAccess(client_id=client_id, user_id=user_id, section=section))
+    """One client's read: `tenants.clients.read_log` logs every read, one insert a request."""
+    log_reads([client_id], section, user_id)
 
 
 def portal_client_ids(membership: Membership) -> list[uuid.UUID]:
