@@ -110,7 +110,7 @@ def export_until(agency: Agency) -> datetime:
     return (agency.closed_at or db.utcnow()) + export_window()
 
 
-def export_window_open(agency: Agency, now: datetime | None = None) -> bool:
+def export_window_open(agency: Agency) -> bool:
     """A closed agency's admins may read and export its archive until it is
     purged (no earlier than the export window, and not while a file's
     retention runs)."""

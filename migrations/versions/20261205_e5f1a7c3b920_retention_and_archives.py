@@ -79,6 +79,31 @@ def upgrade() -> None:
     )
     rls.enable_tenant_rls("retention_reviews")
     rls.grant_all_tables()
+    _archive_clients_without_an_open_case()
+
+
+def _archive_clients_without_an_open_case() -> None:
+    """Clients whose cases are all closed were never marked archived: they are
+    now, from their last closing (each agency in scope in turn: forced RLS)."""
+    bind = op.get_bind()
+    for (agency_id,) in bind.execute(sa.text("select id from agencies")).all():
+        bind.execute(sa.text("select set_config('app.tenant_id', :t, true)"), {"t": str(agency_id)})
+        bind.execute(
+            sa.text(
+                """
+                update clients c set archived_at = last.closed_on::timestamptz
+                from (
+                  select k.tenant_id, k.client_id, max(k.closed_on) as closed_on from cases k
+                  where k.tenant_id = :t group by k.tenant_id, k.client_id
+                  having bool_and(k.status = 'closed')
+                ) last
+                where c.tenant_id = :t and last.tenant_id = c.tenant_id and last.client_id = c.id
+                  and c.archived_at is null
+                """
+            ),
+            {"t": agency_id},
+        )
+    bind.execute(sa.text("select set_config('app.tenant_id', '', true)"))
 
 
 def downgrade() -> None:

@@ -118,6 +118,11 @@ def test_the_calendar_feed_logs_its_owners_reads(client, week):
 
 
 def test_the_operator_sets_the_export_window(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    login(client, admin)
+    assert client.get("/operator/settings").status_code == 404, "operators only"
+    assert client.post("/operator/settings", data={"export_window_days": "9"}).status_code == 404
     user = operator(client, factory)
     page = client.get("/operator/settings")
     assert page.status_code == 200 and 'value="30"' in page.text

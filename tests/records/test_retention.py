@@ -362,3 +362,21 @@ def test_the_retention_settings_refuse_less_than_the_rules(client, factory):
             agency_setting(stored, "retention_years"),
             agency_setting(stored, "special_programme_retention_years"),
         ) == (4, 7)
+
+
+def test_a_case_is_marked_special_on_its_page_and_its_file_kept_longer(client, factory):
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    person = factory.client(agency, "Ada Ordinary")
+    case = factory.case(agency, person, by=admin)
+    login(client, admin)
+    url = f"/a/{agency.slug}/cases/{case.id}"
+    assert "Mark as a special programme" in client.get(url).text
+    assert client.post(f"{url}/special-programme", data={"special": "1"}).status_code == 302
+    assert "Not a special programme" in client.get(url).text
+    (marked,) = audit_of(agency, "case.special_programme")
+    assert marked.actor_id == admin.id and marked.details["special"] is True
+    factory.close_case(agency, case, by=admin)
+    three = agency.today() + relativedelta(years=3)
+    assert sweep_on(agency, three) == 0, "kept five years"
+    assert sweep_on(agency, agency.today() + relativedelta(years=5)) == 1

@@ -15,6 +15,7 @@ from tenants.clients.services.cases import (
     record_follow_up,
     record_risks,
     risk_score,
+    set_special_programme,
     transition,
 )
 from tenants.clients.services.plans import (
@@ -67,6 +68,7 @@ __all__ = [
     "return_plan",
     "risk_score",
     "save_client",
+    "set_special_programme",
     "submit_plan",
     "transition",
     "update_plan",

@@ -137,6 +137,15 @@ def transition(case: Case, new: CaseStatus | str, *, by: User | None, note: str 
         mark_archived(case.client_id)
 
 
+def set_special_programme(case: Case, special: bool, *, by: User | None) -> None:
+    """Whether the case belongs to a special programme, whose files are kept
+    longer (`special_programme_retention_years`): may change at any stage."""
+    if case.special_programme == special:
+        return
+    case.special_programme = special
+    audit.record("case.special_programme", case.number, actor_id=by.id if by else None, special=special)
+
+
 def record_assessment(
     case: Case,
     *,

@@ -37,8 +37,9 @@ from tenants.clients.models import Client, NeedsAssessment, RiskAssessment
 
 # what replaces free text that was written (empty text stays empty)
 BLANKED = "—"
-# rows that are nothing but personal data: removed on anonymising
-PERSONAL_TABLES = ("client_emergency_contacts", "client_portal_links", "client_file_access")
+# rows that are nothing but personal data: removed on anonymising (who read
+# the file stays: it says nothing of the client and answers for the staff)
+PERSONAL_TABLES = ("client_emergency_contacts", "client_portal_links")
 
 
 def _required(fk: ForeignKeyConstraint) -> bool:

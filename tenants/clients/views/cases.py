@@ -56,6 +56,21 @@ def move_case(case_id: uuid.UUID) -> Any:
     return redirect(url_for("clients.case", case_id=case.id))
 
 
+@bp.route("/cases/<uuid:case_id>/special-programme", methods=["POST"])
+@require(MANAGE_CASES)
+def special_programme(case_id: uuid.UUID) -> Any:
+    case, _client = case_and_client(case_id)
+    special = request.form.get("special") == "1"
+    services.set_special_programme(case, special, by=current_user)
+    flash(
+        _("Marked as a special programme: its file is kept for the longer retention period.")
+        if special
+        else _("No longer marked as a special programme."),
+        "success",
+    )
+    return redirect(url_for("clients.case", case_id=case.id))
+
+
 @bp.route("/cases/<uuid:case_id>/assessments/new", methods=["GET", "POST"])
 @require(MANAGE_CASES)
 def assess(case_id: uuid.UUID) -> Any:
