@@ -24,7 +24,15 @@ def decision_choices() -> list[tuple[str, str]]:
 class DecisionForm(FlaskForm):
     # the service refuses a missing choice or reason, with its message next to the field
     decision = RadioField(_l("Decision"), choices=decision_choices, validate_choice=False)
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)], filters=[strip])
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[Optional(), Length(max=2000)],
+        filters=[strip],
+        # the audit log is append-only: what is written here stays after the file is gone
+        description=_l(
+            "Kept in the audit log, also after the file is destroyed: say why, without personal details."
+        ),
+    )
     review_on = DateField(
         _l("Next review on"),
         validators=[Optional()],
