@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import current_app, has_app_context, has_request_context, render_template, request, url_for
+from flask import current_app, g, has_app_context, has_request_context, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -448,7 +448,12 @@ def gate(agency: Agency, membership: Membership) -> Any:
     endpoint = request.endpoint or ""
     if state == BillingState.CLOSED:
         # the read-only archive: its admins read everything and export, nobody changes anything
-        may_read = membership.role in EXPORT_AGENCY_DATA and export_window_open(agency)
+        # its own admins only: an operator's view-as session does not open it
+        may_read = (
+            membership.role in EXPORT_AGENCY_DATA
+            and export_window_open(agency)
+            and g.get("impersonation") is None
+        )
         if may_read and (request.method in SAFE_METHODS or endpoint in CLOSED_WRITABLE):
             return None
         return (
