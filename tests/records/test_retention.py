@@ -145,8 +145,29 @@ def served_and_closed(factory):
     assign(world, visit, carer)
     factory.complete_visit(world.agency, visit.id, carer.id, what_was_done="Bathed Edith", notes="Knee sore")
     factory.rating(world.agency, visit.id, comment="Lovely, thank you Cara", attitude=5)
+    from tenants.clients import services as clients
+    from tenants.clients.models import ASSESSMENT_DOMAINS
+
     with db.tenant_scope(world.agency.id):
         db.session.add(EmergencyContact(client_id=world.client.id, name="Kit Carver", phone="07700 900123"))
+        case = db.session.get(Case, (world.agency.id, world.case.id))
+        today = world.agency.today()
+        clients.record_risks(
+            case,
+            assessed_on=today,
+            hazards=[{"hazard": "Edith's loose rug", "likelihood": 4, "impact": 3, "mitigation": "Ask Kit"}],
+            by=world.admin,
+            today=today,
+        )
+        clients.record_assessment(
+            case,
+            method="interview",
+            assessed_on=today,
+            by=world.admin,
+            today=today,
+            summary="Edith lives alone",
+            domains={d: {"level": 3, "notes": "Edith says"} for d in ASSESSMENT_DOMAINS},
+        )
         db.session.commit()
     factory.close_case(world.agency, world.case, by=world.admin)
     return world
@@ -215,6 +236,18 @@ def test_anonymising_keeps_the_counts_and_removes_what_identifies(factory):
         assert "Edith" not in record.what_was_done and "Knee" not in record.notes
         case = db.session.scalar(select(Case).where(Case.client_id == person.id))
         assert case.closed_on is not None and case.closure_reason != "Goals met"
+        from tenants.clients.models import NeedsAssessment, RiskAssessment
+
+        risks = db.session.scalars(select(RiskAssessment).where(RiskAssessment.case_id == case.id)).all()
+        (hazard,) = [h for r in risks for h in r.hazards if h["likelihood"] == 4]
+        assert (hazard["impact"], "Edith" in hazard["hazard"], "Kit" in hazard["mitigation"]) == (
+            3,
+            False,
+            False,
+        )
+        needs = db.session.scalars(select(NeedsAssessment).where(NeedsAssessment.case_id == case.id)).all()
+        assert all(d["level"] in (2, 3) and "notes" not in d for n in needs for d in n.domains.values())
+        assert all("Edith" not in n.summary for n in needs)
     (entry,) = audit_of(world.agency, "retention.decided")
     assert entry.actor_id == world.admin.id and entry.details["decision"] == "anonymise"
     assert entry.details["reason"] == "Retention over, statistics kept"
