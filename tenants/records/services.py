@@ -53,7 +53,7 @@ def retention_years(agency: Agency) -> tuple[int, int]:
 
 
 def retention_ends(agency: Agency, closed_on_fallback: date | None = None):  # noqa: ANN201 - a Select
-    """(client_id, ends_on) of the agency's clients whose retention is running
+    """(tenant_id, client_id, ends_on) of the agency's clients whose retention is running
     or over: the latest of their cases' closing + the years that case's
     programme asks. `closed_on_fallback` dates the cases still open (a closed
     agency's: from its closing); without it only archived clients count."""
@@ -64,24 +64,30 @@ def retention_ends(agency: Agency, closed_on_fallback: date | None = None):  # n
     )
     stmt = (
         select(
-            Case.client_id, func.max(cast(closed_on + func.make_interval(kept_years), Date)).label("ends_on")
+            Case.tenant_id,
+            Case.client_id,
+            func.max(cast(closed_on + func.make_interval(kept_years), Date)).label("ends_on"),
         )
         .join(Client, (Client.tenant_id == Case.tenant_id) & (Client.id == Case.client_id))
         # the agency in the statement itself, as every statement of a sweep
         .where(Case.tenant_id == agency.id, Client.anonymised_at.is_(None))
-        .group_by(Case.client_id)
+        .group_by(Case.tenant_id, Case.client_id)
     )
     if closed_on_fallback is None:
         stmt = stmt.where(Client.archived_at.is_not(None))
     return stmt
 
 
-def _kept_until():  # noqa: ANN202 - a Select
-    """(client_id, review_on): the latest review date a kept file was given."""
+def _kept_until(agency: Agency):  # noqa: ANN202 - a Select
+    """(tenant_id, client_id, review_on): the latest review date a kept file was given."""
     return (
-        select(RetentionReview.client_id, func.max(RetentionReview.review_on).label("review_on"))
-        .where(RetentionReview.decision == Decision.KEEP)
-        .group_by(RetentionReview.client_id)
+        select(
+            RetentionReview.tenant_id,
+            RetentionReview.client_id,
+            func.max(RetentionReview.review_on).label("review_on"),
+        )
+        .where(RetentionReview.tenant_id == agency.id, RetentionReview.decision == Decision.KEEP)
+        .group_by(RetentionReview.tenant_id, RetentionReview.client_id)
     )
 
 
@@ -96,16 +102,16 @@ def sweep(agency: Agency, today: date | None = None) -> int:
     statements; returns how many files were listed."""
     today = today or agency.today()
     ends = retention_ends(agency).subquery()
-    kept = _kept_until().where(RetentionReview.tenant_id == agency.id).subquery()
+    kept = _kept_until(agency).subquery()
     due = func.greatest(ends.c.ends_on, kept.c.review_on)
     waiting = select(RetentionReview.id).where(
-        RetentionReview.tenant_id == agency.id,
+        RetentionReview.tenant_id == ends.c.tenant_id,
         RetentionReview.client_id == ends.c.client_id,
         RetentionReview.decision.is_(None),
     )
     rows = db.session.execute(
         select(ends.c.client_id, due.label("due_on"))
-        .outerjoin(kept, kept.c.client_id == ends.c.client_id)
+        .outerjoin(kept, (kept.c.tenant_id == ends.c.tenant_id) & (kept.c.client_id == ends.c.client_id))
         .where(due < _month_after(today), ~waiting.exists())
     ).all()
     if not rows:
@@ -188,7 +194,7 @@ def held_until(agency: Agency, closed_on: date) -> date | None:
     latest end of retention (cases still open at the closing count from
     `closed_on`) or review date of a kept file; None when nothing is held."""
     ends = retention_ends(agency, closed_on_fallback=closed_on).subquery()
-    kept = _kept_until().where(RetentionReview.tenant_id == agency.id).subquery()
+    kept = _kept_until(agency).subquery()
     return db.session.scalar(
         select(
             func.greatest(
