@@ -328,20 +328,27 @@ def test_a_decision_is_refused_before_anything_changes(factory, data, code, fiel
 def test_nothing_ends_before_its_retention_is_over(factory):
     agency = factory.agency()
     admin, _ = factory.member(agency, Role.ADMIN)
-    closed_client(factory, agency, "Ada Ordinary", by=admin)
-    due = agency.today() + relativedelta(years=3)
-    # listed at the start of the month its retention ends in
-    early = noon(agency, due.replace(day=1)) if due.day > 1 else noon(agency, due - timedelta(days=1))
-    if early.date() >= due:
-        pytest.skip("the retention ends on the 1st: listed that very day")
+    # closed on a 15th: listed on the 1st of the month its retention ends in, two weeks early
+    fifteenth = (agency.today() + relativedelta(months=1)).replace(day=15)
+    with time_machine.travel(noon(agency, fifteenth), tick=False):
+        closed_client(factory, agency, "Ada Ordinary", by=admin)
+    due = fifteenth + relativedelta(years=3)
+    early = noon(agency, due.replace(day=1))
     sweep_on(agency, early.date())
     (review,) = reviews(agency)
+    assert review.due_on == due
     with time_machine.travel(early, tick=False), db.tenant_scope(agency.id):
         review = db.session.get(RetentionReview, (agency.id, review.id))
         with pytest.raises(services.RetentionError) as refused:
             services.decide(agency, review, services.DecisionData("destroy", "Old"), by=admin)
         db.session.rollback()
-    assert refused.value.code == "retention_not_over"
+    assert (refused.value.code, refused.value.field) == ("retention_not_over", "decision")
+    # keeping it is possible at once
+    world = type("W", (), {"agency": agency, "admin": admin})
+    assert (
+        decide(world, review, early, decision="keep", reason="Not yet", review_on=due + timedelta(days=1))
+        == "keep"
+    )
 
 
 def test_the_appraisal_page_shows_the_reason_missing_next_to_its_field(client, factory):
