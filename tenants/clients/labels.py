@@ -67,6 +67,7 @@ def register(bp: object) -> None:
         classification_text,
         weekday_names,
         relationship_label,
+        read_section_label,
     ):
         bp.app_template_global(fn.__name__)(fn)  # type: ignore[attr-defined]
 
@@ -79,3 +80,18 @@ def weekday_names(days: list[int]) -> str:
 def relationship_label(code: str) -> str:
     labels = {"self": _("The client"), "family": _("Family member"), "guardian": _("Guardian")}
     return labels.get(code, code)
+
+
+def read_section_label(section: str) -> str:
+    """Which part of a client's file a logged read showed (`tenants.clients.read_log`)."""
+    labels = {
+        "file": _("The file"),
+        "edit": _("The profile, to edit it"),
+        "case": _("A case"),
+        "visit": _("A visit sheet"),
+        "schedule": _("A carer's schedule"),
+        "api": _("The phone app"),
+        "calendar_feed": _("A carer's calendar feed"),
+        "emergency_contacts": _("The emergency contacts"),
+    }
+    return labels.get(section, section)

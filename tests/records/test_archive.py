@@ -78,6 +78,10 @@ def test_the_visit_sheet_logs_its_client(client, week):
     (read,) = reads(week.agency, "visit")
     assert (read.client_id, read.user_id) == (week.client.id, week.carer_user.id)
     assert inserts(counter) == 1
+    # the admins see it in the file's access log, worded
+    login(client, week.admin)
+    log = client.get(f"/a/{week.agency.slug}/clients/{week.client.id}/access-log")
+    assert week.carer_user.email in log.text and "A visit sheet" in log.text
 
 
 def test_the_phone_api_logs_the_clients_it_sends(client, factory, week):
