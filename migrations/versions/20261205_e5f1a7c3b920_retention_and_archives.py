@@ -2,7 +2,7 @@
 retention, anonymised clients, special programmes, platform settings
 
 Revision ID: e5f1a7c3b920
-Revises: e1f4a9c3b7d2
+Revises: e5f1a9c3b7d4
 Create Date: 2026-12-05 16:20:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from saas import rls
 
 revision: str = "e5f1a7c3b920"
-down_revision: str | None = "e1f4a9c3b7d2"
+down_revision: str | None = "e5f1a9c3b7d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
