@@ -2,7 +2,7 @@
 retention, anonymised clients, special programmes, platform settings
 
 Revision ID: e5f1a7c3b920
-Revises: e5f1a9c3b7d4
+Revises: e3c1a9b7d2f4
 Create Date: 2026-12-05 16:20:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from saas import rls
 
 revision: str = "e5f1a7c3b920"
-down_revision: str | None = "e5f1a9c3b7d4"
+down_revision: str | None = "e3c1a9b7d2f4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
