@@ -11,7 +11,6 @@ Each test runs inside one transaction that is rolled back at the end.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import re
@@ -63,6 +62,12 @@ def services() -> Iterator[dict[str, object]]:
     database_url = make_url(owner_url(base_db)).set(database=name).render_as_string(hide_password=False)
     if citus:
         join_cluster(database_url, nodes)
+        _NODES[database_url] = [
+            make_url(node)
+            .set(database=name, drivername="postgresql+psycopg")
+            .render_as_string(hide_password=False)
+            for node in nodes
+        ]
     redis_url = base_redis
     if not redis_url.startswith("unix://"):
         # a redis database index of our own per xdist worker
@@ -71,6 +76,8 @@ def services() -> Iterator[dict[str, object]]:
     yield {"database_url": database_url, "redis_url": redis_url, "embedded": embedded}
     with contextlib.suppress(RuntimeError):  # no engine when no test made the app
         db.get_engine().dispose()
+    for engine in _OWNER_ENGINES.values():
+        engine.dispose()
     for admin in admins:  # the coordinator first: it holds connections to the workers
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -295,27 +302,43 @@ def _committed_test(owner_url: str) -> Iterator[object]:
 
 
 _SEEDED: dict[str, set[str]] = {}
+# the test database on each node of the cluster, by its coordinator URL
+_NODES: dict[str, list[str]] = {}
 
 
 def empty_tables(owner_url: str) -> None:
-    """Every table the migrations left empty, emptied again in one TRUNCATE
-    (as the owner; the append-only logs' refusal is lifted for it alone)."""
-    engine = _owner_engine(owner_url)
-    with engine.begin() as conn:
-        tables = [
-            t
-            for t in conn.execute(
-                text("select tablename from pg_tables where schemaname = 'public' order by 1")
-            ).scalars()
-            if t not in _SEEDED[owner_url]
-        ]
-        conn.execute(text("set local session_replication_role = replica"))
-        conn.execute(text("truncate " + ", ".join(f'"{t}"' for t in tables)))
+    """Every table the migrations left empty, emptied again: on each node of
+    the cluster, as the superuser, every table there (shards, reference
+    copies, the coordinator's own), with `session_replication_role =
+    replica` so that Citus propagates nothing and the append-only logs'
+    refusal of TRUNCATE does not fire (it stays on for every other session)."""
+    for url in _NODES.get(owner_url, [owner_url]):
+        engine = _owner_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("set local session_replication_role = replica"))
+            if owner_url in _NODES:
+                # a node hides its shards (and the coordinator its copies of the
+                # reference tables) from the catalog views unless asked
+                conn.execute(text("set local citus.override_table_visibility = off"))
+                conn.execute(text("set local citus.enable_manual_changes_to_shards = on"))
+            tables = [
+                t
+                for t in conn.execute(
+                    text("select tablename from pg_tables where schemaname = 'public' order by 1")
+                ).scalars()
+                if t not in _SEEDED[owner_url]
+            ]
+            if tables:
+                conn.execute(text("truncate " + ", ".join(f'"{t}"' for t in tables)))
 
 
-@functools.cache
+_OWNER_ENGINES: dict[str, object] = {}
+
+
 def _owner_engine(url: str):
-    return create_engine(url, pool_size=1, max_overflow=1)
+    if url not in _OWNER_ENGINES:
+        _OWNER_ENGINES[url] = create_engine(url, pool_size=1, max_overflow=1)
+    return _OWNER_ENGINES[url]
 
 
 @pytest.fixture
