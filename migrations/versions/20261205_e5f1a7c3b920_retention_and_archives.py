@@ -6,6 +6,7 @@ Revises: e3c1a9b7d2f4
 Create Date: 2026-12-05 16:20:00
 """
 
+import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -84,14 +85,18 @@ def upgrade() -> None:
 
 def _archive_clients_without_an_open_case() -> None:
     """Clients whose cases are all closed were never marked archived: they are
-    now, from their last closing (each agency in scope in turn: forced RLS)."""
+    now, from the start of their last closing day in the agency's zone (each
+    agency in scope in turn: forced RLS). On Citus the agency is put in scope
+    by SET LOCAL, which it replays on the workers (set_config it does not),
+    and the time is made with the zone named, as an UPDATE there may not call
+    a function that depends on the session's TimeZone on a column."""
     bind = op.get_bind()
-    for (agency_id,) in bind.execute(sa.text("select id from agencies")).all():
-        bind.execute(sa.text("select set_config('app.tenant_id', :t, true)"), {"t": str(agency_id)})
+    for agency_id, zone in bind.execute(sa.text("select id, timezone from agencies")).all():
+        bind.exec_driver_sql(f"SET LOCAL app.tenant_id = '{uuid.UUID(str(agency_id))}'")
         bind.execute(
             sa.text(
                 """
-                update clients c set archived_at = last.closed_on::timestamptz
+                update clients c set archived_at = timezone(:zone, last.closed_on::timestamp)
                 from (
                   select k.tenant_id, k.client_id, max(k.closed_on) as closed_on from cases k
                   where k.tenant_id = :t group by k.tenant_id, k.client_id
@@ -101,9 +106,9 @@ def _archive_clients_without_an_open_case() -> None:
                   and c.archived_at is null
                 """
             ),
-            {"t": agency_id},
+            {"t": agency_id, "zone": zone},
         )
-    bind.execute(sa.text("select set_config('app.tenant_id', '', true)"))
+    bind.exec_driver_sql("SET LOCAL app.tenant_id = ''")
 
 
 def downgrade() -> None:
