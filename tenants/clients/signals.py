@@ -87,6 +87,12 @@ class TimelineWanted:
         return bindparam("timezone", type_=String)
 
     @property
+    def user_id(self) -> ColumnElement[uuid.UUID]:
+        # who reads the file (the file's own statement binds it for its access
+        # log): a part whose lines only some may see (safeguarding) asks it
+        return bindparam("user_id", type_=Uuid)
+
+    @property
     def now(self) -> ColumnElement[datetime]:
         # the moment of reading: what is still to come is not in the file
         return bindparam("now", type_=DateTime(timezone=True))

@@ -26,6 +26,7 @@ from saas.i18n import format_month
 from tenants.feedback.labels import dimension_label
 from tenants.quality import services, targets
 from tenants.quality.models import QualitySummary
+from tenants.quality.signals import sections_for
 
 # (file, face in a collection): the first that exists is used
 CANDIDATES: tuple[tuple[str, int], ...] = (
@@ -176,6 +177,13 @@ def _write(doc: _Lines, summary: QualitySummary, agency_name: str) -> None:
             doc.text_line("• " + services.describe(kpi.key, figures["kpis"][kpi.key]))
         doc.ln(2)
         _details(doc, figures)
+    if summary.built_at is not None:
+        for section in sections_for(summary):  # the other areas' sections (incidents ...)
+            doc.text_line(section.title, size=12, height=8)
+            for label, value in section.rows:
+                doc.text_line(f"{label}: {value}")
+            for note in section.notes:
+                doc.text_line(note, size=9)
 
 
 def _details(doc: _Lines, f: dict[str, Any]) -> None:

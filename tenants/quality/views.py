@@ -37,6 +37,7 @@ from tenants.quality import jobs as _jobs  # noqa: F401 - registers the build jo
 from tenants.quality.forms import PublishForm
 from tenants.quality.models import BuildState, QualitySummary
 from tenants.quality.pdf import render as render_pdf
+from tenants.quality.signals import sections_for
 
 bp = Blueprint("quality", __name__, url_prefix="/a/<slug>")
 
@@ -126,6 +127,8 @@ def _show(summary: QualitySummary, publish_form: PublishForm | None = None) -> A
         peers=peers,
         busy=summary.state in (BuildState.QUEUED, BuildState.BUILDING),
         trend_svg=_trend_chart(figures),
+        # the other areas' sections (incidents ...), from their own figures
+        sections=sections_for(summary) if summary.built_at else [],
         dimensions=DIMENSIONS,
         can_build=can(BUILD_QUALITY_SUMMARIES),
         min_peers=services.MIN_PEERS,

@@ -1,0 +1,280 @@
+"""What the incidents pages, the API, the client's file and the quality
+summary read: a fixed number of statements per page."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Date, Integer, String, and_, cast, extract, func, literal, null, select
+from sqlalchemy.orm import aliased
+
+from saas import db
+from saas.links import UrlPattern
+from saas.models import Agency, Membership, Role, User
+from tenants.clients.models import Client
+from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted
+from tenants.incidents import MANAGE_INCIDENTS
+from tenants.incidents.labels import severity_label, status_label, type_label
+from tenants.incidents.models import Incident, IncidentAction, IncidentStatus, IncidentType, Severity
+from tenants.incidents.services import visible_to, visible_to_user
+from tenants.scheduling.models import Visit
+from tenants.staffing.models import StaffFile
+
+LIST_ROWS = 200
+
+
+def _name_of(member: Any) -> Any:
+    """The name of a membership (aliased), as a scalar subquery."""
+    return (
+        select(User.name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == Incident.tenant_id, Membership.id == member)
+        .scalar_subquery()
+    )
+
+
+def incident_list(membership: Membership, *, open_only: bool = False) -> list[Any]:
+    """The incidents the member sees, newest first: (incident, client, reporter)."""
+    stmt = (
+        select(
+            Incident,
+            Client.full_name.label("client"),
+            _name_of(Incident.reporter_membership_id).label("reporter"),
+        )
+        .outerjoin(Client, and_(Client.tenant_id == Incident.tenant_id, Client.id == Incident.client_id))
+        .where(visible_to(membership))
+        .order_by(Incident.reported_at.desc(), Incident.id.desc())
+        .limit(LIST_ROWS)
+    )
+    if open_only:
+        stmt = stmt.where(Incident.status != IncidentStatus.CLOSED)
+    return list(db.session.execute(stmt).all())
+
+
+def visible_incident(incident_id: uuid.UUID, membership: Membership | None) -> Incident | None:
+    """The incident if the member may see it (another agency's: None too)."""
+    if membership is None:
+        return None
+    return db.session.scalar(select(Incident).where(Incident.id == incident_id, visible_to(membership)))
+
+
+@dataclass
+class IncidentPage:
+    incident: Incident
+    names: dict[str, str | None]
+    client: str | None
+    visit_start: datetime | None
+    staff: str | None
+    actions: list[Any] = field(default_factory=list)  # (action, owner name)
+
+
+def incident_page(incident: Incident) -> IncidentPage:
+    """The names around one incident (one statement) and its actions with
+    their owners (one statement)."""
+    staff_name = (
+        select(User.name)
+        .join(Membership, Membership.user_id == User.id)
+        .join(
+            StaffFile,
+            and_(StaffFile.tenant_id == Membership.tenant_id, StaffFile.membership_id == Membership.id),
+        )
+        .where(StaffFile.tenant_id == Incident.tenant_id, StaffFile.id == Incident.staff_file_id)
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(
+            _name_of(Incident.reporter_membership_id).label("reporter"),
+            _name_of(Incident.responded_by_membership_id).label("responder"),
+            _name_of(Incident.investigator_membership_id).label("investigator"),
+            _name_of(Incident.acknowledged_by_membership_id).label("acknowledger"),
+            _name_of(Incident.closed_by_membership_id).label("closer"),
+            select(Client.full_name)
+            .where(Client.tenant_id == Incident.tenant_id, Client.id == Incident.client_id)
+            .scalar_subquery()
+            .label("client"),
+            select(Visit.starts_at)
+            .where(Visit.tenant_id == Incident.tenant_id, Visit.id == Incident.visit_id)
+            .scalar_subquery()
+            .label("visit_start"),
+            staff_name.label("staff"),
+        ).where(Incident.id == incident.id)
+    ).one()
+    owner = aliased(Membership)
+    actions = db.session.execute(
+        select(IncidentAction, User.name)
+        .join(
+            owner,
+            and_(owner.tenant_id == IncidentAction.tenant_id, owner.id == IncidentAction.owner_membership_id),
+        )
+        .join(User, User.id == owner.user_id)
+        .where(IncidentAction.incident_id == incident.id)
+        .order_by(IncidentAction.created_at, IncidentAction.id)
+    ).all()
+    names = {k: getattr(row, k) for k in ("reporter", "responder", "investigator", "acknowledger", "closer")}
+    return IncidentPage(incident, names, row.client, row.visit_start, row.staff, list(actions))
+
+
+def action_of(incident: Incident, action_id: uuid.UUID) -> IncidentAction | None:
+    return db.session.scalar(
+        select(IncidentAction).where(
+            IncidentAction.id == action_id, IncidentAction.incident_id == incident.id
+        )
+    )
+
+
+# -- the forms' choices ------------------------------------------------------------------------
+
+
+def investigator_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(Membership.id, User.name)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.active.is_(True), Membership.role.in_(MANAGE_INCIDENTS.roles))
+        .order_by(User.name)
+        .limit(2000)
+    ).all()
+    return [(str(i), n) for i, n in rows]
+
+
+def owner_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(Membership.id, User.name)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.active.is_(True), Membership.role != Role.CLIENT)
+        .order_by(User.name)
+        .limit(2000)
+    ).all()
+    return [(str(i), n) for i, n in rows]
+
+
+def client_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(Client.id, Client.full_name).order_by(Client.full_name).limit(2000)
+    ).all()
+    return [(str(i), n) for i, n in rows]
+
+
+def staff_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(StaffFile.id, User.name)
+        .join(
+            Membership,
+            and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
+        )
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.active.is_(True))
+        .order_by(User.name)
+        .limit(2000)
+    ).all()
+    return [(str(i), n) for i, n in rows]
+
+
+def visit_prefill(visit_id: uuid.UUID) -> Any:
+    """The visit a report starts from: its client and start, or None."""
+    return db.session.execute(
+        select(
+            Visit.id, Visit.client_id, Visit.starts_at, Visit.staff_file_id, Client.full_name.label("client")
+        )
+        .join(Client, and_(Client.tenant_id == Visit.tenant_id, Client.id == Visit.client_id))
+        .where(Visit.id == visit_id)
+    ).first()
+
+
+# -- the client's file --------------------------------------------------------------------------
+
+
+def client_file_incidents(wanted: TimelineWanted) -> Any:
+    """A page of the client's incidents, newest first by when they happened;
+    an abuse or neglect report only for an admin or a person named on it."""
+    return (
+        select(
+            Incident.occurred_at.label("at"),
+            cast(func.timezone(wanted.timezone, Incident.occurred_at), Date).label("on"),
+            Incident.id.label("ref"),
+            Incident.id.label("link"),
+            literal("incident", String).label("kind"),
+            Incident.type.label("label"),
+            null().cast(Integer).label("number"),
+            (Incident.severity + literal(":", String) + Incident.status).label("detail"),
+        )
+        .where(
+            Incident.client_id == wanted.client_id,
+            visible_to_user(wanted.user_id),
+            *wanted.older(Incident.occurred_at, Incident.id),
+        )
+        .order_by(Incident.occurred_at.desc(), Incident.id.desc())
+        .limit(wanted.limit)
+    )
+
+
+def incident_entries(lines: Sequence[TimelineLine]) -> list[TimelineEntry]:
+    url = UrlPattern("incidents.show", "incident_id")
+    out = []
+    for line in lines:
+        severity, _sep, status = (line.detail or "").partition(":")
+        out.append(
+            TimelineEntry(
+                line.on,
+                "incident",
+                _(
+                    "Incident: %(type)s (%(severity)s)",
+                    type=type_label(line.label or ""),
+                    severity=severity_label(severity),
+                ),
+                status_label(status),
+                url(line.link),
+            )
+        )
+    return out
+
+
+# -- the monthly quality summary ----------------------------------------------------------------
+
+
+@dataclass
+class MonthFigures:
+    reported: int
+    by_type: dict[str, int]
+    by_severity: dict[str, int]
+    responded: int
+    mean_response_minutes: float | None
+
+
+def _local_start(agency: Agency, day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=agency.zone).astimezone(UTC)
+
+
+def month_figures(agency: Agency, month: date) -> MonthFigures:
+    """The incidents reported in the agency's month: counts by type and by
+    severity, and the mean time from report to first response (one SELECT)."""
+    month = month.replace(day=1)
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    lo, hi = _local_start(agency, month), _local_start(agency, following)
+    rows = db.session.execute(
+        select(
+            Incident.type,
+            Incident.severity,
+            func.count(),
+            func.count(Incident.responded_at),
+            func.coalesce(func.sum(extract("epoch", Incident.responded_at - Incident.reported_at)), 0),
+        )
+        .where(Incident.reported_at >= lo, Incident.reported_at < hi)
+        .group_by(Incident.type, Incident.severity)
+    ).all()
+    by_type = {t.value: 0 for t in IncidentType}
+    by_severity = {s.value: 0 for s in Severity}
+    total = responded = 0
+    seconds = 0.0
+    for kind, severity, count, answered, spent in rows:
+        by_type[kind] = by_type.get(kind, 0) + count
+        by_severity[severity] = by_severity.get(severity, 0) + count
+        total += count
+        responded += answered
+        seconds += float(spent)
+    mean = round(seconds / responded / 60, 1) if responded else None
+    return MonthFigures(total, by_type, by_severity, responded, mean)
