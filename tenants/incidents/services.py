@@ -386,7 +386,7 @@ def add_action(
     audit.record(
         "incident.action_added",
         str(incident.id),
-        action=str(action.id),
+        action_id=str(action.id),
         rectification=str(action.rectification_id) if action.rectification_id else None,
     )
     return action
@@ -400,7 +400,7 @@ def complete_action(incident: Incident, action: IncidentAction, *, by: Membershi
         raise IncidentError("already_done")
     action.done_at = db.utcnow()
     action.done_by_membership_id = by.id
-    audit.record("incident.action_done", str(incident.id), action=str(action.id))
+    audit.record("incident.action_done", str(incident.id), action_id=str(action.id))
 
 
 def acknowledge(incident: Incident, *, by: Membership) -> None:
