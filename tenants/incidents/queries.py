@@ -6,22 +6,39 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, Integer, String, and_, cast, extract, func, literal, null, select
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Uuid,
+    and_,
+    cast,
+    column,
+    extract,
+    func,
+    literal,
+    null,
+    select,
+    values,
+)
 from sqlalchemy.orm import aliased
 
 from saas import db
 from saas.links import UrlPattern
-from saas.models import Agency, Membership, Role, User
+from saas.models import Membership, Role, User
+from saas.settings import agency_setting
 from tenants.clients.models import Client
 from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted
 from tenants.incidents import MANAGE_INCIDENTS
 from tenants.incidents.labels import severity_label, status_label, type_label
 from tenants.incidents.models import Incident, IncidentAction, IncidentStatus, IncidentType, Severity
 from tenants.incidents.services import visible_to, visible_to_user
+from tenants.quality.signals import MonthBounds
 from tenants.scheduling.models import Visit
 from tenants.staffing.models import StaffFile
 
@@ -236,45 +253,62 @@ def incident_entries(lines: Sequence[TimelineLine]) -> list[TimelineEntry]:
 # -- the monthly quality summary ----------------------------------------------------------------
 
 
-@dataclass
-class MonthFigures:
-    reported: int
-    by_type: dict[str, int]
-    by_severity: dict[str, int]
-    responded: int
-    mean_response_minutes: float | None
-
-
-def _local_start(agency: Agency, day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=agency.zone).astimezone(UTC)
-
-
-def month_figures(agency: Agency, month: date) -> MonthFigures:
-    """The incidents reported in the agency's month: counts by type and by
-    severity, and the mean time from report to first response (one SELECT)."""
-    month = month.replace(day=1)
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    lo, hi = _local_start(agency, month), _local_start(agency, following)
-    rows = db.session.execute(
+def month_figures(connection: Any, bounds: Sequence[MonthBounds]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Each agency's incidents reported in its month: counts by type and by
+    severity, and the mean time from report to first response (responses
+    recorded by the build), with the agency's target then; one SELECT across
+    the agencies, on the connection the summary is built with."""
+    if not bounds:
+        return {}
+    months = values(
+        column("agency_id", Uuid),
+        column("lo", DateTime(timezone=True)),
+        column("hi", DateTime(timezone=True)),
+        column("as_of", DateTime(timezone=True)),
+        name="months",
+    ).data([(b.agency.id, b.lo, b.hi, b.as_of) for b in bounds])
+    answered = and_(Incident.responded_at.isnot(None), Incident.responded_at <= months.c.as_of)
+    rows = connection.execute(
         select(
+            Incident.tenant_id,
             Incident.type,
             Incident.severity,
             func.count(),
-            func.count(Incident.responded_at),
-            func.coalesce(func.sum(extract("epoch", Incident.responded_at - Incident.reported_at)), 0),
+            func.count().filter(answered),
+            func.coalesce(
+                func.sum(extract("epoch", Incident.responded_at - Incident.reported_at)).filter(answered), 0
+            ),
         )
-        .where(Incident.reported_at >= lo, Incident.reported_at < hi)
-        .group_by(Incident.type, Incident.severity)
+        .join(
+            months,
+            and_(
+                Incident.tenant_id == months.c.agency_id,
+                Incident.reported_at >= months.c.lo,
+                Incident.reported_at < months.c.hi,
+            ),
+        )
+        .group_by(Incident.tenant_id, Incident.type, Incident.severity)
     ).all()
-    by_type = {t.value: 0 for t in IncidentType}
-    by_severity = {s.value: 0 for s in Severity}
-    total = responded = 0
-    seconds = 0.0
-    for kind, severity, count, answered, spent in rows:
-        by_type[kind] = by_type.get(kind, 0) + count
-        by_severity[severity] = by_severity.get(severity, 0) + count
-        total += count
-        responded += answered
-        seconds += float(spent)
-    mean = round(seconds / responded / 60, 1) if responded else None
-    return MonthFigures(total, by_type, by_severity, responded, mean)
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    totals: dict[uuid.UUID, list[float]] = {}
+    for b in bounds:
+        found[b.agency.id] = {
+            "reported": 0,
+            "by_type": {t.value: 0 for t in IncidentType},
+            "by_severity": {s.value: 0 for s in Severity},
+            "responded": 0,
+            "mean_response_minutes": None,
+            "target_minutes": int(agency_setting(b.agency, "incident_response_target_minutes")),
+        }
+        totals[b.agency.id] = [0.0]
+    for agency_id, kind, severity, count, responded, seconds in rows:
+        figures = found[agency_id]
+        figures["reported"] += count
+        figures["by_type"][kind] = figures["by_type"].get(kind, 0) + count
+        figures["by_severity"][severity] = figures["by_severity"].get(severity, 0) + count
+        figures["responded"] += responded
+        totals[agency_id][0] += float(seconds)
+    for agency_id, figures in found.items():
+        if figures["responded"]:
+            figures["mean_response_minutes"] = round(totals[agency_id][0] / figures["responded"] / 60, 1)
+    return found

@@ -21,6 +21,7 @@ from saas.jobs import enqueue, enqueue_many
 from saas.models import Agency, Membership, Role, User
 from tenants.quality import kpis, targets
 from tenants.quality.models import BuildState, QualitySummary
+from tenants.quality.signals import MonthBounds, section_figures
 from tenants.scheduling.services import return_visit_due_day
 from tenants.staffing.settings import workforce_settings
 
@@ -125,6 +126,9 @@ def build_settings(agency: Agency, goals: targets.Targets) -> kpis.Settings:
 def _with_kpis(
     agency: Agency, month: date, window: kpis.Window, goals: targets.Targets, figures: dict[str, Any]
 ) -> dict[str, Any]:
+    # the other areas' figures of the month, with the agency in scope (tenants/quality/signals.py)
+    bounds = MonthBounds(agency, month, window.lo, window.hi, window.as_of)
+    figures["sections"] = section_figures(db.session(), [bounds])[agency.id]
     figures["kpis"] = targets.evaluate(figures, goals)
     figures["score"] = targets.score(figures["kpis"])
     figures["empty"] = kpis.is_empty(figures)

@@ -128,7 +128,7 @@ def _show(summary: QualitySummary, publish_form: PublishForm | None = None) -> A
         busy=summary.state in (BuildState.QUEUED, BuildState.BUILDING),
         trend_svg=_trend_chart(figures),
         # the other areas' sections (incidents ...), from their own figures
-        sections=sections_for(summary) if summary.built_at else [],
+        sections=sections_for(summary),
         dimensions=DIMENSIONS,
         can_build=can(BUILD_QUALITY_SUMMARIES),
         min_peers=services.MIN_PEERS,

@@ -14,10 +14,12 @@ from saas import db
 from saas.models import AuditEvent, MailMessage, Membership, Role, User
 from saas.notifications.models import Notification, Reminder
 from tenants.feedback.models import Rectification
-from tenants.incidents import queries, receivers, reminders, services
+from tenants.incidents import queries, reminders, services
 from tenants.incidents.models import Incident, IncidentAction
 from tenants.incidents.services import IncidentError, ReportData
+from tenants.quality import services as quality
 from tenants.quality.models import BuildState, QualitySummary
+from tenants.quality.signals import sections_for
 from tests.factories import login
 from tests.feedback.test_feedback import completed_world
 
@@ -335,16 +337,18 @@ def test_the_quality_section_counts_by_type_and_severity_with_the_mean_response(
         second.responded_at = second.reported_at + timedelta(minutes=90)
         db.session.flush()
         month = first.reported_at.astimezone(agency.zone).date().replace(day=1)
-        figures = queries.month_figures(agency, month)
-        assert figures.reported == 2 and figures.by_type["fall"] == 1 and figures.by_type["fire"] == 1
-        assert figures.by_severity == {"minor": 0, "moderate": 1, "serious": 1, "critical": 0}
-        assert figures.mean_response_minutes == 45.0
-        from tenants.quality.signals import SectionsWanted
-
-        section = receivers.incidents_in_quality_summary(SectionsWanted(agency, month))
+        # built at the end of the month, as the summary is (the figures are stored with it)
+        figures = quality.compute_figures(agency, month, as_of=db.utcnow() + timedelta(days=40))
+        stored = figures["sections"]["incidents"]
+        assert stored["reported"] == 2 and stored["by_type"]["fall"] == 1 and stored["by_type"]["fire"] == 1
+        assert stored["by_severity"] == {"minor": 0, "moderate": 1, "serious": 1, "critical": 0}
+        assert stored["mean_response_minutes"] == 45.0 and stored["target_minutes"] == 60
+        (section,) = sections_for(QualitySummary(month=month, figures=figures))
         rows = dict(section.rows)
         assert rows["Incidents reported"] == "2" and rows["Fire"] == "1"
         assert rows["Mean time from report to first response (target ≤ 60 min)"] == "45 min"
+        before = quality.compute_figures(agency, month, as_of=first.reported_at - timedelta(minutes=1))
+        assert before["sections"]["incidents"]["mean_response_minutes"] is None, "only responses by the build"
 
 
 # -- the pages --------------------------------------------------------------------------------
@@ -468,10 +472,11 @@ def test_the_quality_summary_page_shows_the_incidents_section(client, factory, d
     with factory.app.test_request_context(), db.tenant_scope(agency.id):
         incident = services.report(agency, fall(world, immediate_response="Helped up"), by=world.m_carer_user)
         month = incident.reported_at.astimezone(agency.zone).date().replace(day=1)
+        figures = quality.compute_figures(agency, month, as_of=db.utcnow() + timedelta(days=40))
         summary = QualitySummary(
             month=month,
             state=BuildState.DONE,
-            figures={},
+            figures=figures,
             locale="en",
             requested_at=db.utcnow(),
             built_at=db.utcnow(),
@@ -482,6 +487,8 @@ def test_the_quality_summary_page_shows_the_incidents_section(client, factory, d
     login(client, world.admin)
     page = client.get(f"/a/{agency.slug}/quality/{summary_id}")
     assert 'data-testid="quality-section-incidents"' in page.text and "Incidents reported" in page.text
+    pdf = client.get(f"/a/{agency.slug}/quality/{summary_id}/summary.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
 # -- the API and another agency -----------------------------------------------------------------

@@ -784,6 +784,13 @@ def test_summary_page_statement_count_does_not_grow_with_data(factory, client, d
 BUILD_STATEMENTS = 7
 
 
+def sections() -> int:
+    """One statement more per area adding its section's figures (tenants/quality/signals.py)."""
+    from tenants.quality.signals import summary_figures
+
+    return len(summary_figures.receivers)
+
+
 def test_build_statement_count_is_fixed(factory, dbconn, app_ctx):
     """One statement for all the figures, and a fixed number per build job,
     whatever the month's size."""
@@ -805,8 +812,8 @@ def test_build_statement_count_is_fixed(factory, dbconn, app_ctx):
             builds.append(counter.count)
             db.session.commit()
             assert db.session.scalar(select(QualitySummary.state)) == "done"
-    assert figures == [1, 1]
-    assert builds == [BUILD_STATEMENTS, BUILD_STATEMENTS]
+    assert figures == [1 + sections()] * 2
+    assert builds == [BUILD_STATEMENTS + sections()] * 2
 
 
 def test_the_sweep_queues_in_batches_once_each_without_the_progress_step(factory, dbconn, app_ctx):
@@ -1098,7 +1105,9 @@ def test_bulk_statement_count_is_one_statement_per_agency_and_the_store(factory,
         counts.append(counter.count)
         figures.append([s for s in counter.statements if "from visits v" in s])
         settings.append(sum(1 for s in all_.statements if s.startswith("SET LOCAL app.tenant_id")))
-    assert counts == [1 + BATCH_STATEMENTS, 3 + BATCH_STATEMENTS]
+    # and one per area adding its section's figures, per agency
+    per_agency = 1 + sections()
+    assert counts == [per_agency + BATCH_STATEMENTS, 3 * per_agency + BATCH_STATEMENTS]
     assert [len(f) for f in figures] == [1, 3]
     # each agency's, and the caller's back once at the end (and the one that begins the transaction)
     assert settings[0] <= 1 + 2 and settings[1] <= 3 + 2
