@@ -60,12 +60,27 @@ def test_demo_refuses_unless_empty_or_forced(app, dbconn, factory):
             "carer1 has visits"
         )
     assert_demo_quality_areas()
+    assert_demo_incidents()
     admin = db.session.scalar(select(User).where(User.email == "admin@sunrise.example"))
     carer = db.session.scalar(select(User).where(User.email == "carer1@sunrise.example"))
     coordinator = db.session.scalar(select(User).where(User.email == "coordinator@sunrise.example"))
     assert admin.totp_secret == "JBSWY3DPEHPK3PXP" and carer.totp_secret is None
     assert coordinator.totp_secret == "JBSWY3DPEHPK3PXP", "coordinators open client files: two-factor"
     assert db.session.scalar(select(User.is_operator).where(User.email == "operator@demo.example"))
+
+
+def assert_demo_incidents():
+    """Each demo agency has a fall reported from a visit, under investigation,
+    and an outage closed by its admin."""
+    from tenants.incidents.models import Incident
+
+    for slug in ("sunrise", "kangning"):
+        agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
+        with db.tenant_scope(agency.id):
+            rows = {i.type: i for i in db.session.scalars(select(Incident))}
+        assert set(rows) == {"fall", "outage"}
+        assert rows["fall"].status == "investigating" and rows["fall"].visit_id is not None
+        assert rows["outage"].status == "closed"
 
 
 def assert_demo_quality_areas():
