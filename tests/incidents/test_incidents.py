@@ -22,6 +22,7 @@ from tenants.quality.models import BuildState, QualitySummary
 from tenants.quality.signals import sections_for
 from tests.factories import login
 from tests.feedback.test_feedback import completed_world
+from tests.sqlcount import count_statements
 
 pytestmark = pytest.mark.dates  # also run with the clock moved (tests/moved_clock.py)
 
@@ -279,7 +280,7 @@ def test_reminders_go_once_and_overdue_steps_escalate_with_the_clock_moved(facto
             serious,
             description="Check the hoist",
             owner_id=world.m_carer_user.id,
-            due_on=agency.today() + timedelta(days=1),
+            due_on=agency.today() + timedelta(days=2),
             by=world.m_admin,
         )
         db.session.commit()
@@ -536,3 +537,73 @@ def test_another_agencys_incident_is_404(client, factory, dbconn):
     assert client.get(f"/api/v1/incidents/{theirs_id}", headers=bearer(token)).status_code == 404
     with db.tenant_scope(world.agency.id):
         assert db.session.scalar(select(func.count()).select_from(IncidentAction)) == 0
+
+
+def test_the_pages_cost_the_same_whatever_the_number_of_incidents_and_actions(client, factory, dbconn):
+    world = world_of(factory)
+    agency = world.agency
+    login(client, world.coordinator)
+
+    def add(actions: int):
+        with factory.app.test_request_context(), db.tenant_scope(agency.id):
+            incident = services.report(
+                agency, fall(world, immediate_response="Helped up"), by=world.m_carer_user
+            )
+            services.investigate(
+                agency,
+                incident,
+                investigator_id=world.m_coordinator.id,
+                deadline=agency.today(),
+                by=world.m_admin,
+            )
+            for n in range(actions):
+                services.add_action(
+                    agency,
+                    incident,
+                    description=f"Action {n}",
+                    owner_id=world.m_carer_user.id,
+                    due_on=agency.today(),
+                    by=world.m_admin,
+                )
+            db.session.commit()
+            return incident.id
+
+    costs = []
+    for actions in (1, 4):
+        incident_id = add(actions)
+        with count_statements() as show:
+            assert client.get(f"/a/{agency.slug}/incidents/{incident_id}").status_code == 200
+        with count_statements() as listing:
+            assert client.get(f"/a/{agency.slug}/incidents/").status_code == 200
+        costs.append((show.count, listing.count))
+    assert costs[0] == costs[1]
+
+
+def test_the_settings_page_checks_its_values(client, factory, dbconn):
+    world = world_of(factory)
+    login(client, world.admin)
+    url = f"/a/{world.agency.slug}/incidents/settings"
+    assert "The agency head acknowledges a serious incident within (hours)" in client.get(url).text
+    values = {
+        "incident_acknowledge_hours": "0",
+        "incident_investigation_days": "7",
+        "incident_response_target_minutes": "60",
+    }
+    refused = client.post(url, data=values)
+    assert refused.status_code == 422 and 'id="incident_acknowledge_hours-error"' in refused.text
+    assert client.post(url, data={**values, "incident_acknowledge_hours": "12"}).status_code == 302
+    with db.tenant_scope(world.agency.id):
+        from saas.settings import agency_setting
+
+        assert agency_setting(fresh_agency(world.agency.id), "incident_acknowledge_hours") == 12
+    carer = factory.app.test_client()
+    login(carer, world.carer_user)
+    assert carer.get(url).status_code == 403
+
+
+def fresh_agency(agency_id):
+    from saas.models import Agency
+
+    return db.session.scalar(
+        select(Agency).where(Agency.id == agency_id).execution_options(populate_existing=True)
+    )
