@@ -1,7 +1,7 @@
 """incidents: reports, their investigation and actions of prevention
 
 Revision ID: e7c1a9d40b5f
-Revises: d8b3f5a61c2e
+Revises: e1f4a9c3b7d2
 Create Date: 2026-12-05 15:42:09.760476
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from saas import rls
 
 revision: str = "e7c1a9d40b5f"
-down_revision: str | None = "d8b3f5a61c2e"
+down_revision: str | None = "e1f4a9c3b7d2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
