@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from saas import db
@@ -317,14 +318,15 @@ def test_the_sweep_finds_the_agencies_and_sends_once(app, factory, dbconn):
     world = world_of(factory)
     agency = world.agency
     with app.test_request_context(), db.tenant_scope(agency.id):
-        incident = services.report(agency, fall(world, type="missing_person"), by=world.m_carer_user)
-        incident.acknowledge_by = db.utcnow() - timedelta(minutes=1)
+        services.report(agency, fall(world, type="missing_person"), by=world.m_carer_user)
         db.session.commit()
-    with app.app_context():
-        reminders.escalation_sweep.__wrapped__()
-        reminders.escalation_sweep.__wrapped__()
-    with db.tenant_scope(agency.id):
-        assert kinds_sent(agency.id, "incident.unacknowledged") == 1
+    start = db.utcnow()
+    for hours, sent in ((23, 0), (25, 1), (30, 1)):
+        with time_machine.travel(start + timedelta(hours=hours), tick=False), app.app_context():
+            reminders.escalation_sweep.__wrapped__()
+            reminders.escalation_sweep.__wrapped__()
+        with db.tenant_scope(agency.id):
+            assert kinds_sent(agency.id, "incident.unacknowledged") == sent, f"after {hours} hours"
 
 
 def test_the_quality_section_counts_by_type_and_severity_with_the_mean_response(factory, app_ctx):
