@@ -1,8 +1,8 @@
-"""incidents: reports, their investigation and actions of prevention
+"""incidents: reports, the staff involved, their actions of prevention
 
 Revision ID: e7c1a9d40b5f
 Revises: e1f4a9c3b7d2
-Create Date: 2026-12-05 15:42:09.760476
+Create Date: 2026-12-05 16:11:59.626760
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ down_revision: str | None = "e1f4a9c3b7d2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLES = ("incidents", "incident_actions")
+TABLES = ("incidents", "incident_staff", "incident_actions")
 
 
 def upgrade() -> None:
@@ -31,7 +31,6 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=True),
         sa.Column("visit_id", sa.Uuid(), nullable=True),
-        sa.Column("staff_file_id", sa.Uuid(), nullable=True),
         sa.Column("people_involved", sa.Text(), nullable=False),
         sa.Column("place", sa.String(length=300), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
@@ -99,11 +98,6 @@ def upgrade() -> None:
             name=op.f("fk_incidents_tenant_id_responded_by_membership_id_memberships"),
         ),
         sa.ForeignKeyConstraint(
-            ["tenant_id", "staff_file_id"],
-            ["staff_files.tenant_id", "staff_files.id"],
-            name=op.f("fk_incidents_tenant_id_staff_file_id_staff_files"),
-        ),
-        sa.ForeignKeyConstraint(
             ["tenant_id", "visit_id"],
             ["visits.tenant_id", "visits.id"],
             name=op.f("fk_incidents_tenant_id_visit_id_visits"),
@@ -122,6 +116,34 @@ def upgrade() -> None:
         postgresql_where="status <> 'closed'",
     )
     op.create_index("ix_incidents_reported", "incidents", ["tenant_id", "reported_at"], unique=False)
+    op.create_table(
+        "incident_staff",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("incident_id", sa.Uuid(), nullable=False),
+        sa.Column("staff_file_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "incident_id"],
+            ["incidents.tenant_id", "incidents.id"],
+            name=op.f("fk_incident_staff_tenant_id_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "staff_file_id"],
+            ["staff_files.tenant_id", "staff_files.id"],
+            name=op.f("fk_incident_staff_tenant_id_staff_file_id_staff_files"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["agencies.id"], name=op.f("fk_incident_staff_tenant_id_agencies")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_incident_staff")),
+        sa.UniqueConstraint(
+            "tenant_id",
+            "incident_id",
+            "staff_file_id",
+            name=op.f("uq_incident_staff_tenant_id_incident_id_staff_file_id"),
+        ),
+    )
     op.create_table(
         "incident_actions",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -195,6 +217,7 @@ def downgrade() -> None:
     )
     op.drop_index("ix_incident_actions_incident", table_name="incident_actions")
     op.drop_table("incident_actions")
+    op.drop_table("incident_staff")
     op.drop_index("ix_incidents_reported", table_name="incidents")
     op.drop_index("ix_incidents_open", table_name="incidents", postgresql_where="status <> 'closed'")
     op.drop_index("ix_incidents_client", table_name="incidents")

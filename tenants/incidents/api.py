@@ -19,6 +19,8 @@ from tenants.incidents.models import Incident, IncidentStatus, IncidentType, Sev
 
 # type and severity are checked against their choices by the service
 CHOICE_LIMIT = 50
+# the most staff one report names
+MAX_STAFF = 50
 
 INCIDENT_SCHEMA = {
     "type": "object",
@@ -58,6 +60,16 @@ def _uuid(body: dict[str, Any], key: str) -> uuid.UUID | None:
         return uuid.UUID(raw)
     except ValueError:
         refuse(422, _("%(field)s must be an id.", field=key))
+
+
+def _uuids(body: dict[str, Any], key: str) -> list[uuid.UUID]:
+    raw = body.get(key) or []
+    if not isinstance(raw, list) or len(raw) > MAX_STAFF:
+        refuse(422, _("%(field)s must be a list of ids.", field=key))
+    return [
+        _uuid({key: value}, key) or refuse(422, _("%(field)s must be a list of ids.", field=key))
+        for value in raw
+    ]
 
 
 def _moment(body: dict[str, Any], key: str) -> datetime | None:
@@ -102,6 +114,11 @@ def _moment(body: dict[str, Any], key: str) -> datetime | None:
                     "immediate_response": {"type": "string"},
                     "visit_id": {"type": "string", "format": "uuid"},
                     "client_id": {"type": "string", "format": "uuid"},
+                    "staff_ids": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "uuid"},
+                        "description": "staff files of the staff involved",
+                    },
                 },
             }
         ),
@@ -128,6 +145,7 @@ def api_incidents() -> Any:
         immediate_response=field("immediate_response"),
         visit_id=_uuid(body, "visit_id"),
         client_id=_uuid(body, "client_id"),
+        staff_file_ids=_uuids(body, "staff_ids"),
     )
     # a refusal (IncidentError) is answered by the core with its status and message
     incident = services.report(g.agency, data, by=g.membership)

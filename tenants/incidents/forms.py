@@ -8,6 +8,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -71,7 +72,7 @@ class ReportForm(FlaskForm):
         _l("People involved (optional)"), validators=[Optional(), Length(max=4000)], filters=[strip]
     )
     client_id = SelectField(_l("Client (optional)"), choices=[], default="")
-    staff_file_id = SelectField(_l("Member of staff involved (optional)"), choices=[], default="")
+    staff_file_ids = SelectMultipleField(_l("Staff involved (optional)"), choices=[], default=[])
     visit_id = HiddenField()
     immediate_response = TextAreaField(
         _l("What was done at once (optional)"),

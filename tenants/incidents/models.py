@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Index, String, Text
+from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saas.db import Base, TenantScoped, enum_check, tenant_fk, utcnow
@@ -54,8 +54,6 @@ class Incident(TenantScoped, Base):
     status: Mapped[str] = mapped_column(String(20), default=IncidentStatus.REPORTED)
     client_id: Mapped[uuid.UUID | None]
     visit_id: Mapped[uuid.UUID | None]
-    # a member of staff involved, besides the people named in words
-    staff_file_id: Mapped[uuid.UUID | None]
     people_involved: Mapped[str] = mapped_column(Text, default="")
     place: Mapped[str] = mapped_column(String(300))
     occurred_at: Mapped[datetime]
@@ -81,7 +79,6 @@ class Incident(TenantScoped, Base):
     __table_args__ = (
         tenant_fk("client_id", "clients"),
         tenant_fk("visit_id", "visits"),
-        tenant_fk("staff_file_id", "staff_files"),
         tenant_fk("reporter_membership_id", "memberships"),
         tenant_fk("responded_by_membership_id", "memberships"),
         tenant_fk("acknowledged_by_membership_id", "memberships"),
@@ -99,6 +96,21 @@ class Incident(TenantScoped, Base):
         Index("ix_incidents_reported", "tenant_id", "reported_at"),
         Index("ix_incidents_client", "tenant_id", "client_id", "occurred_at"),
         Index("ix_incidents_open", "tenant_id", "status", postgresql_where="status <> 'closed'"),
+    )
+
+
+class IncidentStaff(TenantScoped, Base):
+    """A member of staff involved in an incident (besides the people named in words)."""
+
+    __tablename__ = "incident_staff"
+
+    incident_id: Mapped[uuid.UUID]
+    staff_file_id: Mapped[uuid.UUID]
+
+    __table_args__ = (
+        tenant_fk("incident_id", "incidents", ondelete="CASCADE"),
+        tenant_fk("staff_file_id", "staff_files"),
+        UniqueConstraint("tenant_id", "incident_id", "staff_file_id"),
     )
 
 

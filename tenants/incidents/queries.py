@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     values,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
 from saas import db
@@ -36,7 +37,14 @@ from tenants.clients.models import Client
 from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted
 from tenants.incidents import MANAGE_INCIDENTS
 from tenants.incidents.labels import severity_label, status_label, type_label
-from tenants.incidents.models import Incident, IncidentAction, IncidentStatus, IncidentType, Severity
+from tenants.incidents.models import (
+    Incident,
+    IncidentAction,
+    IncidentStaff,
+    IncidentStatus,
+    IncidentType,
+    Severity,
+)
 from tenants.incidents.services import visible_to, visible_to_user
 from tenants.quality.signals import MonthBounds
 from tenants.scheduling.models import Visit
@@ -93,14 +101,18 @@ class IncidentPage:
 def incident_page(incident: Incident) -> IncidentPage:
     """The names around one incident (one statement) and its actions with
     their owners (one statement)."""
-    staff_name = (
-        select(User.name)
+    staff_names = (
+        select(func.string_agg(User.name, aggregate_order_by(literal(", "), User.name)))
         .join(Membership, Membership.user_id == User.id)
         .join(
             StaffFile,
             and_(StaffFile.tenant_id == Membership.tenant_id, StaffFile.membership_id == Membership.id),
         )
-        .where(StaffFile.tenant_id == Incident.tenant_id, StaffFile.id == Incident.staff_file_id)
+        .join(
+            IncidentStaff,
+            and_(IncidentStaff.tenant_id == StaffFile.tenant_id, IncidentStaff.staff_file_id == StaffFile.id),
+        )
+        .where(IncidentStaff.tenant_id == Incident.tenant_id, IncidentStaff.incident_id == Incident.id)
         .scalar_subquery()
     )
     row = db.session.execute(
@@ -118,7 +130,7 @@ def incident_page(incident: Incident) -> IncidentPage:
             .where(Visit.tenant_id == Incident.tenant_id, Visit.id == Incident.visit_id)
             .scalar_subquery()
             .label("visit_start"),
-            staff_name.label("staff"),
+            staff_names.label("staff"),
         ).where(Incident.id == incident.id)
     ).one()
     owner = aliased(Membership)

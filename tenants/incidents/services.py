@@ -7,7 +7,7 @@ neglect reports are seen only by the admins and the people named on them."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from tenants.incidents.models import (
     SERIOUS_TYPES,
     Incident,
     IncidentAction,
+    IncidentStaff,
     IncidentStatus,
     IncidentType,
     Severity,
@@ -168,7 +169,7 @@ class ReportData:
     people_involved: str = ""
     client_id: uuid.UUID | None = None
     visit_id: uuid.UUID | None = None
-    staff_file_id: uuid.UUID | None = None
+    staff_file_ids: list[uuid.UUID] = field(default_factory=list)
     immediate_response: str = ""
 
 
@@ -205,11 +206,11 @@ def report(agency: Agency, data: ReportData, *, by: Membership) -> Incident:
         client_id = visit.client_id
     elif client_id is not None and db.session.scalar(select(Client.id).where(Client.id == client_id)) is None:
         raise IncidentError("client_unknown", "client_id")
-    if (
-        data.staff_file_id is not None
-        and db.session.scalar(select(StaffFile.id).where(StaffFile.id == data.staff_file_id)) is None
-    ):
-        raise IncidentError("staff_unknown", "staff_file_id")
+    staff_ids = list(dict.fromkeys(data.staff_file_ids or ()))
+    if staff_ids and len(
+        db.session.scalars(select(StaffFile.id).where(StaffFile.id.in_(staff_ids))).all()
+    ) != len(staff_ids):
+        raise IncidentError("staff_unknown", "staff_file_ids")
     response = (data.immediate_response or "").strip()
     incident = Incident(
         type=data.type,
@@ -217,7 +218,6 @@ def report(agency: Agency, data: ReportData, *, by: Membership) -> Incident:
         status=IncidentStatus.RESPONDED if response else IncidentStatus.REPORTED,
         client_id=client_id,
         visit_id=data.visit_id,
-        staff_file_id=data.staff_file_id,
         people_involved=(data.people_involved or "").strip()[:4000],
         place=place,
         occurred_at=data.occurred_at,
@@ -233,6 +233,7 @@ def report(agency: Agency, data: ReportData, *, by: Membership) -> Incident:
     )
     db.session.add(incident)
     db.session.flush()
+    db.session.add_all(IncidentStaff(incident_id=incident.id, staff_file_id=s) for s in staff_ids)
     audit.record("incident.reported", str(incident.id), type=incident.type, severity=incident.severity)
     send_now(reported_dues(agency, incident))
     return incident

@@ -63,7 +63,7 @@ def new() -> Any:
     form = ReportForm()
     blank = [("", _("None"))]
     form.client_id.choices = blank + (queries.client_choices() if manager else [])
-    form.staff_file_id.choices = blank + queries.staff_choices()
+    form.staff_file_ids.choices = queries.staff_choices()
     visit_id = uuid_or_none(request.args.get("visit_id") if request.method == "GET" else form.visit_id.data)
     visit = queries.visit_prefill(visit_id) if visit_id else None
     if visit is not None and not (manager or services.reports_on(visit.staff_file_id, membership)):
@@ -97,7 +97,7 @@ def new() -> Any:
                         people_involved=form.people_involved.data or "",
                         client_id=uuid_or_none(form.client_id.data),
                         visit_id=uuid_or_none(form.visit_id.data),
-                        staff_file_id=uuid_or_none(form.staff_file_id.data),
+                        staff_file_ids=[i for i in map(uuid_or_none, form.staff_file_ids.data or []) if i],
                         immediate_response=form.immediate_response.data or "",
                     ),
                     by=membership,

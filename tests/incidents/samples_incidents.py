@@ -53,3 +53,12 @@ def _action(factory, world: AgencyWorld) -> uuid.UUID:
             due_on=date(2030, 1, 1),
         ),
     )
+
+
+@sample("incident_staff")
+def _staff(factory, world: AgencyWorld) -> uuid.UUID:
+    from tenants.incidents.models import IncidentStaff
+
+    return _add(
+        world, IncidentStaff(incident_id=world.ids["incidents"], staff_file_id=world.ids["staff_files"])
+    )

@@ -16,7 +16,7 @@ from saas.models import AuditEvent, MailMessage, Membership, Role, User
 from saas.notifications.models import Notification, Reminder
 from tenants.feedback.models import Rectification
 from tenants.incidents import queries, reminders, services
-from tenants.incidents.models import Incident, IncidentAction
+from tenants.incidents.models import Incident, IncidentAction, IncidentStaff
 from tenants.incidents.services import IncidentError, ReportData
 from tenants.quality import services as quality
 from tenants.quality.models import BuildState, QualitySummary
@@ -83,8 +83,11 @@ def test_the_whole_flow_from_the_carers_report_to_closure_by_another(factory, ap
     world = world_of(factory)
     agency = world.agency
     with db.tenant_scope(agency.id):
-        incident = services.report(agency, fall(world), by=world.m_carer_user)
+        incident = services.report(
+            agency, fall(world, staff_file_ids=[world.staff.id]), by=world.m_carer_user
+        )
         assert incident.client_id == world.visit.client_id, "the visit's client comes with it"
+        assert db.session.scalars(select(IncidentStaff.staff_file_id)).all() == [world.staff.id]
         assert incident.status == "reported" and incident.acknowledge_by is None, (
             "moderate: no acknowledgement"
         )
@@ -155,6 +158,12 @@ def test_refusals_name_their_field(factory, app_ctx):
             )
         )
         assert (err.code, err.field) == ("occurred_future", "occurred_at")
+        err = refused(
+            lambda: services.report(
+                agency, fall(world, staff_file_ids=[world.visit.id]), by=world.m_carer_user
+            )
+        )
+        assert (err.code, err.field) == ("staff_unknown", "staff_file_ids")
         other_carer, _ = factory.member(agency, Role.CARER)
         err = refused(lambda: services.report(agency, fall(world), by=member(other_carer, agency)))
         assert (err.code, err.field) == ("visit_unknown", "visit_id"), "only one's own visit"
@@ -372,7 +381,6 @@ def test_a_carer_reports_from_the_visit_page_and_bad_input_keeps_nothing(client,
         "place": "Kitchen",
         "description": "Cut her finger opening a tin",
         "client_id": str(world.visit.client_id),
-        "staff_file_id": "",
         "visit_id": str(visit_id),
         "immediate_response": "",
     }
@@ -386,13 +394,16 @@ def test_a_carer_reports_from_the_visit_page_and_bad_input_keeps_nothing(client,
         ).status_code
         == 400
     )
-    done = client.post(f"/a/{slug}/incidents/new", data={**data, "type": "injury"})
+    done = client.post(
+        f"/a/{slug}/incidents/new", data={**data, "type": "injury", "staff_file_ids": [str(world.staff.id)]}
+    )
     assert done.status_code == 302
     with db.tenant_scope(world.agency.id):
         incident = db.session.scalar(select(Incident))
         assert incident.visit_id == visit_id and incident.reporter_membership_id == world.m_carer_user.id
     shown = client.get(done.location)
     assert shown.status_code == 200 and "Cut her finger opening a tin" in shown.text
+    assert "Staff involved" in shown.text and "Joan Smith" in shown.text
     # the carer records what was done at once; the investigation is not theirs
     assert client.post(f"{done.location}/respond", data={"immediate_response": "Plaster"}).status_code == 302
     assert client.post(f"{done.location}/investigate", data={}).status_code == 404
@@ -511,10 +522,13 @@ def test_a_carer_reports_through_the_phone_api(client, factory, dbconn):
         "place": "Living room",
         "description": "Evening tablets given twice",
         "visit_id": str(world.visit.id),
+        "staff_ids": [str(world.staff.id)],
     }
     made = client.post("/api/v1/incidents", json=body, headers=bearer(token))
     assert made.status_code == 200, made.text
     assert made.json["client_id"] == str(world.visit.client_id) and made.json["status"] == "reported"
+    bad_ids = client.post("/api/v1/incidents", json={**body, "staff_ids": ["nope"]}, headers=bearer(token))
+    assert bad_ids.status_code == 422
     missing = client.post("/api/v1/incidents", json={**body, "type": ""}, headers=bearer(token))
     assert missing.status_code == 400 and "Choose what kind" in missing.json["error"]["message"]
     mine = client.get("/api/v1/incidents", headers=bearer(token))
