@@ -401,6 +401,12 @@ def test_a_carer_reports_from_the_visit_page_and_bad_input_keeps_nothing(client,
     with db.tenant_scope(world.agency.id):
         incident = db.session.scalar(select(Incident))
         assert incident.visit_id == visit_id and incident.reporter_membership_id == world.m_carer_user.id
+    stranger, _ = factory.member(world.agency, Role.CARER)
+    other = factory.app.test_client()
+    login(other, stranger)
+    assert "From the visit to" not in other.get(f"/a/{slug}/incidents/new?visit_id={visit_id}").text
+    theirs = other.post(f"/a/{slug}/incidents/new", data={**data, "type": "injury", "client_id": ""})
+    assert theirs.status_code == 422 and "This visit was not found among yours." in theirs.text
     shown = client.get(done.location)
     assert shown.status_code == 200 and "Cut her finger opening a tin" in shown.text
     assert "Staff involved" in shown.text and "Joan Smith" in shown.text
