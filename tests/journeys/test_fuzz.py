@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -41,6 +42,24 @@ def _real_ids(stack: Stack, role: str, api) -> dict[str, str]:
     sent = api("POST", "/feedback", bearer, json={"kind": "opinion", "description": f"Fuzzing as {role}"})
     assert sent.status_code == 200, sent.text
     ids["feedback_id"] = sent.json()["id"]
+    if role == "client":  # may not report: another's incident is a 404 for them
+        if stack.world.get("incident_id"):
+            ids["incident_id"] = str(stack.world["incident_id"])
+    else:
+        reported = api(
+            "POST",
+            "/incidents",
+            bearer,
+            json={
+                "type": "other",
+                "severity": "minor",
+                "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+                "place": "Office",
+                "description": f"Fuzzing as {role}",
+            },
+        )
+        assert reported.status_code == 200, reported.text
+        ids["incident_id"] = reported.json()["id"]
     return ids
 
 

@@ -128,8 +128,33 @@ def test_a_carer_checks_in_and_out_by_phone_and_the_client_rates_the_visit(stack
     assert moved.status_code == 200, moved.text
     assert moved.json()["status"] == "acknowledged"
 
+    # something happened at the visit: the carer reports it from the phone, the head is told
+    reported = api(
+        "POST",
+        "/incidents",
+        carer,
+        json={
+            "type": "medication_error",
+            "severity": "moderate",
+            "occurred_at": datetime.now(LONDON).strftime("%Y-%m-%dT%H:%M"),
+            "place": "Kitchen",
+            "description": "The evening tablets were given at noon too",
+            "immediate_response": "Called the GP's out-of-hours line; she is fine",
+            "visit_id": visit_id,
+        },
+    )
+    assert reported.status_code == 200, reported.text
+    incident = reported.json()
+    assert incident["status"] == "responded" and incident["client_id"]
+    assert incident["id"] in {i["id"] for i in api("GET", "/incidents", coordinator).json()["incidents"]}
+    # (the demo's own incidents are a fall and an outage)
+    assert stack.mailbox.wait_for(ROLES["admin"], has="Incident reported: Medication error")
+
     stack.world.update(
-        visit_id=visit_id, feedback_id=item["id"], client_visit_id=upcoming.json()["visits"][0]["id"]
+        visit_id=visit_id,
+        feedback_id=item["id"],
+        incident_id=incident["id"],
+        client_visit_id=upcoming.json()["visits"][0]["id"],
     )
 
 
@@ -154,6 +179,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/feedback"): {"admin": 200, "coordinator": 200, "other": 403},
     ("POST", "/feedback"): {"admin": 200, "coordinator": 200, "carer": 200, "client": 200},
     ("POST", "/feedback/{feedback_id}/transition"): {"admin": 200, "coordinator": 200, "other": 404},
+    ("GET", "/incidents"): {"admin": 200, "coordinator": 200, "carer": 200, "other": 403},
+    ("POST", "/incidents"): {"admin": 200, "coordinator": 200, "carer": 200, "other": 403},
+    # reported by the carer in the journey
+    ("GET", "/incidents/{incident_id}"): {"admin": 200, "coordinator": 200, "carer": 200, "other": 404},
 }
 
 
@@ -164,6 +193,7 @@ def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[s
         "visit_id": world["visit_id"],
         "feedback_id": world["feedback_id"],
         "member_id": world["member_id"],
+        "incident_id": world["incident_id"],
     }
     bodies = {
         "/visits/{visit_id}/check-in": {},
@@ -176,6 +206,13 @@ def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[s
             "timeliness": 4,
         },
         "/feedback": {"kind": "praise", "description": f"Thank you, from the {role}."},
+        "/incidents": {
+            "type": "outage",
+            "severity": "minor",
+            "occurred_at": (datetime.now(LONDON) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+            "place": "Office",
+            "description": f"The lights went out, told by the {role}.",
+        },
         "/feedback/{feedback_id}/transition": {
             "to_status": "investigating" if role == "admin" else "responded",
             "response": "Looked into it with the team.",
@@ -188,11 +225,11 @@ def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[s
 
 
 def test_every_operation_answers_each_role_as_documented(stack: Stack, api):
-    if "visit_id" not in stack.world:
+    if "incident_id" not in stack.world:
         # its visit and feedback come from the phone journey: when this test runs
         # without it (on its own, or the journey ran against an earlier stack), make them
         test_a_carer_checks_in_and_out_by_phone_and_the_client_rates_the_visit(stack, api)
-    assert "visit_id" in stack.world and "feedback_id" in stack.world
+    assert "visit_id" in stack.world and "feedback_id" in stack.world and "incident_id" in stack.world
     tokens = {role: token(stack, role) for role in ROLES}
     me = api("GET", "/me", tokens["carer"]).json()
     stack.world["member_id"] = next(
