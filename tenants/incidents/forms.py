@@ -98,7 +98,7 @@ class FindingsForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    description = TextAreaField(_l("Action"), validators=[Length(max=4000)], filters=[strip])
+    description = TextAreaField(_l("What will be done"), validators=[Length(max=4000)], filters=[strip])
     owner = SelectField(_l("Owner"), choices=[])
     due_on = _DayField(_l("Due by"))
     rectification = BooleanField(_l("Also open a rectification (closed by a re-inspection)"))

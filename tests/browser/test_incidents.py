@@ -74,7 +74,7 @@ def test_a_carer_reports_a_coordinator_investigates_and_the_head_closes(new_cont
     office.get_by_label("Root cause").fill("The home's risk assessment missed the bathroom")
     office.get_by_role("button", name="Record the findings").click()
     expect(office.get_by_test_id("findings")).to_have_text("Wet floor and no bath mat")
-    office.get_by_label("Action", exact=True).fill("Fit a non-slip mat and a grab rail")
+    office.get_by_label("What will be done").fill("Fit a non-slip mat and a grab rail")
     office.get_by_label("Owner").select_option(label="Cora Coordinator")
     office.get_by_label("Due by").fill((world.agency.today() + timedelta(days=3)).isoformat())
     office.get_by_role("button", name="Add the action").click()
