@@ -173,10 +173,11 @@ class ReportData:
     immediate_response: str = ""
 
 
-def _text(value: str | None, field: str, limit: int) -> str:
+def _text(value: str | None, name: str, limit: int) -> str:
+    """A required text, trimmed (the pages and the API refuse longer ones before)."""
     value = (value or "").strip()
     if not value:
-        raise IncidentError("required", field)
+        raise IncidentError("required", name)
     return value[:limit]
 
 
