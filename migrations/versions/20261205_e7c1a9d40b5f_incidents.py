@@ -1,7 +1,7 @@
 """incidents: reports, the staff involved, their actions of prevention
 
 Revision ID: e7c1a9d40b5f
-Revises: e3c1a9b7d2f4
+Revises: e5f1a7c3b920
 Create Date: 2026-12-05 16:11:59.626760
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from saas import rls
 
 revision: str = "e7c1a9d40b5f"
-down_revision: str | None = "e3c1a9b7d2f4"
+down_revision: str | None = "e5f1a7c3b920"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
