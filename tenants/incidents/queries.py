@@ -182,8 +182,12 @@ def owner_choices() -> list[tuple[str, str]]:
 
 
 def client_choices() -> list[tuple[str, str]]:
+    # archived clients are kept apart (tenants/records): no new reports about them
     rows = db.session.execute(
-        select(Client.id, Client.full_name).order_by(Client.full_name).limit(2000)
+        select(Client.id, Client.full_name)
+        .where(Client.archived_at.is_(None))
+        .order_by(Client.full_name)
+        .limit(2000)
     ).all()
     return [(str(i), n) for i, n in rows]
 

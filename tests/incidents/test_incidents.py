@@ -629,3 +629,21 @@ def fresh_agency(agency_id):
     return db.session.scalar(
         select(Agency).where(Agency.id == agency_id).execution_options(populate_existing=True)
     )
+
+
+def test_destroying_a_clients_file_leaves_the_incident_without_them(factory, app_ctx):
+    """The records area's destruction (retention) clears what points at the
+    client's file, whatever the area: the incident stays, counted, nameless."""
+    from tenants.clients.models import Client
+    from tenants.clients.services.retention import destroy_client
+
+    world = world_of(factory)
+    agency = world.agency
+    with db.tenant_scope(agency.id):
+        incident = services.report(agency, fall(world), by=world.m_carer_user)
+        db.session.flush()
+        client = db.session.scalar(select(Client).where(Client.id == incident.client_id))
+        destroy_client(client)
+        db.session.flush()
+        kept = fresh(Incident, incident.id)
+        assert kept is not None and kept.client_id is None and kept.visit_id is None
