@@ -43,12 +43,11 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from saas import db
-from saas.lifecycle import note_write
 from saas.links import UrlPattern
 from saas.models import Agency, Membership, Role, User
 from tenants.catalogue.models import ServiceItem
 from tenants.clients.models import Client, RiskAssessment, ServicePlan
-from tenants.clients.read_log import log_reads, logged_reads, read_values
+from tenants.clients.read_log import log_reads
 from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted
 from tenants.scheduling import services
 from tenants.scheduling.labels import refusal_labels, visit_status_label
@@ -127,7 +126,7 @@ def _week(staff_id: ColumnElement[Any]) -> Select[Any]:
             ServiceItem.name.label("service"),
             last.c.notes,
             last.c.what_was_done,
-            Visit.client_id,  # for the read log (`logged`)
+            Visit.client_id,  # for the read log (`_run`)
         )
         .join(Client, and_(Client.tenant_id == Visit.tenant_id, Client.id == Visit.client_id))
         .join(
@@ -166,13 +165,6 @@ def _staff_week() -> Select[Any]:
 
 
 @cache
-def _logged(statement: Select[Any], section: str) -> Select[Any]:
-    """The statement's rows, each client shown logged as read (`section`) in
-    the same statement: the rows are a CTE read twice, run once."""
-    rows = statement.cte("shown")
-    return select(rows).order_by(rows.c.starts_at).add_cte(logged_reads(rows, section))
-
-
 def _bounds(agency: Agency, first: date, last: date) -> dict[str, datetime]:
     return {"lo": services.at_local(agency, first, "00:00"), "hi": services.at_local(agency, last, "00:00")}
 
@@ -237,11 +229,12 @@ def _run(
     statement: Select[Any], values: dict[str, Any], section: str | None, reader: uuid.UUID | None
 ) -> Any:
     """Run a schedule statement; with a `section`, each client shown is logged
-    as read by `reader` in the same statement."""
-    if section is None:
-        return db.session.execute(statement, values).all()
-    result = db.session.execute(_logged(statement, section), {**values, **read_values(reader)}).all()
-    note_write()
+    as read by `reader` (one INSERT of the rows' clients). Not a data-modifying
+    CTE in the same statement: Citus runs that INSERT ... SELECT through COPY,
+    which it refuses under row-level security."""
+    result = db.session.execute(statement, values).all()
+    if section is not None:
+        log_reads((row.client_id for row in result), section, reader)
     return result
 
 
