@@ -328,6 +328,39 @@ class Factory:
             db.session.commit()
             return item
 
+    def portal_feedback(
+        self,
+        agency: Agency,
+        membership: Membership,
+        kind: str = "complaint",
+        description: str = "The carer was rude",
+        **fields: object,
+    ):
+        """An opinion or complaint a portal member sends about their client
+        (`visit_id`, `staff_file_id`, `about`... among the client's recent
+        visits), through `submit_portal_feedback`."""
+        from tenants.feedback import services as feedback
+
+        with self.app.test_request_context(), db.tenant_scope(agency.id):
+            item = feedback.submit_portal_feedback(
+                agency, feedback.FeedbackData(kind=kind, description=description, **fields), membership
+            )
+            db.session.commit()
+            return item
+
+    def respond(self, agency: Agency, item_id: uuid.UUID, response: str, *, by: User | None = None):
+        """The office's answer to an opinion or complaint: it moves to
+        responded with `response`, through `transition` (which mails it to
+        the complainant)."""
+        from tenants.feedback import services as feedback
+        from tenants.feedback.models import FeedbackItem
+
+        with self.app.test_request_context(), db.tenant_scope(agency.id):
+            item = db.session.scalar(select(FeedbackItem).where(FeedbackItem.id == item_id))
+            feedback.transition(item, "responded", by=by, response=response, agency=agency)
+            db.session.commit()
+            return item
+
     def team(
         self,
         agency: Agency,
@@ -498,7 +531,7 @@ class Factory:
         """A client currently served: a case whose plan (one item, Mon and Thu)
         is active, so surveys count them eligible. `fields` go to the client
         (an `email` to be sent survey links, `languages`...)."""
-        client = self.client(agency, name, contacts=(), **fields)
+        client = self.client(agency, name, **fields)
         case = self.case(agency, client, by=author)
         self.plan(agency, case, item_id, author=author, approver=approver, active=True)
         return client

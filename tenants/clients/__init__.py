@@ -87,6 +87,14 @@ AREA = Area(
             section=_l("Clients"),
         ),
         Setting(
+            "plan_needs_emergency_contact",
+            Kind.BOOL,
+            True,
+            _l("A service plan can be submitted only for a client with an emergency contact"),
+            page="care",
+            section=_l("Clients"),
+        ),
+        Setting(
             "plan_review_reminder_days",
             Kind.INT,
             7,

@@ -55,6 +55,9 @@ register_messages(
         "approver_role": _l("Your role cannot approve plans."),
         "approver_is_author": _l("A plan must be approved by someone other than its author."),
         "not_approved": _l("Only an approved plan can be made active."),
+        "emergency_contact_needed": _l(
+            "Add at least one emergency contact to the client's file before submitting the plan."
+        ),
     },
     error=ClientError,
 )

@@ -94,6 +94,15 @@ AREA = Area(
             page="feedback",
         ),
         Setting(
+            "portal_feedback_visit_days",
+            Kind.INT,
+            30,
+            _l("The portal's opinion form offers the visits of the last (days)"),
+            min=1,
+            max=365,
+            page="feedback",
+        ),
+        Setting(
             "rating_link_email",
             Kind.BOOL,
             True,

@@ -81,6 +81,27 @@ class FeedbackForm(FlaskForm):
     confidential = BooleanField(_l("Keep my identity confidential (only the agency's managers see it)"))
 
 
+class PortalFeedbackForm(FeedbackForm):
+    """The portal's form: the member is known (no contact fields); the client,
+    visit and carer are chosen among their own. The choices are checked by the
+    rule (`submit_portal_feedback`), which says what is wrong next to the field."""
+
+    client_id = SelectField(_l("Who is it about?"), choices=[], validate_choice=False)
+    visit_id = SelectField(_l("Which visit"), choices=[], validate_choice=False)
+    staff_file_id = SelectField(_l("Which carer"), choices=[], validate_choice=False)
+
+
+class OnSiteFeedbackForm(FlaskForm):
+    """What a client told their carer during a visit."""
+
+    kind = RadioField(_l("What did the client tell you?"), choices=KIND_CHOICES, default="complaint")
+    about = SelectField(_l("It is about"), choices=ABOUT_CHOICES, default="visit")
+    description = TextAreaField(
+        _l("What the client said"), validators=[DataRequired(), Length(max=10000)], filters=[strip]
+    )
+    confidential = BooleanField(_l("The client asked for their identity to be kept confidential"))
+
+
 class PublicFeedbackForm(FeedbackForm):
     class Meta:
         csrf = False  # no session for the public; a signed timestamp and a honeypot instead
@@ -91,6 +112,8 @@ class PublicFeedbackForm(FeedbackForm):
 
 class StaffFeedbackForm(FeedbackForm):
     channel = SelectField(lazy_pgettext("how feedback came in", "Received"), choices=STAFF_CHANNEL_CHOICES)
+    # the opinion-box day a slip is entered from (the link from that day's log)
+    box_log_id = HiddenField()
 
 
 class TransitionForm(FlaskForm):

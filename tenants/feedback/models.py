@@ -167,6 +167,12 @@ class FeedbackItem(TenantScoped, Base):
     channel: Mapped[str] = mapped_column(String(20))
     membership_id: Mapped[uuid.UUID | None]
     entered_by_user_id: Mapped[uuid.UUID | None]
+    # whom it concerns, where known: the client, one of their visits, a carer
+    client_id: Mapped[uuid.UUID | None]
+    visit_id: Mapped[uuid.UUID | None]
+    staff_file_id: Mapped[uuid.UUID | None]
+    # the opinion-box day a slip was taken from
+    box_log_id: Mapped[uuid.UUID | None]
     status: Mapped[str] = mapped_column(String(20), default=FeedbackStatus.RECEIVED)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]
@@ -178,12 +184,21 @@ class FeedbackItem(TenantScoped, Base):
 
     __table_args__ = (
         tenant_fk("membership_id", "memberships"),
+        tenant_fk("client_id", "clients"),
+        tenant_fk("visit_id", "visits"),
+        tenant_fk("staff_file_id", "staff_files"),
+        tenant_fk("box_log_id", "opinion_box_logs"),
         enum_check("kind", FeedbackKind, "kind_known"),
         enum_check("about", FeedbackAbout, "about_known"),
         enum_check("channel", FeedbackChannel, "channel_known"),
         enum_check("status", FeedbackStatus, "status_known"),
         CheckConstraint("length(btrim(description)) > 0", name="description_present"),
         Index("ix_feedback_items_open_due", "tenant_id", "due_at", postgresql_where="status <> 'closed'"),
+        # the client's file, a worker's review, the portal's own list, a box day's slips
+        Index("ix_feedback_items_client", "tenant_id", "client_id", "received_at"),
+        Index("ix_feedback_items_staff", "tenant_id", "staff_file_id", "received_at"),
+        Index("ix_feedback_items_member", "tenant_id", "membership_id", "received_at"),
+        Index("ix_feedback_items_box_log", "tenant_id", "box_log_id"),
     )
 
 

@@ -14,15 +14,38 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select, tuple_
+from flask_babel import gettext as _
+from sqlalchemy import (
+    Date,
+    Integer,
+    Row,
+    Select,
+    String,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import aliased
 
 from saas import db
+from saas.links import UrlPattern
 from saas.models import Membership, Role, User
 from saas.pagination import Keyset
+from saas.permissions import can
 from tenants.clients.models import Client
+from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted
+from tenants.feedback import HANDLE_COMPLAINTS, READ_CONFIDENTIAL_FEEDBACK
+from tenants.feedback.labels import kind_label, status_label
 from tenants.feedback.models import (
     FeedbackItem,
+    FeedbackKind,
     FeedbackStatus,
     FeedbackTransition,
     FollowUpTask,
@@ -32,8 +55,11 @@ from tenants.feedback.models import (
     VisitRating,
 )
 from tenants.feedback.services import deadline_state, is_overdue
+from tenants.outreach.models import BoxLog
 from tenants.scheduling.models import Visit
 from tenants.staffing.models import StaffFile, Team
+from tenants.staffing.settings import agency_in_scope
+from tenants.staffing.signals import ComplaintAgainst
 
 INBOX_PAGE = 100
 # the inbox shows a description cut to 120 characters: read a few more, so that
@@ -55,6 +81,9 @@ class InboxRow:
     status: str
     due_at: datetime
     responded_at: datetime | None
+    # who sent it through the portal, and the client it is about
+    submitted_by: str | None
+    client: str | None
     state: str  # answered, overdue, due_soon or on_time
     left: timedelta
 
@@ -77,6 +106,17 @@ _COLUMNS = (
     FeedbackItem.status,
     FeedbackItem.due_at,
     FeedbackItem.responded_at,
+    # read for the page's rows only: a subquery each, never a join that
+    # could change how the page is found
+    select(User.name)
+    .join(Membership, Membership.user_id == User.id)
+    .where(Membership.tenant_id == FeedbackItem.tenant_id, Membership.id == FeedbackItem.membership_id)
+    .scalar_subquery()
+    .label("submitted_by"),
+    select(Client.full_name)
+    .where(Client.tenant_id == FeedbackItem.tenant_id, Client.id == FeedbackItem.client_id)
+    .scalar_subquery()
+    .label("client"),
 )
 
 
@@ -163,6 +203,91 @@ def open_tasks(*, mine: uuid.UUID | None = None) -> list[Row[Any]]:
             or_(FollowUpTask.assignee_membership_id == mine, FollowUpTask.assignee_membership_id.is_(None))
         )
     return list(db.session.execute(query).all())
+
+
+@dataclass(frozen=True, slots=True)
+class NamedPeople:
+    """Whom an item names, as its page shows them."""
+
+    submitted_by: str | None
+    client: str | None
+    visit_starts_at: datetime | None
+    carer: str | None
+    box_day: date | None
+
+
+def named_people(item: FeedbackItem) -> NamedPeople:
+    """The portal member who sent it, its client, visit, carer and opinion-box
+    day: one statement."""
+    sender_user = aliased(User)
+    carer_user = aliased(User)
+    sender = aliased(Membership)
+    carer_member = aliased(Membership)
+    row = db.session.execute(
+        select(
+            select(sender_user.name)
+            .join(sender, sender.user_id == sender_user.id)
+            .where(sender.id == item.membership_id)
+            .scalar_subquery(),
+            select(Client.full_name).where(Client.id == item.client_id).scalar_subquery(),
+            select(Visit.starts_at).where(Visit.id == item.visit_id).scalar_subquery(),
+            select(carer_user.name)
+            .join(carer_member, carer_member.user_id == carer_user.id)
+            .join(
+                StaffFile,
+                and_(
+                    StaffFile.tenant_id == carer_member.tenant_id, StaffFile.membership_id == carer_member.id
+                ),
+            )
+            .where(StaffFile.id == item.staff_file_id)
+            .scalar_subquery(),
+            select(BoxLog.day).where(BoxLog.id == item.box_log_id).scalar_subquery(),
+        )
+    ).one()
+    return NamedPeople(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalItem:
+    received_at: datetime
+    kind: str
+    status: str
+    description: str
+    response: str
+    responded_at: datetime | None
+
+
+def portal_items(membership_id: uuid.UUID, limit: int = 50) -> list[PortalItem]:
+    """What this portal member told the agency, the latest first, with the
+    answers: ix_feedback_items_member."""
+    rows = db.session.execute(
+        select(
+            FeedbackItem.received_at,
+            FeedbackItem.kind,
+            FeedbackItem.status,
+            FeedbackItem.description,
+            FeedbackItem.response,
+            FeedbackItem.responded_at,
+        )
+        .where(FeedbackItem.membership_id == membership_id)
+        .order_by(FeedbackItem.received_at.desc(), FeedbackItem.id.desc())
+        .limit(limit)
+    ).all()
+    return [PortalItem(*r) for r in rows]
+
+
+def client_name(client_id: uuid.UUID) -> str:
+    return db.session.scalar(select(Client.full_name).where(Client.id == client_id)) or ""
+
+
+def slips_entered(box_log_id: uuid.UUID) -> int:
+    """How many slips of an opinion-box day have been entered as feedback."""
+    return int(
+        db.session.scalar(
+            select(func.count()).select_from(FeedbackItem).where(FeedbackItem.box_log_id == box_log_id)
+        )
+        or 0
+    )
 
 
 def item_history(item_id: uuid.UUID) -> list[Row[Any]]:
@@ -271,3 +396,89 @@ def reinspections(rectification_id: uuid.UUID) -> list[Row[Any]]:
             .order_by(ReInspection.at)
         ).all()
     )
+
+
+# -- what other areas read of feedback -------------------------------------------------------
+
+# the client's file and a review show a description cut to this length
+SHORT_DESCRIPTION = 300
+
+
+def client_file_feedback(wanted: TimelineWanted) -> Select[Any]:
+    """A page of the opinions and complaints about a client, newest first:
+    ix_feedback_items_client read backwards from where the page starts. A
+    confidential item says what it is, never what was said."""
+    detail = func.left(FeedbackItem.description, SHORT_DESCRIPTION)
+    return (
+        select(
+            FeedbackItem.received_at.label("at"),
+            cast(func.timezone(wanted.timezone, FeedbackItem.received_at), Date).label("on"),
+            FeedbackItem.id.label("ref"),
+            FeedbackItem.id.label("link"),
+            literal("feedback", String).label("kind"),
+            func.concat(FeedbackItem.kind, " ", FeedbackItem.status).cast(String).label("label"),
+            null().cast(Integer).label("number"),
+            case((FeedbackItem.confidential.is_(True), null()), else_=detail).cast(Text).label("detail"),
+        )
+        .where(
+            FeedbackItem.client_id == wanted.client_id,
+            FeedbackItem.received_at < wanted.now,
+            *wanted.older(FeedbackItem.received_at, FeedbackItem.id),
+        )
+        .order_by(FeedbackItem.received_at.desc(), FeedbackItem.id.desc())
+        .limit(wanted.limit)
+    )
+
+
+def feedback_entries(lines: list[TimelineLine]) -> list[TimelineEntry]:
+    """The file's words for its opinion and complaint lines: labels and the
+    link made once per page."""
+    kinds = {k.value: kind_label(k) for k in FeedbackKind}
+    statuses = {s.value: status_label(s) for s in FeedbackStatus}
+    item_url = UrlPattern("feedback.item", "feedback_id")
+    out = []
+    for line in lines:
+        kind, _space, status = (line.label or "").partition(" ")
+        title = _("%(kind)s (%(status)s)", kind=kinds.get(kind, kind), status=statuses.get(status, status))
+        detail = line.detail if line.detail is not None else _("confidential")
+        out.append(TimelineEntry(line.on, "feedback", title, detail, item_url(line.link)))
+    return out
+
+
+def complaints_against(staff_id: uuid.UUID, start: date, end: date) -> list[ComplaintAgainst]:
+    """The complaints naming this worker received on the agency's days from
+    `start` to `end`, latest first (ix_feedback_items_staff). Who complained
+    is never said; what they said only to those who may read it."""
+    zone = agency_in_scope().zone
+    since = datetime.combine(start, datetime.min.time(), tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    rows = db.session.execute(
+        select(
+            FeedbackItem.id,
+            FeedbackItem.received_at,
+            FeedbackItem.status,
+            FeedbackItem.confidential,
+            func.left(FeedbackItem.description, SHORT_DESCRIPTION),
+        )
+        .where(
+            FeedbackItem.staff_file_id == staff_id,
+            FeedbackItem.kind == FeedbackKind.COMPLAINT,
+            FeedbackItem.received_at >= since,
+            FeedbackItem.received_at < until,
+        )
+        .order_by(FeedbackItem.received_at.desc())
+        .limit(200)
+    ).all()
+    handles = can(HANDLE_COMPLAINTS)
+    confidential_too = can(READ_CONFIDENTIAL_FEEDBACK)
+    item_url = UrlPattern("feedback.item", "feedback_id")
+    statuses = {s.value: str(status_label(s)) for s in FeedbackStatus}
+    return [
+        ComplaintAgainst(
+            received_at=received_at,
+            status=statuses.get(status, status),
+            description=text if not confidential or confidential_too else _("confidential"),
+            link=item_url(item_id) if handles else None,
+        )
+        for item_id, received_at, status, confidential, text in rows
+    ]

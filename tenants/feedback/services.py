@@ -21,7 +21,8 @@ from saas.notifications.reminders import batch_size_setting, send_now
 from saas.settings import agency_setting, settings_of
 from saas.tenancy import open_personal_link
 from tenants.clients.models import Client
-from tenants.feedback import MANAGE_RECTIFICATIONS
+from tenants.clients.services import portal_client_ids
+from tenants.feedback import MANAGE_RECTIFICATIONS, people
 from tenants.feedback.models import (
     DIMENSIONS,
     FeedbackAbout,
@@ -40,7 +41,10 @@ from tenants.feedback.models import (
     VisitRating,
 )
 from tenants.feedback.reminders import DUE_SOON, overdue, overdue_dues
+from tenants.outreach.models import BoxLog
 from tenants.scheduling.models import Visit, VisitStatus
+from tenants.staffing.models import StaffFile
+from tenants.staffing.settings import agency_in_scope
 from tenants.staffing.teams import supervisor_of
 
 AMEND_DAYS = 7
@@ -70,6 +74,14 @@ register_messages(
         "not_supervisor": _l("Only an admin or a coordinator can re-inspect."),
         "owner_cannot_inspect": _l("The owner cannot re-inspect their own rectification."),
         "already_closed": _l("This rectification is already closed."),
+        "client_unknown": _l("Choose one of your clients."),
+        "visit_unknown": _l("Choose one of the visits in the list."),
+        "carer_unknown": _l("Choose one of the carers in the list."),
+        "visit_needed": _l("Say which visit it is about."),
+        "carer_needed": _l("Say which carer it is about."),
+        "box_log_unknown": _l("Choose an opened opinion box day."),
+        "slips_all_entered": _l("Every slip of this opinion box day has been entered already."),
+        "not_your_visit": _l("You can only log what a client told you on your own visits."),
     },
     error=FeedbackError,
 )
@@ -319,6 +331,13 @@ class FeedbackData:
     contact_name: str = ""
     contact: str = ""
     confidential: bool = False
+    # whom it concerns, where known (a visit names its client, and its carer
+    # unless another is named)
+    client_id: uuid.UUID | None = None
+    visit_id: uuid.UUID | None = None
+    staff_file_id: uuid.UUID | None = None
+    # the opinion-box day a slip came from (channel opinion_box)
+    box_log_id: uuid.UUID | None = None
 
 
 def response_days(agency: Agency, kind: str) -> int:
@@ -344,6 +363,8 @@ def submit_feedback(
     description = (data.description or "").strip()
     if not description:
         raise FeedbackError("required", "description")
+    client_id, visit_id, staff_file_id = _named_people(data)
+    box_log_id = _box_slip(data, channel)
     now = db.utcnow()
     item = FeedbackItem(
         kind=data.kind,
@@ -356,6 +377,10 @@ def submit_feedback(
         channel=channel,
         membership_id=membership_id,
         entered_by_user_id=by.id if by else None,
+        client_id=client_id,
+        visit_id=visit_id,
+        staff_file_id=staff_file_id,
+        box_log_id=box_log_id,
         status=FeedbackStatus.RECEIVED,
         received_at=now,
         due_at=now + timedelta(days=response_days(agency, data.kind)),
@@ -377,6 +402,91 @@ def submit_feedback(
     return item
 
 
+def _named_people(data: FeedbackData) -> tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]:
+    """The client, visit and carer the item names, checked to exist in the
+    agency and to agree: a visit is its client's, and names its carer unless
+    another is named."""
+    client_id, visit_id, staff_file_id = data.client_id, data.visit_id, data.staff_file_id
+    if visit_id is not None:
+        visit = db.session.execute(
+            select(Visit.client_id, Visit.staff_file_id).where(Visit.id == visit_id)
+        ).first()
+        if visit is None or (client_id is not None and visit.client_id != client_id):
+            raise FeedbackError("visit_unknown", "visit_id")
+        client_id = visit.client_id
+        staff_file_id = staff_file_id or visit.staff_file_id
+    elif client_id is not None and db.session.scalar(select(Client.id).where(Client.id == client_id)) is None:
+        raise FeedbackError("client_unknown", "client_id")
+    if (
+        data.staff_file_id is not None
+        and db.session.scalar(select(StaffFile.id).where(StaffFile.id == data.staff_file_id)) is None
+    ):
+        raise FeedbackError("carer_unknown", "staff_file_id")
+    return client_id, visit_id, staff_file_id
+
+
+def _box_slip(data: FeedbackData, channel: str) -> uuid.UUID | None:
+    """A slip taken from an opened opinion-box day, while that day has slips
+    not yet entered: the day's row is locked, so two people entering its last
+    slip at once cannot both succeed."""
+    if data.box_log_id is None:
+        return None
+    log = db.session.execute(
+        select(BoxLog.opened, BoxLog.slips).where(BoxLog.id == data.box_log_id).with_for_update()
+    ).first()
+    if channel != FeedbackChannel.BOX or log is None or not log.opened:
+        raise FeedbackError("box_log_unknown", "box_log_id")
+    entered = db.session.scalar(
+        select(func.count()).select_from(FeedbackItem).where(FeedbackItem.box_log_id == data.box_log_id)
+    )
+    if entered >= log.slips:
+        raise FeedbackError("slips_all_entered", "box_log_id")
+    return data.box_log_id
+
+
+def submit_portal_feedback(agency: Agency, data: FeedbackData, membership: Membership) -> FeedbackItem:
+    """A portal member's opinion or complaint about one of their clients:
+    the visit and the carer, when named, come from that client's recent
+    visits (the ones the form offers)."""
+    client_ids = portal_client_ids(membership)
+    if data.client_id is None and len(client_ids) == 1:
+        data.client_id = client_ids[0]
+    if data.client_id is None or data.client_id not in client_ids:
+        raise FeedbackError("client_unknown", "client_id")
+    recent = people.recent_visits(
+        [data.client_id], db.utcnow(), int(agency_setting(agency, "portal_feedback_visit_days"))
+    )
+    if data.visit_id is not None and data.visit_id not in {v.id for v in recent}:
+        raise FeedbackError("visit_unknown", "visit_id")
+    if data.staff_file_id is not None and data.staff_file_id not in {v.staff_file_id for v in recent}:
+        raise FeedbackError("carer_unknown", "staff_file_id")
+    if data.about == FeedbackAbout.VISIT and data.visit_id is None:
+        raise FeedbackError("visit_needed", "visit_id")
+    if data.about == FeedbackAbout.CARER and data.staff_file_id is None:
+        raise FeedbackError("carer_needed", "staff_file_id")
+    data.box_log_id = None
+    return submit_feedback(agency, data, channel=FeedbackChannel.PORTAL, membership_id=membership.id)
+
+
+def submit_on_site_feedback(
+    agency: Agency,
+    visit: Visit,
+    data: FeedbackData,
+    *,
+    staff_id: uuid.UUID | None,
+    by: User,
+    office: bool = False,
+) -> FeedbackItem:
+    """What a client told their carer during a visit, logged by that carer (or
+    by the office, `office`, for them): the client and the visit are the
+    visit's, and so is the carer it names."""
+    if not office and (staff_id is None or visit.staff_file_id != staff_id):
+        raise FeedbackError("not_your_visit")
+    data.client_id, data.visit_id, data.box_log_id = visit.client_id, visit.id, None
+    data.staff_file_id = visit.staff_file_id
+    return submit_feedback(agency, data, channel=FeedbackChannel.ON_SITE, by=by)
+
+
 def _notify_admins(agency: Agency, item: FeedbackItem) -> None:
     for email, locale in _people(Role.ADMIN):
         mail.send(
@@ -395,9 +505,16 @@ def is_anonymous(item: FeedbackItem) -> bool:
 
 
 def transition(
-    item: FeedbackItem, to_status: str, *, by: User | None, note: str = "", response: str = ""
+    item: FeedbackItem,
+    to_status: str,
+    *,
+    by: User | None,
+    note: str = "",
+    response: str = "",
+    agency: Agency | None = None,
 ) -> FeedbackTransition:
-    """Move forward through the workflow, each step dated and attributed."""
+    """Move forward through the workflow, each step dated and attributed. The
+    first response recorded goes to the complainant (`send_response`)."""
     if to_status not in STATUS_ORDER:
         raise FeedbackError("bad_choice", "to_status")
     if STATUS_ORDER.index(to_status) <= STATUS_ORDER.index(item.status):
@@ -424,7 +541,50 @@ def transition(
     item.status = to_status
     db.session.add(row)
     audit.record("feedback.transition", str(item.id), to_status=to_status)
+    if item.response:
+        send_response(agency or agency_in_scope(), item)
     return row
+
+
+def response_address(item: FeedbackItem) -> tuple[str, str | None] | None:
+    """Where the complainant is answered by email: their portal account, the
+    email they left, or (told on site) the client's own address; None when
+    they left only a phone number, or nothing."""
+    if item.membership_id is not None and (found := people.member_address(item.membership_id)):
+        return found
+    if "@" in item.contact:
+        return item.contact, None
+    if item.channel == FeedbackChannel.ON_SITE and item.client_id is not None:
+        address = people.client_email(item.client_id)
+        if address:
+            return address, None
+    return None
+
+
+def send_response(agency: Agency, item: FeedbackItem) -> bool:
+    """Email the response to the complainant, once per item whatever the
+    steps after it (a portal member also reads it, and any later change, in
+    the portal). Returns whether a mail was queued."""
+    found = response_address(item)
+    if found is None or not item.response:
+        return False
+    address, locale = found
+    queued = mail.send(
+        address,
+        "feedback_response",
+        locale=locale or agency.locale,
+        kind="feedback.response",
+        agency_id=agency.id,
+        dedupe_key=f"{agency.id}:feedback.response:{item.id}",
+        agency_name=agency.name,
+        kind_code=item.kind,
+        received_on=item.received_at.astimezone(agency.zone).date(),
+        response=item.response,
+        portal=item.membership_id is not None,
+    )
+    if queued is not None:
+        audit.record("feedback.response_sent", str(item.id))
+    return queued is not None
 
 
 def deadline_state(item: FeedbackItem, now: datetime | None = None) -> str:

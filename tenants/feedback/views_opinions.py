@@ -8,20 +8,35 @@ import time
 import uuid
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from saas import db
 from saas.extensions import csrf, limiter
+from saas.fields import uuid_or_none
 from saas.lifecycle import attempt, form_status
 from saas.links import UrlPattern
 from saas.permissions import USE_PORTAL, can, require
+from saas.settings import agency_setting
 from saas.tenancy import current_agency, current_membership, get_or_404, public_agency_page
-from tenants.feedback import HANDLE_COMPLAINTS, READ_CONFIDENTIAL_FEEDBACK, labels, queries, services
-from tenants.feedback.forms import FeedbackForm, PublicFeedbackForm, StaffFeedbackForm, TransitionForm
+from tenants.clients.services import portal_client_ids
+from tenants.feedback import HANDLE_COMPLAINTS, READ_CONFIDENTIAL_FEEDBACK, labels, people, queries, services
+from tenants.feedback.forms import (
+    FeedbackForm,
+    OnSiteFeedbackForm,
+    PortalFeedbackForm,
+    PublicFeedbackForm,
+    StaffFeedbackForm,
+    TransitionForm,
+)
 from tenants.feedback.models import FeedbackItem, FeedbackKind, FeedbackStatus
 from tenants.feedback.views import bp
+from tenants.scheduling import RECORD_VISITS
+from tenants.scheduling.models import Visit
+from tenants.staffing.services import staff_of_membership
 
 MIN_FILL_SECONDS = 3
 FORM_MAX_AGE = 24 * 3600
@@ -40,6 +55,10 @@ def _data(form: FeedbackForm) -> services.FeedbackData:
         contact_name=form.contact_name.data or "",
         contact=form.contact.data or "",
         confidential=bool(form.confidential.data),
+        client_id=uuid_or_none(getattr(form, "client_id", None) and form.client_id.data),
+        visit_id=uuid_or_none(getattr(form, "visit_id", None) and form.visit_id.data),
+        staff_file_id=uuid_or_none(getattr(form, "staff_file_id", None) and form.staff_file_id.data),
+        box_log_id=uuid_or_none(getattr(form, "box_log_id", None) and form.box_log_id.data),
     )
 
 
@@ -73,16 +92,94 @@ def public_feedback() -> Any:
 @bp.route("/portal/feedback", methods=["GET", "POST"])
 @require(USE_PORTAL)
 def portal_feedback() -> Any:
-    form = FeedbackForm()
+    agency = current_agency()
+    membership = current_membership()
+    form = PortalFeedbackForm()
+    client_ids = portal_client_ids(membership)
+    recent = people.recent_visits(
+        client_ids, db.utcnow(), int(agency_setting(agency, "portal_feedback_visit_days"))
+    )
+    _portal_choices(form, people.client_names(client_ids), recent)
+    if request.method == "GET" and request.args.get("visit") in {str(v.id) for v in recent}:
+        # "tell us about this visit" from the portal's list of visits
+        form.visit_id.data = request.args["visit"]
+        form.about.data = "visit"
     if form.validate_on_submit() and attempt(
-        form,
-        lambda: services.submit_feedback(
-            current_agency(), _data(form), channel="portal", membership_id=current_membership().id
-        ),
+        form, lambda: services.submit_portal_feedback(agency, _data(form), membership)
     ):
         flash(_("Thank you. The agency will answer you."), "success")
-        return redirect(url_for("scheduling.portal"))
-    return render_template("feedback/portal_feedback.html", form=form), form_status()
+        return redirect(url_for("feedback.portal_feedback"))
+    return render_template(
+        "feedback/portal_feedback.html",
+        form=form,
+        many_clients=len(client_ids) > 1,
+        mine=queries.portal_items(membership.id),
+        kind_labels={k.value: labels.kind_label(k) for k in FeedbackKind},
+        status_labels={s.value: labels.status_label(s) for s in FeedbackStatus},
+    ), form_status()
+
+
+def _portal_choices(
+    form: PortalFeedbackForm, clients: dict[uuid.UUID, str], recent: list[people.RecentVisit]
+) -> None:
+    """The member's clients, their visits of the last days (day, time, carer's
+    first name) and those visits' carers, each once."""
+    agency = current_agency()
+    many = len(clients) > 1
+    form.client_id.choices = [(str(i), n) for i, n in clients.items()]
+    form.visit_id.choices = [("", _("Not about one visit"))] + [
+        (str(v.id), _visit_label(v, agency.zone, many)) for v in recent
+    ]
+    carers: dict[uuid.UUID, str] = {}
+    for v in recent:
+        if v.staff_file_id is not None and v.carer:
+            carers.setdefault(v.staff_file_id, v.carer)
+    form.staff_file_id.choices = [("", _("Not about one carer"))] + [
+        (str(i), n) for i, n in sorted(carers.items(), key=lambda pair: pair[1])
+    ]
+
+
+def _visit_label(visit: people.RecentVisit, zone: Any, with_client: bool) -> str:
+    starts = visit.starts_at.astimezone(zone)
+    label = f"{format_date(starts.date(), 'medium')} {starts:%H:%M}"
+    if visit.carer:
+        label = _("%(when)s with %(carer)s", when=label, carer=visit.carer)
+    return f"{label} · {visit.client}" if with_client else label
+
+
+@bp.route("/visits/<uuid:visit_id>/client-feedback", methods=["GET", "POST"])
+@require(RECORD_VISITS)
+def on_site_feedback(visit_id: uuid.UUID) -> Any:
+    """The carer logs what the client told them on their visit; the page shows
+    nothing of the agency's other feedback."""
+    visit = get_or_404(Visit, visit_id)
+    staff = staff_of_membership(current_membership().id)
+    staff_id = staff.id if staff is not None else None
+    office = can(HANDLE_COMPLAINTS)
+    if visit.staff_file_id is None or not (office or visit.staff_file_id == staff_id):
+        abort(404)
+    form = OnSiteFeedbackForm()
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: services.submit_on_site_feedback(
+            current_agency(),
+            visit,
+            services.FeedbackData(
+                kind=form.kind.data,
+                description=form.description.data or "",
+                about=form.about.data,
+                confidential=bool(form.confidential.data),
+            ),
+            staff_id=staff_id,
+            by=current_user,
+            office=office,
+        ),
+    ):
+        flash(_("Logged. The office will follow it up."), "success")
+        return redirect(url_for("scheduling.visit", visit_id=visit.id))
+    return render_template(
+        "feedback/on_site.html", form=form, visit=visit, client=queries.client_name(visit.client_id)
+    ), form_status()
 
 
 @bp.route("/feedback/new", methods=["GET", "POST"])
@@ -94,6 +191,8 @@ def staff_feedback() -> Any:
         offered = {value for value, _label in form.channel.choices}
         if request.args.get("channel") in offered:
             form.channel.data = request.args["channel"]
+        if form.channel.data == "opinion_box" and uuid_or_none(request.args.get("box_log")):
+            form.box_log_id.data = request.args["box_log"]
     if form.validate_on_submit():
         created: list[FeedbackItem] = []
         if attempt(
@@ -149,6 +248,7 @@ def _item_page(row: FeedbackItem, form: TransitionForm, status: int = 200) -> An
         "feedback/item.html",
         item=row,
         form=form,
+        named=queries.named_people(row),
         history=queries.item_history(row.id),
         state=services.deadline_state(row),
         identity=shows_identity(row),
@@ -170,6 +270,7 @@ def item_transition(feedback_id: uuid.UUID) -> Any:
                 by=current_user,
                 note=form.note.data or "",
                 response=form.response.data or "",
+                agency=current_agency(),
             ),
         ):
             return _item_page(get_or_404(FeedbackItem, feedback_id), form, 422)

@@ -20,6 +20,7 @@ from saas.settings import agency_setting
 from saas.settings_pages import settings_page as generated_settings_page
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.feedback import HANDLE_COMPLAINTS
+from tenants.feedback.queries import slips_entered
 from tenants.outreach import LOG_OPINION_BOX, MANAGE_OUTREACH, labels, queries, services
 from tenants.outreach.forms import (
     BoxLogForm,
@@ -165,6 +166,7 @@ def box_log(box_log_id: uuid.UUID) -> Any:
         location=location,
         recorded_by=queries.user_name(row.recorded_by_user_id),
         supervisor=can(HANDLE_COMPLAINTS),
+        entered=slips_entered(row.id) if row.opened and row.slips else 0,
     ), form_status()
 
 

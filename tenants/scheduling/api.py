@@ -17,7 +17,7 @@ from saas.api.views import bp, json_body, ok, operation, uuid_path
 from saas.permissions import USE_PORTAL, require
 from saas.tenancy import get_or_404
 from tenants.clients.read_log import log_reads
-from tenants.clients.services import portal_client_ids
+from tenants.clients.services import portal_client_ids, read_emergency_contacts
 from tenants.scheduling import queries, services
 from tenants.scheduling.forms import CheckOutForm
 from tenants.scheduling.models import Visit, VisitStatus
@@ -40,6 +40,25 @@ VISIT_SCHEMA = {
     },
 }
 
+# one visit also says whom to call in an emergency (`tel:` links that call)
+VISIT_DETAIL_SCHEMA = {
+    **VISIT_SCHEMA,
+    "properties": {
+        **VISIT_SCHEMA["properties"],
+        "emergency_contacts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "relationship": {"type": "string"},
+                    "phone": {"type": "string"},
+                    "tel": {"type": "string", "description": "the phone as a tel: link"},
+                },
+            },
+        },
+    },
+}
 
 # the longest schedule one request reads
 MAX_SCHEDULE_DAYS = 62
@@ -135,14 +154,20 @@ def _one(visit: Visit) -> dict[str, Any]:
 @bp.route("/visits/<uuid:visit_id>")
 @operation(
     get={
-        "summary": "One of my visits",
+        "summary": "One of my visits, with the client's emergency contacts (the read is logged)",
         "tags": ["carer"],
         "parameters": [uuid_path("visit_id")],
-        "responses": ok(VISIT_SCHEMA),
+        "responses": ok(VISIT_DETAIL_SCHEMA),
     }
 )
 def visit_detail(visit_id: uuid.UUID) -> Any:
-    return _json(_one(_my_visit(visit_id)))
+    visit = _my_visit(visit_id)
+    document = _one(visit)
+    contacts = read_emergency_contacts(visit.client_id, g.api_user.id, "phone_visit")
+    document["emergency_contacts"] = [
+        {"name": c.name, "relationship": c.relationship, "phone": c.phone, "tel": c.tel} for c in contacts
+    ]
+    return _json(document)
 
 
 @bp.route("/visits/<uuid:visit_id>/check-in", methods=["POST"])

@@ -23,7 +23,7 @@ from tenants.staffing.models import (
     RewardPenalty,
     StaffFile,
 )
-from tenants.staffing.signals import client_ratings
+from tenants.staffing.signals import ComplaintAgainst, client_ratings, complaints_against
 from tenants.staffing.staff_files import user_id_of
 
 
@@ -31,6 +31,12 @@ def client_ratings_average(staff_id: uuid.UUID, start: date, end: date) -> Decim
     """The clients' average rating of the carer's visits (feedback answers
     `client_ratings_wanted`); None without ratings."""
     return client_ratings([staff_id], start, end).get(staff_id)
+
+
+def complaints_in_review(review: PerformanceReview) -> list[ComplaintAgainst]:
+    """The complaints against the worker received in the review's period
+    (feedback answers `complaints_wanted`), the latest first."""
+    return complaints_against(review.staff_file_id, review.period_start, review.period_end)
 
 
 def create_review(

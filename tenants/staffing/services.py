@@ -56,6 +56,7 @@ from tenants.staffing.reviews import (
     add_rating,
     add_reward_penalty,
     client_ratings_average,
+    complaints_in_review,
     create_review,
     review_summary,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "certificates_of",
     "clean_list",
     "client_ratings_average",
+    "complaints_in_review",
     "create_certificate_type",
     "create_review",
     "current_loads",

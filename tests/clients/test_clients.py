@@ -143,7 +143,12 @@ def test_carers_and_clients_cannot_read_client_files(client, factory):
 def make_case(agency, admin):
     with db.tenant_scope(agency.id):
         person = services.save_client(
-            agency, services.ClientData(full_name="Case Person", consent_services=True)
+            agency,
+            services.ClientData(
+                full_name="Case Person",
+                consent_services=True,
+                contacts=[services.ContactData("Kit Person", "son", "07700 900123")],
+            ),
         )
         case = services.open_case(
             agency, person, channel="referral", referrer="GP", materials="letter", by=admin

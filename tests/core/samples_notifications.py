@@ -92,7 +92,7 @@ class Care:
             self.coordinator_user, self.coordinator = factory.member(self.agency, Role.COORDINATOR)
             self.settings(pre_service_hours=0)
             self.item_id = factory.service_item(self.agency, checklist=("Tidy",))
-            self.client_id = factory.client(self.agency, contacts=()).id
+            self.client_id = factory.client(self.agency).id
 
     def settings(self, **values) -> None:
         """Change the agency's settings through `update_settings`, as its settings pages do."""

@@ -67,8 +67,8 @@ def factory_app(world):
     return world.factory.app
 
 
-def portal_member(factory, world):
-    user, membership = factory.member(world.agency, Role.CLIENT)
+def portal_member(factory, world, name="Mary Daughter"):
+    user, membership = factory.member(world.agency, Role.CLIENT, name=name)
     with db.tenant_scope(world.agency.id):
         clients.link_portal_member(world.client, membership, "daughter")
         db.session.commit()
@@ -435,9 +435,8 @@ def test_portal_feedback_and_confidentiality(client, factory, dbconn):
         f"/a/{world.agency.slug}/portal/feedback",
         data={
             "kind": "suggestion",
-            "about": "carer",
+            "about": "agency",
             "description": "Please call before",
-            "contact_name": "Mary Daughter",
             "confidential": "y",
         },
     )
@@ -445,12 +444,17 @@ def test_portal_feedback_and_confidentiality(client, factory, dbconn):
     with db.tenant_scope(world.agency.id):
         item = db.session.scalar(select(FeedbackItem))
         assert item.membership_id == membership.id and item.confidential and item.channel == "portal"
+        # the client is the one the member's portal opens
+        assert item.client_id == world.client.id
     coordinator = factory.app.test_client()
     login(coordinator, world.coordinator)
     assert "Mary Daughter" not in coordinator.get(f"/a/{world.agency.slug}/feedback/inbox").text
     assert "Mary Daughter" not in coordinator.get(f"/a/{world.agency.slug}/feedback/items/{item.id}").text
     admin = factory.app.test_client()
     login(admin, world.admin)
+    inbox = admin.get(f"/a/{world.agency.slug}/feedback/inbox").text
+    assert "Mary Daughter" in inbox, "the From names the sender"
+    assert f"Client: {world.client.full_name}" in inbox
     assert "Mary Daughter" in admin.get(f"/a/{world.agency.slug}/feedback/items/{item.id}").text
 
 

@@ -45,7 +45,6 @@ class World:
             self.item = db.session.get(ServiceItem, (self.agency.id, item_id))
         self.client = factory.client(
             self.agency,
-            contacts=(),
             address="3 Mill Lane",
             latitude=Decimal("51.500000"),
             longitude=Decimal("-0.120000"),

@@ -411,6 +411,7 @@ def test_feedback_settings_are_validated_saved_and_recorded(client, factory, dbc
         "feedback_response_days": "2",
         "complaint_response_days": "1",
         "statistics_max_range_months": "12",
+        "portal_feedback_visit_days": "30",
     }
     for field, bad in (
         ("low_rating_threshold", "9"),

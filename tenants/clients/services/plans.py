@@ -17,6 +17,7 @@ from tenants.catalogue.models import ServiceItem
 from tenants.clients.errors import ClientError
 from tenants.clients.models import Case, CaseStatus, PlanStatus, ServicePlan, ServicePlanItem
 from tenants.clients.services.cases import transition
+from tenants.clients.services.profiles import has_emergency_contact
 from tenants.clients.signals import PlanActivated, PlanBooked, plan_activated
 
 
@@ -162,8 +163,15 @@ def remove_plan_item(plan: ServicePlan, item: ServicePlanItem, *, by: User | Non
     db.session.delete(item)
 
 
-def submit_plan(plan: ServicePlan, case: Case, *, by: User | None) -> None:
+def submit_plan(plan: ServicePlan, case: Case, *, by: User | None, agency: Agency | None = None) -> None:
     _require_draft(plan)
+    agency = agency or db.session.get(Agency, case.tenant_id)
+    if (
+        agency is not None
+        and agency_setting(agency, "plan_needs_emergency_contact")
+        and not has_emergency_contact(case.client_id)
+    ):
+        raise ClientError("emergency_contact_needed", "contacts")
     if not plan.goals.strip():
         raise ClientError("goals_needed", "goals")
     if not _plan_items(plan.id):

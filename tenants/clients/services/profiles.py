@@ -3,6 +3,7 @@ portal members linked to them, every read of their file."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -155,6 +156,42 @@ def link_portal_member(client: Client, membership: Membership, relationship: str
 def log_file_access(client_id: uuid.UUID, user_id: uuid.UUID | None, section: str) -> None:
     """One client's read: `tenants.clients.read_log` logs every read, one insert a request."""
     log_reads([client_id], section, user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyContactRow:
+    name: str
+    relationship: str
+    phone: str
+
+    @property
+    def tel(self) -> str:
+        """The phone as a `tel:` link: the digits and a leading +, without
+        the spaces and dashes people write."""
+        digits = re.sub(r"[^0-9+]", "", self.phone)
+        return f"tel:{digits[:1]}{digits[1:].replace('+', '')}"
+
+
+def read_emergency_contacts(
+    client_id: uuid.UUID, user_id: uuid.UUID | None, section: str
+) -> list[EmergencyContactRow]:
+    """A client's emergency contacts for someone about to need them (a carer on
+    the visit sheet or the phone): the read is logged as any read of the
+    client's file is, naming where they were shown (`section`)."""
+    rows = db.session.execute(
+        select(EmergencyContact.name, EmergencyContact.relationship, EmergencyContact.phone)
+        .where(EmergencyContact.client_id == client_id)
+        .order_by(EmergencyContact.id)
+    ).all()
+    log_file_access(client_id, user_id, section)
+    return [EmergencyContactRow(*row) for row in rows]
+
+
+def has_emergency_contact(client_id: uuid.UUID) -> bool:
+    return (
+        db.session.scalar(select(EmergencyContact.id).where(EmergencyContact.client_id == client_id).limit(1))
+        is not None
+    )
 
 
 def portal_client_ids(membership: Membership) -> list[uuid.UUID]:

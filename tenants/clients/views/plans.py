@@ -13,6 +13,7 @@ from flask_login import current_user
 from billing.lifecycle import require_can_grow
 from saas.lifecycle import attempt, keep
 from saas.permissions import require
+from saas.settings import agency_setting
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients import MANAGE_CASES, queries, services
 from tenants.clients.forms import PlanForm, PlanItemForm
@@ -30,6 +31,10 @@ def _plan_context(plan: ServicePlan) -> dict[str, Any]:
         "client": client,
         "items": queries.plan_lines(plan),
         "people": queries.plan_people(plan),
+        # said beside the submit button, before it is refused
+        "needs_contact": plan.status == "draft"
+        and agency_setting(current_agency(), "plan_needs_emergency_contact")
+        and not services.has_emergency_contact(client.id),
     }
 
 
@@ -135,7 +140,7 @@ def plan_action(plan_id: uuid.UUID, action: str) -> Any:
 
     def act() -> None:
         if action == "submit":
-            submit_plan(plan, case, by=current_user)
+            submit_plan(plan, case, by=current_user, agency=current_agency())
         elif action == "approve":
             approve_plan(current_agency(), plan, case, by=current_user, role=g_role())
         elif action == "return":

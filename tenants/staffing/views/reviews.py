@@ -74,6 +74,7 @@ def _render_review(review: PerformanceReview, form: RatingForm | None = None, st
         person=person,
         ratings=ratings,
         summary=services.review_summary(review, list(ratings)),
+        complaints=services.complaints_in_review(review),
         raters=services.user_names(r.rater_id for r in ratings),
         dimensions=REVIEW_DIMENSIONS,
         form=form,
