@@ -53,6 +53,11 @@ def test_the_portal_offers_the_clients_recent_visits_and_carers(client, factory,
     assert f'<option value="{world.visit.id}">' in page.text, "the completed visit is offered"
     assert f'<option value="{world.staff.id}">Joan</option>' in page.text, "its carer, by first name"
     assert "Smith" not in page.text
+    # from the portal's past visits, the form opens on that visit
+    portal = client.get(f"/a/{world.agency.slug}/portal").text
+    assert f"/portal/feedback?visit={world.visit.id}" in portal
+    chosen = client.get(f"/a/{world.agency.slug}/portal/feedback?visit={world.visit.id}").text
+    assert f'<option selected value="{world.visit.id}">' in chosen
     response = client.post(
         f"/a/{world.agency.slug}/portal/feedback",
         data={

@@ -84,6 +84,10 @@ def test_operator_onboards_an_agency_whose_admin_accepts_and_approves_a_plan(sta
             "date_of_birth": "1944-06-01",
             "address": "9 Elm Row",
             "consent_services": True,
+            # a plan is submitted only for a client with an emergency contact
+            "contacts-0-name": "Grace Finch",
+            "contacts-0-relationship": "daughter",
+            "contacts-0-phone": "021 5555 0101",
         },
         has="full_name",
     )
