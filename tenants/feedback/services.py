@@ -404,8 +404,8 @@ def submit_feedback(
 
 def _named_people(data: FeedbackData) -> tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]:
     """The client, visit and carer the item names, checked to exist in the
-    agency and to agree: a visit is its client's, and names its carer unless
-    another is named."""
+    agency and to agree: a visit is its client's; an item about the visit or
+    a carer names the visit's carer unless another is named."""
     client_id, visit_id, staff_file_id = data.client_id, data.visit_id, data.staff_file_id
     if visit_id is not None:
         visit = db.session.execute(
@@ -414,7 +414,9 @@ def _named_people(data: FeedbackData) -> tuple[uuid.UUID | None, uuid.UUID | Non
         if visit is None or (client_id is not None and visit.client_id != client_id):
             raise FeedbackError("visit_unknown", "visit_id")
         client_id = visit.client_id
-        staff_file_id = staff_file_id or visit.staff_file_id
+        if staff_file_id is None and data.about in (FeedbackAbout.VISIT, FeedbackAbout.CARER):
+            # about the visit, it is about whoever made it; about the agency, about nobody
+            staff_file_id = visit.staff_file_id
     elif client_id is not None and db.session.scalar(select(Client.id).where(Client.id == client_id)) is None:
         raise FeedbackError("client_unknown", "client_id")
     if (
@@ -479,11 +481,11 @@ def submit_on_site_feedback(
 ) -> FeedbackItem:
     """What a client told their carer during a visit, logged by that carer (or
     by the office, `office`, for them): the client and the visit are the
-    visit's, and so is the carer it names."""
+    visit's, and so is the carer it names (about the visit or the carer)."""
     if not office and (staff_id is None or visit.staff_file_id != staff_id):
         raise FeedbackError("not_your_visit")
     data.client_id, data.visit_id, data.box_log_id = visit.client_id, visit.id, None
-    data.staff_file_id = visit.staff_file_id
+    data.staff_file_id = None  # the visit's carer, when it is about the visit or the carer
     return submit_feedback(agency, data, channel=FeedbackChannel.ON_SITE, by=by)
 
 

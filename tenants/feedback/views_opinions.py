@@ -55,11 +55,18 @@ def _data(form: FeedbackForm) -> services.FeedbackData:
         contact_name=form.contact_name.data or "",
         contact=form.contact.data or "",
         confidential=bool(form.confidential.data),
-        client_id=uuid_or_none(getattr(form, "client_id", None) and form.client_id.data),
-        visit_id=uuid_or_none(getattr(form, "visit_id", None) and form.visit_id.data),
-        staff_file_id=uuid_or_none(getattr(form, "staff_file_id", None) and form.staff_file_id.data),
-        box_log_id=uuid_or_none(getattr(form, "box_log_id", None) and form.box_log_id.data),
+        client_id=_picked(form, "client_id"),
+        visit_id=_picked(form, "visit_id"),
+        staff_file_id=_picked(form, "staff_file_id"),
+        box_log_id=_picked(form, "box_log_id"),
     )
+
+
+def _picked(form: FeedbackForm, name: str) -> uuid.UUID | None:
+    """The id chosen in a field the form may have (the portal's and the
+    office's forms have more than the public one)."""
+    field = getattr(form, name, None)
+    return uuid_or_none(field.data) if field is not None else None
 
 
 @bp.route("/feedback", methods=["GET", "POST"])

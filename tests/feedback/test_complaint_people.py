@@ -167,13 +167,14 @@ def test_the_carer_logs_what_the_client_said_on_their_visit(client, factory, dbc
         url, data={"kind": "complaint", "about": "agency", "description": "Bills are confusing"}
     )
     assert done.status_code == 302
-    (item,) = _items(world.agency.id)
-    assert item.channel == "on_site" and item.entered_by_user_id == world.carer_user.id
-    assert (item.client_id, item.visit_id, item.staff_file_id) == (
-        world.client.id,
-        world.visit.id,
-        world.staff.id,
-    )
+    about_visit = {"kind": "complaint", "about": "visit", "description": "The bath was cold"}
+    assert client.post(url, data=about_visit).status_code == 302
+    agency_item, visit_item = _items(world.agency.id)
+    assert agency_item.channel == "on_site" and agency_item.entered_by_user_id == world.carer_user.id
+    assert (agency_item.client_id, agency_item.visit_id) == (world.client.id, world.visit.id)
+    assert agency_item.staff_file_id is None, "about the agency, it is against nobody"
+    assert visit_item.staff_file_id == world.staff.id, "about the visit, it names its carer"
+    item = visit_item
     # the carer sees none of the agency's feedback
     assert client.get(f"/a/{world.agency.slug}/feedback/inbox").status_code == 403
     assert client.get(f"/a/{world.agency.slug}/feedback/items/{item.id}").status_code in (403, 404)
