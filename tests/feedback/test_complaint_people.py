@@ -273,3 +273,21 @@ def test_each_slip_of_a_box_day_becomes_one_item(client, factory, dbconn):
             )
         assert err.value.code == "box_log_unknown"
         assert db.session.scalar(select(func.count()).select_from(BoxLog)) == 1
+    # the day's count cannot drop below the slips already entered
+    edit = {
+        "opened": "yes",
+        "slips": "1",
+        "opened_by": str(coordinator_membership.id),
+        "notes": "",
+        "not_opened_reason": "",
+    }
+    refused = client.post(f"/a/{world.agency.slug}/outreach/opinion-box/logs/{log.id}", data=edit)
+    assert refused.status_code == 422 and 'id="slips-error"' in refused.text
+    assert "More slips of this day have been entered as feedback than that." in refused.text
+    with db.tenant_scope(world.agency.id):
+        assert db.session.scalar(select(BoxLog.slips).where(BoxLog.id == log.id)) == 2, "nothing saved"
+    edit["slips"] = "3"
+    assert (
+        client.post(f"/a/{world.agency.slug}/outreach/opinion-box/logs/{log.id}", data=edit).status_code
+        == 302
+    )

@@ -14,6 +14,7 @@ from sqlalchemy import Date, DateTime, and_, cast, func, literal, literal_column
 from saas import audit, db
 from saas.models import Agency, Role, User
 from saas.settings import agency_setting
+from tenants.feedback.queries import slips_entered
 from tenants.outreach import MANAGE_OUTREACH
 from tenants.outreach.models import (
     BoxLocation,
@@ -159,7 +160,12 @@ def log_box(agency: Agency, data: BoxLogData, *, by: User | None) -> BoxLog:
 
 
 def update_box_log(agency: Agency, row: BoxLog, data: BoxLogData, *, by: User | None) -> None:
-    raise_if(_log_problems(agency, data, new=False, kept=row.opened_by_membership_id))
+    problems = _log_problems(agency, data, new=False, kept=row.opened_by_membership_id)
+    # the slips already entered as feedback items stay counted against the day
+    entered = slips_entered(row.id)
+    if not problems and entered and (not data.opened or (data.slips or 0) < entered):
+        problems.append(("slips", "slips_below_entered"))
+    raise_if(problems)
     values = _log_values(data)
     changed = {k: str(v) for k, v in values.items() if getattr(row, k) != v}
     if not changed:

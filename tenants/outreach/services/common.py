@@ -73,6 +73,7 @@ register_messages(
         "already_logged": _l("This box has already been logged for that day: change that entry instead."),
         "reason_required": _l("Say why the box could not be opened."),
         "slips_unopened": _l("A box that was not opened has no slips."),
+        "slips_below_entered": _l("More slips of this day have been entered as feedback than that."),
         "staff_unknown": _l("Choose an active staff member."),
         "team_unknown": _l("Choose an active team."),
         "funder_unknown": _l("Choose an active funder."),
