@@ -1,7 +1,7 @@
 """feedback people: an opinion or complaint names its client, visit, carer and opinion-box day
 
 Revision ID: e3c9a7d41b25
-Revises: d8b3f5a61c2e
+Revises: e1f4a9c3b7d2
 Create Date: 2026-12-05 15:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e3c9a7d41b25"
-down_revision: str | None = "d8b3f5a61c2e"
+down_revision: str | None = "e1f4a9c3b7d2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
