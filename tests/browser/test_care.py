@@ -48,9 +48,20 @@ def test_intake_to_approved_plan_to_visits(page: Page, make, live_server):
     page.get_by_label("Duration (minutes)").fill("45")
     page.get_by_role("button", name="Add to the plan").click()
     expect(page.get_by_role("cell", name="Bathing")).to_be_visible()
+    plan_url = page.url
+    # no emergency contact yet: the plan is not submitted, and the page says why
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.get_by_test_id("plan-status")).to_have_text("Draft")
+    expect(page.get_by_test_id("needs-contact")).to_contain_text("Add at least one emergency contact")
+    page.get_by_role("link", name="Add an emergency contact").click()
+    page.locator("#contacts-0-name").fill("Grace Finch")
+    page.locator("#contacts-0-relationship").fill("daughter")
+    page.locator("#contacts-0-phone").fill("07700 900555")
+    page.get_by_role("button", name="Save").click()
+    page.goto(plan_url)
+    expect(page.get_by_test_id("needs-contact")).to_have_count(0)
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.get_by_test_id("plan-status")).to_have_text("Submitted")
-    plan_url = page.url
 
     approver = page.context.browser.new_context(base_url=live_server).new_page()
     sign_in(approver, admin.email, totp_secret=TOTP_SECRET)
@@ -98,6 +109,9 @@ def test_carer_checks_in_ticks_and_checks_out_on_a_phone(phone: Page, make):
     phone.goto(f"/a/{world.agency.slug}/my/schedule")
     phone.get_by_text("Edith Carver").first.click()
     expect(phone.get_by_text("3 Mill Lane")).to_be_visible()
+    # whom to call in an emergency: a tap calls
+    call = phone.get_by_test_id("emergency-contacts").get_by_role("link", name="Kit Carver (daughter)")
+    expect(call).to_have_attribute("href", "tel:07700900123")
     phone.get_by_role("button", name="Check in").click()
     expect(phone.get_by_test_id("visit-status")).to_have_text("In progress")
     phone.get_by_role("link", name="Check out and write the record").click()
