@@ -579,7 +579,6 @@ def send_response(agency: Agency, item: FeedbackItem) -> bool:
         agency_id=agency.id,
         dedupe_key=f"{agency.id}:feedback.response:{item.id}",
         agency_name=agency.name,
-        kind_code=item.kind,
         received_on=item.received_at.astimezone(agency.zone).date(),
         response=item.response,
         portal=item.membership_id is not None,
