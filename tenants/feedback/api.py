@@ -7,8 +7,9 @@ import uuid
 from typing import Any
 
 from flask import abort, g, jsonify, request
+from flask_babel import gettext as _
 
-from saas.api.body import boolean, json_object, page_limit, text
+from saas.api.body import boolean, json_object, page_limit, refuse, text
 from saas.api.views import api_error, bp, json_body, ok, operation, uuid_path
 from saas.models import Role
 from saas.permissions import USE_PORTAL, require
@@ -39,6 +40,10 @@ ITEM_SCHEMA = {
         "received_at": {"type": "string", "format": "date-time"},
         "due_at": {"type": "string", "format": "date-time"},
         "deadline": {"type": "string", "enum": ["answered", "overdue", "due_soon", "on_time"]},
+        "client_id": {"type": "string", "format": "uuid", "nullable": True},
+        "visit_id": {"type": "string", "format": "uuid", "nullable": True},
+        "staff_id": {"type": "string", "format": "uuid", "nullable": True},
+        "response": {"type": "string"},
     },
 }
 
@@ -134,6 +139,10 @@ def api_my_ratings() -> Any:
                     "description": {"type": "string"},
                     "contact": {"type": "string"},
                     "confidential": {"type": "boolean"},
+                    # a client names one of their recent visits and its carer
+                    "client_id": {"type": "string", "format": "uuid"},
+                    "visit_id": {"type": "string", "format": "uuid"},
+                    "staff_id": {"type": "string", "format": "uuid"},
                 },
             }
         ),
@@ -158,12 +167,31 @@ def api_feedback() -> Any:
         contact_name=g.api_user.name if g.membership.role == Role.CLIENT else "",
         contact=field("contact"),
         confidential=boolean(body, "confidential"),
+        client_id=_id(body, "client_id"),
+        visit_id=_id(body, "visit_id"),
+        staff_file_id=_id(body, "staff_id"),
     )
-    channel = "portal" if g.membership.role == Role.CLIENT else "phone"
-    item = services.submit_feedback(
-        g.agency, data, channel=channel, membership_id=g.membership.id, by=g.api_user
-    )
+    if g.membership.role == Role.CLIENT:
+        # as in the portal: about one of their clients, visits and carers
+        item = services.submit_portal_feedback(g.agency, data, g.membership)
+    else:
+        item = services.submit_feedback(
+            g.agency, data, channel="phone", membership_id=g.membership.id, by=g.api_user
+        )
     return jsonify(_item_json(item))
+
+
+def _id(body: dict[str, Any], key: str) -> uuid.UUID | None:
+    """An optional id: absent, null or empty is None; anything else must be one."""
+    value = body.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    refuse(422, _("%(field)s must be an id.", field=key))
 
 
 def _item_json(item: FeedbackItem) -> dict[str, Any]:
@@ -175,6 +203,10 @@ def _item_json(item: FeedbackItem) -> dict[str, Any]:
         "received_at": item.received_at.isoformat(),
         "due_at": item.due_at.isoformat(),
         "deadline": services.deadline_state(item),
+        "client_id": str(item.client_id) if item.client_id else None,
+        "visit_id": str(item.visit_id) if item.visit_id else None,
+        "staff_id": str(item.staff_file_id) if item.staff_file_id else None,
+        "response": item.response,
     }
 
 

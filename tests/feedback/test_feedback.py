@@ -743,13 +743,24 @@ def test_api_submit_list_and_advance_complaints(client, factory, dbconn):
         "/api/v1/feedback", json={"kind": "complaint", "description": " "}, headers=bearer(client_token)
     )
     assert empty.status_code == 400
+    complaint = {"kind": "complaint", "description": "<b>Late</b> again", "about": "visit"}
+    unnamed = client.post("/api/v1/feedback", json=complaint, headers=bearer(client_token))
+    assert unnamed.status_code == 400 and unnamed.json["error"]["message"] == "Say which visit it is about."
+    not_an_id = client.post(
+        "/api/v1/feedback", json={**complaint, "visit_id": "tuesday"}, headers=bearer(client_token)
+    )
+    assert not_an_id.status_code == 422
     made = client.post(
-        "/api/v1/feedback",
-        json={"kind": "complaint", "description": "<b>Late</b> again", "about": "visit"},
-        headers=bearer(client_token),
+        "/api/v1/feedback", json={**complaint, "visit_id": str(world.visit.id)}, headers=bearer(client_token)
     )
     assert (
         made.status_code == 200 and made.json["status"] == "received" and made.json["deadline"] == "on_time"
+    )
+    # the visit names its client and its carer
+    assert (made.json["client_id"], made.json["visit_id"], made.json["staff_id"]) == (
+        str(world.client.id),
+        str(world.visit.id),
+        str(world.staff.id),
     )
     assert client.get("/api/v1/feedback", headers=bearer(client_token)).status_code == 403
     listed = client.get("/api/v1/feedback", headers=bearer(staff_token)).json["items"]
