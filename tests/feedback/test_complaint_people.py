@@ -21,6 +21,7 @@ from tenants.outreach.models import BoxLog
 from tenants.staffing import services as staffing
 from tests.factories import login
 from tests.feedback.test_feedback import completed_world, portal_member
+from tests.sqlcount import count_statements
 from tests.staffing import workforce_helpers as wf
 
 pytestmark = pytest.mark.dates  # the visits are of the last days
@@ -120,6 +121,27 @@ def test_the_portal_lists_the_members_own_items_with_status_and_answer(client, f
     assert "Lunch was cold" in page and "We spoke to the kitchen." in page
     assert 'data-testid="my-feedback-status"' in page and "Responded" in page
     assert "Someone else&#39;s words" not in page and "Someone else's words" not in page
+
+
+def test_the_portal_page_costs_the_same_with_more_items_and_answers(client, factory, dbconn):
+    world = completed_world(factory)
+    user, membership = portal_member(factory, world)
+    login(client, user)
+    url = f"/a/{world.agency.slug}/portal/feedback"
+
+    def statements() -> int:
+        client.get(url)  # warm: the session, the settings
+        with count_statements() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    first = factory.portal_feedback(world.agency, membership, description="One")
+    factory.respond(world.agency, first.id, "Answer one")
+    few = statements()
+    for n in range(4):
+        item = factory.portal_feedback(world.agency, membership, description=f"More {n}")
+        factory.respond(world.agency, item.id, f"Answer {n}")
+    assert statements() == few
 
 
 # -- the answer by mail ----------------------------------------------------------------------
