@@ -1,7 +1,7 @@
 """feedback people: an opinion or complaint names its client, visit, carer and opinion-box day
 
 Revision ID: e3c9a7d41b25
-Revises: e1f4a9c3b7d2
+Revises: e5f1a9c3b7d4
 Create Date: 2026-12-05 15:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e3c9a7d41b25"
-down_revision: str | None = "e1f4a9c3b7d2"
+down_revision: str | None = "e5f1a9c3b7d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
