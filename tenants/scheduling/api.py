@@ -163,7 +163,7 @@ def _one(visit: Visit) -> dict[str, Any]:
 def visit_detail(visit_id: uuid.UUID) -> Any:
     visit = _my_visit(visit_id)
     document = _one(visit)
-    contacts = read_emergency_contacts(visit.client_id, g.api_user.id, "phone_visit")
+    contacts = read_emergency_contacts(visit.client_id, g.api_user.id)
     document["emergency_contacts"] = [
         {"name": c.name, "relationship": c.relationship, "phone": c.phone, "tel": c.tel} for c in contacts
     ]

@@ -172,18 +172,16 @@ class EmergencyContactRow:
         return f"tel:{digits[:1]}{digits[1:].replace('+', '')}"
 
 
-def read_emergency_contacts(
-    client_id: uuid.UUID, user_id: uuid.UUID | None, section: str
-) -> list[EmergencyContactRow]:
+def read_emergency_contacts(client_id: uuid.UUID, user_id: uuid.UUID | None) -> list[EmergencyContactRow]:
     """A client's emergency contacts for someone about to need them (a carer on
     the visit sheet or the phone): the read is logged as any read of the
-    client's file is, naming where they were shown (`section`)."""
+    client's file is (`tenants.clients.read_log`, section "emergency_contacts")."""
     rows = db.session.execute(
         select(EmergencyContact.name, EmergencyContact.relationship, EmergencyContact.phone)
         .where(EmergencyContact.client_id == client_id)
         .order_by(EmergencyContact.id)
     ).all()
-    log_file_access(client_id, user_id, section)
+    log_reads([client_id], "emergency_contacts", user_id)
     return [EmergencyContactRow(*row) for row in rows]
 
 

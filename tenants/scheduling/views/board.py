@@ -63,7 +63,7 @@ def _sheet_context(visit: Visit) -> dict[str, Any]:
         "carer": sheet.carer,
         "overrides": sheet.overrides,
         # shown to whoever opens the sheet: the read is logged in the client's file
-        "contacts": read_emergency_contacts(visit.client_id, current_user.id, "visit_sheet"),
+        "contacts": read_emergency_contacts(visit.client_id, current_user.id),
         "starts": local(agency, visit.starts_at),
         "ends": local(agency, visit.ends_at),
         "local": lambda m: local(agency, m),
