@@ -17,7 +17,7 @@ from saas.api.views import bp, json_body, ok, operation, uuid_path
 from saas.permissions import USE_PORTAL, require
 from saas.tenancy import get_or_404
 from tenants.clients.read_log import log_reads
-from tenants.clients.services import portal_client_ids, read_emergency_contacts
+from tenants.clients.services import emergency_contacts_of, portal_client_ids
 from tenants.scheduling import queries, services
 from tenants.scheduling.forms import CheckOutForm
 from tenants.scheduling.models import Visit, VisitStatus
@@ -163,7 +163,7 @@ def _one(visit: Visit) -> dict[str, Any]:
 def visit_detail(visit_id: uuid.UUID) -> Any:
     visit = _my_visit(visit_id)
     document = _one(visit)
-    contacts = read_emergency_contacts(visit.client_id, g.api_user.id)
+    contacts = emergency_contacts_of(visit.client_id)
     document["emergency_contacts"] = [
         {"name": c.name, "relationship": c.relationship, "phone": c.phone, "tel": c.tel} for c in contacts
     ]

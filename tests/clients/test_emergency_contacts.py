@@ -91,7 +91,7 @@ def test_the_carer_calls_the_contacts_from_the_visit_sheet_and_the_read_is_logge
     sheet = client.get(f"/a/{world.agency.slug}/visits/{visit.id}")
     assert sheet.status_code == 200
     assert 'href="tel:07700900123"' in sheet.text and "Kit Carver (daughter)" in sheet.text
-    assert _reads(world.agency.id, world.client.id, "emergency_contacts") == 1
+    assert _reads(world.agency.id, world.client.id, "visit") == 1, "the sheet's read of the file is logged"
 
 
 def test_the_phone_gets_the_contacts_with_the_visit_and_the_read_is_logged(client, factory, dbconn):
@@ -113,7 +113,7 @@ def test_the_phone_gets_the_contacts_with_the_visit_and_the_read_is_logged(clien
     assert found.json["emergency_contacts"] == [
         {"name": "Kit Carver", "relationship": "daughter", "phone": "07700 900123", "tel": "tel:07700900123"}
     ]
-    assert _reads(world.agency.id, world.client.id, "emergency_contacts") == 1
+    assert _reads(world.agency.id, world.client.id, "api") == 1, "the phone's read of the file is logged"
     spec = client.get("/api/v1/openapi.json").json
     detail = spec["paths"]["/api/v1/visits/{visit_id}"]["get"]["responses"]["200"]
     assert "emergency_contacts" in str(detail)

@@ -36,11 +36,11 @@ from tenants.clients.services.profiles import (
     EmergencyContactRow,
     age_group,
     agency_today,
+    emergency_contacts_of,
     has_emergency_contact,
     link_portal_member,
     log_file_access,
     portal_client_ids,
-    read_emergency_contacts,
     save_client,
 )
 
@@ -66,7 +66,7 @@ __all__ = [
     "new_plan",
     "open_case",
     "portal_client_ids",
-    "read_emergency_contacts",
+    "emergency_contacts_of",
     "record_assessment",
     "record_follow_up",
     "record_risks",

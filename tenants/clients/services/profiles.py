@@ -172,16 +172,16 @@ class EmergencyContactRow:
         return f"tel:{digits[:1]}{digits[1:].replace('+', '')}"
 
 
-def read_emergency_contacts(client_id: uuid.UUID, user_id: uuid.UUID | None) -> list[EmergencyContactRow]:
+def emergency_contacts_of(client_id: uuid.UUID) -> list[EmergencyContactRow]:
     """A client's emergency contacts for someone about to need them (a carer on
-    the visit sheet or the phone): the read is logged as any read of the
-    client's file is (`tenants.clients.read_log`, section "emergency_contacts")."""
+    the visit sheet or the phone). They are part of that page's read of the
+    client's file, which the page logs (`tenants.clients.read_log`: one insert
+    a request, as "visit" or "api")."""
     rows = db.session.execute(
         select(EmergencyContact.name, EmergencyContact.relationship, EmergencyContact.phone)
         .where(EmergencyContact.client_id == client_id)
         .order_by(EmergencyContact.id)
     ).all()
-    log_reads([client_id], "emergency_contacts", user_id)
     return [EmergencyContactRow(*row) for row in rows]
 
 

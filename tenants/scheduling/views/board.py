@@ -16,7 +16,7 @@ from saas.lifecycle import attempt, discard, field_of, refuse
 from saas.permissions import can, require
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients.models import Client, ServicePlan
-from tenants.clients.services import high_risks, read_emergency_contacts
+from tenants.clients.services import emergency_contacts_of, high_risks
 from tenants.scheduling import MANAGE_VISITS, queries, services
 from tenants.scheduling.forms import (
     AssignForm,
@@ -62,8 +62,8 @@ def _sheet_context(visit: Visit) -> dict[str, Any]:
         "record": sheet.record,
         "carer": sheet.carer,
         "overrides": sheet.overrides,
-        # shown to whoever opens the sheet: the read is logged in the client's file
-        "contacts": read_emergency_contacts(visit.client_id, current_user.id),
+        # part of the sheet, whose read of the client's file is logged
+        "contacts": emergency_contacts_of(visit.client_id),
         "starts": local(agency, visit.starts_at),
         "ends": local(agency, visit.ends_at),
         "local": lambda m: local(agency, m),
