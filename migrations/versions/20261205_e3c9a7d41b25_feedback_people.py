@@ -1,7 +1,7 @@
 """feedback people: an opinion or complaint names its client, visit, carer and opinion-box day
 
 Revision ID: e3c9a7d41b25
-Revises: e5f1a7c3b920
+Revises: e7c1a9d40b5f
 Create Date: 2026-12-05 15:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e3c9a7d41b25"
-down_revision: str | None = "e5f1a7c3b920"
+down_revision: str | None = "e7c1a9d40b5f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
