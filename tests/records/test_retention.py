@@ -12,7 +12,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
 from saas import db
-from saas.models import AuditEvent, Role
+from saas.models import AuditEvent, Membership, Role
 from tenants.clients.models import Case, Client, EmergencyContact
 from tenants.records import services
 from tenants.records.models import RetentionReview
@@ -216,9 +216,26 @@ def audit_of(agency, action: str) -> list[AuditEvent]:
 
 def test_anonymising_keeps_the_counts_and_removes_what_identifies(factory):
     from tenants.feedback.models import VisitRating
+    from tenants.incidents import services as incidents
+    from tenants.incidents.models import Incident
     from tenants.scheduling.models import ServiceRecord
 
     world = served_and_closed(factory)
+    with factory.app.test_request_context(), db.tenant_scope(world.agency.id):
+        incidents.report(
+            world.agency,
+            incidents.ReportData(
+                type="fall",
+                severity="minor",
+                place="Hallway",
+                occurred_at=db.utcnow() - timedelta(hours=2),
+                description="Edith slipped on the rug",
+                client_id=world.client.id,
+                immediate_response="Called Kit Carver",
+            ),
+            by=db.session.scalar(select(Membership).where(Membership.user_id == world.admin.id)),
+        )
+        db.session.commit()
     before = counts(world.agency, world.client.id)
     assert before["visits"] >= 1 and before["records"] == 1 and before["ratings"] == 1
     review, later = listed_review(world)
@@ -248,6 +265,10 @@ def test_anonymising_keeps_the_counts_and_removes_what_identifies(factory):
         needs = db.session.scalars(select(NeedsAssessment).where(NeedsAssessment.case_id == case.id)).all()
         assert all(d["level"] in (2, 3) and "notes" not in d for n in needs for d in n.domains.values())
         assert all("Edith" not in n.summary for n in needs)
+    with db.tenant_scope(world.agency.id):
+        (incident,) = db.session.scalars(select(Incident).where(Incident.client_id == person.id)).all()
+        assert incident.type == "fall" and incident.severity == "minor", "its kind stays"
+        assert "Edith" not in incident.description and "Kit" not in incident.immediate_response
     (entry,) = audit_of(world.agency, "retention.decided")
     assert entry.actor_id == world.admin.id and entry.details["decision"] == "anonymise"
     assert entry.details["reason"] == "Retention over, statistics kept"

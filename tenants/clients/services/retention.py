@@ -6,7 +6,8 @@ tables whose foreign key to the client (or to such a row: a case, a visit, a
 rating) is required, found from the metadata so that tables other areas add
 later are included without a change here. A row that only may point at them
 (a rectification opened after a rating) is the agency's, not the client's:
-it stays, pointing at nothing. The agency's audit log is append-only and
+it stays, pointing at nothing; anonymised, such a row that names the client
+loses its free text too. The agency's audit log is append-only and
 keeps no row of the file: only the fact of the decision, with counts."""
 
 from __future__ import annotations
@@ -115,6 +116,19 @@ def anonymise_client(client: Client, *, by: uuid.UUID | None = None) -> dict[str
                 update(table).where(_rows_of(table, client_id, tenant_id)).values(**texts)
             )
             changed[table.name] = result.rowcount or 0
+    # rows of other areas that name the client (an incident, a complaint): their
+    # words go too; the row, its kind, its dates and its figures stay
+    for table, fk in _optional:
+        if fk.referred_table.name != "clients":
+            continue
+        texts = {c.name: _blank(c) for c in table.c if isinstance(c.type, Text)}
+        if not texts:
+            continue
+        column = next(c for c in fk.columns if c.name != "tenant_id")
+        result = db.session.execute(
+            update(table).where(table.c.tenant_id == tenant_id, column == client_id).values(**texts)
+        )
+        changed[table.name] = changed.get(table.name, 0) + (result.rowcount or 0)
     # the notes inside the assessments: the levels and scores stay
     needs = NeedsAssessment.__table__
     db.session.execute(
