@@ -159,7 +159,11 @@ def test_the_answer_is_mailed_to_the_portal_member_once(factory, dbconn):
         assert services.send_response(world.agency, row) is False, "never twice"
         db.session.commit()
     assert _responses(world.agency.id) == [user.email], "closing it sends nothing more"
-    body = db.session.scalar(select(MailMessage.body).where(MailMessage.kind == "feedback.response"))
+    body = db.session.scalar(
+        select(MailMessage.body).where(
+            MailMessage.agency_id == world.agency.id, MailMessage.kind == "feedback.response"
+        )
+    )
     assert "another carer will come" in body and "portal" in body
 
 
