@@ -40,6 +40,16 @@ VISIT_SCHEMA = {
     },
 }
 
+# what check-in answers: the visit, and what the carer is warned of (a required
+# certificate expired, training short: care goes on, the office is told)
+CHECKED_IN_SCHEMA = {
+    **VISIT_SCHEMA,
+    "properties": {
+        **VISIT_SCHEMA["properties"],
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
 # one visit also says whom to call in an emergency (`tel:` links that call)
 VISIT_DETAIL_SCHEMA = {
     **VISIT_SCHEMA,
@@ -183,21 +193,21 @@ def visit_detail(visit_id: uuid.UUID) -> Any:
             },
             required=False,
         ),
-        "responses": ok(VISIT_SCHEMA),
+        "responses": ok(CHECKED_IN_SCHEMA),
     }
 )
 def api_check_in(visit_id: uuid.UUID) -> Any:
     visit = _my_visit(visit_id)
     body = json_object(optional=True)
     # a refusal (VisitError) is answered with its message: 409, or 400 for a value
-    services.check_in(
+    warnings = services.check_in(
         g.agency,
         visit,
         staff_id=visit.staff_file_id,
         latitude=body.get("latitude"),
         longitude=body.get("longitude"),
     )
-    return _json(_one(visit))
+    return _json({**_one(visit), "warnings": list(warnings or [])})
 
 
 @bp.route("/visits/<uuid:visit_id>/check-out", methods=["POST"])

@@ -13,7 +13,7 @@ import time_machine
 from sqlalchemy import select
 
 from saas import db
-from saas.models import AuditEvent
+from saas.models import AuditEvent, Membership
 from tenants.clients import services as clients
 from tenants.clients.models import ServicePlanItem
 from tenants.scheduling import services
@@ -307,7 +307,7 @@ def test_visits_whose_carer_lapses_are_listed_and_the_carer_warned_at_check_in(c
         world = World(factory)
         world.activate()
         visits = world.visits()
-        _u, lapsing = world.carer(name="Lena Lapsing")
+        lena_user, lapsing = world.carer(name="Lena Lapsing")
         carer_user, never = world.carer(name="Ned Never")
         with db.tenant_scope(world.agency.id):
             kind = staffing.create_certificate_type("First aid")
@@ -358,6 +358,19 @@ def test_visits_whose_carer_lapses_are_listed_and_the_carer_warned_at_check_in(c
                 .order_by(AuditEvent.at.desc())
             )
             assert entry.details["lapsed"] == [f"certificate_missing:{kind.id}"]
+
+    # Lena checks in from her phone on the visit her certificate no longer covers: warned too
+    with time_machine.travel(visits[2].starts_at - timedelta(minutes=5), tick=False):
+        with db.tenant_scope(world.agency.id):
+            membership = db.session.scalar(select(Membership).where(Membership.user_id == lena_user.id))
+        token = factory.api_token(membership)
+        answer = client.post(
+            f"/api/v1/visits/{visits[2].id}/check-in", json={}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json["status"] == "in_progress"
+        (warning,) = answer.json["warnings"]
+        assert "First aid" in warning
 
 
 def test_training_short_of_a_raised_requirement_puts_visits_at_risk(factory, dbconn):
