@@ -187,8 +187,8 @@ def store_batch(due: list[tuple[Agency, date]], figures: dict[uuid.UUID, dict[st
     figures from `compute_batch`), all in the caller's transaction:
 
     - each summary and its audit entry under its own agency's scope, the
-      agencies one after the other (`quality_store_first_builds` puts each in
-      scope in turn, as SET LOCAL does, and the caller's back at the end), so
+      agencies one after the other (one `quality_store_first_builds` call each,
+      in that agency's scope), so
       row-level security checks every row against its own agency and each
       agency's audit chain is appended under its own lock; a summary that
       exists in any state (an earlier sweep, or a build someone asked for
@@ -213,7 +213,15 @@ def store_batch(due: list[tuple[Agency, date]], figures: dict[uuid.UUID, dict[st
         }
         for agency, month in due
     ]
-    stored = db.session.execute(_STORE_FIRST_BUILDS, {"builds": json.dumps(builds, default=str)}).all()
+    # one agency a call, each under its own scope set by SET LOCAL: the function's
+    # own set_config reaches only the coordinator, where Citus's shards on the
+    # workers check row-level security against what SET LOCAL replayed there
+    stored = []
+    for (agency, _month), build in zip(due, builds, strict=True):
+        with db.tenant_scope(agency.id):
+            stored += db.session.execute(
+                _STORE_FIRST_BUILDS, {"builds": json.dumps([build], default=str)}
+            ).all()
     enqueue_many("quality.email", ((r.agency_id, {"summary_id": str(r.summary_id)}) for r in stored))
     return len(stored)
 

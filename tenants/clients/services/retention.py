@@ -136,7 +136,7 @@ def anonymise_client(client: Client, *, by: uuid.UUID | None = None) -> dict[str
         .where(_rows_of(needs, client_id, tenant_id))  # type: ignore[arg-type]
         .values(
             domains=text(
-                "coalesce((select jsonb_object_agg(d.key, case jsonb_typeof(d.value) when 'object' "
+                "coalesce((select jsonb_object_agg(d.key, case when jsonb_typeof(d.value) = 'object' "
                 "then d.value - 'notes' else d.value end) from jsonb_each(domains) d), '{}'::jsonb)"
             ),
         )
