@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
@@ -98,14 +100,21 @@ def test_app_role_cannot_bypass(dbconn):
     assert not superuser and not bypass
 
 
+def in_scope(conn, tenant_id) -> None:
+    """The agency in scope as the app puts it (SET LOCAL, which Citus replays on
+    its workers; set_config it does not)."""
+    value = str(uuid.UUID(str(tenant_id))) if tenant_id else ""
+    conn.exec_driver_sql(f"SET LOCAL app.tenant_id = '{value}'")
+
+
 def test_raw_query_with_no_tenant_sees_nothing(factory, dbconn):
     world_a = build_world(factory)
     build_world(factory)
     for name in tenant_tables():
-        dbconn.execute(text("select set_config('app.tenant_id', :t, true)"), {"t": str(world_a.agency.id)})
+        in_scope(dbconn, world_a.agency.id)
         seen_by_a = dbconn.execute(text(f"select count(*) from {name}")).scalar()
         assert seen_by_a >= 1, f"{name}: the sample row should be visible to its own agency"
-        dbconn.execute(text("select set_config('app.tenant_id', '', true)"))
+        in_scope(dbconn, None)
         assert dbconn.execute(text(f"select count(*) from {name}")).scalar() == 0, (
             f"{name} leaks with no tenant"
         )
@@ -114,7 +123,7 @@ def test_raw_query_with_no_tenant_sees_nothing(factory, dbconn):
 def test_rls_refuses_writing_into_another_agency(factory, dbconn):
     a = build_world(factory)
     b = build_world(factory)
-    dbconn.execute(text("select set_config('app.tenant_id', :t, true)"), {"t": str(a.agency.id)})
+    in_scope(dbconn, a.agency.id)
     updated = dbconn.execute(
         text("update memberships set role = 'admin' where id = :id"), {"id": b.ids["memberships"]}
     ).rowcount
@@ -137,7 +146,7 @@ def test_rls_refuses_writing_into_another_agency(factory, dbconn):
 
 def test_audit_log_is_append_only(factory, dbconn):
     world = build_world(factory)
-    dbconn.execute(text("select set_config('app.tenant_id', :t, true)"), {"t": str(world.agency.id)})
+    in_scope(dbconn, world.agency.id)
     for statement in ("update audit_events set action = 'x'", "delete from audit_events"):
         nested = dbconn.begin_nested()
         try:
