@@ -62,9 +62,7 @@ def post_fork(server: object, worker: object) -> None:
     """A worker never uses the master's database connections or Redis clients."""
     from saas import db, jobs
 
-    try:
-        # close=False: the master's sockets are left to the master
-        db.get_engine().dispose(close=False)
-    except RuntimeError:
-        pass  # the engine is created later, inside each worker
+    # the master's sockets are left to the master (the engines may be created
+    # later, inside each worker)
+    db.dispose_after_fork()
     jobs._redis.clear()

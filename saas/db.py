@@ -165,6 +165,14 @@ def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) ->
         raise DisconnectionError("the server closed this connection")
 
 
+def dispose_after_fork() -> None:
+    """A forked process drops the pools it inherited (the app's and the
+    reader's), leaving their sockets to the parent."""
+    for engine in (_engine, _reader_engine):
+        if engine is not None:
+            engine.dispose(close=False)
+
+
 def get_engine() -> Engine:
     if _engine is None:
         raise RuntimeError("database engine not initialised")
