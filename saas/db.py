@@ -373,9 +373,7 @@ def platform_reader() -> Iterator[Session]:
     """
     bind = session().get_bind()
     if isinstance(bind, Connection):
-        reader = Session(
-            bind=bind, info={"platform_reader": "nested"}, join_transaction_mode="create_savepoint"
-        )
+        reader = new_session(platform_reader="nested")
     else:
         if _reader_engine is None:
             raise RuntimeError("platform reader engine not initialised")

@@ -283,16 +283,24 @@ def dbconn(app, redis_conn, migrated) -> Iterator[object]:
         # no app context held here: Flask would reuse it (and `g`) across test requests
         yield connection
     finally:
-        db.session.remove()
-        db.SessionLocal.configure(bind=engine, join_transaction_mode="conditional_savepoint")
+        bind_sessions_to_engine()
         outer.rollback()
         connection.close()
 
 
-def _committed_test(owner_url: str) -> Iterator[object]:
-    engine = db.get_engine()
+def bind_sessions_to_engine() -> None:
+    """Really committed data: sessions on the engine, no outer test transaction.
+
+    "conditional_savepoint" is SQLAlchemy's default mode (2.0/2.1); there is no
+    "conservative_savepoint", which Session() refuses with an ArgumentError.
+    """
     db.session.remove()
-    db.SessionLocal.configure(bind=engine, join_transaction_mode="conditional_savepoint")
+    db.SessionLocal.configure(bind=db.get_engine(), join_transaction_mode="conditional_savepoint")
+
+
+def _committed_test(owner_url: str) -> Iterator[object]:
+    bind_sessions_to_engine()
+    engine = db.get_engine()
     connection = engine.connect()
     outer = connection.begin()
     try:

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from saas import db
 from saas.app import job_app
-from tests.conftest import make_config
+from tests.conftest import bind_sessions_to_engine, make_config
 from tests.factories import Factory
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -67,18 +67,8 @@ def live_app(services: dict[str, object], migrated: str):
     from saas.app import create_app
 
     application = create_app(make_config(services, WTF_CSRF_ENABLED=True))
-    _bind_sessions_to_engine()
+    bind_sessions_to_engine()
     return application
-
-
-def _bind_sessions_to_engine() -> None:
-    """Really committed data: sessions on the engine, no outer test transaction.
-
-    "conditional_savepoint" is SQLAlchemy's default mode (2.0/2.1); there is no
-    "conservative_savepoint", which Session() refuses with an ArgumentError.
-    """
-    db.session.remove()
-    db.SessionLocal.configure(bind=db.get_engine(), join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +105,7 @@ def _fresh_state(live_app) -> Iterator[None]:
     this one in the same process and left them configured otherwise."""
     from saas.jobs import redis_connection
 
-    _bind_sessions_to_engine()
+    bind_sessions_to_engine()
     conn = redis_connection(live_app.config["REDIS_URL"])
     conn.flushdb()
     yield
