@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-dates install install-dev translations lint unit browser journeys i18n-extract bench clean
+.PHONY: run test test-dates install install-dev translations vendor vendor-dev lint unit browser journeys i18n-extract bench clean
 
 run: install
 	$(BIN)/saas run
@@ -46,9 +46,21 @@ $(DEV_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-install: $(STAMP) translations
+install: $(STAMP) translations vendor
 
-install-dev: $(DEV_STAMP) translations
+install-dev: $(DEV_STAMP) translations vendor-dev
+
+# front-end libraries from the npm registry (package.json), served from static/vendor/
+NPM_STAMP := node_modules/.installed
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+vendor: $(NPM_STAMP) $(STAMP)
+	$(BIN)/python -m saas.vendor
+
+vendor-dev: $(NPM_STAMP) $(STAMP)
+	$(BIN)/python -m saas.vendor --dev
 
 # compiled at install; the .mo files are not committed
 translations:
