@@ -192,6 +192,11 @@ def purge_audit_logs() -> int:
         for agency_id, slug in due:
             try:
                 with conn.begin():
+                    # set_config inside the function stays on this node; on a Citus
+                    # cluster the shards' trigger and row-level security see only
+                    # what SET LOCAL carries to the workers
+                    conn.execute(text(f"SET LOCAL app.tenant_id = '{uuid.UUID(str(agency_id))}'"))
+                    conn.execute(text(f"SET LOCAL app.audit_purge = '{uuid.UUID(str(agency_id))}'"))
                     n = conn.execute(text("select purge_agency_audit(:a)"), {"a": agency_id}).scalar()
                     conn.execute(
                         insert(PlatformAuditEvent).values(
