@@ -129,6 +129,12 @@ class ClientForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)], filters=[strip])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)], filters=[strip])
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)], filters=[strip])
+    area = StringField(
+        _l("Area"),
+        validators=[Optional(), Length(max=120)],
+        filters=[strip],
+        description=_l("The district or neighbourhood, as your rota's areas name it"),
+    )
     latitude = DecimalField(
         _l("Latitude"),
         places=6,

@@ -111,6 +111,8 @@ class Client(TenantScoped, Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     address: Mapped[str] = mapped_column(Text, default="")
+    # the district or neighbourhood, as the agency names it (the rota board's area filter)
+    area: Mapped[str] = mapped_column(String(120), default="")
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     checkin_radius_m: Mapped[int] = mapped_column(Integer, default=300)

@@ -43,7 +43,7 @@ AREA = Area(
     models=(".models",),
     blueprints=(".views", ".feed"),
     routes=(".api",),
-    reminders=(".visit_reminders", ".reminders"),
+    reminders=(".visit_reminders", ".reminders", ".assignment_notices"),
     receivers=(".receivers",),
     periodic=(
         Periodic("generate_visits", ".jobs.generate_all", cron="30 1 * * *"),
@@ -57,6 +57,7 @@ AREA = Area(
         Periodic("return_visit_reminders", ".reminders.return_visit_sweep", cron="33 * * * *"),
     ),
     nav=(
+        NavEntry("scheduling.rota", _l("Rota"), MANAGE_VISITS, 15),
         NavEntry("scheduling.board", _l("Visits"), MANAGE_VISITS, 20),
         # carers may open the page too (RECORD_RETURN_VISITS); it is not in their menu
         NavEntry("scheduling.return_visits", _l("Return visits"), MANAGE_VISITS, 30),

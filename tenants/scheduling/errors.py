@@ -37,6 +37,10 @@ register_messages(
             "Only someone allowed to override assignments (an admin) may assign despite these checks."
         ),
         "override_too_long": _l("At most %(max)d characters."),
+        "no_preferred_carer": _l("This plan names no preferred carer."),
+        "same_carer": _l("Choose another carer than the one whose day it is."),
+        "unknown_carer": _l("Choose a carer from the list."),
+        "nothing_to_fill": _l("There is nothing to fill: no visit was proposed."),
     },
     error=VisitError,
 )

@@ -81,3 +81,16 @@ class ReturnVisitForm(FlaskForm):
 
 class BulkAssignForm(FlaskForm):
     staff_id = SelectField(_l("Carer"), choices=[])
+
+
+class MoveDayForm(FlaskForm):
+    """The rota board: one carer's day to another carer."""
+
+    from_staff = SelectField(_l("Whose day"), choices=[])
+    day = DateField(_l("Day"), validators=[DataRequired()])
+    to_staff = SelectField(_l("To"), choices=[])
+
+
+class FillForm(FlaskForm):
+    """The rota board's confirmed fill: its (visit, carer) pairs are the
+    request's `pair` values, "<visit id>:<staff file id>"."""

@@ -358,6 +358,7 @@ def file_statement(parts: list[Select[Any]], limit: int) -> Select[Any]:
             Client.date_of_birth,
             Client.phone,
             Client.address,
+            Client.area,
             Client.languages,
             Client.family_status,
             Client.economic_status,

@@ -57,6 +57,7 @@ class ClientData:
     phone: str = ""
     email: str = ""
     address: str = ""
+    area: str = ""
     latitude: Decimal | None = None
     longitude: Decimal | None = None
     checkin_radius_m: int = 300
@@ -106,6 +107,7 @@ def save_client(agency: Agency, data: ClientData, client: Client | None = None) 
         "phone",
         "email",
         "address",
+        "area",
         "latitude",
         "longitude",
         "checkin_radius_m",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.services.assignment import (
     AssignmentRefused,
+    Booked,
     Check,
     PreferredOutcome,
     Refusal,
@@ -16,6 +17,7 @@ from tenants.scheduling.services.assignment import (
     assign_preferred,
     bulk_assign,
     check_assignment,
+    clash_refusal,
     suggest,
     unassign,
     within_availability,
@@ -51,6 +53,20 @@ from tenants.scheduling.services.return_visits import (
     return_visits_for,
     visited_pairs,
 )
+from tenants.scheduling.services.rota import (
+    BULK_MAX,
+    BulkOutcome,
+    Left,
+    Placed,
+    Proposal,
+    assign_and_tell,
+    fill,
+    move_day,
+    preferred_for_plan,
+    propose_fill,
+    unassign_and_tell,
+    week_bounds,
+)
 from tenants.scheduling.services.timing import (
     EARLIEST_DAY,
     VISIT_HORIZON_YEARS,
@@ -64,6 +80,20 @@ from tenants.scheduling.services.timing import (
 )
 
 __all__ = [
+    "BULK_MAX",
+    "clash_refusal",
+    "Booked",
+    "week_bounds",
+    "unassign_and_tell",
+    "propose_fill",
+    "preferred_for_plan",
+    "move_day",
+    "fill",
+    "assign_and_tell",
+    "Proposal",
+    "Placed",
+    "Left",
+    "BulkOutcome",
     "EARLIEST_DAY",
     "RETURN_VISIT_DUE_DAY_KEY",
     "RETURN_VISIT_VISITED",

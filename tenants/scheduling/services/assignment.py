@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from saas import audit, db
 from saas.models import Agency, Membership, Role, User
@@ -61,6 +61,58 @@ def within_availability(availability: dict[str, Any] | None, weekday: str, start
     return any(lo <= start and end <= hi for lo, hi in availability.get(weekday, []))
 
 
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """Another visit a worker has: its span and whose it is (the client's
+    name, for the refusal's words)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    client: str
+
+
+def clash_refusal(visit: Visit, others: list[Booked], buffer: timedelta, tz: Any) -> Refusal | None:
+    """The refusal another of the worker's visits causes: an overlap (never
+    overridable), or too little time between the two to travel; each names
+    the other visit's time and client."""
+    overlap = [b for b in others if b.starts_at < visit.ends_at and b.ends_at > visit.starts_at]
+    if overlap:
+        b = min(overlap, key=lambda b: b.starts_at)
+        # a double booking is never allowed, whoever asks and whatever the reason
+        return Refusal(
+            "overlap",
+            _(
+                "Overlaps %(start)s–%(end)s with %(client)s.",
+                start=b.starts_at.astimezone(tz).strftime("%H:%M"),
+                end=b.ends_at.astimezone(tz).strftime("%H:%M"),
+                client=b.client,
+            ),
+            False,
+        )
+    near = [
+        b for b in others if b.starts_at < visit.ends_at + buffer and b.ends_at > visit.starts_at - buffer
+    ]
+    if not near:
+        return None
+
+    def gap(b: Booked) -> timedelta:
+        return visit.starts_at - b.ends_at if b.ends_at <= visit.starts_at else b.starts_at - visit.ends_at
+
+    b = min(near, key=gap)
+    return Refusal(
+        "travel_time",
+        _(
+            "Only %(gap)d minutes between this visit and %(start)s–%(end)s with %(client)s: "
+            "travel needs %(m)d.",
+            gap=int(gap(b).total_seconds() // 60),
+            start=b.starts_at.astimezone(tz).strftime("%H:%M"),
+            end=b.ends_at.astimezone(tz).strftime("%H:%M"),
+            client=b.client,
+            m=int(buffer.total_seconds() // 60),
+        ),
+    )
+
+
 def check_assignment(
     agency: Agency, visits: list[Visit], staff_ids: list[uuid.UUID]
 ) -> dict[tuple[uuid.UUID, uuid.UUID], Check]:
@@ -77,9 +129,11 @@ def check_assignment(
     lo = min(v.starts_at for v in visits) - buffer
     hi = max(v.ends_at for v in visits) + buffer
     visit_ids = {v.id for v in visits}
-    busy: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for sid, s, e in db.session.execute(
-        select(Visit.staff_file_id, Visit.starts_at, Visit.ends_at).where(
+    busy: dict[uuid.UUID, list[Booked]] = defaultdict(list)
+    for sid, s, e, who in db.session.execute(
+        select(Visit.staff_file_id, Visit.starts_at, Visit.ends_at, Client.full_name)
+        .join(Client, and_(Client.tenant_id == Visit.tenant_id, Client.id == Visit.client_id))
+        .where(
             Visit.staff_file_id.in_(staff_ids),
             Visit.status.in_([VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS]),
             Visit.starts_at < hi,
@@ -87,7 +141,7 @@ def check_assignment(
             Visit.id.not_in(visit_ids),
         )
     ):
-        busy[sid].append((s, e))
+        busy[sid].append(Booked(s, e, who))
     days = {v.local_day for v in visits}
     time_off: dict[uuid.UUID, list[tuple[date, date]]] = defaultdict(list)
     for sid, a, b in db.session.execute(
@@ -119,8 +173,7 @@ def check_assignment(
             staff_ids, day, require=[cert_type] if cert_type else []
         )
     settings = staffing.workforce_settings(agency)
-    # visits of this batch already given to a worker count against each other
-    taken: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
+    tz = tz_of(agency)
     for visit in sorted(visits, key=lambda v: v.starts_at):
         weekday, start, end = _local_span(agency, visit)
         for sid in staff_ids:
@@ -140,36 +193,9 @@ def check_assignment(
                 )
             if any(a <= visit.local_day <= b for a, b in time_off[sid]):
                 check.refusals.append(Refusal("time_off", _("On time off that day.")))
-            tz = tz_of(agency)
-            others = busy[sid] + taken[sid]
-            # a double booking is never allowed, whoever asks and whatever the reason
-            overlap = [(s, e) for s, e in others if s < visit.ends_at and e > visit.starts_at]
-            if overlap:
-                check.refusals.append(
-                    Refusal(
-                        "overlap",
-                        _(
-                            "Overlaps another of their visits (%(start)s–%(end)s).",
-                            start=overlap[0][0].astimezone(tz).strftime("%H:%M"),
-                            end=overlap[0][1].astimezone(tz).strftime("%H:%M"),
-                        ),
-                        False,
-                    )
-                )
-            else:
-                window = (visit.starts_at - buffer, visit.ends_at + buffer)
-                near = [(s, e) for s, e in others if s < window[1] and e > window[0]]
-                if near:
-                    check.refusals.append(
-                        Refusal(
-                            "travel_time",
-                            _(
-                                "Another visit at %(time)s leaves no travel time (%(m)d minutes).",
-                                time=near[0][0].astimezone(tz).strftime("%H:%M"),
-                                m=int(buffer.total_seconds() // 60),
-                            ),
-                        )
-                    )
+            clash = clash_refusal(visit, busy[sid], buffer, tz)
+            if clash is not None:
+                check.refusals.append(clash)
             if (sid, str(visit.client_id)) not in serving:
                 individual = loads.get(sid, (0, 0))[0]
                 limit = staffing.caseload_limit(worker, "individual", settings)

@@ -117,7 +117,7 @@ def assign(visit_id: uuid.UUID) -> Any:
             form.staff_id.errors = [_("Choose a carer from the list.")]
         return _assign_page(visit_id, form)
     try:
-        services.assign(
+        services.assign_and_tell(
             current_agency(),
             visit,
             uuid.UUID(form.staff_id.data),
@@ -144,7 +144,7 @@ def assign(visit_id: uuid.UUID) -> Any:
 @require(MANAGE_VISITS)
 def unassign(visit_id: uuid.UUID) -> Any:
     visit = get_or_404(Visit, visit_id)
-    attempt(None, lambda: services.unassign(visit))
+    attempt(None, lambda: services.unassign_and_tell(current_agency(), visit))
     return redirect(url_for("scheduling.visit", visit_id=visit.id))
 
 
