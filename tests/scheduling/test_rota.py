@@ -111,7 +111,7 @@ def test_the_chinese_refusal_names_the_other_visit_too(factory, dbconn, app):
             services.assign(world.agency, reload(world, visit.id), busy.id, by=None, role="admin")
         message = err.value.refusals[0].message
     db.session.rollback()
-    assert "王阿姨" in message and "09:00" in message and "Overlaps" not in message
+    assert message == "与 王阿姨 09:00–10:00 的探访时间重叠。"
 
 
 # -- the board --------------------------------------------------------------------------------
