@@ -21,7 +21,7 @@
 
   function toPanel(method, url, values) {
     clearMarks();
-    var options = { target: "#rota-panel", swap: "innerHTML show:#rota-panel:top" };
+    var options = { target: "#rota-panel", swap: "innerHTML" };
     if (method === "POST") {
       values.csrf_token = csrf;
       values.back = back;
@@ -44,11 +44,25 @@
       choose(chip);
       return;
     }
+    if (event.target.closest("[data-close-panel]")) {
+      var panel = document.getElementById("rota-panel");
+      panel.replaceChildren();
+      clearMarks();
+      var current = root.querySelector("a.chip[aria-current]");
+      if (current) { current.removeAttribute("aria-current"); current.focus(); }
+      return;
+    }
     var link = event.target.closest("a[data-panel-link]");
     if (link) {
       event.preventDefault();
       toPanel("GET", link.getAttribute("href"));
     }
+  });
+
+  root.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest("#rota-panel")) return;
+    var close = document.querySelector("#rota-panel [data-close-panel]");
+    if (close) close.click();
   });
 
   function dropCell(event) {

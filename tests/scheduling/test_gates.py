@@ -66,7 +66,11 @@ def test_a_double_booking_is_refused_whoever_asks_whatever_the_reason(factory, d
     refused = try_assign(world, visit, busy, role="admin", reason="She said she can do both")
     assert isinstance(refused, AssignmentRefused) and not refused.overridable
     assert [r.code for r in refused.refusals] == ["overlap"]
-    assert "Overlaps another of their visits" in refused.refusals[0].message
+    # the other visit's own time and client: an hour starting 30 minutes before this one
+    other = (visit.starts_at - timedelta(minutes=30)).astimezone(world.agency.zone)
+    assert refused.refusals[0].message == (
+        f"Overlaps {other:%H:%M}–{other + timedelta(hours=1):%H:%M} with {world.client.full_name}."
+    )
     assert "travel time" not in refused.refusals[0].message
     with db.tenant_scope(world.agency.id):
         assert fresh(visit.id).staff_file_id is None
@@ -82,7 +86,8 @@ def test_a_near_miss_is_travel_time_which_only_an_admin_overrides(factory, dbcon
     refused = try_assign(world, visit, near, role="coordinator")
     assert isinstance(refused, AssignmentRefused) and refused.overridable
     assert [r.code for r in refused.refusals] == ["travel_time"]
-    assert "leaves no travel time (15 minutes)" in refused.refusals[0].message
+    assert refused.refusals[0].message.startswith("Only 10 minutes between this visit and ")
+    assert refused.refusals[0].message.endswith(f"with {world.client.full_name}: travel needs 15.")
     refused = try_assign(world, visit, near, role="coordinator", reason="Next door")
     assert (refused.code, refused.field) == ("override_not_allowed", "override_reason")
     assert try_assign(world, visit, near, role="admin", reason="Next door") is None
