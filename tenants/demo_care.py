@@ -25,6 +25,8 @@ ADDRESSES = {
     "en": ["4 Harbour Row", "17 Mill Lane", "2 Chapel Street", "9 Orchard Close", "31 Station Road"],
     "zh": ["康宁路12号3单元", "和平街5号", "新华里8栋201", "光明小区2号楼", "建设路66号"],
 }
+# the districts carers live in and clients are in (the rota board's area filter)
+AREAS = {"en": ["Harbourside", "Millbrook", "Old Town"], "zh": ["东城", "河滨", "老城"]}
 SLOTS = [([1, 4], "09:00"), ([2, 5], "10:30"), ([1, 3, 5], "14:00"), ([2, 4], "16:00"), ([3, 6], "11:00")]
 # how long ago the demo plans started: last week's visits belong to them
 PLAN_STARTED_DAYS = 14
@@ -98,6 +100,23 @@ TEXTS: dict[str, dict[str, Any]] = {
 }
 
 
+def _extra_visits(agency: Agency, people: list[Any], item_id: Any, today: date, by: Any) -> None:
+    """A few extra visits in the next days that nobody has taken yet: the
+    rota board's lane has something to give out."""
+    from tenants.scheduling import services as scheduling
+
+    for offset, (index, start) in enumerate(((0, "15:30"), (2, "08:00"), (4, "17:30"), (1, "12:30"))):
+        scheduling.add_one_off_visit(
+            agency,
+            people[index % len(people)],
+            service_item_id=item_id,
+            day=today + timedelta(days=2 + offset),
+            start=start,
+            duration_minutes=45,
+            by=by,
+        )
+
+
 def seed_agency(agency: Agency) -> None:
     from tenants.catalogue.models import ServiceItem
     from tenants.catalogue.services import catalogue_is_empty, load_preset
@@ -129,6 +148,7 @@ def seed_agency(agency: Agency) -> None:
                 contracted_hours=Decimal(30),
                 languages=["中文"] if language == "zh" else ["English"],
             )
+            record.home_area = AREAS[language][len(staff) % len(AREAS[language])]
             db.session.add(record)
             staff[user.email] = record
         db.session.flush()
@@ -196,6 +216,7 @@ def seed_agency(agency: Agency) -> None:
                     full_name=name,
                     date_of_birth=date(1940 + i * 3, 1 + i, 10 + i),
                     address=ADDRESSES[language][i],
+                    area=AREAS[language][i % len(AREAS[language])],
                     consent_services=True,
                     consent_data=True,
                     health_status="chronic_illness",
@@ -240,6 +261,8 @@ def seed_agency(agency: Agency) -> None:
             if carers:
                 scheduling.bulk_assign(agency, plan, carers[i % len(carers)].id, by=admin)
             plans.append((client, plan))
+        if item is not None and plans:
+            _extra_visits(agency, [c for c, _p in plans], item.id, today, coordinator)
         db.session.flush()
         texts = TEXTS[language]
         members = {m.role: m for m, _u in reversed(people)}  # the first of each role by email

@@ -19,6 +19,10 @@
   // a form in the panel (keyboard assignment, a bulk action) clears the last refusal too
   root.addEventListener("htmx:beforeRequest", clearMarks);
 
+  // a chip names its visit in its link; its day and carer are its cell's
+  function visitOf(chip) { return chip.getAttribute("href").split("/").pop(); }
+  function cellOf(chip) { return chip.closest("td"); }
+
   function toPanel(method, url, values) {
     clearMarks();
     var options = { target: "#rota-panel", swap: "innerHTML" };
@@ -34,7 +38,7 @@
   function choose(chip) {
     root.querySelectorAll("a.chip[aria-current]").forEach(function (c) { c.removeAttribute("aria-current"); });
     chip.setAttribute("aria-current", "true");
-    toPanel("GET", base + chip.getAttribute("data-visit") + "?back=" + encodeURIComponent(back));
+    toPanel("GET", base + visitOf(chip) + "?back=" + encodeURIComponent(back));
   }
 
   root.addEventListener("click", function (event) {
@@ -69,19 +73,19 @@
     if (!dragged || !event.target.closest) return null;
     var cell = event.target.closest("td[data-staff], td[data-lane]");
     // a visit changes hands on its own day; moving it to another day is the visit sheet's
-    if (!cell || cell.getAttribute("data-day") !== dragged.getAttribute("data-day")) return null;
+    if (!cell || cell.getAttribute("data-day") !== cellOf(dragged).getAttribute("data-day")) return null;
     return cell;
   }
 
   root.addEventListener("dragstart", function (event) {
     var chip = event.target.closest && event.target.closest("a.chip");
-    if (!chip || !chip.hasAttribute("data-open")) {
+    if (!chip || chip.getAttribute("draggable") !== "true") {
       event.preventDefault();
       return;
     }
     dragged = chip;
     event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", chip.getAttribute("data-visit"));
+    event.dataTransfer.setData("text/plain", visitOf(chip));
     root.classList.add("dragging");
   });
 
@@ -109,8 +113,8 @@
     if (!cell) return;
     event.preventDefault();
     var chip = dragged;
-    var id = chip.getAttribute("data-visit");
-    var from = chip.getAttribute("data-staff");
+    var id = visitOf(chip);
+    var from = cellOf(chip).getAttribute("data-staff");
     if (cell.hasAttribute("data-lane")) {
       if (from) toPanel("POST", base + id + "/unassign", {});
     } else if (cell.getAttribute("data-staff") !== from) {

@@ -62,6 +62,7 @@ class Chip:
     day: date
     starts: datetime  # agency time
     ends: datetime
+    span: str  # "09:00–10:00"
     minutes: int
     status: str
     client: str
@@ -143,11 +144,13 @@ class RotaBoard:
 
 def _chip(agency: Agency, r: Any, now: datetime) -> Chip:
     tz = tz_of(agency)
+    starts, ends = r.starts_at.astimezone(tz), r.ends_at.astimezone(tz)
     return Chip(
         id=r.id,
         day=r.local_day,
-        starts=r.starts_at.astimezone(tz),
-        ends=r.ends_at.astimezone(tz),
+        starts=starts,
+        ends=ends,
+        span=f"{starts:%H:%M}–{ends:%H:%M}",
         minutes=int((r.ends_at - r.starts_at).total_seconds() // 60),
         status=r.status,
         client=r.client,

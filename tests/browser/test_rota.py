@@ -25,7 +25,7 @@ def monday_of(day):
 
 
 def lane_chip(page: Page, day):
-    return page.get_by_test_id("rota-lane").locator(f"a.chip[data-day='{day.isoformat()}']").first
+    return page.locator(f"#lane-{day.isoformat()} a.chip").first
 
 
 def cell(page: Page, staff, day):
@@ -85,14 +85,14 @@ def test_coordinator_assigns_by_drag_and_by_keyboard_sees_refusals_and_fills(
     expect(page.get_by_test_id("rota-cell-refusal")).to_have_count(0)
 
     # the bulk fill: a proposal, then one confirmation
-    left = page.get_by_test_id("rota-lane").locator("a.chip[data-open]").count()
+    left = page.get_by_test_id("rota-lane").locator("a.chip[draggable=true]").count()
     assert left >= 1
     page.get_by_test_id("rota-fill").click()
     expect(page.get_by_test_id("rota-fill-proposal")).to_be_visible()
     page.get_by_test_id("rota-fill-confirm").click()
     summary = page.get_by_test_id("rota-report-summary")
     expect(summary).to_contain_text("given")
-    expect(page.get_by_test_id("rota-lane").locator("a.chip[data-open]")).to_have_count(0)
+    expect(page.get_by_test_id("rota-lane").locator("a.chip[draggable=true]")).to_have_count(0)
     with db.tenant_scope(world.agency.id):
         assert all(
             v.staff_file_id

@@ -437,3 +437,25 @@ def test_bulk_pages_without_script_and_a_carer_is_refused(client, factory, dbcon
     carer_user, _m = factory.member(world.agency, "carer")
     login(client, carer_user)
     assert client.get(f"/a/{world.agency.slug}/rota").status_code == 403
+
+
+def test_giving_a_plan_to_one_carer_never_double_books_its_own_visits(factory, dbconn, app):
+    """Two lines of one plan at the same hour: the carer takes one of each
+    pair; the other stays open (the visit sheet's bulk assignment)."""
+    world = World(factory)
+    _u, carer = world.carer()
+    today = world.agency.today()
+    with db.tenant_scope(world.agency.id):
+        plan = clients.new_plan(world.case, by=world.coordinator)
+        clients.update_plan(plan, clients.PlanFields("Wash safely", None, "", None, today, None))
+        clients.add_plan_item(plan, clients.PlanItemData(world.item.id, [1, 4], "09:30", 30))
+        clients.submit_plan(plan, world.case, by=world.coordinator)
+        clients.approve_plan(world.agency, plan, world.case, by=world.admin, role="admin")
+        clients.activate_plan(plan, world.case, by=world.admin)
+        db.session.commit()
+        assigned, refused = services.bulk_assign(world.agency, plan, carer.id, by=world.coordinator)
+        db.session.commit()
+    booked = [v for v in world.visits() if v.plan_id == plan.id]
+    assert assigned == refused == len(booked) // 2
+    for day in {v.local_day for v in booked}:
+        assert sum(1 for v in booked if v.local_day == day and v.staff_file_id == carer.id) == 1

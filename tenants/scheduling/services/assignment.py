@@ -338,10 +338,15 @@ def bulk_assign(
     if not visits:
         return 0, 0
     checks = check_assignment(agency, list(visits), [staff_id])
+    buffer = timedelta(minutes=agency_setting(agency, "travel_buffer_minutes"))
+    tz = tz_of(agency)
+    # the checks read the visits booked before; these count against each other too
+    given: list[Booked] = []
     assigned = 0
     for visit in visits:
-        if checks[(visit.id, staff_id)].ok:
+        if checks[(visit.id, staff_id)].ok and clash_refusal(visit, given, buffer, tz) is None:
             visit.staff_file_id = staff_id
+            given.append(Booked(visit.starts_at, visit.ends_at, ""))
             assigned += 1
     if assigned:
         _ensure_caseload(agency, next(v for v in visits if v.staff_file_id == staff_id), staff_id, by, None)
