@@ -142,8 +142,7 @@ class RotaBoard:
         return sum(1 for chips in self.lane.values() for c in chips if c.open)
 
 
-def _chip(agency: Agency, r: Any, now: datetime) -> Chip:
-    tz = tz_of(agency)
+def _chip(tz: Any, r: Any, now: datetime) -> Chip:
     starts, ends = r.starts_at.astimezone(tz), r.ends_at.astimezone(tz)
     return Chip(
         id=r.id,
@@ -195,6 +194,7 @@ def rota_board(agency: Agency, first: date, days: int, filters: RotaFilters, now
     week_lo, week_hi = week_bounds(agency, monday)
     lo, hi = week_bounds(agency, first, days)
     settings = staffing.workforce_settings(agency)
+    tz = tz_of(agency)  # once: an agency's zone is built each time it is asked
 
     carers_stmt = (
         select(
@@ -234,11 +234,10 @@ def rota_board(agency: Agency, first: date, days: int, filters: RotaFilters, now
             )
             .order_by(Visit.starts_at)
         ):
-            chip = _chip(agency, r, now)
             if week_lo <= r.starts_at < week_hi:
-                booked[r.staff_file_id] += chip.minutes
+                booked[r.staff_file_id] += int((r.ends_at - r.starts_at).total_seconds() // 60)
             if lo <= r.starts_at < hi and (filters.item is None or r.service_item_id == filters.item):
-                cells[r.staff_file_id][chip.day].append(chip)
+                cells[r.staff_file_id][r.local_day].append(_chip(tz, r, now))
     loads = staffing.current_loads(ids, shown[0]) if ids else {}
     off: dict[uuid.UUID, set[date]] = defaultdict(set)
     if ids:
@@ -273,7 +272,7 @@ def rota_board(agency: Agency, first: date, days: int, filters: RotaFilters, now
     lane_rows = lane_rows[:MAX_LANE]
     lane: dict[date, list[Chip]] = {d: [] for d in shown}
     for r in lane_rows:
-        lane.setdefault(r.local_day, []).append(_chip(agency, r, now))
+        lane.setdefault(r.local_day, []).append(_chip(tz, r, now))
 
     plan_ids = {r.plan_id for r in lane_rows if r.plan_id}
     plans: list[PlanChoice] = []

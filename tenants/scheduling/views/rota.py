@@ -42,6 +42,21 @@ def rota_day(day: date) -> str:
     return format_skeleton("MMMEd", day, locale=get_locale() or "en")
 
 
+@bp.app_template_global("rota_row_words")
+def rota_row_words() -> dict[str, str]:
+    """What each carer's row says, translated once per page rather than once
+    per row (a large agency's week has hundreds); the patterns are filled in
+    the template."""
+    return {
+        "hours": _("%(booked)s of %(contracted)s h"),
+        "hours_title": _("Hours booked this week against contracted hours"),
+        "caseload": _("caseload %(n)d/%(limit)d"),
+        "caseload_title": _("Clients on their caseload against the limit"),
+        "time_off": _("Time off"),
+        "not_available": _("Not available"),
+    }
+
+
 # the board's changes tell the grid to reload itself (hx-trigger on the grid)
 CHANGED = "rota-changed"
 
