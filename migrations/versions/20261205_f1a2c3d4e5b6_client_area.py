@@ -1,7 +1,7 @@
 """client area: the district a client lives in, for the rota board's area filter
 
 Revision ID: f1a2c3d4e5b6
-Revises: e3c9a7d41b25
+Revises: f2c4d6e8a1b3
 Create Date: 2026-12-05 19:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f1a2c3d4e5b6"
-down_revision: str | None = "e3c9a7d41b25"
+down_revision: str | None = "f2c4d6e8a1b3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
