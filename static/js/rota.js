@@ -6,6 +6,10 @@
 (function () {
   var root = document.querySelector("[data-rota]");
   if (!root || !window.htmx) return;
+  // before htmx starts (on DOMContentLoaded): no inline style of its own (the
+  // CSP refuses it) and no script from attributes
+  htmx.config.includeIndicatorStyles = false;
+  htmx.config.allowEval = false;
   var csrf = root.getAttribute("data-csrf");
   var base = root.getAttribute("data-visit-base");
   var back = root.getAttribute("data-back");
