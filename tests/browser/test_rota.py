@@ -68,6 +68,9 @@ def test_coordinator_assigns_by_drag_and_by_keyboard_sees_refusals_and_fills(
         "weekly pattern"
     )
     expect(page.get_by_label("Override reason")).to_have_count(0)
+    out = request.config.rootpath / "test-artifacts" / "rota"
+    out.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out / "rota-en-refusal.png"))
 
     # by keyboard alone: the visit, then a carer
     chip = lane_chip(page, second.local_day)
@@ -89,10 +92,12 @@ def test_coordinator_assigns_by_drag_and_by_keyboard_sees_refusals_and_fills(
     assert left >= 1
     page.get_by_test_id("rota-fill").click()
     expect(page.get_by_test_id("rota-fill-proposal")).to_be_visible()
+    page.screenshot(path=str(out / "rota-en-fill-proposal.png"))
     page.get_by_test_id("rota-fill-confirm").click()
     summary = page.get_by_test_id("rota-report-summary")
     expect(summary).to_contain_text("given")
     expect(page.get_by_test_id("rota-lane").locator("a.chip[draggable=true]")).to_have_count(0)
+    page.screenshot(path=str(out / "rota-en-fill-report.png"))
     with db.tenant_scope(world.agency.id):
         assert all(
             v.staff_file_id
