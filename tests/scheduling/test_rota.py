@@ -459,3 +459,52 @@ def test_giving_a_plan_to_one_carer_never_double_books_its_own_visits(factory, d
     assert assigned == refused == len(booked) // 2
     for day in {v.local_day for v in booked}:
         assert sum(1 for v in booked if v.local_day == day and v.staff_file_id == carer.id) == 1
+
+
+def test_the_board_translates_as_much_for_more_carers_and_visits(client, factory, dbconn, monkeypatch):
+    """Each row's words (hours, caseload, time off, a visit's status) are
+    translated once per page, never once per carer or visit."""
+    import flask_babel
+
+    world = World(factory)
+    world.activate()
+    visit = first_visit(world)
+    _u, ada = world.carer(name="Ada First")
+    assign(world, visit, ada)
+    url = f"/a/{world.agency.slug}/rota?week={week_of(visit.local_day)}"
+    login(client, world.coordinator)
+    client.get(url)  # the menu's links are rendered once per process (saas.menu)
+    lookups: list[int] = []
+    real = flask_babel.Domain.get_translations
+
+    def counting(self: flask_babel.Domain) -> object:
+        lookups.append(1)
+        return real(self)
+
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", counting)
+    client.get(url)
+    few = len(lookups)
+    monday = date.fromisoformat(week_of(visit.local_day))
+    for i in range(4):
+        _u, carer = world.carer(name=f"Carer {i}", availability={"sun": [["08:00", "12:00"]]})
+        with db.tenant_scope(world.agency.id):
+            staffing.add_time_off(
+                db.session.get(StaffFile, (world.agency.id, carer.id)), monday, monday, "Leave"
+            )
+            start = services.at_local(world.agency, monday + timedelta(days=2), "13:00")
+            db.session.add(
+                Visit(
+                    client_id=world.client.id,
+                    service_item_id=world.item.id,
+                    local_day=monday + timedelta(days=2),
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=30),
+                    staff_file_id=carer.id,
+                    status="missed",
+                )
+            )
+            db.session.commit()
+    lookups.clear()
+    page = client.get(url)
+    assert page.text.count('data-testid="rota-carer"') == 5 and page.text.count("(Missed)") == 4
+    assert len(lookups) == few

@@ -23,7 +23,8 @@ from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients.models import ServicePlan
 from tenants.scheduling import MANAGE_VISITS, OVERRIDE_ASSIGNMENT, queries, services
 from tenants.scheduling.forms import AssignForm, FillForm, MoveDayForm
-from tenants.scheduling.models import Visit
+from tenants.scheduling.labels import visit_status_label
+from tenants.scheduling.models import Visit, VisitStatus
 from tenants.scheduling.rota_board import (
     RotaFilters,
     board_carer_ids,
@@ -43,7 +44,7 @@ def rota_day(day: date) -> str:
 
 
 @bp.app_template_global("rota_row_words")
-def rota_row_words() -> dict[str, str]:
+def rota_row_words() -> dict[str, Any]:
     """What each carer's row says, translated once per page rather than once
     per row (a large agency's week has hundreds); the patterns are filled in
     the template."""
@@ -54,6 +55,7 @@ def rota_row_words() -> dict[str, str]:
         "caseload_title": _("Clients on their caseload against the limit"),
         "time_off": _("Time off"),
         "not_available": _("Not available"),
+        "status": {s: visit_status_label(s) for s in VisitStatus},
     }
 
 
