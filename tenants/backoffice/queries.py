@@ -1,0 +1,287 @@
+"""What the back office pages read: a fixed number of statements each,
+whatever the number of invoices, lines or entries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, literal, select
+from sqlalchemy.orm import aliased
+
+from saas import db
+from saas.models import Membership, User
+from tenants.backoffice.models import (
+    CareInvoice,
+    CareInvoiceLine,
+    EntryKind,
+    InvoiceStatus,
+    PaymentRule,
+    Timesheet,
+    TimesheetEntry,
+    TimesheetStatus,
+)
+from tenants.clients.models import Case, Client, PlanStatus, ServicePlan
+from tenants.outreach.models import Funder
+from tenants.scheduling.models import Visit
+from tenants.staffing.models import StaffFile
+
+LIST_LIMIT = 500
+
+
+def funder_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(Funder.id, Funder.name).where(Funder.active.is_(True)).order_by(Funder.name).limit(LIST_LIMIT)
+    ).all()
+    return [(str(i), n) for i, n in rows]
+
+
+def payer_choices() -> list[tuple[str, str, str]]:
+    """(value, name, kind): the active funders, then the clients in care."""
+    funders = select(Funder.id, Funder.name, literal("funder").label("kind")).where(Funder.active.is_(True))
+    clients = select(Client.id, Client.full_name, literal("client").label("kind")).where(
+        Client.archived_at.is_(None), Client.anonymised_at.is_(None)
+    )
+    both = funders.union_all(clients).subquery()
+    rows = db.session.execute(
+        select(both.c.id, both.c.name, both.c.kind)
+        .order_by(both.c.kind.desc(), both.c.name)
+        .limit(2 * LIST_LIMIT)
+    ).all()
+    return [(f"{kind}:{i}", name, kind) for i, name, kind in rows]
+
+
+def staff_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(StaffFile.id, User.name)
+        .join(
+            Membership,
+            and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
+        )
+        .join(User, User.id == Membership.user_id)
+        .order_by(User.name)
+        .limit(2000)
+    ).all()
+    return [(str(i), n) for i, n in rows]
+
+
+# -- who pays ------------------------------------------------------------------------------------
+
+
+def plan_payers() -> list[Any]:
+    """The active service plans with their client, case and payment rule."""
+    return list(
+        db.session.execute(
+            select(
+                ServicePlan.id.label("plan_id"),
+                ServicePlan.version,
+                Case.number.label("case_number"),
+                Client.full_name.label("client_name"),
+                PaymentRule.funder_id,
+                PaymentRule.funder_percent,
+                Funder.name.label("funder_name"),
+            )
+            .join(Case, and_(Case.tenant_id == ServicePlan.tenant_id, Case.id == ServicePlan.case_id))
+            .join(Client, and_(Client.tenant_id == Case.tenant_id, Client.id == Case.client_id))
+            .outerjoin(
+                PaymentRule,
+                and_(PaymentRule.tenant_id == ServicePlan.tenant_id, PaymentRule.plan_id == ServicePlan.id),
+            )
+            .outerjoin(
+                Funder, and_(Funder.tenant_id == PaymentRule.tenant_id, Funder.id == PaymentRule.funder_id)
+            )
+            .where(ServicePlan.status == PlanStatus.ACTIVE)
+            .order_by(Client.full_name, Case.number)
+            .limit(LIST_LIMIT)
+        )
+    )
+
+
+# -- invoices ------------------------------------------------------------------------------------
+
+
+def invoice_list(status: str | None = None) -> list[Any]:
+    credit = aliased(CareInvoice)
+    stmt = (
+        select(CareInvoice, credit.id.label("credit_id"), credit.number.label("credit_number"))
+        .outerjoin(
+            credit,
+            and_(credit.tenant_id == CareInvoice.tenant_id, credit.credits_invoice_id == CareInvoice.id),
+        )
+        .order_by(CareInvoice.created_at.desc())
+        .limit(LIST_LIMIT)
+    )
+    if status in (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED):
+        stmt = stmt.where(CareInvoice.status == status)
+    return list(db.session.execute(stmt))
+
+
+@dataclass
+class InvoicePage:
+    invoice: CareInvoice
+    lines: list[Any] = field(default_factory=list)
+    related: Any = None  # the credit note of an invoice, or the invoice a credit note reverses
+
+
+def invoice_page(invoice: CareInvoice) -> InvoicePage:
+    lines = list(
+        db.session.execute(
+            select(CareInvoiceLine, User.name.label("by_name"))
+            .outerjoin(User, User.id == CareInvoiceLine.by_user_id)
+            .where(CareInvoiceLine.invoice_id == invoice.id)
+            .order_by(
+                CareInvoiceLine.kind == "adjustment",
+                CareInvoiceLine.day,
+                CareInvoiceLine.client_name,
+                CareInvoiceLine.created_at,
+            )
+        )
+    )
+    if invoice.credits_invoice_id is not None:
+        related = db.session.execute(
+            select(CareInvoice.id, CareInvoice.kind, CareInvoice.number).where(
+                CareInvoice.id == invoice.credits_invoice_id
+            )
+        ).first()
+    else:
+        related = db.session.execute(
+            select(CareInvoice.id, CareInvoice.kind, CareInvoice.number).where(
+                CareInvoice.credits_invoice_id == invoice.id
+            )
+        ).first()
+    return InvoicePage(invoice, lines, related)
+
+
+def invoice_lines(invoice_id: uuid.UUID) -> list[CareInvoiceLine]:
+    return list(
+        db.session.scalars(
+            select(CareInvoiceLine)
+            .where(CareInvoiceLine.invoice_id == invoice_id)
+            .order_by(
+                CareInvoiceLine.kind == "adjustment",
+                CareInvoiceLine.day,
+                CareInvoiceLine.client_name,
+                CareInvoiceLine.created_at,
+            )
+        )
+    )
+
+
+# -- timesheets ------------------------------------------------------------------------------------
+
+
+def _carer_name() -> Any:
+    return (
+        select(User.name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id)
+        .scalar_subquery()
+    )
+
+
+def timesheet_list(status: str | None = None, period_start: date | None = None) -> list[Any]:
+    stmt = (
+        select(Timesheet, _carer_name().label("carer"), StaffFile.staff_number)
+        .join(
+            StaffFile,
+            and_(StaffFile.tenant_id == Timesheet.tenant_id, StaffFile.id == Timesheet.staff_file_id),
+        )
+        .order_by(Timesheet.period_start.desc(), _carer_name())
+        .limit(LIST_LIMIT)
+    )
+    if status in (TimesheetStatus.DRAFT, TimesheetStatus.APPROVED):
+        stmt = stmt.where(Timesheet.status == status)
+    if period_start is not None:
+        stmt = stmt.where(Timesheet.period_start == period_start)
+    return list(db.session.execute(stmt))
+
+
+@dataclass
+class TimesheetPage:
+    sheet: Timesheet
+    carer: str
+    staff_number: str | None
+    approver: str | None
+    entries: list[Any]
+    differences: list[Any]
+
+
+def timesheet_page(sheet: Timesheet, threshold: int) -> TimesheetPage:
+    head = db.session.execute(
+        select(_carer_name(), StaffFile.staff_number, User.name)
+        .select_from(StaffFile)
+        .outerjoin(User, User.id == sheet.approved_by_user_id)
+        .where(StaffFile.id == sheet.staff_file_id)
+    ).one()
+    entries = list(
+        db.session.execute(
+            select(TimesheetEntry, Client.full_name.label("client"), Visit.starts_at.label("booked_start"))
+            .outerjoin(
+                Visit, and_(Visit.tenant_id == TimesheetEntry.tenant_id, Visit.id == TimesheetEntry.visit_id)
+            )
+            .outerjoin(Client, and_(Client.tenant_id == Visit.tenant_id, Client.id == Visit.client_id))
+            .where(TimesheetEntry.timesheet_id == sheet.id)
+            .order_by(TimesheetEntry.day, TimesheetEntry.starts_at.nulls_first(), TimesheetEntry.kind.desc())
+        )
+    )
+    differences = [
+        e
+        for e in entries
+        if e[0].kind == EntryKind.VISIT and abs(e[0].minutes - e[0].booked_minutes) >= max(threshold, 1)
+    ]
+    return TimesheetPage(sheet, head[0] or "", head[1], head[2], entries, differences)
+
+
+def export_rows(sheet_ids: list[uuid.UUID]) -> list[Any]:
+    """Per timesheet, day and kind: the minutes (the payroll layout's rows)."""
+    if not sheet_ids:
+        return []
+    return list(
+        db.session.execute(
+            select(
+                StaffFile.staff_number,
+                _carer_name().label("carer"),
+                Timesheet.period_start,
+                Timesheet.period_end,
+                TimesheetEntry.day,
+                TimesheetEntry.kind,
+                func.sum(TimesheetEntry.minutes).label("minutes"),
+            )
+            .join(
+                Timesheet,
+                and_(
+                    Timesheet.tenant_id == TimesheetEntry.tenant_id,
+                    Timesheet.id == TimesheetEntry.timesheet_id,
+                ),
+            )
+            .join(
+                StaffFile,
+                and_(StaffFile.tenant_id == Timesheet.tenant_id, StaffFile.id == Timesheet.staff_file_id),
+            )
+            .where(Timesheet.id.in_(sheet_ids), Timesheet.status == TimesheetStatus.APPROVED)
+            .group_by(
+                StaffFile.tenant_id,
+                StaffFile.id,
+                StaffFile.staff_number,
+                Timesheet.period_start,
+                Timesheet.period_end,
+                TimesheetEntry.day,
+                TimesheetEntry.kind,
+            )
+            .order_by(_carer_name(), StaffFile.id, TimesheetEntry.day, TimesheetEntry.kind.desc())
+        )
+    )
+
+
+def approved_ids(period_start: date, period_end: date) -> list[uuid.UUID]:
+    return list(
+        db.session.scalars(
+            select(Timesheet.id).where(
+                Timesheet.status == TimesheetStatus.APPROVED,
+                Timesheet.period_start == period_start,
+                Timesheet.period_end == period_end,
+            )
+        )
+    )
