@@ -260,7 +260,7 @@ def timesheets() -> Any:
                     current_agency(),
                     form.period_start.data,
                     form.period_end.data,
-                    uuid_or_none(form.staff_id.data),
+                    _chosen(form.staff_id.data),
                     by=current_user,
                 )
             ),
@@ -292,6 +292,14 @@ def timesheets() -> Any:
         approved_periods=approved_periods,
         columns=sheets.EXPORT_COLUMNS,
     ), form_status()
+
+
+def _chosen(value: str | None) -> uuid.UUID | None:
+    """The carer chosen, None for every carer; a value that is no id names
+    nobody (the service refuses it next to the field)."""
+    if not value:
+        return None
+    return uuid_or_none(value) or uuid.UUID(int=0)
 
 
 def _day(value: str | None) -> date | None:

@@ -60,18 +60,21 @@ class Month:
                 starts_on=date(2026, 3, 2),
                 active=True,
             )
-            self.carer_user, self.carer = self.staff("Pat Carer", hours=30)
+            self.carer_user, self.carer = self.staff("Pat Carer", hours=30, number="P-0042")
             with db.tenant_scope(self.agency.id):
                 plan = db.session.merge(self.plan)
                 scheduling.bulk_assign(self.agency, plan, self.carer.id, by=None)
                 db.session.commit()
 
-    def staff(self, name: str, hours: int = 20):
+    def staff(self, name: str, hours: int = 20, number: str | None = None):
         from tenants.staffing import services as staffing
 
         user, _membership = self.factory.member(self.agency, Role.CARER, name=name)
         data = staffing.StaffInput(
-            staff_role="carer", employment_start=date(2020, 1, 1), contracted_hours=Decimal(hours)
+            staff_role="carer",
+            employment_start=date(2020, 1, 1),
+            contracted_hours=Decimal(hours),
+            staff_number=number,
         )
         with db.tenant_scope(self.agency.id):
             staff = staffing.add_staff(user.email, "", data, by=None)
@@ -91,6 +94,40 @@ class Month:
 
     def deliver(self, visit: Visit, *, late_minutes: int = 1) -> None:
         self.factory.complete_visit(self.agency, visit.id, self.carer.id, late_minutes=late_minutes)
+
+    def work(self, visit: Visit, checked_in: str, checked_out: str) -> None:
+        """The carer checks in and out of their visit at these local times of its day."""
+        from tenants.scheduling import services as scheduling
+
+        zone = self.agency.zone
+        day = visit.starts_at.astimezone(zone).date()
+        at_in, at_out = (
+            datetime.combine(day, datetime.strptime(t, "%H:%M").time(), tzinfo=zone)
+            for t in (checked_in, checked_out)
+        )
+        self.factory.check_in(self.agency, visit.id, self.carer.id, at_in)
+        with time_machine.travel(at_out, tick=False), self.factory.app.test_request_context():
+            with db.tenant_scope(self.agency.id):
+                row = db.session.scalar(
+                    select(Visit).where(Visit.id == visit.id).execution_options(populate_existing=True)
+                )
+                scheduling.check_out(
+                    self.agency,
+                    row,
+                    scheduling.RecordData(
+                        [True] * len(row.checklist), "Washed and dressed", "", "", "", False
+                    ),
+                    staff_id=self.carer.id,
+                    by=None,
+                )
+                db.session.commit()
+
+    def one_off(self, day: date, start: str, minutes: int = 90) -> Visit:
+        """A one-off visit of the hourly service to the second client, the carer's."""
+        starts_at = datetime.combine(day, datetime.strptime(start, "%H:%M").time(), tzinfo=self.agency.zone)
+        return self.factory.visit(
+            self.agency, self.other.id, self.hourly_id, starts_at, minutes=minutes, staff_id=self.carer.id
+        )
 
     def cancel(self, visit: Visit, hours_before: float) -> None:
         from tenants.scheduling import services as scheduling
