@@ -180,9 +180,19 @@ def invoice_pdf(care_invoice_id: uuid.UUID) -> Any:
     return response
 
 
-@bp.route("/invoices/<uuid:care_invoice_id>/export.<any(csv,xlsx):fmt>")
+@bp.route("/invoices/<uuid:care_invoice_id>/export.csv")
 @require(MANAGE_INVOICES)
-def invoice_export(care_invoice_id: uuid.UUID, fmt: str) -> Any:
+def invoice_csv(care_invoice_id: uuid.UUID) -> Any:
+    return _invoice_export(care_invoice_id, "csv")
+
+
+@bp.route("/invoices/<uuid:care_invoice_id>/export.xlsx")
+@require(MANAGE_INVOICES)
+def invoice_xlsx(care_invoice_id: uuid.UUID) -> Any:
+    return _invoice_export(care_invoice_id, "xlsx")
+
+
+def _invoice_export(care_invoice_id: uuid.UUID, fmt: str) -> Any:
     row = get_or_404(CareInvoice, care_invoice_id)
     rows = documents.export_rows(row, queries.invoice_lines(row.id), current_agency())
     if fmt == "xlsx":
@@ -349,9 +359,19 @@ def _payroll(ids: list[uuid.UUID], name: str, fmt: str) -> Any:
     return csv_response(f"{name}.csv", sheets.EXPORT_COLUMNS, rows)
 
 
-@bp.route("/timesheets/<uuid:timesheet_id>/export.<any(csv,xlsx):fmt>")
+@bp.route("/timesheets/<uuid:timesheet_id>/export.csv")
 @require(MANAGE_TIMESHEETS)
-def timesheet_export(timesheet_id: uuid.UUID, fmt: str) -> Any:
+def timesheet_csv(timesheet_id: uuid.UUID) -> Any:
+    return _timesheet_export(timesheet_id, "csv")
+
+
+@bp.route("/timesheets/<uuid:timesheet_id>/export.xlsx")
+@require(MANAGE_TIMESHEETS)
+def timesheet_xlsx(timesheet_id: uuid.UUID) -> Any:
+    return _timesheet_export(timesheet_id, "xlsx")
+
+
+def _timesheet_export(timesheet_id: uuid.UUID, fmt: str) -> Any:
     row = get_or_404(Timesheet, timesheet_id)
     if row.status != "approved":
         flash(_("Approve the timesheet before exporting it."), "error")
@@ -359,9 +379,19 @@ def timesheet_export(timesheet_id: uuid.UUID, fmt: str) -> Any:
     return _payroll([row.id], f"timesheet-{row.period_start.isoformat()}", fmt)
 
 
-@bp.route("/timesheets/export.<any(csv,xlsx):fmt>")
+@bp.route("/timesheets/export.csv")
 @require(MANAGE_TIMESHEETS)
-def period_export(fmt: str) -> Any:
+def period_csv() -> Any:
+    return _period_export("csv")
+
+
+@bp.route("/timesheets/export.xlsx")
+@require(MANAGE_TIMESHEETS)
+def period_xlsx() -> Any:
+    return _period_export("xlsx")
+
+
+def _period_export(fmt: str) -> Any:
     start, end = _day(request.args.get("start")), _day(request.args.get("end"))
     if start is None or end is None:
         abort(404)
