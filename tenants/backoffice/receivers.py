@@ -11,7 +11,22 @@ from typing import Any
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import Date, DateTime, Numeric, Uuid, and_, case, cast, column, extract, func, select, values
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Numeric,
+    Uuid,
+    and_,
+    case,
+    cast,
+    column,
+    extract,
+    func,
+    literal,
+    select,
+    union_all,
+    values,
+)
 
 from tenants.backoffice.invoicing import carry_rule_to_new_version
 from tenants.backoffice.models import CareInvoice, CareInvoiceLine, InvoiceStatus
@@ -48,15 +63,15 @@ def _months(bounds: Sequence[MonthBounds]) -> Any:
 def month_figures(connection: Any, bounds: Sequence[MonthBounds]) -> dict[uuid.UUID, dict[str, Any]]:
     """Per agency and month: the value of the visits delivered (their booked
     price, whole, whoever pays), and what issued invoices and credit notes
-    charged for the month's days (as of the build); two SELECTs across the
+    charged for the month's days (as of the build); one SELECT across the
     agencies."""
     if not bounds:
         return {}
-    months = _months(bounds)
     hours = cast(extract("epoch", Visit.ends_at - Visit.starts_at) / 3600, Numeric(12, 4))
     value = func.round(Visit.price * case((Visit.unit == "per_hour", func.round(hours, 2)), else_=1), 2)
-    delivered = connection.execute(
-        select(Visit.tenant_id, func.count(), func.coalesce(func.sum(value), 0))
+    months = _months(bounds)
+    delivered = (
+        select(Visit.tenant_id, literal("delivered"), func.count(), func.coalesce(func.sum(value), 0))
         .join(
             months,
             and_(
@@ -67,10 +82,15 @@ def month_figures(connection: Any, bounds: Sequence[MonthBounds]) -> dict[uuid.U
         )
         .where(Visit.status == VisitStatus.COMPLETED)
         .group_by(Visit.tenant_id)
-    ).all()
+    )
     months = _months(bounds)
-    invoiced = connection.execute(
-        select(CareInvoiceLine.tenant_id, func.coalesce(func.sum(CareInvoiceLine.amount), 0))
+    invoiced = (
+        select(
+            CareInvoiceLine.tenant_id,
+            literal("invoiced"),
+            func.count(),
+            func.coalesce(func.sum(CareInvoiceLine.amount), 0),
+        )
         .join(
             CareInvoice,
             and_(
@@ -89,15 +109,18 @@ def month_figures(connection: Any, bounds: Sequence[MonthBounds]) -> dict[uuid.U
         )
         .where(CareInvoice.status == InvoiceStatus.ISSUED)
         .group_by(CareInvoiceLine.tenant_id)
-    ).all()
+    )
+    rows = connection.execute(union_all(delivered, invoiced)).all()
     found: dict[uuid.UUID, dict[str, Any]] = {
         b.agency.id: {"delivered_visits": 0, "delivered_value": "0.00", "invoiced": "0.00"} for b in bounds
     }
-    for agency_id, count, total in delivered:
-        found[agency_id]["delivered_visits"] = int(count)
-        found[agency_id]["delivered_value"] = str(Decimal(total).quantize(Decimal("0.01")))
-    for agency_id, total in invoiced:
-        found[agency_id]["invoiced"] = str(Decimal(total).quantize(Decimal("0.01")))
+    for agency_id, kind, count, total in rows:
+        amount = str(Decimal(total).quantize(Decimal("0.01")))
+        if kind == "delivered":
+            found[agency_id]["delivered_visits"] = int(count)
+            found[agency_id]["delivered_value"] = amount
+        else:
+            found[agency_id]["invoiced"] = amount
     return found
 
 

@@ -277,3 +277,35 @@ def test_pages_downloads_and_a_fixed_number_of_statements(month, client):
         assert client.get(f"/a/{slug}/invoices/").status_code == 200
         assert client.get(f"/a/{slug}/invoices/payers").status_code == 200
     assert more.count == few.count
+
+
+def test_the_quality_summary_shows_invoiced_against_delivered(month, app_ctx):
+    from tenants.quality import services as quality
+    from tenants.quality.models import QualitySummary
+    from tenants.quality.signals import sections_for
+
+    m = month
+    funder = build(m, "funder", m.funder.id)
+    client = build(m, "client", m.client.id)
+    with db.tenant_scope(m.agency.id):
+        invoicing.issue(funder.id, by=None)
+        db.session.commit()
+        figures = quality.compute_figures(m.agency, date(2026, 3, 1), as_of=db.utcnow())
+    stored = figures["sections"]["invoicing"]
+    # delivered: five plan visits at 33.33 and the 90-minute hourly one at 18.50 an hour
+    assert stored == {
+        "delivered_visits": 6,
+        "delivered_value": str(Decimal("33.33") * 5 + Decimal("27.75")),
+        "invoiced": str(funder.total),  # the client's draft is not issued: not counted
+    }
+    assert client.status == "draft"
+    (section,) = [
+        s
+        for s in sections_for(QualitySummary(month=date(2026, 3, 1), figures=figures))
+        if s.key == "invoicing"
+    ]
+    rows = dict(section.rows)
+    assert (
+        rows["Invoiced against delivered"]
+        == f"{(funder.total / Decimal('194.40') * 100).quantize(Decimal('0.1'))}%"
+    )
