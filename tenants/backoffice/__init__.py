@@ -30,7 +30,7 @@ AREA = Area(
     nav=(
         NavEntry("backoffice.invoices", _l("Invoices"), MANAGE_INVOICES, 85),
         NavEntry("backoffice.timesheets", _l("Timesheets"), MANAGE_TIMESHEETS, 86),
-        NavEntry("backoffice.settings_page", _l("CareInvoice settings"), MANAGE_SETTINGS, 183),
+        NavEntry("backoffice.settings_page", _l("Invoice and timesheet settings"), MANAGE_SETTINGS, 183),
     ),
     permissions=(MANAGE_INVOICES, MANAGE_TIMESHEETS),
     url_params={"care_invoice_id": "care_invoices", "timesheet_id": "timesheets"},

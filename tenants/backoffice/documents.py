@@ -126,7 +126,7 @@ def _texts(
     invoice: CareInvoice, lines: Sequence[CareInvoiceLine], agency: Agency, related_number: str
 ) -> dict[str, Any]:
     credit = invoice.kind == InvoiceKind.CREDIT_NOTE
-    title = _("Credit note") if credit else _("CareInvoice")
+    title = _("Credit note") if credit else _("Invoice")
     number = format_number(invoice.kind, invoice.number) or _("Draft: not issued")
     facts = [
         (_("Number"), number),

@@ -15,8 +15,8 @@ LINE_KINDS = Labels(
     }
 )
 UNITS = Labels({"per_visit": _l("visit"), "per_hour": _l("h")})
-INVOICE_STATUSES = Labels({"draft": _l("Draft"), "issued": _l("Issued")})
-INVOICE_KINDS = Labels({"invoice": _l("CareInvoice"), "credit_note": _l("Credit note")})
+INVOICE_STATUSES = Labels({"draft": _l("Draft"), "issued": _l("Issued and numbered")})
+INVOICE_KINDS = Labels({"invoice": _l("Invoice"), "credit_note": _l("Credit note")})
 TIMESHEET_STATUSES = Labels({"draft": _l("To approve"), "approved": _l("Approved")})
 ENTRY_KINDS = Labels({"visit": _l("Visit"), "travel": _l("Travel"), "time_off": _l("Time off")})
 

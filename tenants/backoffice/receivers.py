@@ -148,8 +148,8 @@ def invoicing_section(event: SectionWanted) -> SummarySection | None:
         )
     notes = [
         _(
-            "Late cancellations and adjustments are invoiced too, so the share may pass 100%; "
-            "a month not yet invoiced shows less."
+            "Late cancellations and adjustments are invoiced too, so the invoiced amount may pass the value "
+            "delivered; a month not yet invoiced shows less."
         )
     ]
     return SummarySection(KEY, _("Invoicing"), rows, notes)

@@ -132,7 +132,7 @@ def issue(care_invoice_id: uuid.UUID) -> Any:
     done: list[CareInvoice] = []
     if attempt(None, lambda: done.append(invoicing.issue(care_invoice_id, by=current_user))):
         flash(
-            _("CareInvoice %(number)s issued.", number=format_number(done[0].kind, done[0].number)), "success"
+            _("Invoice %(number)s issued.", number=format_number(done[0].kind, done[0].number)), "success"
         )
     return redirect(url_for("backoffice.invoice", care_invoice_id=care_invoice_id))
 
@@ -244,7 +244,7 @@ def set_payer(plan_id: uuid.UUID) -> Any:
 def settings_page() -> Any:
     return generated_settings_page(
         "invoicing",
-        title=_("CareInvoice and timesheet settings"),
+        title=_("Invoice and timesheet settings"),
         endpoint="backoffice.settings_page",
         intro=_("A new notice rule applies to invoices built from now on; issued ones never change."),
         saved=_("Saved."),
