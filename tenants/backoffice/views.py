@@ -131,9 +131,7 @@ def issue(care_invoice_id: uuid.UUID) -> Any:
     get_or_404(CareInvoice, care_invoice_id)
     done: list[CareInvoice] = []
     if attempt(None, lambda: done.append(invoicing.issue(care_invoice_id, by=current_user))):
-        flash(
-            _("Invoice %(number)s issued.", number=format_number(done[0].kind, done[0].number)), "success"
-        )
+        flash(_("Invoice %(number)s issued.", number=format_number(done[0].kind, done[0].number)), "success")
     return redirect(url_for("backoffice.invoice", care_invoice_id=care_invoice_id))
 
 
