@@ -50,6 +50,11 @@ def money(value: Decimal) -> str:
     return format_decimal(value, format="#,##0.00")
 
 
+def amount_of(value: Decimal) -> str:
+    """A quantity or a percentage, without trailing zeros, in the reader's language."""
+    return format_decimal(value, format="#,##0.##")
+
+
 def export_rows(invoice: CareInvoice, lines: Sequence[CareInvoiceLine], agency: Agency) -> list[list[Any]]:
     issued = invoice.issued_at.astimezone(agency.zone).date().isoformat() if invoice.issued_at else ""
     return [
@@ -159,9 +164,9 @@ def _texts(
                 format_date(line.day, "short") if line.day else "",
                 line.client_name,
                 what,
-                f"{format_decimal(line.quantity, format='#,##0.##')} {unit_label(line.unit)}",
+                f"{amount_of(line.quantity)} {unit_label(line.unit)}",
                 money(line.unit_price),
-                f"{format_decimal(line.share_percent * line.charge_percent / 100, format='#,##0.##')}%",
+                f"{amount_of(line.share_percent * line.charge_percent / 100)}%",
                 money(line.amount),
             ]
         )
@@ -199,21 +204,12 @@ def _draw(doc: _Doc, t: dict[str, Any]) -> None:
         doc.cell(35, 6, label)
         doc.multi_cell(0, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     doc.ln(4)
-    doc.set_font(doc.family, size=8.5)
-    doc.set_fill_color(235, 238, 242)
-    for width, label in zip(WIDTHS, t["head"], strict=True):
-        doc.cell(
-            width,
-            7,
-            label,
-            border="B",
-            fill=True,
-            align="R" if width in (20, 16) or label == t["head"][-1] else "L",
-        )
-    doc.ln()
+    _head(doc, t["head"])
     for row in t["rows"]:
         if doc.will_page_break(6):
             doc.add_page()
+            _head(doc, t["head"])  # the columns named again on each page
+        doc.set_font(doc.family, size=8.5)
         for index, (width, value) in enumerate(zip(WIDTHS, row, strict=True)):
             text = value
             while text and doc.get_string_width(text) > width - 1.5:
@@ -227,3 +223,11 @@ def _draw(doc: _Doc, t: dict[str, Any]) -> None:
     doc.ln(4)
     doc.set_font(doc.family, size=8)
     doc.multi_cell(0, 5, t["footer"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _head(doc: _Doc, head: list[str]) -> None:
+    doc.set_font(doc.family, size=8.5)
+    doc.set_fill_color(235, 238, 242)
+    for index, (width, label) in enumerate(zip(WIDTHS, head, strict=True)):
+        doc.cell(width, 7, label, border="B", fill=True, align="R" if index >= 3 else "L")
+    doc.ln()

@@ -42,6 +42,7 @@ bp.app_template_global("timesheet_status_label")(labels.TIMESHEET_STATUSES)
 bp.app_template_global("entry_kind_label")(labels.ENTRY_KINDS)
 bp.app_template_global("as_hours")(sheets.hours)
 bp.app_template_global("money")(documents.money)
+bp.app_template_global("amount_of")(documents.amount_of)
 
 
 def _last_month() -> tuple[date, date]:
