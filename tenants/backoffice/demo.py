@@ -72,7 +72,7 @@ def _seed(agency: Agency) -> None:
     today = agency.today()
     first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     last = today - timedelta(days=8)  # the last week's visits are demo_care's
-    taken = set(db.session.execute(select(Visit.plan_item_id, Visit.local_day)).tuples())
+    taken = {(row[0], row[1]) for row in db.session.execute(select(Visit.plan_item_id, Visit.local_day))}
     items = {
         i.plan_id: i
         for i in db.session.scalars(

@@ -4,6 +4,7 @@ notes, immutability, overlapping periods refused."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -309,3 +310,67 @@ def test_the_quality_summary_shows_invoiced_against_delivered(month, app_ctx):
         rows["Invoiced against delivered"]
         == f"{(funder.total / Decimal('194.40') * 100).quantize(Decimal('0.1'))}%"
     )
+
+
+def test_who_pays_page_refuses_bad_shares_and_a_new_plan_version_keeps_its_rule(month, client):
+    from tenants.backoffice.models import PaymentRule
+    from tenants.clients import services as clients
+    from tenants.clients.models import Case, ServicePlan
+
+    m = month
+    login(client, m.admin)
+    url = f"/a/{m.agency.slug}/invoices/payers/{m.plan.id}"
+    for form, field in (
+        ({"funder_id": str(m.funder.id), "funder_percent": "150"}, "funder_percent"),
+        ({"funder_id": str(m.funder.id), "funder_percent": "abc"}, "funder_percent"),
+        ({"funder_id": "", "funder_percent": "40"}, "funder_id"),
+        ({"funder_id": str(uuid.uuid4()), "funder_percent": "40"}, "funder_id"),
+    ):
+        answer = client.post(url, data=form)
+        assert answer.status_code == 422, form
+        assert f'id="{field.replace("_id", "")}-{m.plan.id}-error"' in answer.get_data(as_text=True) or (
+            f"{field}" in answer.get_data(as_text=True)
+        )
+    with db.tenant_scope(m.agency.id):
+        rule = db.session.scalar(select(PaymentRule).where(PaymentRule.plan_id == m.plan.id))
+        assert rule.funder_percent == Decimal("37.5"), "nothing kept"
+    assert client.post(url, data={"funder_id": str(m.funder.id), "funder_percent": "60"}).status_code == 302
+    assert client.get(f"/a/{m.agency.slug}/invoices/settings").status_code == 200
+    # a new version of the plan, approved and activated, pays the same way
+    with db.tenant_scope(m.agency.id):
+        case = db.session.get(Case, (m.agency.id, m.case.id))
+        new = clients.new_plan(case, by=m.coordinator)
+        clients.submit_plan(new, case, by=m.coordinator)
+        clients.approve_plan(m.agency, new, case, by=m.admin, role="admin")
+        clients.activate_plan(new, case, by=m.admin)
+        db.session.flush()
+        rules = dict(
+            db.session.execute(
+                select(ServicePlan.version, PaymentRule.funder_percent).join(
+                    PaymentRule, PaymentRule.plan_id == ServicePlan.id
+                )
+            ).all()
+        )
+    assert rules == {1: Decimal("60.00"), 2: Decimal("60.00")}
+
+
+def test_a_credit_note_page_and_pdf(month, client):
+    m = month
+    first = build(m, "funder", m.funder.id)
+    login(client, m.admin)
+    slug = m.agency.slug
+    client.post(f"/a/{slug}/invoices/{first.id}/issue")
+    answer = client.post(f"/a/{slug}/invoices/{first.id}/credit", data={"reason": ""})
+    assert answer.status_code == 422 and 'id="reason-error"' in answer.get_data(as_text=True)
+    answer = client.post(f"/a/{slug}/invoices/{first.id}/credit", data={"reason": "Wrong share"})
+    assert answer.status_code == 302
+    note_url = answer.headers["Location"]
+    page = client.get(note_url).get_data(as_text=True)
+    assert "CN-000001" in page and "INV-000001" in page and "Wrong share" in page
+    assert client.get(note_url + "/pdf").data.startswith(b"%PDF")
+    # an issued invoice cannot be deleted or adjusted through the pages either
+    client.post(f"/a/{slug}/invoices/{first.id}/delete")
+    answer = client.post(f"/a/{slug}/invoices/{first.id}/adjust", data={"amount": "5", "reason": "x"})
+    assert answer.status_code == 422
+    with db.tenant_scope(m.agency.id):
+        assert db.session.get(CareInvoice, (m.agency.id, first.id)).total == first.total
