@@ -2,7 +2,7 @@
 with their lines and per-agency counters, carers' timesheets and their entries
 
 Revision ID: b5866dfcc73f
-Revises: e3c9a7d41b25
+Revises: f2c4d6e8a1b3
 Create Date: 2026-12-05 18:31:49.259132
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from saas import rls
 
 revision: str = "b5866dfcc73f"
-down_revision: str | None = "e3c9a7d41b25"
+down_revision: str | None = "f2c4d6e8a1b3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
