@@ -49,9 +49,13 @@ def _invoice(factory, world: AgencyWorld) -> uuid.UUID:
 
 @sample("care_invoice_lines")
 def _line(factory, world: AgencyWorld) -> uuid.UUID:
-    from tenants.backoffice.models import CareInvoiceLine
+    """An adjustment line; then the invoice is issued (INV-000001), so the
+    walk and the purge meet an invoice that can no longer change."""
+    from sqlalchemy import update
 
-    return _add(
+    from tenants.backoffice.models import CareInvoice, CareInvoiceLine
+
+    line = _add(
         world,
         CareInvoiceLine(
             invoice_id=world.ids["care_invoices"],
@@ -60,13 +64,21 @@ def _line(factory, world: AgencyWorld) -> uuid.UUID:
             reason="Mileage",
         ),
     )
+    with db.tenant_scope(world.agency.id):
+        db.session.execute(
+            update(CareInvoice)
+            .where(CareInvoice.id == world.ids["care_invoices"])
+            .values(status="issued", number=1, issued_at=db.utcnow())
+        )
+        db.session.commit()
+    return line
 
 
 @sample("care_invoice_counters")
 def _counter(factory, world: AgencyWorld) -> uuid.UUID:
     from tenants.backoffice.models import CareInvoiceCounter
 
-    return _add(world, CareInvoiceCounter(kind="invoice", last_number=0))
+    return _add(world, CareInvoiceCounter(kind="invoice", last_number=1))
 
 
 @sample("timesheets")
