@@ -26,6 +26,7 @@ AREA = Area(
     "backoffice",
     models=(".models",),
     blueprints=(".views",),
+    routes=(".api",),
     receivers=(".receivers",),
     nav=(
         NavEntry("backoffice.invoices", _l("Invoices"), MANAGE_INVOICES, 85),

@@ -285,3 +285,13 @@ def approved_ids(period_start: date, period_end: date) -> list[uuid.UUID]:
             )
         )
     )
+
+
+def timesheet_entries(sheet_id: uuid.UUID) -> list[TimesheetEntry]:
+    return list(
+        db.session.scalars(
+            select(TimesheetEntry)
+            .where(TimesheetEntry.timesheet_id == sheet_id)
+            .order_by(TimesheetEntry.day, TimesheetEntry.starts_at.nulls_first(), TimesheetEntry.kind.desc())
+        )
+    )

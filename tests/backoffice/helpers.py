@@ -33,8 +33,10 @@ class Month:
             with db.tenant_scope(self.agency.id):
                 update_settings(self.agency, {"pre_service_hours": 0})
                 db.session.commit()
-            self.admin, _ = factory.member(self.agency, Role.ADMIN, name="Ada Admin")
-            self.coordinator, _ = factory.member(self.agency, Role.COORDINATOR, name="Cora Coordinator")
+            self.admin, self.admin_membership = factory.member(self.agency, Role.ADMIN, name="Ada Admin")
+            self.coordinator, self.coordinator_membership = factory.member(
+                self.agency, Role.COORDINATOR, name="Cora Coordinator"
+            )
             self.item_id = factory.service_item(
                 self.agency, "Bathing", price=price, checklist=("Skin check",)
             )
