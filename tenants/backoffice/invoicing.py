@@ -320,7 +320,7 @@ def parse_amount(value: Any) -> Decimal | None:
         amount = Decimal(str(value or "").strip().replace(",", ""))
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount == 0 or amount != money(amount) or abs(amount) >= Decimal("1e9"):
+    if not amount.is_finite() or amount == 0 or abs(amount) >= Decimal("1e9") or amount != money(amount):
         return None
     return amount
 
@@ -331,7 +331,7 @@ def adjust(invoice: CareInvoice, amount: Any, reason: str, *, by: User | None) -
     if invoice.status != InvoiceStatus.DRAFT:
         raise BackOfficeError("not_draft")
     value = parse_amount(amount)
-    if value is None:
+    if value is None or abs(invoice.total + value) >= Decimal("1e10"):  # what the total column holds
         raise BackOfficeError("amount_invalid", "amount")
     reason = (reason or "").strip()
     if not reason:

@@ -125,6 +125,8 @@ def test_adjust_issue_and_the_issued_invoice_never_changes(month):
             ("0", "x", "amount_invalid"),
             ("1.005", "x", "amount_invalid"),
             ("abc", "x", "amount_invalid"),
+            ("9e99999999", "x", "amount_invalid"),
+            ("NaN", "x", "amount_invalid"),
             ("3", " ", "reason_required"),
         ):
             with pytest.raises(BackOfficeError) as refused:
