@@ -320,7 +320,8 @@ def parse_amount(value: Any) -> Decimal | None:
         amount = Decimal(str(value or "").strip().replace(",", ""))
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount == 0 or abs(amount) >= Decimal("1e9") or amount != money(amount):
+    # adjusted(): the magnitude, read without arithmetic (which overflows on 9e99999999)
+    if not amount.is_finite() or amount.is_zero() or amount.adjusted() >= 9 or amount != money(amount):
         return None
     return amount
 
