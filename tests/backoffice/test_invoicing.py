@@ -387,3 +387,43 @@ def test_a_credit_note_page_and_pdf(month, client):
     assert answer.status_code == 422
     with db.tenant_scope(m.agency.id):
         assert db.session.get(CareInvoice, (m.agency.id, first.id)).total == first.total
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        (
+            "/invoices/",
+            {
+                "payer": "client:" + str(uuid.UUID(int=7)),
+                "period_start": "0001-01-01",
+                "period_end": "0001-01-31",
+            },
+        ),
+        ("/invoices/", {"payer": "funder:", "period_start": "9999-12-01", "period_end": "9999-12-31"}),
+        ("/invoices/", {"payer": "x" * 5000, "period_start": "2026-02-30", "period_end": "2026-03-01"}),
+        ("/timesheets/", {"staff_id": "", "period_start": "0001-01-01", "period_end": "0001-01-05"}),
+        (
+            "/timesheets/",
+            {"staff_id": str(uuid.UUID(int=7)), "period_start": "2026-03-02", "period_end": "2026-03-08"},
+        ),
+        ("/invoices/DRAFT/adjust", {"amount": "1e-99999999", "reason": "x"}),
+        ("/invoices/DRAFT/adjust", {"amount": "-9" * 30, "reason": "x" * 3000}),
+        ("/invoices/DRAFT/credit", {"reason": "a draft is not credited"}),
+        ("/invoices/payers/PLAN", {"funder_id": "FUNDER", "funder_percent": "1e-99999999"}),
+        ("/invoices/payers/PLAN", {"funder_id": "FUNDER", "funder_percent": "9e99999999"}),
+        ("/invoices/payers/PLAN", {"funder_id": "nonsense", "funder_percent": ""}),
+    ],
+)
+def test_odd_input_never_answers_500(month, client, path, form):
+    m = month
+    draft = build(m, "funder", m.funder.id)
+    login(client, m.admin)
+    names = {"DRAFT": str(draft.id), "PLAN": str(m.plan.id), "FUNDER": str(m.funder.id)}
+    for key, value in names.items():
+        path = path.replace(key, value)
+        form = {k: v.replace(key, value) for k, v in form.items()}
+    answer = client.post(f"/a/{m.agency.slug}{path}", data=form)
+    assert answer.status_code in (302, 422), answer.status_code
+    with db.tenant_scope(m.agency.id):
+        assert db.session.get(CareInvoice, (m.agency.id, draft.id)).total == draft.total
