@@ -2,7 +2,7 @@
 with their lines and per-agency counters, carers' timesheets and their entries
 
 Revision ID: b5866dfcc73f
-Revises: f2c4d6e8a1b3
+Revises: f1a2c3d4e5b6
 Create Date: 2026-12-05 18:31:49.259132
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from saas import rls
 
 revision: str = "b5866dfcc73f"
-down_revision: str | None = "f2c4d6e8a1b3"
+down_revision: str | None = "f1a2c3d4e5b6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
