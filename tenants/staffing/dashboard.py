@@ -1,0 +1,26 @@
+"""The workforce part of the office's home dashboard (`saas.dashboard`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from saas.dashboard import DashboardWanted, Figure
+from tenants.staffing import VIEW_STAFF, queries
+
+
+def workforce_figures(wanted: DashboardWanted) -> Iterator[Figure]:
+    if wanted.role not in VIEW_STAFF:
+        return
+    expiring = queries.expiring_certificates(wanted.today)
+    yield Figure(
+        "staff.certificates_expiring",
+        "workforce",
+        10,
+        _("Certificates expiring in %(days)d days", days=queries.EXPIRING_DAYS),
+        expiring,
+        url_for("staffing.index", status=queries.EXPIRING),
+        tone="warn" if expiring else "ok",
+    )
