@@ -101,9 +101,15 @@ class Dashboard:
         return not (self.top or self.groups or self.bottom)
 
 
+# the core's own figures (the operator's jobs and sweeps), asked like an area's
+CORE_FIGURES = ("saas.operator.jobs.dashboard_figures",)
+
+
 def collect(wanted: DashboardWanted) -> Dashboard:
     """Every area's figures and panels for this reader, grouped and ordered."""
     found: list[Figure | Panel] = []
+    for name in CORE_FIGURES:
+        found.extend(areas.resolve(name)(wanted))
     for area in areas.discover():
         for name in area.dashboard:
             answer: Iterable[Figure | Panel] = areas.resolve(area.qualified(name))(wanted)
@@ -155,3 +161,13 @@ def sparkline(values: Iterable[float | None], *, label: str, width: int = 96, he
         f'role="img" aria-label="{Markup.escape(label)}">{lines}'
         f'<circle cx="{x}" cy="{y}" r="2.5" fill="currentColor"/></svg>'
     )
+
+
+def operator_dashboard() -> Dashboard:
+    """The operator's: every area's platform figures and the core's."""
+    from flask_login import current_user
+
+    from saas.db import utcnow
+
+    now = utcnow()
+    return collect(DashboardWanted(None, None, OPERATOR, current_user.id, now.date(), now))

@@ -814,7 +814,8 @@ class VisitFigures:
 
 
 def _count(*conditions: Any, of: Any = Visit) -> Any:
-    return select(func.count()).select_from(of).where(*conditions).scalar_subquery()
+    # not correlated: a count of the whole table, beside today's
+    return select(func.count()).select_from(of).where(*conditions).correlate(None).scalar_subquery()
 
 
 def visit_figures(today: date, now: datetime) -> VisitFigures:
@@ -831,9 +832,9 @@ def visit_figures(today: date, now: datetime) -> VisitFigures:
                 Visit.starts_at < now + timedelta(days=7),
             ).label("unassigned"),
             _count(Visit.late_flagged_at.isnot(None), Visit.missed_flagged_at.is_(None), open_flag).label(
-                "late"
+                "flag_late"
             ),
-            _count(Visit.missed_flagged_at.isnot(None), open_flag).label("missed"),
+            _count(Visit.missed_flagged_at.isnot(None), open_flag).label("flag_missed"),
             _count(
                 ServiceRecord.needs_attention.is_(True),
                 ServiceRecord.attention_resolved_at.is_(None),
@@ -847,8 +848,8 @@ def visit_figures(today: date, now: datetime) -> VisitFigures:
     return VisitFigures(
         today={s.value: getattr(row, s.value) for s in VisitStatus},
         unassigned=row.unassigned,
-        late=row.late,
-        missed=row.missed,
+        late=row.flag_late,
+        missed=row.flag_missed,
         attention=row.attention,
         requests=row.requests,
     )
