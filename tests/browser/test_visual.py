@@ -146,6 +146,8 @@ def test_the_phone_menu_opens_from_the_tab_bar(demo_platform, new_context, live_
     context = new_context(**PHONE_360)
     signed_in(context, live_app, live_server, "coordinator@sunrise.example")
     page = context.new_page()
+    page.goto("/a/sunrise/")
+    choose_language(page, "en")  # the account may have kept Chinese from another test
     page.goto("/a/sunrise/staff")
     tabs = page.locator("nav.tabs")
     expect(tabs.get_by_role("link", name="More")).to_have_attribute("aria-current", "true")

@@ -175,3 +175,18 @@ def test_the_menu_marks_the_section_one_is_in(client, factory, dbconn):
     assert current and all(url.endswith("/clients") for url in current)
     home = client.get(f"/a/{world.agency.slug}/").text
     assert re.search(r'<a href="/a/[^/"]+/" aria-current="page">', home)
+
+
+def test_the_operators_dashboard(client, factory, dbconn):
+    factory.agency()  # a row in the list below the figures
+    operator = factory.user(operator=True, totp=True)
+    login(client, operator)
+    html = client.get("/operator/").text
+    value, link = figure(html, "agencies.active")
+    assert int(value) >= 0 and "state=active" in link
+    assert client.get(link).status_code == 200
+    assert 'data-figure="jobs.failed"' in html and 'data-figure="jobs.late_sweeps"' in html
+    assert 'data-figure="revenue.churn"' in html
+    client.post("/language", data={"locale": "zh_CN", "next": "/operator/"})
+    assert client.get("/operator/").status_code == 200
+    assert client.get("/operator/jobs").status_code == 200
