@@ -82,7 +82,7 @@ class Menu:
         return None
 
 
-def _agency_menu(agency: Any, role: str, entries: list[Any]) -> Menu:
+def agency_menu(agency: Any, role: str, entries: list[Any]) -> Menu:
     links = [MenuLink("home.index", url_for("home.index"), _("Home"), tab=0, icon="home")]
     for entry in entries:
         links.append(
@@ -143,7 +143,7 @@ def menu_links_for(nav: Callable[[Any, str], list[Any]]) -> Callable[[], Markup]
         # everything read here is in the key
         agency = g.get("agency") if g.get("membership") else None
         if agency is not None:
-            return _agency_menu(agency, g.membership.role, nav(agency, g.membership.role))
+            return agency_menu(agency, g.membership.role, nav(agency, g.membership.role))
         if key[-1]:  # an operator, outside any agency
             return _operator_menu()
         return None

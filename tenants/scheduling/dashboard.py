@@ -17,7 +17,6 @@ from saas.models import Role
 from saas.permissions import USE_PORTAL
 from tenants.clients.services import portal_client_ids
 from tenants.scheduling import MANAGE_VISITS, queries
-from tenants.scheduling.forms import CheckInForm
 from tenants.scheduling.labels import visit_status_label
 from tenants.scheduling.models import VisitStatus
 
@@ -132,7 +131,6 @@ def carer_panels(wanted: DashboardWanted) -> Iterator[Panel]:
             "next": following,
             "next_label": visit_status_label(following.status) if following else "",
             "map_url": map_url(following.address) if following else None,
-            "checkin_form": CheckInForm(formdata=None),
             "today_cards": today_cards,
             "week": week,
             "week_count": ngettext("%(num)d visit", "%(num)d visits", sum(len(c) for _d, c in week)),
