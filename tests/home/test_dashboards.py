@@ -190,3 +190,14 @@ def test_the_operators_dashboard(client, factory, dbconn):
     client.post("/language", data={"locale": "zh_CN", "next": "/operator/"})
     assert client.get("/operator/").status_code == 200
     assert client.get("/operator/jobs").status_code == 200
+
+
+def test_a_sparkline_draws_the_known_values_and_gaps():
+    from saas.dashboard import sparkline
+
+    assert sparkline([None, 3.0], label="x") == ""  # one value is no trend
+    line = sparkline([1.0, None, 3.0, 4.0], label="Visits <on time>")
+    assert line.count("<polyline") == 1  # the gap breaks the line: 1 | 3, 4
+    assert 'aria-label="Visits &lt;on time&gt;"' in line and 'viewBox="0 0 96 28"' in line
+    flat = sparkline([2.0, 2.0], label="flat")
+    assert "<polyline" in flat and "nan" not in flat
