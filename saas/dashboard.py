@@ -36,7 +36,7 @@ GROUPS: tuple[tuple[str, Any], ...] = (
     ("care", _l("Care")),
     ("workforce", _l("Workforce")),
     ("quality", _l("This month's quality")),
-    ("agencies", _l("Agencies")),
+    ("agencies", _l("Agencies by state")),
     ("revenue", _l("Revenue")),
     ("platform", _l("Jobs and sweeps")),
 )
