@@ -155,6 +155,9 @@ def test_the_phone_menu_opens_from_the_tab_bar(demo_platform, new_context, live_
     side = page.locator("nav.side")
     expect(side).to_be_visible()
     expect(side.locator("[aria-current=page]")).to_have_text("Staff")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "coordinator-drawer-phone-en.png"))
+    assert audit(page) == []
     side.get_by_role("link", name="Clients").click()
     expect(page).to_have_url(re.compile(r"/a/sunrise/clients$"))
     expect(tabs.get_by_role("link", name="Clients")).to_have_attribute("aria-current", "page")
