@@ -212,7 +212,10 @@ def frame_for_not_found() -> None:
     db.set_tenant(agency.id)
     membership = _active_membership(agency)
     passed = current_user.has_totp and current_user.current_session.two_factor_passed
-    if membership is None or (needs_two_factor(agency, membership.role) and not passed):
+    expired = sessions.session_expired_for_agency(
+        agency_setting(agency, "session_idle_minutes"), agency_setting(agency, "session_absolute_hours")
+    )
+    if membership is None or expired or (needs_two_factor(agency, membership.role) and not passed):
         db.set_tenant(None)
         return
     g.agency = agency
