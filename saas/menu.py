@@ -34,7 +34,12 @@ class MenuLink:
     label: str
     settings: bool = False  # under "Settings" in the sidebar
     tab: int | None = None  # place in the phone's tab bar, when it has one
-    icon: str = ""  # the tab's icon (static/css/app.css draws it): home, visits, people, ...
+    icon: str = ""  # the tab's icon (templates/_icons.html): home, visits, people, ...
+
+    @property
+    def own(self) -> bool:
+        # the pages about one's own work are the `my_` views of their areas
+        return self.endpoint.rpartition(".")[2].startswith("my_")
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,12 @@ class Menu:
 
     @property
     def main(self) -> tuple[MenuLink, ...]:
-        return tuple(link for link in self.links if not link.settings)
+        return tuple(link for link in self.links if not link.settings and not link.own)
+
+    @property
+    def own(self) -> tuple[MenuLink, ...]:
+        """One's own pages (my visits, my training ...), apart from the agency's."""
+        return tuple(link for link in self.links if not link.settings and link.own)
 
     @property
     def settings(self) -> tuple[MenuLink, ...]:
