@@ -3,11 +3,13 @@
 The core draws the page; the areas give the figures. An area names in
 `AREA.dashboard` the functions ("module.function", relative to its package)
 that answer a `DashboardWanted` (who is looking, the agency's today) with
-`Figure`s (a number, its words, the list behind it) and `Panel`s (a block the
-area renders itself, such as the carer's next visit). Each function checks
-who may see its figures and reads them in a fixed number of set-based
-statements (usually one, in its area's `queries.py`), so a dashboard costs the
-same however much the agency holds.
+`Counts` (a one-row SELECT of counts from its `queries.py`, and how to word
+them as `Figure`s: a number, its words, the list behind it), ready `Figure`s,
+and `Panel`s (a block the area renders itself, such as the carer's next
+visit). Each function checks who may see its figures; every area's `Counts`
+are run together in one statement, and a panel reads in a fixed number of
+set-based statements, so a dashboard costs the same round trips however much
+the agency holds.
 
 The operator's console asks the same way with `role == OPERATOR` and no agency:
 the areas with platform figures (billing, say) answer it.
@@ -16,15 +18,16 @@ the areas with platform figures (billing, say) answer it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy import select, true
 
-from saas import areas
+from saas import areas, db
 from saas.charts import _finite, _num
 
 OPERATOR = "operator"
@@ -91,6 +94,17 @@ class Panel:
 
 
 @dataclass(frozen=True)
+class Counts:
+    """An area's figures read as one row of a SELECT (counts as FILTERs or
+    scalar subqueries): the dashboard runs every area's in one statement, one
+    round trip however many areas count, and hands each its row
+    (`figures(row)`, the columns by their labels) to word."""
+
+    statement: Any  # a sqlalchemy Select giving exactly one row
+    figures: Callable[[Mapping[str, Any]], Iterable[Figure]]
+
+
+@dataclass(frozen=True)
 class Dashboard:
     top: list[Panel]
     groups: list[tuple[str, Any, list[Figure]]]  # (name, heading, figures)
@@ -115,6 +129,7 @@ def collect(wanted: DashboardWanted) -> Dashboard:
             answer: Iterable[Figure | Panel] = areas.resolve(area.qualified(name))(wanted)
             found.extend(answer)
     figures = [f for f in found if isinstance(f, Figure)]
+    figures += _counted([c for c in found if isinstance(c, Counts)])
     panels = sorted((p for p in found if isinstance(p, Panel)), key=lambda p: p.order)
     groups = []
     for name, heading in GROUPS:
@@ -126,6 +141,23 @@ def collect(wanted: DashboardWanted) -> Dashboard:
         groups=groups,
         bottom=[p for p in panels if p.place != "top"],
     )
+
+
+def _counted(counts: list[Counts]) -> list[Figure]:
+    """Every area's counts in one statement: their one-row SELECTs side by
+    side (each a subquery, its columns prefixed), then each worded."""
+    if not counts:
+        return []
+    subqueries = [c.statement.subquery(f"d{i}") for i, c in enumerate(counts)]
+    columns = [col.label(f"d{i}_{col.name}") for i, sub in enumerate(subqueries) for col in sub.c]
+    statement = select(*columns).select_from(subqueries[0])
+    for sub in subqueries[1:]:
+        statement = statement.join(sub, true())
+    row = db.session.execute(statement).one()._mapping
+    out: list[Figure] = []
+    for i, (c, sub) in enumerate(zip(counts, subqueries, strict=True)):
+        out.extend(c.figures({col.name: row[f"d{i}_{col.name}"] for col in sub.c}))
+    return out
 
 
 def sparkline(values: Iterable[float | None], *, label: str, width: int = 96, height: int = 28) -> Markup:

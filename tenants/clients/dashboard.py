@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
 
-from saas.dashboard import DashboardWanted, Figure
+from saas.dashboard import Counts, DashboardWanted, Figure
 from tenants.clients import MANAGE_CASES, queries
 
 
-def care_figures(wanted: DashboardWanted) -> Iterator[Figure]:
-    if wanted.role not in MANAGE_CASES:
-        return
-    found = queries.care_figures(wanted.today)
+def care_figures(wanted: DashboardWanted) -> Iterator[Counts]:
+    if wanted.role in MANAGE_CASES:
+        yield Counts(queries.care_figures(wanted.today), _worded)
+
+
+def _worded(row: Mapping[str, Any]) -> Iterator[Figure]:
+    found = queries.CareFigures.of(row)
     yield Figure(
         "care.plans_waiting",
         "care",

@@ -3,22 +3,27 @@ for the office, the last visit a client may rate."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from functools import partial
+from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
 
-from saas.dashboard import DashboardWanted, Figure, Panel
+from saas.dashboard import Counts, DashboardWanted, Figure, Panel
 from saas.permissions import USE_PORTAL
 from tenants.clients.services import portal_client_ids
 from tenants.feedback import HANDLE_COMPLAINTS, HANDLE_RATINGS, MANAGE_RECTIFICATIONS, queries
 
 
-def office_figures(wanted: DashboardWanted) -> Iterator[Figure]:
+def office_figures(wanted: DashboardWanted) -> Iterator[Counts]:
     role = wanted.role
-    if not (role in HANDLE_COMPLAINTS or role in HANDLE_RATINGS or role in MANAGE_RECTIFICATIONS):
-        return
-    found = queries.feedback_figures(wanted.now, wanted.today)
+    if role in HANDLE_COMPLAINTS or role in HANDLE_RATINGS or role in MANAGE_RECTIFICATIONS:
+        yield Counts(queries.feedback_figures(wanted.now, wanted.today), partial(_worded, role))
+
+
+def _worded(role: str, row: Mapping[str, Any]) -> Iterator[Figure]:
+    found = queries.FeedbackFigures.of(row)
     if role in HANDLE_COMPLAINTS:
         inbox = url_for("feedback.inbox")
         yield Figure(

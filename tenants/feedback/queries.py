@@ -498,9 +498,13 @@ class FeedbackFigures:
     tasks: int
     rectifications_overdue: int
 
+    @classmethod
+    def of(cls, row: Any) -> FeedbackFigures:
+        return cls(row["opinions"], row["complaints"], row["tasks"], row["rectifications"])
 
-def feedback_figures(now: datetime, today: date) -> FeedbackFigures:
-    """In one statement of scalar counts."""
+
+def feedback_figures(now: datetime, today: date) -> Select[Any]:
+    """One row of scalar counts (`FeedbackFigures.of` reads it)."""
 
     def count(*conditions: Any, of: Any) -> Any:
         return select(func.count()).select_from(of).where(*conditions).scalar_subquery()
@@ -511,19 +515,16 @@ def feedback_figures(now: datetime, today: date) -> FeedbackFigures:
         FeedbackItem.due_at < now,
     )
     complaint = FeedbackItem.kind == FeedbackKind.COMPLAINT
-    row = db.session.execute(
-        select(
-            count(unanswered, ~complaint, of=FeedbackItem).label("opinions"),
-            count(unanswered, complaint, of=FeedbackItem).label("complaints"),
-            count(FollowUpTask.done_at.is_(None), of=FollowUpTask).label("tasks"),
-            count(
-                Rectification.status == RectificationStatus.OPEN,
-                Rectification.deadline < today,
-                of=Rectification,
-            ).label("rectifications"),
-        )
-    ).one()
-    return FeedbackFigures(row.opinions, row.complaints, row.tasks, row.rectifications)
+    return select(
+        count(unanswered, ~complaint, of=FeedbackItem).label("opinions"),
+        count(unanswered, complaint, of=FeedbackItem).label("complaints"),
+        count(FollowUpTask.done_at.is_(None), of=FollowUpTask).label("tasks"),
+        count(
+            Rectification.status == RectificationStatus.OPEN,
+            Rectification.deadline < today,
+            of=Rectification,
+        ).label("rectifications"),
+    )
 
 
 # how far back the portal's home offers the last visit to rate

@@ -4,15 +4,16 @@ and week, the client's next visit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from saas.dashboard import DashboardWanted, Figure, Panel
+from saas.dashboard import Counts, DashboardWanted, Figure, Panel
 from saas.models import Role
 from saas.permissions import USE_PORTAL
 from tenants.clients.services import portal_client_ids
@@ -21,10 +22,13 @@ from tenants.scheduling.labels import visit_status_label
 from tenants.scheduling.models import VisitStatus
 
 
-def coordinator_figures(wanted: DashboardWanted) -> Iterator[Figure]:
-    if wanted.role not in MANAGE_VISITS:
-        return
-    found = queries.visit_figures(wanted.today, wanted.now)
+def coordinator_figures(wanted: DashboardWanted) -> Iterator[Counts]:
+    if wanted.role in MANAGE_VISITS:
+        yield Counts(queries.visit_figures(wanted.today, wanted.now), _worded)
+
+
+def _worded(row: Mapping[str, Any]) -> Iterator[Figure]:
+    found = queries.VisitFigures.of(row)
     board = url_for("scheduling.board")
     for order, status in enumerate(VisitStatus):
         count = found.today[status.value]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -812,17 +812,29 @@ class VisitFigures:
     attention: int
     requests: int
 
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> VisitFigures:
+        """From a row of `visit_figures`."""
+        return cls(
+            today={s.value: row[s.value] for s in VisitStatus},
+            unassigned=row["unassigned"],
+            late=row["flag_late"],
+            missed=row["flag_missed"],
+            attention=row["attention"],
+            requests=row["requests"],
+        )
+
 
 def _count(*conditions: Any, of: Any = Visit) -> Any:
     # not correlated: a count of the whole table, beside today's
     return select(func.count()).select_from(of).where(*conditions).correlate(None).scalar_subquery()
 
 
-def visit_figures(today: date, now: datetime) -> VisitFigures:
-    """In one statement: today's visits counted by status, and the board's
-    counts (`board`'s conditions) as scalar subqueries."""
+def visit_figures(today: date, now: datetime) -> Select[Any]:
+    """One row: today's visits counted by status, and the board's counts
+    (`board`'s conditions) as scalar subqueries (`VisitFigures.of` reads it)."""
     open_flag = and_(Visit.flag_resolved_at.is_(None), Visit.checked_in_at.is_(None))
-    row = db.session.execute(
+    return (
         select(
             *(func.count().filter(Visit.status == s).label(s.value) for s in VisitStatus),
             _count(
@@ -844,14 +856,6 @@ def visit_figures(today: date, now: datetime) -> VisitFigures:
         )
         .select_from(Visit)
         .where(Visit.local_day == today)
-    ).one()
-    return VisitFigures(
-        today={s.value: getattr(row, s.value) for s in VisitStatus},
-        unassigned=row.unassigned,
-        late=row.flag_late,
-        missed=row.flag_missed,
-        attention=row.attention,
-        requests=row.requests,
     )
 
 

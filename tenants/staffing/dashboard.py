@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
 
-from saas.dashboard import DashboardWanted, Figure
+from saas.dashboard import Counts, DashboardWanted, Figure
 from tenants.staffing import VIEW_STAFF, queries
 
 
-def workforce_figures(wanted: DashboardWanted) -> Iterator[Figure]:
-    if wanted.role not in VIEW_STAFF:
-        return
-    expiring = queries.expiring_certificates(wanted.today)
+def workforce_figures(wanted: DashboardWanted) -> Iterator[Counts]:
+    if wanted.role in VIEW_STAFF:
+        yield Counts(queries.expiring_certificates(wanted.today), _worded)
+
+
+def _worded(row: Mapping[str, Any]) -> Iterator[Figure]:
+    expiring = row["expiring"]
     yield Figure(
         "staff.certificates_expiring",
         "workforce",

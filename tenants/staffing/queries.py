@@ -56,29 +56,26 @@ def _certificate_expiring(today: date) -> Any:
     )
 
 
-def expiring_certificates(today: date) -> int:
-    """How many certificates of the workers employed today expire within
-    EXPIRING_DAYS: one statement."""
+def expiring_certificates(today: date) -> Select:
+    """One row: how many certificates of the workers employed today expire
+    within EXPIRING_DAYS (`expiring`)."""
     return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Certificate)
-            .join(
-                StaffFile,
-                and_(StaffFile.tenant_id == Certificate.tenant_id, StaffFile.id == Certificate.staff_file_id),
-            )
-            .join(
-                Membership,
-                and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
-            )
-            .where(
-                Membership.active.is_(True),
-                StaffFile.employed_on(today),
-                Certificate.expires_on >= today,
-                Certificate.expires_on <= today + timedelta(days=EXPIRING_DAYS),
-            )
+        select(func.count().label("expiring"))
+        .select_from(Certificate)
+        .join(
+            StaffFile,
+            and_(StaffFile.tenant_id == Certificate.tenant_id, StaffFile.id == Certificate.staff_file_id),
         )
-        or 0
+        .join(
+            Membership,
+            and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
+        )
+        .where(
+            Membership.active.is_(True),
+            StaffFile.employed_on(today),
+            Certificate.expires_on >= today,
+            Certificate.expires_on <= today + timedelta(days=EXPIRING_DAYS),
+        )
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from saas import db
 from saas.models import Membership, Role, User
@@ -237,19 +237,20 @@ class CareFigures:
     follow_ups_due: int  # follow-ups due by today, not done
     follow_ups_overdue: int  # of which due before today
 
+    @classmethod
+    def of(cls, row: Any) -> CareFigures:
+        return cls(row["plans"], row["due"], row["overdue"])
 
-def care_figures(today: date) -> CareFigures:
-    """The dashboard's care figures, in one statement."""
+
+def care_figures(today: date) -> Select[Any]:
+    """One row of the dashboard's care figures (`CareFigures.of` reads it)."""
 
     def count(*conditions: Any, of: Any) -> Any:
         return select(func.count()).select_from(of).where(*conditions).scalar_subquery()
 
     open_follow_up = FollowUp.done_on.is_(None)
-    row = db.session.execute(
-        select(
-            count(ServicePlan.status == PlanStatus.SUBMITTED, of=ServicePlan).label("plans"),
-            count(open_follow_up, FollowUp.due_on <= today, of=FollowUp).label("due"),
-            count(open_follow_up, FollowUp.due_on < today, of=FollowUp).label("overdue"),
-        )
-    ).one()
-    return CareFigures(row.plans, row.due, row.overdue)
+    return select(
+        count(ServicePlan.status == PlanStatus.SUBMITTED, of=ServicePlan).label("plans"),
+        count(open_follow_up, FollowUp.due_on <= today, of=FollowUp).label("due"),
+        count(open_follow_up, FollowUp.due_on < today, of=FollowUp).label("overdue"),
+    )
