@@ -149,7 +149,10 @@ def test_the_carers_home_shows_the_next_visit_with_a_map_and_check_in(client, fa
     card = card[: card.index("</section>")]
     assert world.client.full_name in card or (world.client.preferred_name or "@@") in card
     assert "openstreetmap.org/search?query=3%20Mill%20Lane" in card
-    assert f"/visits/{visit.id}/check-in" in card and "Safe transfer" in card
+    assert "Safe transfer" in card and f"/visits/{visit.id}" in card
+    # check-in is offered on the visit's own day (in the agency's time zone)
+    on_its_day = soon.astimezone(world.agency.zone).date() == world.agency.today()
+    assert (f"/visits/{visit.id}/check-in" in card) is on_its_day
 
 
 def test_a_page_not_found_inside_an_agency_keeps_its_frame_for_members_only(client, factory, dbconn):
