@@ -23,6 +23,7 @@ AREA = Area(
     # the operator console's agency list (figures) and creation wizard (plan, catalogue)
     routes=(".operator_console",),
     receivers=(".listeners", ".receivers"),
+    dashboard=(".dashboard.operator_figures",),
     periodic=(
         # life cycle (trial end, grace, closing, purge), quantity syncs, export expiry
         Periodic("billing_sweep", ".jobs.sweep", queue="default", interval=60),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,9 +16,11 @@ from wtforms.validators import NumberRange, Optional
 
 from billing import onboarding
 from billing.lifecycle import trial_days
+from billing.models import BillingState
 from billing.reports import agency_figures, platform_totals
 from saas import agencies, db
 from saas.auth.services import invite
+from saas.dashboard import operator_dashboard
 from saas.errors import DomainError
 from saas.lifecycle import refuse
 from saas.models import Agency, Membership, Role
@@ -54,10 +56,18 @@ def index() -> Any:
                 .group_by(Membership.tenant_id)
             ).all()
         )
-    page = paginate(select(Agency).order_by(Agency.created_at.desc()))
+    state = request.args.get("state", "")
+    listed = select(Agency).order_by(Agency.created_at.desc())
+    if state in {s.value for s in BillingState}:
+        listed = listed.where(Agency.billing_state == state)
+    else:
+        state = ""
+    page = paginate(listed)
     return render_template(
         "operator/index.html",
         page=page,
+        state=state,
+        dashboard=operator_dashboard(),
         counts=counts,
         figures=agency_figures(page.items),
         totals=platform_totals(),

@@ -59,13 +59,17 @@ class NavEntry:
     entries; `roles` are the membership roles that see it, best given as the
     `saas.permissions.Permission` its page requires (`role in roles` either
     way); `shown`, when given, decides per agency and role (a setting turning
-    a page on)."""
+    a page on); `tab` puts it in the phone's tab bar, with `icon`
+    (templates/_icons.html)."""
 
     endpoint: str
     label: Any  # flask_babel.LazyString
     roles: Any  # a saas.permissions.Permission, or a tuple of roles
     order: int
     shown: Callable[[Any, str], bool] | None = field(default=None, compare=False)
+    # its place in the phone's tab bar (the first few of a role's menu with one), and the tab's icon
+    tab: int | None = None
+    icon: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class Area:
     # the area's agency settings (saas.settings.Setting), each key declared once platform-wide
     settings: tuple[Setting, ...] = ()
     permissions: tuple[Any, ...] = ()  # saas.permissions.Permission, each named once platform-wide
+    # functions answering a home dashboard (saas.dashboard.DashboardWanted) with figures and panels
+    dashboard: tuple[str, ...] = ()
     package: str = ""  # filled by discovery
 
     def qualified(self, name: str) -> str:

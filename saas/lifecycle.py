@@ -285,6 +285,10 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         if code in (301, 302, 303, 307, 308):
             return exc
+        if code == 404 and not wants_json():
+            from saas.tenancy import frame_for_not_found  # the tenancy imports the lifecycle's users
+
+            frame_for_not_found()
         return render_error(code)
 
     @app.errorhandler(Exception)

@@ -194,3 +194,29 @@ def open_personal_link(token: str, model: type[L]) -> tuple[Agency, L] | None:
     if link is None or not tokens.same(secret, link.token_hash):  # type: ignore[attr-defined]
         return None
     return agency, link
+
+
+def frame_for_not_found() -> None:
+    """A page not found under /a/<slug>/ (no route matched, so the agency was
+    never resolved) is shown in the agency's frame, its menu and bell, to a
+    signed-in member who could open the agency's pages. Anyone else gets the
+    plain page, exactly as for an agency that does not exist."""
+    if g.get("agency") is not None or not current_user.is_authenticated:
+        return
+    parts = request.path.split("/")
+    if len(parts) < 3 or parts[1] != "a":
+        return
+    agency = agency_by_slug(parts[2])
+    if agency is None or agency.is_suspended or agency.is_closed:
+        return
+    db.set_tenant(agency.id)
+    membership = _active_membership(agency)
+    passed = current_user.has_totp and current_user.current_session.two_factor_passed
+    expired = sessions.session_expired_for_agency(
+        agency_setting(agency, "session_idle_minutes"), agency_setting(agency, "session_absolute_hours")
+    )
+    if membership is None or expired or (needs_two_factor(agency, membership.role) and not passed):
+        db.set_tenant(None)
+        return
+    g.agency = agency
+    g.membership = membership

@@ -199,6 +199,24 @@ def seed_agency(agency: Agency) -> None:
                     attendance_recorded_at=db.utcnow(),
                 )
             )
+        # a refresher to come, every carer enrolled: what their home lists as training due
+        refresher = Course(
+            title="安全移位复训" if language == "zh" else "Moving and handling refresher",
+            category="theory_practice",
+            form="classroom",
+            hours=Decimal(4),
+            counts_as="annual",
+        )
+        db.session.add(refresher)
+        db.session.flush()
+        upcoming = TrainingSession(
+            course_id=refresher.id, held_on=today + timedelta(days=12), trainer="Demo trainer", capacity=20
+        )
+        db.session.add(upcoming)
+        db.session.flush()
+        for record in staff.values():
+            if record.staff_role == "carer":
+                db.session.add(Enrolment(session_id=upcoming.id, staff_file_id=record.id, status="enrolled"))
         item = db.session.scalar(
             select(ServiceItem).where(ServiceItem.active.is_(True)).order_by(ServiceItem.name)
         )

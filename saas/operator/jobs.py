@@ -227,3 +227,26 @@ def retry() -> Any:
     else:
         flash(_("Job %(id)s is not failed any more: it was already retried.", id=form.job_id.data), "warning")
     return redirect(url_for("operator_jobs.index"))
+
+
+def dashboard_figures(wanted: Any) -> list[Any]:
+    """The operator's dashboard (`saas.dashboard`): failed jobs (from Redis,
+    no SQL) and the sweeps late now (one statement)."""
+    from saas.dashboard import OPERATOR, Figure
+
+    if wanted.role != OPERATOR:
+        return []
+    link = url_for("operator_jobs.index")
+    try:
+        conn = redis_connection()
+        failed: int | str = sum(q.failed_job_registry.count for q in _queues(conn))
+        since = watching_since(conn)
+    except RedisError:
+        failed, since = "?", None
+    late = sum(1 for s in sweep_statuses(watching_since=since) if s.late)
+    return [
+        Figure("jobs.failed", "platform", 10, _("Failed jobs"), failed, link, tone="bad" if failed else "ok"),
+        Figure(
+            "jobs.late_sweeps", "platform", 20, _("Sweeps late"), late, link, tone="bad" if late else "ok"
+        ),
+    ]

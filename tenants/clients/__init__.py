@@ -30,9 +30,10 @@ AREA = Area(
     reminders=(".reminders",),
     periodic=(Periodic("case_reminders", ".reminders.case_sweep", cron="23 * * * *"),),
     nav=(
-        NavEntry("clients.index", _l("Clients"), MANAGE_CASES, 10),
+        NavEntry("clients.index", _l("Clients"), MANAGE_CASES, 10, tab=2, icon="people"),
         NavEntry("clients.care_settings", _l("Care settings"), MANAGE_SETTINGS, 170),
     ),
+    dashboard=(".dashboard.care_figures",),
     permissions=(MANAGE_CASES, APPROVE_PLANS, GRANT_PORTAL_ACCESS),
     url_params={
         "client_id": "clients",

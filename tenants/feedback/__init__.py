@@ -44,13 +44,16 @@ AREA = Area(
         Periodic("feedback_due_soon", ".reminders.reminder_sweep", interval=900),
     ),
     nav=(
-        NavEntry("feedback.inbox", _l("Opinions and complaints"), HANDLE_COMPLAINTS, 40),
+        NavEntry("feedback.inbox", _l("Opinions and complaints"), HANDLE_COMPLAINTS, 40, tab=3, icon="inbox"),
         NavEntry("feedback.tasks", _l("Low ratings to follow up"), HANDLE_RATINGS, 50),
         NavEntry("feedback.rectifications", _l("Rectifications"), MANAGE_RECTIFICATIONS, 60),
         NavEntry("feedback.statistics", _l("Satisfaction"), VIEW_SATISFACTION, 70),
-        NavEntry("feedback.portal_feedback", _l("Opinions and complaints"), USE_PORTAL, 160),
+        NavEntry(
+            "feedback.portal_feedback", _l("Opinions and complaints"), USE_PORTAL, 160, tab=2, icon="inbox"
+        ),
         NavEntry("feedback.settings_page", _l("Feedback settings"), MANAGE_SETTINGS, 180),
     ),
+    dashboard=(".dashboard.office_figures", ".dashboard.client_panels"),
     permissions=(
         HANDLE_RATINGS,
         HANDLE_COMPLAINTS,

@@ -482,3 +482,74 @@ def complaints_against(staff_id: uuid.UUID, start: date, end: date) -> list[Comp
         )
         for item_id, received_at, status, confidential, text in rows
     ]
+
+
+# -- the home dashboards -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackFigures:
+    """Opinions and complaints past their deadline without an answer (the
+    inbox's "overdue"), low ratings to follow up, rectifications past their
+    deadline."""
+
+    overdue_opinions: int
+    overdue_complaints: int
+    tasks: int
+    rectifications_overdue: int
+
+    @classmethod
+    def of(cls, row: Any) -> FeedbackFigures:
+        return cls(row["opinions"], row["complaints"], row["tasks"], row["rectifications"])
+
+
+def feedback_figures(now: datetime, today: date) -> Select[Any]:
+    """One row of scalar counts (`FeedbackFigures.of` reads it)."""
+
+    def count(*conditions: Any, of: Any) -> Any:
+        return select(func.count()).select_from(of).where(*conditions).scalar_subquery()
+
+    unanswered = and_(
+        FeedbackItem.responded_at.is_(None),
+        FeedbackItem.status.notin_((FeedbackStatus.RESPONDED, FeedbackStatus.CLOSED)),
+        FeedbackItem.due_at < now,
+    )
+    complaint = FeedbackItem.kind == FeedbackKind.COMPLAINT
+    return select(
+        count(unanswered, ~complaint, of=FeedbackItem).label("opinions"),
+        count(unanswered, complaint, of=FeedbackItem).label("complaints"),
+        count(FollowUpTask.done_at.is_(None), of=FollowUpTask).label("tasks"),
+        count(
+            Rectification.status == RectificationStatus.OPEN,
+            Rectification.deadline < today,
+            of=Rectification,
+        ).label("rectifications"),
+    )
+
+
+# how far back the portal's home offers the last visit to rate
+RATE_WITHIN = timedelta(days=30)
+
+
+def last_visit_to_rate(client_ids: list[uuid.UUID], now: datetime) -> Any:
+    """The clients' latest completed visit of the last 30 days that has no
+    rating yet: (visit id, starts_at), or None. One statement."""
+    if not client_ids:
+        return None
+    rated = (
+        select(VisitRating.id)
+        .where(VisitRating.tenant_id == Visit.tenant_id, VisitRating.visit_id == Visit.id)
+        .exists()
+    )
+    return db.session.execute(
+        select(Visit.id, Visit.starts_at)
+        .where(
+            Visit.client_id.in_(client_ids),
+            Visit.status == "completed",
+            Visit.starts_at >= now - RATE_WITHIN,
+            Visit.starts_at < now,
+            ~rated,
+        )
+        .order_by(Visit.starts_at.desc())
+        .limit(1)
+    ).first()

@@ -42,7 +42,7 @@ AREA = Area(
     receivers=(".receivers",),
     periodic=(Periodic("incidents_escalate", ".reminders.escalation_sweep", queue="high", interval=900),),
     nav=(
-        NavEntry("incidents.index", _l("Incidents"), REPORT_INCIDENTS, 45),
+        NavEntry("incidents.index", _l("Incidents"), REPORT_INCIDENTS, 45, tab=4, icon="alert"),
         NavEntry("incidents.settings_page", _l("Incident settings"), MANAGE_SETTINGS, 182),
     ),
     permissions=(REPORT_INCIDENTS, MANAGE_INCIDENTS, ACKNOWLEDGE_INCIDENTS, READ_SAFEGUARDING_INCIDENTS),

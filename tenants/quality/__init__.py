@@ -28,6 +28,7 @@ AREA = Area(
     periodic=(Periodic("quality_summaries", ".jobs.monthly_sweep", cron="7 * * * *"),),
     permissions=(VIEW_QUALITY, BUILD_QUALITY_SUMMARIES, PUBLISH_QUALITY_SUMMARIES),
     nav=(NavEntry("quality.index", _l("Quality summaries"), VIEW_QUALITY, 80),),
+    dashboard=(".dashboard.kpi_figures",),
     url_params={"summary_id": "quality_summaries"},
     samples=("tests.quality.samples_quality",),
     settings=SETTINGS,

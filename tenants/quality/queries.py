@@ -90,3 +90,49 @@ def forget_peer_positions() -> None:
     """Drop what is kept (tests, and a process that must read afresh)."""
     with _peers_lock:
         _peers.clear()
+
+
+# -- the admin's home dashboard ------------------------------------------------------------------
+
+# the months of built summaries drawn before this month's figure
+TREND_MONTHS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class MonthKpis:
+    """This month's KPIs so far against the agency's targets
+    (`targets.evaluate`), and each KPI's value in the summaries of the months
+    before, oldest first."""
+
+    month: date
+    kpis: dict[str, dict[str, Any]]
+    score: float | None
+    history: dict[str, list[float | None]]
+
+
+def month_kpis(agency: Any, now: datetime) -> MonthKpis:
+    """Two statements: the month's figures so far (`kpis.compute`, the
+    statement the monthly summary runs) and the KPIs stored with the last
+    TREND_MONTHS summaries."""
+    from tenants.quality import kpis, targets
+    from tenants.quality.models import BuildState
+
+    month = now.astimezone(agency.zone).date().replace(day=1)
+    goals = targets.targets_of(agency)
+    window = kpis.Window.of(month, agency.zone, now)
+    figures = kpis.compute(db.session(), window, services.build_settings(agency, goals))
+    evaluated = targets.evaluate(figures, goals)
+    earlier = db.session.execute(
+        select(QualitySummary.month, QualitySummary.figures["kpis"])
+        .where(
+            QualitySummary.state == BuildState.DONE,
+            QualitySummary.month < month,
+            QualitySummary.month >= kpis.add_months(month, -TREND_MONTHS),
+        )
+        .order_by(QualitySummary.month)
+    ).all()
+    history: dict[str, list[float | None]] = {key: [] for key in evaluated}
+    for _month, stored in earlier:
+        for key in history:
+            history[key].append(((stored or {}).get(key) or {}).get("value"))
+    return MonthKpis(month, evaluated, targets.score(evaluated), history)

@@ -58,12 +58,13 @@ AREA = Area(
     ),
     nav=(
         NavEntry("scheduling.rota", _l("Rota"), MANAGE_VISITS, 15),
-        NavEntry("scheduling.board", _l("Visits"), MANAGE_VISITS, 20),
+        NavEntry("scheduling.board", _l("Visits"), MANAGE_VISITS, 20, tab=1, icon="visits"),
         # carers may open the page too (RECORD_RETURN_VISITS); it is not in their menu
         NavEntry("scheduling.return_visits", _l("Return visits"), MANAGE_VISITS, 30),
-        NavEntry("scheduling.my_schedule", _l("My visits"), VIEW_OWN_SCHEDULE, 140),
-        NavEntry("scheduling.portal", _l("My visits"), USE_PORTAL, 150),
+        NavEntry("scheduling.my_schedule", _l("My visits"), VIEW_OWN_SCHEDULE, 140, tab=1, icon="visits"),
+        NavEntry("scheduling.portal", _l("My visits"), USE_PORTAL, 150, tab=1, icon="visits"),
     ),
+    dashboard=(".dashboard.coordinator_figures", ".dashboard.carer_panels", ".dashboard.client_panels"),
     permissions=(MANAGE_VISITS, OVERRIDE_ASSIGNMENT, VIEW_OWN_SCHEDULE, RECORD_VISITS, RECORD_RETURN_VISITS),
     url_params={"visit_id": "visits"},
     samples=("tests.clients.samples_care",),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -794,3 +794,117 @@ def visits_at_risk(agency: Agency, now: datetime, limit: int = AT_RISK_ROWS) -> 
                 )
             )
     return rows
+
+
+# -- the home dashboards -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VisitFigures:
+    """The coordinator's visit figures: today's visits (local day) by status,
+    visits of the next 7 days with nobody, late and missed visits not dealt
+    with, records asking for attention, clients' cancellation requests."""
+
+    today: dict[str, int]
+    unassigned: int
+    late: int
+    missed: int
+    attention: int
+    requests: int
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> VisitFigures:
+        """From a row of `visit_figures`."""
+        return cls(
+            today={s.value: row[s.value] for s in VisitStatus},
+            unassigned=row["unassigned"],
+            late=row["flag_late"],
+            missed=row["flag_missed"],
+            attention=row["attention"],
+            requests=row["requests"],
+        )
+
+
+def _count(*conditions: Any, of: Any = Visit) -> Any:
+    # not correlated: a count of the whole table, beside today's
+    return select(func.count()).select_from(of).where(*conditions).correlate(None).scalar_subquery()
+
+
+def visit_figures(today: date, now: datetime) -> Select[Any]:
+    """One row: today's visits counted by status, and the board's counts
+    (`board`'s conditions) as scalar subqueries (`VisitFigures.of` reads it)."""
+    open_flag = and_(Visit.flag_resolved_at.is_(None), Visit.checked_in_at.is_(None))
+    return (
+        select(
+            *(func.count().filter(Visit.status == s).label(s.value) for s in VisitStatus),
+            _count(
+                Visit.staff_file_id.is_(None),
+                Visit.status == VisitStatus.SCHEDULED,
+                Visit.starts_at >= now,
+                Visit.starts_at < now + timedelta(days=7),
+            ).label("unassigned"),
+            _count(Visit.late_flagged_at.isnot(None), Visit.missed_flagged_at.is_(None), open_flag).label(
+                "flag_late"
+            ),
+            _count(Visit.missed_flagged_at.isnot(None), open_flag).label("flag_missed"),
+            _count(
+                ServiceRecord.needs_attention.is_(True),
+                ServiceRecord.attention_resolved_at.is_(None),
+                of=ServiceRecord,
+            ).label("attention"),
+            _count(CancellationRequest.handled_at.is_(None), of=CancellationRequest).label("requests"),
+        )
+        .select_from(Visit)
+        .where(Visit.local_day == today)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    """One visit of a day's list on the board."""
+
+    id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    client: str
+    carer: str | None
+    service: str
+
+
+def day_visits(day: date, status: str | None) -> list[DayRow]:
+    """The visits of one local day (those of one status when given), by time,
+    with the client's and the carer's names: one statement."""
+    carer = (
+        select(User.name)
+        .join(Membership, and_(Membership.user_id == User.id))
+        .join(
+            StaffFile,
+            and_(StaffFile.tenant_id == Membership.tenant_id, StaffFile.membership_id == Membership.id),
+        )
+        .where(StaffFile.tenant_id == Visit.tenant_id, StaffFile.id == Visit.staff_file_id)
+        .correlate(Visit)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Visit.id,
+            Visit.starts_at,
+            Visit.ends_at,
+            Visit.status,
+            Client.full_name,
+            carer.label("carer"),
+            ServiceItem.name,
+        )
+        .join(Client, _visit_client())
+        .join(
+            ServiceItem,
+            and_(ServiceItem.tenant_id == Visit.tenant_id, ServiceItem.id == Visit.service_item_id),
+        )
+        .where(Visit.local_day == day)
+        .order_by(Visit.starts_at, Visit.id)
+        .limit(BOARD_ROWS)
+    )
+    if status:
+        stmt = stmt.where(Visit.status == status)
+    return [DayRow(*row) for row in db.session.execute(stmt)]

@@ -49,6 +49,7 @@ AREA = Area(
     routes=(".api",),
     reminders=(".reminders",),
     periodic=(Periodic("certificate_reminders", ".reminders.certificate_sweep", cron="3 * * * *"),),
+    dashboard=(".dashboard.workforce_figures",),
     nav=(
         NavEntry("staffing.index", _l("Staff"), VIEW_STAFF, 190),
         NavEntry("staffing.caseload", _l("Caseload"), VIEW_STAFF, 200),

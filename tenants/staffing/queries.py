@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
@@ -37,6 +37,47 @@ from tenants.staffing.settings import workforce_settings
 from tenants.staffing.staff_files import availability_texts, is_employed, staff_person, user_names
 from tenants.training.transcripts import Transcript, transcript
 
+# the staff list's filter behind the dashboard's figure: a certificate expires within this many days
+EXPIRING = "expiring"
+EXPIRING_DAYS = 30
+
+
+def _certificate_expiring(today: date) -> Any:
+    """The worker holds a certificate expiring from today to EXPIRING_DAYS on."""
+    return (
+        select(Certificate.id)
+        .where(
+            Certificate.tenant_id == StaffFile.tenant_id,
+            Certificate.staff_file_id == StaffFile.id,
+            Certificate.expires_on >= today,
+            Certificate.expires_on <= today + timedelta(days=EXPIRING_DAYS),
+        )
+        .exists()
+    )
+
+
+def expiring_certificates(today: date) -> Select:
+    """One row: how many certificates of the workers employed today expire
+    within EXPIRING_DAYS (`expiring`)."""
+    return (
+        select(func.count().label("expiring"))
+        .select_from(Certificate)
+        .join(
+            StaffFile,
+            and_(StaffFile.tenant_id == Certificate.tenant_id, StaffFile.id == Certificate.staff_file_id),
+        )
+        .join(
+            Membership,
+            and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
+        )
+        .where(
+            Membership.active.is_(True),
+            StaffFile.employed_on(today),
+            Certificate.expires_on >= today,
+            Certificate.expires_on <= today + timedelta(days=EXPIRING_DAYS),
+        )
+    )
+
 
 def staff_list_query(
     q: str, role: str, status: str, area: str, skill: str, language: str, today: date
@@ -55,6 +96,8 @@ def staff_list_query(
         stmt = stmt.where(employed)
     elif status == "inactive":
         stmt = stmt.where(~employed)
+    elif status == EXPIRING:
+        stmt = stmt.where(employed, _certificate_expiring(today))
     if area:
         stmt = stmt.where(StaffFile.home_area == area)
     if skill:

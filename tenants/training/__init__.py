@@ -30,8 +30,9 @@ AREA = Area(
     nav=(
         NavEntry("training.index", _l("Training"), RUN_TRAINING, 210),
         NavEntry("training.compliance", _l("Training compliance"), RUN_TRAINING, 220),
-        NavEntry("training.my_training", _l("My training"), VIEW_TRAINING_RECORDS, 260),
+        NavEntry("training.my_training", _l("My training"), VIEW_TRAINING_RECORDS, 260, tab=5, icon="book"),
     ),
+    dashboard=(".dashboard.carer_panels",),
     permissions=(RUN_TRAINING, MANAGE_COURSES, VIEW_TRAINING_RECORDS),
     url_params={
         "course_id": "training_courses",

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Date, Select, String, Uuid, and_, column, func, literal, or_, select, values
+from sqlalchemy.orm import aliased
 
 from saas import db
 from saas.models import Membership, User
@@ -181,3 +182,90 @@ def session_trainees(session_id: uuid.UUID) -> list[Any]:
 
 def enrolment_ids(session_id: uuid.UUID) -> list[uuid.UUID]:
     return list(db.session.scalars(select(Enrolment.id).where(Enrolment.session_id == session_id)))
+
+
+# -- the carer's home dashboard ------------------------------------------------------------------
+
+# what the carer's home lists as training due: sessions within this many days,
+# certificates expiring within this many (or expired)
+SESSIONS_AHEAD_DAYS = 30
+CERTIFICATES_AHEAD_DAYS = 60
+DUE_ROWS = 10
+
+
+def _renewed(until: date) -> Any:
+    """Another certificate of the same worker and type lasting beyond `until`."""
+    other = aliased(Certificate)
+    return (
+        select(other.id)
+        .where(
+            other.tenant_id == Certificate.tenant_id,
+            other.staff_file_id == Certificate.staff_file_id,
+            other.certificate_type_id == Certificate.certificate_type_id,
+            or_(other.expires_on.is_(None), other.expires_on > until),
+        )
+        .exists()
+    )
+
+
+def training_due(membership_id: uuid.UUID, today: date) -> list[Any]:
+    """The member's training sessions to come (enrolled) and their
+    certificates expired or expiring soon, soonest first: rows of (kind
+    "session"/"certificate", title, day). One statement."""
+    from tenants.staffing.models import CertificateType
+
+    own_file = and_(StaffFile.membership_id == membership_id)
+    sessions = (
+        select(
+            literal("session").label("kind"),
+            Course.title.label("title"),
+            TrainingSession.held_on.label("day"),
+        )
+        .select_from(Enrolment)
+        .join(
+            TrainingSession,
+            and_(
+                TrainingSession.tenant_id == Enrolment.tenant_id, TrainingSession.id == Enrolment.session_id
+            ),
+        )
+        .join(
+            Course,
+            and_(Course.tenant_id == TrainingSession.tenant_id, Course.id == TrainingSession.course_id),
+        )
+        .join(
+            StaffFile,
+            and_(StaffFile.tenant_id == Enrolment.tenant_id, StaffFile.id == Enrolment.staff_file_id),
+        )
+        .where(
+            own_file,
+            Enrolment.status == "enrolled",
+            TrainingSession.held_on >= today,
+            TrainingSession.held_on <= today + timedelta(days=SESSIONS_AHEAD_DAYS),
+        )
+    )
+    certificates = (
+        select(
+            literal("certificate").label("kind"), CertificateType.name.label("title"), Certificate.expires_on
+        )
+        .select_from(Certificate)
+        .join(
+            CertificateType,
+            and_(
+                CertificateType.tenant_id == Certificate.tenant_id,
+                CertificateType.id == Certificate.certificate_type_id,
+            ),
+        )
+        .join(
+            StaffFile,
+            and_(StaffFile.tenant_id == Certificate.tenant_id, StaffFile.id == Certificate.staff_file_id),
+        )
+        .where(
+            own_file,
+            Certificate.expires_on <= today + timedelta(days=CERTIFICATES_AHEAD_DAYS),
+            Certificate.expires_on > today - timedelta(days=365),
+        )
+        # a certificate renewed since (another of the same type lasting longer) is not due
+        .where(~_renewed(today + timedelta(days=CERTIFICATES_AHEAD_DAYS)))
+    )
+    both = sessions.union_all(certificates).subquery()
+    return list(db.session.execute(select(both).order_by(both.c.day).limit(DUE_ROWS)))

@@ -59,9 +59,9 @@ def test_admin_accepts_invitation_enrols_two_factor_and_invites_a_carer(page, ma
     assert membership is not None and membership.role == Role.ADMIN and membership.active
     assert accepted is not None
 
-    # Members, through the menu
-    page.get_by_text("Menu", exact=True).click()
-    page.get_by_role("link", name="Members", exact=True).click()
+    # Members, through the sidebar's administration group
+    page.get_by_text("Settings and administration", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Members", exact=True).click()
     expect(page).to_have_url(f"{live_server}/a/{agency.slug}/members")
     expect(page.locator("tr[data-member]")).to_have_count(1)
     expect(page.locator(f'tr[data-member="{admin_email}"]')).to_contain_text("Agency admin")

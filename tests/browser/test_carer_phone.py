@@ -32,8 +32,8 @@ def test_carer_signs_in_on_a_phone(phone, make, live_server):
     # the menu is closed until tapped, then offers signing out
     sign_out = phone.get_by_role("button", name="Sign out")
     expect(sign_out).to_be_hidden()
-    phone.locator("details.menu > summary").filter(has_text="Menu").tap()
-    expect(phone.locator("details.menu")).to_have_attribute("open", "")
+    phone.locator("details.account > summary").tap()
+    expect(phone.locator("details.account")).to_have_attribute("open", "")
     expect(sign_out).to_be_visible()
     # a carer is not offered the admin pages
     expect(phone.get_by_role("link", name="Members", exact=True)).to_have_count(0)

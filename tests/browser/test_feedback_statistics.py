@@ -23,8 +23,7 @@ def test_admin_reads_the_statistics_and_changes_the_range(page: Page, make, live
     slug = data.agency.slug
     sign_in(page, data.admin.email, totp_secret=TOTP_SECRET)
     page.goto(f"/a/{slug}/")
-    page.get_by_text("Menu").click()
-    page.get_by_role("link", name="Satisfaction").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Satisfaction").click()
     expect(page.get_by_role("heading", name="Satisfaction statistics")).to_be_visible()
     expect(page.get_by_test_id("range-shown")).to_contain_text(str(today.year))
 

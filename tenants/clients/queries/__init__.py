@@ -18,11 +18,15 @@ from tenants.clients.queries.file import (
     own_lines,
 )
 from tenants.clients.queries.pages import (
+    FOLLOW_UP_DUE,
+    PLAN_WAITING,
+    CareFigures,
     CaseFile,
     access_log,
     active_carers,
     active_client_count,
     active_service_items,
+    care_figures,
     case_file,
     client_list,
     client_of,
@@ -33,6 +37,10 @@ from tenants.clients.queries.pages import (
 )
 
 __all__ = [
+    "FOLLOW_UP_DUE",
+    "PLAN_WAITING",
+    "CareFigures",
+    "care_figures",
     "AFTER_OPENING",
     "CASES_SHOWN",
     "CONTACTS_SHOWN",

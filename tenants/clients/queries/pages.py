@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from saas import db
 from saas.models import Membership, Role, User
@@ -22,22 +23,58 @@ from tenants.clients.models import (
     EmergencyContact,
     FollowUp,
     NeedsAssessment,
+    PlanStatus,
     RiskAssessment,
     ServicePlan,
     ServicePlanItem,
 )
 
+# the list's filters behind the dashboard's figures
+PLAN_WAITING = "plan_waiting"
+FOLLOW_UP_DUE = "follow_up_due"
 
-def client_list(q: str, status: str) -> Page:
+
+def _plan_waiting(case: Any) -> Any:
+    """The case has a plan submitted for approval."""
+    return (
+        select(ServicePlan.id)
+        .where(
+            ServicePlan.tenant_id == case.tenant_id,
+            ServicePlan.case_id == case.id,
+            ServicePlan.status == PlanStatus.SUBMITTED,
+        )
+        .exists()
+    )
+
+
+def _follow_up_due(client: Any, today: date) -> Any:
+    """A follow-up of one of the client's cases is due by today and not done."""
+    return (
+        select(FollowUp.id)
+        .join(Case, and_(Case.tenant_id == FollowUp.tenant_id, Case.id == FollowUp.case_id))
+        .where(
+            Case.tenant_id == client.tenant_id,
+            Case.client_id == client.id,
+            FollowUp.done_on.is_(None),
+            FollowUp.due_on <= today,
+        )
+        .exists()
+    )
+
+
+def client_list(q: str, status: str, today: date | None = None) -> Page:
     """The clients list: active clients with their open case, by name,
     matching `q` in the name or preferred name, with the case stage `status`
-    ("none": no open case). "archived": the clients whose cases are all
+    ("none": no open case; PLAN_WAITING: a plan of the open case waits for
+    approval; FOLLOW_UP_DUE: a follow-up is due by `today`). "archived": the clients whose cases are all
     closed, kept apart from the others (their files wait for their appraisal)."""
     open_case = and_(
         Case.tenant_id == Client.tenant_id, Case.client_id == Client.id, Case.status != CaseStatus.CLOSED
     )
     archived = Client.archived_at.is_not(None) if status == "archived" else Client.archived_at.is_(None)
-    stmt = select(Client, Case).outerjoin(Case, open_case).where(archived)
+    stmt = select(Client, Case).outerjoin(Case, open_case)
+    if status != FOLLOW_UP_DUE:  # follow-ups come after closing: archived clients too
+        stmt = stmt.where(archived)
     if q:
         stmt = stmt.where(
             or_(
@@ -47,6 +84,10 @@ def client_list(q: str, status: str) -> Page:
         )
     if status == "none":
         stmt = stmt.where(Case.id.is_(None))
+    elif status == PLAN_WAITING:
+        stmt = stmt.where(_plan_waiting(Case))
+    elif status == FOLLOW_UP_DUE:
+        stmt = stmt.where(_follow_up_due(Client, today or date.today()))
     elif status in {s.value for s in CaseStatus if s != CaseStatus.CLOSED}:
         stmt = stmt.where(Case.status == status)
     return paginate(stmt.order_by(Client.full_name, Client.id), scalars=False)
@@ -187,4 +228,29 @@ def active_carers() -> list[Any]:
             .order_by(User.name)
             .limit(1000)
         )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CareFigures:
+    plans_waiting: int  # plans submitted for approval
+    follow_ups_due: int  # follow-ups due by today, not done
+    follow_ups_overdue: int  # of which due before today
+
+    @classmethod
+    def of(cls, row: Any) -> CareFigures:
+        return cls(row["plans"], row["due"], row["overdue"])
+
+
+def care_figures(today: date) -> Select[Any]:
+    """One row of the dashboard's care figures (`CareFigures.of` reads it)."""
+
+    def count(*conditions: Any, of: Any) -> Any:
+        return select(func.count()).select_from(of).where(*conditions).scalar_subquery()
+
+    open_follow_up = FollowUp.done_on.is_(None)
+    return select(
+        count(ServicePlan.status == PlanStatus.SUBMITTED, of=ServicePlan).label("plans"),
+        count(open_follow_up, FollowUp.due_on <= today, of=FollowUp).label("due"),
+        count(open_follow_up, FollowUp.due_on < today, of=FollowUp).label("overdue"),
     )

@@ -29,7 +29,7 @@ from tenants.clients.views.blueprint import bp
 def index() -> Any:
     q = (request.args.get("q") or "").strip()[:100]
     status = request.args.get("status") or ""
-    page = queries.client_list(q, status)
+    page = queries.client_list(q, status, current_agency().today())
     return render_template("clients/index.html", page=page, q=q, status=status)
 
 

@@ -26,6 +26,7 @@ from tenants.scheduling.forms import (
     ReasonForm,
     RescheduleForm,
 )
+from tenants.scheduling.labels import visit_status_label
 from tenants.scheduling.models import Visit, VisitStatus
 from tenants.scheduling.services import AssignmentRefused
 from tenants.scheduling.views.blueprint import bp, local, visit_for_user
@@ -38,8 +39,14 @@ def board() -> Any:
     agency = current_agency()
     now = db.utcnow()
     found = queries.board(now)
+    day_status = request.args.get("day_status", "")
+    if day_status not in {s.value for s in VisitStatus}:
+        day_status = ""
     return render_template(
         "scheduling/board.html",
+        today=queries.day_visits(agency.today(), day_status or None),
+        day_status=day_status,
+        status_labels={s.value: visit_status_label(s.value) for s in VisitStatus},
         flagged=found.flagged,
         unassigned=found.unassigned,
         attention=found.attention,
