@@ -16,6 +16,7 @@ from apispec_webframeworks.flask import FlaskPlugin
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from saas import db
+from saas.api import idempotency
 from saas.auth import queries, tokens
 from saas.auth.services import memberships_of
 from saas.models import Role, User
@@ -46,6 +47,14 @@ ALWAYS = {
 WITH_INPUT = {"422": "Unprocessable"}
 WRITES = {"409": "Conflict"}
 WITH_BODY = {"413": "TooLarge"}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique text (a UUID): the same POST sent again with it is answered with the "
+    "first answer, without running again; the same key with a different request is a 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+}
 
 
 def every_property_required(schema: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +83,11 @@ def operation(**spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             refusals = {**ALWAYS, **(WITH_INPUT if takes_input else {})}
             if method.lower() in {"post", "put", "patch", "delete"}:
                 refusals.update(WRITES)
+            if method.lower() == "post":
+                # every POST is taken once per key (saas.api.idempotency); a key
+                # reused for a different request is a 422
+                op.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
+                refusals.update(WITH_INPUT)
             if "requestBody" in op:
                 refusals.update(WITH_BODY)
             for status, name in refusals.items():
@@ -141,6 +155,22 @@ def authenticate() -> Any:
         # kept with the request's commit (saas.lifecycle)
         token.last_used_at = now
     return None
+
+
+@bp.before_request
+def take_once() -> Any:
+    """After `authenticate`: a POST with an `Idempotency-Key` is taken once
+    (saas.api.idempotency); its stored answer is replayed to a repeat."""
+    outcome = idempotency.begin()
+    if isinstance(outcome, tuple):
+        return api_error(*outcome)
+    return outcome
+
+
+@bp.after_request
+def keep_answer(response: Any) -> Any:
+    # blueprint hooks run before the app's, so this is kept by the request's commit
+    return idempotency.remember(response)
 
 
 def _user_json(user: User) -> dict[str, Any]:

@@ -116,6 +116,10 @@ class Client(TenantScoped, Base):
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     checkin_radius_m: Mapped[int] = mapped_column(Integer, default=300)
+    # how a carer shows they are at the home: "position", "qr" (the printed
+    # code) or "either"; the code's version is bumped to revoke a printed code
+    presence_mode: Mapped[str] = mapped_column(String(10), default="position", server_default="position")
+    presence_code_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     languages: Mapped[list[str]] = mapped_column(JSONB, default=list)
     family_status: Mapped[str | None] = mapped_column(String(20))
     economic_status: Mapped[str | None] = mapped_column(String(20))
@@ -138,6 +142,7 @@ class Client(TenantScoped, Base):
             name="position_valid",
         ),
         CheckConstraint("checkin_radius_m between 10 and 50000", name="radius_range"),
+        CheckConstraint("presence_mode in ('position','qr','either')", name="presence_mode_known"),
         Index("ix_clients_tenant_name", "tenant_id", "full_name"),
     )
 
