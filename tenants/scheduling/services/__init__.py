@@ -47,8 +47,10 @@ from tenants.scheduling.services.phone import (
     PRESENCE_MODES,
     PhoneTime,
     check_presence_code,
+    issue_phone_token,
     parse_phone_time,
     presence_code,
+    revoke_phone_token,
 )
 from tenants.scheduling.services.return_visits import (
     RETURN_VISIT_DUE_DAY_KEY,
@@ -132,6 +134,7 @@ __all__ = [
     "flag_late_and_missed",
     "generate_visits",
     "issue_feed",
+    "issue_phone_token",
     "latest_visit_day",
     "local_now",
     "may_request_cancellation",
@@ -148,6 +151,7 @@ __all__ = [
     "return_visit_due_day",
     "return_visits_for",
     "revoke_feeds",
+    "revoke_phone_token",
     "suggest",
     "terms_for_day",
     "tz_of",

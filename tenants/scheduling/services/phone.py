@@ -24,11 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
 
 from saas import db
-from saas.models import Agency
+from saas.auth import tokens
+from saas.models import Agency, ApiToken, Membership
 from saas.settings import settings_of
 from tenants.clients.models import Client
+from tenants.members.services import create_token, revoke_token
 from tenants.scheduling.errors import VisitError
 
 PRESENCE_PREFIX = "carehub-presence:"
@@ -143,3 +147,27 @@ def presence_of(client: Client | None, *, position_given: bool, code: str | None
         shown = "position"
     missing = (mode == "qr" and shown != "qr") or (mode == "either" and shown is None)
     return shown, missing
+
+
+# -- the phone's own token -------------------------------------------------------------------------
+
+
+def issue_phone_token(membership: Membership) -> tuple[uuid.UUID, str]:
+    """A personal API token for the phone app of this member (listed with
+    their tokens, revoked at sign-out or when the membership ends): its id and
+    the token, shown once."""
+    day = db.utcnow().date().isoformat()
+    token = create_token(membership, _("Phone app, %(day)s", day=day))
+    _agency, secret = token.split(".", 1)
+    token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.token_hash == tokens.digest(secret)))
+    assert token_id is not None  # just made, in this transaction
+    return token_id, token
+
+
+def revoke_phone_token(membership: Membership, token_id: uuid.UUID) -> None:
+    """The member's own token only; another's id is ignored."""
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.membership_id == membership.id)
+    )
+    if token is not None:
+        revoke_token(token)

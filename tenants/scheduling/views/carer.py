@@ -56,6 +56,9 @@ class VisitCard:
     service: str
     address: str | None
     notes: str | None
+    # the pages the phone keeps for use without signal (the sheet; for a visit
+    # still to do, its check-out and incident report too)
+    offline_urls: str = ""
 
 
 def schedule_days(rows: list[queries.ScheduleRow]) -> list[tuple[date, list[VisitCard]]]:
@@ -63,6 +66,9 @@ def schedule_days(rows: list[queries.ScheduleRow]) -> list[tuple[date, list[Visi
     for the links, the labels translated once, the times and the last notes
     written here rather than by a template call per visit."""
     visit_url = UrlPattern("scheduling.visit", "visit_id")
+    checkout_url = UrlPattern("scheduling.check_out", "visit_id")
+    incident_url = url_for("incidents.new") + "?visit_id="
+    open_statuses = {VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.MISSED}
     labels = {s.value: visit_status_label(s) for s in VisitStatus}
     env = current_app.jinja_env
     days: list[tuple[date, list[VisitCard]]] = []
@@ -81,6 +87,9 @@ def schedule_days(rows: list[queries.ScheduleRow]) -> list[tuple[date, list[Visi
                 service=row.service,
                 address=row.address,
                 notes=do_truncate(env, row.last_notes, 140) if row.last_notes else None,
+                offline_urls=f"{visit_url(row.id)} {checkout_url(row.id)} {incident_url}{row.id}"
+                if row.status in open_statuses
+                else visit_url(row.id),
             )
         )
     return days
