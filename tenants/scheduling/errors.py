@@ -45,6 +45,7 @@ register_messages(
         ),
         "code_other_client": _l("This code belongs to another client's home."),
         "code_revoked": _l("This code was replaced and no longer counts. Ask the office for the new sheet."),
+        "presence_mode_unknown": _l("Choose position, the code, or either."),
         "not_flagged": _l("This visit has no late or missed flag."),
         "override_not_allowed": _l(
             "Only someone allowed to override assignments (an admin) may assign despite these checks."

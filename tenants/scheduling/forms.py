@@ -7,6 +7,7 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -94,3 +95,15 @@ class MoveDayForm(FlaskForm):
 class FillForm(FlaskForm):
     """The rota board's confirmed fill: its (visit, carer) pairs are the
     request's `pair` values, "<visit id>:<staff file id>"."""
+
+
+class PresenceForm(FlaskForm):
+    presence_mode = RadioField(
+        _l("How carers show they are at the home"),
+        choices=[
+            ("position", _l("The phone's position (compared with the address)")),
+            ("qr", _l("The code printed for the home (works without signal or GPS)")),
+            ("either", _l("Either of them")),
+        ],
+        default="position",
+    )

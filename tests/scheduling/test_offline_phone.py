@@ -19,6 +19,7 @@ from tenants.clients.models import Client
 from tenants.scheduling import services
 from tenants.scheduling.models import ServiceRecord, Visit
 from tenants.staffing.models import StaffFile
+from tests.factories import login
 from tests.scheduling.test_scheduling import World, assign, first_visit
 
 pytestmark = pytest.mark.dates
@@ -254,3 +255,34 @@ def test_presence_by_the_clients_code(client, factory, dbconn, app):
         assert r.status_code == 200
     row = fresh(world, visit.id)
     assert row.checkin_presence == "qr" and not row.presence_missing
+
+
+def test_the_office_chooses_presence_and_prints_the_sheet_in_the_clients_language(client, factory, dbconn):
+    world = World(factory)
+    with db.tenant_scope(world.agency.id):
+        person = db.session.get(Client, (world.agency.id, world.client.id))
+        person.languages = ["中文"]
+        db.session.commit()
+    login(client, world.coordinator)
+    slug, client_id = world.agency.slug, world.client.id
+    page = client.get(f"/a/{slug}/clients/{client_id}")
+    assert f"/a/{slug}/clients/{client_id}/presence" in page.text
+    url = f"/a/{slug}/clients/{client_id}/presence"
+    assert client.get(url).status_code == 200
+    assert client.post(url, data={"presence_mode": "teleport"}).status_code == 422
+    assert client.post(url, data={"presence_mode": "qr"}).status_code == 302
+    sheet = client.get(f"{url}/sheet")
+    assert sheet.status_code == 200 and "<svg" in sheet.text and 'lang="zh-Hans"' in sheet.text
+    with db.tenant_scope(world.agency.id):
+        person = db.session.get(Client, (world.agency.id, client_id))
+        assert person.presence_mode == "qr" and person.presence_code_version == 1
+    assert client.post(url, data={"action": "replace", "presence_mode": "qr"}).status_code == 302
+    with db.tenant_scope(world.agency.id):
+        person = db.session.scalar(
+            select(Client).where(Client.id == client_id).execution_options(populate_existing=True)
+        )
+        assert person.presence_code_version == 2
+    # a carer may not change it
+    carer_user, _staff = world.carer()
+    login(client, carer_user)
+    assert client.post(url, data={"presence_mode": "position"}).status_code == 404

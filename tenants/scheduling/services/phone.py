@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import segno
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from saas import db
+from saas import audit, db
 from saas.auth import tokens
 from saas.models import Agency, ApiToken, Membership
 from saas.settings import settings_of
@@ -171,3 +173,43 @@ def revoke_phone_token(membership: Membership, token_id: uuid.UUID) -> None:
     )
     if token is not None:
         revoke_token(token)
+
+
+# -- the client's presence rule and code sheet ------------------------------------------------------
+
+
+def set_presence_mode(client: Client, mode: str) -> None:
+    """How carers show they are at this client's home: position, the printed
+    code, or either."""
+    if mode not in PRESENCE_MODES:
+        raise VisitError("presence_mode_unknown", "presence_mode")
+    if client.presence_mode != mode:
+        client.presence_mode = mode
+        audit.record("client.presence_mode", str(client.id), mode=mode)
+
+
+def replace_presence_code(client: Client) -> None:
+    """A new code for the home (a sheet lost or copied): the printed one stops
+    counting at once, also for a check-in queued on a phone with it."""
+    client.presence_code_version += 1
+    audit.record("client.presence_code_replaced", str(client.id), version=client.presence_code_version)
+
+
+def sheet_locale(client: Client, agency: Agency) -> str:
+    """The language of the client's code sheet: the first of the client's
+    languages that the app speaks, else the agency's."""
+    for language in client.languages or []:
+        word = language.strip().lower()
+        if word.startswith(("zh", "chinese", "mandarin", "cantonese", "中文", "汉语", "普通话", "粤语")):
+            return "zh_CN"
+        if word.startswith(("en", "english", "英语")):
+            return "en"
+    return "zh_CN" if agency.locale.startswith("zh") else "en"
+
+
+def presence_qr_svg(client: Client) -> str:
+    """The client's code as an SVG drawing, to print."""
+    out = io.BytesIO()
+    code = segno.make(presence_code(client), error="m")
+    code.save(out, kind="svg", scale=8, border=4, xmldecl=False, svgns=True)
+    return out.getvalue().decode()
