@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, g, request
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from saas import db
+from saas.agencies import sweep_agencies
+from saas.jobs import periodic
 from saas.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -104,6 +107,24 @@ def remember(response: Response) -> Response:
         )
     )
     return response
+
+
+# long enough for a phone that lost an answer to send again; a key older than
+# this, sent again, runs again (and meets the object's present state: a 409)
+KEEP_DAYS = 30
+
+
+@periodic
+def purge_old_keys() -> int:
+    """Daily: the stored answers older than KEEP_DAYS go, agency by agency."""
+    cutoff = db.utcnow() - timedelta(days=KEEP_DAYS)
+    stmt = select(IdempotencyKey.tenant_id).where(IdempotencyKey.created_at < cutoff)
+
+    def purge(_agency: Any) -> int:
+        old = delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)
+        return db.session.execute(old).rowcount or 0
+
+    return sweep_agencies(stmt, purge)
 
 
 def claimed() -> Any:

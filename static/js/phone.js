@@ -1,9 +1,10 @@
 // The carer's phone without signal. On the carer's pages (schedule, visit,
 // check-out, incident report): installs the service worker, keeps the next 7
-// days' pages on the phone, queues check-in, check-out and incident reports
-// (each with an Idempotency-Key and the phone's own time) and sends them in
-// order when the network is back, shows "waiting to send (n)" and, in plain
-// words, anything the office's side refused. Sign-out removes the copy.
+// days' pages on the phone; without signal, queues check-in, check-out and
+// incident reports (each with an Idempotency-Key and the phone's own time) and
+// sends them in order when the network is back, shows "waiting to send (n)"
+// and, in plain words, anything the office's side refused. With signal the
+// forms post as the pages do. Sign-out removes the copy.
 (function () {
   "use strict";
   var node = document.getElementById("carehub-phone");
@@ -51,6 +52,14 @@
   main.insertBefore(status, main.firstChild);
 
   var pageVisit = (document.querySelector("[data-phone-visit]") || { dataset: {} }).dataset.phoneVisit;
+  // what the page before this one said it did (saved offline, sent)
+  var told = sessionStorage.getItem("carehub-phone-told");
+  if (told) {
+    sessionStorage.removeItem("carehub-phone-told");
+    var flash = make("div", "flash flash-success", told);
+    flash.setAttribute("role", "status");
+    main.insertBefore(flash, problems.nextSibling);
+  }
   var overlaid = false;
 
   function kindLabel(kind) {
@@ -83,13 +92,6 @@
       });
       problems.appendChild(list);
     });
-    var told = sessionStorage.getItem("carehub-phone-told");
-    if (told) {
-      sessionStorage.removeItem("carehub-phone-told");
-      var flash = make("div", "flash flash-success", told);
-      flash.setAttribute("role", "status");
-      main.insertBefore(flash, badge.nextSibling);
-    }
 
     // what waits, shown where it belongs
     var mine = queue.filter(function (e) { return pageVisit && e.visit === pageVisit; });
@@ -217,6 +219,8 @@
   var checkin = document.querySelector("form[data-offline=checkin]");
   if (checkin) {
     var busy = false;
+    // With signal the form is posted as the page does (the server's time, its
+    // messages); without, it waits in the queue with the phone's time.
     checkin.addEventListener("submit", async function (event) {
       event.preventDefault();
       if (busy) return;
@@ -228,6 +232,14 @@
       if (checkin.dataset.geo === "on") {
         var pos = await position();
         if (pos) { body.latitude = pos[0]; body.longitude = pos[1]; }
+      }
+      if (navigator.onLine) {
+        if (body.latitude !== undefined) {
+          checkin.querySelector("[name=latitude]").value = body.latitude;
+          checkin.querySelector("[name=longitude]").value = body.longitude;
+        }
+        checkin.submit();
+        return;
       }
       await queue({ kind: "check-in", visit: pageVisit, url: checkin.dataset.api, body: body, label: checkin.dataset.label, made_at: made });
       busy = false;
@@ -318,6 +330,7 @@
   var checkout = document.querySelector("form[data-offline=checkout]");
   if (checkout) {
     checkout.addEventListener("submit", async function (event) {
+      if (navigator.onLine) return; // posted as the page does, with the server's checks
       event.preventDefault();
       if (!required(checkout, ["what_was_done"])) return;
       var made = new Date().toISOString();
@@ -339,6 +352,7 @@
   var incident = document.querySelector("form[data-offline=incident]");
   if (incident) {
     incident.addEventListener("submit", async function (event) {
+      if (navigator.onLine) return;
       event.preventDefault();
       if (!required(incident, ["type", "severity", "place", "description"])) return;
       var made = new Date().toISOString();

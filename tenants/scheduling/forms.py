@@ -45,6 +45,8 @@ class ReasonForm(FlaskForm):
 class CheckInForm(FlaskForm):
     latitude = HiddenField()
     longitude = HiddenField()
+    # the text of the home's QR code, read on the phone (tenants.scheduling.services.phone)
+    presence_code = HiddenField()
 
 
 class OneOffVisitForm(FlaskForm):

@@ -286,3 +286,18 @@ def test_the_office_chooses_presence_and_prints_the_sheet_in_the_clients_languag
     carer_user, _staff = world.carer()
     login(client, carer_user)
     assert client.post(url, data={"presence_mode": "position"}).status_code == 404
+
+
+def test_stored_answers_are_kept_a_month(client, factory, dbconn, app):
+    from saas.api.idempotency import KEEP_DAYS, purge_old_keys
+
+    world, _carer, visit, phone = booked(factory)
+    with time_machine.travel(visit.starts_at, tick=True):
+        url = f"/api/v1/visits/{visit.id}/check-in"
+        assert client.post(url, json={}, headers={**phone, "Idempotency-Key": "once"}).status_code == 200
+    with time_machine.travel(db.utcnow() + timedelta(days=KEEP_DAYS - 1), tick=False), app.app_context():
+        purge_old_keys.__wrapped__()
+    assert count(world, IdempotencyKey) == 1
+    with time_machine.travel(db.utcnow() + timedelta(days=KEEP_DAYS + 1), tick=False), app.app_context():
+        purge_old_keys.__wrapped__()
+    assert count(world, IdempotencyKey) == 0

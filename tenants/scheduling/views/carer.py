@@ -113,6 +113,7 @@ def check_in(visit_id: uuid.UUID) -> Any:
             staff_id=my_staff_id(),
             latitude=form.latitude.data,
             longitude=form.longitude.data,
+            presence_code=form.presence_code.data or None,
         )
     except VisitError as exc:
         if exc.code == "not_yours":
