@@ -244,13 +244,14 @@
       await queue({ kind: "check-in", visit: pageVisit, url: checkin.dataset.api, body: body, label: checkin.dataset.label, made_at: made });
       busy = false;
     });
-    var scan = checkin.querySelector("input[data-scan]");
-    if (scan) {
-      scan.addEventListener("change", function () {
-        if (scan.files && scan.files[0]) readCode(scan.files[0]);
-      });
-    }
   }
+
+  // the home's code, photographed at check-in (which it then sends) or check-out
+  document.querySelectorAll("input[data-scan]").forEach(function (scan) {
+    scan.addEventListener("change", function () {
+      if (scan.files && scan.files[0]) readCode(scan.closest("form"), scan.files[0]);
+    });
+  });
 
   function scanMessage(text, ok) {
     var out = document.querySelector("[data-scan-message]");
@@ -286,18 +287,22 @@
     return found ? found.data : null;
   }
 
-  async function readCode(file) {
+  async function readCode(form, file) {
     var text = null;
     try { text = await decode(file); } catch (error) { text = null; }
     var prefix = "carehub-presence:";
     if (!text || text.indexOf(prefix) !== 0) return scanMessage(t.qr_none, false);
     var parts = text.slice(prefix.length).split(".");
     // checked here without signal: whose code and which version; the signature on the server
-    if (parts[0] !== checkin.dataset.client) return scanMessage(t.qr_other, false);
-    if (parts[1] !== checkin.dataset.presenceVersion) return scanMessage(t.qr_old, false);
-    checkin.querySelector("[name=presence_code]").value = text;
-    scanMessage(t.qr_read, true);
-    checkin.requestSubmit();
+    if (parts[0] !== form.dataset.client) return scanMessage(t.qr_other, false);
+    if (parts[1] !== form.dataset.presenceVersion) return scanMessage(t.qr_old, false);
+    form.querySelector("[name=presence_code]").value = text;
+    if (form === checkin) {
+      scanMessage(t.qr_read, true);
+      form.requestSubmit();
+    } else {
+      scanMessage(t.qr_read_out, true);
+    }
   }
 
   // -- check-out with the service record --------------------------------------------------------

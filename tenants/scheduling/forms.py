@@ -73,6 +73,8 @@ class CheckOutForm(FlaskForm):
         _l("Notes for the next visit"), validators=[Optional(), Length(max=2000)], filters=[strip]
     )
     needs_attention = BooleanField(_l("Needs attention: alert the coordinator"))
+    # the text of the home's QR code, read on the phone as the carer leaves
+    presence_code = HiddenField()
 
 
 class ReturnVisitForm(FlaskForm):

@@ -239,9 +239,21 @@ def test_presence_by_the_homes_code(phone: Page, make, live_server):
     expect(phone.get_by_text("No code found in the photo.")).to_be_visible()
     scan.set_input_files({"name": "code.png", "mimeType": "image/png", "buffer": _code_image(code)})
     expect(phone.get_by_test_id("visit-status")).to_have_text("In progress")
+    # and as the carer leaves
+    phone.get_by_role("link", name="Check out and write the record").click()
+    phone.get_by_label("Safe transfer").check()
+    phone.get_by_label("Skin check").check()
+    phone.get_by_label("What was done").fill("Bathed")
+    phone.get_by_test_id("scan-code").set_input_files(
+        {"name": "code.png", "mimeType": "image/png", "buffer": _code_image(code)}
+    )
+    expect(phone.get_by_text("Code read: it goes with the check-out.")).to_be_visible()
+    phone.get_by_role("button", name="Check out").click()
+    expect(phone.get_by_text("Checked out. Thank you.")).to_be_visible()
     with db.tenant_scope(world.agency.id):
         row = _visit(world, visit_id)
         assert row.checkin_presence == "qr" and not row.presence_missing
+        assert row.checkout_presence == "qr"
 
 
 def test_schedule_weight_and_repeat_load(phone: Page, make, live_server):

@@ -13,7 +13,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from saas import db
-from saas.models import AuditEvent, IdempotencyKey, Membership
+from saas.models import AuditEvent, IdempotencyKey, Membership, User
 from saas.settings import update_settings
 from tenants.clients.models import Client
 from tenants.scheduling import services
@@ -41,6 +41,7 @@ class Booked:
 
 def booked(factory):
     world = World(factory)
+    world.coordinator_id = world.coordinator.id
     world.activate()
     _user, carer = world.carer()
     visit = first_visit(world)
@@ -156,6 +157,12 @@ def test_the_phones_time_is_kept_beside_the_servers(client, factory, dbconn):
     assert row.checkout_phone_at == now - timedelta(minutes=30) - slow
     assert row.checkout_received_at == now
     assert row.phone_clock_off_s == 40 * 60 and row.phone_clock_flagged
+    # the office sees both times and the flag on the visit sheet
+    with db.tenant_scope(world.agency.id):
+        office = db.session.get(User, world.coordinator_id)
+    login(client, office)
+    sheet = client.get(f"/a/{world.agency.slug}/visits/{visit.id}").text
+    assert "off by 40 min" in sheet and "On the phone:" in sheet
 
 
 def test_the_agency_sets_how_far_a_phone_clock_may_be_off(client, factory, dbconn):

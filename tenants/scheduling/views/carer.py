@@ -13,10 +13,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2.filters import do_truncate
 
+from saas import db
 from saas.lifecycle import refuse
 from saas.links import UrlPattern
 from saas.permissions import require
 from saas.tenancy import current_agency, current_membership, get_or_404
+from tenants.clients.models import Client
 from tenants.scheduling import RECORD_VISITS, VIEW_OWN_SCHEDULE, queries, services
 from tenants.scheduling.forms import CheckInForm, CheckOutForm
 from tenants.scheduling.labels import visit_status_label
@@ -147,6 +149,7 @@ def check_out(visit_id: uuid.UUID) -> Any:
                 ),
                 staff_id=my_staff_id(),
                 by=current_user,
+                presence_code=form.presence_code.data or None,
             )
         except VisitError as exc:
             if exc.code == "not_yours":
@@ -155,7 +158,8 @@ def check_out(visit_id: uuid.UUID) -> Any:
         else:
             flash(_("Checked out. Thank you."), "success")
             return redirect(url_for("scheduling.my_schedule"))
-    return render_template("scheduling/check_out.html", form=form, visit=visit), (
+    client = db.session.get(Client, (visit.tenant_id, visit.client_id))
+    return render_template("scheduling/check_out.html", form=form, visit=visit, client=client), (
         200 if request.method == "GET" else 422
     )
 
