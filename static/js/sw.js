@@ -47,19 +47,23 @@ function withTimeout(promise, ms) {
 async function fromNetworkFirst(request) {
   var cache = await caches.open(PAGES);
   var key = pageKey(request.url);
+  var copy = await cache.match(key);
   try {
-    var response = await withTimeout(fetch(request), NETWORK_WAIT_MS);
+    // a page of the copy is not waited for long on a weak signal; any other
+    // page (a long report) as long as it takes
+    var network = fetch(request);
+    var response = copy ? await withTimeout(network, NETWORK_WAIT_MS) : await network;
     if (key === SCHEDULE && (response.status === 403 || response.status === 404)) {
       // no longer a member here: nothing of the agency's stays on the phone
       await self.CarehubQueue.wipe(SCOPE);
     } else if (response.ok && response.type === "basic" && !response.redirected) {
       // only pages of the 7-day list are kept (the schedule lists them)
-      if (key === SCHEDULE || (await cache.match(key))) await cache.put(key, response.clone());
+      if (key === SCHEDULE || copy) await cache.put(key, response.clone());
     }
     return response;
   } catch (error) {
-    var copy = (await cache.match(key)) || (await cache.match(SCHEDULE));
-    if (copy) return copy;
+    var fallback = copy || (await cache.match(SCHEDULE));
+    if (fallback) return fallback;
     return new Response("", { status: 503, statusText: "Offline" });
   }
 }

@@ -304,3 +304,26 @@ def test_schedule_weight_and_repeat_load(phone: Page, make, live_server):
         " return {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd}; }"
     )
     print(f"schedule repeat load from the phone's copy: DOMContentLoaded {timing['dcl']:.0f} ms")
+
+
+def test_the_copy_goes_when_the_membership_ends(phone: Page, make, live_server, live_app):
+    world, carer_user, _visit_id, _other = _today_visits(make)
+    slug = world.agency.slug
+    sign_in(phone, carer_user.email)
+    phone.goto(f"/a/{slug}/my/schedule")
+    _installed(phone)
+    stored = "async () => (await caches.keys()).filter(n => n.startsWith('carehub-pages')).length"
+    assert phone.evaluate(stored) == 1
+    from saas.models import Membership, User
+    from tenants.members import services as members
+
+    with live_app.test_request_context(), db.tenant_scope(world.agency.id):
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == carer_user.id))
+        admin = db.session.get(User, world.admin.id)
+        members.deactivate(membership, by=admin)
+        db.session.commit()
+    response = phone.goto(f"/a/{slug}/my/schedule")
+    assert response.status == 404
+    phone.wait_for_function(
+        "async () => (await caches.keys()).filter(n => n.startsWith('carehub-pages')).length === 0"
+    )
