@@ -95,7 +95,12 @@ def remember(response: Response) -> Response:
     """after_request (before the request's commit): keep a successful answer
     with its claim; a failed request is rolled back, its claim with it."""
     claim = g.get(_CLAIM)
-    if claim is None or response.status_code >= 400 or response.direct_passthrough:
+    if claim is None:
+        return response
+    if response.status_code >= 400 or response.direct_passthrough:
+        # rolled back with the request; removed here too, should a view keep
+        # what an error answer wrote (saas.lifecycle.keep)
+        db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim))
         return response
     db.session.execute(
         update(IdempotencyKey)

@@ -327,3 +327,60 @@ def test_the_copy_goes_when_the_membership_ends(phone: Page, make, live_server, 
     phone.wait_for_function(
         "async () => (await caches.keys()).filter(n => n.startsWith('carehub-pages')).length === 0"
     )
+
+
+def test_the_same_request_sent_twice_at_once_is_taken_once(make, live_server):
+    """Two sendings of one queued report at the same moment (the page and the
+    service worker's background sync): the second waits for the first and
+    gets its answer; one incident."""
+    import json
+    import threading
+    import urllib.request
+
+    world, _carer_user, visit_id, _other = _today_visits(make)
+    from saas.models import Membership
+    from tenants.staffing.models import StaffFile
+
+    with db.tenant_scope(world.agency.id):
+        membership = db.session.scalar(
+            select(Membership)
+            .join(StaffFile, StaffFile.membership_id == Membership.id)
+            .where(StaffFile.id == _visit(world, visit_id).staff_file_id)
+        )
+        token = make.api_token(membership)
+    body = json.dumps(
+        {
+            "type": "fall",
+            "severity": "minor",
+            "occurred_at": (db.utcnow() - timedelta(minutes=5)).isoformat(),
+            "place": "Hall",
+            "description": "Tripped on the rug.",
+            "visit_id": str(visit_id),
+        }
+    ).encode()
+    answers: list[dict] = []
+    start = threading.Barrier(4)
+
+    def send() -> None:
+        request = urllib.request.Request(
+            f"{live_server}/api/v1/incidents",
+            data=body,
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": "report-at-once",
+            },
+        )
+        start.wait()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answers.append({"status": response.status, "id": json.loads(response.read())["id"]})
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a["status"] for a in answers] == [200] * 4
+    assert len({a["id"] for a in answers}) == 1
+    assert _count(world, Incident) == 1
