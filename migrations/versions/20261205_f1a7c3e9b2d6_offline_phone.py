@@ -1,5 +1,5 @@
 """offline phone: API writes taken once (idempotency keys), the phone's and the server's times of
-check-in and check-out, presence by position or QR code per client
+check-in and check-out, presence by position or QR code per client, the client's access notes
 
 Revision ID: f1a7c3e9b2d6
 Revises: f2c4d6e8a1b3
@@ -61,6 +61,7 @@ def upgrade() -> None:
     op.add_column(
         "clients", sa.Column("presence_mode", sa.String(length=10), nullable=False, server_default="position")
     )
+    op.add_column("clients", sa.Column("access_notes", sa.Text(), nullable=False, server_default=""))
     op.create_check_constraint(
         op.f("ck_clients_presence_mode_known"), "clients", "presence_mode in ('position','qr','either')"
     )
@@ -70,6 +71,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("clients", "access_notes")
     op.drop_column("clients", "presence_code_version")
     op.drop_constraint(op.f("ck_clients_presence_mode_known"), "clients", type_="check")
     op.drop_column("clients", "presence_mode")

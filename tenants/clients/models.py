@@ -113,6 +113,8 @@ class Client(TenantScoped, Base):
     address: Mapped[str] = mapped_column(Text, default="")
     # the district or neighbourhood, as the agency names it (the rota board's area filter)
     area: Mapped[str] = mapped_column(String(120), default="")
+    # how to get in (key safe, door code, parking, a dog): on the carer's visit sheet
+    access_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     checkin_radius_m: Mapped[int] = mapped_column(Integer, default=300)

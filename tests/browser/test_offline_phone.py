@@ -56,6 +56,7 @@ def _today_visits(make, *, presence_mode: str = "position"):
         client = db.session.get(Client, (world.agency.id, world.client.id))
         client.presence_mode = presence_mode
         client.phone = "020 7946 0000"
+        client.access_notes = "Key safe by the back door, code 4721."
         db.session.commit()
     return world, carer_user, first.id, second.id
 
@@ -99,6 +100,7 @@ def test_offline_visit_is_queued_and_sent_exactly_once(phone: Page, make, live_s
     expect(phone.get_by_test_id("map-geo")).to_have_attribute("href", re.compile(r"^geo:51\.5"))
     expect(phone.get_by_test_id("map-web")).to_have_attribute("href", re.compile(r"^https://"))
     expect(phone.get_by_test_id("call-client")).to_have_attribute("href", "tel:02079460000")
+    expect(phone.get_by_test_id("access-notes")).to_have_text("Key safe by the back door, code 4721.")
     call = phone.get_by_test_id("emergency-contacts").get_by_role("link", name="Kit Carver (daughter)")
     expect(call).to_have_attribute("href", "tel:07700900123")
 
