@@ -14,7 +14,7 @@
   var Q = window.CarehubQueue;
   var dbp = Q.open(config.scope);
   var main = document.querySelector("main") || document.body;
-  var REFRESH_EVERY_MS = 10 * 60 * 1000;
+  var REFRESH_EVERY_MS = 30 * 60 * 1000;
 
   function fmt(text, values) {
     return text.replace(/%\((\w+)\)[sd]/g, function (_m, k) { return values[k]; });

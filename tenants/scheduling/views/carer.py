@@ -41,7 +41,10 @@ def my_schedule() -> Any:
         reader=current_user.id,
     )
     return render_template(
-        "scheduling/my_schedule.html", days=schedule_days(rows or []), today=today, has_file=rows is not None
+        "scheduling/my_schedule.html",
+        days=schedule_days(rows or [], today),
+        today=today,
+        has_file=rows is not None,
     )
 
 
@@ -63,7 +66,9 @@ class VisitCard:
     offline_urls: str = ""
 
 
-def schedule_days(rows: list[queries.ScheduleRow]) -> list[tuple[date, list[VisitCard]]]:
+def schedule_days(
+    rows: list[queries.ScheduleRow], today: date | None = None
+) -> list[tuple[date, list[VisitCard]]]:
     """The schedule's cards by local day, made once per page: one URL pattern
     for the links, the labels translated once, the times and the last notes
     written here rather than by a template call per visit."""
@@ -89,8 +94,9 @@ def schedule_days(rows: list[queries.ScheduleRow]) -> list[tuple[date, list[Visi
                 service=row.service,
                 address=row.address,
                 notes=do_truncate(env, row.last_notes, 140) if row.last_notes else None,
+                # today's open visits with their forms; the week's sheets to read
                 offline_urls=f"{visit_url(row.id)} {checkout_url(row.id)} {incident_url}{row.id}"
-                if row.status in open_statuses
+                if row.status in open_statuses and (day == today or row.status != VisitStatus.SCHEDULED)
                 else visit_url(row.id),
             )
         )
