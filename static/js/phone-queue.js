@@ -64,9 +64,10 @@
 
   async function run(db, renew) {
     var sent = 0;
+    var refused = 0;
     for (;;) {
       var cursor = await db.transaction("queue").store.openCursor();
-      if (!cursor) return { sent: sent, stopped: null };
+      if (!cursor) return { sent: sent, refused: refused, stopped: null };
       var entry = cursor.value;
       var token = await meta(db, "token");
       if (!token && renew) token = await renew();
@@ -98,6 +99,7 @@
       var answer = null;
       try { answer = await response.json(); } catch (e) { answer = null; }
       if (!response.ok) {
+        refused += 1;
         await db.put("problems", {
           key: entry.key, kind: entry.kind, label: entry.label, visit: entry.visit, made_at: entry.made_at,
           message: answer && answer.error ? answer.error.message : String(response.status),

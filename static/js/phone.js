@@ -93,8 +93,18 @@
       problems.appendChild(list);
     });
 
-    // what waits, shown where it belongs
+    // what waits, shown where it belongs; what went, no longer
+    var waitingKeys = queue.map(function (e) { return e.key; });
+    document.querySelectorAll("[data-queued]").forEach(function (note) {
+      if (waitingKeys.indexOf(note.dataset.queued) < 0) note.remove();
+    });
     var mine = queue.filter(function (e) { return pageVisit && e.visit === pageVisit; });
+    if (!mine.some(function (e) { return e.kind === "check-in"; })) {
+      // no check-in waits (any more): the page as the server made it
+      document.querySelectorAll("[data-overlay]").forEach(function (e) { e.remove(); });
+      var own = document.querySelector("form[data-offline=checkin]");
+      if (own) own.hidden = false;
+    }
     overlaid = overlaid || mine.length > 0;
     mine.forEach(function (entry) {
       if (document.querySelector('[data-queued="' + entry.key + '"]')) return;
@@ -110,6 +120,7 @@
         if (form) form.hidden = true;
         if (!document.querySelector("[data-checkout-link]") && sheet.dataset.checkoutUrl) {
           var p = make("p");
+          p.dataset.overlay = "1";
           var a = make("a", "button primary big", t.checkout_link);
           a.href = sheet.dataset.checkoutUrl;
           a.dataset.checkoutLink = "1";
@@ -182,7 +193,9 @@
     if (result.stopped === "signin") status.textContent = t.signin_again;
     await render();
     // what the page shows came from before the sending: show the server's
-    if (result.sent && overlaid && navigator.onLine && !result.stopped) {
+    // (not after a refusal: the message stays on this page, and the visit's
+    // page may be another carer's now)
+    if (result.sent && !result.refused && overlaid && navigator.onLine && !result.stopped) {
       sessionStorage.setItem("carehub-phone-told", t.sent);
       location.reload();
     }

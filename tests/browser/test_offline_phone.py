@@ -107,6 +107,7 @@ def test_offline_visit_is_queued_and_sent_exactly_once(phone: Page, make, live_s
     phone.get_by_role("button", name="Check in").click()
     expect(phone.get_by_test_id("queue-badge")).to_have_text("Waiting to send (1)")
     expect(phone.get_by_test_id("queued-check-in")).to_contain_text("waiting to send")
+    expect(phone.get_by_role("button", name="Check in")).to_be_hidden()
     phone.get_by_role("link", name="Check out and write the record").click()
     phone.get_by_label("Safe transfer").check()
     # nothing to say what was done: told next to the field, nothing queued
