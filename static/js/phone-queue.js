@@ -117,6 +117,48 @@
     }
   }
 
+  // A page's form (as [name, value] pairs) posted where the network failed
+  // under the service worker (the phone said it was online): the queue entry
+  // the API takes, and the page to show instead. null: not a form of the queue.
+  var UUID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})";
+  function fromForm(path, scope, pairs) {
+    var form = {};
+    var many = {};
+    pairs.forEach(function (p) {
+      form[p[0]] = p[1];
+      (many[p[0]] = many[p[0]] || []).push(p[1]);
+    });
+    var made = new Date().toISOString();
+    var m = new RegExp("/visits/" + UUID + "/check-in$").exec(path);
+    if (m) {
+      var body = { phone_time: made };
+      if (form.latitude && form.longitude) { body.latitude = Number(form.latitude); body.longitude = Number(form.longitude); }
+      if (form.presence_code) body.presence_code = form.presence_code;
+      return { next: scope + "visits/" + m[1], entry: { kind: "check-in", visit: m[1], url: "/api/v1/visits/" + m[1] + "/check-in", body: body, label: "", made_at: made } };
+    }
+    m = new RegExp("/visits/" + UUID + "/check-out$").exec(path);
+    if (m) {
+      var record = { phone_time: made, checklist: [] };
+      var points = Number(form.checklist_length || 0);
+      for (var i = 0; i < points; i++) record.checklist.push(form["point-" + i] === "on");
+      Object.keys(form).forEach(function (name) {
+        if (name === "csrf_token" || name === "checklist_length" || /^point-\d+$/.test(name)) return;
+        record[name] = name === "needs_attention" ? form[name] === "y" : form[name];
+      });
+      if (record.needs_attention === undefined) record.needs_attention = false;
+      return { next: scope + "my/schedule", entry: { kind: "check-out", visit: m[1], url: "/api/v1/visits/" + m[1] + "/check-out", body: record, label: "", made_at: made } };
+    }
+    if (/\/incidents\/new$/.test(path)) {
+      var report = {};
+      ["type", "severity", "occurred_at", "place", "description", "people_involved", "immediate_response", "visit_id", "client_id"]
+        .forEach(function (name) { if (form[name]) report[name] = form[name]; });
+      report.staff_ids = many.staff_file_ids || [];
+      var next = report.visit_id ? scope + "visits/" + report.visit_id : scope + "my/schedule";
+      return { next: next, entry: { kind: "incident", visit: report.visit_id || null, url: "/api/v1/incidents", body: report, label: "", made_at: made } };
+    }
+    return null;
+  }
+
   async function wipe(scope) {
     var names = await root.caches.keys();
     await Promise.all(names.filter(function (n) { return n.indexOf("carehub-pages:" + scope) === 0; })
@@ -126,6 +168,6 @@
 
   root.CarehubQueue = {
     open: open, enqueue: enqueue, flush: flush, all: all, meta: meta, setMeta: setMeta,
-    wipe: wipe, uuid: uuid, STORES: STORES,
+    wipe: wipe, uuid: uuid, fromForm: fromForm, STORES: STORES,
   };
 })(typeof self !== "undefined" ? self : window);

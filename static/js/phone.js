@@ -348,13 +348,13 @@
   var checkout = document.querySelector("form[data-offline=checkout]");
   if (checkout) {
     checkout.addEventListener("submit", async function (event) {
+      if (!required(checkout, ["what_was_done"])) return event.preventDefault();
       if (navigator.onLine) return; // posted as the page does, with the server's checks
       event.preventDefault();
-      if (!required(checkout, ["what_was_done"])) return;
       var made = new Date().toISOString();
       var body = { phone_time: made, checklist: [] };
       Array.prototype.forEach.call(checkout.elements, function (input) {
-        if (!input.name || input.name === "csrf_token" || input.type === "submit") return;
+        if (!input.name || input.name === "csrf_token" || input.name === "checklist_length" || input.type === "submit") return;
         var point = /^point-(\d+)$/.exec(input.name);
         if (point) body.checklist[Number(point[1])] = input.checked;
         else if (input.type === "checkbox") body[input.name] = input.checked;

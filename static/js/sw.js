@@ -82,10 +82,36 @@ async function fromCopyFirst(event) {
   return fresh;
 }
 
+// A check-in, check-out or incident form posted while the phone said it was
+// online but the network failed on the way: kept in the queue (sent later,
+// once) and the page it belongs to shown from the copy.
+var QUEUED_FORMS = /\/(visits\/[0-9a-f-]{36}\/check-(in|out)|incidents\/new)$/;
+
+async function postOrQueue(request) {
+  var copy = request.clone();
+  try {
+    return await fetch(request);
+  } catch (error) {
+    var pairs = Array.from((await copy.formData()).entries());
+    var made = self.CarehubQueue.fromForm(new URL(request.url).pathname, SCOPE, pairs);
+    if (!made) throw error;
+    var db = await self.CarehubQueue.open(SCOPE);
+    await self.CarehubQueue.enqueue(db, made.entry);
+    db.close();
+    if (self.registration.sync) self.registration.sync.register("carehub-queue").catch(function () {});
+    return Response.redirect(made.next, 303);
+  }
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET") return;
   var url = new URL(request.url);
+  if (request.method === "POST" && request.mode === "navigate" && url.origin === self.location.origin &&
+      url.pathname.indexOf(SCOPE) === 0 && QUEUED_FORMS.test(url.pathname)) {
+    event.respondWith(postOrQueue(request));
+    return;
+  }
+  if (request.method !== "GET") return;
   if (url.origin !== self.location.origin) return;
   if (url.pathname.indexOf(STATIC) === 0) {
     event.respondWith(fromCopyFirst(event));

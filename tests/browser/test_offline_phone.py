@@ -387,3 +387,36 @@ def test_the_same_request_sent_twice_at_once_is_taken_once(make, live_server):
     assert [a["status"] for a in answers] == [200] * 4
     assert len({a["id"] for a in answers}) == 1
     assert _count(world, Incident) == 1
+
+
+def test_a_form_posted_on_a_signal_that_fails_is_queued(phone: Page, make, live_server):
+    """The phone believes it is online (a bar of signal, no data): the form is
+    posted as the page does, the network fails under the service worker, and
+    the check-in and check-out wait in the queue, then go once."""
+    world, carer_user, visit_id, _other = _today_visits(make)
+    slug = world.agency.slug
+    sign_in(phone, carer_user.email)
+    phone.goto(f"/a/{slug}/my/schedule")
+    _installed(phone)
+    phone.context.add_init_script("Object.defineProperty(Navigator.prototype, 'onLine', {get: () => true})")
+    phone.context.set_offline(True)
+    # the sheet comes from the copy: the service worker's network is down too
+    phone.goto(f"/a/{slug}/visits/{visit_id}")
+    phone.get_by_role("button", name="Check in").click()
+    expect(phone).to_have_url(re.compile(rf"/visits/{visit_id}$"))
+    expect(phone.get_by_test_id("queue-badge")).to_have_text("Waiting to send (1)")
+    phone.get_by_role("link", name="Check out and write the record").click()
+    phone.get_by_label("Safe transfer").check()
+    phone.get_by_label("What was done").fill("Bathed")
+    phone.get_by_role("button", name="Check out").click()
+    expect(phone).to_have_url(re.compile(r"/my/schedule$"))
+    expect(phone.get_by_test_id("queue-badge")).to_have_text("Waiting to send (2)")
+    assert _count(world, AuditEvent, AuditEvent.action == "visit.checked_in") == 0
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(phone.get_by_test_id("queue-badge")).to_be_hidden()
+    with db.tenant_scope(world.agency.id):
+        done = _visit(world, visit_id)
+        assert done.status == "completed" and done.checkin_phone_at is not None
+    record = _count(world, ServiceRecord)
+    assert record == 1
