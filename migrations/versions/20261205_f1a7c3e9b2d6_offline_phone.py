@@ -2,7 +2,7 @@
 check-in and check-out, presence by position or QR code per client, the client's access notes
 
 Revision ID: f1a7c3e9b2d6
-Revises: f2c4d6e8a1b3
+Revises: b5866dfcc73f
 Create Date: 2026-12-05 18:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from saas import rls
 
 revision: str = "f1a7c3e9b2d6"
-down_revision: str | None = "f2c4d6e8a1b3"
+down_revision: str | None = "b5866dfcc73f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
