@@ -198,7 +198,7 @@ def test_offline_visit_is_queued_and_sent_exactly_once(phone: Page, make, live_s
 
     # signing out removes the copy, the queue and the phone's token
     phone.goto(f"/a/{slug}/my/schedule")
-    phone.locator("details.menu > summary").click()
+    phone.locator("details.account > summary").click()
     phone.get_by_role("button", name="Sign out").click()
     expect(phone).to_have_url(re.compile(r"/login"))
     left = phone.evaluate(
