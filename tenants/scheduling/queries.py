@@ -82,13 +82,16 @@ class ScheduleRow:
     checklist: list[str]
     checked_in_at: datetime | None
     checked_out_at: datetime | None
-    # what the last service record of this client before this visit says
+    # what the latest service record of this client says
     last_notes: str | None
 
 
-def last_record_before(visit: Any) -> Any:
-    """The latest service record of the visit's client before the visit: a
-    LATERAL read backwards on ix_visits_client_completed, stopping at the first."""
+def latest_record(visit: Any) -> Any:
+    """The client's latest service record: a LATERAL read backwards on
+    ix_visits_client_completed, stopping at the first. The latest one, even
+    when it is of this very visit or a later one: a carer back on the
+    schedule after checking out reads what was just written, not the record
+    before it."""
     earlier = aliased(Visit, name="earlier")
     return (
         select(ServiceRecord.notes, ServiceRecord.what_was_done)
@@ -98,9 +101,9 @@ def last_record_before(visit: Any) -> Any:
             and_(ServiceRecord.tenant_id == earlier.tenant_id, ServiceRecord.visit_id == earlier.id),
         )
         .where(
+            earlier.tenant_id == visit.tenant_id,
             earlier.client_id == visit.client_id,
             earlier.status == VisitStatus.COMPLETED,
-            earlier.starts_at < visit.starts_at,
         )
         .order_by(earlier.starts_at.desc())
         .limit(1)
@@ -109,7 +112,7 @@ def last_record_before(visit: Any) -> Any:
 
 
 def _week(staff_id: ColumnElement[Any]) -> Select[Any]:
-    last = last_record_before(Visit)
+    last = latest_record(Visit)
     return (
         select(  # `_rows` reads these by position
             Visit.id,
