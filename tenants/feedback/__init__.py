@@ -129,7 +129,8 @@ AREA = Area(
             30,
             _l("Fewest ratings for a correlation"),
             help=_l(
-                "The satisfaction page shows the correlations between dimensions only from this many ratings in the range."
+                "The satisfaction page shows the correlations between dimensions"
+                " only from this many ratings in the range."
             ),
             min=3,
             max=10_000,

@@ -357,6 +357,7 @@ def test_last_time_is_the_clients_latest_record(dbconn, history):
     visits = [v for v in history.world.visits() if v.staff_file_id == history.carer.id]
     upcoming = [v for v in visits if v.starts_at > datetime.now(UTC)]
     done = upcoming[0]
+
     def latest(client_id: object) -> str:
         # only visits with a record: one in progress as the test runs has none yet
         recorded = [v for v in visits if v.client_id == client_id and v.id in history.recorded]
