@@ -227,6 +227,11 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
                     "outcome": {"type": "string"},
                     "notes": {"type": "string"},
                     "needs_attention": {"type": "boolean"},
+                    "reason": {
+                        "type": "string",
+                        "description": "Required when a checklist point is false or the visit lasted"
+                        " less than a quarter of its planned time (a 400 naming the field `reason`)",
+                    },
                 },
             }
         ),
@@ -248,6 +253,7 @@ def api_check_out(visit_id: uuid.UUID) -> Any:
         outcome=record_text("outcome"),
         notes=record_text("notes"),
         needs_attention=boolean(body, "needs_attention"),
+        reason=record_text("reason"),
     )
     services.check_out(g.agency, visit, record, staff_id=visit.staff_file_id, by=g.api_user)
     return _json(_one(visit))

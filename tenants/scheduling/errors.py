@@ -32,6 +32,15 @@ register_messages(
         "position_invalid": _l("The position is not a valid latitude and longitude."),
         "required": _l("This field is required."),
         "checklist_mismatch": _l("The checklist does not match this visit."),
+        "reason_unticked": _l("Some checklist points are not ticked: say why."),
+        "reason_short": _l(
+            "The visit lasted less than a quarter of its planned time (%(minutes)d minutes): say why."
+        ),
+        "reason_unticked_and_short": _l(
+            "Some checklist points are not ticked and the visit lasted less than a quarter"
+            " of its planned time (%(minutes)d minutes): say why."
+        ),
+        "reason_too_long": _l("At most %(max)d characters."),
         "not_flagged": _l("This visit has no late or missed flag."),
         "override_not_allowed": _l(
             "Only someone allowed to override assignments (an admin) may assign despite these checks."

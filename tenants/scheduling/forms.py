@@ -70,6 +70,15 @@ class CheckOutForm(FlaskForm):
         _l("Notes for the next visit"), validators=[Optional(), Length(max=2000)], filters=[strip]
     )
     needs_attention = BooleanField(_l("Needs attention: alert the coordinator"))
+    reason = TextAreaField(
+        _l("Reason"),
+        description=_l(
+            "Needed when a checklist point is not ticked, or when the visit lasted less than"
+            " a quarter of its planned time."
+        ),
+        validators=[Optional(), Length(max=1000)],
+        filters=[strip],
+    )
 
 
 class ReturnVisitForm(FlaskForm):

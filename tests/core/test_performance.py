@@ -135,6 +135,7 @@ class History:
                         outcome="",
                         notes=notes,
                         needs_attention=False,
+                        reason="Checked out at once in this test.",
                     ),
                     staff_id=self.carer.id,
                     by=self.carer_user,

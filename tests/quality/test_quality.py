@@ -1233,6 +1233,7 @@ def _check_in_and_out(world: World, visit_id, staff, minutes: int) -> None:
                 outcome="",
                 notes="",
                 needs_attention=False,
+                reason="Finished early.",
             ),
             staff_id=staff.id,
             by=None,
