@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from flask import current_app
+from flask import current_app, has_app_context
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,10 @@ def _first_position(body: bytes) -> Position | None:
 
 
 def configured() -> Geocoder | None:
-    """The platform's geocoder, or None when `GEOCODER_URL` is not set."""
+    """The platform's geocoder, or None when `GEOCODER_URL` is not set (or
+    outside the app: a script writing data has no provider)."""
+    if not has_app_context():
+        return None
     url = current_app.config.get("GEOCODER_URL") or ""
     if not url:
         return None

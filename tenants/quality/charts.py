@@ -1,6 +1,7 @@
 """The summary's charts, the same SVG on its page, its public page and in its
 PDF (`saas.charts.line_chart`): the mean satisfaction and the overall score
-against the targets, each over the 6 months up to the summary's month."""
+against the targets, each over the 6 months up to the summary's month, from
+the figures stored with the summary."""
 
 from __future__ import annotations
 
@@ -9,13 +10,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
 
-from saas import db
 from saas.charts import line_chart
 from saas.i18n import format_month
 from tenants.quality import kpis
-from tenants.quality.models import QualitySummary
 
 MONTHS = 6
 
@@ -41,24 +39,14 @@ def satisfaction_chart(month: date, trend: list[dict[str, Any]], chart_id: str) 
     )
 
 
-def scores_to(month: date) -> dict[date, float | None]:
-    """The overall score of each stored summary of the 6 months up to `month`:
-    one statement."""
-    months = months_to(month)
-    rows = db.session.execute(
-        select(QualitySummary.month, QualitySummary.figures["score"].as_float()).where(
-            QualitySummary.month.between(months[0], months[-1])
-        )
-    ).all()
-    return {m: s for m, s in rows}
-
-
-def score_chart(month: date, scores: dict[date, float | None], chart_id: str) -> Markup:
-    """The overall score against the targets, 0 to 100, over the 6 months up to `month`."""
+def score_chart(month: date, trend: list[dict[str, Any]], chart_id: str) -> Markup:
+    """The overall score against the targets, 0 to 100, over the 6 months up
+    to `month` (the figures' `score_trend`, stored when the summary was built)."""
+    by_month = {t["month"]: t["score"] for t in trend}
     months = months_to(month)
     return line_chart(
         [format_month(m, "yMMM") for m in months],
-        {_("Overall score"): [scores.get(m) for m in months]},
+        {_("Overall score"): [by_month.get(m.isoformat()) for m in months]},
         y_min=0,
         y_max=100,
         title=_("Score against the targets, last 6 months"),

@@ -209,11 +209,10 @@ class _Doc(FPDF):
         self.set_text_color(*INK)
 
 
-def render(summary: QualitySummary, agency: Agency, scores: dict[date, float | None] | None = None) -> bytes:
-    """The PDF of a summary; `scores`: the overall score of the months up to it
-    (`charts.scores_to`), for the score chart."""
+def render(summary: QualitySummary, agency: Agency) -> bytes:
+    """The PDF of a summary, from its stored figures (no database read)."""
     with force_locale(summary.locale):
-        return _render(_document(summary, agency, scores or {}))
+        return _render(_document(summary, agency))
 
 
 def _render(document: Document) -> bytes:
@@ -313,7 +312,7 @@ def _table(doc: _Doc, block: Table) -> None:
 # -- what it says -------------------------------------------------------------------------------
 
 
-def _document(summary: QualitySummary, agency: Agency, scores: dict[date, float | None]) -> Document:
+def _document(summary: QualitySummary, agency: Agency) -> Document:
     figures = summary.figures or {}
     document = Document()
     month = format_month(summary.month)
@@ -365,7 +364,7 @@ def _document(summary: QualitySummary, agency: Agency, scores: dict[date, float 
         pages="{nb}",
     )
     if not empty and figures.get("kpis"):
-        _indicators(document, figures, summary.month, scores)
+        _indicators(document, figures, summary.month)
         _visits(document, figures)
         _satisfaction(document, figures, summary.month)
         _complaints(document, figures)
@@ -383,7 +382,7 @@ def _document(summary: QualitySummary, agency: Agency, scores: dict[date, float 
     return document
 
 
-def _indicators(document: Document, f: dict[str, Any], month: date, scores: dict[date, float | None]) -> None:
+def _indicators(document: Document, f: dict[str, Any], month: date) -> None:
     document.add(Heading(_("Key performance indicators")))
     rows, status = [], []
     for kpi in targets.kpis_in(f):
@@ -418,7 +417,7 @@ def _indicators(document: Document, f: dict[str, Any], month: date, scores: dict
         document.add(Para(_("Below target:"), size=10))
         for gap in gaps:
             document.add(Para("• " + gap, size=9))
-    document.add(Chart(str(charts.score_chart(month, {**scores, month: f.get("score")}, "quality-score"))))
+    document.add(Chart(str(charts.score_chart(month, f.get("score_trend") or [], "quality-score"))))
 
 
 def _visits(document: Document, f: dict[str, Any]) -> None:

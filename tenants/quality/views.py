@@ -126,7 +126,7 @@ def _show(summary: QualitySummary, publish_form: PublishForm | None = None) -> A
         peers=peers,
         busy=summary.state in (BuildState.QUEUED, BuildState.BUILDING),
         trend_svg=_trend_chart(figures),
-        score_svg=charts.score_chart(summary.month, charts.scores_to(summary.month), "quality-score")
+        score_svg=charts.score_chart(summary.month, figures.get("score_trend") or [], "quality-score")
         if figures.get("kpis")
         else None,
         # the other areas' sections (incidents ...), from their own figures
@@ -230,7 +230,7 @@ def pdf(summary_id: uuid.UUID) -> Any:
     if summary.state != BuildState.DONE and not summary.built_at:
         flash(_("The summary is not built yet."), "error")
         return redirect(url_for("quality.show", summary_id=summary.id))
-    data = render_pdf(summary, current_agency(), charts.scores_to(summary.month))
+    data = render_pdf(summary, current_agency())
     name = f"quality-{summary.month:%Y-%m}.pdf"
     return Response(
         data,

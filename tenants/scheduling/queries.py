@@ -87,19 +87,28 @@ class ScheduleRow:
 
 
 def latest_record(visit: Any) -> Any:
-    """The client's latest service record: a LATERAL read backwards on
-    ix_visits_client_completed, stopping at the first. The latest one, even
-    when it is of this very visit or a later one: a carer back on the
-    schedule after checking out reads what was just written, not the record
-    before it."""
+    """The client's latest service record: a LATERAL reading the client's
+    completed visits backwards on ix_visits_client_completed, stopping at the
+    first, and its record's words by the unique (tenant_id, visit_id), looked
+    up for that one row (a subquery keyed on the visit, so the lookup is an
+    index probe whatever the planner knows of the tables). The latest one, even
+    when it is of this very visit or a later one: a carer back on the schedule
+    after checking out reads what was just written, not the record before it."""
     earlier = aliased(Visit, name="earlier")
-    return (
-        select(ServiceRecord.notes, ServiceRecord.what_was_done)
-        .select_from(earlier)
-        .join(
-            ServiceRecord,
-            and_(ServiceRecord.tenant_id == earlier.tenant_id, ServiceRecord.visit_id == earlier.id),
+
+    def said(column: Any) -> Any:
+        return (
+            select(column)
+            .where(ServiceRecord.tenant_id == earlier.tenant_id, ServiceRecord.visit_id == earlier.id)
+            .correlate(earlier)
+            .scalar_subquery()
         )
+
+    return (
+        select(
+            said(ServiceRecord.notes).label("notes"), said(ServiceRecord.what_was_done).label("what_was_done")
+        )
+        .select_from(earlier)
         .where(
             earlier.tenant_id == visit.tenant_id,
             earlier.client_id == visit.client_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,8 @@ from tenants.quality import pdf
 from tenants.quality.models import QualitySummary
 from tests.factories import login
 from tests.quality.test_quality import NOW, OCTOBER, _app, _build, generate, make_world  # noqa: F401
+
+SEPTEMBER = date(2026, 9, 1)
 
 pytestmark = pytest.mark.dates  # built at a fixed instant; also run with the clock moved
 
@@ -83,7 +85,12 @@ def _world(factory, *, chinese: bool = False):
     generate(world, OCTOBER)
     _incident(world)
     with time_machine.travel(NOW, tick=False):
+        september = _build(world.agency, SEPTEMBER)  # the month before: a point of the score's trend
         summary = _build(world.agency, OCTOBER)
+    assert summary.figures["score_trend"] == [
+        {"month": "2026-09-01", "score": september.figures["score"]},
+        {"month": "2026-10-01", "score": summary.figures["score"]},
+    ]
     assert summary.state == "done" and summary.figures["sections"]["incidents"]["reported"] == 1
     return world, summary
 
@@ -91,6 +98,11 @@ def _world(factory, *, chinese: bool = False):
 def test_the_english_document(factory, client, dbconn):
     world, summary = _world(factory)
     login(client, world.admin)
+    # the page draws the same charts: the score's trend with September's point
+    page = client.get(f"/a/{world.agency.slug}/quality/{summary.id}").text
+    score_desc = re.search(r'<desc id="quality-score-desc">([^<]*)<', page).group(1)
+    assert f"{summary.figures['score_trend'][0]['score']:.2f}" in score_desc
+    assert 'aria-labelledby="quality-trend-title' in page
     pages = _pages(client, summary, world.agency.slug, keep="quality-en.pdf")
     total = len(pages)
     assert total >= 3
