@@ -215,9 +215,34 @@ def render(summary: QualitySummary, agency: Agency) -> bytes:
         return _render(_document(summary, agency))
 
 
+# without any Unicode font the core font writes Latin-1 only: the few signs
+# the document uses outside it, in Latin-1 (anything else becomes "?")
+LATIN1 = str.maketrans({"≥": ">=", "≤": "<=", "•": "-", "–": "-", "—": "-", "…": "..."})
+
+
+def _latin1(text: str) -> str:
+    return text.translate(LATIN1).encode("latin-1", "replace").decode("latin-1")
+
+
+def _core_font_only(document: Document) -> Document:
+    for block in document.blocks:
+        if isinstance(block, Heading | Para):
+            block.text = _latin1(block.text)
+        elif isinstance(block, Table):
+            block.head = [_latin1(c) for c in block.head] if block.head else None
+            block.rows = [[_latin1(c) for c in row] for row in block.rows]
+        elif isinstance(block, Chart):
+            block.svg = _latin1(block.svg)
+    document.cover = [(_latin1(t), size, muted) for t, size, muted in document.cover]
+    document.footer = _latin1(document.footer)
+    return document
+
+
 def _render(document: Document) -> bytes:
-    chars = "".join(sorted({c for text in document.texts() for c in text} | set(" 0123456789–")))
     found = font_file()
+    if found is None:
+        document = _core_font_only(document)
+    chars = "".join(sorted({c for text in document.texts() for c in text} | set(" 0123456789–")))
     with tempfile.NamedTemporaryFile(suffix=".ttf") as handle:
         if found is not None:
             handle.write(_truetype_subset(found[0], found[1], chars))

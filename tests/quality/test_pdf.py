@@ -205,3 +205,12 @@ def test_a_month_without_incidents_says_so_and_a_document_without_a_font_still_r
     finally:
         pdf.font_file.cache_clear()
     assert "No incidents were reported this month." in again and "page 1 of" in again
+    # and one without any Unicode font: the core font, Latin-1 only, its signs spelled out
+    monkeypatch.setattr(pdf, "CANDIDATES", ())
+    monkeypatch.delenv("QUALITY_PDF_FONT", raising=False)
+    pdf.font_file.cache_clear()
+    try:
+        bare = "\n".join(_pages(client, summary, world.agency.slug))
+    finally:
+        pdf.font_file.cache_clear()
+    assert ">= 95%" in bare and "page 1 of" in bare
