@@ -1,7 +1,7 @@
 """service records keep the carer's reason for a check-out with unticked checklist points or a short stay
 
 Revision ID: b7d2c4e9f1a3
-Revises: f2c4d6e8a1b3
+Revises: b5866dfcc73f
 Create Date: 2026-12-05 19:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b7d2c4e9f1a3"
-down_revision: str | None = "f2c4d6e8a1b3"
+down_revision: str | None = "b5866dfcc73f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
