@@ -626,7 +626,8 @@ def cells(html: str, testid: str, key: str) -> dict[str, str]:
 
 
 def extract_svg(html: str) -> ET.Element:
-    return ET.fromstring(re.search(r"<svg.*?</svg>", html, re.S).group(0))
+    # the chart (role="img"), not the navigation's icons
+    return ET.fromstring(re.search(r'<svg[^>]*role="img".*?</svg>', html, re.S).group(0))
 
 
 def test_page_shows_every_figure_and_the_chart(world, client, app):
