@@ -82,6 +82,9 @@ class Config:
     # X-Forwarded-Proto are believed (saas/app.py); 0 believes none, so a client
     # cannot choose the address its rate limits are counted on
     TRUSTED_PROXY_HOPS: int = 0
+    # a Nominatim-compatible geocoder (saas/geocoding.py); unset: positions are typed by hand
+    GEOCODER_URL: str = ""
+    GEOCODER_TIMEOUT: float = 3.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +111,8 @@ class Config:
             TRIAL_DAYS=int(env.get("TRIAL_DAYS", "14")),
             BILLING_GRACE_DAYS=int(env.get("BILLING_GRACE_DAYS", "14")),
             TRUSTED_PROXY_HOPS=int(env.get("TRUSTED_PROXY_HOPS", "0")),
+            GEOCODER_URL=env.get("GEOCODER_URL", ""),
+            GEOCODER_TIMEOUT=float(env.get("GEOCODER_TIMEOUT", "3")),
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)

@@ -173,13 +173,17 @@ MESSAGES: dict[int, Callable[[], str]] = {
 }
 
 
-def render_error(code: int, message: str | None = None) -> Any:
-    """The error page (under /api/, the API's error document) with `code`."""
+def render_error(code: int, message: str | None = None, field: str | None = None) -> Any:
+    """The error page (under /api/, the API's error document) with `code`;
+    `field`, the refused value's name, is in the API's document too."""
 
     def page() -> Any:
         text = message or MESSAGES.get(code, lambda: _("The request could not be completed."))()
         if wants_json():
-            response = jsonify(error={"status": code, "message": text})
+            document: dict[str, Any] = {"status": code, "message": text}
+            if field:
+                document["field"] = field
+            response = jsonify(error=document)
             response.status_code = code
             if code == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
@@ -274,7 +278,7 @@ def init_app(app: Flask) -> None:
     def _domain(exc: DomainError) -> Any:
         rollback()
         mark_refused()
-        return render_error(exc.status, error_message(exc))
+        return render_error(exc.status, error_message(exc), exc.field)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:

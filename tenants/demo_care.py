@@ -36,6 +36,8 @@ TEXTS: dict[str, dict[str, Any]] = {
     "en": {
         "done": "Helped with washing and dressing; made breakfast and tidied the kitchen.",
         "outcome": "Comfortable and in good spirits.",
+        # a check-out with a checklist point left unticked gives its reason
+        "unticked_reason": "She did not want a bath today; washed at the sink instead.",
         "praise": ["Always kind and patient, thank you.", "Very careful with Mum's skin cream.", ""],
         "low": "The carer came 40 minutes late and had to rush.",
         "phone_good": "Happy with the help this week.",
@@ -69,6 +71,7 @@ TEXTS: dict[str, dict[str, Any]] = {
     "zh": {
         "done": "协助洗漱穿衣，准备早餐，整理厨房。",
         "outcome": "老人状态良好，情绪稳定。",
+        "unticked_reason": "老人今天不愿洗澡，改为在洗手池边擦洗。",
         "praise": ["护理员很耐心，谢谢！", "服务很细心，老人很满意。", ""],
         "low": "护理员迟到了40分钟，服务很匆忙。",
         "phone_good": "这周的服务很满意。",
@@ -354,12 +357,18 @@ def _last_week(
             db.session.add(visit)
             db.session.flush()
             author = writer.get(booked.staff_file_id)
+            # the second client's record: its last checklist point unticked, and why
+            unticked = index == 1 and len(visit.checklist) > 0
             db.session.add(
                 ServiceRecord(
                     visit_id=visit.id,
-                    checklist_done=[{"point": p, "done": True} for p in visit.checklist],
+                    checklist_done=[
+                        {"point": p, "done": not (unticked and i == len(visit.checklist) - 1)}
+                        for i, p in enumerate(visit.checklist)
+                    ],
                     what_was_done=texts["done"],
                     outcome=texts["outcome"],
+                    checkout_reason=texts["unticked_reason"] if unticked else "",
                     written_by_user_id=author.id if author else None,
                 )
             )

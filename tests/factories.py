@@ -240,11 +240,13 @@ class Factory:
         needs_attention: bool = False,
         ticked: list[bool] | None = None,
         late_minutes: int = 1,
+        reason: str = "The client asked to finish early.",
     ):
         """Check the carer in and out of their visit, at its booked time (the
         clock travels there, `late_minutes` after its start) and through the
         scheduling services, with a service record; every checklist point is
-        ticked unless `ticked` says otherwise. Returns the visit and its record.
+        ticked unless `ticked` says otherwise; `reason` is the one a short stay
+        needs (the check-out follows the check-in at once). Returns the visit and its record.
         The visit must be the carer's (assigned) and not yet begun."""
         from datetime import timedelta
 
@@ -274,6 +276,8 @@ class Factory:
                     outcome="",
                     notes=notes,
                     needs_attention=needs_attention,
+                    # checked out at once: a short stay, which needs a reason
+                    reason=reason,
                 ),
                 staff_id=staff_id,
                 by=by,

@@ -254,7 +254,12 @@ def build_spec() -> APISpec:
             "error": {
                 "type": "object",
                 "required": ["status", "message"],
-                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+                "properties": {
+                    "status": {"type": "integer"},
+                    "message": {"type": "string"},
+                    # a refused value: its name in the request body
+                    "field": {"type": "string"},
+                },
             }
         },
     }

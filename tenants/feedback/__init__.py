@@ -121,14 +121,20 @@ AREA = Area(
             max=60,
             page="feedback",
         ),
-        # fewer pairs than this give no correlation on the satisfaction page (not on a page)
+        # a correlation from a handful of ratings is noise that reads as a finding;
+        # never under 3 (with 2 ratings r is always -1 or 1)
         Setting(
             "statistics_min_correlation_n",
             Kind.INT,
-            3,
+            30,
             _l("Fewest ratings for a correlation"),
+            help=_l(
+                "The satisfaction page shows the correlations between dimensions"
+                " only from this many ratings in the range."
+            ),
             min=3,
             max=10_000,
+            page="feedback",
         ),
     ),
 )

@@ -45,6 +45,8 @@ Definitions (also shown on the summary page):
 - satisfaction: the visit ratings of the month's visits, mean and (population)
   standard deviation per dimension; the trend is the mean of the five
   dimensions for each of the last 6 months.
+- score trend: the overall score of this agency's summaries of the 5 months
+  before, as stored when they were built (this month's is added once scored).
 """
 
 from __future__ import annotations
@@ -318,6 +320,15 @@ FOLLOW_UPS = """
       where u.tenant_id = :tenant_id and u.due_on >= :m0 and u.due_on < :m1
     )"""
 
+# the overall score of the summaries of the 5 months before (the score's trend)
+SCORES = """
+    (
+      select coalesce(json_agg(json_build_object('month', q.month, 'score', q.figures -> 'score')
+                               order by q.month), '[]') as rows
+      from quality_summaries q
+      where q.tenant_id = :tenant_id and q.month >= :t0 and q.month < :m0 and q.built_at is not null
+    )"""
+
 
 PARTS = (
     ("visits_part", VISITS),
@@ -329,6 +340,7 @@ PARTS = (
     ("caseload_part", CASELOAD),
     ("return_visits_part", RETURN_VISITS),
     ("follow_ups_part", FOLLOW_UPS),
+    ("scores_part", SCORES),
 )
 
 # Every part as one statement: one round trip and one plan, one row (each part as JSON).
@@ -338,7 +350,7 @@ FIGURES = text(
            feedback_part.rows as feedback, to_json(rectifications_part) as rectifications,
            to_json(training_part) as training, to_json(certificates_part) as certificates,
            to_json(caseload_part) as caseload, to_json(return_visits_part) as return_visits,
-           to_json(follow_ups_part) as follow_ups
+           to_json(follow_ups_part) as follow_ups, scores_part.rows as scores
     from """
     + ",\n    ".join(f"{sql} {name}" for name, sql in PARTS)
 )
@@ -498,6 +510,9 @@ def _shape(row: Any, window: Window, settings: Settings) -> dict[str, Any]:
     figures["return_visits"]["due_on"] = window.month.replace(day=settings.return_visit_due_day).isoformat()
 
     figures["follow_ups"] = _part(row["follow_ups"])
+    figures["score_trend"] = [
+        {"month": r["month"], "score": r["score"]} for r in row["scores"] if r["score"] is not None
+    ]
     return figures
 
 

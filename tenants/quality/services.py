@@ -131,6 +131,8 @@ def _with_kpis(
     figures["sections"] = section_figures(db.session(), [bounds])[agency.id]
     figures["kpis"] = targets.evaluate(figures, goals)
     figures["score"] = targets.score(figures["kpis"])
+    if figures["score"] is not None:
+        figures.setdefault("score_trend", []).append({"month": month.isoformat(), "score": figures["score"]})
     figures["empty"] = kpis.is_empty(figures)
     figures["month"] = month.isoformat()
     figures["timezone"] = agency.timezone

@@ -13,8 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from saas.charts import line_chart
-from saas.i18n import format_month
 from saas.labels import Labels
 from saas.lifecycle import attempt
 from saas.links import UrlPattern
@@ -27,6 +25,7 @@ from tenants.quality import (
     BUILD_QUALITY_SUMMARIES,
     PUBLISH_QUALITY_SUMMARIES,
     VIEW_QUALITY,
+    charts,
     kpis,
     publishing,
     queries,
@@ -127,6 +126,9 @@ def _show(summary: QualitySummary, publish_form: PublishForm | None = None) -> A
         peers=peers,
         busy=summary.state in (BuildState.QUEUED, BuildState.BUILDING),
         trend_svg=_trend_chart(figures),
+        score_svg=charts.score_chart(summary.month, figures.get("score_trend") or [], "quality-score")
+        if figures.get("kpis")
+        else None,
         # the other areas' sections (incidents ...), from their own figures
         sections=sections_for(summary),
         dimensions=DIMENSIONS,
@@ -147,23 +149,7 @@ def _trend_chart(figures: dict[str, Any]) -> Any:
     month = figures.get("month")
     if not month:
         return None
-    return _satisfaction_chart(date.fromisoformat(month), trend, "quality-trend")
-
-
-def _satisfaction_chart(month: date, trend: list[dict[str, Any]], chart_id: str) -> Any:
-    """The mean satisfaction of the 6 months up to `month` (the page's and the public page's)."""
-    start = kpis.add_months(month, -5)
-    by_month = {t["month"]: t["mean"] for t in trend}
-    months = [kpis.add_months(start, i) for i in range(6)]
-    return line_chart(
-        [format_month(m, "yMMM") for m in months],
-        {_("Average satisfaction"): [by_month.get(m.isoformat()) for m in months]},
-        y_min=1,
-        y_max=5,
-        title=_("Satisfaction, last 6 months"),
-        no_data_text=_("No ratings in these months."),
-        chart_id=chart_id,
-    )
+    return charts.satisfaction_chart(date.fromisoformat(month), trend, "quality-trend")
 
 
 @bp.route("/quality/<uuid:summary_id>/publish", methods=["POST"])
@@ -222,7 +208,7 @@ def public(month: str) -> Any:
             "quality/public.html",
             agency=agency,
             summary=found,
-            trend_svg=_satisfaction_chart(found.month, found.trend, "quality-public-trend")
+            trend_svg=charts.satisfaction_chart(found.month, found.trend, "quality-public-trend")
             if found.trend
             else None,
         )
@@ -244,7 +230,7 @@ def pdf(summary_id: uuid.UUID) -> Any:
     if summary.state != BuildState.DONE and not summary.built_at:
         flash(_("The summary is not built yet."), "error")
         return redirect(url_for("quality.show", summary_id=summary.id))
-    data = render_pdf(summary, current_agency().name)
+    data = render_pdf(summary, current_agency())
     name = f"quality-{summary.month:%Y-%m}.pdf"
     return Response(
         data,

@@ -284,6 +284,11 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
                     "notes": {"type": "string"},
                     "needs_attention": {"type": "boolean"},
                     **PHONE_PROPERTIES,
+                    "reason": {
+                        "type": "string",
+                        "description": "Required when a checklist point is false or the visit lasted"
+                        " less than a quarter of its planned time (a 400 naming the field `reason`)",
+                    },
                 },
             }
         ),
@@ -305,6 +310,7 @@ def api_check_out(visit_id: uuid.UUID) -> Any:
         outcome=record_text("outcome"),
         notes=record_text("notes"),
         needs_attention=boolean(body, "needs_attention"),
+        reason=record_text("reason"),
     )
     services.check_out(
         g.agency,

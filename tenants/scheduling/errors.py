@@ -46,6 +46,15 @@ register_messages(
         "code_other_client": _l("This code belongs to another client's home."),
         "code_revoked": _l("This code was replaced and no longer counts. Ask the office for the new sheet."),
         "presence_mode_unknown": _l("Choose position, the code, or either."),
+        "reason_unticked": _l("Some checklist points are not ticked: say why."),
+        "reason_short": _l(
+            "The visit lasted less than a quarter of its planned time (%(minutes)d minutes): say why."
+        ),
+        "reason_unticked_and_short": _l(
+            "Some checklist points are not ticked and the visit lasted less than a quarter"
+            " of its planned time (%(minutes)d minutes): say why."
+        ),
+        "reason_too_long": _l("At most %(max)d characters."),
         "not_flagged": _l("This visit has no late or missed flag."),
         "override_not_allowed": _l(
             "Only someone allowed to override assignments (an admin) may assign despite these checks."

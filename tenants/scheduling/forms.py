@@ -75,6 +75,15 @@ class CheckOutForm(FlaskForm):
     needs_attention = BooleanField(_l("Needs attention: alert the coordinator"))
     # the text of the home's QR code, read on the phone as the carer leaves
     presence_code = HiddenField()
+    reason = TextAreaField(
+        _l("Reason"),
+        description=_l(
+            "Needed when a checklist point is not ticked, or when the visit lasted less than"
+            " a quarter of its planned time."
+        ),
+        validators=[Optional(), Length(max=1000)],
+        filters=[strip],
+    )
 
 
 class ReturnVisitForm(FlaskForm):

@@ -180,6 +180,8 @@ class ServiceRecord(TenantScoped, Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
+    # why the carer checked out with checklist points unticked or after a short stay
+    checkout_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     attention_resolved_at: Mapped[datetime | None]
     written_by_user_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

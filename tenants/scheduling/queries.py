@@ -82,25 +82,37 @@ class ScheduleRow:
     checklist: list[str]
     checked_in_at: datetime | None
     checked_out_at: datetime | None
-    # what the last service record of this client before this visit says
+    # what the latest service record of this client says
     last_notes: str | None
 
 
-def last_record_before(visit: Any) -> Any:
-    """The latest service record of the visit's client before the visit: a
-    LATERAL read backwards on ix_visits_client_completed, stopping at the first."""
+def latest_record(visit: Any) -> Any:
+    """The client's latest service record: a LATERAL reading the client's
+    completed visits backwards on ix_visits_client_completed, stopping at the
+    first, and its record's words by the unique (tenant_id, visit_id), looked
+    up for that one row (a subquery keyed on the visit, so the lookup is an
+    index probe whatever the planner knows of the tables). The latest one, even
+    when it is of this very visit or a later one: a carer back on the schedule
+    after checking out reads what was just written, not the record before it."""
     earlier = aliased(Visit, name="earlier")
-    return (
-        select(ServiceRecord.notes, ServiceRecord.what_was_done)
-        .select_from(earlier)
-        .join(
-            ServiceRecord,
-            and_(ServiceRecord.tenant_id == earlier.tenant_id, ServiceRecord.visit_id == earlier.id),
+
+    def said(column: Any) -> Any:
+        return (
+            select(column)
+            .where(ServiceRecord.tenant_id == earlier.tenant_id, ServiceRecord.visit_id == earlier.id)
+            .correlate(earlier)
+            .scalar_subquery()
         )
+
+    return (
+        select(
+            said(ServiceRecord.notes).label("notes"), said(ServiceRecord.what_was_done).label("what_was_done")
+        )
+        .select_from(earlier)
         .where(
+            earlier.tenant_id == visit.tenant_id,
             earlier.client_id == visit.client_id,
             earlier.status == VisitStatus.COMPLETED,
-            earlier.starts_at < visit.starts_at,
         )
         .order_by(earlier.starts_at.desc())
         .limit(1)
@@ -109,7 +121,7 @@ def last_record_before(visit: Any) -> Any:
 
 
 def _week(staff_id: ColumnElement[Any]) -> Select[Any]:
-    last = last_record_before(Visit)
+    last = latest_record(Visit)
     return (
         select(  # `_rows` reads these by position
             Visit.id,

@@ -91,7 +91,7 @@ def test_coordinator_sees_every_refusal_reason(page: Page, make):
     expect(page.get_by_test_id("visit-carer")).to_have_text("Not assigned")
 
 
-def test_carer_checks_in_ticks_and_checks_out_on_a_phone(phone: Page, make):
+def test_carer_checks_in_ticks_and_checks_out_on_a_phone(phone: Page, make, pytestconfig):
     world = World(make)
     world.activate()
     carer_user, carer = world.carer(name="Pat Carer")
@@ -119,6 +119,17 @@ def test_carer_checks_in_ticks_and_checks_out_on_a_phone(phone: Page, make):
     phone.get_by_label("Skin check").check()
     phone.get_by_label("What was done").fill("Bathed, dressed, breakfast")
     phone.get_by_role("button", name="Check out").click()
+    # a few minutes after check-in: a short visit needs a reason, asked for next to the field
+    reason = phone.get_by_label("Reason")
+    expect(phone.locator(".field", has=reason)).to_contain_text("less than a quarter of its planned time")
+    expect(phone.get_by_label("What was done")).to_have_value("Bathed, dressed, breakfast")
+    shots = pytestconfig.rootpath / "test-artifacts"
+    shots.mkdir(exist_ok=True)
+    phone.screenshot(path=str(shots / "check-out-reason-phone.png"), full_page=True)
+    phone.get_by_label("Safe transfer").check()
+    phone.get_by_label("Skin check").check()
+    reason.fill("Her daughter took her to the GP.")
+    phone.get_by_role("button", name="Check out").click()
     expect(phone).to_have_url(re.compile(r"/my/schedule$"))
     expect(phone.get_by_text("Checked out. Thank you.")).to_be_visible()
     with db.tenant_scope(world.agency.id):
@@ -127,6 +138,9 @@ def test_carer_checks_in_ticks_and_checks_out_on_a_phone(phone: Page, make):
         )
     assert done.status == "completed"
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.goto(f"/a/{world.agency.slug}/visits/{visit.id}")
+    expect(phone.get_by_test_id("checkout-reason")).to_contain_text("Her daughter took her to the GP.")
+    phone.screenshot(path=str(shots / "visit-record-reason-phone.png"), full_page=True)
 
 
 def test_client_sees_the_visit_in_the_portal(page: Page, make):

@@ -44,12 +44,20 @@ def test_admin_reads_downloads_and_rebuilds_the_summary(page: Page, make, live_a
     expect(page.get_by_test_id("quality-state")).to_have_attribute("data-state", "done")
     expect(page.get_by_test_id("quality-gaps").locator("li")).to_have_count(len(targets.KPIS))
     expect(page.get_by_test_id("quality-gaps")).to_contain_text("Complaints answered on time:")
-    expect(page.locator("svg[role=img]")).to_be_visible()  # the 6-month trend
+    # the score and the satisfaction over 6 months, the same charts as in the PDF
+    expect(page.locator("svg[role=img]")).to_have_count(2)
+    expect(page.locator("svg[aria-labelledby^=quality-score-]")).to_be_visible()
+    expect(page.locator("svg[aria-labelledby^=quality-trend-]")).to_be_visible()
+    shots = Path(__file__).resolve().parents[2] / "test-artifacts"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / "quality-summary-desktop.png"), full_page=True)
 
     with page.expect_download() as download:
         page.get_by_test_id("quality-pdf").click()
-    text = PdfReader(Path(download.value.path())).pages[0].extract_text()
-    assert title in text and "Complaints answered on time" in text
+    pages = PdfReader(Path(download.value.path())).pages
+    assert title in pages[0].extract_text(), "the cover"
+    text = "\n".join(p.extract_text() for p in pages)
+    assert "Complaints answered on time" in text and f"page {len(pages)} of {len(pages)}" in text
 
     page.get_by_role("button", name="Rebuild this summary").click()
     expect(page.get_by_text("The summary is being built. This page shows its progress.")).to_be_visible()

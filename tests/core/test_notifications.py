@@ -595,7 +595,9 @@ def test_check_out_needing_attention_goes_through_the_centre(app_ctx, factory):
     ):
         row = db.session.get(type(visit), (care.agency.id, visit.id))
         visits.check_in(care.agency, row, staff_id=staff.id)
-        record = visits.RecordData([True], "Washed", "", "", "fell in the bathroom", True)
+        record = visits.RecordData(
+            [True], "Washed", "", "", "fell in the bathroom", True, "She fell: I called 999."
+        )
         visits.check_out(care.agency, row, record, staff_id=staff.id, by=None)
         db.session.commit()
     got = notes(care, kind="record.attention")

@@ -135,6 +135,7 @@ class History:
                         outcome="",
                         notes=notes,
                         needs_attention=False,
+                        reason="Checked out at once in this test.",
                     ),
                     staff_id=self.carer.id,
                     by=self.carer_user,
@@ -348,7 +349,7 @@ def test_the_schedule_reads_the_week_by_index_never_the_history(dbconn, history)
     assert all(_rows_read(n) < history_size for n in nodes), "no step reads the client's history"
 
 
-def test_last_time_is_the_latest_record_before_each_visit(dbconn, history):
+def test_last_time_is_the_clients_latest_record(dbconn, history):
     from tenants.clients.models import Client
 
     with db.tenant_scope(history.agency.id):
@@ -357,30 +358,33 @@ def test_last_time_is_the_latest_record_before_each_visit(dbconn, history):
     visits = [v for v in history.world.visits() if v.staff_file_id == history.carer.id]
     upcoming = [v for v in visits if v.starts_at > datetime.now(UTC)]
     done = upcoming[0]
+
+    def latest(client_id: object) -> str:
+        # only visits with a record: one in progress as the test runs has none yet
+        recorded = [v for v in visits if v.client_id == client_id and v.id in history.recorded]
+        last = max(recorded, key=lambda v: v.starts_at)
+        return f"Visit of {last.local_day:%d %B} at {last.starts_at:%H:%M}"
+
+    with db.tenant_scope(history.agency.id):
+        before = queries.member_schedule(history.agency, history.membership().id, *history.week())
+    latest_before = latest(done.client_id)
     history.complete(done, "Today: she asked for tea without sugar")
     with db.tenant_scope(history.agency.id):
         rows = queries.member_schedule(history.agency, history.membership().id, *history.week())
 
-    def card(visit: Visit) -> queries.ScheduleRow:
+    def card(visit: Visit, rows: list[queries.ScheduleRow] = rows) -> queries.ScheduleRow:
         return next(r for r in rows if r.id == visit.id)
 
-    def latest_before(visit: Visit) -> str:
-        # only visits with a record: one in progress as the test runs has none yet
-        earlier = [
-            v
-            for v in visits
-            if v.client_id == visit.client_id and v.ends_at < visit.starts_at and v.id in history.recorded
-        ]
-        return f"Visit of {earlier[-1].local_day:%d %B} at {earlier[-1].starts_at:%H:%M}"
-
-    # the next visit to the same client shows what was written today, not an older record
+    # before: the client's latest record from the history
+    assert card(done, before).last_notes == latest_before
+    # what was written today, on the visit just checked out (the carer is sent back to the
+    # schedule: it is the card they read) and on the next ones to the same client
     following = next(v for v in upcoming if v.client_id == done.client_id and v.starts_at > done.starts_at)
-    assert card(following).last_notes == "Today: she asked for tea without sugar"
-    assert card(done).last_notes == latest_before(done)
+    assert card(done).last_notes == card(following).last_notes == "Today: she asked for tea without sugar"
     # another client's card shows that client's own latest record
     other = next(v for v in upcoming if v.client_id != done.client_id)
     assert card(other).client == names[other.client_id]
-    assert card(other).last_notes == latest_before(other)
+    assert card(other).last_notes == latest(other.client_id) != card(done).last_notes
 
 
 def test_the_schedule_loads_only_the_columns_it_shows(app_ctx, factory):

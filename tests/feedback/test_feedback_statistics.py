@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from saas import db
 from saas.models import Agency, Role
+from saas.settings import update_settings
 from tenants.catalogue.models import ServiceCategory, ServiceItem
 from tenants.clients.models import Client
 from tenants.feedback import statistics as stats
@@ -416,8 +417,19 @@ def test_correlation_needs_enough_ratings_and_some_variance(factory, app):
     login_client = app.test_client()
     with time_machine.travel(NOW, tick=False):
         login(login_client, data.coordinator)
+        # the default minimum is 30 ratings: with 3, the matrix is not drawn, and the page says why
+        hidden = login_client.get(f"/a/{data.agency.slug}/feedback/statistics?range=this_month")
+    assert stats.min_correlation_n(data.agency) == 30
+    assert (
+        "Not shown: correlations need at least 30 ratings in the range, and it has 3." in hidden.text
+        and 'data-testid="correlations"' not in hidden.text
+    )
+    with app.test_request_context(), scoped(data):
+        update_settings(db.session.get(Agency, data.agency.id), {"statistics_min_correlation_n": 3})
+        db.session.commit()
+    with time_machine.travel(NOW, tick=False):
         page = login_client.get(f"/a/{data.agency.slug}/feedback/statistics?range=last_month")
-    assert "Not enough data (ratings: 0, needed: 3)." in page.text
+    assert "Not shown: correlations need at least 3 ratings in the range, and it has 0." in page.text
     with time_machine.travel(NOW, tick=False):
         november = login_client.get(f"/a/{data.agency.slug}/feedback/statistics?range=this_month")
     got = cells(november.text, "correlations", "attitude")
@@ -543,7 +555,36 @@ def test_presets_and_range_rules(factory):
     assert stats.range_problem(stats.FIRST_DAY, stats.FIRST_DAY, agency) is None
     agency.settings = {"statistics_max_range_months": 36, "statistics_min_correlation_n": 1}
     assert stats.range_problem(date(2024, 11, 30), date(2026, 11, 30), agency) is None
-    assert stats.min_correlation_n(agency) == 3, "with 2 ratings r is always -1 or 1"
+    # under 3 is refused (with 2 ratings r is always -1 or 1): the default applies
+    assert stats.min_correlation_n(agency) == 30
+
+
+@pytest.mark.parametrize(
+    ("instant", "first", "last"),
+    [
+        # 1 July in Shanghai while still 30 June in UTC: the window ends with July
+        (datetime(2026, 6, 30, 17, 0, tzinfo=UTC), "Aug 1, 2025", "Jul 31, 2026"),
+        # 1 January in Shanghai: the window is the year just begun and the 11 months before
+        (datetime(2026, 12, 31, 16, 30, tzinfo=UTC), "Feb 1, 2026", "Jan 31, 2027"),
+    ],
+)
+def test_last_12_months_is_a_rolling_window_on_the_agencys_clock(factory, app, instant, first, last):
+    agency = factory.agency(tz="Asia/Shanghai")
+    coordinator, _ = factory.member(agency, Role.COORDINATOR, name="Cora Coordinator")
+    browser = app.test_client()
+    with time_machine.travel(instant, tick=False):
+        login(browser, coordinator)
+        page = browser.get(f"/a/{agency.slug}/feedback/statistics?range=last_12_months")
+        window = stats.preset_range("last_12_months", agency.today())
+    shown = re.search(r'data-testid="range-shown">([^<]*)<', page.text)
+    assert page.status_code == 200 and shown is not None
+    # the page's date words come from the user's locale (another change may make them en_GB)
+    assert first.split(",")[0].split()[0] in shown.group(1) and last[-4:] in shown.group(1)
+    assert window == stats.DateRange(
+        datetime.strptime(first, "%b %d, %Y").date(),
+        datetime.strptime(last, "%b %d, %Y").date(),
+        "last_12_months",
+    )
 
 
 @pytest.mark.parametrize(
@@ -585,7 +626,8 @@ def cells(html: str, testid: str, key: str) -> dict[str, str]:
 
 
 def extract_svg(html: str) -> ET.Element:
-    return ET.fromstring(re.search(r"<svg.*?</svg>", html, re.S).group(0))
+    # the chart (role="img"), not the navigation's icons
+    return ET.fromstring(re.search(r'<svg[^>]*role="img".*?</svg>', html, re.S).group(0))
 
 
 def test_page_shows_every_figure_and_the_chart(world, client, app):

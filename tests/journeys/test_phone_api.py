@@ -90,16 +90,20 @@ def test_a_carer_checks_in_and_out_by_phone_and_the_client_rates_the_visit(stack
     again = api("POST", f"/visits/{visit_id}/check-in", carer, json={})
     assert again.status_code == 409 and again.json()["error"]["status"] == 409
 
+    record = {
+        "checklist": [True] * len(checklist),
+        "what_was_done": "Washed, dressed, breakfast made",
+        "outcome": "Comfortable and in good spirits",
+        "needs_attention": False,
+    }
+    # checked out straight after check-in: the problem names the field to fill
+    short = api("POST", f"/visits/{visit_id}/check-out", carer, json=record)
+    assert short.status_code == 400 and short.json()["error"]["field"] == "reason", short.text
     checked_out = api(
         "POST",
         f"/visits/{visit_id}/check-out",
         carer,
-        json={
-            "checklist": [True] * len(checklist),
-            "what_was_done": "Washed, dressed, breakfast made",
-            "outcome": "Comfortable and in good spirits",
-            "needs_attention": False,
-        },
+        json={**record, "reason": "She had a GP appointment and left early."},
     )
     assert checked_out.status_code == 200, checked_out.text
     done = checked_out.json()

@@ -739,7 +739,7 @@ def test_pdf_text_in_english_and_chinese(factory, client, dbconn):
     text_en = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data.data)).pages)
     assert "Quality summary for October 2026" in text_en
     assert "Complaints answered on time" in text_en
-    assert f"Planned {english.figures['visits']['planned']}," in text_en
+    assert f"Planned {english.figures['visits']['planned']}\n" in text_en
 
     chinese = factory.agency(name="康宁居家养老服务中心", tz="Asia/Shanghai", locale="zh_CN")
     backdate(chinese)
@@ -1233,6 +1233,7 @@ def _check_in_and_out(world: World, visit_id, staff, minutes: int) -> None:
                 outcome="",
                 notes="",
                 needs_attention=False,
+                reason="Finished early.",
             ),
             staff_id=staff.id,
             by=None,

@@ -442,6 +442,12 @@ def test_check_in_and_out_rules(factory, dbconn):
                 by=None,
             )
         assert err.value.code == "checklist_mismatch"
+        # a point unticked and a check-out at once: a reason is asked for, by its field
+        with pytest.raises(VisitError) as err:
+            services.check_out(world.agency, row, record, staff_id=carer.id, by=None)
+        assert (err.value.code, err.value.field) == ("reason_unticked_and_short", "reason")
+        assert row.checked_out_at is None and row.status == "in_progress"
+        record.reason = "  Skin check refused: she was cold. Left early for the GP.  "
         services.check_out(world.agency, row, record, staff_id=carer.id, by=None)
         db.session.commit()
         saved = db.session.scalar(select(ServiceRecord).where(ServiceRecord.visit_id == visit.id))
@@ -450,6 +456,49 @@ def test_check_in_and_out_rules(factory, dbconn):
         {"point": "Skin check", "done": False},
     ]
     assert row.status == "completed" and row.checked_out_at > row.checked_in_at
+    assert saved.checkout_reason == "Skin check refused: she was cold. Left early for the GP."
+
+
+def test_a_check_out_asks_for_a_reason_only_when_points_are_unticked_or_the_stay_short(factory, dbconn, app):
+    world = World(factory)
+    world.activate()
+    _u, carer = world.carer()
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    booked = visit.ends_at - visit.starts_at
+    checked_in = visit.starts_at + timedelta(minutes=2)
+    with db.tenant_scope(world.agency.id):
+        row = db.session.get(Visit, (world.agency.id, visit.id))
+        row.checked_in_at = checked_in
+        # a quarter of the booked length, to the second: short just before, not from then on
+        assert services.reason_needed(row, [True, True], checked_in + booked / 4) == []
+        assert services.reason_needed(row, [True, True], checked_in + booked / 4 - timedelta(seconds=1)) == [
+            "short"
+        ]
+        assert services.reason_needed(row, [True, False], checked_in + booked) == ["unticked"]
+        db.session.rollback()
+    # every point ticked, checked out half-way through: no reason needed, none stored
+    with db.tenant_scope(world.agency.id):
+        with time_machine.travel(checked_in, tick=False):
+            row = db.session.get(Visit, (world.agency.id, visit.id))
+            services.check_in(world.agency, row, staff_id=carer.id)
+        with time_machine.travel(checked_in + booked / 2, tick=False):
+            done = services.RecordData([True, True], "Bathed", "", "", "", False)
+            record = services.check_out(world.agency, row, done, staff_id=carer.id, by=None)
+        db.session.commit()
+    assert record.checkout_reason == "" and row.status == "completed"
+
+
+def test_short_check_out_without_a_reason_is_refused_and_says_the_planned_minutes(factory, dbconn, app):
+    world = World(factory)
+    world.activate()
+    _u, carer = world.carer()
+    visit = first_visit(world)
+    assign(world, visit, carer)
+    with pytest.raises(VisitError) as err:
+        factory.complete_visit(world.agency, visit.id, carer.id, reason="")
+    quarter = int((visit.ends_at - visit.starts_at).total_seconds() / 60 / 4)
+    assert (err.value.code, err.value.params["minutes"]) == ("reason_short", quarter)
 
 
 def test_needs_attention_alerts_coordinators(factory, dbconn, app):
@@ -533,13 +582,28 @@ def test_carer_schedule_pages_and_checkin_flow(client, factory, dbconn):
         client.post(f"/a/{world.agency.slug}/visits/{visit.id}/check-in", data={})
         bad = client.post(f"/a/{world.agency.slug}/visits/{visit.id}/check-out", data={"what_was_done": ""})
         assert bad.status_code == 422
+        record = {"point-0": "on", "what_was_done": "Bathed and dressed"}
+        # a point unticked and checked out at once: asked for a reason, next to its field
+        asked = client.post(f"/a/{world.agency.slug}/visits/{visit.id}/check-out", data=record)
+        assert asked.status_code == 422
+        reason_field = asked.text[
+            asked.text.index('name="reason"') - 600 : asked.text.index('name="reason"') + 600
+        ]
+        assert "Some checklist points are not ticked and the visit lasted less than a quarter" in reason_field
+        assert "Bathed and dressed" in asked.text, "what was typed is kept"
         done = client.post(
             f"/a/{world.agency.slug}/visits/{visit.id}/check-out",
-            data={"point-0": "on", "what_was_done": "Bathed and dressed"},
+            data={**record, "reason": "Skin check: she did not want it today."},
         )
         assert done.status_code == 302
     with db.tenant_scope(world.agency.id):
         assert db.session.scalar(select(Visit.status).where(Visit.id == visit.id)) == "completed"
+    # the reason is on the visit's record, for the carer and for the office
+    for who in (carer_user, world.coordinator):
+        login(client, who)
+        shown = client.get(f"/a/{world.agency.slug}/visits/{visit.id}")
+        assert 'data-testid="checkout-reason"' in shown.text
+        assert "Skin check: she did not want it today." in shown.text
 
 
 def test_another_carers_visit_is_not_found(client, factory, dbconn):
@@ -618,12 +682,22 @@ def test_api_schedule_check_in_and_out(client, factory, dbconn):
         assert r.status_code == 200 and r.json["status"] == "in_progress"
         again = client.post(f"/api/v1/visits/{visit.id}/check-in", json={}, headers=headers)
         assert again.status_code == 409
+        body = {"checklist": [True, True], "what_was_done": "Bathed"}
+        # checked out at once: the problem names the field, in the token holder's language
+        short = client.post(f"/api/v1/visits/{visit.id}/check-out", json=body, headers=headers)
+        assert short.status_code == 400 and short.json["error"]["field"] == "reason"
+        assert "less than a quarter of its planned time" in short.json["error"]["message"]
         out = client.post(
             f"/api/v1/visits/{visit.id}/check-out",
-            json={"checklist": [True, True], "what_was_done": "Bathed"},
+            json={**body, "reason": "The client went to hospital."},
             headers=headers,
         )
         assert out.status_code == 200 and out.json["status"] == "completed"
+    with db.tenant_scope(world.agency.id):
+        reason = db.session.scalar(
+            select(ServiceRecord.checkout_reason).where(ServiceRecord.visit_id == visit.id)
+        )
+    assert reason == "The client went to hospital."
     assert client.post("/api/v1/my/calendar", headers=headers).json["url"].endswith(".ics")
 
 

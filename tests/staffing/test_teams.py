@@ -411,12 +411,15 @@ def test_feedback_settings_are_validated_saved_and_recorded(client, factory, dbc
         "feedback_response_days": "2",
         "complaint_response_days": "1",
         "statistics_max_range_months": "12",
+        "statistics_min_correlation_n": "50",
         "portal_feedback_visit_days": "30",
     }
     for field, bad in (
         ("low_rating_threshold", "9"),
         ("complaint_response_days", "-1"),
         ("feedback_response_days", "x"),
+        # with 2 ratings r is always -1 or 1
+        ("statistics_min_correlation_n", "2"),
     ):
         refused = client.post(f"/a/{slug}/settings/feedback", data={**good, field: bad})
         assert refused.status_code == 422
@@ -424,6 +427,7 @@ def test_feedback_settings_are_validated_saved_and_recorded(client, factory, dbc
     assert client.post(f"/a/{slug}/settings/feedback", data=good).status_code == 302
     agency = _agency(world)
     assert agency_setting(agency, "complaint_response_days") == 1
+    assert agency_setting(agency, "statistics_min_correlation_n") == 50
     assert agency_setting(agency, "rating_link_email") is False, "an unticked box turns it off"
     with factory.app.test_request_context(), db.tenant_scope(world.agency.id):
         item = feedback.submit_feedback(

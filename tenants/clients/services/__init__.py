@@ -31,6 +31,9 @@ from tenants.clients.services.plans import (
     update_plan,
 )
 from tenants.clients.services.profiles import (
+    POSITION_FAILED,
+    POSITION_FOUND,
+    POSITION_NOT_FOUND,
     ClientData,
     ContactData,
     EmergencyContactRow,
@@ -42,9 +45,13 @@ from tenants.clients.services.profiles import (
     log_file_access,
     portal_client_ids,
     save_client,
+    save_client_located,
 )
 
 __all__ = [
+    "POSITION_FAILED",
+    "POSITION_FOUND",
+    "POSITION_NOT_FOUND",
     "TRANSITIONS",
     "ClientData",
     "ClientError",
@@ -74,6 +81,7 @@ __all__ = [
     "return_plan",
     "risk_score",
     "save_client",
+    "save_client_located",
     "set_special_programme",
     "submit_plan",
     "transition",

@@ -8,11 +8,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
-from saas import audit, db
+from saas import audit, db, geocoding
 from saas.models import Agency, Membership, Role
 from saas.settings import default_of
 from tenants.clients.errors import ClientError
@@ -89,9 +90,50 @@ def _validate_client(data: ClientData, today: date) -> None:
         raise ClientError("consent_needed", "consent_services")
 
 
+# what saving did about the client's map position (`save_client_located`)
+POSITION_TYPED = "typed"  # kept as given: the address did not change, or a position was typed with it
+POSITION_FOUND = "found"  # found from the new address
+POSITION_NOT_FOUND = "not_found"  # the provider knows no such place: left empty
+POSITION_FAILED = "failed"  # the provider did not answer: left empty
+POSITION_CLEARED = "cleared"  # the address was removed, and its position with it
+
+
+def _position(agency: Agency, data: ClientData, client: Client | None) -> tuple[Any, Any, str]:
+    """The position to store, and how it was decided. A new or changed
+    address is looked up with the platform's geocoder, unless a position other
+    than the stored one was typed with it (typed by hand wins). Without a
+    geocoder, or with the address unchanged, the position is what the form says."""
+    typed = (data.latitude, data.longitude)
+    stored = (client.latitude, client.longitude) if client is not None else (None, None)
+    before = " ".join((client.address if client is not None else "").split())
+    address = " ".join(data.address.split())
+    if address == before or (typed != (None, None) and typed != stored):
+        return (*typed, POSITION_TYPED)
+    if not address:
+        return None, None, POSITION_CLEARED
+    finder = geocoding.configured()
+    if finder is None:
+        return (*typed, POSITION_TYPED)
+    try:
+        found = finder.locate(address, language=agency.locale)
+    except geocoding.GeocodingFailed:
+        return None, None, POSITION_FAILED
+    if found is None:
+        return None, None, POSITION_NOT_FOUND
+    return found.latitude, found.longitude, POSITION_FOUND
+
+
 def save_client(agency: Agency, data: ClientData, client: Client | None = None) -> Client:
     """Create or update a client with their emergency contacts, all or nothing."""
+    return save_client_located(agency, data, client)[0]
+
+
+def save_client_located(agency: Agency, data: ClientData, client: Client | None = None) -> tuple[Client, str]:
+    """`save_client`, and what became of the map position (POSITION_*), for
+    the page to say: a new address is placed on the map by the geocoder; when
+    that fails the position stays empty, and the client is saved all the same."""
     _validate_client(data, agency_today(agency))
+    latitude, longitude, located = _position(agency, data, client)
     creating = client is None
     if client is None:
         client = Client()
@@ -122,6 +164,7 @@ def save_client(agency: Agency, data: ClientData, client: Client | None = None) 
         "consent_data",
     ):
         setattr(client, name, getattr(data, name))
+    client.latitude, client.longitude = latitude, longitude
     if consent_changed:
         client.consent_recorded_at = db.utcnow()
     db.session.flush()
@@ -136,8 +179,12 @@ def save_client(agency: Agency, data: ClientData, client: Client | None = None) 
                 client_id=client.id, name=contact.name, relationship=contact.relationship, phone=contact.phone
             )
         )
-    audit.record("client.created" if creating else "client.updated", str(client.id))
-    return client
+    audit.record(
+        "client.created" if creating else "client.updated",
+        str(client.id),
+        **({"position": located} if located != POSITION_TYPED else {}),
+    )
+    return client, located
 
 
 def link_portal_member(client: Client, membership: Membership, relationship: str) -> PortalLink:

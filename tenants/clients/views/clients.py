@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from billing.lifecycle import client_limit_refusal
+from saas import geocoding
 from saas.lifecycle import attempt
 from saas.links import UrlPattern
 from saas.models import Membership
@@ -81,15 +82,48 @@ def create() -> Any:
     refusal = client_limit_refusal(current_agency(), clients_now)
     if refusal:
         return render_template("billing/refused.html", message=refusal), 403
-    form = ClientForm()
+    form = _with_position_hint(ClientForm())
     if form.validate_on_submit() and _contacts_complete(form):
-        added: list[Client] = []
-        if attempt(form, lambda: added.append(services.save_client(current_agency(), _client_data(form)))):
+        added: list[tuple[Client, str]] = []
+        if attempt(
+            form, lambda: added.append(services.save_client_located(current_agency(), _client_data(form)))
+        ):
             flash(_("Client added."), "success")
-            return redirect(url_for("clients.show", client_id=added[0].id))
+            _say_position(added[0][1])
+            return redirect(url_for("clients.show", client_id=added[0][0].id))
     return render_template(
         "clients/form.html", form=form, client=None
     ), 200 if request.method == "GET" else 422
+
+
+def _with_position_hint(form: ClientForm) -> ClientForm:
+    if geocoding.configured() is not None:
+        form.latitude.description = _(
+            "Found from the address when it is entered or changed; type a position to set it by hand."
+        )
+    return form
+
+
+def _say_position(located: str) -> None:
+    """What became of the map position of a new or changed address."""
+    if located == services.POSITION_FOUND:
+        flash(_("The address was placed on the map."), "info")
+    elif located == services.POSITION_NOT_FOUND:
+        flash(
+            _(
+                "No map position was found for this address, so the position is empty:"
+                " check the address, or type the latitude and longitude."
+            ),
+            "warning",
+        )
+    elif located == services.POSITION_FAILED:
+        flash(
+            _(
+                "The map service did not answer, so the position is empty: save again later,"
+                " or type the latitude and longitude."
+            ),
+            "warning",
+        )
 
 
 @bp.route("/clients/<uuid:client_id>/edit", methods=["GET", "POST"])
@@ -97,7 +131,7 @@ def create() -> Any:
 def edit(client_id: uuid.UUID) -> Any:
     client = get_or_404(Client, client_id)
     contacts = queries.contacts_of(client.id)
-    form = ClientForm(obj=client)
+    form = _with_position_hint(ClientForm(obj=client))
     if request.method == "GET":
         form.languages.data = ", ".join(client.languages or [])
         for entry, contact in zip(form.contacts, contacts, strict=False):
@@ -107,12 +141,17 @@ def edit(client_id: uuid.UUID) -> Any:
                 contact.phone,
             )
         services.log_file_access(client.id, current_user.id, "edit")
+    saved: list[tuple[Client, str]] = []
     if (
         form.validate_on_submit()
         and _contacts_complete(form)
-        and attempt(form, lambda: services.save_client(current_agency(), _client_data(form), client))
+        and attempt(
+            form,
+            lambda: saved.append(services.save_client_located(current_agency(), _client_data(form), client)),
+        )
     ):
         flash(_("Saved."), "success")
+        _say_position(saved[0][1])
         return redirect(url_for("clients.show", client_id=client.id))
     return render_template(
         "clients/form.html", form=form, client=client

@@ -246,6 +246,25 @@ class RecordData:
     outcome: str
     notes: str
     needs_attention: bool
+    # asked for when a checklist point is unticked or the stay was short (`reason_needed`)
+    reason: str = ""
+
+
+# a stay shorter than this share of the booked length needs a reason at check-out
+SHORT_STAY_SHARE = 0.25
+
+
+def reason_needed(visit: Visit, ticked: list[bool], at: datetime) -> list[str]:
+    """Why a check-out at `at` must say why: "unticked" when a checklist point
+    is not ticked, "short" when the stay since check-in is under a quarter of
+    the visit's booked length. Empty when none applies."""
+    why = []
+    if not all(ticked):
+        why.append("unticked")
+    booked = visit.ends_at - visit.starts_at
+    if visit.checked_in_at is not None and at - visit.checked_in_at < booked * SHORT_STAY_SHARE:
+        why.append("short")
+    return why
 
 
 def check_out(
@@ -274,6 +293,13 @@ def check_out(
         client = db.session.scalar(select(Client).where(Client.id == visit.client_id))
         visit.checkout_presence, _missing = presence_of(client, position_given=False, code=presence_code)
     now = moment.when
+    reason = record.reason.strip()
+    why = reason_needed(visit, record.ticked, now)
+    if why and not reason:
+        code = "reason_unticked_and_short" if len(why) == 2 else f"reason_{why[0]}"
+        raise VisitError(code, "reason", minutes=_quarter_minutes(visit))
+    if len(reason) > REASON_MAX:
+        raise VisitError("reason_too_long", "reason", max=REASON_MAX)
     visit.checked_out_at = max(now, visit.checked_in_at + timedelta(seconds=1))
     visit.checkout_phone_at, visit.checkout_received_at = moment.phone_at, moment.received
     _note_clock(visit, moment)
@@ -288,14 +314,27 @@ def check_out(
         outcome=record.outcome.strip(),
         notes=record.notes.strip(),
         needs_attention=record.needs_attention,
+        checkout_reason=reason,
         written_by_user_id=by.id if by else None,
     )
     db.session.add(row)
-    audit.record("visit.checked_out", str(visit.id), needs_attention=record.needs_attention)
+    audit.record(
+        "visit.checked_out",
+        str(visit.id),
+        needs_attention=record.needs_attention,
+        **({"reason_for": why} if why else {}),
+    )
     if record.needs_attention:
         _alert_coordinators(agency, visit)
     visit_completed.send(VisitCompleted(agency, visit, row))
     return row
+
+
+REASON_MAX = 1000
+
+
+def _quarter_minutes(visit: Visit) -> int:
+    return math.ceil((visit.ends_at - visit.starts_at).total_seconds() * SHORT_STAY_SHARE / 60)
 
 
 def _alert_coordinators(agency: Agency, visit: Visit) -> None:

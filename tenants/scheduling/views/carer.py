@@ -152,6 +152,7 @@ def check_out(visit_id: uuid.UUID) -> Any:
                     outcome=form.outcome.data or "",
                     notes=form.notes.data or "",
                     needs_attention=bool(form.needs_attention.data),
+                    reason=form.reason.data or "",
                 ),
                 staff_id=my_staff_id(),
                 by=current_user,
@@ -160,7 +161,7 @@ def check_out(visit_id: uuid.UUID) -> Any:
         except VisitError as exc:
             if exc.code == "not_yours":
                 abort(404)
-            refuse(None, exc)
+            refuse(form, exc)
         else:
             flash(_("Checked out. Thank you."), "success")
             return redirect(url_for("scheduling.my_schedule"))
