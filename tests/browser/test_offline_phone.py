@@ -114,6 +114,8 @@ def test_offline_visit_is_queued_and_sent_exactly_once(phone: Page, make, live_s
     phone.get_by_role("button", name="Check out").click()
     expect(phone.get_by_text("This field is required.")).to_be_visible()
     phone.get_by_label("What was done").fill("Bathed, dressed, breakfast")
+    # moments after check-in: shorter than a quarter of the visit, so a reason is asked
+    phone.get_by_label("Reason", exact=True).fill("Left early: her daughter arrived.")
     phone.get_by_role("button", name="Check out").click()
     expect(phone).to_have_url(re.compile(r"/my/schedule$"))
     expect(phone.get_by_test_id("queue-badge")).to_have_text("Waiting to send (2)")
@@ -247,6 +249,8 @@ def test_presence_by_the_homes_code(phone: Page, make, live_server):
     phone.get_by_label("Safe transfer").check()
     phone.get_by_label("Skin check").check()
     phone.get_by_label("What was done").fill("Bathed")
+    # moments after check-in: shorter than a quarter of the visit, so a reason is asked
+    phone.get_by_label("Reason", exact=True).fill("Left early: her daughter arrived.")
     phone.get_by_test_id("scan-code").set_input_files(
         {"name": "code.png", "mimeType": "image/png", "buffer": _code_image(code)}
     )
@@ -408,6 +412,8 @@ def test_a_form_posted_on_a_signal_that_fails_is_queued(phone: Page, make, live_
     phone.get_by_role("link", name="Check out and write the record").click()
     phone.get_by_label("Safe transfer").check()
     phone.get_by_label("What was done").fill("Bathed")
+    # moments after check-in: shorter than a quarter of the visit, so a reason is asked
+    phone.get_by_label("Reason", exact=True).fill("Left early: her daughter arrived.")
     phone.get_by_role("button", name="Check out").click()
     expect(phone).to_have_url(re.compile(r"/my/schedule$"))
     expect(phone.get_by_test_id("queue-badge")).to_have_text("Waiting to send (2)")

@@ -147,6 +147,7 @@ def test_the_phones_time_is_kept_beside_the_servers(client, factory, dbconn):
             json={
                 "checklist": [True, False],
                 "what_was_done": "Bathed",
+                "reason": "She did not want her hair washed today.",
                 "phone_time": iso(now - timedelta(minutes=30) - slow),
             },
             headers={**phone, "X-Phone-Sent-At": iso(now - slow), "Idempotency-Key": "out-1"},
