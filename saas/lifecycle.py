@@ -22,11 +22,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sentry_sdk
-from flask import Flask, current_app, flash, g, jsonify, render_template, request, session
+from flask import Flask, current_app, flash, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -37,6 +37,7 @@ from werkzeug.exceptions import HTTPException
 from saas import db, jobs
 from saas.db import unit_of_work as unit_of_work  # jobs' and commands' transaction, re-exported
 from saas.errors import DomainError, error_message
+from saas.problems import problem
 from saas.extensions import login_manager
 from saas.sweeps import watch_from_web
 
@@ -173,17 +174,15 @@ MESSAGES: dict[int, Callable[[], str]] = {
 }
 
 
-def render_error(code: int, message: str | None = None) -> Any:
-    """The error page (under /api/, the API's error document) with `code`."""
+def render_error(
+    code: int, message: str | None = None, field: str | None = None, errors: Sequence[tuple[str | None, str]] = ()
+) -> Any:
+    """The error page (under /api/, the API's problem document) with `code`."""
 
     def page() -> Any:
         text = message or MESSAGES.get(code, lambda: _("The request could not be completed."))()
         if wants_json():
-            response = jsonify(error={"status": code, "message": text})
-            response.status_code = code
-            if code == 401:
-                response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
-            return response
+            return problem(code, text, field, errors)
         return render_template("errors/error.html", code=code, message=text), code
 
     try:
@@ -274,7 +273,9 @@ def init_app(app: Flask) -> None:
     def _domain(exc: DomainError) -> Any:
         rollback()
         mark_refused()
-        return render_error(exc.status, error_message(exc))
+        each = exc.by_field()
+        listed = [(e.field, error_message(e)) for e in each] if len(each) > 1 else []
+        return render_error(exc.status, error_message(exc), exc.field, listed)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:

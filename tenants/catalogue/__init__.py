@@ -19,6 +19,7 @@ MANAGE_CATALOGUE = Permission(
 
 AREA = Area(
     "catalogue",
+    api_label=_l("Service catalogue"),
     models=(".models",),
     blueprints=(".views",),
     permissions=(VIEW_CATALOGUE, MANAGE_CATALOGUE),

@@ -25,6 +25,7 @@ GRANT_PORTAL_ACCESS = Permission(
 
 AREA = Area(
     "clients",
+    api_label=_l("Clients, cases and plans"),
     models=(".models",),
     blueprints=(".views",),
     reminders=(".reminders",),
