@@ -37,8 +37,8 @@ from werkzeug.exceptions import HTTPException
 from saas import db, jobs
 from saas.db import unit_of_work as unit_of_work  # jobs' and commands' transaction, re-exported
 from saas.errors import DomainError, error_message
-from saas.problems import problem
 from saas.extensions import login_manager
+from saas.problems import problem as problem_document
 from saas.sweeps import watch_from_web
 
 log = logging.getLogger(__name__)
@@ -175,14 +175,17 @@ MESSAGES: dict[int, Callable[[], str]] = {
 
 
 def render_error(
-    code: int, message: str | None = None, field: str | None = None, errors: Sequence[tuple[str | None, str]] = ()
+    code: int,
+    message: str | None = None,
+    field: str | None = None,
+    errors: Sequence[tuple[str | None, str]] = (),
 ) -> Any:
     """The error page (under /api/, the API's problem document) with `code`."""
 
     def page() -> Any:
         text = message or MESSAGES.get(code, lambda: _("The request could not be completed."))()
         if wants_json():
-            return problem(code, text, field, errors)
+            return problem_document(code, text, field, errors)
         return render_template("errors/error.html", code=code, message=text), code
 
     try:

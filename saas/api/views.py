@@ -14,7 +14,7 @@ from typing import Any
 from apispec import APISpec
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
-from flask_babel import gettext as _
+from flask_babel import gettext
 
 from saas import db, problems
 from saas.api import scopes
@@ -147,7 +147,7 @@ def authenticate() -> Any:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     header = request.headers.get("Authorization", "")
-    scheme, _, raw = header.partition(" ")
+    scheme, _sep, raw = header.partition(" ")
     parsed = tokens.split(raw.strip(), 1) if scheme.lower() == "bearer" else None
     if parsed is None:
         return api_error(401, "A valid API token is required.")
@@ -165,7 +165,7 @@ def authenticate() -> Any:
     for scope in (scopes.needed(request.method), area_scope):
         if scope and scope not in (token.scopes or ()):
             db.set_tenant(None)
-            return api_error(403, _("This token lacks the %(scope)s scope.", scope=scope), "scope")
+            return api_error(403, gettext("This token lacks the %(scope)s scope.", scope=scope), "scope")
     if agency.is_suspended:
         return api_error(403, "This agency's account is suspended.")
     if agency.is_closed:
@@ -203,7 +203,7 @@ def conditional(response: Response) -> Response:
         "responses": {
             "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Me"}}}}
         },
-    }
+    },
 )
 def me() -> Any:
     user: User = g.api_user
@@ -227,7 +227,7 @@ def me() -> Any:
         "responses": {
             "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Member"}}}}
         },
-    }
+    },
 )
 @require(VIEW_MEMBERS, refuse=403)
 def member(member_id: uuid.UUID) -> Any:

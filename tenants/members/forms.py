@@ -7,7 +7,6 @@ from wtforms.validators import DataRequired, Email, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas.api import scopes as api_scopes
-
 from saas.fields import lowercase, strip
 from saas.i18n import role_label
 from saas.models import Role
