@@ -10,7 +10,7 @@ accept (too long, a date out of range), with the field named.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, NoReturn, TypeVar
 
@@ -127,7 +127,9 @@ def _form_values(prefix: str, value: Any, into: MultiDict) -> str | None:
     return prefix
 
 
-def form_from_json(form_class: type[F], body: dict[str, Any], **kwargs: Any) -> F:
+def form_from_json(
+    form_class: type[F], body: dict[str, Any], *, prepare: Callable[[F], None] | None = None, **kwargs: Any
+) -> F:
     """The page's own form filled from a JSON object and validated: the API
     accepts exactly what the page accepts, and a refusal is a 422 naming each
     field (dash paths into lists: `contacts-0-phone`) with the page's message."""
@@ -137,8 +139,10 @@ def form_from_json(form_class: type[F], body: dict[str, Any], **kwargs: Any) -> 
         if bad:
             refuse(422, _("%(field)s has a value of the wrong type.", field=bad), bad)
     form = form_class(formdata=data, meta={"csrf": False}, **kwargs)
-    if not form.validate():
-        refuse_fields(422, list(_flatten(form.errors)))
+    if prepare is not None:
+        prepare(form)  # choices the view sets, as the page's view does
+    if not form.validate():  # type: ignore[attr-defined]
+        refuse_fields(422, list(_flatten(form.errors)))  # type: ignore[attr-defined]
     return form
 
 

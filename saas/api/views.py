@@ -160,12 +160,14 @@ def authenticate() -> Any:
         db.set_tenant(None)
         return api_error(401, "A valid API token is required.")
     token, membership, user, agency = row
+    g.api_user = user  # its language words the refusals below
     view = current_app.view_functions.get(request.endpoint or "")
     area_scope = scopes.scope_of(view) if view is not None else None
     for scope in (scopes.needed(request.method), area_scope):
         if scope and scope not in (token.scopes or ()):
+            message = gettext("This token lacks the %(scope)s scope.", scope=scope)
             db.set_tenant(None)
-            return api_error(403, gettext("This token lacks the %(scope)s scope.", scope=scope), "scope")
+            return api_error(403, message, "scope")
     if agency.is_suspended:
         return api_error(403, "This agency's account is suspended.")
     if agency.is_closed:
