@@ -22,6 +22,7 @@ def problem(
     detail: str,
     field: str | None = None,
     errors: Sequence[tuple[str | None, str]] = (),
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     listed = [{"field": f, "message": m} for f, m in errors] or [{"field": field, "message": detail}]
     document: dict[str, Any] = {
@@ -32,6 +33,7 @@ def problem(
         "field": field,
         "errors": listed,
         "error": {"status": status, "message": detail},
+        **(extra or {}),
     }
     response = Response(json.dumps(document), status=status, mimetype=MEDIA_TYPE)
     if status == 401:
