@@ -81,6 +81,71 @@ def every_property_required(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+EXAMPLE_VALUES: dict[str, Any] = {
+    "uuid": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b",
+    "date-time": "2026-12-07T09:00:00+00:00",
+    "date": "2026-12-07",
+}
+# the components documented by name, for examples of the operations that use them
+_USER_EXAMPLE = {
+    "id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b",
+    "email": "carer1@sunrise.example",
+    "name": "Casey Carer",
+    "locale": "en",
+}
+NAMED_EXAMPLES: dict[str, Any] = {
+    "Me": {
+        "user": _USER_EXAMPLE,
+        "token_agency": {"slug": "sunrise", "name": "Sunrise Home Care", "role": "carer"},
+        "memberships": [
+            {
+                "agency": {"slug": "sunrise", "name": "Sunrise Home Care"},
+                "role": "carer",
+                "membership_id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a60",
+            }
+        ],
+    },
+    "Member": {
+        "id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a60",
+        "role": "carer",
+        "active": True,
+        "user": _USER_EXAMPLE,
+    },
+}
+
+
+def example_of(schema: dict[str, Any]) -> Any:
+    """An example value of a schema, for the operations whose writers gave
+    none: every operation in the document then shows one."""
+    if "example" in schema:
+        return schema["example"]
+    if "$ref" in schema:
+        return NAMED_EXAMPLES.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    if "enum" in schema:
+        return next((v for v in schema["enum"] if v is not None), None)
+    if "allOf" in schema:
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            value = example_of(part)
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
+    kind = schema.get("type")
+    if kind == "object":
+        return {name: example_of(sub) for name, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [example_of(schema.get("items", {}))]
+    if kind == "string":
+        return EXAMPLE_VALUES.get(schema.get("format", ""), "text")
+    if kind == "integer":
+        return schema.get("minimum", 1)
+    if kind == "number":
+        return schema.get("minimum", 1.5)
+    if kind == "boolean":
+        return True
+    return None
+
+
 def operation(*, scope: str | None = "", **spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Document a view: `operation(get={...})` takes OpenAPI operation objects.
     The error statuses the API answers are added to each with the Error
@@ -116,6 +181,9 @@ def operation(*, scope: str | None = "", **spec: Any) -> Callable[[Callable[...,
                 if status.startswith("2"):
                     for content in response.get("content", {}).values():
                         every_property_required(content.get("schema", {}))
+                        content.setdefault("example", example_of(content.get("schema", {})))
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                content.setdefault("example", example_of(content.get("schema", {})))
         _documented.append((fn, spec))
         return fn
 

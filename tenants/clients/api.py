@@ -768,27 +768,17 @@ def remove_plan_item(plan_id: uuid.UUID, plan_item_id: uuid.UUID) -> Any:
     return respond(_plan_document(found))
 
 
-@bp.route("/plans/<uuid:plan_id>/<any(submit,approve,activate):action>", methods=["POST"])
-@operation(
-    post={
-        "summary": "Move a plan on: submit a draft, approve one someone else wrote, activate an approved one",
-        "description": "Activation books the plan's visits, each given to its preferred carer where every "
-        "check passes.",
+def _plan_step(summary: str, description: str = "") -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "description": description,
         "tags": [TAG],
-        "parameters": [
-            uuid_path("plan_id"),
-            {
-                "name": "action",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "enum": ["submit", "approve", "activate"]},
-            },
-        ],
+        "parameters": [uuid_path("plan_id")],
         "responses": _ok(PLAN_SCHEMA),
     }
-)
-@require(MANAGE_CASES)
-def plan_action(plan_id: uuid.UUID, action: str) -> Any:
+
+
+def _move_plan(plan_id: uuid.UUID, action: str) -> Any:
     found = get_or_404(ServicePlan, plan_id)
     case = get_or_404(Case, found.case_id)
     if action == "submit":
@@ -798,3 +788,29 @@ def plan_action(plan_id: uuid.UUID, action: str) -> Any:
     else:
         services.activate_plan(found, case, by=g.api_user)
     return respond(_plan_document(found))
+
+
+@bp.route("/plans/<uuid:plan_id>/submit", methods=["POST"])
+@operation(post=_plan_step("Submit a draft plan for approval"))
+@require(MANAGE_CASES)
+def submit_plan(plan_id: uuid.UUID) -> Any:
+    return _move_plan(plan_id, "submit")
+
+
+@bp.route("/plans/<uuid:plan_id>/approve", methods=["POST"])
+@operation(post=_plan_step("Approve a submitted plan (never one's own, nor one changed by oneself)"))
+@require(MANAGE_CASES)
+def approve_plan(plan_id: uuid.UUID) -> Any:
+    return _move_plan(plan_id, "approve")
+
+
+@bp.route("/plans/<uuid:plan_id>/activate", methods=["POST"])
+@operation(
+    post=_plan_step(
+        "Activate an approved plan",
+        "Activation books the plan's visits, each given to its preferred carer where every check passes.",
+    )
+)
+@require(MANAGE_CASES)
+def activate_plan(plan_id: uuid.UUID) -> Any:
+    return _move_plan(plan_id, "activate")
