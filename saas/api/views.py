@@ -158,6 +158,8 @@ def operation(*, scope: str | None = "", **spec: Any) -> Callable[[Callable[...,
             fn.api_scope = scope  # type: ignore[attr-defined]
         area_scope = scopes.scope_of(fn)
         for method, op in spec.items():
+            # one name per operation, for generated clients (the view's endpoint is unique)
+            op.setdefault("operationId", f"{method.lower()}_{fn.__name__}")
             op.setdefault("security", [{"bearerAuth": []}])
             kind = scopes.needed(method.upper())
             needs = f"`{kind}`" + (f" and `{area_scope}`" if area_scope else "")
@@ -172,12 +174,15 @@ def operation(*, scope: str | None = "", **spec: Any) -> Callable[[Callable[...,
             takes_input = "requestBody" in op or any(p.get("in") == "query" for p in op.get("parameters", []))
             refusals = {**ALWAYS, **(WITH_INPUT if takes_input else {})}
             if method.lower() in {"post", "put", "patch", "delete"}:
-                refusals.update(WRITES)
+                # a rule of the service may refuse any change (422), or the object's state (409)
+                refusals.update({**WITH_INPUT, **WRITES})
             if "requestBody" in op:
                 refusals.update(WITH_BODY)
             for status, name in refusals.items():
                 responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
             for status, response in responses.items():
+                if "$ref" not in response:
+                    response.setdefault("description", "OK" if status.startswith("2") else status)
                 if status.startswith("2"):
                     for content in response.get("content", {}).values():
                         every_property_required(content.get("schema", {}))

@@ -42,4 +42,5 @@ AREA = Area(
     permissions=(MANAGE_WEBHOOKS,),
     url_params={"endpoint_id": "webhook_endpoints", "delivery_id": "webhook_deliveries"},
     samples=("tests.webhooks.samples_webhooks",),
+    demo="tenants.webhooks.demo.seed",
 )
