@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectMultipleField, StringField, URLField
+from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -20,7 +20,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class EndpointForm(FlaskForm):
-    url = URLField(
+    url = StringField(
         _l("URL"),
         validators=[DataRequired(), Length(max=URL_MAX)],
         filters=[strip],

@@ -174,11 +174,17 @@ def test_api_tokens_page(client, factory):
     login(client, carer)
     # nothing ticked: refused next to the field, nothing made
     refused = client.post(f"/a/{agency.slug}/tokens", data={"name": "my phone"})
-    assert "Choose at least one of read and write." in refused.text and 'data-testid="new-token"' not in refused.text
+    assert (
+        "Choose at least one of read and write." in refused.text
+        and 'data-testid="new-token"' not in refused.text
+    )
     # as the page comes, every box ticked
     page = client.get(f"/a/{agency.slug}/tokens")
-    ticked = {"kinds": ["read", "write"], "areas": re.findall(r'name="areas"[^>]*value="([a-z]+)"', page.text)}
-    assert "scheduling" in ticked["areas"] and 'checked' in page.text
+    ticked = {
+        "kinds": ["read", "write"],
+        "areas": re.findall(r'name="areas"[^>]*value="([a-z]+)"', page.text),
+    }
+    assert "scheduling" in ticked["areas"] and "checked" in page.text
     created = client.post(f"/a/{agency.slug}/tokens", data={"name": "my phone", **ticked})
     token = created.text.split('data-testid="new-token">')[1].split("<")[0]
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
