@@ -91,7 +91,10 @@ def test_the_office_journey_through_a_generated_client(stack: Stack, tmp_path):
         client_id = made.parsed.id
         assert made.parsed.contacts[0].name == "Owen Generated"
 
-        plans = module("clients", "get_plans").sync_detailed(client=office, status="active")
+        models = importlib.import_module(f"{package}.models")
+        plans = module("clients", "get_plans").sync_detailed(
+            client=office, status=models.GetPlansStatus("active")
+        )
         assert plans.status_code == 200, plans.content
         service_item_id = plans.parsed.items[0].items[0].service_item_id
 
@@ -114,7 +117,9 @@ def test_the_office_journey_through_a_generated_client(stack: Stack, tmp_path):
         visit_id = booked.parsed.id
         assert booked.parsed.staff_id is None
 
-        carers = module("workforce", "get_staff_files").sync_detailed(client=office, staff_role="carer")
+        carers = module("workforce", "get_staff_files").sync_detailed(
+            client=office, staff_role=models.GetStaffFilesStaffRole("carer")
+        )
         assert carers.status_code == 200 and carers.parsed.items, carers.content
         assign = module("visits", "post_assign_visit")
         given = None
