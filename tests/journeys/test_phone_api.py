@@ -218,6 +218,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/staff"): OFFICE_LIST,
     ("GET", "/staff/{staff_id}"): OFFICE,
     ("GET", "/staff/{staff_id}/certificates"): OFFICE,
+    ("GET", "/catalogue/items"): OFFICE_LIST,
+    ("GET", "/training/sessions"): OFFICE_LIST,
+    ("GET", "/quality/summaries"): OFFICE_LIST,
     ("GET", "/webhooks"): {"admin": 200, "other": 403},
     ("POST", "/webhooks"): {"admin": 422, "other": 403},  # a loopback address: refused
     ("GET", "/webhooks/{endpoint_id}/deliveries"): {"admin": 200, "other": 404},
