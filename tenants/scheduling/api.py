@@ -551,6 +551,7 @@ def visits() -> Any:
 @operation(
     get={
         "summary": "Any visit of the agency as the office sees it: client, carer, times, price, flags",
+        "description": "The read is logged in the client's file, as the visit page's is.",
         "tags": ["visits"],
         "parameters": [uuid_path("visit_id")],
         "responses": _ok_example(BOOKING_SCHEMA, BOOKING_EXAMPLE),
@@ -558,7 +559,9 @@ def visits() -> Any:
 )
 @require(MANAGE_VISITS)
 def booking(visit_id: uuid.UUID) -> Any:
-    return respond(_booking(get_or_404(Visit, visit_id).id))
+    visit = get_or_404(Visit, visit_id)
+    log_reads([visit.client_id], "api", g.api_user.id)  # the visit sheet, as the page logs it
+    return respond(_booking(visit.id))
 
 
 ASSIGN_BODY = {
