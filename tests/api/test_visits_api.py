@@ -112,3 +112,34 @@ def test_carers_cannot_manage_visits(client, factory, dbconn):
     world = World(factory)
     token = _token(factory, world, Role.CARER)
     assert client.get("/api/v1/visits", headers=bearer(token)).status_code == 403
+
+
+def test_lists_cost_the_same_at_any_size(client, factory, dbconn):
+    """Each list reads a fixed number of statements, however many rows it shows."""
+    from tests.sqlcount import count_statements
+
+    world = World(factory)
+    world.activate()
+    token = _token(factory, world, Role.ADMIN)
+    paths = ("/api/v1/visits", "/api/v1/clients", "/api/v1/plans", "/api/v1/staff", "/api/v1/cases")
+
+    def counts() -> dict[str, int]:
+        found = {}
+        for path in paths:
+            with count_statements() as counter:
+                assert client.get(path, query_string={"limit": 200}, headers=bearer(token)).status_code == 200
+            found[path] = counter.count
+        return found
+
+    world.carer(name="First Carer")
+    client.get("/api/v1/me", headers=bearer(token))  # the token's first use is recorded once
+    small = counts()
+    for n in range(6):
+        factory.client(world.agency, f"More {n}")
+        world.carer(name=f"Extra {n}")
+    case = factory.case(world.agency, factory.client(world.agency, "Planned Again"), by=world.admin)
+    plan = factory.plan(
+        world.agency, case, world.item.id, author=world.coordinator, approver=world.admin, active=True
+    )
+    assert plan is not None
+    assert counts() == small
