@@ -1,7 +1,7 @@
 """API token scopes; webhook endpoints and their deliveries
 
 Revision ID: f2a8c4e61d37
-Revises: e3c9a7d41b25
+Revises: f1a2c3d4e5b6
 Create Date: 2026-12-05 18:45:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from saas import rls
 
 revision: str = "f2a8c4e61d37"
-down_revision: str | None = "e3c9a7d41b25"
+down_revision: str | None = "f1a2c3d4e5b6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
