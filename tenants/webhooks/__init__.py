@@ -34,7 +34,7 @@ AREA = Area(
     "webhooks",
     api_label=_l("Webhooks"),
     models=(".models",),
-    blueprints=(".views",),
+    blueprints=(".views", ".operator_views"),
     routes=(".api",),
     receivers=(".receivers",),
     periodic=(Periodic("retry_webhooks", ".jobs.retry_due", interval=60),),

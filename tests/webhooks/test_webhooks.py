@@ -222,3 +222,20 @@ def test_the_pages_in_both_languages(client, factory, dbconn, receiver):
     chinese = client.get(f"/a/{agency.slug}/webhooks")
     assert chinese.status_code == 200 and receiver.url in chinese.text
     assert "添加 Webhook" in chinese.text and "Add a webhook" not in chinese.text
+
+
+def test_only_operators_allow_private_addresses(client, factory, dbconn):
+    from saas.platform_settings import platform_setting
+
+    operator = factory.user(operator=True, totp=True)
+    agency = factory.agency()
+    admin, _ = factory.member(agency, Role.ADMIN)
+    login(client, admin)
+    assert client.get("/operator/webhooks").status_code == 404
+    login(client, operator)
+    page = client.get("/operator/webhooks")
+    assert page.status_code == 200 and "private and loopback addresses" in page.text
+    assert client.post("/operator/webhooks", data={"allowed": "y"}).status_code == 302
+    assert platform_setting("webhook_private_addresses") == 1
+    assert client.post("/operator/webhooks", data={}).status_code == 302
+    assert platform_setting("webhook_private_addresses") == 0
