@@ -1,7 +1,7 @@
 """API token scopes; webhook endpoints and their deliveries
 
 Revision ID: f2a8c4e61d37
-Revises: f1a2c3d4e5b6
+Revises: b5866dfcc73f
 Create Date: 2026-12-05 18:45:00
 """
 
@@ -14,13 +14,13 @@ from sqlalchemy.dialects import postgresql
 from saas import rls
 
 revision: str = "f2a8c4e61d37"
-down_revision: str | None = "f1a2c3d4e5b6"
+down_revision: str | None = "b5866dfcc73f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # the tokens made before scopes could do everything: they keep doing it
 EVERY_SCOPE = (
-    "read,write,catalogue,clients,feedback,incidents,members,quality,scheduling,staffing,training,webhooks"
+    "read,write,backoffice,catalogue,clients,feedback,incidents,members,quality,scheduling,staffing,training,webhooks"
 )
 
 

@@ -221,23 +221,40 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/catalogue/items"): OFFICE_LIST,
     ("GET", "/training/sessions"): OFFICE_LIST,
     ("GET", "/quality/summaries"): OFFICE_LIST,
+    ("GET", "/invoices"): {"admin": 200, "other": 403},
+    ("GET", "/invoices/{care_invoice_id}"): {"admin": 200, "other": 404},
+    ("GET", "/timesheets"): OFFICE_LIST,
+    ("GET", "/timesheets/{timesheet_id}"): OFFICE,
     ("GET", "/webhooks"): {"admin": 200, "other": 403},
     ("POST", "/webhooks"): {"admin": 422, "other": 403},  # a loopback address: refused
     ("GET", "/webhooks/{endpoint_id}/deliveries"): {"admin": 200, "other": 404},
 }
 
 
-OFFICE_IDS = ("client_id", "case_id", "plan_id", "plan_item_id", "staff_id", "endpoint_id")
+OFFICE_IDS = (
+    "client_id",
+    "case_id",
+    "plan_id",
+    "plan_item_id",
+    "staff_id",
+    "endpoint_id",
+    "care_invoice_id",
+    "timesheet_id",
+)
 
 
 def office_ids(api, admin_token: str) -> dict[str, str]:
     """Real ids of the office's records: an active plan with its case, client
-    and first service, a carer's staff file, the demo's webhook."""
+    and first service, a carer's staff file, the demo's webhook, invoice and timesheet."""
     plan = api("GET", "/plans", admin_token, params={"status": "active", "limit": 1}).json()["items"][0]
     case = api("GET", f"/cases/{plan['case_id']}", admin_token).json()
     staff = api("GET", "/staff", admin_token, params={"staff_role": "carer", "limit": 1}).json()["items"][0]
     endpoint = api("GET", "/webhooks", admin_token).json()["items"][0]
+    invoice = api("GET", "/invoices", admin_token).json()["invoices"][0]
+    timesheet = api("GET", "/timesheets", admin_token).json()["timesheets"][0]
     return {
+        "care_invoice_id": invoice["id"],
+        "timesheet_id": timesheet["id"],
         "client_id": case["client_id"],
         "case_id": case["id"],
         "plan_id": plan["id"],
