@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -293,6 +294,31 @@ class ApiToken(TenantScoped, Base):
             ["tenant_id", "membership_id"], ["memberships.tenant_id", "memberships.id"], ondelete="CASCADE"
         ),
         UniqueConstraint("tenant_id", "token_hash"),
+    )
+
+
+class IdempotencyKey(TenantScoped, Base):
+    """An API write taken once: the `Idempotency-Key` a member sent with a
+    POST, the hash of what it asked (method, path, body) and what it answered,
+    so the same request sent again (a phone's queue replayed after a lost
+    answer) gets the same answer without running again (saas.api.idempotency)."""
+
+    __tablename__ = "idempotency_keys"
+
+    membership_id: Mapped[uuid.UUID]
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    response: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "membership_id"], ["memberships.tenant_id", "memberships.id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("tenant_id", "membership_id", "key"),
+        Index("ix_idempotency_keys_created", "tenant_id", "created_at"),
     )
 
 

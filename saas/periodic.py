@@ -12,6 +12,7 @@ CORE_SCHEDULE: tuple[Periodic, ...] = (
     Periodic("notify_digests", "saas.notifications.delivery.digest_all", interval=300),
     Periodic("purge_sessions", "saas.maintenance.purge_expired_sessions", queue="low", cron="17 3 * * *"),
     Periodic("clear_mail_links", "saas.mail.clear_undelivered_links", queue="low", cron="27 3 * * *"),
+    Periodic("purge_idempotency_keys", "saas.api.idempotency.purge_old_keys", queue="low", cron="37 3 * * *"),
     # the watchdog: reports a late sweep to Sentry once (the jobs page shows it too)
     Periodic("watch_sweeps", "saas.sweeps.watch_sweeps", queue="high", interval=60),
 )

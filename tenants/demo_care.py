@@ -235,6 +235,15 @@ def seed_agency(agency: Agency) -> None:
                     date_of_birth=date(1940 + i * 3, 1 + i, 10 + i),
                     address=ADDRESSES[language][i],
                     area=AREAS[language][i % len(AREAS[language])],
+                    access_notes=(
+                        (
+                            "钥匙盒在后门旁，密码 4721；楼下可临时停车"
+                            if language == "zh"
+                            else "Key safe by the back door, code 4721. Park on the drive."
+                        )
+                        if i == 0
+                        else ""
+                    ),
                     consent_services=True,
                     consent_data=True,
                     health_status="chronic_illness",
@@ -247,6 +256,9 @@ def seed_agency(agency: Agency) -> None:
                     ],
                 ),
             )
+            if i == 1:
+                # a home with no reliable signal: carers show they came by its printed code
+                scheduling.set_presence_mode(client, "either")
             if i < len(portal):
                 clients.link_portal_member(client, portal[i], "self")
                 portal_of[client.id] = portal[i]

@@ -64,6 +64,19 @@ def _api_token(factory, world: AgencyWorld) -> uuid.UUID:
         return db.session.scalar(select(ApiToken.id).where(ApiToken.membership_id == membership.id))
 
 
+@sample("idempotency_keys")
+def _idempotency_key(factory, world: AgencyWorld) -> uuid.UUID:
+    from saas.models import IdempotencyKey
+
+    with db.tenant_scope(world.agency.id):
+        row = IdempotencyKey(
+            membership_id=world.ids["memberships"], key=f"sample-{uuid.uuid4()}", request_hash="0" * 64
+        )
+        db.session.add(row)
+        db.session.flush()
+        return row.id
+
+
 @sample("audit_events")
 def _audit(factory, world: AgencyWorld) -> uuid.UUID:
     from sqlalchemy import select

@@ -1,7 +1,7 @@
 """API token scopes; webhook endpoints and their deliveries
 
 Revision ID: f2a8c4e61d37
-Revises: b5866dfcc73f
+Revises: f1a7c3e9b2d6
 Create Date: 2026-12-05 18:45:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from saas import rls
 
 revision: str = "f2a8c4e61d37"
-down_revision: str | None = "b5866dfcc73f"
+down_revision: str | None = "f1a7c3e9b2d6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

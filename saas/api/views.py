@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from flask_babel import gettext
 
 from saas import db, problems
-from saas.api import scopes
+from saas.api import idempotency, scopes
 from saas.api.conditional import etag_of_body
 from saas.auth import queries, tokens
 from saas.auth.services import memberships_of
@@ -65,6 +65,14 @@ IF_MATCH = {
     "required": False,
     "schema": {"type": "string"},
     "description": "The ETag of the object as you read it: 412, and nothing changed, when it changed since",
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique text (a UUID): the same POST sent again with it is answered with the "
+    "first answer, without running again; the same key with a different request is a 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
 }
 
 
@@ -176,6 +184,10 @@ def operation(*, scope: str | None = "", **spec: Any) -> Callable[[Callable[...,
             if method.lower() in {"post", "put", "patch", "delete"}:
                 # a rule of the service may refuse any change (422), or the object's state (409)
                 refusals.update({**WITH_INPUT, **WRITES})
+            if method.lower() == "post":
+                # every POST is taken once per key (saas.api.idempotency); a key
+                # reused for a different request is a 422
+                op["parameters"] = [*op.get("parameters", []), dict(IDEMPOTENCY_KEY)]
             if "requestBody" in op:
                 refusals.update(WITH_BODY)
             for status, name in refusals.items():
@@ -252,6 +264,22 @@ def authenticate() -> Any:
         # kept with the request's commit (saas.lifecycle)
         token.last_used_at = now
     return None
+
+
+@bp.before_request
+def take_once() -> Any:
+    """After `authenticate`: a POST with an `Idempotency-Key` is taken once
+    (saas.api.idempotency); its stored answer is replayed to a repeat."""
+    outcome = idempotency.begin()
+    if isinstance(outcome, tuple):
+        return api_error(*outcome)
+    return outcome
+
+
+@bp.after_request
+def keep_answer(response: Any) -> Any:
+    # blueprint hooks run before the app's, so this is kept by the request's commit
+    return idempotency.remember(response)
 
 
 def _user_json(user: User) -> dict[str, Any]:

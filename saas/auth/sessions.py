@@ -22,7 +22,7 @@ from saas import db
 from saas.extensions import login_manager
 from saas.lifecycle import wrote
 from saas.memberships import keep_membership, with_membership
-from saas.models import User, UserSession
+from saas.models import ApiToken, User, UserSession
 
 # how stale the row's last_seen_at may be before a committing request updates it
 TOUCH_EVERY = timedelta(seconds=60)
@@ -50,7 +50,27 @@ def start_session(user: User, *, two_factor_passed: bool) -> UserSession:
     return us
 
 
+DEVICE_TOKENS = "device_tokens"
+
+
+def remember_device_token(agency_id: uuid.UUID, token_id: uuid.UUID) -> None:
+    """An API token this session gave the device (the carer's phone app, for
+    its offline queue): revoked when the session is signed out."""
+    session[DEVICE_TOKENS] = [*session.get(DEVICE_TOKENS, []), [str(agency_id), str(token_id)]]
+
+
+def _revoke_device_tokens() -> None:
+    for agency_id, token_id in session.get(DEVICE_TOKENS, []):
+        with db.tenant_scope(uuid.UUID(agency_id)):
+            db.session.execute(
+                update(ApiToken)
+                .where(ApiToken.id == uuid.UUID(token_id), ApiToken.revoked_at.is_(None))
+                .values(revoked_at=db.utcnow())
+            )
+
+
 def end_session() -> None:
+    _revoke_device_tokens()
     sid = session.get("_user_id")
     if sid:
         db.session.execute(

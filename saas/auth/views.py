@@ -178,7 +178,11 @@ def logout() -> Any:
     if form.validate_on_submit() and current_user.is_authenticated:
         audit.record_platform("auth.signed_out", current_user.email, actor_id=current_user.id)
         sessions.end_session()
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # whatever a page kept on this device (the carer's phone app: its saved
+    # pages, its queue, its token) goes with the session
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

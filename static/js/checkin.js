@@ -2,7 +2,8 @@
 // it within a few seconds; never block the check-in without it.
 (function () {
   var form = document.querySelector("form.checkin[data-geo='on']");
-  if (!form || !navigator.geolocation) return;
+  // on the carer's phone, phone.js checks in (queued when there is no signal)
+  if (!form || !navigator.geolocation || form.dataset.offline) return;
   var sent = false;
   form.addEventListener("submit", function (event) {
     if (sent) return;

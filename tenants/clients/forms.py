@@ -135,6 +135,12 @@ class ClientForm(FlaskForm):
         filters=[strip],
         description=_l("The district or neighbourhood, as your rota's areas name it"),
     )
+    access_notes = TextAreaField(
+        _l("Access notes (key safe, door code, parking)"),
+        validators=[Optional(), Length(max=2000)],
+        filters=[strip],
+        description=_l("Shown to the carers on the visit sheet, also without signal"),
+    )
     latitude = DecimalField(
         _l("Latitude"),
         places=6,

@@ -93,5 +93,6 @@ def read_section_label(section: str) -> str:
         "api": _("The phone app"),
         "calendar_feed": _("A carer's calendar feed"),
         "emergency_contacts": _("The emergency contacts"),
+        "presence_sheet": _("The home's code sheet"),
     }
     return labels.get(section, section)

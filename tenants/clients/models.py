@@ -113,9 +113,15 @@ class Client(TenantScoped, Base):
     address: Mapped[str] = mapped_column(Text, default="")
     # the district or neighbourhood, as the agency names it (the rota board's area filter)
     area: Mapped[str] = mapped_column(String(120), default="")
+    # how to get in (key safe, door code, parking, a dog): on the carer's visit sheet
+    access_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     checkin_radius_m: Mapped[int] = mapped_column(Integer, default=300)
+    # how a carer shows they are at the home: "position", "qr" (the printed
+    # code) or "either"; the code's version is bumped to revoke a printed code
+    presence_mode: Mapped[str] = mapped_column(String(10), default="position", server_default="position")
+    presence_code_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     languages: Mapped[list[str]] = mapped_column(JSONB, default=list)
     family_status: Mapped[str | None] = mapped_column(String(20))
     economic_status: Mapped[str | None] = mapped_column(String(20))
@@ -138,6 +144,7 @@ class Client(TenantScoped, Base):
             name="position_valid",
         ),
         CheckConstraint("checkin_radius_m between 10 and 50000", name="radius_range"),
+        CheckConstraint("presence_mode in ('position','qr','either')", name="presence_mode_known"),
         Index("ix_clients_tenant_name", "tenant_id", "full_name"),
     )
 

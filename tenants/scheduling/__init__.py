@@ -109,6 +109,16 @@ AREA = Area(
             page="care",
             section=_l("Visits"),
         ),
+        Setting(
+            "phone_clock_tolerance_minutes",
+            Kind.INT,
+            10,
+            _l("Flag a visit when the carer's phone clock is off by more than (minutes)"),
+            min=1,
+            max=1440,
+            page="care",
+            section=_l("Visits"),
+        ),
         # how early before its start a visit may be checked in (not on a page)
         Setting(
             "checkin_early_minutes",

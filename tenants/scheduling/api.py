@@ -16,6 +16,7 @@ from saas.api.body import boolean, booleans, form_from_json, json_object, page_l
 from saas.api.conditional import require_match, respond
 from saas.api.paging import PARAMETERS, cursor_page, page_schema
 from saas.api.views import IF_MATCH, bp, json_body, ok, operation, uuid_path
+from saas.models import Role
 from saas.permissions import USE_PORTAL, require
 from saas.problems import problem
 from saas.tenancy import get_or_404
@@ -73,6 +74,26 @@ VISIT_DETAIL_SCHEMA = {
             },
         },
     },
+}
+
+# what a phone adds to a check-in or check-out it may have made offline
+SENT_AT_HEADER = "X-Phone-Sent-At"
+PHONE_WRITES = (
+    "Made on the phone, perhaps offline: `phone_time` is when the carer acted (the phone's clock) and "
+    "the X-Phone-Sent-At header the phone's clock when it sent the request; both times are kept, and "
+    "a phone clock further off than the agency allows flags the visit. Send an Idempotency-Key: a "
+    "request sent again is answered once. 409 says what happened to the visit meanwhile (cancelled, "
+    "given to another carer, already checked in)."
+)
+PHONE_PROPERTIES: dict[str, Any] = {
+    "phone_time": {"type": "string", "format": "date-time", "description": "ISO 8601 with its offset"},
+    "presence_code": {"type": "string", "description": "the text of the client's QR code, scanned"},
+}
+SENT_AT_PARAMETER = {
+    "name": SENT_AT_HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "format": "date-time"},
 }
 
 # the longest schedule one request reads
@@ -153,6 +174,33 @@ def _my_visit(visit_id: uuid.UUID) -> Visit:
     return visit
 
 
+def _my_visit_to_record(visit_id: uuid.UUID) -> Visit:
+    """The visit a carer's phone records: another carer's is a conflict with
+    its reason (it was given to someone else while the phone was offline),
+    told only to carers, whose phones held it; to anyone else, not found."""
+    visit = get_or_404(Visit, visit_id)
+    if visit.staff_file_id != _staff_id():
+        if g.membership.role == Role.CARER:
+            raise services.VisitError("reassigned")
+        abort(404)
+    return visit
+
+
+def _phone_time(body: dict[str, Any]) -> services.PhoneTime | None:
+    """The phone's time of the action (`phone_time`) and, in the
+    `X-Phone-Sent-At` header, its clock when it sent the request (a header:
+    the body of a request sent again stays the same)."""
+    at = services.parse_phone_time(body.get("phone_time"), "phone_time")
+    if at is None:
+        return None
+    sent = services.parse_phone_time(request.headers.get(SENT_AT_HEADER), SENT_AT_HEADER)
+    return services.PhoneTime(at, sent)
+
+
+def _presence_code(body: dict[str, Any]) -> str | None:
+    return text(body, "presence_code", 200) or None
+
+
 def _one(visit: Visit) -> dict[str, Any]:
     day = visit.starts_at.astimezone(services.tz_of(g.agency)).date()
     rows = [
@@ -188,13 +236,18 @@ def visit_detail(visit_id: uuid.UUID) -> Any:
 @bp.route("/visits/<uuid:visit_id>/check-in", methods=["POST"])
 @operation(
     post={
-        "summary": "Check in (server time); latitude and longitude optional",
+        "summary": "Check in; the position, the phone's time and the client's presence code optional",
+        "description": PHONE_WRITES,
         "tags": ["carer"],
-        "parameters": [uuid_path("visit_id")],
+        "parameters": [uuid_path("visit_id"), SENT_AT_PARAMETER],
         "requestBody": json_body(
             {
                 "type": "object",
-                "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
+                "properties": {
+                    "latitude": {"type": "number"},
+                    "longitude": {"type": "number"},
+                    **PHONE_PROPERTIES,
+                },
             },
             required=False,
         ),
@@ -202,7 +255,7 @@ def visit_detail(visit_id: uuid.UUID) -> Any:
     }
 )
 def api_check_in(visit_id: uuid.UUID) -> Any:
-    visit = _my_visit(visit_id)
+    visit = _my_visit_to_record(visit_id)
     body = json_object(optional=True)
     # a refusal (VisitError) is answered with its message: 409, or 400 for a value
     warnings = services.check_in(
@@ -211,6 +264,8 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
         staff_id=visit.staff_file_id,
         latitude=body.get("latitude"),
         longitude=body.get("longitude"),
+        phone=_phone_time(body),
+        presence_code=_presence_code(body),
     )
     return _json({**_one(visit), "warnings": list(warnings or [])})
 
@@ -219,8 +274,9 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
 @operation(
     post={
         "summary": "Check out with the service record",
+        "description": PHONE_WRITES,
         "tags": ["carer"],
-        "parameters": [uuid_path("visit_id")],
+        "parameters": [uuid_path("visit_id"), SENT_AT_PARAMETER],
         "requestBody": json_body(
             {
                 "type": "object",
@@ -232,6 +288,7 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
                     "outcome": {"type": "string"},
                     "notes": {"type": "string"},
                     "needs_attention": {"type": "boolean"},
+                    **PHONE_PROPERTIES,
                 },
             }
         ),
@@ -239,7 +296,7 @@ def api_check_in(visit_id: uuid.UUID) -> Any:
     }
 )
 def api_check_out(visit_id: uuid.UUID) -> Any:
-    visit = _my_visit(visit_id)
+    visit = _my_visit_to_record(visit_id)
     body = json_object()
 
     def record_text(key: str) -> str:
@@ -254,7 +311,15 @@ def api_check_out(visit_id: uuid.UUID) -> Any:
         notes=record_text("notes"),
         needs_attention=boolean(body, "needs_attention"),
     )
-    services.check_out(g.agency, visit, record, staff_id=visit.staff_file_id, by=g.api_user)
+    services.check_out(
+        g.agency,
+        visit,
+        record,
+        staff_id=visit.staff_file_id,
+        by=g.api_user,
+        phone=_phone_time(body),
+        presence_code=_presence_code(body),
+    )
     return _json(_one(visit))
 
 

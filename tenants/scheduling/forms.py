@@ -7,6 +7,7 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -44,6 +45,8 @@ class ReasonForm(FlaskForm):
 class CheckInForm(FlaskForm):
     latitude = HiddenField()
     longitude = HiddenField()
+    # the text of the home's QR code, read on the phone (tenants.scheduling.services.phone)
+    presence_code = HiddenField()
 
 
 class OneOffVisitForm(FlaskForm):
@@ -70,6 +73,8 @@ class CheckOutForm(FlaskForm):
         _l("Notes for the next visit"), validators=[Optional(), Length(max=2000)], filters=[strip]
     )
     needs_attention = BooleanField(_l("Needs attention: alert the coordinator"))
+    # the text of the home's QR code, read on the phone as the carer leaves
+    presence_code = HiddenField()
 
 
 class ReturnVisitForm(FlaskForm):
@@ -94,3 +99,15 @@ class MoveDayForm(FlaskForm):
 class FillForm(FlaskForm):
     """The rota board's confirmed fill: its (visit, carer) pairs are the
     request's `pair` values, "<visit id>:<staff file id>"."""
+
+
+class PresenceForm(FlaskForm):
+    presence_mode = RadioField(
+        _l("How carers show they are at the home"),
+        choices=[
+            ("position", _l("The phone's position (compared with the address)")),
+            ("qr", _l("The code printed for the home (works without signal or GPS)")),
+            ("either", _l("Either of them")),
+        ],
+        default="position",
+    )

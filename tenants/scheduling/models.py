@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -63,6 +64,20 @@ class Visit(TenantScoped, Base):
     checkin_distance_m: Mapped[int | None] = mapped_column(Integer)
     checkin_outside_radius: Mapped[bool] = mapped_column(Boolean, default=False)
     checked_out_at: Mapped[datetime | None]
+    # both times of a check-in and a check-out made on the phone: the phone's
+    # own clock (the carer may have been offline) and when the server received
+    # it; a phone clock further off than the agency allows flags the visit
+    checkin_phone_at: Mapped[datetime | None]
+    checkin_received_at: Mapped[datetime | None]
+    checkout_phone_at: Mapped[datetime | None]
+    checkout_received_at: Mapped[datetime | None]
+    phone_clock_off_s: Mapped[int | None] = mapped_column(Integer)
+    phone_clock_flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # how the carer's presence was shown: "position" or "qr" (None: neither);
+    # missing when the client's presence rule asked for what was not given
+    checkin_presence: Mapped[str | None] = mapped_column(String(10))
+    checkout_presence: Mapped[str | None] = mapped_column(String(10))
+    presence_missing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # flags raised by the late/missed sweep, until a coordinator resolves them
     late_flagged_at: Mapped[datetime | None]
     missed_flagged_at: Mapped[datetime | None]

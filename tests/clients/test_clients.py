@@ -488,6 +488,7 @@ def test_care_settings_are_validated_and_recorded(client, agency_admin_coordinat
         "visit_window_days": "14",
         "travel_buffer_minutes": "20",
         "late_grace_minutes": "10",
+        "phone_clock_tolerance_minutes": "15",
         "checkin_location": "y",
         "high_risk_score": "12",
         "elderly_from_age": "65",

@@ -366,6 +366,7 @@ def test_the_care_page_takes_lists_and_choices(client, factory):
         "visit_window_days": "14",
         "travel_buffer_minutes": "20",
         "late_grace_minutes": "10",
+        "phone_clock_tolerance_minutes": "15",
         "high_risk_score": "12",
         "elderly_from_age": "65",
         "follow_up_schedule": "1w, 1m",

@@ -58,6 +58,7 @@ class ClientData:
     email: str = ""
     address: str = ""
     area: str = ""
+    access_notes: str = ""
     latitude: Decimal | None = None
     longitude: Decimal | None = None
     checkin_radius_m: int = 300
@@ -108,6 +109,7 @@ def save_client(agency: Agency, data: ClientData, client: Client | None = None) 
         "email",
         "address",
         "area",
+        "access_notes",
         "latitude",
         "longitude",
         "checkin_radius_m",

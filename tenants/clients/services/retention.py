@@ -156,7 +156,7 @@ def anonymise_client(client: Client, *, by: uuid.UUID | None = None) -> dict[str
     client.full_name = f"#{client_id.hex[-8:].upper()}"
     client.preferred_name = ""
     client.date_of_birth = None
-    client.phone = client.email = client.address = client.area = ""
+    client.phone = client.email = client.address = client.area = client.access_notes = ""
     client.latitude = client.longitude = None
     client.anonymised_at = db.utcnow()
     audit.record(

@@ -43,6 +43,7 @@ def _client_data(form: ClientForm) -> ClientData:
         email=(form.email.data or "").lower(),
         address=form.address.data or "",
         area=form.area.data or "",
+        access_notes=form.access_notes.data or "",
         latitude=form.latitude.data,
         longitude=form.longitude.data,
         checkin_radius_m=form.checkin_radius_m.data or 300,

@@ -21,6 +21,7 @@ from tenants.clients.models import Client, PortalLink
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.models import CancellationRequest, ServiceRecord, Visit, VisitStatus
 from tenants.scheduling.services.assignment import check_assignment
+from tenants.scheduling.services.phone import Moment, PhoneTime, moment_of, presence_of
 from tenants.scheduling.services.timing import future_start, tz_of
 from tenants.scheduling.signals import VisitCompleted, visit_completed
 from tenants.scheduling.visit_reminders import RECORD_ATTENTION
@@ -152,7 +153,14 @@ def _own_visit(visit: Visit, staff_id: uuid.UUID | None) -> None:
 
 
 def check_in(
-    agency: Agency, visit: Visit, *, staff_id: uuid.UUID | None, latitude: Any = None, longitude: Any = None
+    agency: Agency,
+    visit: Visit,
+    *,
+    staff_id: uuid.UUID | None,
+    latitude: Any = None,
+    longitude: Any = None,
+    phone: PhoneTime | None = None,
+    presence_code: str | None = None,
 ) -> list[str]:
     """Server time; the position, when the agency asks for it, is compared to
     the client's address and a check-in outside the radius is flagged, never
@@ -161,26 +169,29 @@ def check_in(
     to them. Care does not stop for it (the client is waiting), so it warns;
     the coordinators see the visit among those at risk, and the audit keeps it."""
     _own_visit(visit, staff_id)
-    if visit.checked_in_at is not None:
-        raise VisitError("already_checked_in")
-    if visit.status not in (VisitStatus.SCHEDULED, VisitStatus.MISSED):
-        raise VisitError("not_open")
-    now = db.utcnow()
+    _still_open(agency, visit)
+    moment = moment_of(agency, phone)
+    now = moment.when
     early = timedelta(minutes=settings_of(agency).get("checkin_early_minutes"))
     if now < visit.starts_at - early:
         raise VisitError("too_early")
     position = parse_position(latitude, longitude)
+    client = db.session.scalar(select(Client).where(Client.id == visit.client_id))
+    visit.checkin_presence, visit.presence_missing = presence_of(
+        client, position_given=position is not None, code=presence_code
+    )
     visit.checked_in_at = now
+    visit.checkin_phone_at, visit.checkin_received_at = moment.phone_at, moment.received
+    _note_clock(visit, moment)
     visit.status = VisitStatus.IN_PROGRESS
     if position is not None:
         visit.checkin_latitude, visit.checkin_longitude = position
-        client = db.session.scalar(select(Client).where(Client.id == visit.client_id))
         if client is not None and client.latitude is not None and client.longitude is not None:
             visit.checkin_distance_m = distance_m(
                 float(position[0]), float(position[1]), float(client.latitude), float(client.longitude)
             )
             visit.checkin_outside_radius = visit.checkin_distance_m > client.checkin_radius_m
-    elif settings_of(agency).get("checkin_location"):
+    elif settings_of(agency).get("checkin_location") and visit.checkin_presence != "qr":
         visit.checkin_outside_radius = True  # asked for, not given: flagged for the coordinator
     lapsed = _lapsed_checks(visit)
     audit.record(
@@ -198,6 +209,28 @@ def check_in(
         outside_radius=visit.checkin_outside_radius,
     )
     return [r.message() for r in lapsed]
+
+
+def _still_open(agency: Agency, visit: Visit) -> None:
+    """A visit that can be checked in: the refusals say what happened to it
+    meanwhile (a phone may send its check-in hours after it was made)."""
+    if visit.status == VisitStatus.CANCELLED:
+        raise VisitError("cancelled_meanwhile")
+    if visit.checked_in_at is not None:
+        at = visit.checked_in_at.astimezone(tz_of(agency)).strftime("%H:%M")
+        raise VisitError("already_checked_in", time=at)
+    if visit.status not in (VisitStatus.SCHEDULED, VisitStatus.MISSED):
+        raise VisitError("not_open")
+
+
+def _note_clock(visit: Visit, moment: Moment) -> None:
+    """Keep how far the phone's clock was off (the larger of check-in and
+    check-out) and flag it when further than the agency allows."""
+    if moment.off_s is not None and (
+        visit.phone_clock_off_s is None or abs(moment.off_s) > abs(visit.phone_clock_off_s)
+    ):
+        visit.phone_clock_off_s = moment.off_s
+    visit.phone_clock_flagged = visit.phone_clock_flagged or moment.flagged
 
 
 def _lapsed_checks(visit: Visit) -> list[Any]:
@@ -225,9 +258,18 @@ class RecordData:
 
 
 def check_out(
-    agency: Agency, visit: Visit, record: RecordData, *, staff_id: uuid.UUID | None, by: User | None
+    agency: Agency,
+    visit: Visit,
+    record: RecordData,
+    *,
+    staff_id: uuid.UUID | None,
+    by: User | None,
+    phone: PhoneTime | None = None,
+    presence_code: str | None = None,
 ) -> ServiceRecord:
     _own_visit(visit, staff_id)
+    if visit.status == VisitStatus.CANCELLED:
+        raise VisitError("cancelled_meanwhile")
     if visit.checked_in_at is None:
         raise VisitError("not_checked_in")
     if visit.checked_out_at is not None:
@@ -236,8 +278,14 @@ def check_out(
         raise VisitError("required", "what_was_done")
     if len(record.ticked) != len(visit.checklist):
         raise VisitError("checklist_mismatch")
-    now = db.utcnow()
+    moment = moment_of(agency, phone)
+    if presence_code:
+        client = db.session.scalar(select(Client).where(Client.id == visit.client_id))
+        visit.checkout_presence, _missing = presence_of(client, position_given=False, code=presence_code)
+    now = moment.when
     visit.checked_out_at = max(now, visit.checked_in_at + timedelta(seconds=1))
+    visit.checkout_phone_at, visit.checkout_received_at = moment.phone_at, moment.received
+    _note_clock(visit, moment)
     visit.status = VisitStatus.COMPLETED
     row = ServiceRecord(
         visit_id=visit.id,

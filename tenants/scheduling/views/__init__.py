@@ -4,7 +4,7 @@ schedule and check-in/out, return visits, the client portal. One blueprint
 
 from __future__ import annotations
 
-from tenants.scheduling.views import board, carer, portal, return_visits, rota
+from tenants.scheduling.views import board, carer, phone, portal, presence, return_visits, rota
 from tenants.scheduling.views.blueprint import bp
 
-__all__ = ["bp", "board", "carer", "portal", "return_visits", "rota"]
+__all__ = ["bp", "board", "carer", "phone", "portal", "presence", "return_visits", "rota"]

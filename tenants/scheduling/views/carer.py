@@ -13,10 +13,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2.filters import do_truncate
 
+from saas import db
 from saas.lifecycle import refuse
 from saas.links import UrlPattern
 from saas.permissions import require
 from saas.tenancy import current_agency, current_membership, get_or_404
+from tenants.clients.models import Client
 from tenants.scheduling import RECORD_VISITS, VIEW_OWN_SCHEDULE, queries, services
 from tenants.scheduling.forms import CheckInForm, CheckOutForm
 from tenants.scheduling.labels import visit_status_label
@@ -39,7 +41,10 @@ def my_schedule() -> Any:
         reader=current_user.id,
     )
     return render_template(
-        "scheduling/my_schedule.html", days=schedule_days(rows or []), today=today, has_file=rows is not None
+        "scheduling/my_schedule.html",
+        days=schedule_days(rows or [], today),
+        today=today,
+        has_file=rows is not None,
     )
 
 
@@ -56,13 +61,21 @@ class VisitCard:
     service: str
     address: str | None
     notes: str | None
+    # the pages the phone keeps for use without signal (the sheet; for a visit
+    # still to do, its check-out and incident report too)
+    offline_urls: str = ""
 
 
-def schedule_days(rows: list[queries.ScheduleRow]) -> list[tuple[date, list[VisitCard]]]:
+def schedule_days(
+    rows: list[queries.ScheduleRow], today: date | None = None
+) -> list[tuple[date, list[VisitCard]]]:
     """The schedule's cards by local day, made once per page: one URL pattern
     for the links, the labels translated once, the times and the last notes
     written here rather than by a template call per visit."""
     visit_url = UrlPattern("scheduling.visit", "visit_id")
+    checkout_url = UrlPattern("scheduling.check_out", "visit_id")
+    incident_url = url_for("incidents.new") + "?visit_id="
+    open_statuses = {VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.MISSED}
     labels = {s.value: visit_status_label(s) for s in VisitStatus}
     env = current_app.jinja_env
     days: list[tuple[date, list[VisitCard]]] = []
@@ -81,6 +94,10 @@ def schedule_days(rows: list[queries.ScheduleRow]) -> list[tuple[date, list[Visi
                 service=row.service,
                 address=row.address,
                 notes=do_truncate(env, row.last_notes, 140) if row.last_notes else None,
+                # today's open visits with their forms; the week's sheets to read
+                offline_urls=f"{visit_url(row.id)} {checkout_url(row.id)} {incident_url}{row.id}"
+                if row.status in open_statuses and (day == today or row.status != VisitStatus.SCHEDULED)
+                else visit_url(row.id),
             )
         )
     return days
@@ -104,6 +121,7 @@ def check_in(visit_id: uuid.UUID) -> Any:
             staff_id=my_staff_id(),
             latitude=form.latitude.data,
             longitude=form.longitude.data,
+            presence_code=form.presence_code.data or None,
         )
     except VisitError as exc:
         if exc.code == "not_yours":
@@ -137,6 +155,7 @@ def check_out(visit_id: uuid.UUID) -> Any:
                 ),
                 staff_id=my_staff_id(),
                 by=current_user,
+                presence_code=form.presence_code.data or None,
             )
         except VisitError as exc:
             if exc.code == "not_yours":
@@ -145,7 +164,8 @@ def check_out(visit_id: uuid.UUID) -> Any:
         else:
             flash(_("Checked out. Thank you."), "success")
             return redirect(url_for("scheduling.my_schedule"))
-    return render_template("scheduling/check_out.html", form=form, visit=visit), (
+    client = db.session.get(Client, (visit.tenant_id, visit.client_id))
+    return render_template("scheduling/check_out.html", form=form, visit=visit, client=client), (
         200 if request.method == "GET" else 422
     )
 
