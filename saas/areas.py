@@ -95,6 +95,8 @@ class Area:
     permissions: tuple[Any, ...] = ()  # saas.permissions.Permission, each named once platform-wide
     # functions answering a home dashboard (saas.dashboard.DashboardWanted) with figures and panels
     dashboard: tuple[str, ...] = ()
+    # the words for this area's API scope on the token page (areas with API routes)
+    api_label: Any = None
     package: str = ""  # filled by discovery
 
     def qualified(self, name: str) -> str:

@@ -20,6 +20,11 @@ _BROWSER_TAGS = {"en": "en", "zh_CN": "zh_CN", "zh": "zh_CN", "zh_Hans": "zh_CN"
 def select_locale() -> str:
     if not has_request_context():
         return "en"
+    api_user = g.get("api_user")
+    if api_user is not None and not request.headers.get("Accept-Language"):
+        # the API: the language the caller asks for, else the token's user's
+        if api_user.locale in LOCALE_CODES:
+            return api_user.locale
     if current_user and current_user.is_authenticated and current_user.locale in LOCALE_CODES:
         return current_user.locale
     chosen = session.get("locale")

@@ -22,11 +22,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sentry_sdk
-from flask import Flask, current_app, flash, g, jsonify, render_template, request, session
+from flask import Flask, current_app, flash, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -38,6 +38,7 @@ from saas import db, jobs
 from saas.db import unit_of_work as unit_of_work  # jobs' and commands' transaction, re-exported
 from saas.errors import DomainError, error_message
 from saas.extensions import login_manager
+from saas.problems import problem as problem_document
 from saas.sweeps import watch_from_web
 
 log = logging.getLogger(__name__)
@@ -173,21 +174,18 @@ MESSAGES: dict[int, Callable[[], str]] = {
 }
 
 
-def render_error(code: int, message: str | None = None, field: str | None = None) -> Any:
-    """The error page (under /api/, the API's error document) with `code`;
-    `field`, the refused value's name, is in the API's document too."""
+def render_error(
+    code: int,
+    message: str | None = None,
+    field: str | None = None,
+    errors: Sequence[tuple[str | None, str]] = (),
+) -> Any:
+    """The error page (under /api/, the API's problem document) with `code`."""
 
     def page() -> Any:
         text = message or MESSAGES.get(code, lambda: _("The request could not be completed."))()
         if wants_json():
-            document: dict[str, Any] = {"status": code, "message": text}
-            if field:
-                document["field"] = field
-            response = jsonify(error=document)
-            response.status_code = code
-            if code == 401:
-                response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
-            return response
+            return problem_document(code, text, field, errors)
         return render_template("errors/error.html", code=code, message=text), code
 
     try:
@@ -278,7 +276,9 @@ def init_app(app: Flask) -> None:
     def _domain(exc: DomainError) -> Any:
         rollback()
         mark_refused()
-        return render_error(exc.status, error_message(exc), exc.field)
+        each = exc.by_field()
+        listed = [(e.field, error_message(e)) for e in each] if len(each) > 1 else []
+        return render_error(exc.status, error_message(exc), exc.field, listed)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:

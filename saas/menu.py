@@ -138,6 +138,12 @@ def _operator_menu() -> Menu:
                 _("Platform settings"),
                 settings=True,
             ),
+            MenuLink(
+                "webhooks_operator.settings",
+                url_for("webhooks_operator.settings"),
+                _("Webhooks"),
+                settings=True,
+            ),
         )
     )
 

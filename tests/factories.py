@@ -111,9 +111,9 @@ class Factory:
         link = self.last_mail_link(email)
         return invitation, link.rsplit("/", 1)[-1]
 
-    def api_token(self, membership: Membership) -> str:
+    def api_token(self, membership: Membership, scopes: list[str] | None = None) -> str:
         with db.tenant_scope(membership.tenant_id):
-            token = create_token(membership, "test token")
+            token = create_token(membership, "test token", scopes)
             db.session.commit()
         return token
 

@@ -10,20 +10,25 @@ accept (too long, a date out of range), with the field named.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from flask import abort, request
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from wtforms.validators import Length
 
 from saas.api.views import api_error
+from saas.problems import problem
+
+F = TypeVar("F")
 
 
-def refuse(status: int, message: str) -> NoReturn:
-    """End the request with the API's error shape (the app's HTTP error
-    pages are not used: the response is complete)."""
-    abort(api_error(status, message))
+def refuse(status: int, message: str, field: str | None = None) -> NoReturn:
+    """End the request with the API's problem document, naming the field at
+    fault (the app's HTTP error pages are not used: the response is complete)."""
+    abort(api_error(status, message, field))
 
 
 def json_object(*, optional: bool = False) -> dict[str, Any]:
@@ -61,9 +66,9 @@ def text(body: dict[str, Any], key: str, limit: int, *, default: str = "") -> st
     if value is None:
         return default
     if not isinstance(value, str):
-        refuse(422, _("%(field)s must be text.", field=key))
+        refuse(422, _("%(field)s must be text.", field=key), key)
     if len(value.strip()) > limit:
-        refuse(422, _("%(field)s is longer than %(limit)d characters.", field=key, limit=limit))
+        refuse(422, _("%(field)s is longer than %(limit)d characters.", field=key, limit=limit), key)
     return value
 
 
@@ -72,7 +77,7 @@ def boolean(body: dict[str, Any], key: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        refuse(422, _("%(field)s must be true or false.", field=key))
+        refuse(422, _("%(field)s must be true or false.", field=key), key)
     return value
 
 
@@ -81,7 +86,7 @@ def booleans(body: dict[str, Any], key: str) -> list[bool]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(x, bool) for x in value):
-        refuse(422, _("%(field)s must be a list of true or false.", field=key))
+        refuse(422, _("%(field)s must be a list of true or false.", field=key), key)
     return value
 
 
@@ -93,4 +98,67 @@ def query_date(name: str, default: date) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        refuse(400, _("%(field)s must be a date as YYYY-MM-DD.", field=name))
+        refuse(400, _("%(field)s must be a date as YYYY-MM-DD.", field=name), name)
+
+
+def _form_values(prefix: str, value: Any, into: MultiDict) -> str | None:
+    """Put one JSON value into form data as a page's form would post it;
+    the name of a field whose value has no form shape, else None."""
+    if value is None or value is False:
+        return None  # absent, as an unticked box or an empty field is
+    if value is True:
+        into.add(prefix, "y")
+        return None
+    if isinstance(value, int | float | str):
+        into.add(prefix, str(value))
+        return None
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                for key, sub in item.items():
+                    bad = _form_values(f"{prefix}-{i}-{key}", sub, into)
+                    if bad:
+                        return bad
+            elif isinstance(item, int | float | str) and not isinstance(item, bool):
+                into.add(prefix, str(item))
+            else:
+                return prefix
+        return None
+    return prefix
+
+
+def form_from_json(
+    form_class: type[F], body: dict[str, Any], *, prepare: Callable[[F], None] | None = None, **kwargs: Any
+) -> F:
+    """The page's own form filled from a JSON object and validated: the API
+    accepts exactly what the page accepts, and a refusal is a 422 naming each
+    field (dash paths into lists: `contacts-0-phone`) with the page's message."""
+    data = MultiDict()
+    for key, value in body.items():
+        bad = _form_values(key, value, data)
+        if bad:
+            refuse(422, _("%(field)s has a value of the wrong type.", field=bad), bad)
+    form = form_class(formdata=data, meta={"csrf": False}, **kwargs)
+    if prepare is not None:
+        prepare(form)  # choices the view sets, as the page's view does
+    if not form.validate():  # type: ignore[attr-defined]
+        refuse_fields(422, list(_flatten(form.errors)))  # type: ignore[attr-defined]
+    return form
+
+
+def refuse_fields(status: int, errors: list[tuple[str, str]]) -> NoReturn:
+    field, message = errors[0]
+    abort(problem(status, message, field, errors))
+
+
+def _flatten(errors: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = f"{prefix}-{key}" if prefix else str(key)
+            yield from _flatten(value, name)
+    elif isinstance(errors, list | tuple):
+        for i, value in enumerate(errors):
+            if isinstance(value, str):
+                yield prefix or None, value  # type: ignore[misc]
+            elif value:
+                yield from _flatten(value, f"{prefix}-{i}")

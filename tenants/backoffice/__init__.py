@@ -24,6 +24,7 @@ MANAGE_TIMESHEETS = Permission(
 
 AREA = Area(
     "backoffice",
+    api_label=_l("Invoices and timesheets"),
     models=(".models",),
     blueprints=(".views",),
     routes=(".api",),

@@ -19,6 +19,8 @@ MANAGE_CATALOGUE = Permission(
 
 AREA = Area(
     "catalogue",
+    api_label=_l("Service catalogue"),
+    routes=(".api",),
     models=(".models",),
     blueprints=(".views",),
     permissions=(VIEW_CATALOGUE, MANAGE_CATALOGUE),

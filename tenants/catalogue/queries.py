@@ -65,3 +65,9 @@ def export_rows(today: date) -> list[Row[Any]]:
 def catalogue_page(q: str, category: str, status: str) -> Page:
     """The page of the item list the request asks for (`catalogue_query`)."""
     return paginate(catalogue_query(q, category, status), scalars=False)
+
+
+def items_statement(active: bool | None) -> Select[Any]:
+    """The catalogue's items (active or not, or all), for the API's paged list."""
+    stmt = select(ServiceItem)
+    return stmt if active is None else stmt.where(ServiceItem.active.is_(active))

@@ -25,6 +25,8 @@ GRANT_PORTAL_ACCESS = Permission(
 
 AREA = Area(
     "clients",
+    api_label=_l("Clients, cases and plans"),
+    routes=(".api",),
     models=(".models",),
     blueprints=(".views",),
     reminders=(".reminders",),

@@ -33,6 +33,7 @@ VIEW_SATISFACTION = Permission(
 
 AREA = Area(
     "feedback",
+    api_label=_l("Feedback and ratings"),
     models=(".models",),
     blueprints=(".views", ".links"),
     # the feedback blueprint's other pages (`views.bp`), and the API's routes

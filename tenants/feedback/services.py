@@ -19,6 +19,7 @@ from saas.errors import FieldOrStateError, register_messages
 from saas.models import Agency, MailMessage, Membership, Role, User
 from saas.notifications.reminders import batch_size_setting, send_now
 from saas.settings import agency_setting, settings_of
+from saas.signals import announce
 from saas.tenancy import open_personal_link
 from tenants.clients.models import Client
 from tenants.clients.services import portal_client_ids
@@ -399,6 +400,12 @@ def submit_feedback(
     audit.record("feedback.received", str(item.id), kind=item.kind, channel=channel)
     if item.kind == FeedbackKind.COMPLAINT:
         _notify_admins(agency, item)
+        announce(
+            "complaint.received",
+            item.id,
+            channel=channel,
+            due_at=item.due_at.isoformat() if item.due_at else None,
+        )
     return item
 
 
@@ -714,6 +721,10 @@ def escalate_overdue(agency: Agency, now: datetime | None = None) -> int:
         for item in chunk:
             item.escalated_at = now
             audit.record("feedback.escalated", str(item.id), kind=item.kind)
+            if item.kind == FeedbackKind.COMPLAINT:
+                announce(
+                    "complaint.overdue", item.id, due_at=item.due_at.isoformat() if item.due_at else None
+                )
         send_now(overdue_dues(agency, chunk))
         db.session.commit()
     return len(due)

@@ -35,6 +35,7 @@ READ_SAFEGUARDING_INCIDENTS = Permission(
 
 AREA = Area(
     "incidents",
+    api_label=_l("Incidents"),
     models=(".models",),
     blueprints=(".views",),
     routes=(".api",),

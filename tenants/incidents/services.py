@@ -20,6 +20,7 @@ from saas.errors import FieldOrStateError, register_messages
 from saas.models import Agency, Membership, Role, User
 from saas.notifications.reminders import send_now
 from saas.settings import agency_setting
+from saas.signals import announce
 from tenants.clients.models import Client
 from tenants.feedback import MANAGE_RECTIFICATIONS
 from tenants.feedback import services as feedback
@@ -236,6 +237,7 @@ def report(agency: Agency, data: ReportData, *, by: Membership) -> Incident:
     db.session.flush()
     db.session.add_all(IncidentStaff(incident_id=incident.id, staff_file_id=s) for s in staff_ids)
     audit.record("incident.reported", str(incident.id), type=incident.type, severity=incident.severity)
+    announce("incident.reported", incident.id, type=incident.type, severity=incident.severity)
     send_now(reported_dues(agency, incident))
     return incident
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from saas import audit, db
+from saas.api import scopes as api_scopes
 from saas.auth import tokens
 from saas.errors import DomainError, register_messages
 from saas.models import ApiToken, Invitation, Membership, Role, User
@@ -20,6 +21,8 @@ register_messages(
     {
         "last_admin": _l("The agency must keep at least one active admin."),
         "self": _l("You cannot deactivate yourself."),
+        "token_kind_needed": _l("Choose at least one of read and write."),
+        "token_area_needed": _l("Choose at least one area the token reaches."),
     },
     error=MemberError,
 )
@@ -67,16 +70,28 @@ def reactivate(membership: Membership) -> None:
     audit.record("member.reactivated", str(membership.id))
 
 
-def create_token(membership: Membership, name: str) -> str:
+def create_token(membership: Membership, name: str, scopes: list[str] | None = None) -> str:
     """Returns the token once; only its hash is kept. The agency id is part of
-    it so the API can put the agency in scope before looking it up."""
+    it so the API can put the agency in scope before looking it up. `scopes`:
+    what it may do (saas.api.scopes); every scope when not given. A token
+    that can neither read nor write, or reaches no area, is refused."""
+    known = api_scopes.every_scope()
+    chosen = known if scopes is None else [s for s in known if s in scopes]
+    if not {api_scopes.READ, api_scopes.WRITE} & set(chosen):
+        raise MemberError("token_kind_needed", "kinds")
+    if not set(chosen) - {api_scopes.READ, api_scopes.WRITE}:
+        raise MemberError("token_area_needed", "areas")
     secret = tokens.new_secret()
     token = ApiToken(
-        membership_id=membership.id, user_id=membership.user_id, name=name, token_hash=tokens.digest(secret)
+        membership_id=membership.id,
+        user_id=membership.user_id,
+        name=name,
+        token_hash=tokens.digest(secret),
+        scopes=chosen,
     )
     db.session.add(token)
     db.session.flush()
-    audit.record("api_token.created", str(token.id), name=name)
+    audit.record("api_token.created", str(token.id), name=name, scopes=chosen)
     return tokens.compose(membership.tenant_id, secret)
 
 

@@ -142,8 +142,14 @@ def tokens() -> Any:
     membership = current_membership()
     form = NewTokenForm()
     new_token = None
-    if form.validate_on_submit():
-        new_token = services.create_token(membership, form.name.data)
+    made: list[str] = []
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: made.append(
+            services.create_token(membership, form.name.data, [*form.kinds.data, *form.areas.data])
+        ),
+    ):
+        new_token = made[0]
         form = NewTokenForm(formdata=None)
     rows = queries.tokens_of(membership)
     return render_template("members/tokens.html", form=form, rows=rows, new_token=new_token)

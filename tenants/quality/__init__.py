@@ -23,6 +23,8 @@ PUBLISH_QUALITY_SUMMARIES = Permission(
 
 AREA = Area(
     "quality",
+    api_label=_l("Quality summaries"),
+    routes=(".api",),
     models=(".models",),
     blueprints=(".views",),
     periodic=(Periodic("quality_summaries", ".jobs.monthly_sweep", cron="7 * * * *"),),

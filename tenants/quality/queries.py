@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from saas import db
 from tenants.quality import services
@@ -136,3 +136,8 @@ def month_kpis(agency: Any, now: datetime) -> MonthKpis:
         for key in history:
             history[key].append(((stored or {}).get(key) or {}).get("value"))
     return MonthKpis(month, evaluated, targets.score(evaluated), history)
+
+
+def api_summaries() -> Select[Any]:
+    """The archive's summaries (one per month), for the API's paged list."""
+    return select(QualitySummary)

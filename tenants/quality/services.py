@@ -19,6 +19,7 @@ from billing.lifecycle import external_url
 from saas import audit, db, mail
 from saas.jobs import enqueue, enqueue_many
 from saas.models import Agency, Membership, Role, User
+from saas.signals import announce
 from tenants.quality import kpis, targets
 from tenants.quality.models import BuildState, QualitySummary
 from tenants.quality.signals import MonthBounds, section_figures
@@ -296,6 +297,7 @@ def build_summary(
     if summary is None:  # pragma: no cover - the row is locked by the claim
         return None
     audit.record("quality.summary_built", summary.month.isoformat(), rebuild=summary.rebuilds)
+    announce("summary.built", summary.id, month=summary.month.isoformat(), rebuild=summary.rebuilds)
     send_summary(agency, summary)
     return summary
 

@@ -40,6 +40,7 @@ RECORD_RETURN_VISITS = Permission(
 
 AREA = Area(
     "scheduling",
+    api_label=_l("Visits"),
     models=(".models",),
     blueprints=(".views", ".feed"),
     routes=(".api",),

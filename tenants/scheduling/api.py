@@ -12,16 +12,21 @@ from flask import Response, abort, g, jsonify, request
 from flask_babel import gettext as _
 
 from saas import db
-from saas.api.body import boolean, booleans, json_object, page_limit, query_date, refuse, text
-from saas.api.views import bp, json_body, ok, operation, uuid_path
+from saas.api.body import boolean, booleans, form_from_json, json_object, page_limit, query_date, refuse, text
+from saas.api.conditional import require_match, respond
+from saas.api.paging import PARAMETERS, cursor_page, page_schema
+from saas.api.views import IF_MATCH, bp, json_body, ok, operation, uuid_path
 from saas.models import Role
 from saas.permissions import USE_PORTAL, require
+from saas.problems import problem
 from saas.tenancy import get_or_404
+from tenants.clients.models import Client
 from tenants.clients.read_log import log_reads
 from tenants.clients.services import emergency_contacts_of, portal_client_ids
-from tenants.scheduling import queries, services
-from tenants.scheduling.forms import CheckOutForm
+from tenants.scheduling import MANAGE_VISITS, queries, services
+from tenants.scheduling.forms import AssignForm, CheckOutForm, OneOffVisitForm, ReasonForm, RescheduleForm
 from tenants.scheduling.models import Visit, VisitStatus
+from tenants.scheduling.services.assignment import AssignmentRefused
 from tenants.staffing.services import staff_of_membership
 
 VISIT_SCHEMA = {
@@ -381,3 +386,394 @@ def my_visits() -> Any:
             for v, service, carer, _summary, _pending in rows
         ]
     )
+
+
+# -- the agency's visits, for those who manage them -------------------------------------------
+
+BOOKING_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "client_id": {"type": "string", "format": "uuid"},
+        "client": {"type": "string"},
+        "plan_id": {"type": "string", "format": "uuid", "nullable": True},
+        "service_item_id": {"type": "string", "format": "uuid"},
+        "service": {"type": "string"},
+        "staff_id": {
+            "type": "string",
+            "format": "uuid",
+            "nullable": True,
+            "description": "A staff file's id",
+        },
+        "carer": {"type": "string", "nullable": True},
+        "local_day": {"type": "string", "format": "date"},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "ends_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string", "enum": [s.value for s in VisitStatus]},
+        "price": {"type": "string", "description": "The price it was booked at, as a decimal"},
+        "unit": {"type": "string"},
+        "checked_in_at": {"type": "string", "format": "date-time", "nullable": True},
+        "checked_out_at": {"type": "string", "format": "date-time", "nullable": True},
+        "late": {"type": "boolean"},
+        "missed": {"type": "boolean"},
+        "cancel_reason": {"type": "string"},
+        "rescheduled_from": {"type": "string", "format": "date-time", "nullable": True},
+        "reschedule_reason": {"type": "string"},
+        "assignment_override_reason": {"type": "string", "nullable": True},
+    },
+}
+BOOKING_EXAMPLE = {
+    "id": "0193a1b2-0000-7000-8000-0000000000aa",
+    "client_id": "0193a1b2-0000-7000-8000-0000000000c1",
+    "client": "Edith Carver",
+    "plan_id": None,
+    "service_item_id": "0193a1b2-0000-7000-8000-000000000001",
+    "service": "Bathing",
+    "staff_id": None,
+    "carer": None,
+    "local_day": "2026-12-07",
+    "starts_at": "2026-12-07T09:00:00+00:00",
+    "ends_at": "2026-12-07T10:00:00+00:00",
+    "status": "scheduled",
+    "price": "25.00",
+    "unit": "per_visit",
+    "checked_in_at": None,
+    "checked_out_at": None,
+    "late": False,
+    "missed": False,
+    "cancel_reason": "",
+    "rescheduled_from": None,
+    "reschedule_reason": "",
+    "assignment_override_reason": None,
+}
+REASONS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "message", "overridable"],
+        "properties": {
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "overridable": {"type": "boolean"},
+        },
+    },
+}
+
+
+def _booking_json(row: Any) -> dict[str, Any]:
+    _starts, _id, v, client, service, carer = row
+    return {
+        "id": str(v.id),
+        "client_id": str(v.client_id),
+        "client": client,
+        "plan_id": str(v.plan_id) if v.plan_id else None,
+        "service_item_id": str(v.service_item_id),
+        "service": service,
+        "staff_id": str(v.staff_file_id) if v.staff_file_id else None,
+        "carer": carer,
+        "local_day": v.local_day.isoformat(),
+        "starts_at": v.starts_at.isoformat(),
+        "ends_at": v.ends_at.isoformat(),
+        "status": v.status,
+        "price": str(v.price),
+        "unit": v.unit,
+        "checked_in_at": v.checked_in_at.isoformat() if v.checked_in_at else None,
+        "checked_out_at": v.checked_out_at.isoformat() if v.checked_out_at else None,
+        "late": v.late_flagged_at is not None,
+        "missed": v.missed_flagged_at is not None,
+        "cancel_reason": v.cancel_reason,
+        "rescheduled_from": v.rescheduled_from.isoformat() if v.rescheduled_from else None,
+        "reschedule_reason": v.reschedule_reason,
+        "assignment_override_reason": v.assignment_override_reason,
+    }
+
+
+def _booking(visit_id: uuid.UUID) -> dict[str, Any]:
+    db.session.flush()
+    row = queries.api_visit(visit_id)
+    if row is None:
+        abort(404)
+    return _booking_json(row)
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _uuid_arg(name: str) -> uuid.UUID | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        refuse(400, _("%(field)s must be an id.", field=name), name)
+
+
+def _created(schema: dict[str, Any], example: Any) -> dict[str, Any]:
+    return {
+        "201": {
+            "description": "Created",
+            "content": {"application/json": {"schema": schema, "example": example}},
+        }
+    }
+
+
+def _ok_example(schema: dict[str, Any], example: Any) -> dict[str, Any]:
+    return {
+        "200": {"description": "OK", "content": {"application/json": {"schema": schema, "example": example}}}
+    }
+
+
+def _body(schema: dict[str, Any], example: Any) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema, "example": example}}}
+
+
+@bp.route("/visits", methods=["GET", "POST"])
+@operation(
+    get={
+        "summary": "The agency's visits by start: between two local dates, of a carer, a client, a status",
+        "tags": ["visits"],
+        "parameters": [
+            *PARAMETERS,
+            _query("from", {"type": "string", "format": "date"}, "First local day (inclusive)"),
+            _query("to", {"type": "string", "format": "date"}, "Last local day (inclusive)"),
+            _query("staff_id", {"type": "string", "format": "uuid"}, "Only this carer's (a staff file's id)"),
+            _query("client_id", {"type": "string", "format": "uuid"}, "Only this client's"),
+            _query(
+                "status", {"type": "string", "enum": [s.value for s in VisitStatus]}, "Only in this status"
+            ),
+        ],
+        "responses": _ok_example(
+            page_schema(BOOKING_SCHEMA), {"items": [BOOKING_EXAMPLE], "next_cursor": None}
+        ),
+    },
+    post={
+        "summary": "Book a one-off visit for a client (the catalogue item's terms on its day give its price)",
+        "tags": ["visits"],
+        "requestBody": _body(
+            {
+                "type": "object",
+                "required": ["client_id", "service_item_id", "day", "start_time", "duration_minutes"],
+                "properties": {
+                    "client_id": {"type": "string", "format": "uuid"},
+                    "service_item_id": {"type": "string", "format": "uuid"},
+                    "day": {"type": "string", "format": "date", "description": "The agency's local day"},
+                    "start_time": {"type": "string", "example": "09:00", "description": "HH:MM, local"},
+                    "duration_minutes": {"type": "integer", "minimum": 5, "maximum": 1440},
+                },
+            },
+            {
+                "client_id": BOOKING_EXAMPLE["client_id"],
+                "service_item_id": BOOKING_EXAMPLE["service_item_id"],
+                "day": "2026-12-07",
+                "start_time": "09:00",
+                "duration_minutes": 60,
+            },
+        ),
+        "responses": _created(BOOKING_SCHEMA, BOOKING_EXAMPLE),
+    },
+)
+@require(MANAGE_VISITS, refuse=403)
+def visits() -> Any:
+    if request.method == "POST":
+        body = json_object()
+        client_id = body.get("client_id")
+        try:
+            client = get_or_404(Client, uuid.UUID(client_id)) if isinstance(client_id, str) else None
+        except ValueError:
+            client = None
+        if client is None:
+            refuse(422, _("Choose one of the agency's clients."), "client_id")
+        form_body = {k: v for k, v in body.items() if k != "client_id"}
+
+        def prepare(form: OneOffVisitForm) -> None:
+            form.service_item_id.choices = queries.service_choices()
+
+        form = form_from_json(OneOffVisitForm, form_body, prepare=prepare)
+        visit = services.add_one_off_visit(
+            g.agency,
+            client,
+            service_item_id=uuid.UUID(form.service_item_id.data),
+            day=form.day.data,
+            start=form.start_time.data,
+            duration_minutes=form.duration_minutes.data,
+            by=g.api_user,
+        )
+        return respond(_booking(visit.id), 201)
+    first, last = query_date("from", None), query_date("to", None)  # type: ignore[arg-type]
+    if first and last and last < first:
+        refuse(422, _("to must not be before from."), "to")
+    status = request.args.get("status") or None
+    if status and status not in {s.value for s in VisitStatus}:
+        refuse(
+            422,
+            _("%(field)s must be one of: %(values)s.", field="status", values=", ".join(VisitStatus)),
+            "status",
+        )
+    stmt = queries.api_visits(
+        first, last, staff_id=_uuid_arg("staff_id"), client_id=_uuid_arg("client_id"), status=status
+    )
+    page = cursor_page(stmt, [Visit.starts_at, Visit.id], scalars=False)
+    return respond(page.document(_booking_json))
+
+
+@bp.route("/visits/<uuid:visit_id>/booking")
+@operation(
+    get={
+        "summary": "Any visit of the agency as the office sees it: client, carer, times, price, flags",
+        "description": "The read is logged in the client's file, as the visit page's is.",
+        "tags": ["visits"],
+        "parameters": [uuid_path("visit_id")],
+        "responses": _ok_example(BOOKING_SCHEMA, BOOKING_EXAMPLE),
+    }
+)
+@require(MANAGE_VISITS)
+def booking(visit_id: uuid.UUID) -> Any:
+    visit = get_or_404(Visit, visit_id)
+    log_reads([visit.client_id], "api", g.api_user.id)  # the visit sheet, as the page logs it
+    return respond(_booking(visit.id))
+
+
+ASSIGN_BODY = {
+    "type": "object",
+    "required": ["staff_id"],
+    "properties": {
+        "staff_id": {"type": "string", "format": "uuid", "description": "A carer's staff file id"},
+        "override_reason": {
+            "type": "string",
+            "maxLength": 1000,
+            "description": "Admins: assign despite the overridable refusals, for this written reason",
+        },
+    },
+}
+
+
+@bp.route("/visits/<uuid:visit_id>/assign", methods=["POST"])
+@operation(
+    post={
+        "summary": "Give a visit to a carer, after every check the board makes",
+        "description": "A refusal is a 422 whose `reasons` name every check that failed (qualification, "
+        "pre-service training, availability, time off, travel time, caseload, double booking) and whether an "
+        "admin may override it with `override_reason`.",
+        "tags": ["visits"],
+        "parameters": [uuid_path("visit_id"), IF_MATCH],
+        "requestBody": _body(ASSIGN_BODY, {"staff_id": "0193a1b2-0000-7000-8000-0000000000f1"}),
+        "responses": {
+            **_ok_example(BOOKING_SCHEMA, BOOKING_EXAMPLE),
+            "422": {
+                "description": "Refused: every reason, in `reasons`",
+                "content": {
+                    "application/problem+json": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/Error"},
+                                {"type": "object", "properties": {"reasons": REASONS_SCHEMA}},
+                            ]
+                        }
+                    }
+                },
+            },
+        },
+    }
+)
+@require(MANAGE_VISITS)
+def assign_visit(visit_id: uuid.UUID) -> Any:
+    visit = get_or_404(Visit, visit_id)
+    require_match(_booking(visit.id))
+
+    def prepare(form: AssignForm) -> None:
+        form.staff_id.choices = queries.carer_choices()
+
+    body = json_object()
+    if isinstance(body.get("staff_id"), str) and body["staff_id"] not in {
+        c for c, _n in queries.carer_choices()
+    }:
+        refuse(422, _("Choose a carer from the list."), "staff_id")
+    form = form_from_json(AssignForm, body, prepare=prepare)
+    try:
+        services.assign(
+            g.agency,
+            visit,
+            uuid.UUID(form.staff_id.data),
+            by=g.api_user,
+            role=g.membership.role,
+            override_reason=form.override_reason.data or "",
+        )
+    except AssignmentRefused as refused:
+        reasons = [
+            {"code": r.code, "message": r.message, "overridable": r.overridable} for r in refused.refusals
+        ]
+        detail = _(
+            "This carer cannot take this visit: %(reasons)s",
+            reasons="; ".join(r.message for r in refused.refusals),
+        )
+        abort(
+            problem(
+                422,
+                detail,
+                "staff_id",
+                [("staff_id", r.message) for r in refused.refusals],
+                {"reasons": reasons},
+            )
+        )
+    return respond(_booking(visit.id))
+
+
+@bp.route("/visits/<uuid:visit_id>/reschedule", methods=["POST"])
+@operation(
+    post={
+        "summary": "Move a visit to another local day and time, with a reason (carer and client are told)",
+        "description": "The carer keeps it only if the new time passes every check.",
+        "tags": ["visits"],
+        "parameters": [uuid_path("visit_id"), IF_MATCH],
+        "requestBody": _body(
+            {
+                "type": "object",
+                "required": ["day", "start_time", "reason"],
+                "properties": {
+                    "day": {"type": "string", "format": "date"},
+                    "start_time": {"type": "string", "example": "14:00"},
+                    "reason": {"type": "string", "maxLength": 500},
+                },
+            },
+            {"day": "2026-12-08", "start_time": "14:00", "reason": "Hospital appointment"},
+        ),
+        "responses": _ok_example(BOOKING_SCHEMA, BOOKING_EXAMPLE),
+    }
+)
+@require(MANAGE_VISITS)
+def reschedule_visit(visit_id: uuid.UUID) -> Any:
+    visit = get_or_404(Visit, visit_id)
+    require_match(_booking(visit.id))
+    form = form_from_json(RescheduleForm, json_object())
+    services.reschedule(
+        g.agency, visit, day=form.day.data, start=form.start_time.data, reason=form.reason.data, by=g.api_user
+    )
+    return respond(_booking(visit.id))
+
+
+@bp.route("/visits/<uuid:visit_id>/cancel", methods=["POST"])
+@operation(
+    post={
+        "summary": "Cancel a visit with a reason (carer and client are told)",
+        "tags": ["visits"],
+        "parameters": [uuid_path("visit_id"), IF_MATCH],
+        "requestBody": _body(
+            {
+                "type": "object",
+                "required": ["reason"],
+                "properties": {"reason": {"type": "string", "maxLength": 500}},
+            },
+            {"reason": "The client is in hospital"},
+        ),
+        "responses": _ok_example(BOOKING_SCHEMA, {**BOOKING_EXAMPLE, "status": "cancelled"}),
+    }
+)
+@require(MANAGE_VISITS)
+def cancel_visit(visit_id: uuid.UUID) -> Any:
+    visit = get_or_404(Visit, visit_id)
+    require_match(_booking(visit.id))
+    form = form_from_json(ReasonForm, json_object())
+    services.cancel(g.agency, visit, reason=form.reason.data, by=g.api_user)
+    return respond(_booking(visit.id))

@@ -920,3 +920,52 @@ def day_visits(day: date, status: str | None) -> list[DayRow]:
     if status:
         stmt = stmt.where(Visit.status == status)
     return [DayRow(*row) for row in db.session.execute(stmt)]
+
+
+# -- the API's visit list ----------------------------------------------------------------
+
+
+def api_visits(
+    first: date | None,
+    last: date | None,
+    *,
+    staff_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
+    status: str | None = None,
+) -> Select[Any]:
+    """Visits with their client's and carer's names and the service's, by
+    local day range (inclusive), carer, client and status: one statement (the
+    API's paging orders it by start and id). Starts with (starts_at, id)."""
+    carer = aliased(User)
+    stmt = (
+        select(Visit.starts_at, Visit.id, Visit, Client.full_name, ServiceItem.name, carer.name)
+        .join(Client, and_(Client.tenant_id == Visit.tenant_id, Client.id == Visit.client_id))
+        .join(
+            ServiceItem,
+            and_(ServiceItem.tenant_id == Visit.tenant_id, ServiceItem.id == Visit.service_item_id),
+        )
+        .outerjoin(
+            StaffFile, and_(StaffFile.tenant_id == Visit.tenant_id, StaffFile.id == Visit.staff_file_id)
+        )
+        .outerjoin(
+            Membership,
+            and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
+        )
+        .outerjoin(carer, carer.id == Membership.user_id)
+    )
+    if first is not None:
+        stmt = stmt.where(Visit.local_day >= first)
+    if last is not None:
+        stmt = stmt.where(Visit.local_day <= last)
+    if staff_id is not None:
+        stmt = stmt.where(Visit.staff_file_id == staff_id)
+    if client_id is not None:
+        stmt = stmt.where(Visit.client_id == client_id)
+    if status:
+        stmt = stmt.where(Visit.status == status)
+    return stmt
+
+
+def api_visit(visit_id: uuid.UUID) -> Any | None:
+    """One visit as the API's list shows it, or None."""
+    return db.session.execute(api_visits(None, None).where(Visit.id == visit_id)).first()

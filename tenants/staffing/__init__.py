@@ -44,6 +44,7 @@ SUPERVISE_TEAMS = Permission(
 
 AREA = Area(
     "staffing",
+    api_label=_l("Staff files"),
     models=(".models",),
     blueprints=(".views",),
     routes=(".api",),

@@ -337,3 +337,14 @@ def staff_by_email_or_number(who: str) -> StaffFile | None:
         .where(or_(User.email == who.lower(), StaffFile.staff_number == who))
         .limit(1)
     )
+
+
+def api_staff_files(role: str | None, employed: bool | None, today: date) -> Select[Any]:
+    """The API's staff list: by role, and employed today or not."""
+    stmt = select(StaffFile)
+    if role:
+        stmt = stmt.where(StaffFile.staff_role == role)
+    if employed is not None:
+        on = StaffFile.employed_on(today)
+        stmt = stmt.where(on if employed else ~on)
+    return stmt

@@ -22,6 +22,7 @@ VIEW_TRAINING_RECORDS = Permission(
 
 AREA = Area(
     "training",
+    api_label=_l("Training"),
     models=(".models",),
     blueprints=(".views",),
     routes=(".api",),

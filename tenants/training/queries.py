@@ -269,3 +269,31 @@ def training_due(membership_id: uuid.UUID, today: date) -> list[Any]:
     )
     both = sessions.union_all(certificates).subquery()
     return list(db.session.execute(select(both).order_by(both.c.day).limit(DUE_ROWS)))
+
+
+def api_sessions(course_id: uuid.UUID | None, first: date | None, last: date | None) -> Select[Any]:
+    """Training sessions with their course's title, by date range and course
+    (the API's paged list; starts with (held_on, id))."""
+    stmt = select(TrainingSession.held_on, TrainingSession.id, TrainingSession, Course.title).join(
+        Course, and_(Course.tenant_id == TrainingSession.tenant_id, Course.id == TrainingSession.course_id)
+    )
+    if course_id is not None:
+        stmt = stmt.where(TrainingSession.course_id == course_id)
+    if first is not None:
+        stmt = stmt.where(TrainingSession.held_on >= first)
+    if last is not None:
+        stmt = stmt.where(TrainingSession.held_on <= last)
+    return stmt
+
+
+def enrolments_of(session_ids: list[uuid.UUID]) -> list[Enrolment]:
+    """The enrolments (and attendance) of these sessions, in one statement."""
+    if not session_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.session_id.in_(session_ids))
+            .order_by(Enrolment.created_at, Enrolment.id)
+        )
+    )

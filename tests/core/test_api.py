@@ -100,4 +100,12 @@ def test_openapi_document(client, app):
             assert path in documented, f"{rule.rule} is not in the OpenAPI document"
     for path, operations in doc["paths"].items():
         for op in operations.values():
-            assert "200" in op["responses"] and "401" in op["responses"], path
+            successes = [s for s in op["responses"] if s.startswith("2")]
+            assert successes and "401" in op["responses"], path
+            # every operation shows an example of its answer (and of its body)
+            for status in successes:
+                for content in op["responses"][status].get("content", {}).values():
+                    assert "example" in content, (path, status)
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                assert "example" in content, path
+            assert op["x-scopes"][0] in ("read", "write"), path

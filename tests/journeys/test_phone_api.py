@@ -166,6 +166,10 @@ def test_a_carer_checks_in_and_out_by_phone_and_the_client_rates_the_visit(stack
 
 # operation -> {role: status}; the roles not named may not use it and get the status under "other"
 STAFF_FILE = {"carer": 200, "coordinator": 200, "other": 404}  # coordinators have staff files, admins not
+OFFICE = {"admin": 200, "coordinator": 200, "other": 404}
+OFFICE_LIST = {"admin": 200, "coordinator": 200, "other": 403}
+NOT_NOW = {"admin": 422, "coordinator": 422, "other": 404}
+CHECKED_OUT = {"admin": 409, "coordinator": 409, "other": 404}
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/me"): {"admin": 200, "coordinator": 200, "carer": 200, "client": 200},
     ("GET", "/members/{member_id}"): {"admin": 200, "coordinator": 200, "other": 403},
@@ -187,7 +191,82 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/incidents"): {"admin": 200, "coordinator": 200, "carer": 200, "other": 403},
     # reported by the carer in the journey
     ("GET", "/incidents/{incident_id}"): {"admin": 200, "coordinator": 200, "carer": 200, "other": 404},
+    # the office's records: clients' files for those who manage cases
+    ("GET", "/clients"): OFFICE_LIST,
+    ("POST", "/clients"): {"admin": 201, "coordinator": 201, "other": 403},
+    ("GET", "/clients/{client_id}"): OFFICE,
+    ("PATCH", "/clients/{client_id}"): OFFICE,
+    ("POST", "/clients/{client_id}/cases"): {"admin": 422, "coordinator": 422, "other": 404},  # one is open
+    ("GET", "/cases"): OFFICE_LIST,
+    ("GET", "/cases/{case_id}"): OFFICE,
+    ("GET", "/cases/{case_id}/assessments"): OFFICE,
+    ("POST", "/cases/{case_id}/assessments"): {"admin": 201, "coordinator": 201, "other": 404},
+    # the admin starts the next version; the coordinator is told a draft exists
+    ("POST", "/cases/{case_id}/plans"): {"admin": 201, "coordinator": 422, "other": 404},
+    ("GET", "/plans"): OFFICE_LIST,
+    ("GET", "/plans/{plan_id}"): OFFICE,
+    # the active plan: no longer a draft
+    ("PATCH", "/plans/{plan_id}"): NOT_NOW,
+    ("POST", "/plans/{plan_id}/items"): NOT_NOW,
+    ("DELETE", "/plans/{plan_id}/items/{plan_item_id}"): NOT_NOW,
+    ("POST", "/plans/{plan_id}/submit"): NOT_NOW,
+    ("POST", "/plans/{plan_id}/approve"): NOT_NOW,
+    ("POST", "/plans/{plan_id}/activate"): NOT_NOW,
+    ("GET", "/visits"): OFFICE_LIST,
+    ("POST", "/visits"): {"admin": 201, "coordinator": 201, "other": 403},
+    ("GET", "/visits/{visit_id}/booking"): OFFICE,
+    # the journey's visit is checked out: nothing more to change
+    ("POST", "/visits/{visit_id}/assign"): CHECKED_OUT,
+    ("POST", "/visits/{visit_id}/reschedule"): CHECKED_OUT,
+    ("POST", "/visits/{visit_id}/cancel"): CHECKED_OUT,
+    ("GET", "/staff"): OFFICE_LIST,
+    ("GET", "/staff/{staff_id}"): OFFICE,
+    ("GET", "/staff/{staff_id}/certificates"): OFFICE,
+    ("GET", "/catalogue/items"): OFFICE_LIST,
+    ("GET", "/training/sessions"): OFFICE_LIST,
+    ("GET", "/quality/summaries"): OFFICE_LIST,
+    ("GET", "/invoices"): {"admin": 200, "other": 403},
+    ("GET", "/invoices/{care_invoice_id}"): {"admin": 200, "other": 404},
+    ("GET", "/timesheets"): OFFICE_LIST,
+    ("GET", "/timesheets/{timesheet_id}"): OFFICE,
+    ("GET", "/webhooks"): {"admin": 200, "other": 403},
+    ("POST", "/webhooks"): {"admin": 422, "other": 403},  # a loopback address: refused
+    ("GET", "/webhooks/{endpoint_id}/deliveries"): {"admin": 200, "other": 404},
 }
+
+
+OFFICE_IDS = (
+    "client_id",
+    "case_id",
+    "plan_id",
+    "plan_item_id",
+    "staff_id",
+    "endpoint_id",
+    "care_invoice_id",
+    "timesheet_id",
+)
+
+
+def office_ids(api, admin_token: str) -> dict[str, str]:
+    """Real ids of the office's records: an active plan with its case, client
+    and first service, a carer's staff file, the demo's webhook, invoice and timesheet."""
+    plan = api("GET", "/plans", admin_token, params={"status": "active", "limit": 1}).json()["items"][0]
+    case = api("GET", f"/cases/{plan['case_id']}", admin_token).json()
+    staff = api("GET", "/staff", admin_token, params={"staff_role": "carer", "limit": 1}).json()["items"][0]
+    endpoint = api("GET", "/webhooks", admin_token).json()["items"][0]
+    invoice = api("GET", "/invoices", admin_token).json()["invoices"][0]
+    timesheet = api("GET", "/timesheets", admin_token).json()["timesheets"][0]
+    return {
+        "care_invoice_id": invoice["id"],
+        "timesheet_id": timesheet["id"],
+        "client_id": case["client_id"],
+        "case_id": case["id"],
+        "plan_id": plan["id"],
+        "plan_item_id": plan["items"][0]["id"],
+        "service_item_id": plan["items"][0]["service_item_id"],
+        "staff_id": staff["id"],
+        "endpoint_id": endpoint["id"],
+    }
 
 
 def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[str, Any]:
@@ -198,7 +277,9 @@ def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[s
         "feedback_id": world["feedback_id"],
         "member_id": world["member_id"],
         "incident_id": world["incident_id"],
+        **{k: world[k] for k in OFFICE_IDS},
     }
+    today = datetime.now(LONDON).date()
     bodies = {
         "/visits/{visit_id}/check-in": {},
         "/visits/{visit_id}/check-out": {"checklist": [], "what_was_done": "Again"},
@@ -217,6 +298,39 @@ def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[s
             "place": "Office",
             "description": f"The lights went out, told by the {role}.",
         },
+        "/clients": {"full_name": f"Added by the {role}", "consent_services": True},
+        "/clients/{client_id}": {"phone": "020 7946 0123"},
+        "/clients/{client_id}/cases": {"intake_channel": "phone"},
+        "/cases/{case_id}/assessments": {
+            "method": "interview",
+            "assessed_on": today.isoformat(),
+            **{
+                f"{d}_level": 2
+                for d in ("physical", "psychological", "social", "family_network", "quality_of_life")
+            },
+        },
+        "/plans/{plan_id}": {"goals": "Stay at home safely"},
+        "/plans/{plan_id}/items": {
+            "service_item_id": world["service_item_id"],
+            "weekdays": [2],
+            "start_time": "10:00",
+            "duration_minutes": 30,
+        },
+        "/visits": {
+            "client_id": world["client_id"],
+            "service_item_id": world["service_item_id"],
+            "day": (today + timedelta(days=3)).isoformat(),
+            "start_time": "15:00",
+            "duration_minutes": 30,
+        },
+        "/visits/{visit_id}/assign": {"staff_id": world["staff_id"]},
+        "/visits/{visit_id}/reschedule": {
+            "day": (today + timedelta(days=4)).isoformat(),
+            "start_time": "11:00",
+            "reason": "Moved",
+        },
+        "/visits/{visit_id}/cancel": {"reason": "Not needed"},
+        "/webhooks": {"url": "http://127.0.0.1:9/hook", "events": ["visit.missed"]},
         "/feedback/{feedback_id}/transition": {
             "to_status": "investigating" if role == "admin" else "responded",
             "response": "Looked into it with the team.",
@@ -224,7 +338,7 @@ def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[s
     }
     return {
         "path_parameters": {k: v for k, v in params.items() if "{" + k + "}" in path},
-        "body": bodies.get(path) if method == "POST" else None,
+        "body": bodies.get(path) if method in ("POST", "PATCH") else None,
     }
 
 
@@ -235,6 +349,7 @@ def test_every_operation_answers_each_role_as_documented(stack: Stack, api):
         test_a_carer_checks_in_and_out_by_phone_and_the_client_rates_the_visit(stack, api)
     assert "visit_id" in stack.world and "feedback_id" in stack.world and "incident_id" in stack.world
     tokens = {role: token(stack, role) for role in ROLES}
+    stack.world.update(office_ids(api, tokens["admin"]))
     me = api("GET", "/me", tokens["carer"]).json()
     stack.world["member_id"] = next(
         m["membership_id"] for m in me["memberships"] if m["agency"]["slug"] == SLUG

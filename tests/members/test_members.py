@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from saas import db
@@ -170,7 +172,20 @@ def test_api_tokens_page(client, factory):
     agency = factory.agency()
     carer, membership = factory.member(agency, Role.CARER)
     login(client, carer)
-    created = client.post(f"/a/{agency.slug}/tokens", data={"name": "my phone"})
+    # nothing ticked: refused next to the field, nothing made
+    refused = client.post(f"/a/{agency.slug}/tokens", data={"name": "my phone"})
+    assert (
+        "Choose at least one of read and write." in refused.text
+        and 'data-testid="new-token"' not in refused.text
+    )
+    # as the page comes, every box ticked
+    page = client.get(f"/a/{agency.slug}/tokens")
+    ticked = {
+        "kinds": ["read", "write"],
+        "areas": re.findall(r'name="areas"[^>]*value="([a-z]+)"', page.text),
+    }
+    assert "scheduling" in ticked["areas"] and "checked" in page.text
+    created = client.post(f"/a/{agency.slug}/tokens", data={"name": "my phone", **ticked})
     token = created.text.split('data-testid="new-token">')[1].split("<")[0]
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     with db.tenant_scope(agency.id):

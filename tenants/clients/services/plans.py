@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from saas import audit, db
 from saas.models import Agency, User
 from saas.settings import agency_setting
+from saas.signals import announce
 from tenants.catalogue.models import ServiceItem
 from tenants.clients.errors import ClientError
 from tenants.clients.models import Case, CaseStatus, PlanStatus, ServicePlan, ServicePlanItem
@@ -198,6 +199,9 @@ def approve_plan(agency: Agency, plan: ServicePlan, case: Case, *, by: User, rol
     plan.approved_by_user_id = by.id
     plan.approved_at = db.utcnow()
     audit.record("plan.approved", case.number, version=plan.version)
+    announce(
+        "plan.approved", plan.id, case_id=str(case.id), client_id=str(case.client_id), version=plan.version
+    )
 
 
 def return_plan(plan: ServicePlan, case: Case, *, by: User, note: str) -> None:

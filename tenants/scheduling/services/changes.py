@@ -16,6 +16,7 @@ from saas import audit, db, mail
 from saas.models import Agency, Membership, Role, User
 from saas.notifications.reminders import Due, recipients, send_now
 from saas.settings import settings_of
+from saas.signals import announce
 from tenants.clients.models import Client, PortalLink
 from tenants.scheduling.errors import VisitError
 from tenants.scheduling.models import CancellationRequest, ServiceRecord, Visit, VisitStatus
@@ -199,6 +200,14 @@ def check_in(
         outside=visit.checkin_outside_radius,
         **({"lapsed": [r.code for r in lapsed]} if lapsed else {}),
     )
+    announce(
+        "visit.checked_in",
+        visit.id,
+        client_id=str(visit.client_id),
+        staff_id=str(visit.staff_file_id) if visit.staff_file_id else None,
+        checked_in_at=visit.checked_in_at.isoformat() if visit.checked_in_at else None,
+        outside_radius=visit.checkin_outside_radius,
+    )
     return [r.message() for r in lapsed]
 
 
@@ -377,8 +386,17 @@ def flag_late_and_missed(agency: Agency, now: datetime | None = None) -> tuple[i
         update(Visit)
         .where(Visit.status == VisitStatus.SCHEDULED, Visit.checked_in_at.is_(None), Visit.ends_at < now)
         .values(status=VisitStatus.MISSED, missed_flagged_at=now)
-    ).rowcount
-    return late or 0, missed or 0
+        .returning(Visit.id, Visit.client_id, Visit.staff_file_id, Visit.starts_at)
+    ).all()
+    for visit_id, client_id, staff_id, starts_at in missed:
+        announce(
+            "visit.missed",
+            visit_id,
+            client_id=str(client_id),
+            staff_id=str(staff_id) if staff_id else None,
+            starts_at=starts_at.isoformat(),
+        )
+    return late or 0, len(missed)
 
 
 def resolve_attention(visit: Visit) -> ServiceRecord | None:
