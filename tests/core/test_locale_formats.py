@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
-
 from saas import db
 from saas.i18n import full_locale, timezone_region
 from saas.models import Role, User
