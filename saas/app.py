@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from saas import areas, db, jobs, lifecycle
 from saas import mail as _mail  # noqa: F401 - registers the mail jobs
+from saas.audit_labels import action_label
 from saas.auth import sessions as _sessions  # noqa: F401 - registers the user loader
 from saas.auth.forms import CsrfOnly
 from saas.auth.views import landing_url, require_two_factor_guard
@@ -148,7 +149,7 @@ def _register_lifecycle(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response
 
-    app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
+    app.jinja_env.globals.update(role_label=role_label, status_label=status_label, audit_action=action_label)
     app.jinja_env.globals["agency_nav"] = lambda agency, role: areas.nav_entries(agency, role, CORE_NAV)
     app.jinja_env.globals["menu_links"] = menu_links_for(app.jinja_env.globals["agency_nav"])
     app.jinja_env.globals["agency_setting"] = agency_setting  # {{ agency_setting(agency, "key") }}
