@@ -25,6 +25,7 @@ from saas.i18n import (
     current_locale,
     format_day,
     format_month,
+    language_label,
     role_label,
     select_locale,
     select_timezone,
@@ -149,7 +150,12 @@ def _register_lifecycle(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response
 
-    app.jinja_env.globals.update(role_label=role_label, status_label=status_label, audit_action=action_label)
+    app.jinja_env.globals.update(
+        role_label=role_label,
+        status_label=status_label,
+        audit_action=action_label,
+        language_label=language_label,
+    )
     app.jinja_env.globals["agency_nav"] = lambda agency, role: areas.nav_entries(agency, role, CORE_NAV)
     app.jinja_env.globals["menu_links"] = menu_links_for(app.jinja_env.globals["agency_nav"])
     app.jinja_env.globals["agency_setting"] = agency_setting  # {{ agency_setting(agency, "key") }}

@@ -22,7 +22,7 @@ from flask_babel import get_locale
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
-from saas.fields import LOCALE_CODES
+from saas.fields import LOCALE_CODES, LOCALES
 
 # Browsers say zh-CN, zh-Hans, zh; all of them mean our Simplified Chinese.
 _BROWSER_TAGS = {"en": "en", "zh_CN": "zh_CN", "zh": "zh_CN", "zh_Hans": "zh_CN", "zh_Hans_CN": "zh_CN"}
@@ -177,6 +177,11 @@ def status_label(status: str) -> str:
 
     labels = {"active": _("Active"), "suspended": _("Suspended")}
     return labels.get(status, status)
+
+
+def language_label(code: str) -> str:
+    """A language as the picker names it (in itself: "English", "简体中文")."""
+    return dict(LOCALES).get(code, code)
 
 
 def format_month(month: date, skeleton: str = "yMMMM") -> str:

@@ -188,7 +188,10 @@ def seed_agency(agency: Agency) -> None:
         db.session.add(course)
         db.session.flush()
         session = TrainingSession(
-            course_id=course.id, held_on=today - timedelta(days=380), trainer="Demo trainer", capacity=30
+            course_id=course.id,
+            held_on=today - timedelta(days=380),
+            trainer="周敏" if language == "zh" else "Grace Holloway",
+            capacity=30,
         )
         db.session.add(session)
         db.session.flush()

@@ -146,9 +146,7 @@ def transcript(staff: StaffFile, today: date | None = None) -> Transcript:
         for type_id in required:
             row = held_types.get(type_id)
             if row is None:
-                due.append(
-                    _("A %(type)s certificate, which your role requires.", type=names.get(type_id, "?"))
-                )
+                due.append(_("A certificate your role requires: %(type)s.", type=names.get(type_id, "?")))
             elif row.status == "expired":
                 due.append(_("Renew your %(type)s certificate: it has expired.", type=row.type_name))
     for row in held_types.values():

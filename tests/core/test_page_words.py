@@ -56,6 +56,9 @@ NAMES = {
     "UTF-8",
     "YYYY-MM-DD",
     "xlsx",
+    "PNG",
+    "JPEG",
+    "MB",
 }
 # what a select of time zones lists: identifiers, the same in every language
 ZONES = frozenset(available_timezones())
@@ -63,7 +66,7 @@ ZONES = frozenset(available_timezones())
 ZONE = re.compile(r"\b[A-Z][A-Za-z_]+/[A-Za-z_/-]+\b")
 # references with digits (a staff number DEMO-001, a case number, a secret key)
 REFERENCE = re.compile(r"\b[\w-]*\d[\w-]*\b")
-SEPARATORS = re.compile(r"\s*[·,;:：，、()（）]\s*")
+SEPARATORS = re.compile(r"\s*[·,;:：，、]\s*")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 URL = re.compile(r"https?://\S+|/a/[\w/-]+|otpauth://\S+")
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
@@ -71,33 +74,52 @@ DOTTED = re.compile(r"\b[a-z][a-z_]*\.[a-z][a-z_]*(?:\.[a-z_]+)*\b")
 ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ -][A-Za-z][A-Za-z'’]*)*")
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
 class _Text(HTMLParser):
     """The words a reader sees: text outside scripts and styles, the labels
-    of controls (aria-label, title, placeholder, alt, a button's value),
-    and each text node on its own (a code alone in a cell is a code shown)."""
+    of controls (aria-label, title, placeholder, alt), and each text node on
+    its own (a code alone in a cell is a code shown). What a page marks as
+    not for translation (`translate="no"`: a file's column names) or as in
+    another language (`lang="en"` beside the Chinese of a bilingual survey)
+    is left out, as a translator would leave it."""
 
-    def __init__(self) -> None:
+    def __init__(self, chinese: bool) -> None:
         super().__init__()
         self.nodes: list[str] = []
         self.links: list[str] = []
-        self._skip = 0
+        self._open: list[tuple[str, bool]] = []
+        self._chinese = chinese
+
+    @property
+    def _skipping(self) -> bool:
+        return any(skip for _tag, skip in self._open)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        if tag in ("script", "style", "pre", "svg"):
-            self._skip += 1
         if tag == "a" and found.get("href"):
             self.links.append(found["href"] or "")
-        for name in ("aria-label", "title", "placeholder", "alt"):
-            if found.get(name):
-                self.nodes.append(found[name] or "")
+        lang = (found.get("lang") or "").lower()
+        skip = (
+            tag in ("script", "style", "pre", "svg")
+            or found.get("translate") == "no"
+            or (self._chinese and lang.startswith("en"))
+        )
+        if tag not in VOID:
+            self._open.append((tag, skip))
+        if not (skip or self._skipping):
+            for name in ("aria-label", "title", "placeholder", "alt"):
+                if found.get(name):
+                    self.nodes.append(found[name] or "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "pre", "svg") and self._skip:
-            self._skip -= 1
+        while self._open:
+            if self._open.pop()[0] == tag:
+                break
 
     def handle_data(self, data: str) -> None:
-        if not self._skip and data.strip():
+        if not self._skipping and data.strip():
             self.nodes.append(data.strip())
 
 
@@ -145,7 +167,7 @@ def _shape(path: str) -> str:
     return re.sub(r"\d{4}-\d{2}(-\d{2})?", "<date>", UUID.sub("<id>", path))
 
 
-def _walk(http, start: list[str], allowed_prefixes: tuple[str, ...], headers: dict[str, str]):
+def _walk(http, start: list[str], allowed_prefixes: tuple[str, ...], headers: dict[str, str], chinese: bool):
     """(path, problems) of every page reached from `start` by links."""
     seen_paths: set[str] = set()
     shapes: dict[str, int] = {}
@@ -162,7 +184,7 @@ def _walk(http, start: list[str], allowed_prefixes: tuple[str, ...], headers: di
         response = http.get(path, headers=headers)
         if response.status_code != 200 or not response.content_type.startswith("text/html"):
             continue
-        parser = _Text()
+        parser = _Text(chinese)
         parser.feed(response.text)
         yield path, parser.nodes
         for href in parser.links:
@@ -185,10 +207,11 @@ def seeded(app, dbconn):
 
 def _demo_names(slug: str) -> set[str]:
     """Names the demo gave its people and clients (data, not words to translate)."""
+    from billing.models import Plan
     from saas.models import Agency
     from tenants.clients.models import Client
 
-    names = set(db.session.scalars(select(User.name)))
+    names = set(db.session.scalars(select(User.name))) | set(db.session.scalars(select(Plan.name)))
     agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
     with db.tenant_scope(agency.id):
         names |= set(db.session.scalars(select(Client.full_name)))
@@ -206,10 +229,31 @@ def test_no_raw_code_or_untranslated_word_on_any_page(seeded, slug, chinese, who
     allowed = _demo_names(slug) if chinese else set()
     problems: dict[str, list[str]] = {}
     pages = 0
-    for path, nodes in _walk(http, [f"/a/{slug}/", "/account"], (f"/a/{slug}/", "/account"), headers):
+    where = (f"/a/{slug}/", "/account")
+    for path, nodes in _walk(http, list(where), where, headers, chinese):
         pages += 1
         found = _problems(nodes, chinese, codes, allowed)
         if found:
             problems[path] = sorted(set(found))
     assert pages >= (3 if who == "client1" else 8), f"only {pages} pages reached"
+    assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
+
+
+@pytest.mark.parametrize("chinese", [False, True])
+def test_no_raw_code_or_untranslated_word_in_the_operators_console(seeded, chinese):
+    codes = _codes()
+    user = db.session.scalar(select(User).where(User.email == demo.OPERATOR_EMAIL))
+    http = seeded.test_client()
+    login(http, user)
+    headers = {"Accept-Language": "zh-CN" if chinese else "en-GB"}
+    allowed = _demo_names("kangning") | _demo_names("sunrise") if chinese else set()
+    problems: dict[str, list[str]] = {}
+    pages = 0
+    where = ("/operator/", "/account")
+    for path, nodes in _walk(http, list(where), where, headers, chinese):
+        pages += 1
+        found = _problems(nodes, chinese, codes, allowed)
+        if found:
+            problems[path] = sorted(set(found))
+    assert pages >= 5, f"only {pages} pages reached"
     assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
