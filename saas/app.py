@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from saas import areas, db, jobs, lifecycle
-from saas import mail as _mail  # noqa: F401 - registers the mail jobs
+from saas import mail as _mail  # registers the mail jobs; its labels serve the outbox
 from saas.audit_labels import action_label
 from saas.auth import sessions as _sessions  # noqa: F401 - registers the user loader
 from saas.auth.forms import CsrfOnly
@@ -155,6 +155,7 @@ def _register_lifecycle(app: Flask) -> None:
         status_label=status_label,
         audit_action=action_label,
         language_label=language_label,
+        mail_status=_mail.STATUSES,
     )
     app.jinja_env.globals["agency_nav"] = lambda agency, role: areas.nav_entries(agency, role, CORE_NAV)
     app.jinja_env.globals["menu_links"] = menu_links_for(app.jinja_env.globals["agency_nav"])

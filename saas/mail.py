@@ -23,13 +23,26 @@ from email.utils import parseaddr
 from urllib.parse import unquote, urlparse
 
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from saas import db
 from saas.i18n import agency_language
 from saas.jobs import enqueue, job, periodic
+from saas.labels import Labels
 from saas.models import Agency, MailMessage
+
+# what each delivery state reads as on the operators' outbox
+STATUSES = Labels(
+    {
+        "queued": _l("Waiting to be sent"),
+        "sent": _l("Sent"),
+        "kept": _l("Kept here (no mail server)"),
+        "failed": _l("Not delivered"),
+    },
+    fallback=_l("Unknown"),
+)
 
 LINK = re.compile(r"https?://", re.IGNORECASE)
 # retries end within the hour (saas.jobs.RETRY); operators may retry a failed

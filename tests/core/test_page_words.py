@@ -59,7 +59,10 @@ NAMES = {
     "PNG",
     "JPEG",
     "MB",
+    "Sentry",
 }
+# acronyms (currencies GBP, EUR, CNY; file kinds) read the same in Chinese
+ACRONYM = re.compile(r"\b[A-Z]{2,5}\b")
 # what a select of time zones lists: identifiers, the same in every language
 ZONES = frozenset(available_timezones())
 # time zone names as written in a select or a sentence
@@ -102,7 +105,7 @@ class _Text(HTMLParser):
             self.links.append(found["href"] or "")
         lang = (found.get("lang") or "").lower()
         skip = (
-            tag in ("script", "style", "pre", "svg")
+            tag in ("script", "style", "pre", "svg", "textarea")
             or found.get("translate") == "no"
             or (self._chinese and lang.startswith("en"))
         )
@@ -147,6 +150,8 @@ def _problems(text_nodes: list[str], chinese: bool, codes: set[str], allowed: se
         for name in sorted(allowed | NAMES, key=len, reverse=True):
             clean = clean.replace(name, " ")
         clean = REFERENCE.sub(" ", clean)
+        if chinese:
+            clean = ACRONYM.sub(" ", clean)
         shown = [piece for piece in SEPARATORS.split(node) if piece in codes]
         if shown:
             found += [f"code shown as stored: {piece!r} in {node[:80]!r}" for piece in shown]
