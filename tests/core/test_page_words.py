@@ -262,3 +262,30 @@ def test_no_raw_code_or_untranslated_word_in_the_operators_console(seeded, chine
             problems[path] = sorted(set(found))
     assert pages >= 5, f"only {pages} pages reached"
     assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
+
+
+def test_no_raw_code_or_untranslated_word_in_the_demos_emails(seeded):
+    """Every email the demo sent (complaints to the head, rating links, low
+    ratings, reminders...) in its reader's language, codes never shown."""
+    from saas.models import MailMessage
+    from tests.factories import run_jobs
+
+    with seeded.app_context():
+        run_jobs()
+    codes = _codes()
+    problems = {}
+    mails = db.session.scalars(select(MailMessage)).all()
+    kinds = set()
+    for mail in mails:
+        chinese = mail.to_address.endswith("@kangning.example")
+        allowed = _demo_names("kangning") | {"康宁居家养老服务中心"} if chinese else set()
+        lines = [mail.subject, *(line.strip() for line in mail.body.splitlines() if line.strip())]
+        found = _problems(lines, chinese, codes, allowed)
+        if found:
+            problems[f"{mail.kind} to {mail.to_address}"] = sorted(set(found))
+        kinds.add((mail.kind, chinese))
+        if mail.kind == "quality.summary" and chinese:
+            # the month as the page writes it ("2026年11月"), not "十一月 2026"
+            assert re.search(r"\d{4}年\d{1,2}月", mail.subject), mail.subject
+    assert any(chinese for _kind, chinese in kinds) and any(not chinese for _kind, chinese in kinds), kinds
+    assert not problems, "\n".join(f"{what}: {found}" for what, found in problems.items())
