@@ -46,7 +46,8 @@ def select_locale() -> str:
 def _request_language_and_region() -> tuple[str, str | None]:
     agency = g.get("agency")
     agency_pair = agency_language_and_region(agency) if agency is not None else None
-    if agency_pair is not None and g.get("membership") is not None:
+    if agency_pair is not None and g.get("membership") is not None and g.get("api_user") is None:
+        # a page's reader (an API call carries no session to remember it in)
         _remember_agency(agency_pair)
     elif agency_pair is None:
         kept = session.get(AGENCY_KEY)
