@@ -1,7 +1,7 @@
 """users.region: the country whose way of writing dates and numbers a person prefers
 
 Revision ID: f2a7c4e9d1b3
-Revises: f1a2c3d4e5b6
+Revises: b5866dfcc73f
 Create Date: 2026-12-05 19:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f2a7c4e9d1b3"
-down_revision: str | None = "f1a2c3d4e5b6"
+down_revision: str | None = "b5866dfcc73f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
