@@ -60,9 +60,12 @@ NAMES = {
     "JPEG",
     "MB",
     "Sentry",
+    "e.g.",
+    "i.e.",
 }
-# acronyms (currencies GBP, EUR, CNY; file kinds) read the same in Chinese
-ACRONYM = re.compile(r"\b[A-Z]{2,5}\b")
+# acronyms and a file's codes in capitals (currencies GBP, EUR, CNY; file kinds;
+# payroll codes VISIT, TRAVEL) read the same in Chinese
+ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 # what a select of time zones lists: identifiers, the same in every language
 ZONES = frozenset(available_timezones())
 # time zone names as written in a select or a sentence
