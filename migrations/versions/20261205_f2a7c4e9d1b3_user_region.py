@@ -1,7 +1,7 @@
 """users.region: the country whose way of writing dates and numbers a person prefers
 
 Revision ID: f2a7c4e9d1b3
-Revises: b5866dfcc73f
+Revises: b7d2c4e9f1a3
 Create Date: 2026-12-05 19:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f2a7c4e9d1b3"
-down_revision: str | None = "b5866dfcc73f"
+down_revision: str | None = "b7d2c4e9f1a3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
