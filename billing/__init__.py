@@ -3,7 +3,9 @@ agency billing life cycle, data exports, purges and operator impersonation."""
 
 from __future__ import annotations
 
-from saas.areas import Area, Periodic
+from flask_babel import lazy_gettext as _l
+
+from saas.areas import Area, NavEntry, Periodic
 from saas.models import Role
 from saas.permissions import Permission
 
@@ -33,4 +35,5 @@ AREA = Area(
     samples=("tests.billing.samples_billing",),
     demo=".demo.seed",
     permissions=(MANAGE_BILLING, EXPORT_AGENCY_DATA),
+    nav=(NavEntry("billing.index", _l("Billing"), MANAGE_BILLING, 920, settings=True),),
 )

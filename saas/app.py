@@ -13,7 +13,8 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from saas import areas, db, jobs, lifecycle
-from saas import mail as _mail  # noqa: F401 - registers the mail jobs
+from saas import mail as _mail  # registers the mail jobs; its labels serve the outbox
+from saas.audit_labels import action_label
 from saas.auth import sessions as _sessions  # noqa: F401 - registers the user loader
 from saas.auth.forms import CsrfOnly
 from saas.auth.views import landing_url, require_two_factor_guard
@@ -24,6 +25,7 @@ from saas.i18n import (
     current_locale,
     format_day,
     format_month,
+    language_label,
     role_label,
     select_locale,
     select_timezone,
@@ -148,7 +150,13 @@ def _register_lifecycle(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response
 
-    app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
+    app.jinja_env.globals.update(
+        role_label=role_label,
+        status_label=status_label,
+        audit_action=action_label,
+        language_label=language_label,
+        mail_status=_mail.STATUSES,
+    )
     app.jinja_env.globals["agency_nav"] = lambda agency, role: areas.nav_entries(agency, role, CORE_NAV)
     app.jinja_env.globals["menu_links"] = menu_links_for(app.jinja_env.globals["agency_nav"])
     app.jinja_env.globals["agency_setting"] = agency_setting  # {{ agency_setting(agency, "key") }}

@@ -60,7 +60,8 @@ class NavEntry:
     `saas.permissions.Permission` its page requires (`role in roles` either
     way); `shown`, when given, decides per agency and role (a setting turning
     a page on); `tab` puts it in the phone's tab bar, with `icon`
-    (templates/_icons.html)."""
+    (templates/_icons.html); `settings` files it under the sidebar's settings
+    and administration (as is any entry needing MANAGE_SETTINGS)."""
 
     endpoint: str
     label: Any  # flask_babel.LazyString
@@ -70,6 +71,7 @@ class NavEntry:
     # its place in the phone's tab bar (the first few of a role's menu with one), and the tab's icon
     tab: int | None = None
     icon: str = ""
+    settings: bool = False
 
 
 @dataclass(frozen=True)

@@ -32,13 +32,35 @@ def database_is_empty() -> bool:
 TWO_FACTOR_ROLES = (Role.ADMIN, Role.COORDINATOR)
 
 
+# a Chinese agency's people have Chinese names (names are data, shown untranslated)
+CHINESE_NAMES = {
+    "admin": "李静",
+    "coordinator": "张伟",
+    "carer": ["王芳", "刘洋", "陈丽"],
+    "client": ["王秀英", "李建国", "张桂兰", "刘志强", "陈淑珍"],
+}
+
+
 def _people(slug: str) -> list[tuple[str, str, Role]]:
+    chinese = any(s == slug and locale == "zh_CN" for s, _n, _tz, locale in DEMO_AGENCIES)
+
+    def name(role: str, english: str, i: int = 0) -> str:
+        if not chinese:
+            return english
+        found = CHINESE_NAMES[role]
+        return found if isinstance(found, str) else found[(i - 1) % len(found)]
+
     people = [
-        (f"admin@{slug}.example", "Admin", Role.ADMIN),
-        (f"coordinator@{slug}.example", "Coordinator", Role.COORDINATOR),
+        (f"admin@{slug}.example", name("admin", "Admin"), Role.ADMIN),
+        (f"coordinator@{slug}.example", name("coordinator", "Coordinator"), Role.COORDINATOR),
     ]
-    people += [(f"carer{i}@{slug}.example", f"Carer {i}", Role.CARER) for i in range(1, CARERS + 1)]
-    people += [(f"client{i}@{slug}.example", f"Client {i}", Role.CLIENT) for i in range(1, CLIENTS + 1)]
+    people += [
+        (f"carer{i}@{slug}.example", name("carer", f"Carer {i}", i), Role.CARER) for i in range(1, CARERS + 1)
+    ]
+    people += [
+        (f"client{i}@{slug}.example", name("client", f"Client {i}", i), Role.CLIENT)
+        for i in range(1, CLIENTS + 1)
+    ]
     return people
 
 

@@ -9,11 +9,18 @@ from typing import Any
 
 
 class Labels:
-    """`Labels({"done": _l("Built")})("done")` is "Built" in the current language."""
+    """`Labels({"done": _l("Built")})("done")` is "Built" in the current language.
+    With a `fallback`, a code nobody labelled reads as the fallback, not itself."""
 
-    def __init__(self, labels: Mapping[str, Any]) -> None:
+    def __init__(self, labels: Mapping[str, Any], fallback: Any = None) -> None:
         self._labels = dict(labels)
+        self._fallback = fallback
 
     def __call__(self, code: str) -> str:
         label = self._labels.get(code)
-        return code if label is None else str(label)
+        if label is None:
+            return code if self._fallback is None else str(self._fallback)
+        return str(label)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._labels

@@ -23,13 +23,26 @@ from email.utils import parseaddr
 from urllib.parse import unquote, urlparse
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from saas import db
+from saas.i18n import agency_language
 from saas.jobs import enqueue, job, periodic
-from saas.models import MailMessage
+from saas.labels import Labels
+from saas.models import Agency, MailMessage
+
+# what each delivery state reads as on the operators' outbox
+STATUSES = Labels(
+    {
+        "queued": _l("Waiting to be sent"),
+        "sent": _l("Sent"),
+        "kept": _l("Kept here (no mail server)"),
+        "failed": _l("Not delivered"),
+    },
+    fallback=_l("Unknown"),
+)
 
 LINK = re.compile(r"https?://", re.IGNORECASE)
 # retries end within the hour (saas.jobs.RETRY); operators may retry a failed
@@ -54,7 +67,9 @@ def send(
     With a dedupe key the same message is queued at most once, ever. Returns
     the message id, or None when the dedupe key had already been used.
     """
-    with force_locale(locale):
+    # in the recipient's language, written as their agency writes dates and numbers
+    agency = db.session.get(Agency, agency_id) if agency_id is not None else None
+    with agency_language(locale, agency):
         rendered = render_template(f"mail/{template}.txt", **context).strip("\n")
     subject, _, body = rendered.partition("\n")
     message_id = db.new_id()

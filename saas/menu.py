@@ -21,7 +21,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from saas.i18n import current_locale
-from saas.permissions import MANAGE_SETTINGS, can
+from saas.permissions import MANAGE_SETTINGS
 
 MENUS_KEPT = 8192  # kinds of reader x sections per process (agencies x roles x languages met lately)
 TABS = 4  # links in the phone's tab bar, "More" (the whole menu) aside
@@ -100,19 +100,13 @@ def agency_menu(agency: Any, role: str, entries: list[Any]) -> Menu:
                 entry.endpoint,
                 url_for(entry.endpoint),
                 str(entry.label),
-                settings=entry.roles is MANAGE_SETTINGS,
+                settings=entry.settings or entry.roles is MANAGE_SETTINGS,
                 tab=getattr(entry, "tab", None),
                 icon=getattr(entry, "icon", "") or "",
             )
         )
-    if can("VIEW_MEMBERS"):
-        links.append(MenuLink("members.index", url_for("members.index"), _("Members"), settings=True))
-    if can("READ_AUDIT_LOG"):
-        links.append(
-            MenuLink("members.audit_log", url_for("members.audit_log"), _("Audit log"), settings=True)
-        )
-    if can("MANAGE_BILLING"):
-        links.append(MenuLink("billing.index", url_for("billing.index"), _("Billing"), settings=True))
+    # members, the audit log and billing are entries of their areas,
+    # each with the permission its page requires
     return Menu(tuple(links))
 
 

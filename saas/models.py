@@ -123,6 +123,8 @@ class User(UserMixin, Base):
     totp_secret_sealed: Mapped[str | None] = mapped_column("totp_secret", Text)
     totp_last_counter: Mapped[int | None] = mapped_column(Integer)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # how dates and numbers are written for them (a country code); None: the agency's
+    region: Mapped[str | None] = mapped_column(String(2))
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -88,7 +88,20 @@ USE_PORTAL = Permission(
     (Role.CLIENT,),
 )
 
-CORE: tuple[Permission, ...] = (VIEW_MEMBERS, MANAGE_MEMBERS, READ_AUDIT_LOG, MANAGE_SETTINGS, USE_PORTAL)
+USE_API_TOKENS = Permission(
+    "USE_API_TOKENS",
+    "Make and revoke one's own API tokens, for the phone app and the agency's own scripts",
+    (Role.ADMIN, Role.COORDINATOR, Role.CARER),
+)
+
+CORE: tuple[Permission, ...] = (
+    VIEW_MEMBERS,
+    MANAGE_MEMBERS,
+    READ_AUDIT_LOG,
+    MANAGE_SETTINGS,
+    USE_PORTAL,
+    USE_API_TOKENS,
+)
 
 
 @functools.cache

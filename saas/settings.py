@@ -44,6 +44,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from saas import areas, audit, db
 from saas.errors import DomainError
+from saas.i18n import region_choices
 from saas.models import Agency
 
 if TYPE_CHECKING:
@@ -362,6 +363,16 @@ class SettingsError(DomainError):
 # -- the core's own settings -------------------------------------------------------------------
 
 CORE: tuple[Setting, ...] = (
+    # how dates, times and numbers are written (the language stays the agency's)
+    Setting(
+        "region",
+        Kind.CHOICE,
+        "auto",
+        _l("Write dates, times and numbers as in"),
+        choices=(("auto", _l("The country of the agency's time zone")), *region_choices()),
+        page="reminders",
+        section=_l("Dates and numbers"),
+    ),
     Setting(
         "digest_time",
         Kind.TIME,

@@ -188,7 +188,10 @@ def seed_agency(agency: Agency) -> None:
         db.session.add(course)
         db.session.flush()
         session = TrainingSession(
-            course_id=course.id, held_on=today - timedelta(days=380), trainer="Demo trainer", capacity=30
+            course_id=course.id,
+            held_on=today - timedelta(days=380),
+            trainer="周敏" if language == "zh" else "Grace Holloway",
+            capacity=30,
         )
         db.session.add(session)
         db.session.flush()
@@ -213,7 +216,10 @@ def seed_agency(agency: Agency) -> None:
         db.session.add(refresher)
         db.session.flush()
         upcoming = TrainingSession(
-            course_id=refresher.id, held_on=today + timedelta(days=12), trainer="Demo trainer", capacity=20
+            course_id=refresher.id,
+            held_on=today + timedelta(days=12),
+            trainer="周敏" if language == "zh" else "Grace Holloway",
+            capacity=20,
         )
         db.session.add(upcoming)
         db.session.flush()

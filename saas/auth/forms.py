@@ -8,6 +8,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from saas.fields import LOCALES, StrongPassword, lowercase, strip
+from saas.i18n import region_choices
 
 
 class LoginForm(FlaskForm):
@@ -67,6 +68,10 @@ class ChangePasswordForm(NewPasswordForm):
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
     locale = SelectField(_l("Language"), choices=[("", _l("As my agency or browser"))] + list(LOCALES))
+    region = SelectField(
+        _l("Dates and numbers written as in"),
+        choices=[("", _l("As my agency"))] + region_choices(),
+    )
 
 
 class LanguageForm(FlaskForm):

@@ -42,7 +42,10 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 
 def qr_svg(uri: str) -> str:
-    return segno.make(uri, error="m").svg_inline(scale=5, dark="#111", light="#fff")
+    """The code as a scalable SVG: a viewBox and no fixed size, so the page's
+    stylesheet sizes it whole (a fixed-size one cut to fit lost its corner
+    squares and could not be scanned), with the quiet zone scanners need."""
+    return segno.make(uri, error="m").svg_inline(omitsize=True, border=4, dark="#111", light="#fff")
 
 
 def matching_counter(secret: str, code: str, *, at: float | None = None) -> int | None:

@@ -266,9 +266,11 @@ def account() -> Any:
     form = ProfileForm(obj=current_user)
     if request.method == "GET":
         form.locale.data = current_user.locale or ""
+        form.region.data = current_user.region or ""
     if form.validate_on_submit():
         current_user.name = form.name.data
         current_user.locale = form.locale.data or None
+        current_user.region = form.region.data or None
         if form.locale.data:
             session["locale"] = form.locale.data
         else:

@@ -45,12 +45,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from saas import db, mail
 from saas.fields import LOCALE_CODES
+from saas.i18n import agency_language
 from saas.jobs import relay_after_commit
 from saas.models import Agency, Membership, Role, User
 from saas.notifications import kinds
@@ -284,7 +284,7 @@ def _notify(
             in_app, email = channels(kind, prefs.get((membership_id, due.kind)))
             if not (in_app or email):
                 continue
-            with force_locale(person.locale):
+            with agency_language(person.locale, agency):
                 title = kind.title(due.params)[:300]
                 body = kind.body(due.params)
             state, deliver_after = EmailState.NONE, now

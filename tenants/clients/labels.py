@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
-from flask_babel import pgettext
+from flask_babel import ngettext, pgettext
 
 from tenants.clients.forms import (
+    channel_choices,
     economic_choices,
     family_choices,
+    follow_up_method_choices,
     health_choices,
+    method_choices,
     psychological_choices,
 )
+
+_PLAN_ACTIVE = re.compile(r"plan v(\d+) active")
+_REOPENED = re.compile(r"re-opened after follow-up (\S+)")
+_AFTER = re.compile(r"(\d+)([dwm])")
 
 
 def case_status_label(status: str) -> str:
@@ -59,8 +68,56 @@ def classification_text(client: object) -> str:
     return ", ".join(parts) or "—"
 
 
+def channel_label(code: str) -> str:
+    """How a case came in (phone, walk-in, online, referral)."""
+    return str(dict(channel_choices()).get(code, code))
+
+
+def assessment_method_label(code: str) -> str:
+    return str(dict(method_choices()).get(code, code))
+
+
+def follow_up_method_label(code: str) -> str:
+    return str(dict(follow_up_method_choices()).get(code, code))
+
+
+def follow_up_label(label: str) -> str:
+    """When a follow-up falls after closure: "1w" is "1 week after closure"."""
+    found = _AFTER.fullmatch(label or "")
+    if found is None:
+        return label
+    n, unit = int(found.group(1)), found.group(2)
+    if unit == "d":
+        return ngettext("%(num)d day after closure", "%(num)d days after closure", n)
+    if unit == "w":
+        return ngettext("%(num)d week after closure", "%(num)d weeks after closure", n)
+    return ngettext("%(num)d month after closure", "%(num)d months after closure", n)
+
+
+def transition_note(note: str) -> str:
+    """A case history note in the reader's language: the notes the services
+    write (stored as these English phrases, in old rows too) are translated;
+    one a person typed (a closing reason) is shown as typed."""
+    if note == "assessment recorded":
+        return _("Needs assessment recorded")
+    if note == "plan drafted":
+        return _("Service plan drafted")
+    found = _PLAN_ACTIVE.fullmatch(note)
+    if found:
+        return _("Service plan version %(v)s made active", v=found.group(1))
+    found = _REOPENED.fullmatch(note)
+    if found:
+        return _("Re-opened after the follow-up %(when)s", when=follow_up_label(found.group(1)))
+    return note
+
+
 def register(bp: object) -> None:
     for fn in (
+        channel_label,
+        assessment_method_label,
+        follow_up_method_label,
+        follow_up_label,
+        transition_note,
         case_status_label,
         plan_status_label,
         age_group_label,

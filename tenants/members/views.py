@@ -12,7 +12,7 @@ from saas.auth.services import invite, is_being_sent
 from saas.lifecycle import attempt
 from saas.models import ApiToken, Invitation, Membership
 from saas.pagination import paginate
-from saas.permissions import MANAGE_MEMBERS, READ_AUDIT_LOG, VIEW_MEMBERS, require
+from saas.permissions import MANAGE_MEMBERS, READ_AUDIT_LOG, USE_API_TOKENS, VIEW_MEMBERS, require
 from saas.settings import agency_setting, update_settings
 from saas.tenancy import CARERS_TWO_FACTOR, current_agency, current_membership, get_or_404
 from tenants.members import queries, services
@@ -138,6 +138,7 @@ def audit_log() -> Any:
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
+@require(USE_API_TOKENS)
 def tokens() -> Any:
     membership = current_membership()
     form = NewTokenForm()

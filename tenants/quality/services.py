@@ -9,7 +9,6 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text, update
@@ -17,6 +16,7 @@ from sqlalchemy.dialects.postgresql import Insert, insert
 
 from billing.lifecycle import external_url
 from saas import audit, db, mail
+from saas.i18n import agency_language
 from saas.jobs import enqueue, enqueue_many
 from saas.models import Agency, Membership, Role, User
 from saas.signals import announce
@@ -323,7 +323,7 @@ def send_summary(agency: Agency, summary: QualitySummary) -> int:
     link = external_url("quality.show", slug=agency.slug, summary_id=summary.id)
     sent = 0
     for email, locale in _admins():
-        with force_locale(locale or agency.locale):
+        with agency_language(locale, agency):
             lines = key_lines(summary.figures)
         if mail.send(
             email,

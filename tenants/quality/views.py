@@ -8,11 +8,12 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
+from saas.i18n import agency_language
 from saas.labels import Labels
 from saas.lifecycle import attempt
 from saas.links import UrlPattern
@@ -203,7 +204,7 @@ def public(month: str) -> Any:
     found = publishing.published(day) if day is not None else None
     if found is None:
         abort(404)
-    with force_locale(agency.locale):
+    with agency_language(agency.locale, agency):
         return render_template(
             "quality/public.html",
             agency=agency,

@@ -144,6 +144,14 @@ class Visit(TenantScoped, Base):
         ),
     )
 
+    def still_to_plan(self, now: datetime) -> bool:
+        """Whether it can still be given to a carer, moved or cancelled: booked,
+        not started and not over. A past visit shows its record instead."""
+        return self.status == VisitStatus.SCHEDULED and self.checked_in_at is None and self.ends_at > now
+
+    def is_past(self, now: datetime) -> bool:
+        return self.ends_at <= now
+
 
 class AssignmentOverride(TenantScoped, Base):
     """A visit given to a worker despite refusals someone allowed to override

@@ -639,12 +639,12 @@ class AtRiskRow:
     def reason(self) -> str:
         if self.code == "certificate_expired":
             return _(
-                "Their %(type)s certificate expires before the visit (%(date)s).",
+                "A certificate expires before the visit (%(date)s): %(type)s.",
                 type=self.type_name,
                 date=format_date(self.expired_on, "medium") if self.expired_on else "",
             )
         if self.code == "certificate_missing":
-            return _("No valid %(type)s certificate on the day of the visit.", type=self.type_name)
+            return _("No valid certificate on the day of the visit: %(type)s.", type=self.type_name)
         return _(
             "%(hours)s of the %(required)s hours of pre-service training done.",
             hours=f"{(self.hours or Decimal(0)).normalize():f}",

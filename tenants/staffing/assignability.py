@@ -71,12 +71,12 @@ class Reason:
                 required=_hours(self.required),
             )
         if self.kind == "certificate_missing" and self.by_role:
-            return _("No valid %(type)s certificate, which their role requires.", type=self.type_name)
+            return _("Missing a certificate their role requires: %(type)s.", type=self.type_name)
         if self.kind == "certificate_missing":
-            return _("No valid %(type)s certificate, which this work requires.", type=self.type_name)
+            return _("Missing a certificate this work requires: %(type)s.", type=self.type_name)
         if self.kind == "certificate_expired":
             return _(
-                "Their %(type)s certificate expired on %(date)s.",
+                "Certificate expired on %(date)s: %(type)s.",
                 type=self.type_name,
                 date=format_date(self.expired_on, "medium") if self.expired_on else "",
             )

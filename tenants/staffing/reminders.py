@@ -76,7 +76,7 @@ CERTIFICATE_EXPIRING = register(
         name="certificate.expiring",
         label=_l("Certificates expiring soon"),
         title=lambda p: _(
-            "%(staff)s's %(type)s certificate expires on %(date)s",
+            "Certificate of %(staff)s expires on %(date)s: %(type)s",
             staff=p["staff"],
             type=p["type"],
             date=date_param(p["date"]),
@@ -91,7 +91,7 @@ CERTIFICATE_EXPIRED = register(
         name="certificate.expired",
         label=_l("Certificates expired"),
         title=lambda p: _(
-            "%(staff)s's %(type)s certificate expired on %(date)s",
+            "Certificate of %(staff)s expired on %(date)s: %(type)s",
             staff=p["staff"],
             type=p["type"],
             date=date_param(p["date"]),

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from flask_babel import force_locale
 
 from saas.errors import error_message
 from saas.fields import LOCALE_CODES
+from saas.i18n import agency_language
 from saas.lifecycle import mark_refused
 from saas.links import personal_link_page
 from tenants.surveys import services
@@ -19,7 +19,7 @@ bp = Blueprint("survey_link", __name__)
 
 
 def _state_page(opened: services.Opened, state: str, locale: str) -> Any:
-    with force_locale(locale):
+    with agency_language(locale, opened.agency):
         return render_template(
             "surveys/link_state.html", agency=opened.agency, campaign=opened.campaign, state=state
         ), 200 if state == "answered" else 410
@@ -46,14 +46,14 @@ def answer(token: str) -> Any:
             except SurveyError as exc:
                 mark_refused()  # the page says why (answered once already: with 200)
                 return _state_page(opened, exc.code.removeprefix("link_"), locale)
-            with force_locale(locale):
+            with agency_language(locale, opened.agency):
                 return render_template("surveys/thanks.html", agency=opened.agency)
         # nothing was written (and the 422 keeps nothing); no rollback, which would
         # expire the questions and reload them one by one while the page is drawn
-        with force_locale(locale):
+        with agency_language(locale, opened.agency):
             errors = {qid: error_message(SurveyError(code)) for qid, code in codes.items()}
         status = 422
-    with force_locale(locale):
+    with agency_language(locale, opened.agency):
         return render_template(
             "surveys/answer.html",
             agency=opened.agency,

@@ -146,16 +146,14 @@ def transcript(staff: StaffFile, today: date | None = None) -> Transcript:
         for type_id in required:
             row = held_types.get(type_id)
             if row is None:
-                due.append(
-                    _("A %(type)s certificate, which your role requires.", type=names.get(type_id, "?"))
-                )
+                due.append(_("A certificate your role requires: %(type)s.", type=names.get(type_id, "?")))
             elif row.status == "expired":
-                due.append(_("Renew your %(type)s certificate: it has expired.", type=row.type_name))
+                due.append(_("Renew this certificate, which has expired: %(type)s.", type=row.type_name))
     for row in held_types.values():
         if row.status == "expiring":
             due.append(
                 _(
-                    "Your %(type)s certificate expires on %(date)s.",
+                    "Your certificate expires on %(date)s: %(type)s.",
                     type=row.type_name,
                     date=format_date(row.certificate.expires_on, "medium"),
                 )

@@ -62,10 +62,16 @@ def test_intake_to_approved_plan_to_visits(page: Page, make, live_server):
     expect(page.get_by_test_id("needs-contact")).to_have_count(0)
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.get_by_test_id("plan-status")).to_have_text("Submitted")
+    # the author may not approve their own plan: no Approve button, and the page says why
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(page.get_by_test_id("approval-refusal")).to_have_text(
+        "A plan must be approved by someone other than its author."
+    )
 
     approver = page.context.browser.new_context(base_url=live_server).new_page()
     sign_in(approver, admin.email, totp_secret=TOTP_SECRET)
     approver.goto(plan_url)
+    expect(approver.get_by_test_id("approval-refusal")).to_have_count(0)
     approver.get_by_role("button", name="Approve").click()
     approver.get_by_role("button", name="Make active").click()
     expect(approver.get_by_test_id("plan-status")).to_have_text("Active")

@@ -59,7 +59,7 @@ def test_admin_adds_a_carer_who_becomes_assignable(page, make, live_app, live_se
     expect(box.locator("li")).to_have_text(
         [
             "0 of the 8 hours of pre-service training done.",
-            "No valid First aid certificate, which their role requires.",
+            "Missing a certificate their role requires: First aid.",
         ]
     )
 

@@ -707,6 +707,7 @@ def test_agency_reminder_settings_are_validated(client, factory):
         "certificate_reminder_days": "30, 90，7",
         "plan_review_reminder_days": "10",
         "return_visit_due_day": "5",
+        "region": "GB",
     }
     bad = client.post(url, data={**good, "reminder_evening_time": "7pm"})
     assert bad.status_code == 422 and "Write a time as HH:MM" in bad.text
@@ -716,6 +717,8 @@ def test_agency_reminder_settings_are_validated(client, factory):
     assert client.post(url, data=good).status_code == 302
     assert agency_settings(care)["reminder_evening_time"] == "19:15"
     assert agency_settings(care)["no_check_in_minutes"] == 20
+    assert agency_settings(care)["region"] == "GB"
+    assert client.post(url, data={**good, "region": "XX"}).status_code == 422
     for field, value in (
         ("certificate_reminder_days", "60, -1"),
         ("certificate_reminder_days", "1,2,3,4,5,6"),

@@ -89,3 +89,35 @@ def test_an_api_route_requires_its_permission(client, factory):
     # a member through the API: refused with 403 although the route names an object, as it always was
     assert client.get(f"/api/v1/members/{coordinator_m.id}", headers=bearer(carer)).status_code == 403
     assert client.get(f"/api/v1/members/{carer_m.id}", headers=bearer(coordinator)).status_code == 200
+
+
+def test_every_menu_entry_opens_for_the_role_it_is_shown_to(client, factory):
+    """A menu entry carries its page's permission: each role's menu holds only
+    pages that open for it (no "API tokens" for a client, who has no use for
+    them), and those it holds all do."""
+    import re
+
+    from flask import url_for
+
+    from saas.app import CORE_NAV
+
+    agency = factory.agency()
+    for role in Role:
+        user, _membership = factory.member(agency, role)
+        reader = client.application.test_client()
+        login(reader, user)
+        home = reader.get(f"/a/{agency.slug}/")
+        assert home.status_code == 200
+        with client.application.test_request_context():
+            entries = areas.nav_entries(agency, role.value, CORE_NAV)
+            urls = {e.endpoint: url_for(e.endpoint, slug=agency.slug) for e in entries}
+        links = set(re.findall(r'href="([^"]+)"', home.text))
+        for endpoint, url in urls.items():
+            assert url in links, f"{role}: {endpoint} not in the menu"
+            assert reader.get(url).status_code == 200, f"{role}: {endpoint} is in the menu but refused"
+        tokens = f"/a/{agency.slug}/tokens"
+        if role == Role.CLIENT:
+            assert tokens not in links and "API tokens" not in home.text
+            assert reader.get(tokens).status_code == 403
+        else:
+            assert tokens in links

@@ -484,7 +484,7 @@ def test_certificate_thresholds_once_each_and_only_the_most_urgent_after_a_gap(a
         midnight(LONDON, date(2027, 3, 2))
     ]
     titles = {r.title for r in told(world.agency, "certificate.expiring")}
-    assert titles == {"Casey Carer's First aid certificate expires on Mar 1, 2027"}
+    assert titles == {"Certificate of Casey Carer expires on 1 Mar 2027: First aid"}
 
 
 def test_renewed_or_left_staff_certificates_are_not_reminded(app, factory, dbconn):
@@ -626,7 +626,7 @@ def test_due_in_24_hours_once_to_managers_with_the_local_deadline(app, factory, 
         rows = told(world.agency, "feedback.due_soon")
         assert roles_told(world, rows) == ("admin", "coordinator")
         assert {r.due_at for r in rows} == {deadline - timedelta(hours=24)}
-        local = "Feb 1, 2027 04:00" if tz == SHANGHAI else "Jan 31, 2027 20:00"
+        local = "1 Feb 2027 04:00" if tz == SHANGHAI else "31 Jan 2027 20:00"
         assert {r.title for r in rows} == {f"Complaint to answer by {local}"}
         assert "Nobody came" not in " ".join(r.title for r in rows), "no description in reminders"
 
@@ -668,7 +668,7 @@ def test_overdue_escalates_to_the_agency_head_through_the_centre_mandatory(app, 
     rows = told(world.agency, "feedback.overdue")
     assert roles_told(world, rows) == ("admin",)
     assert [r.due_at for r in rows] == [deadline]
-    assert rows[0].title == "Overdue: Complaint not answered by Feb 1, 2027 04:00"
+    assert rows[0].title == "Overdue: Complaint not answered by 1 Feb 2027 04:00"
     with db.tenant_scope(world.agency.id):
         escalated = db.session.scalar(
             select(FeedbackItem.escalated_at)
@@ -802,4 +802,4 @@ def test_opinion_box_missed_day_is_due_at_the_agency_reminder_hour(app, factory,
     rows = occurrences(world.agency, "outreach.box_missed")
     assert [r.due_at for r in rows] == [eight + timedelta(days=n) for n in range(3)]
     titles = {r.title for r in told(world.agency, "outreach.box_missed")}
-    assert "Opinion box at Lobby not logged on Feb 1, 2027" in titles
+    assert "Opinion box at Lobby not logged on 1 Feb 2027" in titles

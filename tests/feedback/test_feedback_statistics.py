@@ -609,7 +609,7 @@ def test_a_bad_range_is_refused_next_to_the_field(world, client, query, message)
     assert re.search(r'<p class="error" id="(start|end)-error">' + re.escape(message), page.text), page.text[
         :3000
     ]
-    assert "From Nov 1, 2026 to Nov 30, 2026" in page.text, "the default range is shown meanwhile"
+    assert "From 1 Nov 2026 to 30 Nov 2026" in page.text, "the default range is shown meanwhile"
 
 
 # -- the page -----------------------------------------------------------------------------------
@@ -707,12 +707,13 @@ def test_page_shows_every_figure_and_the_chart(world, client, app):
     for m, name in names.items():  # every point of every line is the independent query's mean
         points = [c.find(f"{SVG}title").text for c in series[name].iter(f"{SVG}circle")]
         assert points == [
-            f"{name}, {month.month}/{month.year}: {row[f'{m}_mean']:.2f}"
+            # a UK agency: months as en_GB writes them (06/2026)
+            f"{name}, {month.month:02d}/{month.year}: {row[f'{m}_mean']:.2f}"
             for month, row in sorted(trend.items())
             if row[f"{m}_mean"] is not None
         ]
     unrated = add_months(date(2026, 11, 1), UNRATED_MONTH)
-    assert not any(f"{unrated.month}/{unrated.year}:" in p for p in points), (
+    assert not any(f"{unrated.month:02d}/{unrated.year}:" in p for p in points), (
         "a month without ratings is a gap"
     )
     # the gap splits the line: two runs, two paths

@@ -165,7 +165,10 @@ def test_agency_audit_log_page(client, factory):
     factory.invitation(agency, f"{unique('a')}@example.net", by=admin)
     login(client, admin)
     page = client.get(f"/a/{agency.slug}/audit")
-    assert "member.invited" in page.text and admin.email in page.text
+    assert 'data-action="member.invited">Member invited<' in page.text and admin.email in page.text
+    # the action in the reader's language, never its code
+    client.post("/language", data={"locale": "zh_CN"})
+    assert 'data-action="member.invited">已邀请成员<' in client.get(f"/a/{agency.slug}/audit").text
 
 
 def test_api_tokens_page(client, factory):

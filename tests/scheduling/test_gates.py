@@ -344,8 +344,11 @@ def test_visits_whose_carer_lapses_are_listed_and_the_carer_warned_at_check_in(c
         login(client, world.coordinator)
         board = client.get(f"/a/{world.agency.slug}/visits")
         assert board.status_code == 200 and "Visits at risk" in board.text
-        assert "Ned Never" in board.text and "No valid First aid certificate" in board.text
-        assert "Their First aid certificate expires before the visit" in board.text
+        assert (
+            "Ned Never" in board.text
+            and "No valid certificate on the day of the visit: First aid." in board.text
+        )
+        assert "A certificate expires before the visit" in board.text
 
     # Ned checks in all the same: warned, not refused
     with time_machine.travel(visits[3].starts_at - timedelta(minutes=5), tick=False):

@@ -609,9 +609,7 @@ def test_each_reason_not_to_assign(app, factory, agency):
     assert result.reason_codes == ["pre_service_hours", f"certificate_missing:{type_id}"]
     with wf.in_agency(app, agency):
         assert result.reasons[0].message() == "0 of the 40 hours of pre-service training done."
-        assert (
-            result.reasons[1].message() == "No valid Care certificate certificate, which their role requires."
-        )
+        assert result.reasons[1].message() == "Missing a certificate their role requires: Care certificate."
 
     # 39.5 hours are not 40
     course_id = wf.course(app, agency, hours="39.5")
@@ -641,9 +639,7 @@ def test_each_reason_not_to_assign(app, factory, agency):
     result = fit(app, agency, staff_id, require=[other])
     assert result.reason_codes == [f"certificate_missing:{other}"]
     with wf.in_agency(app, agency):
-        assert (
-            result.reasons[0].message() == "No valid Manual handling certificate, which this work requires."
-        )
+        assert result.reasons[0].message() == "Missing a certificate this work requires: Manual handling."
 
     # employment: ended, not started (the staff file changed through update_staff)
     wf.change_staff(app, agency, staff_id, employment_end=TODAY)

@@ -278,8 +278,8 @@ def test_transcript_and_my_training(client, app, factory, agency):
         assert t.due == [
             "10 more hours of pre-service training.",
             "15 more hours of role training by the end of 2026.",
-            "A Care certificate certificate, which your role requires.",
-            "Your Food hygiene certificate expires on Jul 1, 2026.",
+            "A certificate your role requires: Care certificate.",
+            "Your certificate expires on 1 Jul 2026: Food hygiene.",
         ]
         login(client, carer)
         page = client.get(f"/a/{agency.slug}/my/training")

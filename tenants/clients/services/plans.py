@@ -185,16 +185,24 @@ def submit_plan(plan: ServicePlan, case: Case, *, by: User | None, agency: Agenc
     audit.record("plan.submitted", case.number, version=plan.version)
 
 
-def approve_plan(agency: Agency, plan: ServicePlan, case: Case, *, by: User, role: str) -> None:
-    """Approval by someone other than the author, with a role the agency allows."""
+def approval_refusal(agency: Agency, plan: ServicePlan, *, by: User, role: str) -> str | None:
+    """Why `by` may not approve the plan now (an error code), or None: the
+    page offers Approve only where this is None."""
     if plan.status != PlanStatus.SUBMITTED:
-        raise ClientError("not_submitted")
-    allowed = agency_setting(agency, "plan_approver_roles")
-    if role not in allowed:
-        raise ClientError("approver_role")
+        return "not_submitted"
+    if role not in agency_setting(agency, "plan_approver_roles"):
+        return "approver_role"
     if plan.author_user_id == by.id or str(by.id) in (plan.editor_user_ids or []):
         # the author, and anyone who changed or submitted this version
-        raise ClientError("approver_is_author")
+        return "approver_is_author"
+    return None
+
+
+def approve_plan(agency: Agency, plan: ServicePlan, case: Case, *, by: User, role: str) -> None:
+    """Approval by someone other than the author, with a role the agency allows."""
+    refusal = approval_refusal(agency, plan, by=by, role=role)
+    if refusal is not None:
+        raise ClientError(refusal)
     plan.status = PlanStatus.APPROVED
     plan.approved_by_user_id = by.id
     plan.approved_at = db.utcnow()

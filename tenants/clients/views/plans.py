@@ -11,11 +11,13 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from billing.lifecycle import require_can_grow
+from saas.errors import error_message
 from saas.lifecycle import attempt, keep
 from saas.permissions import require
 from saas.settings import agency_setting
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients import MANAGE_CASES, queries, services
+from tenants.clients.errors import ClientError
 from tenants.clients.forms import PlanForm, PlanItemForm
 from tenants.clients.models import ServicePlan, ServicePlanItem
 from tenants.clients.services import activate_plan, approve_plan, return_plan, submit_plan
@@ -35,7 +37,16 @@ def _plan_context(plan: ServicePlan) -> dict[str, Any]:
         "needs_contact": plan.status == "draft"
         and agency_setting(current_agency(), "plan_needs_emergency_contact")
         and not services.has_emergency_contact(client.id),
+        # Approve is offered only to whoever may approve; others are told why not
+        "approval_refusal": _approval_refusal(plan),
     }
+
+
+def _approval_refusal(plan: ServicePlan) -> str | None:
+    if plan.status != "submitted":
+        return None
+    code = services.approval_refusal(current_agency(), plan, by=current_user, role=g_role())
+    return error_message(ClientError(code)) if code else None
 
 
 def _plan_forms(plan: ServicePlan) -> tuple[Any, Any]:

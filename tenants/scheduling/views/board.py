@@ -17,7 +17,7 @@ from saas.permissions import can, require
 from saas.tenancy import current_agency, current_membership, get_or_404
 from tenants.clients.models import Client, ServicePlan
 from tenants.clients.services import emergency_contacts_of, high_risks
-from tenants.scheduling import MANAGE_VISITS, queries, services
+from tenants.scheduling import MANAGE_VISITS, RECORD_VISITS, queries, services
 from tenants.scheduling.forms import (
     AssignForm,
     BulkAssignForm,
@@ -29,7 +29,7 @@ from tenants.scheduling.forms import (
 from tenants.scheduling.labels import visit_status_label
 from tenants.scheduling.models import Visit, VisitStatus
 from tenants.scheduling.services import AssignmentRefused
-from tenants.scheduling.views.blueprint import bp, local, visit_for_user
+from tenants.scheduling.views.blueprint import bp, local, my_staff_id, visit_for_user
 from tenants.staffing.errors import Invalid
 
 
@@ -74,6 +74,11 @@ def _sheet_context(visit: Visit) -> dict[str, Any]:
         "starts": local(agency, visit.starts_at),
         "ends": local(agency, visit.ends_at),
         "local": lambda m: local(agency, m),
+        "past": visit.is_past(db.utcnow()),
+        # check-in and check-out are the assigned carer's own (the service refuses anyone else)
+        "mine": visit.staff_file_id is not None
+        and can(RECORD_VISITS)
+        and visit.staff_file_id == my_staff_id(),
     }
 
 
@@ -81,7 +86,7 @@ def _sheet_context(visit: Visit) -> dict[str, Any]:
 def visit(visit_id: uuid.UUID) -> Any:
     visit = visit_for_user(visit_id)
     context = _sheet_context(visit)
-    if can(MANAGE_VISITS):
+    if can(MANAGE_VISITS) and visit.still_to_plan(db.utcnow()):
         assign_form = AssignForm()
         assign_form.staff_id.choices = queries.carer_choices()
         context.update(
