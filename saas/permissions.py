@@ -90,8 +90,9 @@ USE_PORTAL = Permission(
 
 USE_API_TOKENS = Permission(
     "USE_API_TOKENS",
-    "Make and revoke one's own API tokens, for the phone app and the agency's own scripts",
-    (Role.ADMIN, Role.COORDINATOR, Role.CARER),
+    "Make and revoke one's own API tokens, for the phone app and the agency's own scripts "
+    "(a client's or family's app reads their visits and rates them through the API)",
+    (Role.ADMIN, Role.COORDINATOR, Role.CARER, Role.CLIENT),
 )
 
 CORE: tuple[Permission, ...] = (
