@@ -104,10 +104,22 @@ def assert_demo_quality_areas():
         agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
         today = agency.today()
         with db.tenant_scope(agency.id):
-            past = list(db.session.scalars(select(Visit).where(Visit.local_day < today)))
+            week = today - timedelta(days=7)
+            past = list(
+                db.session.scalars(select(Visit).where(Visit.local_day < today, Visit.local_day >= week))
+            )
             assert len(past) == 6 and all(v.status == "completed" and v.checked_out_at for v in past)
-            assert all(today - timedelta(days=7) <= v.local_day for v in past), "in the past week"
-            assert db.session.scalar(select(func.count()).select_from(ServiceRecord)) == 6
+            records = (
+                select(func.count())
+                .select_from(ServiceRecord)
+                .join(Visit, Visit.id == ServiceRecord.visit_id)
+            )
+            assert db.session.scalar(records.where(Visit.local_day >= week, Visit.local_day < today)) == 6
+            # before that week, the back office's month of delivered visits (and one cancelled late)
+            earlier = list(db.session.scalars(select(Visit).where(Visit.local_day < week)))
+            assert earlier and all(
+                (v.status == "completed" and v.checked_out_at) or v.status == "cancelled" for v in earlier
+            )
             ratings = list(db.session.scalars(select(VisitRating)))
             assert len(ratings) == 5 and {r.channel for r in ratings} == {"portal", "phone"}
             low = [
