@@ -24,7 +24,7 @@ def test_operator_creates_an_agency_and_its_admin_is_invited(page, new_context, 
 
     sign_in(page, operator.email, totp_secret=TOTP_SECRET)
     expect(page).to_have_url(f"{live_server}/operator/")
-    expect(page.get_by_role("heading", name="Agencies")).to_be_visible()
+    expect(page.get_by_role("heading", name="Agencies", exact=True)).to_be_visible()
 
     page.get_by_role("link", name="New agency").click()
     expect(page.get_by_role("heading", name="New agency")).to_be_visible()

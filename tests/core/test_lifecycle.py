@@ -120,7 +120,9 @@ def test_a_domain_error_in_the_api_is_its_error_document_and_keeps_nothing(clien
     monkeypatch.setattr(saas.api.views, "memberships_of", renames_then_refuses)
     response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 422
-    assert response.json == {"error": {"status": 422, "message": "This change is not allowed."}}
+    assert response.mimetype == "application/problem+json"
+    assert response.json["status"] == 422 and response.json["detail"] == "This change is not allowed."
+    assert response.json["error"] == {"status": 422, "message": "This change is not allowed."}
     assert db.session.get(User, user_id).name == "Test Person"
 
 
