@@ -122,9 +122,9 @@ def test_operator_onboards_an_agency_whose_admin_accepts_and_approves_a_plan(sta
     cora.submit("/submit")
     assert by_testid(cora.page.text, "plan-status") == "Submitted"
 
-    # its author may not approve it; the admin does, and makes it active
-    cora.submit("/approve")
-    assert "A plan must be approved by someone other than its author." in cora.flashes()
+    # its author is not offered Approve, and is told why; the admin approves and makes it active
+    assert "/approve" not in cora.page.text
+    assert "someone other than its author" in by_testid(cora.page.text, "approval-refusal")
     assert by_testid(cora.page.text, "plan-status") == "Submitted"
     ada.get(plan_url)
     ada.submit("/approve")
