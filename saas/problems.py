@@ -32,7 +32,8 @@ def problem(
         "detail": detail,
         "field": field,
         "errors": listed,
-        "error": {"status": status, "message": detail},
+        # the phone apps' shape, with the refused field's name when there is one
+        "error": {"status": status, "message": detail, **({"field": field} if field else {})},
         **(extra or {}),
     }
     response = Response(json.dumps(document), status=status, mimetype=MEDIA_TYPE)
@@ -64,7 +65,11 @@ SCHEMA: dict[str, Any] = {
         "error": {
             "type": "object",
             "required": ["status", "message"],
-            "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+            "properties": {
+                "status": {"type": "integer"},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+            },
         },
     },
 }
