@@ -77,7 +77,7 @@ def test_the_head_adds_a_webhook_reads_its_log_and_redelivers(new_context, make,
         phone.goto(f"/a/{agency.slug}/webhooks")
         phone.screenshot(path=str(tmp_path / "webhooks-zh-phone.png"), full_page=True)
         assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        expect(phone.get_by_role("heading", name="添加 Webhook")).to_be_visible()
+        expect(phone.get_by_role("heading", name="添加网络回调")).to_be_visible()
         phone.get_by_role("link", name=receiver.url).first.click()
         expect(phone.get_by_role("heading", name="投递记录")).to_be_visible()
         expect(phone.get_by_test_id("delivery-row")).to_contain_text("已完成")

@@ -221,7 +221,7 @@ def test_the_pages_in_both_languages(client, factory, dbconn, receiver):
         db.session.commit()
     chinese = client.get(f"/a/{agency.slug}/webhooks")
     assert chinese.status_code == 200 and receiver.url in chinese.text
-    assert "添加 Webhook" in chinese.text and "Add a webhook" not in chinese.text
+    assert "添加网络回调" in chinese.text and "Add a webhook" not in chinese.text
 
 
 def test_only_operators_allow_private_addresses(client, factory, dbconn):
