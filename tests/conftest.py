@@ -198,7 +198,7 @@ def migrated(services: dict[str, object]) -> str:
     command.upgrade(cfg, "heads")  # test_schema insists on one head; this keeps other tests running meanwhile
     if os.environ.get("TEST_CITUS_URL"):
         distribute_on_citus(str(services["database_url"]))
-        remember_seeded_tables(str(services["database_url"]))
+    remember_seeded_tables(str(services["database_url"]))
     return str(services["database_url"])
 
 

@@ -13,10 +13,11 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -176,9 +177,19 @@ def _staff_week() -> Select[Any]:
     return _week(bindparam("staff_id"))
 
 
-@cache
 def _bounds(agency: Agency, first: date, last: date) -> dict[str, datetime]:
-    return {"lo": services.at_local(agency, first, "00:00"), "hi": services.at_local(agency, last, "00:00")}
+    return _zone_bounds(services.tz_of(agency), first, last)
+
+
+# keyed by the zone, not the agency: each request loads its own Agency object,
+# which would make every request a new entry
+@lru_cache(maxsize=1024)
+def _zone_bounds(zone: ZoneInfo, first: date, last: date) -> dict[str, datetime]:
+    midnight = time(0, 0)
+    return {
+        "lo": datetime.combine(first, midnight, tzinfo=zone).astimezone(UTC),
+        "hi": datetime.combine(last, midnight, tzinfo=zone).astimezone(UTC),
+    }
 
 
 def week_statement(agency: Agency, membership_id: uuid.UUID, first: date, last: date) -> Select[Any]:

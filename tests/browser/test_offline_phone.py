@@ -129,6 +129,9 @@ def test_offline_visit_is_queued_and_sent_exactly_once(phone: Page, make, live_s
     phone.get_by_label("Where it happened").fill("Bathroom")
     phone.get_by_label("Describe what happened").fill("Slipped getting out of the bath; no injury.")
     phone.get_by_role("button", name="Send the report").click()
+    # the form goes back to the visit once queued: wait for that navigation, or the
+    # next goto races it (ERR_ABORTED)
+    expect(phone).to_have_url(re.compile(rf"/visits/{visit_id}$"))
     expect(phone.get_by_test_id("queue-badge")).to_have_text("Waiting to send (3)")
 
     # the second visit: checked in offline, but the office gave it to another carer meanwhile

@@ -16,6 +16,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from saas import db, demo
 from saas.config import ROOT
 from saas.models import User
+from tests.conftest import empty_tables
 from tests.factories import login
 
 AXE = ROOT / "static" / "vendor" / "axe.min.js"
@@ -61,13 +62,16 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
 
 
 @pytest.fixture(scope="module")
-def demo_platform(live_app) -> Iterator[None]:
+def demo_platform(live_app, migrated) -> Iterator[None]:
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `python -m saas.vendor --dev`", pytrace=False)
     with live_app.app_context():
         demo.seed(force=True)
         db.session.remove()
     yield
+    # committed for the live server: emptied again, or the tests after these on
+    # this worker would find the demo agencies there before they seed their own
+    empty_tables(migrated)
 
 
 def signed_in(context: BrowserContext, live_app, live_server: str, email: str) -> None:
