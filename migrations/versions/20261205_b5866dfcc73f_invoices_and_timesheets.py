@@ -28,9 +28,12 @@ TABLES = (
 )
 
 # An issued invoice (or credit note) and its lines never change: the app
-# cannot update them, nor add, change or remove a line (adding one to an
-# issued invoice fails on the foreign key to its `open` flag, or here). Removing them is left
+# cannot update them, nor add, change or remove a line. Removing them is left
 # to the purge of a closed agency (its whole data, once every retention ended).
+# A line's trigger reads its invoice by (tenant_id, id): on Citus that is the
+# colocated shard on the same node (a foreign key that cascades an `open` flag
+# into the lines would be simpler, but Citus refuses ON UPDATE CASCADE on a key
+# that holds the distribution column). FOR SHARE waits for an issue under way.
 IMMUTABLE = """
 CREATE OR REPLACE FUNCTION care_invoice_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -45,22 +48,18 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION care_invoice_line_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  agency uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.tenant_id ELSE NEW.tenant_id END;
+  invoice uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.invoice_id ELSE NEW.invoice_id END;
+  invoice_status text;
 BEGIN
-  -- invoice_open is the invoice's own (the foreign key cascades it when the
-  -- invoice is issued, and refuses a line whose value is not its invoice's):
-  -- the trigger reads only its row, so it holds on a Citus shard too
-  IF TG_OP = 'INSERT' AND NOT NEW.invoice_open THEN
-    RAISE EXCEPTION 'the lines of issued invoice % cannot change', NEW.invoice_id
-      USING ERRCODE = 'check_violation';
+  IF TG_OP = 'UPDATE' AND (NEW.tenant_id, NEW.invoice_id) IS DISTINCT FROM (OLD.tenant_id, OLD.invoice_id) THEN
+    RAISE EXCEPTION 'a line of invoice % cannot move', OLD.invoice_id USING ERRCODE = 'check_violation';
   END IF;
-  IF TG_OP = 'UPDATE' AND NOT OLD.invoice_open THEN
-    RAISE EXCEPTION 'the lines of issued invoice % cannot change', OLD.invoice_id
-      USING ERRCODE = 'check_violation';
-  END IF;
-  IF TG_OP = 'DELETE' AND NOT OLD.invoice_open AND NOT EXISTS (
-      SELECT 1 FROM agencies WHERE id = OLD.tenant_id AND billing_state = 'closed') THEN
-    RAISE EXCEPTION 'the lines of issued invoice % cannot change', OLD.invoice_id
-      USING ERRCODE = 'check_violation';
+  SELECT status INTO invoice_status FROM care_invoices WHERE tenant_id = agency AND id = invoice FOR SHARE;
+  IF invoice_status = 'issued' AND (TG_OP <> 'DELETE' OR NOT EXISTS (
+      SELECT 1 FROM agencies WHERE id = agency AND billing_state = 'closed')) THEN
+    RAISE EXCEPTION 'the lines of issued invoice % cannot change', invoice USING ERRCODE = 'check_violation';
   END IF;
   RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
@@ -110,12 +109,6 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("issued_by_user_id", sa.Uuid(), nullable=True),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "open",
-            sa.Boolean(),
-            sa.Computed("status = 'draft'", persisted=True),
-            nullable=False,
-        ),
         sa.CheckConstraint(
             "(kind = 'credit_note') = (credits_invoice_id IS NOT NULL)",
             name=op.f("ck_care_invoices_credit_note_credits"),
@@ -149,7 +142,6 @@ def upgrade() -> None:
             ["tenant_id"], ["agencies.id"], name=op.f("fk_care_invoices_tenant_id_agencies")
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_care_invoices")),
-        sa.UniqueConstraint("tenant_id", "id", "open", name=op.f("uq_care_invoices_tenant_id_id_open")),
     )
     op.create_index(
         "ix_care_invoices_period", "care_invoices", ["tenant_id", "period_start", "period_end"], unique=False
@@ -173,7 +165,6 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("invoice_id", sa.Uuid(), nullable=False),
-        sa.Column("invoice_open", sa.Boolean(), server_default="true", nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("visit_id", sa.Uuid(), nullable=True),
         sa.Column("client_id", sa.Uuid(), nullable=True),
@@ -198,10 +189,9 @@ def upgrade() -> None:
             name=op.f("ck_care_invoice_lines_kind_known"),
         ),
         sa.ForeignKeyConstraint(
-            ["tenant_id", "invoice_id", "invoice_open"],
-            ["care_invoices.tenant_id", "care_invoices.id", "care_invoices.open"],
-            name=op.f("fk_care_invoice_lines_tenant_id_invoice_id_invoice_open_care_invoices"),
-            onupdate="CASCADE",
+            ["tenant_id", "invoice_id"],
+            ["care_invoices.tenant_id", "care_invoices.id"],
+            name=op.f("fk_care_invoice_lines_tenant_id_invoice_id_care_invoices"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(

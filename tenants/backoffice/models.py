@@ -15,11 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
-    Computed,
     Date,
-    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -114,12 +111,9 @@ class CareInvoice(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by_user_id: Mapped[uuid.UUID | None]
     issued_at: Mapped[datetime | None]
-    # a draft's lines may change; issuing turns this off in its lines too (the
-    # foreign key cascades it), where a trigger freezes them (see the migration)
-    open: Mapped[bool] = mapped_column(Boolean, Computed("status = 'draft'", persisted=True))
+    # once issued, a trigger freezes it and its lines (see the migration)
 
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id", "open"),
         tenant_fk("funder_id", "funders"),
         tenant_fk("credits_invoice_id", "care_invoices"),
         enum_check("kind", InvoiceKind, "kind_known"),
@@ -165,8 +159,6 @@ class CareInvoiceLine(TenantScoped, Base):
     __tablename__ = "care_invoice_lines"
 
     invoice_id: Mapped[uuid.UUID]
-    # its invoice's `open`, kept by the foreign key: a line can only be added to a draft
-    invoice_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     kind: Mapped[str] = mapped_column(String(20))
     visit_id: Mapped[uuid.UUID | None]  # by id only: see the module's note
     client_id: Mapped[uuid.UUID | None]
@@ -184,12 +176,7 @@ class CareInvoiceLine(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "invoice_id", "invoice_open"],
-            ["care_invoices.tenant_id", "care_invoices.id", "care_invoices.open"],
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
+        tenant_fk("invoice_id", "care_invoices", ondelete="CASCADE"),
         enum_check("kind", LineKind, "kind_known"),
         CheckConstraint("kind <> 'adjustment' OR length(btrim(reason)) > 0", name="adjustment_reason"),
         Index("ix_care_invoice_lines_invoice", "tenant_id", "invoice_id", "day"),
