@@ -4,6 +4,7 @@ accounting and payroll systems). Lists are paged by cursor and filtered."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -29,6 +30,7 @@ from tenants.backoffice.models import (
 )
 
 TAG = "back office"
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 ID = {"type": "string", "format": "uuid"}
 MONEY = {"type": "string", "description": "a decimal amount, two places", "example": "12.50"}
 NULLABLE_MONEY = {**MONEY, "nullable": True}
@@ -229,7 +231,9 @@ def _date_arg(name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw) if len(raw) == 10 else date.fromisoformat("not a date")
+        if not DAY.fullmatch(raw):
+            raise ValueError(raw)  # only YYYY-MM-DD, not the other forms Python reads
+        return date.fromisoformat(raw)
     except ValueError:
         refuse(400, _("%(field)s must be a date as YYYY-MM-DD.", field=name), name)
 
