@@ -248,3 +248,64 @@ def test_a_partial_credit_note_through_the_api_is_taken_once(factory, dbconn, cl
     coordinator = bearer(factory.api_token(m.coordinator_membership))
     # not for coordinators: the invoice is not theirs to see (404, as on the pages)
     assert client.post(url, json=body, headers=coordinator).status_code == 404
+
+
+ODD = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "1e999",
+    "9" * 40,
+    "٢٠٢٦-٠٣-٠١",
+    "20260301",
+    "2026-02-30",
+    "null",
+    "[]",
+    "x" * 3000,
+]
+
+
+def test_odd_input_never_answers_500(factory, dbconn, client):
+    m, made = _month_of_invoices(factory)
+    admin = bearer(factory.api_token(m.admin_membership))
+    for name in ("status", "kind", "from", "to", "funder_id", "client_id", "cursor", "limit"):
+        for value in ODD:
+            answer = client.get("/api/v1/invoices", query_string={name: value}, headers=admin)
+            assert answer.status_code in (200, 400, 422), (name, value, answer.status_code)
+    for name in ("status", "staff_id", "from", "to", "cursor"):
+        for value in ODD:
+            answer = client.get("/api/v1/timesheets", query_string={name: value}, headers=admin)
+            assert answer.status_code in (200, 400, 422), (name, value, answer.status_code)
+    invoice = client.get(f"/api/v1/invoices/{made['funder'].id}", headers=admin).json
+    line_id = invoice["lines"][0]["id"]
+    url = f"/api/v1/invoices/{invoice['id']}/credit-notes"
+    bodies = [
+        [],
+        "text",
+        {},
+        {"reason": "x"},
+        {"reason": None, "lines": None},
+        {"reason": "x", "lines": [None]},
+        {"reason": "x", "lines": [{}]},
+        {"reason": "x", "lines": [{"line_id": line_id, "amount": {"a": 1}}]},
+        {"reason": "x", "lines": [{"line_id": line_id, "amount": 1e308}]},
+        {"reason": "x", "lines": [{"line_id": line_id, "amount": -0.0}]},
+        {"reason": "x", "lines": [{"line_id": line_id, "amount": "NaN"}]},
+        {"reason": "x", "lines": [{"line_id": line_id, "amount": "Infinity"}]},
+        {"reason": "x", "lines": [{"line_id": line_id, "amount": "0.001"}]},
+        {"reason": "x", "lines": [{"line_id": "x" * 5000, "amount": "1"}]},
+        {"reason": "x" * 3000, "lines": [{"line_id": line_id}]},
+    ]
+    for body in bodies:
+        answer = client.post(url, json=body, headers=admin)
+        assert answer.status_code in (400, 409, 422), (body, answer.status_code)
+    draft_url = "/api/v1/invoices/" + str(uuid.uuid4()) + "/credit-notes"
+    assert client.post(draft_url, json=bodies[-1], headers=admin).status_code == 404
+    with db.tenant_scope(m.agency.id):
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(CareInvoice).where(CareInvoice.kind == "credit_note")
+            )
+            == 0
+        )

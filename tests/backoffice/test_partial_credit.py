@@ -237,3 +237,29 @@ class factory_locale:  # noqa: N801 - used as a context
 
     def __exit__(self, *exc) -> None:
         self._set(None)
+
+
+def test_odd_page_input_keeps_nothing(month, client):  # noqa: F811
+    m = month
+    invoice = issued(m)
+    line = next(line for line in lines_of(m, invoice.id) if line.amount > 0)
+    login(client, m.admin)
+    url = f"/a/{m.agency.slug}/invoices/{invoice.id}/credit-lines"
+    for form in (
+        {"reason": "x", "lines-0-line_id": "nonsense", "lines-0-amount": "1"},
+        {"reason": "x", "lines-0-line_id": str(uuid.uuid4()), "lines-0-amount": "1"},
+        {"reason": "x", "lines-0-line_id": str(line.id), "lines-0-amount": "1e999999"},
+        {"reason": "x", "lines-0-line_id": str(line.id), "lines-0-amount": "NaN"},
+        {"reason": "x" * 3000, "lines-0-line_id": str(line.id), "lines-0-amount": "1"},
+        {
+            "reason": "x",
+            "lines-5-line_id": str(line.id),
+            "lines-5-amount": "1",
+            "lines-6-line_id": str(line.id),
+            "lines-6-amount": "1",
+        },
+    ):
+        answer = client.post(url, data=form)
+        assert answer.status_code == 422, (form, answer.status_code)
+        assert 'class="error"' in answer.text
+    assert note_count(m) == 0
