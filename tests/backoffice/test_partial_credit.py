@@ -213,6 +213,8 @@ def test_the_invoice_page_credits_some_lines_in_both_languages(month, client):  
     assert 'data-testid="invoice-credited">7.50<' in shown
     remaining = invoice.total - Decimal("7.50")
     assert f'data-testid="invoice-remaining"><strong>{remaining:,.2f}</strong>' in shown
+    listed = client.get(f"/a/{slug}/invoices/").text
+    assert 'data-testid="partly-credited">7.50 credited in part<' in listed
     pdf = client.get(note_url + "/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     rows_csv = list(csv.reader(io.StringIO(client.get(note_url + "/export.csv").get_data(as_text=True))))
