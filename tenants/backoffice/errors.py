@@ -62,6 +62,7 @@ register_messages(
         "credit_amount_invalid": _l("Enter an amount above zero such as 12.50, or leave it empty."),
         "over_credit": _l("At most %(remaining)s of this line remains to credit."),
         "over_invoice": _l("At most %(remaining)s of this invoice remains to credit."),
+        "nothing_to_credit": _l("Nothing remains to credit on this invoice."),
         "lines_required": _l("Enter the amount to credit on at least one line."),
         "timesheet_overlap": _l("This carer already has a timesheet overlapping this period."),
         "nothing_worked": _l("No visit worked or time off in this period."),

@@ -166,11 +166,17 @@ def _refuse_overlap(
     """An issued invoice to the same payer overlapping the period, not
     credited, refuses it (so is an open draft when `drafts`)."""
     credit = aliased(CareInvoice)
-    credited = exists().where(
+    of_it = and_(
         credit.tenant_id == CareInvoice.tenant_id,
         credit.credits_invoice_id == CareInvoice.id,
         credit.status == InvoiceStatus.ISSUED,
-        credit.partial.is_(False),  # a partly credited invoice still covers its period
+    )
+    taken = select(func.coalesce(-func.sum(credit.total), 0)).where(of_it).scalar_subquery()
+    # credited in full by one credit note, or by partial ones that took all of
+    # it; an invoice only partly credited still covers its period
+    credited = or_(
+        exists().where(of_it, credit.partial.is_(False)),
+        and_(exists().where(of_it), taken >= CareInvoice.total),
     )
     stmt = (
         select(CareInvoice.status, CareInvoice.number, CareInvoice.period_start, CareInvoice.period_end)
@@ -559,6 +565,8 @@ def credit(invoice_id: uuid.UUID, reason: str, *, by: User | None) -> CareInvoic
         for line in rows
         if line.amount - taken.get(line.id, Decimal(0)) != 0
     ]
+    if not values:
+        raise BackOfficeError("nothing_to_credit")
     _insert(values)
     note.total = sum((v["amount"] for v in values), Decimal(0))
     audit.record("invoice.credited", str(original.id), actor_id=by.id if by else None, reason=reason[:500])

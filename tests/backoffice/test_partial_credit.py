@@ -265,3 +265,40 @@ def test_odd_page_input_keeps_nothing(month, client):  # noqa: F811
         assert answer.status_code == 422, (form, answer.status_code)
         assert 'class="error"' in answer.text
     assert note_count(m) == 0
+
+
+def test_partial_credits_taking_everything_reopen_the_period(month):  # noqa: F811
+    m = month
+    invoice = issued(m)
+    lines = lines_of(m, invoice.id)
+    assert all(line.amount > 0 for line in lines)  # no reduction: every line can be credited
+    with db.tenant_scope(m.agency.id):
+        half = [CreditRequest(line.id, None) for line in lines[: len(lines) // 2]]
+        invoicing.credit_lines(invoice.id, half, "First half", by=m.admin)
+        db.session.commit()
+        # partly credited: the period is still invoiced
+        with pytest.raises(BackOfficeError, match="period_overlaps_issued"):
+            invoicing.build_draft(
+                m.agency,
+                invoicing.Payer("funder", m.funder.id),
+                invoice.period_start,
+                invoice.period_end,
+                by=None,
+            )
+        db.session.rollback()
+        rest = [CreditRequest(line.id, None) for line in lines[len(lines) // 2 :]]
+        invoicing.credit_lines(invoice.id, rest, "Second half", by=m.admin)
+        db.session.commit()
+        with pytest.raises(BackOfficeError, match="nothing_to_credit"):
+            invoicing.credit(invoice.id, "Once more", by=m.admin)
+        db.session.rollback()
+        again = invoicing.build_draft(
+            m.agency,
+            invoicing.Payer("funder", m.funder.id),
+            invoice.period_start,
+            invoice.period_end,
+            by=None,
+        )
+        db.session.commit()
+        assert again.total == invoice.total
+    assert credit_numbers(m) == [1, 2]
