@@ -350,7 +350,8 @@ def deliver(
     except requests.Timeout:
         error = "timeout"
     except requests.RequestException as failed:
-        log.info("webhook delivery failed: %s", type(failed).__name__, exc_info=True)
+        # the kind only: the URL may carry a receiver's secret in its query
+        log.info("webhook delivery failed: %s", type(failed).__name__)
         error = "connection"
     attempt = WebhookAttempt(
         delivery_id=delivery.id,
