@@ -131,7 +131,9 @@ def _texts(
     invoice: CareInvoice, lines: Sequence[CareInvoiceLine], agency: Agency, related_number: str
 ) -> dict[str, Any]:
     credit = invoice.kind == InvoiceKind.CREDIT_NOTE
-    title = _("Credit note") if credit else _("Invoice")
+    title = _("Invoice")
+    if credit:
+        title = _("Partial credit note") if invoice.partial else _("Credit note")
     number = format_number(invoice.kind, invoice.number) or _("Draft: not issued")
     facts = [
         (_("Number"), number),

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from saas.errors import FieldOrStateError, register_messages
+from saas.errors import DomainError, FieldOrStateError, register_messages
 
 
 class BackOfficeError(FieldOrStateError):
-    """A rule of invoices or timesheets refused the change."""
+    """A rule of invoices or timesheets refused the change. `many()` carries
+    several refusals at once (one per line of a credit note), each shown
+    next to its own field; the first is the error's own."""
+
+    others: tuple[BackOfficeError, ...] = ()
+
+    @classmethod
+    def status_for(cls, code: str, field: str | None) -> int:
+        # understood, but more than the invoice allows: the API's 422
+        if code in ("over_credit", "over_invoice", "line_fully_credited", "line_not_creditable"):
+            return 422
+        return super().status_for(code, field)
+
+    @classmethod
+    def many(cls, errors: list[BackOfficeError]) -> BackOfficeError:
+        first = errors[0]
+        first.others = tuple(errors[1:])
+        return first
+
+    def by_field(self) -> list[DomainError]:
+        return [self, *self.others]
 
 
 register_messages(
@@ -36,6 +56,14 @@ register_messages(
         "not_issued": _l("Only an issued invoice can be credited."),
         "already_credited": _l("This invoice has already been credited."),
         "not_an_invoice": _l("A credit note cannot itself be credited."),
+        "line_unknown": _l("Choose a line of this invoice, once."),
+        "line_not_creditable": _l("A reduction cannot be credited: credit the lines it reduces instead."),
+        "line_fully_credited": _l("This line has been credited in full already."),
+        "credit_amount_invalid": _l("Enter an amount above zero such as 12.50, or leave it empty."),
+        "over_credit": _l("At most %(remaining)s of this line remains to credit."),
+        "over_invoice": _l("At most %(remaining)s of this invoice remains to credit."),
+        "nothing_to_credit": _l("Nothing remains to credit on this invoice."),
+        "lines_required": _l("Enter the amount to credit on at least one line."),
         "timesheet_overlap": _l("This carer already has a timesheet overlapping this period."),
         "nothing_worked": _l("No visit worked or time off in this period."),
         "staff_unknown": _l("Choose a member of staff."),

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length
 
 from saas.fields import strip
@@ -39,6 +48,24 @@ class CreditForm(FlaskForm):
     reason = TextAreaField(
         _l("Why is this invoice credited?"), filters=[strip], validators=[Length(max=2000)]
     )
+
+
+class CreditLineForm(Form):
+    """One line of the invoice in a partial credit note: left empty, not credited."""
+
+    line_id = HiddenField()
+    amount = StringField(_l("Amount to credit"), filters=[strip], validators=[Length(max=20)])
+
+
+class PartialCreditForm(FlaskForm):
+    # its own id: the page also holds the full credit note's form, whose field is "reason"
+    reason = TextAreaField(
+        _l("Why are these lines credited?"),
+        filters=[strip],
+        validators=[Length(max=2000)],
+        id="partial_reason",
+    )
+    lines = FieldList(FormField(CreditLineForm), max_entries=5000)
 
 
 class PaymentRuleForm(FlaskForm):

@@ -166,10 +166,17 @@ def _refuse_overlap(
     """An issued invoice to the same payer overlapping the period, not
     credited, refuses it (so is an open draft when `drafts`)."""
     credit = aliased(CareInvoice)
-    credited = exists().where(
+    of_it = and_(
         credit.tenant_id == CareInvoice.tenant_id,
         credit.credits_invoice_id == CareInvoice.id,
         credit.status == InvoiceStatus.ISSUED,
+    )
+    taken = select(func.coalesce(-func.sum(credit.total), 0)).where(of_it).scalar_subquery()
+    # credited in full by one credit note, or by partial ones that took all of
+    # it; an invoice only partly credited still covers its period
+    credited = or_(
+        exists().where(of_it, credit.partial.is_(False)),
+        and_(exists().where(of_it), taken >= CareInvoice.total),
     )
     stmt = (
         select(CareInvoice.status, CareInvoice.number, CareInvoice.period_start, CareInvoice.period_end)
@@ -430,20 +437,92 @@ def issue(invoice_id: uuid.UUID, *, by: User | None) -> CareInvoice:
     return invoice
 
 
-def credit(invoice_id: uuid.UUID, reason: str, *, by: User | None) -> CareInvoice:
-    """A credit note reversing every line of an issued invoice, issued at
-    once with its own number; the period may then be invoiced again."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise BackOfficeError("reason_required", "reason")
-    original = db.session.scalar(select(CareInvoice).where(CareInvoice.id == invoice_id))
+COPIED = (
+    "tenant_id",
+    "visit_id",
+    "client_id",
+    "client_name",
+    "service_name",
+    "day",
+    "quantity",
+    "unit",
+    "share_percent",
+    "charge_percent",
+)
+
+
+def _credit_line(
+    line: CareInvoiceLine, note_id: uuid.UUID, amount: Decimal, by: User | None
+) -> dict[str, Any]:
+    """The credit note's line for `amount` of `line`: the whole line reversed
+    as it was (quantity, price, shares), or a part of it as one amount."""
+    values: dict[str, Any] = {
+        **{name: getattr(line, name) for name in COPIED},
+        "id": db.new_id(),
+        "invoice_id": note_id,
+        "kind": LineKind.CREDIT,
+        "credits_line_id": line.id,
+        "reason": line.reason,
+        "by_user_id": by.id if by else None,
+    }
+    if amount == line.amount:
+        values.update(unit_price=-line.unit_price, amount=-line.amount)
+    else:
+        values.update(
+            quantity=Decimal(1),
+            unit="per_visit",
+            unit_price=-amount,
+            share_percent=Decimal(100),
+            charge_percent=Decimal(100),
+            amount=-amount,
+        )
+    return values
+
+
+def credited_by_line(invoice_id: uuid.UUID) -> dict[uuid.UUID, Decimal]:
+    """What the credit notes took from each line of an invoice so far (a
+    positive amount), in one statement."""
+    credit_line = aliased(CareInvoiceLine)
+    rows = db.session.execute(
+        select(CareInvoiceLine.id, func.coalesce(-func.sum(credit_line.amount), 0))
+        .outerjoin(
+            credit_line,
+            and_(
+                credit_line.tenant_id == CareInvoiceLine.tenant_id,
+                credit_line.credits_line_id == CareInvoiceLine.id,
+            ),
+        )
+        .where(CareInvoiceLine.invoice_id == invoice_id)
+        .group_by(CareInvoiceLine.tenant_id, CareInvoiceLine.id)
+    )
+    return {line_id: Decimal(taken) for line_id, taken in rows}
+
+
+def _creditable(invoice_id: uuid.UUID) -> CareInvoice:
+    """The issued invoice, locked FOR UPDATE until the transaction ends: two
+    credit notes of the same invoice are made one after the other, each
+    seeing what the other took (so together they never exceed a line)."""
+    original = db.session.scalar(
+        select(CareInvoice)
+        .where(CareInvoice.id == invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if original is None or original.status != InvoiceStatus.ISSUED:
         raise BackOfficeError("not_issued")
     if original.kind != InvoiceKind.INVOICE:
         raise BackOfficeError("not_an_invoice")
-    taken = db.session.scalar(select(CareInvoice.id).where(CareInvoice.credits_invoice_id == original.id))
-    if taken is not None:
+    full = db.session.scalar(
+        select(CareInvoice.id).where(
+            CareInvoice.credits_invoice_id == original.id, CareInvoice.partial.is_(False)
+        )
+    )
+    if full is not None:
         raise BackOfficeError("already_credited")
+    return original
+
+
+def _new_note(original: CareInvoice, reason: str, *, partial: bool, by: User | None) -> CareInvoice:
     note = CareInvoice(
         kind=InvoiceKind.CREDIT_NOTE,
         status=InvoiceStatus.DRAFT,
@@ -454,39 +533,137 @@ def credit(invoice_id: uuid.UUID, reason: str, *, by: User | None) -> CareInvoic
         period_start=original.period_start,
         period_end=original.period_end,
         credits_invoice_id=original.id,
-        total=-original.total,
+        partial=partial,
+        total=Decimal(0),
         note=reason[:2000],
         created_by_user_id=by.id if by else None,
     )
     db.session.add(note)
     db.session.flush()
-    copied = (
-        "tenant_id",
-        "visit_id",
-        "client_id",
-        "client_name",
-        "service_name",
-        "day",
-        "quantity",
-        "unit",
-        "share_percent",
-        "charge_percent",
-    )
-    rows = db.session.scalars(select(CareInvoiceLine).where(CareInvoiceLine.invoice_id == original.id)).all()
-    values = [
-        {
-            **{name: getattr(line, name) for name in copied},
-            "id": db.new_id(),
-            "invoice_id": note.id,
-            "kind": LineKind.CREDIT,
-            "unit_price": -line.unit_price,
-            "amount": -line.amount,
-            "reason": line.reason,
-            "by_user_id": by.id if by else None,
-        }
-        for line in rows
-    ]
+    return note
+
+
+def _insert(values: list[dict[str, Any]]) -> None:
     for at in range(0, len(values), BATCH):
         db.session.execute(insert(CareInvoiceLine), values[at : at + BATCH])
+
+
+def credit(invoice_id: uuid.UUID, reason: str, *, by: User | None) -> CareInvoice:
+    """A credit note reversing what remains of every line of an issued
+    invoice (all of it, unless partial credit notes took some already),
+    issued at once with its own number; the period may then be invoiced
+    again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BackOfficeError("reason_required", "reason")
+    original = _creditable(invoice_id)
+    taken = credited_by_line(original.id)
+    rows = db.session.scalars(select(CareInvoiceLine).where(CareInvoiceLine.invoice_id == original.id)).all()
+    note = _new_note(original, reason, partial=False, by=by)
+    values = [
+        _credit_line(line, note.id, line.amount - taken.get(line.id, Decimal(0)), by)
+        for line in rows
+        if line.amount - taken.get(line.id, Decimal(0)) != 0
+    ]
+    if not values:
+        raise BackOfficeError("nothing_to_credit")
+    _insert(values)
+    note.total = sum((v["amount"] for v in values), Decimal(0))
     audit.record("invoice.credited", str(original.id), actor_id=by.id if by else None, reason=reason[:500])
+    return issue(note.id, by=by)
+
+
+@dataclass(frozen=True)
+class CreditRequest:
+    """One line chosen for a partial credit note: its id (as sent), and the
+    amount to credit (as sent; None or blank for all that remains of it)."""
+
+    line_id: Any
+    amount: Any = None
+    # the field its refusals are named by (a page's own row); by default
+    # `lines-<i>`, its place among the lines sent
+    field: str | None = None
+
+
+def credit_lines(
+    invoice_id: uuid.UUID, chosen: list[CreditRequest], reason: str, *, by: User | None
+) -> CareInvoice:
+    """A partial credit note: for each chosen line of an issued invoice, the
+    amount given (or all that remains of it), never more than what earlier
+    credit notes left uncredited on that line. Issued at once, numbered in
+    the agency's one sequence of credit notes. Refusals name the field
+    `lines-<i>-amount` (or `-line_id`) of the chosen line at fault, so the
+    page and the API put them next to it; nothing is kept."""
+    reason = (reason or "").strip()
+    original = _creditable(invoice_id)
+    errors: list[BackOfficeError] = []
+    if not reason:
+        errors.append(BackOfficeError("reason_required", "reason"))
+    lines = {
+        line.id: line
+        for line in db.session.scalars(
+            select(CareInvoiceLine).where(CareInvoiceLine.invoice_id == original.id)
+        )
+    }
+    taken = credited_by_line(original.id)
+    picked: list[tuple[CareInvoiceLine, Decimal]] = []
+    seen: set[uuid.UUID] = set()
+    for i, want in enumerate(chosen):
+        at = want.field or f"lines-{i}"
+        try:
+            line_id = want.line_id if isinstance(want.line_id, uuid.UUID) else uuid.UUID(str(want.line_id))
+        except ValueError:
+            line_id = None
+        line = lines.get(line_id) if line_id is not None else None
+        if line is None or line_id in seen:
+            errors.append(BackOfficeError("line_unknown", f"{at}-line_id"))
+            continue
+        seen.add(line.id)
+        remaining = line.amount - taken.get(line.id, Decimal(0))
+        if line.amount <= 0:
+            errors.append(BackOfficeError("line_not_creditable", f"{at}-amount"))
+            continue
+        if want.amount is None or str(want.amount).strip() == "":
+            amount: Decimal | None = remaining
+        else:
+            amount = parse_amount(want.amount)
+            if amount is None or amount <= 0:
+                errors.append(BackOfficeError("credit_amount_invalid", f"{at}-amount"))
+                continue
+        if remaining <= 0:
+            errors.append(BackOfficeError("line_fully_credited", f"{at}-amount"))
+            continue
+        if amount > remaining:
+            errors.append(BackOfficeError("over_credit", f"{at}-amount", remaining=str(remaining)))
+            continue
+        picked.append((line, amount))
+    if not picked and not errors:
+        errors.append(BackOfficeError("lines_required", "lines"))
+    if errors:
+        raise BackOfficeError.many(errors)
+    already = -(
+        db.session.scalar(
+            select(func.coalesce(func.sum(CareInvoice.total), 0)).where(
+                CareInvoice.credits_invoice_id == original.id
+            )
+        )
+        or Decimal(0)
+    )
+    asked = sum((amount for _line, amount in picked), Decimal(0))
+    if Decimal(already) + asked > original.total:
+        # a reduction line cannot be credited, so the lines together may
+        # hold more than the invoice's total: never credit beyond it
+        raise BackOfficeError("over_invoice", "lines", remaining=str(original.total - Decimal(already)))
+    note = _new_note(original, reason, partial=True, by=by)
+    values = [_credit_line(line, note.id, amount, by) for line, amount in picked]
+    _insert(values)
+    note.total = -asked
+    audit.record(
+        "invoice.partly_credited",
+        str(original.id),
+        actor_id=by.id if by else None,
+        reason=reason[:500],
+        lines=len(values),
+        amount=str(asked),
+    )
     return issue(note.id, by=by)

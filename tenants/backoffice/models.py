@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     Index,
@@ -89,8 +90,10 @@ class PaymentRule(TenantScoped, Base):
 
 class CareInvoice(TenantScoped, Base):
     """A month's (or any period's) invoice to one payer, or a credit note
-    reversing an issued invoice. Numbered when issued, without gaps, per
-    agency and kind (`CareInvoiceCounter`)."""
+    reversing an issued invoice: in full (once), or in part (chosen lines,
+    or amounts of them, as many times as something remains uncredited).
+    Numbered when issued, without gaps, per agency and kind
+    (`CareInvoiceCounter`): partial and full credit notes share one sequence."""
 
     __tablename__ = "care_invoices"
 
@@ -105,6 +108,8 @@ class CareInvoice(TenantScoped, Base):
     period_end: Mapped[date] = mapped_column(Date)  # inclusive
     number: Mapped[int | None] = mapped_column(Integer)
     credits_invoice_id: Mapped[uuid.UUID | None]
+    # a credit note for chosen lines or amounts (the invoice may be credited again)
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     total: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal(0))
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_user_id: Mapped[uuid.UUID | None]
@@ -131,6 +136,7 @@ class CareInvoice(TenantScoped, Base):
         CheckConstraint(
             "(kind = 'credit_note') = (credits_invoice_id IS NOT NULL)", name="credit_note_credits"
         ),
+        CheckConstraint("NOT partial OR kind = 'credit_note'", name="partial_is_credit"),
         # one number per agency and kind: with the counter, no gaps and no repeats
         Index(
             "uq_care_invoices_number",
@@ -140,14 +146,16 @@ class CareInvoice(TenantScoped, Base):
             unique=True,
             postgresql_where="number IS NOT NULL",
         ),
-        # an invoice is credited once, in full
+        # an invoice is credited in full once (partial credit notes are limited by their lines)
         Index(
             "uq_care_invoices_credits",
             "tenant_id",
             "credits_invoice_id",
             unique=True,
-            postgresql_where="credits_invoice_id IS NOT NULL",
+            postgresql_where="credits_invoice_id IS NOT NULL AND NOT partial",
         ),
+        Index("ix_care_invoices_credit_notes", "tenant_id", "credits_invoice_id"),
+        Index("ix_care_invoices_created", "tenant_id", "created_at", "id"),
         Index("ix_care_invoices_period", "tenant_id", "period_start", "period_end"),
     )
 
@@ -172,11 +180,16 @@ class CareInvoiceLine(TenantScoped, Base):
     charge_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(100))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # a credit note's line: the invoice line it credits (whole or in part)
+    credits_line_id: Mapped[uuid.UUID | None]
     by_user_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
         tenant_fk("invoice_id", "care_invoices", ondelete="CASCADE"),
+        tenant_fk("credits_line_id", "care_invoice_lines"),
+        CheckConstraint("credits_line_id IS NULL OR kind = 'credit'", name="credits_line_is_credit"),
+        Index("ix_care_invoice_lines_credits", "tenant_id", "credits_line_id"),
         enum_check("kind", LineKind, "kind_known"),
         CheckConstraint("kind <> 'adjustment' OR length(btrim(reason)) > 0", name="adjustment_reason"),
         Index("ix_care_invoice_lines_invoice", "tenant_id", "invoice_id", "day"),

@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from saas import db
@@ -102,13 +103,33 @@ def plan_payers() -> list[Any]:
 # -- invoices ------------------------------------------------------------------------------------
 
 
+def credited_amount() -> Any:
+    """What the credit notes of the invoice in the outer query took from it,
+    full and partial (a positive amount; zero for a credit note)."""
+    note = aliased(CareInvoice)
+    return (
+        select(func.coalesce(-func.sum(note.total), 0))
+        .where(note.tenant_id == CareInvoice.tenant_id, note.credits_invoice_id == CareInvoice.id)
+        .scalar_subquery()
+    )
+
+
 def invoice_list(status: str | None = None) -> list[Any]:
     credit = aliased(CareInvoice)
     stmt = (
-        select(CareInvoice, credit.id.label("credit_id"), credit.number.label("credit_number"))
+        select(
+            CareInvoice,
+            credit.id.label("credit_id"),
+            credit.number.label("credit_number"),
+            credited_amount().label("credited"),
+        )
         .outerjoin(
             credit,
-            and_(credit.tenant_id == CareInvoice.tenant_id, credit.credits_invoice_id == CareInvoice.id),
+            and_(
+                credit.tenant_id == CareInvoice.tenant_id,
+                credit.credits_invoice_id == CareInvoice.id,
+                credit.partial.is_(False),
+            ),
         )
         .order_by(CareInvoice.created_at.desc())
         .limit(LIST_LIMIT)
@@ -122,13 +143,60 @@ def invoice_list(status: str | None = None) -> list[Any]:
 class InvoicePage:
     invoice: CareInvoice
     lines: list[Any] = field(default_factory=list)
-    related: Any = None  # the credit note of an invoice, or the invoice a credit note reverses
+    related: Any = None  # the full credit note of an invoice, or the invoice a credit note reverses
+    credit_notes: list[Any] = field(default_factory=list)  # an invoice's, full and partial, in order
+
+    @property
+    def credited(self) -> Decimal:
+        return -sum((n.total for n in self.credit_notes), Decimal(0))
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.invoice.total - self.credited
+
+    @property
+    def creditable(self) -> list[Any]:
+        """The lines a partial credit note may still take from."""
+        return [r for r in self.lines if r[0].amount > 0 and r.remaining > 0]
+
+
+def line_credits() -> tuple[Any, Any]:
+    """(credited, remaining) of the invoice line in the outer query: what
+    the credit notes took from it, and what is left (nothing once the invoice
+    was credited in full, whatever its credit note's lines say)."""
+    credit_line = aliased(CareInvoiceLine)
+    full = aliased(CareInvoice)
+    credited = (
+        select(func.coalesce(-func.sum(credit_line.amount), 0))
+        .where(
+            credit_line.tenant_id == CareInvoiceLine.tenant_id,
+            credit_line.credits_line_id == CareInvoiceLine.id,
+        )
+        .scalar_subquery()
+    )
+    fully = (
+        select(full.id)
+        .where(
+            full.tenant_id == CareInvoiceLine.tenant_id,
+            full.credits_invoice_id == CareInvoiceLine.invoice_id,
+            full.partial.is_(False),
+        )
+        .exists()
+    )
+    remaining = case((fully, literal(Decimal(0))), else_=CareInvoiceLine.amount - credited)
+    return credited, remaining
 
 
 def invoice_page(invoice: CareInvoice) -> InvoicePage:
+    credited, remaining = line_credits()
     lines = list(
         db.session.execute(
-            select(CareInvoiceLine, User.name.label("by_name"))
+            select(
+                CareInvoiceLine,
+                User.name.label("by_name"),
+                credited.label("credited"),
+                remaining.label("remaining"),
+            )
             .outerjoin(User, User.id == CareInvoiceLine.by_user_id)
             .where(CareInvoiceLine.invoice_id == invoice.id)
             .order_by(
@@ -139,19 +207,29 @@ def invoice_page(invoice: CareInvoice) -> InvoicePage:
             )
         )
     )
+    columns = (
+        CareInvoice.id,
+        CareInvoice.kind,
+        CareInvoice.number,
+        CareInvoice.partial,
+        CareInvoice.total,
+        CareInvoice.issued_at,
+        CareInvoice.note,
+    )
     if invoice.credits_invoice_id is not None:
         related = db.session.execute(
-            select(CareInvoice.id, CareInvoice.kind, CareInvoice.number).where(
-                CareInvoice.id == invoice.credits_invoice_id
-            )
+            select(*columns).where(CareInvoice.id == invoice.credits_invoice_id)
         ).first()
-    else:
-        related = db.session.execute(
-            select(CareInvoice.id, CareInvoice.kind, CareInvoice.number).where(
-                CareInvoice.credits_invoice_id == invoice.id
-            )
-        ).first()
-    return InvoicePage(invoice, lines, related)
+        return InvoicePage(invoice, lines, related)
+    notes = list(
+        db.session.execute(
+            select(*columns)
+            .where(CareInvoice.credits_invoice_id == invoice.id)
+            .order_by(CareInvoice.number, CareInvoice.created_at)
+        )
+    )
+    related = next((n for n in notes if not n.partial), None)
+    return InvoicePage(invoice, lines, related, notes)
 
 
 def invoice_lines(invoice_id: uuid.UUID) -> list[CareInvoiceLine]:
@@ -295,3 +373,59 @@ def timesheet_entries(sheet_id: uuid.UUID) -> list[TimesheetEntry]:
             .order_by(TimesheetEntry.day, TimesheetEntry.starts_at.nulls_first(), TimesheetEntry.kind.desc())
         )
     )
+
+
+# -- the API's lists ---------------------------------------------------------------------------
+
+
+def api_invoices(
+    *,
+    status: str | None,
+    kind: str | None,
+    start: date | None,
+    end: date | None,
+    funder_id: uuid.UUID | None,
+    client_id: uuid.UUID | None,
+) -> Select[Any]:
+    """Invoices and credit notes with what was credited of each (keys first,
+    for the cursor: creation, then id), filtered; a period filter keeps
+    those whose period overlaps it."""
+    stmt = select(CareInvoice.created_at, CareInvoice.id, CareInvoice, credited_amount().label("credited"))
+    if status is not None:
+        stmt = stmt.where(CareInvoice.status == status)
+    if kind is not None:
+        stmt = stmt.where(CareInvoice.kind == kind)
+    if start is not None:
+        stmt = stmt.where(CareInvoice.period_end >= start)
+    if end is not None:
+        stmt = stmt.where(CareInvoice.period_start <= end)
+    if funder_id is not None:
+        stmt = stmt.where(CareInvoice.funder_id == funder_id)
+    if client_id is not None:
+        stmt = stmt.where(CareInvoice.client_id == client_id)
+    return stmt
+
+
+def api_timesheets(
+    *, status: str | None, staff_id: uuid.UUID | None, start: date | None, end: date | None
+) -> Select[Any]:
+    """Timesheets by pay period (then id, for the cursor), filtered; a period
+    filter keeps those whose period overlaps it."""
+    stmt = select(Timesheet.period_start, Timesheet.id, Timesheet)
+    if status is not None:
+        stmt = stmt.where(Timesheet.status == status)
+    if staff_id is not None:
+        stmt = stmt.where(Timesheet.staff_file_id == staff_id)
+    if start is not None:
+        stmt = stmt.where(Timesheet.period_end >= start)
+    if end is not None:
+        stmt = stmt.where(Timesheet.period_start <= end)
+    return stmt
+
+
+def invoice_credits(invoice: CareInvoice) -> tuple[list[Any], list[Any]]:
+    """An invoice's lines with what was credited of each and what remains
+    (rows of line, credited, remaining), and its credit notes (id, number,
+    partial, total): two statements."""
+    page = invoice_page(invoice)
+    return [(r[0], r.credited, r.remaining) for r in page.lines], page.credit_notes

@@ -25,6 +25,7 @@ from tenants.backoffice.forms import (
     BuildInvoiceForm,
     BuildTimesheetsForm,
     CreditForm,
+    PartialCreditForm,
     PaymentRuleForm,
 )
 from tenants.backoffice.invoicing import format_number
@@ -98,12 +99,19 @@ def invoices() -> Any:
 
 def _invoice_page(invoice: CareInvoice, status: int = 200, **forms: Any) -> Any:
     page = queries.invoice_page(invoice)
+    partial = forms.get("partial")
+    if partial is None:
+        partial = PartialCreditForm(
+            formdata=None, data={"lines": [{"line_id": str(r[0].id), "amount": ""} for r in page.creditable]}
+        )
     return render_template(
         "backoffice/invoice.html",
         page=page,
         invoice=invoice,
         adjust_form=forms.get("adjust") or AdjustForm(formdata=None),
         credit_form=forms.get("credit") or CreditForm(formdata=None),
+        partial_form=partial,
+        partial_rows={e.line_id.data: e for e in partial.lines},
     ), status
 
 
@@ -160,6 +168,32 @@ def credit(care_invoice_id: uuid.UUID) -> Any:
         )
         return redirect(url_for("backoffice.invoice", care_invoice_id=made[0].id))
     return _invoice_page(get_or_404(CareInvoice, care_invoice_id), 422, credit=form)
+
+
+@bp.route("/invoices/<uuid:care_invoice_id>/credit-lines", methods=["POST"])
+@require(MANAGE_INVOICES)
+def credit_lines(care_invoice_id: uuid.UUID) -> Any:
+    """A partial credit note: the amounts entered against the invoice's lines
+    (an empty one is not credited)."""
+    get_or_404(CareInvoice, care_invoice_id)
+    form = PartialCreditForm()
+    chosen = [
+        invoicing.CreditRequest(entry.line_id.data, entry.amount.data, field=f"lines-{at}")
+        for at, entry in enumerate(form.lines)
+        if (entry.amount.data or "").strip()
+    ]
+    made: list[CareInvoice] = []
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: made.append(
+            invoicing.credit_lines(care_invoice_id, chosen, form.reason.data or "", by=current_user)
+        ),
+    ):
+        flash(
+            _("Credit note %(number)s issued.", number=format_number(made[0].kind, made[0].number)), "success"
+        )
+        return redirect(url_for("backoffice.invoice", care_invoice_id=made[0].id))
+    return _invoice_page(get_or_404(CareInvoice, care_invoice_id), 422, partial=form)
 
 
 def _filename(row: CareInvoice, ext: str) -> str:

@@ -17,12 +17,14 @@ import secrets
 import socket
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from flask_babel import lazy_gettext as _l
+from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
 from saas import audit, db, jobs, sealing
@@ -98,11 +100,38 @@ def _forbidden(address: str) -> bool:
     )
 
 
-def check_url(url: str) -> str:
-    """The URL, trimmed, if webhooks may be sent to it: http(s), a host that
-    resolves, and none of its addresses private, loopback, link-local or
-    reserved (unless the operators allow private ones). Checked when the
-    endpoint is saved and again before each attempt (DNS may change)."""
+def resolve(host: str, port: int) -> list[str]:
+    """Every address the host's name has now (the one place webhooks ask
+    DNS: a delivery connects to an address this gave, never to the name)."""
+    found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A webhook URL as vetted: where it names (its host as written, for the
+    Host header and TLS) and the one address, checked, to connect to."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    address: str
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def vet(url: str) -> Target:
+    """The URL, trimmed, if webhooks may be sent to it, and the address to
+    send to: http(s), a host that resolves, and none of its addresses
+    private, loopback, link-local, multicast or reserved (unless the
+    operators allow private ones). Resolved once here: a delivery connects
+    to the address returned (see `PinnedAdapter`), so a second DNS answer
+    cannot send it elsewhere."""
     url = (url or "").strip()
     if not url:
         raise WebhookError("url_required", "url")
@@ -113,13 +142,55 @@ def check_url(url: str) -> str:
         raise WebhookError("url_scheme", "url")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+        addresses = resolve(parts.hostname, port)
+        forbidden = [_forbidden(address) for address in addresses]
     except (OSError, ValueError, UnicodeError):
         raise WebhookError("url_unresolved", "url") from None
-    if not platform_setting("webhook_private_addresses"):
-        if any(_forbidden(str(info[4][0])) for info in found):
-            raise WebhookError("url_private", "url")
-    return url
+    if not addresses:
+        raise WebhookError("url_unresolved", "url")
+    if any(forbidden) and not platform_setting("webhook_private_addresses"):
+        raise WebhookError("url_private", "url")
+    return Target(url, parts.scheme, parts.hostname, port, addresses[0])
+
+
+def check_url(url: str) -> str:
+    """The URL, trimmed, if webhooks may be sent to it (see `vet`): checked
+    when the endpoint is saved, and again at each delivery by `vet`."""
+    return vet(url).url
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Connects to the vetted address only, whatever DNS answers now: the
+    connection pool is opened for that IP while the request keeps its URL;
+    the Host header names the URL's host (`deliver` sends it), and TLS sends
+    that host as SNI and checks the certificate against it."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        super().__init__(max_retries=0)
+
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str | None,
+        proxies: Any = None,
+        cert: Any = None,
+    ) -> Any:
+        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
+        if host_params["host"] != self.target.host or host_params["scheme"] != self.target.scheme:
+            raise requests.ConnectionError("not the vetted host")  # never anywhere else
+        host_params = {**host_params, "host": self.target.address, "port": self.target.port}
+        if self.target.scheme == "https":
+            pool_kwargs = {
+                **pool_kwargs,
+                "server_hostname": self.target.host,
+                "assert_hostname": self.target.host,
+            }
+        return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+
+
+# the certificates a webhook receiver's TLS is checked against (True: the usual bundle)
+CA_BUNDLE: bool | str = True
 
 
 def _events(events: list[str]) -> list[str]:
@@ -238,8 +309,10 @@ def verify(
 def deliver(
     delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime | None = None
 ) -> WebhookAttempt:
-    """One attempt: sign, POST (no redirects followed), keep the attempt; on
-    failure, the next try after the backoff, or failed after the last."""
+    """One attempt: vet the URL (its host resolved once, every address
+    checked), sign, POST to the vetted address (no redirects followed), keep
+    the attempt; on failure, the next try after the backoff, or failed
+    after the last."""
     now = now or db.utcnow()
     body = body_of(delivery)
     timestamp = int(time.time())
@@ -247,21 +320,28 @@ def deliver(
     error = ""
     started = time.monotonic()
     try:
-        check_url(endpoint.url)
-        response = requests.post(
-            endpoint.url,
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "CareHub-Webhooks/1",
-                "CareHub-Event": delivery.event,
-                "CareHub-Delivery": str(delivery.id),
-                "CareHub-Timestamp": str(timestamp),
-                "CareHub-Signature": signature(secret_of(endpoint), timestamp, body),
-            },
-            timeout=TIMEOUT_S,
-            allow_redirects=False,
-        )
+        target = vet(endpoint.url)
+        with requests.Session() as session:
+            # no proxy from the environment: it would resolve the name itself
+            session.trust_env = False
+            session.mount("http://", PinnedAdapter(target))
+            session.mount("https://", PinnedAdapter(target))
+            response = session.post(
+                target.url,
+                data=body,
+                headers={
+                    "Host": target.host_header,
+                    "Content-Type": "application/json",
+                    "User-Agent": "CareHub-Webhooks/1",
+                    "CareHub-Event": delivery.event,
+                    "CareHub-Delivery": str(delivery.id),
+                    "CareHub-Timestamp": str(timestamp),
+                    "CareHub-Signature": signature(secret_of(endpoint), timestamp, body),
+                },
+                timeout=TIMEOUT_S,
+                allow_redirects=False,  # a redirect is an answer (not 2xx), never followed
+                verify=CA_BUNDLE,
+            )
         status_code = response.status_code
         if not 200 <= status_code < 300:
             error = "status"
@@ -269,7 +349,9 @@ def deliver(
         error = refused.code  # the URL is no longer allowed (url_private, url_unresolved)
     except requests.Timeout:
         error = "timeout"
-    except requests.RequestException:
+    except requests.RequestException as failed:
+        # the kind only: the URL may carry a receiver's secret in its query
+        log.info("webhook delivery failed: %s", type(failed).__name__)
         error = "connection"
     attempt = WebhookAttempt(
         delivery_id=delivery.id,

@@ -400,6 +400,11 @@ def test_a_credit_note_page_and_pdf(month, client):
         ("/invoices/DRAFT/adjust", {"amount": "1e-99999999", "reason": "x"}),
         ("/invoices/DRAFT/adjust", {"amount": "-9" * 30, "reason": "x" * 3000}),
         ("/invoices/DRAFT/credit", {"reason": "a draft is not credited"}),
+        (
+            "/invoices/DRAFT/credit-lines",
+            {"reason": "x", "lines-0-line_id": "nonsense", "lines-0-amount": "1"},
+        ),
+        ("/invoices/DRAFT/credit-lines", {"lines-99999-amount": "1e999999", "lines-x-line_id": "\u2028"}),
         ("/invoices/payers/PLAN", {"funder_id": "FUNDER", "funder_percent": "1e-99999999"}),
         ("/invoices/payers/PLAN", {"funder_id": "FUNDER", "funder_percent": "9e99999999"}),
         ("/invoices/payers/PLAN", {"funder_id": "nonsense", "funder_percent": ""}),

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from saas import db
 from tenants.backoffice import invoicing
@@ -129,3 +129,78 @@ def test_numbers_have_no_gaps_under_concurrent_issue(committed, app):
             select(CareInvoiceCounter.last_number).where(CareInvoiceCounter.kind == "invoice")
         )
     assert numbers == [1, 2, 3] and counter == 3
+
+
+def test_concurrent_partial_credits_never_exceed_a_line_and_numbers_stay_gapless(committed, app):
+    """Two partial credit notes of the same line at once, each for 60% of
+    it: the second waits for the first's lock on the invoice, then sees what
+    it took and is refused; the numbers of the credit notes have no gap."""
+    from decimal import Decimal
+
+    from tenants.backoffice.errors import BackOfficeError
+    from tenants.backoffice.models import CareInvoiceLine
+
+    m = Month(committed)
+    first, _second, _third = drafts(m)
+    with db.tenant_scope(m.agency.id):
+        invoicing.issue(first, by=None)
+        db.session.commit()
+        line = db.session.scalars(
+            select(CareInvoiceLine).where(CareInvoiceLine.invoice_id == first).order_by(CareInvoiceLine.day)
+        ).first()
+        line_id, amount = line.id, line.amount
+    share = str((amount * Decimal("0.6")).quantize(Decimal("0.01")))
+    outcome: dict[str, object] = {}
+    holding, release = threading.Event(), threading.Event()
+
+    def credit(key: str, hold: bool) -> None:
+        try:
+            with app.app_context(), db.tenant_scope(m.agency.id):
+                note = invoicing.credit_lines(
+                    first, [invoicing.CreditRequest(line_id, share)], f"credit {key}", by=None
+                )
+                outcome[key] = note.number
+                if hold:
+                    holding.set()
+                    release.wait(timeout=60)
+                db.session.commit()
+        except BackOfficeError as exc:
+            outcome[key] = exc.code
+            db.session.rollback()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome[key] = exc
+        finally:
+            holding.set()
+            db.session.remove()
+
+    holder = threading.Thread(target=credit, args=("first", True))
+    holder.start()
+    assert holding.wait(timeout=60)
+    waiter = threading.Thread(target=credit, args=("second", False))
+    waiter.start()
+    assert _waiting_for_a_lock(waiter), outcome
+    assert "second" not in outcome
+    release.set()
+    holder.join(timeout=60)
+    waiter.join(timeout=60)
+    assert outcome == {"first": 1, "second": "over_credit"}, outcome
+    with db.tenant_scope(m.agency.id):
+        taken = invoicing.credited_by_line(first)[line_id]
+        # what remains can still be credited, under the next number
+        invoicing.credit_lines(first, [invoicing.CreditRequest(line_id, None)], "the rest", by=None)
+        db.session.commit()
+        numbers = db.session.scalars(
+            select(CareInvoice.number).where(CareInvoice.kind == "credit_note").order_by(CareInvoice.number)
+        ).all()
+    assert taken == Decimal(share) <= amount
+    assert numbers == [1, 2]
+    assert invoicing_line_total(m, line_id) == amount
+
+
+def invoicing_line_total(m: Month, line_id) -> object:
+    from tenants.backoffice.models import CareInvoiceLine
+
+    with db.tenant_scope(m.agency.id):
+        return -db.session.scalar(
+            select(func.sum(CareInvoiceLine.amount)).where(CareInvoiceLine.credits_line_id == line_id)
+        )

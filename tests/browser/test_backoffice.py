@@ -1,5 +1,6 @@
 """The back office in a real browser: the admin builds a funder's draft
-invoice for March, adjusts it, issues it and downloads it; a coordinator
+invoice for March, adjusts it, issues it and downloads it, then credits
+part of one line with a partial credit note; a coordinator
 builds the carers' timesheets, reviews the differences, approves one and
 exports it for payroll."""
 
@@ -49,6 +50,7 @@ def test_invoice_and_timesheet_main_flows(new_context, make):
     desk.get_by_role("button", name="Issue the invoice").click()
     expect(desk.get_by_text("Invoice INV-000001 issued.")).to_be_visible()
     expect(desk.get_by_test_id("invoice-status")).to_have_text("Issued and numbered")
+    invoice_url = desk.url
     expect(desk.get_by_role("button", name="Add the adjustment")).to_have_count(0)
     pdf = desk.context.request.get(desk.get_by_test_id("invoice-pdf").get_attribute("href"))
     assert pdf.ok and pdf.body().startswith(b"%PDF")
@@ -64,6 +66,27 @@ def test_invoice_and_timesheet_main_flows(new_context, make):
     desk.get_by_label("Last day").fill("2026-03-31")
     desk.get_by_role("button", name="Build the draft").click()
     expect(desk.locator("#period_start-error")).to_contain_text("overlaps invoice INV-000001")
+
+    # a partial credit note: part of the first visit's line, never more than it holds
+    desk.goto(invoice_url)
+    credit_rows = desk.get_by_test_id("credit-line-row")
+    expect(credit_rows).to_have_count(3)  # the visits; the reduction cannot be credited
+    credit_rows.first.get_by_label("Amount to credit").fill("30")
+    desk.get_by_label("Why are these lines credited?").fill("Visit of 2 March cut short")
+    desk.get_by_role("button", name="Issue a partial credit note").click()
+    expect(desk.locator("#lines-0-amount-error")).to_have_text(
+        "At most 26.66 of this line remains to credit."
+    )
+    expect(desk.get_by_test_id("credit-notes")).to_have_count(0)  # nothing kept
+    desk.get_by_test_id("credit-line-row").first.get_by_label("Amount to credit").fill("6.66")
+    desk.get_by_role("button", name="Issue a partial credit note").click()
+    expect(desk.get_by_text("Credit note CN-000001 issued.")).to_be_visible()
+    expect(desk.get_by_test_id("invoice-line")).to_have_count(1)
+    expect(desk.get_by_test_id("invoice-total")).to_have_text("-6.66")
+    desk.get_by_test_id("related-invoice").click()
+    expect(desk.get_by_test_id("invoice-credited")).to_have_text("6.66")
+    expect(desk.get_by_test_id("invoice-remaining")).to_have_text("68.32")
+    expect(desk.get_by_test_id("line-remaining").first).to_have_text("20.00")
 
     office: Page = new_context().new_page()
     sign_in(office, m.coordinator.email, totp_secret=TOTP_SECRET)

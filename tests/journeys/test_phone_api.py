@@ -227,6 +227,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/quality/summaries"): OFFICE_LIST,
     ("GET", "/invoices"): {"admin": 200, "other": 403},
     ("GET", "/invoices/{care_invoice_id}"): {"admin": 200, "other": 404},
+    # the demo's first invoice is issued; a line that is not its own: refused, nothing credited
+    ("POST", "/invoices/{care_invoice_id}/credit-notes"): {"admin": 400, "other": 404},
     ("GET", "/timesheets"): OFFICE_LIST,
     ("GET", "/timesheets/{timesheet_id}"): OFFICE,
     ("GET", "/webhooks"): {"admin": 200, "other": 403},
@@ -254,8 +256,8 @@ def office_ids(api, admin_token: str) -> dict[str, str]:
     case = api("GET", f"/cases/{plan['case_id']}", admin_token).json()
     staff = api("GET", "/staff", admin_token, params={"staff_role": "carer", "limit": 1}).json()["items"][0]
     endpoint = api("GET", "/webhooks", admin_token).json()["items"][0]
-    invoice = api("GET", "/invoices", admin_token).json()["invoices"][0]
-    timesheet = api("GET", "/timesheets", admin_token).json()["timesheets"][0]
+    invoice = api("GET", "/invoices", admin_token).json()["items"][0]
+    timesheet = api("GET", "/timesheets", admin_token).json()["items"][0]
     return {
         "care_invoice_id": invoice["id"],
         "timesheet_id": timesheet["id"],
@@ -331,6 +333,10 @@ def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[s
         },
         "/visits/{visit_id}/cancel": {"reason": "Not needed"},
         "/webhooks": {"url": "http://127.0.0.1:9/hook", "events": ["visit.missed"]},
+        "/invoices/{care_invoice_id}/credit-notes": {
+            "reason": "Checked by the journey",
+            "lines": [{"line_id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b", "amount": "1.00"}],
+        },
         "/feedback/{feedback_id}/transition": {
             "to_status": "investigating" if role == "admin" else "responded",
             "response": "Looked into it with the team.",
