@@ -91,6 +91,11 @@ def moment_range(zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
     """The local days `from`..`to` as moments: [start of `from`, start of
     the day after `to`), on the agency's clock."""
     first, last = day_range()
-    since = datetime.combine(first, time.min, tzinfo=zone) if first else None
-    until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone) if last else None
+    # a day at the ends of the calendar bounds nothing (and its moment in UTC may not exist)
+    since = datetime.combine(first, time.min, tzinfo=zone) if first and first > date.min else None
+    until = (
+        datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+        if last and last < date.max
+        else None
+    )
     return since, until
