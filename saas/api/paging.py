@@ -113,15 +113,20 @@ def _decode(raw: str, keys: Sequence[ColumnElement[Any]]) -> list[Any]:
         refuse(400, _("cursor is not one this API gave: start again without it."), "cursor")
 
 
-def cursor_page(stmt: Select[Any], keys: Sequence[ColumnElement[Any]], *, scalars: bool = True) -> Page:
-    """The request's page of `stmt`, ordered by `keys` (ascending; the last
-    one unique, usually the id). `keys` must also be the row's attributes
-    (for scalars) or its leading columns, to make the next cursor."""
+def cursor_page(
+    stmt: Select[Any], keys: Sequence[ColumnElement[Any]], *, scalars: bool = True, descending: bool = False
+) -> Page:
+    """The request's page of `stmt`, ordered by `keys` (ascending, or all
+    descending for a newest-first list; the last one unique, usually the
+    id). `keys` must also be the row's attributes (for scalars) or its
+    leading columns, to make the next cursor."""
     limit = _limit()
     raw = request.args.get("cursor")
     if raw:
-        stmt = stmt.where(tuple_(*keys) > tuple_(*_decode(raw, keys)))
-    stmt = stmt.order_by(*keys).limit(limit + 1)
+        after = tuple_(*_decode(raw, keys))
+        stmt = stmt.where(tuple_(*keys) < after if descending else tuple_(*keys) > after)
+    order = [k.desc() for k in keys] if descending else list(keys)
+    stmt = stmt.order_by(*order).limit(limit + 1)
     rows = list(db.session.scalars(stmt) if scalars else db.session.execute(stmt))
     shown = rows[:limit]
     next_cursor = None

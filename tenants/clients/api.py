@@ -12,22 +12,34 @@ from flask import abort, g, request
 from flask_babel import gettext as _
 
 from billing.lifecycle import can_grow, client_limit_refusal, restricted_message
-from saas.api.body import form_from_json, json_object, refuse
+from saas.api.body import boolean, form_from_json, json_object, refuse, text
 from saas.api.conditional import require_match, respond
 from saas.api.paging import PARAMETERS, cursor_page, page_schema
 from saas.api.views import IF_MATCH, bp, operation, uuid_path
 from saas.permissions import require
 from saas.tenancy import get_or_404
 from tenants.clients import MANAGE_CASES, queries, services
-from tenants.clients.forms import AssessmentForm, ClientForm, OpenCaseForm, PlanForm, PlanItemForm
+from tenants.clients.forms import (
+    AssessmentForm,
+    ClientForm,
+    CloseCaseForm,
+    FollowUpForm,
+    OpenCaseForm,
+    PlanForm,
+    PlanItemForm,
+    RiskForm,
+)
 from tenants.clients.models import (
     ASSESSMENT_DOMAINS,
     Case,
     CaseStatus,
     Client,
     EmergencyContact,
+    FollowUp,
+    FollowUpMethod,
     NeedsAssessment,
     PlanStatus,
+    RiskAssessment,
     ServicePlan,
     ServicePlanItem,
 )
@@ -814,3 +826,410 @@ def approve_plan(plan_id: uuid.UUID) -> Any:
 @require(MANAGE_CASES)
 def activate_plan(plan_id: uuid.UUID) -> Any:
     return _move_plan(plan_id, "activate")
+
+
+# the page keeps the first 500 characters of a return note; the API refuses a longer one
+RETURN_NOTE_LIMIT = 500
+
+
+@bp.route("/plans/<uuid:plan_id>/return", methods=["POST"])
+@operation(
+    post={
+        **_plan_step("Return a submitted plan to its author as a draft, with a note"),
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"note": {"type": "string", "maxLength": RETURN_NOTE_LIMIT}},
+                    },
+                    "example": {"note": "Add the Friday shopping visit, then submit again."},
+                }
+            },
+        },
+    }
+)
+@require(MANAGE_CASES)
+def return_plan(plan_id: uuid.UUID) -> Any:
+    found = get_or_404(ServicePlan, plan_id)
+    case = get_or_404(Case, found.case_id)
+    note = text(json_object(optional=True), "note", RETURN_NOTE_LIMIT)
+    services.return_plan(found, case, by=g.api_user, note=note)
+    return respond(_plan_document(found))
+
+
+# -- the case's other steps: its stage, special programme, risks, closure, follow-ups --------
+
+STAGE_NOTE_LIMIT = 500
+# the stages a case is moved to by hand; closing has its own step (a reason and a date)
+MOVABLE_STAGES = [s.value for s in CaseStatus if s != CaseStatus.CLOSED]
+
+RISK_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": ID,
+        "case_id": ID,
+        "assessed_on": DAY,
+        "hazards": {
+            "type": "array",
+            "description": "The hazards, the highest score (likelihood x impact) first",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "hazard": {"type": "string"},
+                    "likelihood": {"type": "integer", "minimum": 1, "maximum": 5},
+                    "impact": {"type": "integer", "minimum": 1, "maximum": 5},
+                    "mitigation": {"type": "string"},
+                    "score": {"type": "integer", "minimum": 1, "maximum": 25},
+                },
+            },
+        },
+    },
+}
+FOLLOW_UP_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": ID,
+        "case_id": ID,
+        "label": {"type": "string", "description": "When after closure: 1w, 2w, 1m, ..."},
+        "due_on": DAY,
+        "done_on": NULLABLE_DAY,
+        "method": {"type": "string", "nullable": True, "enum": [m.value for m in FollowUpMethod] + [None]},
+        "outcome": {"type": "string"},
+        "new_intervention_needed": {"type": "boolean", "nullable": True},
+    },
+}
+CLOSED_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "case": CASE_SCHEMA,
+        "follow_ups": {"type": "array", "items": FOLLOW_UP_SCHEMA},
+    },
+}
+CASE_EXAMPLE = {
+    "id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b",
+    "client_id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a60",
+    "number": "2026-0007",
+    "status": "planning",
+    "intake_channel": "referral",
+    "referrer": "Dr Patel, Elm Road surgery",
+    "materials_received": "",
+    "opened_on": "2026-11-02",
+    "closed_on": None,
+    "special_programme": False,
+}
+FOLLOW_UP_EXAMPLE = {
+    "id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a61",
+    "case_id": CASE_EXAMPLE["id"],
+    "label": "1w",
+    "due_on": "2026-12-14",
+    "done_on": None,
+    "method": None,
+    "outcome": "",
+    "new_intervention_needed": None,
+}
+
+
+def _created(schema: dict[str, Any], example: Any) -> dict[str, Any]:
+    return {
+        "201": {
+            "description": "Created",
+            "content": {"application/json": {"schema": schema, "example": example}},
+        }
+    }
+
+
+def _ok_example(schema: dict[str, Any], example: Any) -> dict[str, Any]:
+    return {
+        "200": {"description": "OK", "content": {"application/json": {"schema": schema, "example": example}}}
+    }
+
+
+def _risk_json(r: RiskAssessment) -> dict[str, Any]:
+    return {
+        "id": str(r.id),
+        "case_id": str(r.case_id),
+        "assessed_on": r.assessed_on.isoformat(),
+        "hazards": [
+            {
+                "hazard": str(h.get("hazard") or ""),
+                "likelihood": int(h["likelihood"]),
+                "impact": int(h["impact"]),
+                "mitigation": str(h.get("mitigation") or ""),
+                "score": services.risk_score(h),
+            }
+            for h in r.hazards or []
+        ],
+    }
+
+
+def _follow_up_json(f: FollowUp) -> dict[str, Any]:
+    return {
+        "id": str(f.id),
+        "case_id": str(f.case_id),
+        "label": f.label,
+        "due_on": f.due_on.isoformat(),
+        "done_on": f.done_on.isoformat() if f.done_on else None,
+        "method": f.method,
+        "outcome": f.outcome,
+        "new_intervention_needed": f.new_intervention_needed,
+    }
+
+
+def _case_step(case_id: uuid.UUID) -> Case:
+    """A case named by a step: 404 for another agency's; its client's file
+    is logged as read, as each case page logs it."""
+    found = get_or_404(Case, case_id)
+    log_reads([found.client_id], "api", g.api_user.id)
+    return found
+
+
+@bp.route("/cases/<uuid:case_id>/stage", methods=["POST"])
+@operation(
+    post={
+        "summary": "Move a case to another stage (intake, assessment, planning, active)",
+        "description": "The stages follow one another as on the case page; closing is its own step "
+        "(`/close`), with a reason and a date.",
+        "tags": [TAG],
+        "parameters": [uuid_path("case_id")],
+        "requestBody": _body(
+            {
+                "type": "object",
+                "required": ["to"],
+                "properties": {
+                    "to": {"type": "string", "enum": MOVABLE_STAGES},
+                    "note": {"type": "string", "maxLength": STAGE_NOTE_LIMIT},
+                },
+            },
+            {"to": "planning", "note": "Assessment agreed with the family"},
+        ),
+        "responses": _ok_example(CASE_SCHEMA, CASE_EXAMPLE),
+    }
+)
+@require(MANAGE_CASES)
+def move_case(case_id: uuid.UUID) -> Any:
+    found = _case_step(case_id)
+    body = json_object()
+    target = text(body, "to", 20)
+    if target not in MOVABLE_STAGES:
+        refuse(
+            422,
+            _("%(field)s must be one of: %(values)s.", field="to", values=", ".join(MOVABLE_STAGES)),
+            "to",
+        )
+    services.transition(found, target, by=g.api_user, note=text(body, "note", STAGE_NOTE_LIMIT).strip())
+    return respond(_case_json(found))
+
+
+@bp.route("/cases/<uuid:case_id>/special-programme", methods=["POST"])
+@operation(
+    post={
+        "summary": "Mark a case as part of a special programme, or no longer",
+        "description": "A special programme's file is kept for the longer retention period.",
+        "tags": [TAG],
+        "parameters": [uuid_path("case_id")],
+        "requestBody": _body(
+            {"type": "object", "required": ["special"], "properties": {"special": {"type": "boolean"}}},
+            {"special": True},
+        ),
+        "responses": _ok_example(CASE_SCHEMA, {**CASE_EXAMPLE, "special_programme": True}),
+    }
+)
+@require(MANAGE_CASES)
+def special_programme(case_id: uuid.UUID) -> Any:
+    found = _case_step(case_id)
+    body = json_object()
+    if "special" not in body:
+        refuse(422, _("%(field)s must be true or false.", field="special"), "special")
+    services.set_special_programme(found, boolean(body, "special"), by=g.api_user)
+    return respond(_case_json(found))
+
+
+RISK_EXAMPLE = {
+    "assessed_on": "2026-11-30",
+    "hazards": [
+        {"hazard": "Loose rug in the hall", "likelihood": 4, "impact": 4, "mitigation": "Remove the rug"},
+        {"hazard": "Steep stairs", "likelihood": 2, "impact": 5, "mitigation": "Second handrail"},
+    ],
+}
+
+
+@bp.route("/cases/<uuid:case_id>/risks", methods=["GET", "POST"])
+@operation(
+    get={
+        "summary": "A case's risk assessments (the read is logged in the client's file)",
+        "tags": [TAG],
+        "parameters": [uuid_path("case_id"), *PARAMETERS],
+        "responses": _ok_example(
+            page_schema(RISK_SCHEMA),
+            {
+                "items": [{"id": CASE_EXAMPLE["id"], "case_id": CASE_EXAMPLE["id"], **RISK_EXAMPLE}],
+                "next_cursor": None,
+            },
+        ),
+    },
+    post={
+        "summary": "Record a risk assessment: hazards scored by likelihood and impact, 1 to 5",
+        "description": "Hazards without a name are left out, as on the page; at least one is needed.",
+        "tags": [TAG],
+        "parameters": [uuid_path("case_id")],
+        "requestBody": _body(
+            {
+                "type": "object",
+                "required": ["assessed_on", "hazards"],
+                "properties": {
+                    "assessed_on": DAY,
+                    "hazards": {
+                        "type": "array",
+                        "maxItems": 20,
+                        "items": {
+                            "type": "object",
+                            "required": ["hazard", "likelihood", "impact"],
+                            "properties": {
+                                "hazard": {"type": "string", "maxLength": 300},
+                                "likelihood": {"type": "integer", "minimum": 1, "maximum": 5},
+                                "impact": {"type": "integer", "minimum": 1, "maximum": 5},
+                                "mitigation": {"type": "string", "maxLength": 500},
+                            },
+                        },
+                    },
+                },
+            },
+            RISK_EXAMPLE,
+        ),
+        "responses": _created(
+            RISK_SCHEMA, {"id": CASE_EXAMPLE["id"], "case_id": CASE_EXAMPLE["id"], **RISK_EXAMPLE}
+        ),
+    },
+)
+@require(MANAGE_CASES)
+def risks(case_id: uuid.UUID) -> Any:
+    found = _case_step(case_id)
+    if request.method == "POST":
+        body = json_object()
+        hazards = body.get("hazards")
+        if not isinstance(hazards, list) or not all(isinstance(h, dict) for h in hazards):
+            refuse(422, _("%(field)s must be a list of objects.", field="hazards"), "hazards")
+        if len(hazards) > RiskForm.hazards.kwargs["max_entries"]:
+            refuse(422, _("Give at most %(n)d hazards.", n=RiskForm.hazards.kwargs["max_entries"]), "hazards")
+        form = form_from_json(RiskForm, body)
+        risk = services.record_risks(
+            found,
+            assessed_on=form.assessed_on.data,
+            hazards=[
+                {
+                    "hazard": h.form.hazard.data,
+                    "likelihood": h.form.likelihood.data,
+                    "impact": h.form.impact.data,
+                    "mitigation": h.form.mitigation.data,
+                }
+                for h in form.hazards
+            ],
+            by=g.api_user,
+            today=services.agency_today(g.agency),
+        )
+        return respond(_risk_json(risk), 201)
+    page = cursor_page(lists.risks(found.id), [RiskAssessment.created_at, RiskAssessment.id])
+    return respond(page.document(_risk_json))
+
+
+@bp.route("/cases/<uuid:case_id>/close", methods=["POST"])
+@operation(
+    post={
+        "summary": "Close a case, with its reason and date: its follow-ups are scheduled",
+        "description": "Its active or approved plan closes with it; the follow-ups come from the agency's "
+        "follow-up schedule, counted from the closing date.",
+        "tags": [TAG],
+        "parameters": [uuid_path("case_id")],
+        "requestBody": _body(
+            {
+                "type": "object",
+                "required": ["closed_on", "reason"],
+                "properties": {"closed_on": DAY, "reason": {"type": "string", "maxLength": 2000}},
+            },
+            {"closed_on": "2026-12-07", "reason": "Goals met: manages at home with family support."},
+        ),
+        "responses": _ok_example(
+            CLOSED_SCHEMA,
+            {
+                "case": {**CASE_EXAMPLE, "status": "closed", "closed_on": "2026-12-07"},
+                "follow_ups": [FOLLOW_UP_EXAMPLE],
+            },
+        ),
+    }
+)
+@require(MANAGE_CASES)
+def close_case(case_id: uuid.UUID) -> Any:
+    found = _case_step(case_id)
+    form = form_from_json(CloseCaseForm, json_object())
+    services.close_case(
+        g.agency, found, reason=form.reason.data, closed_on=form.closed_on.data, by=g.api_user
+    )
+    return respond(
+        {"case": _case_json(found), "follow_ups": [_follow_up_json(f) for f in lists.follow_ups(found.id)]}
+    )
+
+
+@bp.route("/cases/<uuid:case_id>/follow-ups")
+@operation(
+    get={
+        "summary": "A closed case's follow-ups, by due date (the read is logged in the client's file)",
+        "tags": [TAG],
+        "parameters": [uuid_path("case_id"), *PARAMETERS],
+        "responses": _ok_example(
+            page_schema(FOLLOW_UP_SCHEMA), {"items": [FOLLOW_UP_EXAMPLE], "next_cursor": None}
+        ),
+    }
+)
+@require(MANAGE_CASES)
+def follow_ups(case_id: uuid.UUID) -> Any:
+    found = _case_step(case_id)
+    page = cursor_page(lists.follow_ups_of(found.id), [FollowUp.due_on, FollowUp.id])
+    return respond(page.document(_follow_up_json))
+
+
+@bp.route("/follow-ups/<uuid:follow_up_id>", methods=["POST"])
+@operation(
+    post={
+        "summary": "Record a follow-up after closure: when, how, the outcome",
+        "description": "With `new_intervention` and `reopen`, the case goes back to assessment.",
+        "tags": [TAG],
+        "parameters": [uuid_path("follow_up_id")],
+        "requestBody": _body(
+            {
+                "type": "object",
+                "required": ["done_on", "method", "outcome"],
+                "properties": {
+                    "done_on": DAY,
+                    "method": {"type": "string", "enum": [m.value for m in FollowUpMethod]},
+                    "outcome": {"type": "string", "maxLength": 4000},
+                    "new_intervention": {"type": "boolean"},
+                    "reopen": {"type": "boolean"},
+                },
+            },
+            {"done_on": "2026-12-14", "method": "phone", "outcome": "Managing well; no new needs."},
+        ),
+        "responses": _ok_example(
+            FOLLOW_UP_SCHEMA,
+            {**FOLLOW_UP_EXAMPLE, "done_on": "2026-12-14", "method": "phone", "outcome": "Managing well"},
+        ),
+    }
+)
+@require(MANAGE_CASES)
+def record_follow_up(follow_up_id: uuid.UUID) -> Any:
+    item = get_or_404(FollowUp, follow_up_id)
+    found = _case_step(item.case_id)
+    form = form_from_json(FollowUpForm, json_object())
+    services.record_follow_up(
+        item,
+        found,
+        done_on=form.done_on.data,
+        method=form.method.data,
+        outcome=form.outcome.data,
+        new_intervention=bool(form.new_intervention.data),
+        reopen=bool(form.reopen.data),
+        by=g.api_user,
+        today=services.agency_today(g.agency),
+    )
+    return respond(_follow_up_json(item))

@@ -37,7 +37,7 @@ AREA = Area(
     models=(".models",),
     blueprints=(".views", ".links"),
     # the feedback blueprint's other pages (`views.bp`), and the API's routes
-    routes=(".views_opinions", ".views_rectifications", ".views_statistics", ".api"),
+    routes=(".views_opinions", ".views_rectifications", ".views_statistics", ".views_ratings", ".api"),
     reminders=(".reminders",),
     receivers=(".receivers",),
     periodic=(
@@ -47,6 +47,7 @@ AREA = Area(
     nav=(
         NavEntry("feedback.inbox", _l("Opinions and complaints"), HANDLE_COMPLAINTS, 40, tab=3, icon="inbox"),
         NavEntry("feedback.tasks", _l("Low ratings to follow up"), HANDLE_RATINGS, 50),
+        NavEntry("feedback.ratings", _l("Visit ratings"), HANDLE_RATINGS, 55),
         NavEntry("feedback.rectifications", _l("Rectifications"), MANAGE_RECTIFICATIONS, 60),
         NavEntry("feedback.statistics", _l("Satisfaction"), VIEW_SATISFACTION, 70),
         NavEntry(

@@ -44,6 +44,7 @@ from tenants.clients.signals import TimelineEntry, TimelineLine, TimelineWanted
 from tenants.feedback import HANDLE_COMPLAINTS, READ_CONFIDENTIAL_FEEDBACK
 from tenants.feedback.labels import kind_label, status_label
 from tenants.feedback.models import (
+    DIMENSIONS,
     FeedbackItem,
     FeedbackKind,
     FeedbackStatus,
@@ -302,16 +303,119 @@ def item_history(item_id: uuid.UUID) -> list[Row[Any]]:
     )
 
 
-def open_items(limit: int = 500) -> list[FeedbackItem]:
-    """Items not yet closed, by deadline (the API's list)."""
-    return list(
-        db.session.scalars(
-            select(FeedbackItem)
-            .where(FeedbackItem.status != FeedbackStatus.CLOSED)
-            .order_by(FeedbackItem.due_at)
-            .limit(limit)
-        )
+def api_items(
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    with_closed: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select[Any]:
+    """The API's list of opinions and complaints, filtered (saas.api.paging
+    adds the cursor, the order by deadline and the limit): without a status
+    or `with_closed`, those not yet closed, as the inbox shows them."""
+    stmt = select(FeedbackItem)
+    if status:
+        stmt = stmt.where(FeedbackItem.status == status)
+    elif not with_closed:
+        stmt = stmt.where(FeedbackItem.status != FeedbackStatus.CLOSED)
+    if kind:
+        stmt = stmt.where(FeedbackItem.kind == kind)
+    if since is not None:
+        stmt = stmt.where(FeedbackItem.received_at >= since)
+    if until is not None:
+        stmt = stmt.where(FeedbackItem.received_at < until)
+    return stmt
+
+
+@dataclass(frozen=True, slots=True)
+class RatingFilters:
+    """What the ratings list (page and API) is narrowed to."""
+
+    client_id: uuid.UUID | None = None
+    staff_id: uuid.UUID | None = None
+    first: date | None = None  # the visits' local days, both included
+    last: date | None = None
+    low_only: bool = False
+    low_threshold: int = 2
+
+
+def ratings(filters: RatingFilters) -> Select[Any]:
+    """Visit ratings, each with its visit's start and local day, leading
+    with (visit start, rating id), the keys the list pages by, newest
+    visit first. Names are left to `rating_names`, for readers who may
+    see them."""
+    stmt = select(Visit.starts_at, VisitRating.id, VisitRating, Visit.local_day).join(
+        Visit, and_(Visit.tenant_id == VisitRating.tenant_id, Visit.id == VisitRating.visit_id)
     )
+    if filters.client_id is not None:
+        stmt = stmt.where(VisitRating.client_id == filters.client_id)
+    if filters.staff_id is not None:
+        stmt = stmt.where(VisitRating.staff_file_id == filters.staff_id)
+    if filters.first is not None:
+        stmt = stmt.where(Visit.local_day >= filters.first)
+    if filters.last is not None:
+        stmt = stmt.where(Visit.local_day <= filters.last)
+    if filters.low_only:
+        stmt = stmt.where(or_(*(getattr(VisitRating, d) <= filters.low_threshold for d in DIMENSIONS)))
+    return stmt
+
+
+def rating_names(ratings: list[VisitRating]) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
+    """The clients' and the carers' names of a page of ratings: two
+    statements, whatever the page's length."""
+    client_ids = {r.client_id for r in ratings}
+    staff_ids = {r.staff_file_id for r in ratings if r.staff_file_id is not None}
+    clients_named: dict[uuid.UUID, str] = {}
+    carers_named: dict[uuid.UUID, str] = {}
+    if client_ids:
+        clients_named = dict(
+            db.session.execute(select(Client.id, Client.full_name).where(Client.id.in_(client_ids))).all()
+        )
+    if staff_ids:
+        carers_named = dict(
+            db.session.execute(
+                select(StaffFile.id, User.name)
+                .join(
+                    Membership,
+                    and_(
+                        Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id
+                    ),
+                )
+                .join(User, User.id == Membership.user_id)
+                .where(StaffFile.id.in_(staff_ids))
+            ).all()
+        )
+    return clients_named, carers_named
+
+
+# a filter's choices are a list to pick from, never the whole history
+CHOICES_LIMIT = 2000
+
+
+def rating_filter_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The ratings page's client and carer choices: those who have ratings,
+    by name (two statements)."""
+    rated_clients = select(VisitRating.client_id).distinct().scalar_subquery()
+    clients_rows = db.session.execute(
+        select(Client.id, Client.full_name)
+        .where(Client.id.in_(rated_clients))
+        .order_by(Client.full_name)
+        .limit(CHOICES_LIMIT)
+    ).all()
+    rated_staff = select(VisitRating.staff_file_id).where(VisitRating.staff_file_id.isnot(None))
+    carers_rows = db.session.execute(
+        select(StaffFile.id, User.name)
+        .join(
+            Membership,
+            and_(Membership.tenant_id == StaffFile.tenant_id, Membership.id == StaffFile.membership_id),
+        )
+        .join(User, User.id == Membership.user_id)
+        .where(StaffFile.id.in_(rated_staff.distinct().scalar_subquery()))
+        .order_by(User.name)
+        .limit(CHOICES_LIMIT)
+    ).all()
+    return [(str(i), n) for i, n in clients_rows], [(str(i), n) for i, n in carers_rows]
 
 
 def item_of(feedback_id: uuid.UUID) -> FeedbackItem | None:
@@ -553,3 +657,65 @@ def last_visit_to_rate(client_ids: list[uuid.UUID], now: datetime) -> Any:
         .order_by(Visit.starts_at.desc())
         .limit(1)
     ).first()
+
+
+# -- the office's list of visit ratings -----------------------------------------------------------
+
+RATINGS_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRow:
+    """One line of the ratings page."""
+
+    starts_at: datetime
+    id: uuid.UUID
+    rating: VisitRating
+    local_day: date
+    client: str | None
+    carer: str | None
+    low: bool = False
+
+    @property
+    def scores(self) -> list[int]:
+        return [getattr(self.rating, d) for d in DIMENSIONS]
+
+
+@dataclass(frozen=True, slots=True)
+class RatingsPage:
+    rows: list[RatingRow]
+    next: str | None  # the Keyset token where the next page starts
+
+
+def ratings_page(filters: RatingFilters, start: str | None) -> RatingsPage:
+    """A page of the ratings, the latest visit first, with the client's and
+    the carer's names: one statement, bounded by the page. `start` is the
+    `next` of the page before (a malformed one starts from the beginning)."""
+    carer = (
+        select(User.name)
+        .join(Membership, Membership.user_id == User.id)
+        .join(
+            StaffFile,
+            and_(StaffFile.tenant_id == Membership.tenant_id, StaffFile.membership_id == Membership.id),
+        )
+        .where(StaffFile.tenant_id == VisitRating.tenant_id, StaffFile.id == VisitRating.staff_file_id)
+        .scalar_subquery()
+    )
+    client = (
+        select(Client.full_name)
+        .where(Client.tenant_id == VisitRating.tenant_id, Client.id == VisitRating.client_id)
+        .scalar_subquery()
+    )
+    stmt = ratings(filters).add_columns(client.label("client"), carer.label("carer"))
+    cursor = Keyset.parse(start)
+    if cursor is not None:
+        stmt = stmt.where(tuple_(Visit.starts_at, VisitRating.id) < tuple_(cursor.at, cursor.id))
+    found = db.session.execute(
+        stmt.order_by(Visit.starts_at.desc(), VisitRating.id.desc()).limit(RATINGS_PAGE + 1)
+    ).all()
+    rows = [
+        RatingRow(*r, low=min(getattr(r.VisitRating, d) for d in DIMENSIONS) <= filters.low_threshold)
+        for r in found[:RATINGS_PAGE]
+    ]
+    following = Keyset(rows[-1].starts_at, rows[-1].id).token() if len(found) > RATINGS_PAGE else None
+    return RatingsPage(rows, following)

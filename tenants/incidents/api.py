@@ -10,7 +10,10 @@ from typing import Any
 from flask import abort, g, jsonify, request
 from flask_babel import gettext as _
 
+from saas.api import filters
 from saas.api.body import json_object, page_limit, refuse, text
+from saas.api.conditional import respond
+from saas.api.paging import PARAMETERS, cursor_page, page_schema
 from saas.api.views import bp, json_body, ok, operation, uuid_path
 from saas.permissions import require
 from tenants.incidents import REPORT_INCIDENTS, queries, services
@@ -36,6 +39,36 @@ INCIDENT_SCHEMA = {
         "visit_id": {"type": "string", "format": "uuid", "nullable": True},
     },
 }
+
+
+INCIDENT_EXAMPLE = {
+    "id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b",
+    "type": "fall",
+    "severity": "moderate",
+    "status": "reported",
+    "occurred_at": "2026-12-07T09:40:00+00:00",
+    "reported_at": "2026-12-07T09:52:00+00:00",
+    "place": "Bathroom",
+    "client_id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a60",
+    "visit_id": None,
+}
+LIST_SCHEMA = page_schema(INCIDENT_SCHEMA)
+LIST_SCHEMA["required"] = [*LIST_SCHEMA["required"], "incidents"]
+LIST_SCHEMA["properties"]["incidents"] = {
+    "type": "array",
+    "items": INCIDENT_SCHEMA,
+    "deprecated": True,
+    "description": "The same as `items`, for the phone apps that read the list before it was paged",
+}
+LIST_PARAMETERS = [
+    *PARAMETERS,
+    filters.choice_param("status", [s.value for s in IncidentStatus], "Only incidents at this step"),
+    filters.param("open", filters.BOOLEAN, "Only those not closed (true), as the page's filter"),
+    filters.param("client_id", filters.ID, "Only incidents about this client"),
+    filters.choice_param("type", [t.value for t in IncidentType], "Only incidents of this kind"),
+    filters.choice_param("severity", [s.value for s in Severity], "Only incidents this serious"),
+    *filters.date_range_params("incidents reported"),
+]
 
 
 def _json(incident: Incident) -> dict[str, Any]:
@@ -88,11 +121,26 @@ def _moment(body: dict[str, Any], key: str) -> datetime | None:
 @bp.route("/incidents", methods=["GET", "POST"])
 @operation(
     get={
-        "summary": "The incidents I see, newest first (at most 200)",
+        "summary": "The incidents I see, the latest reported first, paged and filtered",
+        "description": "A carer sees the incidents they reported or are named on; abuse and neglect "
+        "reports only where they may read them.",
         "tags": ["incidents"],
-        "responses": ok(
-            {"type": "object", "properties": {"incidents": {"type": "array", "items": INCIDENT_SCHEMA}}}
-        ),
+        "parameters": LIST_PARAMETERS,
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {
+                    "application/json": {
+                        "schema": LIST_SCHEMA,
+                        "example": {
+                            "items": [INCIDENT_EXAMPLE],
+                            "next_cursor": None,
+                            "incidents": [INCIDENT_EXAMPLE],
+                        },
+                    }
+                },
+            }
+        },
     },
     post={
         "summary": "Report an incident (the agency head is told at once); a carer from one of their visits",
@@ -128,7 +176,7 @@ def _moment(body: dict[str, Any], key: str) -> datetime | None:
 @require(REPORT_INCIDENTS)
 def api_incidents() -> Any:
     if request.method == "GET":
-        return jsonify(incidents=[_json(r[0]) for r in queries.incident_list(g.membership)])
+        return _list()
     body = json_object()
 
     def field(key: str) -> str:
@@ -150,6 +198,24 @@ def api_incidents() -> Any:
     # a refusal (IncidentError) is answered by the core with its status and message
     incident = services.report(g.agency, data, by=g.membership)
     return jsonify(_json(incident))
+
+
+def _list() -> Any:
+    open_only = filters.bool_arg("open")
+    since, until = filters.moment_range(g.agency.zone)
+    stmt = queries.api_incidents(
+        g.membership,
+        status=filters.choice_arg("status", [s.value for s in IncidentStatus]),
+        open_only=bool(open_only),
+        client_id=filters.uuid_arg("client_id"),
+        kind=filters.choice_arg("type", [t.value for t in IncidentType]),
+        severity=filters.choice_arg("severity", [s.value for s in Severity]),
+        since=since,
+        until=until,
+    )
+    page = cursor_page(stmt, [Incident.reported_at, Incident.id], descending=True)
+    document = page.document(_json)
+    return respond({**document, "incidents": document["items"]})
 
 
 @bp.route("/incidents/<uuid:incident_id>")

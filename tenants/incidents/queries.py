@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Integer,
+    Select,
     String,
     Uuid,
     and_,
@@ -79,6 +80,37 @@ def incident_list(membership: Membership, *, open_only: bool = False) -> list[An
     if open_only:
         stmt = stmt.where(Incident.status != IncidentStatus.CLOSED)
     return list(db.session.execute(stmt).all())
+
+
+def api_incidents(
+    membership: Membership,
+    *,
+    status: str | None = None,
+    open_only: bool = False,
+    client_id: uuid.UUID | None = None,
+    kind: str | None = None,
+    severity: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select[Any]:
+    """The API's list: the incidents the member sees, filtered (saas.api.paging
+    adds the cursor, the order and the limit)."""
+    stmt = select(Incident).where(visible_to(membership))
+    if status:
+        stmt = stmt.where(Incident.status == status)
+    if open_only:
+        stmt = stmt.where(Incident.status != IncidentStatus.CLOSED)
+    if client_id is not None:
+        stmt = stmt.where(Incident.client_id == client_id)
+    if kind:
+        stmt = stmt.where(Incident.type == kind)
+    if severity:
+        stmt = stmt.where(Incident.severity == severity)
+    if since is not None:
+        stmt = stmt.where(Incident.reported_at >= since)
+    if until is not None:
+        stmt = stmt.where(Incident.reported_at < until)
+    return stmt
 
 
 def visible_incident(incident_id: uuid.UUID, membership: Membership | None) -> Incident | None:

@@ -141,3 +141,46 @@ def test_a_published_quality_page_under_another_agencys_slug_is_404(app, client,
         assert response.status_code == 404 and a.agency.name not in response.text
         login(client, a.people["admin"])
         assert client.get(other).status_code == 404
+
+
+# the query parameters the API's lists filter by, and the table whose id each names
+FILTER_PARAMS = {"client_id": "clients", "staff_id": "staff_files", "case_id": "cases"}
+
+
+def test_api_lists_filtered_by_another_agencys_ids_show_nothing_of_it(app, client, two_agencies):
+    """Every list of the OpenAPI document, with each filter naming one of
+    agency B's objects, as a member of agency A: nothing of B's, never an error."""
+    a, b = two_agencies
+    headers = {"Authorization": f"Bearer {a.api_token}"}
+    spec = client.get("/api/v1/openapi.json").json
+    checked = 0
+    for path, operations in spec["paths"].items():
+        listing = operations.get("get")
+        if listing is None or "{" in path:
+            continue
+        filters = {p["name"] for p in listing.get("parameters", []) if p["in"] == "query"}
+        for name in sorted(filters & set(FILTER_PARAMS)):
+            theirs = str(b.ids[FILTER_PARAMS[name]])
+            response = client.get(path, query_string={name: theirs}, headers=headers)
+            assert response.status_code in (200, 403, 404), f"GET {path}?{name}= -> {response.status_code}"
+            assert theirs not in response.text, f"GET {path}?{name}= shows agency B's id"
+            if response.status_code == 200 and "items" in response.json:
+                assert response.json["items"] == [], f"GET {path}?{name}= lists agency B's rows"
+            checked += 1
+    assert checked >= 6
+
+
+def test_the_ratings_page_filtered_by_another_agencys_ids_shows_nothing_of_it(app, client, two_agencies):
+    a, b = two_agencies
+    login(client, a.people["admin"])
+    url = f"/a/{a.agency.slug}/feedback/ratings"
+    own = client.get(url)
+    assert own.status_code == 200
+    for name in ("client_id", "staff_id"):
+        theirs = str(b.ids[FILTER_PARAMS[name]])
+        response = client.get(url, query_string={name: theirs})
+        # (the language switch keeps the page's address, the id with it: no option offers it)
+        assert response.status_code == 422 and f'value="{theirs}"' not in response.text
+        # the filter is refused and left out: agency A's own ratings, as unfiltered
+        rows = response.text.count('data-testid="rating-row"')
+        assert rows == own.text.count('data-testid="rating-row"')

@@ -212,6 +212,18 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/plans/{plan_id}/submit"): NOT_NOW,
     ("POST", "/plans/{plan_id}/approve"): NOT_NOW,
     ("POST", "/plans/{plan_id}/activate"): NOT_NOW,
+    ("POST", "/plans/{plan_id}/return"): NOT_NOW,
+    # the case's other steps, on the case of the active plan: its stage and
+    # programme as they are, a risk assessment added, closing refused (a date to come)
+    ("POST", "/cases/{case_id}/stage"): OFFICE,
+    ("POST", "/cases/{case_id}/special-programme"): OFFICE,
+    ("GET", "/cases/{case_id}/risks"): OFFICE,
+    ("POST", "/cases/{case_id}/risks"): {"admin": 201, "coordinator": 201, "other": 404},
+    ("POST", "/cases/{case_id}/close"): NOT_NOW,
+    ("GET", "/cases/{case_id}/follow-ups"): OFFICE,
+    # the demo's cases are open: no follow-up of theirs to record
+    ("POST", "/follow-ups/{follow_up_id}"): {"other": 404},
+    ("GET", "/ratings"): OFFICE_LIST,
     ("GET", "/visits"): OFFICE_LIST,
     ("POST", "/visits"): {"admin": 201, "coordinator": 201, "other": 403},
     ("GET", "/visits/{visit_id}/booking"): OFFICE,
@@ -237,6 +249,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
 }
 
 
+NO_SUCH_FOLLOW_UP = "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b"
 OFFICE_IDS = (
     "client_id",
     "case_id",
@@ -279,6 +292,7 @@ def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[s
         "feedback_id": world["feedback_id"],
         "member_id": world["member_id"],
         "incident_id": world["incident_id"],
+        "follow_up_id": NO_SUCH_FOLLOW_UP,
         **{k: world[k] for k in OFFICE_IDS},
     }
     today = datetime.now(LONDON).date()
@@ -337,6 +351,18 @@ def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[s
             "reason": "Checked by the journey",
             "lines": [{"line_id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b", "amount": "1.00"}],
         },
+        "/plans/{plan_id}/return": {"note": "Not yet"},
+        "/cases/{case_id}/stage": {
+            "to": world.get("case_status", "active"),
+            "note": f"As it is, by the {role}",
+        },
+        "/cases/{case_id}/special-programme": {"special": False},
+        "/cases/{case_id}/risks": {
+            "assessed_on": today.isoformat(),
+            "hazards": [{"hazard": f"Loose rug, seen by the {role}", "likelihood": 3, "impact": 2}],
+        },
+        "/cases/{case_id}/close": {"closed_on": (today + timedelta(days=2)).isoformat(), "reason": "Moving"},
+        "/follow-ups/{follow_up_id}": {"done_on": today.isoformat(), "method": "phone", "outcome": "Well"},
         "/feedback/{feedback_id}/transition": {
             "to_status": "investigating" if role == "admin" else "responded",
             "response": "Looked into it with the team.",
@@ -356,6 +382,10 @@ def test_every_operation_answers_each_role_as_documented(stack: Stack, api):
     assert "visit_id" in stack.world and "feedback_id" in stack.world and "incident_id" in stack.world
     tokens = {role: token(stack, role) for role in ROLES}
     stack.world.update(office_ids(api, tokens["admin"]))
+    # the stage step moves the case to where it is: no change to the demo's case
+    stack.world["case_status"] = api("GET", f"/cases/{stack.world['case_id']}", tokens["admin"]).json()[
+        "status"
+    ]
     me = api("GET", "/me", tokens["carer"]).json()
     stack.world["member_id"] = next(
         m["membership_id"] for m in me["memberships"] if m["agency"]["slug"] == SLUG

@@ -14,7 +14,9 @@ from tenants.clients.models import (
     Case,
     Client,
     EmergencyContact,
+    FollowUp,
     NeedsAssessment,
+    RiskAssessment,
     ServicePlan,
     ServicePlanItem,
 )
@@ -96,3 +98,16 @@ def client_of_plan(plan_id: uuid.UUID) -> uuid.UUID | None:
         .join(ServicePlan, and_(ServicePlan.tenant_id == Case.tenant_id, ServicePlan.case_id == Case.id))
         .where(ServicePlan.id == plan_id)
     )
+
+
+def risks(case_id: uuid.UUID) -> Select[Any]:
+    return select(RiskAssessment).where(RiskAssessment.case_id == case_id)
+
+
+def follow_ups_of(case_id: uuid.UUID) -> Select[Any]:
+    return select(FollowUp).where(FollowUp.case_id == case_id)
+
+
+def follow_ups(case_id: uuid.UUID) -> list[FollowUp]:
+    """A case's follow-ups by due date, in one statement (a case has a handful)."""
+    return list(db.session.scalars(follow_ups_of(case_id).order_by(FollowUp.due_on, FollowUp.id)))
