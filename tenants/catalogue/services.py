@@ -147,6 +147,8 @@ def terms_problems(data: TermsInput, *, known_types: set[uuid.UUID]) -> list[Pro
     problems = []
     if data.price is None:
         problems.append(Problem("required", "price"))
+    elif not data.price.is_finite():
+        problems.append(Problem("bad_number", "price"))
     elif data.price < 0:
         problems.append(Problem("price_negative", "price"))
     elif data.price >= Decimal("100000000"):
