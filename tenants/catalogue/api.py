@@ -12,7 +12,7 @@ from typing import Any
 from flask import g, request
 from flask_babel import gettext as _
 
-from saas.api.body import check_types, form_from_json, json_object, only_known, query_date, refuse
+from saas.api.body import body_id, check_types, form_from_json, json_object, only_known, query_date, refuse
 from saas.api.conditional import require_match, respond
 from saas.api.paging import PARAMETERS, cursor_page, page_schema
 from saas.api.views import IF_MATCH, bp, operation, uuid_path
@@ -169,6 +169,7 @@ def catalogue_items() -> Any:
     if request.method == "POST":
         body = json_object()
         check_types(body, NEW_ITEM_PROPERTIES)
+        body_id(body, "required_certificate_type_id")  # optional, so no id is never taken for a bad one
         values = dict(body)
         if body.get("checklist") is not None:
             # the page's text area: one point per line
