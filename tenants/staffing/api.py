@@ -481,7 +481,38 @@ def staff_file(staff_id: uuid.UUID) -> Any:
                 },
             }
         },
-    }
+    },
+    post={
+        "summary": "Add a certificate or qualification to a staff file (admins)",
+        "description": "Its scanned document, if any, is added on the staff file's page.",
+        "tags": ["workforce"],
+        "parameters": [uuid_path("staff_id")],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["certificate_type_id", "number", "issued_on"],
+                        "properties": CERTIFICATE_PROPERTIES,
+                    },
+                    "example": {
+                        "certificate_type_id": "0193a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b",
+                        "number": "FA-2026-0142",
+                        "issuer": "Red Cross",
+                        "issued_on": "2026-03-02",
+                        "expires_on": "2029-03-01",
+                    },
+                }
+            },
+        },
+        "responses": {
+            "201": {
+                "description": "The certificate added",
+                "content": {"application/json": {"schema": CERTIFICATE_SCHEMA}},
+            }
+        },
+    },
 )
 @require(VIEW_STAFF)
 @require(MANAGE_STAFF, methods=("POST",))
