@@ -108,6 +108,8 @@ def staff_input_problems(data: StaffInput) -> tuple[list[Problem], dict[str, lis
         problems.append(Problem("employment_dates", "employment_end"))
     if data.contracted_hours is None:
         data.contracted_hours = Decimal(0)
+    # a form's default is the number 0, an int
+    data.contracted_hours = Decimal(data.contracted_hours)
     # "NaN" is a decimal a form accepts, and compares with nothing
     if not data.contracted_hours.is_finite() or not Decimal(0) <= data.contracted_hours <= Decimal(168):
         problems.append(Problem("range", "contracted_hours", {"min": 0, "max": 168}))

@@ -84,6 +84,23 @@ def test_an_admin_opens_a_staff_file_once_and_changes_it_with_if_match(client, f
     assert client.get(f"/api/v1/staff/{staff_id}", headers=bearer(token)).json["home_area"] == "South"
 
 
+def test_a_file_needs_only_the_address_role_and_start(client, factory):
+    agency = factory.agency()
+    token = admin_token(factory, agency)
+    _user, member = factory.member(agency, Role.CARER, name="Jo Member")
+    with db.tenant_scope(agency.id):
+        email = db.session.get(type(_user), _user.id).email
+    body = {"email": email, "staff_role": "social_worker", "employment_start": "2026-02-01"}
+    made = client.post("/api/v1/staff", json=body, headers=bearer(token))
+    assert made.status_code == 201, made.json
+    assert made.json["name"] == "Jo Member" and made.json["contracted_hours"] == 0
+    assert made.json["availability"] == {} and made.json["staff_number"] is None
+    # an existing member keeps their membership: nobody is invited
+    assert count(agency, Invitation) == 0 and count(agency, Membership) == 2
+    again = client.post("/api/v1/staff", json=body, headers=bearer(token))
+    assert again.status_code == 422 and again.json["field"] == "email"
+
+
 def test_bad_staff_input_names_the_field_and_keeps_nothing(client, factory):
     agency = factory.agency()
     user, membership = factory.member(agency, Role.ADMIN)
