@@ -88,6 +88,7 @@ def test_bad_item_input_names_the_field_and_keeps_nothing(client, factory):
         (new_item(theirs), "category_id"),  # another agency's category
         (new_item(daily, price=-1), "price"),
         (new_item(daily, price="cheap"), "price"),
+        (new_item(daily, price=99999999.999), "price"),  # a cent past the most a price can be
         (new_item(daily, unit="per_year"), "unit"),
         (new_item(daily, duration_minutes=0), "duration_minutes"),
         (new_item(daily, checklist=[f"Point {n}" for n in range(31)]), "checklist"),
