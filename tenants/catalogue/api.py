@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from saas.api.body import body_id, check_types, form_from_json, json_object, only_known, query_date, refuse
 from saas.api.conditional import require_match, respond
-from saas.api.paging import PARAMETERS, cursor_page, page_schema
+from saas.api.paging import cursor_page, list_parameters, page_response, query_param
 from saas.api.views import IF_MATCH, bp, operation, uuid_path
 from saas.fields import uuid_or_none
 from saas.permissions import require
@@ -130,17 +130,11 @@ def _item_input(form: ItemForm) -> services.ItemInput:
     get={
         "summary": "The service catalogue's items, with the terms in effect on a day (default: today)",
         "tags": ["catalogue"],
-        "parameters": [
-            *PARAMETERS,
-            {"name": "on", "in": "query", "required": False, "schema": {"type": "string", "format": "date"}},
-            {"name": "active", "in": "query", "required": False, "schema": {"type": "boolean"}},
-        ],
-        "responses": {
-            "200": {
-                "description": "OK",
-                "content": {"application/json": {"schema": page_schema(ITEM_SCHEMA)}},
-            }
-        },
+        "parameters": list_parameters(
+            query_param("on", {"type": "string", "format": "date"}),
+            query_param("active", {"type": "boolean"}),
+        ),
+        "responses": page_response(ITEM_SCHEMA),
     },
     post={
         "summary": "Add an item to the catalogue with its first terms, in effect from today (admins)",
@@ -203,7 +197,7 @@ def catalogue_items() -> Any:
         "tags": ["catalogue"],
         "parameters": [
             uuid_path("item_id"),
-            {"name": "on", "in": "query", "required": False, "schema": {"type": "string", "format": "date"}},
+            query_param("on", {"type": "string", "format": "date"}),
         ],
         "responses": {
             "200": {"description": "The item", "content": {"application/json": {"schema": ITEM_SCHEMA}}}

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from billing.lifecycle import can_grow, restricted_message
 from saas.api.body import check_types, form_from_json, json_object, only_known, refuse
 from saas.api.conditional import require_match, respond
-from saas.api.paging import PARAMETERS, cursor_page, page_schema
+from saas.api.paging import cursor_page, list_parameters, page_response, query_param
 from saas.api.views import IF_MATCH, bp, operation, uuid_path
 from saas.fields import uuid_or_none
 from saas.permissions import require
@@ -324,28 +324,15 @@ def _with_api_fields(call: Callable[[], Any]) -> Any:
     get={
         "summary": "The agency's staff files, with whether each can be assigned today and why not",
         "tags": ["workforce"],
-        "parameters": [
-            *PARAMETERS,
-            {
-                "name": "staff_role",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string", "enum": ["carer", "social_worker", "coordinator"]},
-            },
-            {
-                "name": "employed",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "boolean"},
-                "description": "Only those employed today (true) or only those who left (false)",
-            },
-        ],
-        "responses": {
-            "200": {
-                "description": "A page of staff files",
-                "content": {"application/json": {"schema": page_schema(NAMED_STAFF_FILE_SCHEMA)}},
-            }
-        },
+        "parameters": list_parameters(
+            query_param("staff_role", {"type": "string", "enum": ["carer", "social_worker", "coordinator"]}),
+            query_param(
+                "employed",
+                {"type": "boolean"},
+                "Only those employed today (true) or only those who left (false)",
+            ),
+        ),
+        "responses": page_response(NAMED_STAFF_FILE_SCHEMA, "A page of staff files"),
     },
     post={
         "summary": "Open a staff file (admins): an agency member's, or someone new, who is invited",

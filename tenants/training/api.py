@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from saas.api.body import body_id, check_types, form_from_json, json_object, query_date, refuse
 from saas.api.conditional import respond
-from saas.api.paging import PARAMETERS, cursor_page, page_schema
+from saas.api.paging import cursor_page, list_parameters, page_response, query_param
 from saas.api.views import bp, operation, uuid_path
 from saas.fields import uuid_or_none
 from saas.permissions import require
@@ -208,28 +208,12 @@ def _session_document(session: TrainingSession) -> dict[str, Any]:
     get={
         "summary": "Training sessions by date, with each enrolment and its attendance",
         "tags": ["training"],
-        "parameters": [
-            *PARAMETERS,
-            {
-                "name": "from",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string", "format": "date"},
-            },
-            {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"}},
-            {
-                "name": "course_id",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string", "format": "uuid"},
-            },
-        ],
-        "responses": {
-            "200": {
-                "description": "OK",
-                "content": {"application/json": {"schema": page_schema(SESSION_SCHEMA)}},
-            }
-        },
+        "parameters": list_parameters(
+            query_param("from", {"type": "string", "format": "date"}),
+            query_param("to", {"type": "string", "format": "date"}),
+            query_param("course_id", {"type": "string", "format": "uuid"}),
+        ),
+        "responses": page_response(SESSION_SCHEMA),
     },
     post={
         "summary": "Plan a session of an offered course (course managers)",
