@@ -10,6 +10,8 @@ accept (too long, a date out of range), with the field named.
 from __future__ import annotations
 
 import json
+import math
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, NoReturn, TypeVar
@@ -99,6 +101,76 @@ def query_date(name: str, default: date) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         refuse(400, _("%(field)s must be a date as YYYY-MM-DD.", field=name), name)
+
+
+def check_types(body: dict[str, Any], properties: dict[str, Any]) -> None:
+    """Each value of the body of the JSON type its documented schema gives
+    (null only where nullable, numbers finite, never true for a number),
+    before the page's form reads it: a form would take a list for its first
+    item, or "NaN" for a number. A value of another type is a 422 naming its
+    field (dash paths into lists and objects: `attendance-0-hours`)."""
+    for key, schema in properties.items():
+        if key in body:
+            _check_type(body[key], schema, key)
+
+
+def _check_type(value: Any, schema: dict[str, Any], field: str) -> None:
+    if value is None:
+        if schema.get("nullable"):
+            return
+        _wrong_type(field)
+    kind = schema.get("type")
+    if kind in ("integer", "number") and isinstance(value, bool):
+        _wrong_type(field)
+    if kind == "string" and not isinstance(value, str):
+        _wrong_type(field)
+    if kind == "boolean" and not isinstance(value, bool):
+        _wrong_type(field)
+    if kind == "integer" and not isinstance(value, int):
+        _wrong_type(field)
+    if kind == "number" and not (
+        isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    ):
+        _wrong_type(field)
+    if kind == "array":
+        if not isinstance(value, list):
+            _wrong_type(field)
+        for i, item in enumerate(value):
+            _check_type(item, schema.get("items", {}), f"{field}-{i}")
+    if kind == "object":
+        if not isinstance(value, dict):
+            _wrong_type(field)
+        named = schema.get("properties", {})
+        others = schema.get("additionalProperties")
+        for key, item in value.items():
+            if key in named:
+                _check_type(item, named[key], f"{field}-{key}")
+            elif isinstance(others, dict):
+                _check_type(item, others, f"{field}-{key}")
+
+
+def _wrong_type(field: str) -> NoReturn:
+    refuse(422, _("%(field)s has a value of the wrong type.", field=field), field)
+
+
+def only_known(body: dict[str, Any], properties: dict[str, Any]) -> None:
+    """An update names only what it may change: another field is a 422 naming it."""
+    unknown = sorted(set(body) - set(properties))
+    if unknown:
+        refuse(422, _("%(field)s cannot be changed here.", field=unknown[0]), unknown[0])
+
+
+def body_id(body: dict[str, Any], key: str) -> uuid.UUID | None:
+    """An id in the body: absent or null is None; anything but an id is a 422 naming it."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    refuse(422, _("%(field)s must be an id.", field=key), key)
 
 
 def _form_values(prefix: str, value: Any, into: MultiDict) -> str | None:

@@ -45,6 +45,26 @@ PARAMETERS: list[dict[str, Any]] = [
 ]
 
 
+def query_param(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """An optional query parameter, for an operation's OpenAPI `parameters`."""
+    param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+def list_parameters(*filters: dict[str, Any]) -> list[dict[str, Any]]:
+    """A list's parameters: the paging ones, then its filters (`query_param`)."""
+    return [*PARAMETERS, *filters]
+
+
+def page_response(item: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    """A list's `responses`: 200 with a page of these items."""
+    return {
+        "200": {"description": description, "content": {"application/json": {"schema": page_schema(item)}}}
+    }
+
+
 def page_schema(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",

@@ -147,9 +147,14 @@ def terms_problems(data: TermsInput, *, known_types: set[uuid.UUID]) -> list[Pro
     problems = []
     if data.price is None:
         problems.append(Problem("required", "price"))
+    elif not data.price.is_finite():
+        problems.append(Problem("bad_number", "price"))
     elif data.price < 0:
         problems.append(Problem("price_negative", "price"))
     elif data.price >= Decimal("100000000"):
+        problems.append(Problem("range", "price", {"min": 0, "max": "99999999.99"}))
+    elif data.price.quantize(Decimal("0.01")) >= Decimal("100000000"):
+        # kept to the cent: 99999999.999 would round past the column's ten digits
         problems.append(Problem("range", "price", {"min": 0, "max": "99999999.99"}))
     if data.unit not in UNITS:
         problems.append(Problem("unit_unknown", "unit"))

@@ -63,6 +63,7 @@ from tenants.staffing.reviews import (
 from tenants.staffing.settings import agency_in_scope, local_today, workforce_settings
 from tenants.staffing.staff_files import (
     EMAIL,
+    MAX_CASELOAD_LIMIT,
     StaffInput,
     add_staff,
     add_time_off,
@@ -84,6 +85,7 @@ from tenants.staffing.staff_files import (
 __all__ = [
     "DOCUMENT_TYPES",
     "EMAIL",
+    "MAX_CASELOAD_LIMIT",
     "MAX_DOCUMENT_BYTES",
     "NOT_OVERRIDABLE",
     "Assignability",

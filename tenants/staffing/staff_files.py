@@ -30,6 +30,7 @@ from tenants.staffing.settings import (
 )
 
 TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*[-–~至]\s*([01]\d|2[0-4]):([0-5]\d)$")
+MAX_CASELOAD_LIMIT = 100_000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -107,12 +108,18 @@ def staff_input_problems(data: StaffInput) -> tuple[list[Problem], dict[str, lis
         problems.append(Problem("employment_dates", "employment_end"))
     if data.contracted_hours is None:
         data.contracted_hours = Decimal(0)
-    if not Decimal(0) <= data.contracted_hours <= Decimal(168):
+    # a form's default is the number 0, an int
+    data.contracted_hours = Decimal(data.contracted_hours)
+    # "NaN" is a decimal a form accepts, and compares with nothing
+    if not data.contracted_hours.is_finite() or not Decimal(0) <= data.contracted_hours <= Decimal(168):
         problems.append(Problem("range", "contracted_hours", {"min": 0, "max": 168}))
     for name in ("caseload_limit", "community_limit"):
         value = getattr(data, name)
         if value is not None and value < 0:
             problems.append(Problem("negative", name))
+        elif value is not None and value > MAX_CASELOAD_LIMIT:
+            # the column's integer; the agency's own settings stop at this too
+            problems.append(Problem("range", name, {"min": 0, "max": MAX_CASELOAD_LIMIT}))
     too_long(problems, "staff_number", data.staff_number, 40)
     too_long(problems, "home_area", data.home_area, 120)
     too_long(problems, "notes", data.notes, 5000)

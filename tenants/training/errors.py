@@ -30,6 +30,9 @@ MESSAGES = {
     "attendance_recorded": _l("Attendance has been recorded: this training record is kept."),
     "knowledge_range": _l("Enter a test score from 0 to 100."),
     "rating_range": _l("Ratings go from 1 to 5."),
+    # the API names a course and trainees by id
+    "course_unknown": _l("Choose one of the agency's courses."),
+    "enrolment_unknown": _l("This is not an enrolment of this session."),
 }
 
 register_messages(MESSAGES, error=Invalid)

@@ -125,6 +125,11 @@ def course_of(session_row: TrainingSession) -> Course:
     return db.session.get(Course, (session_row.tenant_id, session_row.course_id))
 
 
+def course_by_id(course_id: uuid.UUID) -> Course | None:
+    """One of the agency's courses (None for an id it has not)."""
+    return db.session.scalar(select(Course).where(Course.id == course_id))
+
+
 def course_list(category: str = "") -> Select:
     """The courses, offered ones first, by title; of one category when given."""
     stmt = select(Course).order_by(Course.active.desc(), func.lower(Course.title))

@@ -98,6 +98,8 @@ def test_openapi_document(client, app):
             for arg in rule.arguments:
                 path = path.replace(f"<uuid:{arg}>", f"{{{arg}}}").replace(f"<{arg}>", f"{{{arg}}}")
             assert path in documented, f"{rule.rule} is not in the OpenAPI document"
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert method.lower() in doc["paths"][path], f"{method} {rule.rule} is not documented"
     for path, operations in doc["paths"].items():
         for op in operations.values():
             successes = [s for s in op["responses"] if s.startswith("2")]

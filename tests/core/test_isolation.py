@@ -29,8 +29,11 @@ def methods(rule: Rule) -> list[str]:
 def two_agencies(factory):
     a = build_world(factory)
     b = build_world(factory)
-    admin, _ = factory.member(a.agency, Role.ADMIN)
+    admin, membership = factory.member(a.agency, Role.ADMIN)
     a.people["admin"] = admin
+    # the API walk goes as the admin too: a coordinator's refusal of an
+    # admin-only write must not hide that the object is looked up in the agency
+    a.people["admin_token"] = factory.api_token(membership)
     return a, b
 
 
@@ -73,23 +76,107 @@ def test_agency_routes_with_another_agencys_ids_are_404(app, client, two_agencie
     assert checked >= 3
 
 
-def test_api_routes_with_another_agencys_ids_are_404(app, client, two_agencies):
+@pytest.mark.parametrize("who", ["coordinator", "admin"])
+def test_api_routes_with_another_agencys_ids_are_404(app, client, two_agencies, who):
     a, b = two_agencies
     adapter = app.url_map.bind("localhost")
-    headers = {"Authorization": f"Bearer {a.api_token}"}
+    token = a.api_token if who == "coordinator" else a.people["admin_token"]
+    headers = {"Authorization": f"Bearer {token}"}
     checked = 0
     for rule in rules(app):
         if not rule.rule.startswith("/api/") or not set(rule.arguments) & set(URL_PARAMS):
             continue
         for method in methods(rule):
             url = adapter.build(rule.endpoint, url_values(rule, a.agency.slug, b.ids), method=method)
-            response = client.open(url, method=method, headers=headers)
+            # a body of the right shape: the 404 comes from the id, not from an empty body
+            response = client.open(url, method=method, headers=headers, json={})
             assert response.status_code == 404, f"{method} {url} -> {response.status_code}"
             assert (
                 str(b.ids[URL_PARAMS[next(iter(set(rule.arguments) & set(URL_PARAMS)))]]) not in response.text
             )
             checked += 1
     assert checked >= 1
+
+
+def test_api_writes_naming_another_agencys_ids_in_their_body_are_refused(app, client, two_agencies):
+    """The writes that take an id in their body (the walk above fills only
+    URLs): another agency's course, category, certificate type or enrolment
+    is refused as one the agency has not, naming the field, and nothing is made."""
+    from sqlalchemy import func, select
+
+    from saas import db
+    from tenants.catalogue.models import ServiceItem
+    from tenants.staffing.models import Certificate
+    from tenants.training.models import Enrolment, TrainingSession
+
+    a, b = two_agencies
+    headers = {"Authorization": f"Bearer {a.people['admin_token']}"}
+    writes = [
+        (
+            "/api/v1/training/sessions",
+            {
+                "course_id": str(b.ids["training_courses"]),
+                "held_on": "2027-03-01",
+                "trainer": "T",
+                "capacity": 5,
+            },
+            "course_id",
+        ),
+        (
+            "/api/v1/catalogue/items",
+            {
+                "category_id": str(b.ids["service_categories"]),
+                "name": "Laundry",
+                "price": 10,
+                "unit": "per_visit",
+                "duration_minutes": 30,
+            },
+            "category_id",
+        ),
+        (
+            "/api/v1/catalogue/items",
+            {
+                "category_id": str(a.ids["service_categories"]),
+                "name": "Laundry",
+                "price": 10,
+                "unit": "per_visit",
+                "duration_minutes": 30,
+                "required_certificate_type_id": str(b.ids["certificate_types"]),
+            },
+            "required_certificate_type_id",
+        ),
+        (
+            f"/api/v1/staff/{a.ids['staff_files']}/certificates",
+            {
+                "certificate_type_id": str(b.ids["certificate_types"]),
+                "number": "B-1",
+                "issued_on": "2025-01-01",
+            },
+            "certificate_type_id",
+        ),
+        (
+            f"/api/v1/training/sessions/{a.ids['training_sessions']}/attendance",
+            {"attendance": [{"enrolment_id": str(b.ids["training_enrolments"]), "status": "completed"}]},
+            "attendance-0-enrolment_id",
+        ),
+    ]
+
+    def counts() -> list[int]:
+        with db.tenant_scope(a.agency.id):
+            made = [
+                db.session.scalar(select(func.count()).select_from(m)) for m in (TrainingSession, ServiceItem)
+            ]
+            made.append(db.session.scalar(select(func.count()).select_from(Certificate)))
+            made.append(db.session.scalar(select(func.count()).where(Enrolment.status != "enrolled")))
+        return made
+
+    before = counts()
+    for path, body, field in writes:
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == 422, (path, response.status_code, response.text[:300])
+        assert response.json["field"] == field, (path, response.json)
+        assert str(b.ids["service_categories"]) not in response.text
+    assert counts() == before
 
 
 def test_same_ids_work_for_their_own_agency(app, client, two_agencies):

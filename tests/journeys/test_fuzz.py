@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.journeys.conftest import Stack
-from tests.journeys.test_phone_api import ROLES, SLUG, office_ids, token
+from tests.journeys.test_phone_api import BODY_IDS, ROLES, SLUG, office_ids, token
 
 pytestmark = [pytest.mark.journey, pytest.mark.slow, pytest.mark.xdist_group("journeys")]
 
@@ -32,7 +32,7 @@ def _real_ids(stack: Stack, role: str, api) -> dict[str, str]:
     me = api("GET", "/me", bearer).json()
     ids = {"member_id": next(m["membership_id"] for m in me["memberships"] if m["agency"]["slug"] == SLUG)}
     # the office's records, read as the admin: other roles meet their 403s and 404s with real ids
-    ids.update({k: v for k, v in office_ids(api, token(stack, "admin")).items() if k != "service_item_id"})
+    ids.update({k: v for k, v in office_ids(api, token(stack, "admin")).items() if k not in BODY_IDS})
     if role == "carer":
         visits = api("GET", "/my/schedule", bearer).json()["visits"]
         open_visits = [v for v in visits if v["status"] == "scheduled"]

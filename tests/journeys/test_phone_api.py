@@ -9,6 +9,7 @@ answer, the others the documented 403 or 404."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -232,10 +233,22 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/visits/{visit_id}/reschedule"): CHECKED_OUT,
     ("POST", "/visits/{visit_id}/cancel"): CHECKED_OUT,
     ("GET", "/staff"): OFFICE_LIST,
+    # opening and changing staff files, certificates and the catalogue: admins only
+    ("POST", "/staff"): {"admin": 201, "other": 403},
     ("GET", "/staff/{staff_id}"): OFFICE,
+    ("PATCH", "/staff/{staff_id}"): {"admin": 200, "other": 404},
     ("GET", "/staff/{staff_id}/certificates"): OFFICE,
+    ("POST", "/staff/{staff_id}/certificates"): {"admin": 201, "other": 404},
+    ("GET", "/certificate-types"): {"admin": 200, "other": 403},
     ("GET", "/catalogue/items"): OFFICE_LIST,
+    ("POST", "/catalogue/items"): {"admin": 201, "other": 403},
+    ("GET", "/catalogue/items/{item_id}"): OFFICE,
+    ("PATCH", "/catalogue/items/{item_id}"): {"admin": 200, "other": 404},
     ("GET", "/training/sessions"): OFFICE_LIST,
+    # course managers plan sessions; those who run training record attendance
+    ("POST", "/training/sessions"): {"admin": 201, "other": 403},
+    ("GET", "/training/sessions/{session_id}"): OFFICE,
+    ("POST", "/training/sessions/{session_id}/attendance"): OFFICE,
     ("GET", "/quality/summaries"): OFFICE_LIST,
     ("GET", "/invoices"): {"admin": 200, "other": 403},
     ("GET", "/invoices/{care_invoice_id}"): {"admin": 200, "other": 404},
@@ -259,10 +272,14 @@ OFFICE_IDS = (
     "endpoint_id",
     "care_invoice_id",
     "timesheet_id",
+    "item_id",
+    "session_id",
 )
+# ids the bodies use, never in a path
+BODY_IDS = ("service_item_id", "category_id", "certificate_type_id", "course_id", "attendance")
 
 
-def office_ids(api, admin_token: str) -> dict[str, str]:
+def office_ids(api, admin_token: str) -> dict[str, Any]:
     """Real ids of the office's records: an active plan with its case, client
     and first service, a carer's staff file, the demo's webhook, invoice and timesheet."""
     plan = api("GET", "/plans", admin_token, params={"status": "active", "limit": 1}).json()["items"][0]
@@ -271,6 +288,12 @@ def office_ids(api, admin_token: str) -> dict[str, str]:
     endpoint = api("GET", "/webhooks", admin_token).json()["items"][0]
     invoice = api("GET", "/invoices", admin_token).json()["items"][0]
     timesheet = api("GET", "/timesheets", admin_token).json()["items"][0]
+    item = api("GET", "/catalogue/items", admin_token, params={"limit": 1}).json()["items"][0]
+    kind = api("GET", "/certificate-types", admin_token).json()["certificate_types"][0]
+    # a session already held, with trainees if one has: its attendance is recorded again as it is
+    today = datetime.now(LONDON).date().isoformat()
+    held = api("GET", "/training/sessions", admin_token, params={"to": today, "limit": 200}).json()["items"]
+    session = next((s for s in held if s["enrolments"]), held[-1])
     return {
         "care_invoice_id": invoice["id"],
         "timesheet_id": timesheet["id"],
@@ -281,6 +304,15 @@ def office_ids(api, admin_token: str) -> dict[str, str]:
         "service_item_id": plan["items"][0]["service_item_id"],
         "staff_id": staff["id"],
         "endpoint_id": endpoint["id"],
+        "item_id": item["id"],
+        "category_id": item["category_id"],
+        "certificate_type_id": kind["id"],
+        "session_id": session["id"],
+        "course_id": session["course_id"],
+        "attendance": [
+            {"enrolment_id": e["id"], "status": e["status"], "hours": e["attended_hours"]}
+            for e in session["enrolments"]
+        ],
     }
 
 
@@ -363,6 +395,33 @@ def _request(method: str, path: str, world: dict[str, Any], role: str) -> dict[s
         },
         "/cases/{case_id}/close": {"closed_on": (today + timedelta(days=2)).isoformat(), "reason": "Moving"},
         "/follow-ups/{follow_up_id}": {"done_on": today.isoformat(), "method": "phone", "outcome": "Well"},
+        "/staff": {
+            "email": f"staff-{uuid.uuid4().hex[:8]}@sunrise.example",
+            "name": f"Added by the {role}",
+            "staff_role": "carer",
+            "employment_start": today.isoformat(),
+        },
+        "/staff/{staff_id}": {"home_area": "North"},
+        "/staff/{staff_id}/certificates": {
+            "certificate_type_id": world["certificate_type_id"],
+            "number": f"J-{uuid.uuid4().hex[:8]}",
+            "issued_on": (today - timedelta(days=30)).isoformat(),
+        },
+        "/catalogue/items": {
+            "category_id": world["category_id"],
+            "name": f"Added by the {role} {uuid.uuid4().hex[:6]}",
+            "price": 12.5,
+            "unit": "per_visit",
+            "duration_minutes": 30,
+        },
+        "/catalogue/items/{item_id}": {"description": "Checked by the journey."},
+        "/training/sessions": {
+            "course_id": world["course_id"],
+            "held_on": (today + timedelta(days=20)).isoformat(),
+            "trainer": "Tess Trainer",
+            "capacity": 10,
+        },
+        "/training/sessions/{session_id}/attendance": {"attendance": world["attendance"]},
         "/feedback/{feedback_id}/transition": {
             "to_status": "investigating" if role == "admin" else "responded",
             "response": "Looked into it with the team.",
