@@ -10,7 +10,8 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import segno
@@ -41,9 +42,21 @@ def _count(world, model, *where) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
+# zones far enough apart that at any instant one of them is in its working day
+ZONES = ("Europe/London", "America/New_York", "America/Los_Angeles", "Asia/Kolkata", "Asia/Shanghai")
+ZONES += ("Pacific/Auckland",)
+
+
+def _daytime_zone() -> str:
+    """A zone where both of today's visits (the second ends three hours from
+    now) fall on the agency's today, whatever the hour the suite runs at."""
+    now = datetime.now(UTC)
+    return next(z for z in ZONES if 6 <= now.astimezone(ZoneInfo(z)).hour < 20)
+
+
 def _today_visits(make, *, presence_mode: str = "position"):
     """A carer with two visits today: one starting in five minutes, one in two hours."""
-    world = World(make)
+    world = World(make, tz=_daytime_zone())
     world.activate()
     carer_user, carer = world.carer(name="Pat Carer")
     first, second = world.visits()[:2]
@@ -296,15 +309,26 @@ def test_schedule_weight_and_repeat_load(phone: Page, make, live_server):
     copy = phone.evaluate(
         """async (scope) => {
             const cache = await caches.open("carehub-pages:" + scope);
-            const texts = [];
-            for (const r of await cache.keys()) texts.push(await (await cache.match(r)).text());
-            return texts;
+            const pages = {};
+            for (const r of await cache.keys()) {
+                pages[r.url] = await (await cache.match(r)).text();
+            }
+            return pages;
         }""",
         f"/a/{slug}/",
     )
-    kept = sum(len(gzip.compress(t.encode(), 6)) for t in copy)
+    named = phone.evaluate(
+        """() => {
+            const config = JSON.parse(document.getElementById("carehub-phone").textContent);
+            const cards = document.querySelectorAll("[data-offline-urls]");
+            const urls = Array.from(cards, c => c.dataset.offlineUrls.split(" ")).flat();
+            return [config.schedule].concat(urls).filter(u => u).map(u => new URL(u, location.href).href);
+        }"""
+    )
+    kept = sum(len(gzip.compress(t.encode(), 6)) for t in copy.values())
     print(f"the 7-day copy kept by the service worker: {len(copy)} pages, {kept / 1024:.1f} KB gzip")
-    assert len(copy) == 1 + 3 * 2  # the schedule; each open visit's sheet, check-out and incident pages
+    # the schedule; each open visit's sheet, check-out and incident pages
+    assert len(named) == 1 + 3 * 2 and set(copy) == set(named), (sorted(named), sorted(copy))
 
     phone.context.set_offline(True)
     phone.reload()
