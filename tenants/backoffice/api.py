@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from saas.api.body import json_object, refuse
 from saas.api.conditional import respond
+from saas.api.filters import choice_arg, param, uuid_arg
 from saas.api.paging import PARAMETERS, cursor_page, page_schema
 from saas.api.views import bp, ok, operation, uuid_path
 from saas.permissions import require
@@ -203,29 +204,6 @@ INVOICE_DOCUMENT = {
 }
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-def _uuid_arg(name: str) -> uuid.UUID | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        refuse(400, _("%(field)s must be an id.", field=name), name)
-
-
-def _choice_arg(name: str, values: list[str]) -> str | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    if raw not in values:
-        refuse(422, _("%(field)s must be one of: %(values)s.", field=name, values=", ".join(values)), name)
-    return raw
-
-
 def _date_arg(name: str) -> date | None:
     raw = request.args.get(name)
     if not raw:
@@ -246,10 +224,8 @@ def _period_args() -> tuple[date | None, date | None]:
 
 
 PERIOD_PARAMETERS = [
-    _query("from", {"type": "string", "format": "date"}, "Only those whose period ends on or after this day"),
-    _query(
-        "to", {"type": "string", "format": "date"}, "Only those whose period starts on or before this day"
-    ),
+    param("from", {"type": "string", "format": "date"}, "Only those whose period ends on or after this day"),
+    param("to", {"type": "string", "format": "date"}, "Only those whose period starts on or before this day"),
 ]
 
 
@@ -330,13 +306,13 @@ def _timesheet(row: Timesheet) -> dict[str, Any]:
         "tags": [TAG],
         "parameters": [
             *PARAMETERS,
-            _query(
+            param(
                 "status", {"type": "string", "enum": [s.value for s in InvoiceStatus]}, "Only in this state"
             ),
-            _query("kind", {"type": "string", "enum": [k.value for k in InvoiceKind]}, "Only of this kind"),
+            param("kind", {"type": "string", "enum": [k.value for k in InvoiceKind]}, "Only of this kind"),
             *PERIOD_PARAMETERS,
-            _query("funder_id", ID, "Only those billed to this funder"),
-            _query("client_id", ID, "Only those billed to this client (as payer)"),
+            param("funder_id", ID, "Only those billed to this funder"),
+            param("client_id", ID, "Only those billed to this client (as payer)"),
         ],
         "responses": {
             "200": {
@@ -355,12 +331,12 @@ def _timesheet(row: Timesheet) -> dict[str, Any]:
 def api_invoices() -> Any:
     start, end = _period_args()
     stmt = queries.api_invoices(
-        status=_choice_arg("status", [s.value for s in InvoiceStatus]),
-        kind=_choice_arg("kind", [k.value for k in InvoiceKind]),
+        status=choice_arg("status", [s.value for s in InvoiceStatus]),
+        kind=choice_arg("kind", [k.value for k in InvoiceKind]),
         start=start,
         end=end,
-        funder_id=_uuid_arg("funder_id"),
-        client_id=_uuid_arg("client_id"),
+        funder_id=uuid_arg("funder_id"),
+        client_id=uuid_arg("client_id"),
     )
     page = cursor_page(stmt, [CareInvoice.created_at, CareInvoice.id], scalars=False)
     return respond(page.document(lambda r: _invoice(r[2], r.credited)))
@@ -488,9 +464,9 @@ def api_credit_note(care_invoice_id: uuid.UUID) -> Any:
         "tags": [TAG],
         "parameters": [
             *PARAMETERS,
-            _query("staff_id", ID, "Only this carer's (a staff file's id)"),
+            param("staff_id", ID, "Only this carer's (a staff file's id)"),
             *PERIOD_PARAMETERS,
-            _query(
+            param(
                 "status", {"type": "string", "enum": [s.value for s in TimesheetStatus]}, "Only in this state"
             ),
         ],
@@ -511,8 +487,8 @@ def api_credit_note(care_invoice_id: uuid.UUID) -> Any:
 def api_timesheets() -> Any:
     start, end = _period_args()
     stmt = queries.api_timesheets(
-        status=_choice_arg("status", [s.value for s in TimesheetStatus]),
-        staff_id=_uuid_arg("staff_id"),
+        status=choice_arg("status", [s.value for s in TimesheetStatus]),
+        staff_id=uuid_arg("staff_id"),
         start=start,
         end=end,
     )

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from billing.lifecycle import can_grow, client_limit_refusal, restricted_message
 from saas.api.body import boolean, form_from_json, json_object, refuse, text
 from saas.api.conditional import require_match, respond
+from saas.api.filters import choice_arg, param, uuid_arg
 from saas.api.paging import PARAMETERS, cursor_page, page_schema
 from saas.api.views import IF_MATCH, bp, operation, uuid_path
 from saas.permissions import require
@@ -209,29 +210,6 @@ def _list_query(*extra: dict[str, Any]) -> list[dict[str, Any]]:
     return [*PARAMETERS, *extra]
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-def _uuid_arg(name: str) -> uuid.UUID | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        refuse(400, _("%(field)s must be an id.", field=name), name)
-
-
-def _choice_arg(name: str, values: list[str]) -> str | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    if raw not in values:
-        refuse(422, _("%(field)s must be one of: %(values)s.", field=name, values=", ".join(values)), name)
-    return raw
-
-
 # -- clients ---------------------------------------------------------------------------
 
 
@@ -306,10 +284,8 @@ def _client_data(form: ClientForm) -> services.ClientData:
         "summary": "The agency's clients, by creation (names only: read one client for their file)",
         "tags": [TAG],
         "parameters": _list_query(
-            _query("q", {"type": "string", "maxLength": 100}, "Part of the name or preferred name"),
-            _query(
-                "archived", {"type": "boolean"}, "Only archived clients (true) or only the others (false)"
-            ),
+            param("q", {"type": "string", "maxLength": 100}, "Part of the name or preferred name"),
+            param("archived", {"type": "boolean"}, "Only archived clients (true) or only the others (false)"),
         ),
         "responses": _ok(page_schema(CLIENT_LINE_SCHEMA)),
     },
@@ -346,7 +322,7 @@ def clients() -> Any:
     q = (request.args.get("q") or "").strip()
     if len(q) > 100:
         refuse(422, _("%(field)s is longer than %(limit)d characters.", field="q", limit=100), "q")
-    archived = _choice_arg("archived", ["true", "false"])
+    archived = choice_arg("archived", ["true", "false"])
     stmt = lists.clients(q, None if archived is None else archived == "true")
     page = cursor_page(stmt, [Client.created_at, Client.id])
     return respond(page.document(_client_line))
@@ -413,8 +389,8 @@ def _case_json(c: Case) -> dict[str, Any]:
         "summary": "Cases, newest first opened last (filter by client and stage)",
         "tags": [TAG],
         "parameters": _list_query(
-            _query("client_id", ID, "Only this client's cases"),
-            _query(
+            param("client_id", ID, "Only this client's cases"),
+            param(
                 "status",
                 {"type": "string", "enum": [s.value for s in CaseStatus]},
                 "Only cases at this stage",
@@ -425,7 +401,7 @@ def _case_json(c: Case) -> dict[str, Any]:
 )
 @require(MANAGE_CASES, refuse=403)
 def cases() -> Any:
-    stmt = lists.cases(_uuid_arg("client_id"), _choice_arg("status", [s.value for s in CaseStatus]))
+    stmt = lists.cases(uuid_arg("client_id"), choice_arg("status", [s.value for s in CaseStatus]))
     page = cursor_page(stmt, [Case.created_at, Case.id])
     return respond(page.document(_case_json))
 
@@ -621,8 +597,8 @@ def _plans_page(rows: list[ServicePlan]) -> list[dict[str, Any]]:
         "summary": "Service plans with their services (filter by case and status)",
         "tags": [TAG],
         "parameters": _list_query(
-            _query("case_id", ID, "Only this case's plans"),
-            _query(
+            param("case_id", ID, "Only this case's plans"),
+            param(
                 "status",
                 {"type": "string", "enum": [s.value for s in PlanStatus]},
                 "Only plans in this status",
@@ -633,7 +609,7 @@ def _plans_page(rows: list[ServicePlan]) -> list[dict[str, Any]]:
 )
 @require(MANAGE_CASES, refuse=403)
 def plans() -> Any:
-    stmt = lists.plans(_uuid_arg("case_id"), _choice_arg("status", [s.value for s in PlanStatus]))
+    stmt = lists.plans(uuid_arg("case_id"), choice_arg("status", [s.value for s in PlanStatus]))
     page = cursor_page(stmt, [ServicePlan.created_at, ServicePlan.id])
     return respond({"items": _plans_page(page.rows), "next_cursor": page.next_cursor})
 

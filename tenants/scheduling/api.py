@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from saas import db
 from saas.api.body import boolean, booleans, form_from_json, json_object, page_limit, query_date, refuse, text
 from saas.api.conditional import require_match, respond
+from saas.api.filters import param, uuid_arg
 from saas.api.paging import PARAMETERS, cursor_page, page_schema
 from saas.api.views import IF_MATCH, bp, json_body, ok, operation, uuid_path
 from saas.models import Role
@@ -496,20 +497,6 @@ def _booking(visit_id: uuid.UUID) -> dict[str, Any]:
     return _booking_json(row)
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-def _uuid_arg(name: str) -> uuid.UUID | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        refuse(400, _("%(field)s must be an id.", field=name), name)
-
-
 def _created(schema: dict[str, Any], example: Any) -> dict[str, Any]:
     return {
         "201": {
@@ -536,11 +523,11 @@ def _body(schema: dict[str, Any], example: Any) -> dict[str, Any]:
         "tags": ["visits"],
         "parameters": [
             *PARAMETERS,
-            _query("from", {"type": "string", "format": "date"}, "First local day (inclusive)"),
-            _query("to", {"type": "string", "format": "date"}, "Last local day (inclusive)"),
-            _query("staff_id", {"type": "string", "format": "uuid"}, "Only this carer's (a staff file's id)"),
-            _query("client_id", {"type": "string", "format": "uuid"}, "Only this client's"),
-            _query(
+            param("from", {"type": "string", "format": "date"}, "First local day (inclusive)"),
+            param("to", {"type": "string", "format": "date"}, "Last local day (inclusive)"),
+            param("staff_id", {"type": "string", "format": "uuid"}, "Only this carer's (a staff file's id)"),
+            param("client_id", {"type": "string", "format": "uuid"}, "Only this client's"),
+            param(
                 "status", {"type": "string", "enum": [s.value for s in VisitStatus]}, "Only in this status"
             ),
         ],
@@ -612,7 +599,7 @@ def visits() -> Any:
             "status",
         )
     stmt = queries.api_visits(
-        first, last, staff_id=_uuid_arg("staff_id"), client_id=_uuid_arg("client_id"), status=status
+        first, last, staff_id=uuid_arg("staff_id"), client_id=uuid_arg("client_id"), status=status
     )
     page = cursor_page(stmt, [Visit.starts_at, Visit.id], scalars=False)
     return respond(page.document(_booking_json))
