@@ -185,6 +185,27 @@ class BrowserClient(FlaskClient):
 Flask.test_client_class = BrowserClient
 
 
+@contextlib.contextmanager
+def _one_migration_at_a_time() -> Iterator[None]:
+    """On a cluster, the xdist workers migrate one after the other: Citus
+    propagates each migration's functions and roles to the same worker nodes,
+    and two at once can meet "tuple concurrently updated" there."""
+    citus = os.environ.get("TEST_CITUS_URL")
+    if not citus:
+        yield
+        return
+    engine = create_engine(owner_url(citus), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select pg_advisory_lock(hashtext('carehub-test-migrate'))"))
+            try:
+                yield
+            finally:
+                conn.execute(text("select pg_advisory_unlock(hashtext('carehub-test-migrate'))"))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated(services: dict[str, object]) -> str:
     from alembic import command
@@ -195,9 +216,11 @@ def migrated(services: dict[str, object]) -> str:
     cfg = AlembicConfig(str(ROOT / "alembic.ini"))
     cfg.attributes["database_url"] = services["database_url"]
     cfg.attributes["skip_logging"] = True
-    command.upgrade(cfg, "heads")  # test_schema insists on one head; this keeps other tests running meanwhile
-    if os.environ.get("TEST_CITUS_URL"):
-        distribute_on_citus(str(services["database_url"]))
+    with _one_migration_at_a_time():
+        # test_schema insists on one head; "heads" keeps the other tests running meanwhile
+        command.upgrade(cfg, "heads")
+        if os.environ.get("TEST_CITUS_URL"):
+            distribute_on_citus(str(services["database_url"]))
     remember_seeded_tables(str(services["database_url"]))
     return str(services["database_url"])
 
