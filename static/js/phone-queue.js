@@ -6,6 +6,10 @@
 
   var STORES = ["queue", "problems", "meta"];
   var flushing = null;
+  var sending = null; // the AbortController of the request on its way
+  // a request begun on a signal that died can wait minutes for an answer that
+  // never comes; it is given up after this (sent again later, with its key)
+  var SEND_WAIT_MS = 30000;
 
   function open(scope) {
     var opened = null;
@@ -56,7 +60,14 @@
   // renew(): a new token when the server no longer takes this one (the page
   // can ask for one; the service worker cannot); it returns the token, null
   // (sign in again), or "ended" (the membership ended: everything is removed).
-  function flush(db, renew) {
+  // restart: the signal is back (the "online" event): a request still on its
+  // way went out on the signal that died, so it is given up and the queue is
+  // sent again at once rather than after SEND_WAIT_MS.
+  function flush(db, renew, restart) {
+    if (flushing && restart) {
+      if (sending) sending.abort();
+      return flushing.then(function () { return flush(db, renew, false); });
+    }
     if (flushing) return flushing;
     flushing = run(db, renew).finally(function () { flushing = null; });
     return flushing;
@@ -74,11 +85,15 @@
       if (token === "ended") return { sent: sent, stopped: "ended" };
       if (!token) return { sent: sent, stopped: "signin" };
       var response;
+      var controller = new AbortController();
+      var timer = setTimeout(function () { controller.abort(); }, SEND_WAIT_MS);
+      sending = controller;
       try {
         response = await fetch(entry.url, {
           method: "POST",
           credentials: "omit",
           cache: "no-store",
+          signal: controller.signal,
           headers: {
             Authorization: "Bearer " + token,
             "Content-Type": "application/json",
@@ -89,6 +104,9 @@
         });
       } catch (error) {
         return { sent: sent, stopped: "offline" };
+      } finally {
+        clearTimeout(timer);
+        sending = null;
       }
       if (response.status === 401) {
         await db.delete("meta", "token");

@@ -187,9 +187,9 @@
     return body.token;
   }
 
-  async function send() {
+  async function send(restart) {
     var db = await dbp;
-    var result = await Q.flush(db, renew);
+    var result = await Q.flush(db, renew, restart);
     if (result.stopped === "signin") status.textContent = t.signin_again;
     await render();
     // what the page shows came from before the sending: show the server's
@@ -443,7 +443,7 @@
     });
   }
 
-  window.addEventListener("online", function () { render(); send(); });
+  window.addEventListener("online", function () { render(); send(true); });
   window.addEventListener("offline", render);
   render().then(async function () {
     if (!navigator.onLine) return;

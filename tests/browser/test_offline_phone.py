@@ -453,3 +453,48 @@ def test_a_form_posted_on_a_signal_that_fails_is_queued(phone: Page, make, live_
         assert done.status == "completed" and done.checkin_phone_at is not None
     record = _count(world, ServiceRecord)
     assert record == 1
+
+
+def test_a_send_stuck_on_a_dead_signal_is_sent_again_when_the_signal_returns(phone: Page, make, live_server):
+    """The signal comes back while the queue's request is still waiting for an
+    answer that will never come (it went out on the signal that died): the
+    page gives that request up and sends again at once, with the same key, and
+    the visit is checked in once."""
+    world, carer_user, visit_id, _other = _today_visits(make)
+    slug = world.agency.slug
+    sign_in(phone, carer_user.email)
+    phone.goto(f"/a/{slug}/my/schedule")
+    _installed(phone)
+    phone.context.set_offline(True)
+    phone.goto(f"/a/{slug}/visits/{visit_id}")
+    phone.get_by_role("button", name="Check in").click()
+    expect(phone.get_by_test_id("queue-badge")).to_have_text("Waiting to send (1)")
+    held: list = []
+    keys: list[str | None] = []
+
+    def first_never_answered(route) -> None:
+        if route.request.service_worker is not None:
+            # as on a phone without background sync (Safari): only the page sends
+            held.append(route)
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if not keys[1:]:
+            held.append(route)  # no answer, no failure: the request just waits
+        else:
+            route.continue_()
+
+    phone.context.route(re.compile(rf"/api/v1/visits/{visit_id}/check-in$"), first_never_answered)
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    for _ in range(100):  # the page's first sending reaches the held route
+        if keys:
+            break
+        phone.wait_for_timeout(100)
+    assert keys, "the queue was not sent when the signal came back"
+    # the browser's own "online" may have restarted it already; one more is what a phone sees
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(phone.get_by_test_id("queue-badge")).to_be_hidden()
+    assert len(keys) >= 2 and len(set(keys)) == 1 and keys[0]
+    with db.tenant_scope(world.agency.id):
+        assert _visit(world, visit_id).checked_in_at is not None
+    assert _count(world, AuditEvent, AuditEvent.action == "visit.checked_in") == 1
