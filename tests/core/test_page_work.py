@@ -112,6 +112,7 @@ def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.plans  # reads a query plan: in the session of its own
+@pytest.mark.explain
 def test_the_unread_badge_reads_only_unread_notifications(app, factory):
     from saas.notifications.models import Notification
     from saas.notifications.reminders import Due, send_due

@@ -257,7 +257,7 @@ def test_checkout_sends_no_ping_and_replaces_a_connection_the_server_closed(app,
     with engine.connect() as conn:
         pid = conn.scalar(text("select pg_backend_pid()"))
     # the server ends the pooled connection (as a restart does) while it waits in the pool
-    assert dbconn.scalar(text("select pg_terminate_backend(:pid)"), {"pid": pid})
+    assert dbconn.scalar(text("select pg_terminate_backend(cast(:pid as integer))"), {"pid": pid})
     for _ in range(100):
         if not dbconn.scalar(text("select count(*) from pg_stat_activity where pid = :pid"), {"pid": pid}):
             break
@@ -317,6 +317,7 @@ def _rows_read(node: dict[str, Any]) -> int:
     return int(read * node.get("Actual Loops", 1))
 
 
+@pytest.mark.explain
 def test_the_schedule_reads_the_week_by_index_never_the_history(dbconn, history):
     first, last = history.week()
     with db.tenant_scope(history.agency.id):
@@ -540,6 +541,7 @@ def test_the_complaints_inbox_takes_at_most_six_round_trips(client, dbconn, fact
 SORT_GROUP = 32
 
 
+@pytest.mark.explain
 def test_the_inbox_reads_a_page_by_index_never_the_closed_history(dbconn, factory, monkeypatch):
     from tenants.feedback import queries as inbox
 
@@ -756,6 +758,7 @@ def test_the_client_file_pages_through_its_history_newest_first(client, dbconn, 
     assert file_reads(history, person.id) == pages
 
 
+@pytest.mark.explain
 def test_the_client_file_reads_a_page_of_visits_by_index_never_the_history(dbconn, history, monkeypatch):
     from tenants.clients.queries import file as files
 

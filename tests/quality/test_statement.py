@@ -49,6 +49,7 @@ def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.plans  # reads a query plan: in the session of its own
+@pytest.mark.explain
 def test_the_plan_scans_each_tenant_table_for_the_one_agency(app, factory):
     from tests.quality.test_quality import OCTOBER, generate, make_world
 
