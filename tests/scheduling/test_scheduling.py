@@ -654,6 +654,23 @@ def test_calendar_feed_is_private_and_revocable(client, factory, dbconn):
     assert client.get("/calendar/nonsense.ics").status_code == 404
 
 
+def test_my_visits_without_a_staff_file_offers_no_calendar(client, factory, dbconn):
+    """An admin with no staff file in the agency sees "My visits" empty, and
+    no link to a calendar feed of visits they cannot have (it answered 404)."""
+    world = World(factory)
+    world.activate()
+    login(client, world.admin)
+    page = client.get(f"/a/{world.agency.slug}/my/schedule")
+    assert page.status_code == 200 and "You have no staff file in this agency yet." in page.text
+    assert "/my/calendar" not in page.text
+    assert client.get(f"/a/{world.agency.slug}/my/calendar").status_code == 404
+    carer_user, _carer = world.carer()
+    login(client, carer_user)
+    assert (
+        f'href="/a/{world.agency.slug}/my/calendar"' in client.get(f"/a/{world.agency.slug}/my/schedule").text
+    )
+
+
 def test_api_schedule_check_in_and_out(client, factory, dbconn):
     world = World(factory)
     world.activate()
