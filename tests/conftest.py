@@ -186,7 +186,7 @@ Flask.test_client_class = BrowserClient
 
 
 @contextlib.contextmanager
-def _one_migration_at_a_time() -> Iterator[None]:
+def one_migration_at_a_time() -> Iterator[None]:
     """On a cluster, the xdist workers migrate one after the other: Citus
     propagates each migration's functions and roles to the same worker nodes,
     and two at once can meet "tuple concurrently updated" there."""
@@ -216,7 +216,7 @@ def migrated(services: dict[str, object]) -> str:
     cfg = AlembicConfig(str(ROOT / "alembic.ini"))
     cfg.attributes["database_url"] = services["database_url"]
     cfg.attributes["skip_logging"] = True
-    with _one_migration_at_a_time():
+    with one_migration_at_a_time():
         # test_schema insists on one head; "heads" keeps the other tests running meanwhile
         command.upgrade(cfg, "heads")
         if os.environ.get("TEST_CITUS_URL"):

@@ -11,6 +11,7 @@ mail show."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
@@ -34,6 +35,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from saas.config import ROOT, owner_url
+from tests.conftest import one_migration_at_a_time
 from tests.journeys.browser import Person
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the documented demo login (README)
@@ -177,7 +179,10 @@ def stack(services: dict[str, object], app, tmp_path_factory: pytest.TempPathFac
     log_path = workdir / "saas-run.log"
     log = log_path.open("w")
     # `saas run` exactly as `make run` starts it: migrate, seed the demo into the
-    # empty database, then web, worker and cron
+    # empty database, then web, worker and cron (on a cluster, not while another
+    # xdist worker migrates: both would alter the same roles on the worker nodes)
+    serial = contextlib.ExitStack()
+    serial.enter_context(one_migration_at_a_time())
     proc = subprocess.Popen(
         [sys.executable, "-m", "saas.cli", "run", "--port", str(port)],
         cwd=ROOT,
@@ -198,8 +203,10 @@ def stack(services: dict[str, object], app, tmp_path_factory: pytest.TempPathFac
                 pass
             assert time.monotonic() < deadline, "not ready in time:\n" + stack.log_tail()
             time.sleep(0.5)
+        serial.close()
         yield stack
     finally:
+        serial.close()
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             try:
